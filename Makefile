@@ -1,0 +1,138 @@
+# pgparity — the PostgreSQL 14 -> 16 logical replication environment and the
+# C++ tool that verifies it. `make help` lists the targets.
+#
+# MODE=local (default): real PostgreSQL 14 and 16 servers started from the
+#   official binaries as unprivileged processes under $(RUN_DIR); no Docker.
+# MODE=docker: the same two servers from docker-compose.yml.
+# The replication steps run the same scripts in both modes (env/jobs/*.sh,
+# which are also the Kubernetes Jobs' scripts).
+
+MODE        ?= local
+SOURCE_PORT ?= 5432
+TARGET_PORT ?= 5433
+RUN_DIR     ?= $(CURDIR)/.run
+BUILD_DIR   ?= $(CURDIR)/build
+BUILD_TYPE  ?= RelWithDebInfo
+JOBS        ?= $(shell nproc)
+COMPOSE     ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+K8S_NS      ?= pgparity
+# ctest -R/-E filters, e.g. make test CTEST_ARGS='-R Environment'
+CTEST_ARGS  ?=
+
+export SOURCE_PORT TARGET_PORT RUN_DIR
+
+LOCAL := env/local.sh
+
+ifeq ($(MODE),local)
+  UP       = $(LOCAL) up
+  DOWN     = $(LOCAL) down
+  LOGS     = $(LOCAL) logs
+  STATUS   = $(LOCAL) status
+else ifeq ($(MODE),docker)
+  UP       = $(COMPOSE) up -d && env/docker-wait.sh
+  DOWN     = $(COMPOSE) down -v --remove-orphans
+  LOGS     = $(COMPOSE) logs --tail=100
+  STATUS   = docker exec -i postgres14_source psql -X -U postgres -d sourcedb < sql/status-source.sql && \
+             docker exec -i postgres16_target psql -X -U postgres -d targetdb < sql/status-target.sql
+else
+  $(error MODE must be local or docker, not '$(MODE)')
+endif
+
+.PHONY: help deps up down logs status setup-replication test-replication verify demo \
+        build test test-only validate-deploy k8s-apply k8s-delete k8s-logs format clean
+
+help:
+	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
+	@echo "make test               install what is needed, build, run every test (ctest)"
+	@echo "make up | down          start / stop the two servers (down also removes their data)"
+	@echo "make setup-replication  publication on the source, subscription on the target, initial copy"
+	@echo "make test-replication   INSERT/UPDATE/DELETE on the source"
+	@echo "make verify             assert the target equals the source, table by table"
+	@echo "make status | logs      monitoring queries / server logs"
+	@echo "make build              build pgparity (C++)"
+	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
+	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT)"
+
+deps:
+	@env/install-deps.sh runtime
+
+up: $(if $(filter local,$(MODE)),deps)
+	@$(UP)
+
+down:
+	@$(DOWN)
+
+logs:
+	@$(LOGS)
+
+status:
+	@$(STATUS)
+
+setup-replication:
+	@$(call run_job,setup-replication)
+
+test-replication:
+	@$(call run_job,test-replication)
+
+verify:
+	@$(call run_job,verify-replication)
+
+ifeq ($(MODE),local)
+run_job = EXPECT_TEST_DML=$(EXPECT_TEST_DML) $(LOCAL) job $(1)
+else
+# Jobs run inside the target container: it has psql and reaches both servers.
+run_job = docker exec -e SOURCE_HOST=db_source -e TARGET_HOST=127.0.0.1 -e SQL_DIR=/sql \
+          -e EXPECT_TEST_DML=$(EXPECT_TEST_DML) -e LOG_HINT="make MODE=docker logs" \
+          postgres16_target sh /jobs/$(1).sh
+endif
+
+# The quick start end to end, from clean servers, ending with PASS or FAIL.
+demo:
+	@start=$$(date +%s); \
+	if $(MAKE) --no-print-directory down >/dev/null && \
+	   $(MAKE) --no-print-directory up && \
+	   $(MAKE) --no-print-directory setup-replication && \
+	   $(MAKE) --no-print-directory test-replication && \
+	   $(MAKE) --no-print-directory verify EXPECT_TEST_DML=1; then \
+	  echo "demo: PASS — PostgreSQL 16 target equals the PostgreSQL 14 source ($$(( $$(date +%s) - start )) s; servers left running: make status, make down)"; \
+	else \
+	  echo "demo: FAIL — see the error above; make logs shows the server logs"; exit 1; \
+	fi
+
+build:
+	@env/install-deps.sh build
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# Everything CI runs. Installs what it needs first (apt packages; the
+# PostgreSQL binaries are fetched by the first test that needs them).
+test:
+	@env/install-deps.sh all
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory test-only
+
+test-only:
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+validate-deploy:
+	@env/validate-deploy.sh
+
+k8s-apply:
+	kubectl apply -k k8s/
+	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=300s job/setup-replication job/test-replication job/verify-replication
+
+k8s-delete:
+	kubectl delete -k k8s/ --ignore-not-found
+
+k8s-logs:
+	-kubectl -n $(K8S_NS) logs statefulset/postgres-source --tail=100
+	-kubectl -n $(K8S_NS) logs statefulset/postgres-target --tail=100
+	-kubectl -n $(K8S_NS) logs job/setup-replication
+	-kubectl -n $(K8S_NS) logs job/test-replication
+	-kubectl -n $(K8S_NS) logs job/verify-replication
+
+format:
+	@find decoder applier tests bench -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)
