@@ -16,6 +16,8 @@ TARGET_PORT=${TARGET_PORT:-5433}
 PGPARITY_PG_USER=${PGPARITY_PG_USER:-pgparity}
 export PGPASSWORD=${PGPASSWORD:-postgres}
 export PGUSER=${PGUSER:-postgres}
+# NOTICEs of the idempotent init scripts ("already exists, skipping") are noise.
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 
 die() {
   echo "local: error: $*" >&2

@@ -20,23 +20,25 @@ CREATE TABLE IF NOT EXISTS orders (
 INSERT INTO users (username, email)
 SELECT v.username, v.email
 FROM (VALUES
-    ('alice',   'alice@example.com'),
-    ('bob',     'bob@example.com'),
-    ('charlie', 'charlie@example.com'),
-    ('diana',   'diana@example.com'),
-    ('eve',     'eve@example.com')
-) AS v (username, email)
-WHERE NOT EXISTS (SELECT 1 FROM users);
+    (1, 'alice',   'alice@example.com'),
+    (2, 'bob',     'bob@example.com'),
+    (3, 'charlie', 'charlie@example.com'),
+    (4, 'diana',   'diana@example.com'),
+    (5, 'eve',     'eve@example.com')
+) AS v (ord, username, email)
+WHERE NOT EXISTS (SELECT 1 FROM users)
+ORDER BY v.ord;
 
 INSERT INTO orders (user_id, product_name, quantity, price)
 SELECT u.id, v.product_name, v.quantity, v.price
 FROM (VALUES
-    ('alice',   'Laptop',     1, 1299.99),
-    ('alice',   'Mouse',      2,   25.50),
-    ('bob',     'Keyboard',   1,   89.00),
-    ('charlie', 'Monitor',    2,  349.95),
-    ('diana',   'Headphones', 1,  199.00),
-    ('eve',     'USB cable',  5,    9.99)
-) AS v (username, product_name, quantity, price)
+    (1, 'alice',   'Laptop',     1, 1299.99),
+    (2, 'alice',   'Mouse',      2,   25.50),
+    (3, 'bob',     'Keyboard',   1,   89.00),
+    (4, 'charlie', 'Monitor',    2,  349.95),
+    (5, 'diana',   'Headphones', 1,  199.00),
+    (6, 'eve',     'USB cable',  5,    9.99)
+) AS v (ord, username, product_name, quantity, price)
 JOIN users u ON u.username = v.username
-WHERE NOT EXISTS (SELECT 1 FROM orders);
+WHERE NOT EXISTS (SELECT 1 FROM orders)
+ORDER BY v.ord;

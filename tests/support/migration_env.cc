@@ -1,0 +1,100 @@
+#include "support/migration_env.h"
+
+#include <stdexcept>
+#include <thread>
+
+namespace pgparity::testing {
+
+std::unique_ptr<MigrationServers> MigrationFixture::servers_;
+
+void MigrationFixture::SetUpTestSuite() {
+  if (!servers_) servers_ = std::make_unique<MigrationServers>();
+}
+
+void MigrationFixture::TearDownTestSuite() { servers_.reset(); }
+
+int RunSqlScript(const PgServer& server, const std::string& script,
+                 const std::map<std::string, std::string>& variables, std::string* output) {
+  std::string cmd = "PGPASSWORD=postgres psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p " +
+                    std::to_string(server.port()) + " -U postgres -d " + server.database();
+  for (const auto& [name, value] : variables) {
+    cmd += " -v " + name + "=\"" + value + "\"";
+  }
+  cmd += " -f " + SourcePath("sql/" + script).string();
+  return RunCommand(cmd, output);
+}
+
+std::string SubscriptionConninfo(const MigrationServers& servers) {
+  return "host=127.0.0.1 port=" + std::to_string(servers.source.port()) +
+         " dbname=sourcedb user=postgres password=postgres";
+}
+
+namespace {
+
+template <typename Done>
+void WaitUntil(std::chrono::seconds timeout, Done done, const std::string& what) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (!done(&last)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("timed out after " + std::to_string(timeout.count()) +
+                               "s waiting for " + what + " (last state: " + last + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription,
+                              std::chrono::seconds timeout) {
+  WaitUntil(
+      timeout,
+      [&](std::string* last) {
+        *last = target.Value(
+            "SELECT coalesce(string_agg(r.srrelid::regclass || ':' || r.srsubstate::text, ',' "
+            "ORDER BY 1), '') FROM pg_subscription_rel r JOIN pg_subscription s "
+            "ON s.oid = r.srsubid WHERE s.subname = '" + subscription + "'");
+        return target.Value("SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s "
+                            "ON s.oid = r.srsubid WHERE s.subname = '" + subscription +
+                            "' AND r.srsubstate NOT IN ('r', 's')") == "0";
+      },
+      "subscription " + subscription + " to finish its initial copy");
+}
+
+void WaitForCatchUp(SqlClient& source, const std::string& subscription,
+                    std::chrono::seconds timeout) {
+  const std::string goal = source.Value("SELECT pg_current_wal_flush_lsn()");
+  WaitUntil(
+      timeout,
+      [&](std::string* last) {
+        *last = source.Value("SELECT coalesce(confirmed_flush_lsn::text, 'no slot') FROM "
+                             "pg_replication_slots WHERE slot_name = '" + subscription + "'");
+        return source.Value("SELECT coalesce(bool_and(confirmed_flush_lsn >= '" + goal +
+                            "'), false) FROM pg_replication_slots WHERE slot_name = '" +
+                            subscription + "'") == "t";
+      },
+      "the target to apply up to source LSN " + goal);
+}
+
+std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication) {
+  std::vector<std::string> tables;
+  for (auto& row : source.Query("SELECT format('%I.%I', schemaname, tablename) FROM "
+                                "pg_publication_tables WHERE pubname = '" + publication +
+                                "' ORDER BY 1")) {
+    tables.push_back(*row[0]);
+  }
+  return tables;
+}
+
+std::vector<Row> TableRows(SqlClient& db, const std::string& table) {
+  return db.Query("SELECT * FROM " + table + " AS r ORDER BY r::text COLLATE \"C\"");
+}
+
+std::vector<Row> TableColumns(SqlClient& db, const std::string& table) {
+  return db.Query("SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+                  "WHERE attrelid = '" + table + "'::regclass AND attnum > 0 AND NOT attisdropped "
+                  "ORDER BY attnum");
+}
+
+}  // namespace pgparity::testing

@@ -1,0 +1,60 @@
+// The migration pair every integration test runs against: a PostgreSQL 14
+// source (`sourcedb`) and a PostgreSQL 16 target (`targetdb`), real servers
+// on free ports, plus the steps of the environment's quick start.
+//
+// MigrationFixture starts the pair once per test suite and always stops it.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/pg_server.h"
+#include "support/sql_client.h"
+
+namespace pgparity::testing {
+
+struct MigrationServers {
+  PgServer source{14, "sourcedb"};
+  PgServer target{16, "targetdb"};
+};
+
+// Runs a file of sql/ with psql (the scripts use psql meta-commands) and
+// -v ON_ERROR_STOP=1; returns psql's exit status, output in *output.
+int RunSqlScript(const PgServer& server, const std::string& script,
+                 const std::map<std::string, std::string>& variables = {},
+                 std::string* output = nullptr);
+
+// The conninfo the target server uses to reach the source.
+std::string SubscriptionConninfo(const MigrationServers& servers);
+
+// Bounded waits; throw std::runtime_error with the state seen on timeout.
+void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription,
+                              std::chrono::seconds timeout = std::chrono::seconds(60));
+// Until the subscription's slot on the source confirmed the source's
+// current flush LSN, i.e. the target applied every commit before it.
+void WaitForCatchUp(SqlClient& source, const std::string& subscription,
+                    std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// Published tables of a publication as schema.name, sorted.
+std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication);
+// Every row of a table in a total order independent of collation.
+std::vector<Row> TableRows(SqlClient& db, const std::string& table);
+// "name type" per column in attnum order.
+std::vector<Row> TableColumns(SqlClient& db, const std::string& table);
+
+class MigrationFixture : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite();
+  static void TearDownTestSuite();
+  static MigrationServers& servers() { return *servers_; }
+
+ private:
+  static std::unique_ptr<MigrationServers> servers_;
+};
+
+}  // namespace pgparity::testing

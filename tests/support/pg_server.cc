@@ -1,0 +1,110 @@
+#include "support/pg_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+namespace pgparity::testing {
+
+std::filesystem::path SourcePath(const std::string& relative) {
+  return std::filesystem::path(PGPARITY_SOURCE_DIR) / relative;
+}
+
+int RunCommand(const std::string& command_line, std::string* output) {
+  std::string full = command_line + " 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed: " + command_line);
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+    if (output != nullptr) output->append(buf.data(), n);
+  }
+  int status = pclose(pipe);
+  if (status == -1) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a free port");
+  }
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+namespace {
+
+// Shell-quotes one argument.
+std::string Quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+PgServer::PgServer(int major, std::string database)
+    : major_(major), database_(std::move(database)) {
+  // Under /tmp and opened up: as root, the server runs as an unprivileged
+  // user that must reach its data directory.
+  std::string tmpl = (std::filesystem::temp_directory_path() / "pgparity-test-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  chmod(dir_.c_str(), 0755);
+
+  const std::string pgenv = SourcePath("env/pgenv.sh").string();
+  std::string output;
+  // A port picked free can be taken before the server binds it (parallel
+  // tests): pgenv.sh says so with exit code 2 and we try another.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = FreePort();
+    output.clear();
+    int rc = RunCommand(pgenv + " start " + std::to_string(major_) + " " +
+                            Quote((dir_ / "server").string()) + " " + std::to_string(port_) +
+                            " " + Quote(database_),
+                        &output);
+    if (rc == 0) return;
+    if (rc != 2 || output.find("in use") == std::string::npos) break;
+  }
+  RunCommand(pgenv + " destroy " + Quote((dir_ / "server").string()));
+  std::filesystem::remove_all(dir_);
+  throw std::runtime_error("cannot start PostgreSQL " + std::to_string(major_) + ": " + output);
+}
+
+PgServer::~PgServer() {
+  RunCommand(SourcePath("env/pgenv.sh").string() + " destroy " + Quote((dir_ / "server").string()));
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string PgServer::Dsn() const { return Dsn(database_); }
+
+std::string PgServer::Dsn(const std::string& database) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + database +
+         " user=postgres password=postgres connect_timeout=10";
+}
+
+}  // namespace pgparity::testing
