@@ -119,7 +119,7 @@ validate-deploy:
 
 k8s-apply:
 	kubectl apply -k k8s/
-	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=300s job/setup-replication job/test-replication job/verify-replication
+	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=900s job/setup-replication job/test-replication job/verify-replication
 
 k8s-delete:
 	kubectl delete -k k8s/ --ignore-not-found
