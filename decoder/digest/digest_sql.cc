@@ -1,0 +1,81 @@
+#include "pgparity/digest/digest_sql.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "pgparity/digest/row_digest.h"
+
+namespace pgparity::digest {
+
+std::string QuoteLiteral(std::string_view s) {
+  const bool has_backslash = s.find('\\') != std::string_view::npos;
+  std::string out = has_backslash ? "E'" : "'";
+  for (char c : s) {
+    if (c == '\'') out += '\'';
+    if (c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+std::string QuoteIdent(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+std::string RowDigestSql(std::string_view schema, std::string_view table,
+                         std::span<const std::string> columns, std::string_view row_alias) {
+  std::vector<std::string> sorted(columns.begin(), columns.end());
+  std::sort(sorted.begin(), sorted.end());  // bytewise, like RowDigester
+  std::string prefix;
+  AppendCounted(prefix, schema);
+  prefix.push_back('.');
+  AppendCounted(prefix, table);
+
+  std::string sql = "md5(" + QuoteLiteral(prefix);
+  for (const auto& name : sorted) {
+    std::string ref =
+        row_alias.empty() ? QuoteIdent(name) : std::string(row_alias) + "." + QuoteIdent(name);
+    // format('%s', v) is the type's output function; a cast to text is not
+    // always (bool::text is 'true', bpchar::text drops trailing blanks).
+    std::string value = "format('%s', " + ref + ")";
+    std::string encoded_name;
+    AppendCounted(encoded_name, name);
+    sql += " || " + QuoteLiteral(encoded_name) + " || CASE WHEN " + ref +
+           " IS NULL THEN 'N' ELSE 'V' || octet_length(" + value + ") || ':' || " + value + " END";
+  }
+  sql += ")";
+  return sql;
+}
+
+std::string TableDigestSql(std::string_view schema, std::string_view table,
+                           std::span<const std::string> columns) {
+  // Four 32-bit limbs of each row digest are summed exactly in numeric, then
+  // combined mod 2^128 and printed back as 32 hex digits.
+  auto limb = [](int i) {
+    return "coalesce(sum(('x' || substr(h, " + std::to_string(1 + 8 * i) +
+           ", 8))::bit(32)::bigint::numeric), 0)";
+  };
+  auto hex_limb = [](const char* divisor) {
+    return std::string("lpad(to_hex(mod(div(v, ") + divisor + "), 4294967296)::bigint), 8, '0')";
+  };
+  return "WITH h AS (SELECT " + RowDigestSql(schema, table, columns, "r") + " AS h FROM " +
+         QuoteIdent(schema) + "." + QuoteIdent(table) +
+         " AS r),\n"
+         "s AS (SELECT count(*) AS n, " +
+         limb(0) + " AS s0, " + limb(1) + " AS s1, " + limb(2) + " AS s2, " + limb(3) +
+         " AS s3 FROM h),\n"
+         "t AS (SELECT n, mod(((s0 * 4294967296 + s1) * 4294967296 + s2) * 4294967296 + s3, "
+         "340282366920938463463374607431768211456) AS v FROM s)\n"
+         "SELECT n AS rows, " +
+         hex_limb("79228162514264337593543950336") + " || " + hex_limb("18446744073709551616") +
+         " || " + hex_limb("4294967296") + " || " + hex_limb("1") + " AS digest FROM t";
+}
+
+}  // namespace pgparity::digest

@@ -1,0 +1,116 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "pgparity/digest/digest128.h"
+#include "pgparity/digest/row_digest.h"
+#include "pgparity/wire/tuple.h"
+
+namespace pgparity::digest {
+namespace {
+
+TEST(Digest128Test, HexRoundTripAndBigEndianOrder) {
+  const std::string hex = "d41d8cd98f00b204e9800998ecf8427e";  // md5('')
+  auto d = Digest128::FromHex(hex);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->hi, 0xd41d8cd98f00b204ULL);
+  EXPECT_EQ(d->lo, 0xe9800998ecf8427eULL);
+  EXPECT_EQ(d->ToHex(), hex);
+  EXPECT_FALSE(Digest128::FromHex("d41d").ok());
+  EXPECT_FALSE(Digest128::FromHex("g41d8cd98f00b204e9800998ecf8427e").ok());
+}
+
+TEST(Digest128Test, AdditionWrapsMod2To128AndSubtractionUndoesIt) {
+  Digest128 max{~0ULL, ~0ULL};
+  Digest128 one{0, 1};
+  EXPECT_EQ(max + one, Digest128{});
+  EXPECT_EQ(Digest128{} - one, max);
+  Digest128 carry{0, ~0ULL};
+  EXPECT_EQ(carry + one, (Digest128{1, 0}));
+  Digest128 a{0x1234, 0xffffffff00000000ULL}, b{0xabcdef, 0x123456789ULL};
+  EXPECT_EQ(a + b - b, a);
+  EXPECT_EQ(a + b, b + a);
+}
+
+TEST(TableDigestTest, DuplicatesDoNotCancelAndDeleteUndoesInsert) {
+  Digest128 row{1, 2};
+  TableDigest t;
+  t.Add(row);
+  t.Add(row);
+  EXPECT_EQ(t.rows, 2);
+  EXPECT_NE(t.sum, Digest128{});  // XOR would give 0 here
+  t.Remove(row);
+  TableDigest once;
+  once.Add(row);
+  EXPECT_EQ(t, once);
+}
+
+class RowDigesterTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> columns_{"id", "a", "b"};
+  RowDigester digester_{"public", "t", columns_};
+
+  Digest128 Of(std::vector<ColumnValue> values) { return digester_.Digest(values); }
+};
+
+TEST_F(RowDigesterTest, EncodingIsTheDocumentedOne) {
+  Of({ColumnValue::Value("1"), ColumnValue::Value("x y"), ColumnValue::Null()});
+  // Columns by name: a, b, id.
+  EXPECT_EQ(digester_.last_encoding(), "6:public.1:t1:aV3:x y1:bN2:idV1:1");
+}
+
+TEST_F(RowDigesterTest, NullEmptyStringUnchangedAndTheWordNullDiffer) {
+  auto id = ColumnValue::Value("1");
+  std::vector<Digest128> digests = {
+      Of({id, ColumnValue::Null(), ColumnValue::Null()}),
+      Of({id, ColumnValue::Value(""), ColumnValue::Null()}),
+      Of({id, ColumnValue::Unchanged(), ColumnValue::Null()}),
+      Of({id, ColumnValue::Value("NULL"), ColumnValue::Null()}),
+      Of({id, ColumnValue::Value("N"), ColumnValue::Null()}),
+  };
+  for (size_t i = 0; i < digests.size(); ++i) {
+    for (size_t j = i + 1; j < digests.size(); ++j) EXPECT_NE(digests[i], digests[j]) << i << j;
+  }
+}
+
+TEST_F(RowDigesterTest, ColumnBoundariesAreUnambiguous) {
+  auto id = ColumnValue::Value("1");
+  EXPECT_NE(Of({id, ColumnValue::Value("ab"), ColumnValue::Value("c")}),
+            Of({id, ColumnValue::Value("a"), ColumnValue::Value("bc")}));
+  EXPECT_NE(Of({id, ColumnValue::Value("1:b"), ColumnValue::Value("")}),
+            Of({id, ColumnValue::Value("1"), ColumnValue::Value("b")}));
+}
+
+TEST_F(RowDigesterTest, TableNameIsPartOfTheDigest) {
+  RowDigester other("public", "u", columns_);
+  std::vector<ColumnValue> row{ColumnValue::Value("1"), ColumnValue::Null(), ColumnValue::Null()};
+  EXPECT_NE(digester_.Digest(row), other.Digest(row));
+  RowDigester shifted("publi", "c.t", columns_);  // "public" "t" vs "publi" "c.t"
+  EXPECT_NE(digester_.Digest(row), shifted.Digest(row));
+}
+
+TEST_F(RowDigesterTest, ColumnOrderOfTheTableDoesNotMatter) {
+  std::vector<std::string> reordered{"b", "id", "a"};
+  RowDigester other("public", "t", reordered);
+  EXPECT_EQ(Of({ColumnValue::Value("1"), ColumnValue::Value("x"), ColumnValue::Null()}),
+            other.Digest(std::vector<ColumnValue>{ColumnValue::Null(), ColumnValue::Value("1"),
+                                                  ColumnValue::Value("x")}));
+}
+
+TEST_F(RowDigesterTest, TupleViewDigestEqualsValueDigest) {
+  wire::TupleBuilder tuple;
+  tuple.AddText("7").AddNull().AddUnchanged();
+  EXPECT_EQ(digester_.Digest(tuple.view()),
+            Of({ColumnValue::Value("7"), ColumnValue::Null(), ColumnValue::Unchanged()}));
+}
+
+TEST_F(RowDigesterTest, KnownDigest) {
+  // md5('6:public.1:t1:aV3:x y1:bN2:idV1:1'), computed independently with
+  // PostgreSQL: SELECT md5('6:public.1:t1:aV3:x y1:bN2:idV1:1').
+  EXPECT_EQ(Of({ColumnValue::Value("1"), ColumnValue::Value("x y"), ColumnValue::Null()}).ToHex(),
+            "04e456f0f720f8f46d4ebfbbdfd7c69c");
+}
+
+}  // namespace
+}  // namespace pgparity::digest

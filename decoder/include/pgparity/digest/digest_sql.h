@@ -1,0 +1,36 @@
+// The SQL that recomputes docs/digest.md's row and table digests on a
+// PostgreSQL server (9.4+: md5, format, octet_length, numeric), with no
+// extension and no pgparity code: the independent check of our digests,
+// and the server-side way to digest a whole table.
+//
+// Run it in a session with the pinned output settings (DateStyle ISO,
+// IntervalStyle postgres, TimeZone UTC, extra_float_digits 3, bytea_output
+// hex) on a UTF8 database; docs/digest.md says why.
+#ifndef PGPARITY_DIGEST_DIGEST_SQL_H_
+#define PGPARITY_DIGEST_DIGEST_SQL_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace pgparity::digest {
+
+// A SQL string literal for any text, safe whatever standard_conforming_strings is.
+std::string QuoteLiteral(std::string_view s);
+// A SQL identifier, always double-quoted.
+std::string QuoteIdent(std::string_view s);
+
+// The expression md5(<canonical encoding>) for one row of schema.table,
+// whose columns (any order) are given by name; evaluates to 32 hex digits.
+// `row_alias` qualifies the column references ("" for none).
+std::string RowDigestSql(std::string_view schema, std::string_view table,
+                         std::span<const std::string> columns, std::string_view row_alias = "");
+
+// A query returning one row (rows bigint, digest text): the table's row
+// count and the sum of its row digests mod 2^128 as 32 hex digits.
+std::string TableDigestSql(std::string_view schema, std::string_view table,
+                           std::span<const std::string> columns);
+
+}  // namespace pgparity::digest
+
+#endif  // PGPARITY_DIGEST_DIGEST_SQL_H_

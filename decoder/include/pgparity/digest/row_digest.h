@@ -1,0 +1,77 @@
+// RowDigester: the canonical encoding of a row and its 128-bit digest
+// (MD5 of the encoding), exactly as docs/digest.md defines them and as the
+// SQL of DigestSql recomputes them on a server.
+//
+// One RowDigester per table (it precomputes the column order); it reuses its
+// buffers, so digesting a row allocates nothing once they have grown.
+// Not thread-safe: use one per thread.
+#ifndef PGPARITY_DIGEST_ROW_DIGEST_H_
+#define PGPARITY_DIGEST_ROW_DIGEST_H_
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgparity/digest/digest128.h"
+#include "pgparity/wire/tuple.h"
+
+namespace pgparity::digest {
+
+// One column's value as the digest sees it.
+struct ColumnValue {
+  enum class Kind : char {
+    kNull = 'N',
+    kUnchangedToast = 'U',  // only in change records, never in a stored row
+    kValue = 'V',           // text output of the type's output function
+  };
+  Kind kind = Kind::kNull;
+  std::string_view text;  // for kValue
+
+  static ColumnValue Null() { return {Kind::kNull, {}}; }
+  static ColumnValue Unchanged() { return {Kind::kUnchangedToast, {}}; }
+  static ColumnValue Value(std::string_view v) { return {Kind::kValue, v}; }
+};
+
+class RowDigester {
+ public:
+  // `columns` are the table's column names in the order its tuples carry
+  // them (pgoutput: the Relation message's order).
+  RowDigester(std::string_view schema, std::string_view table,
+              std::span<const std::string> columns);
+  RowDigester(std::string_view schema, std::string_view table,
+              std::span<const std::string_view> columns);
+
+  size_t column_count() const noexcept { return names_.size(); }
+
+  // REQUIRES: values.size() == column_count(), in tuple order.
+  Digest128 Digest(std::span<const ColumnValue> values);
+
+  // A pgoutput tuple in text form ('b' binary columns are digested as their
+  // raw bytes, which is not the canonical text: callers use text mode).
+  // REQUIRES: tuple.size() == column_count().
+  Digest128 Digest(const wire::TupleView& tuple);
+
+  // The canonical encoding of the last row digested (tests, debugging).
+  std::string_view last_encoding() const noexcept { return buffer_; }
+
+ private:
+  void Init(std::string_view schema, std::string_view table);
+  Digest128 Finish();
+
+  std::vector<std::string> names_;          // tuple order
+  std::vector<size_t> order_;               // tuple positions sorted by name (bytewise)
+  std::string prefix_;                      // encoded table name
+  std::vector<std::string> encoded_names_;  // "<len>:<name>" per tuple position
+  std::vector<ColumnValue> scratch_;        // tuple columns, reused
+  std::string buffer_;                      // the encoding, reused
+};
+
+// Appends the canonical encoding of one length-prefixed string:
+// "<decimal byte length>:<bytes>".
+void AppendCounted(std::string& out, std::string_view s);
+
+}  // namespace pgparity::digest
+
+#endif  // PGPARITY_DIGEST_ROW_DIGEST_H_
