@@ -83,9 +83,15 @@ check "down" "$local_sh" down
 check "down removed the run directory" test ! -e "$RUN_DIR"
 check "no server left listening" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SOURCE_PORT) && ! (exec 3<>/dev/tcp/127.0.0.1/$TARGET_PORT)"
 # A failed up (second port taken) and then down still cleans up.
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' "$TARGET_PORT" &
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the old server left TIME_WAITs
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(30)' "$TARGET_PORT" &
 blocker=$!
-sleep 0.5
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$TARGET_PORT") 2>/dev/null && break; sleep 0.1; done
 expect_fail "up with the target port taken" 2 "port $TARGET_PORT is already in use" "$local_sh" up
 kill "$blocker" 2>/dev/null
 check "down after a failed up" "$local_sh" down

@@ -1,0 +1,60 @@
+// Parse and Encode for pgoutput messages: the body of an XLogData frame.
+//
+// Parse is pure: no I/O, no state between calls. Whatever depends on the
+// stream (the negotiated protocol version, whether we are between Stream
+// Start and Stream Stop) is passed in ParseOptions by the caller, who owns
+// that state.
+//
+// Parse checks every read against the remaining bytes and the meaning of each
+// field right after reading it, and rejects leftover bytes. Errors are
+// Status::Corruption (Status::NotSupported for an unknown message type) and
+// name the message, the field and the byte offset within `body`:
+//   "Relation.columns[3].name: missing NUL at offset 57"
+// The caller adds the LSN: status.WithPrefix("LSN " + lsn.ToString()).
+//
+// Encode writes exactly the bytes Parse accepts: Encode(*Parse(b, o)) == b for
+// every b that parses.
+#ifndef PGPARITY_WIRE_PGOUTPUT_H_
+#define PGPARITY_WIRE_PGOUTPUT_H_
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "pgparity/result.h"
+#include "pgparity/status.h"
+#include "pgparity/wire/messages.h"
+
+namespace pgparity::wire {
+
+inline constexpr int kMinProtocolVersion = 1;
+inline constexpr int kMaxProtocolVersion = 4;
+
+struct ParseOptions {
+  // The negotiated proto_version (1..4). Messages newer than it are errors:
+  // stream messages need 2, two-phase messages need 3.
+  int protocol_version = kMaxProtocolVersion;
+  // Between Stream Start and Stream Stop: Relation, Type, Insert, Update,
+  // Delete, Truncate and Message carry an Int32 xid first. Needs version >= 2.
+  bool in_stream = false;
+  // Protocol v4 with streaming = parallel: Stream Abort carries abort LSN and
+  // abort time. Needs version >= 4.
+  bool stream_abort_info = false;
+};
+
+// OK when the options are consistent (version in range, flags allowed by it).
+Status Validate(const ParseOptions& options);
+
+// Parses one message; body[0] is the message type byte. The result views
+// `body`: keep the buffer alive while using it. Allocates only for Relation
+// columns and Truncate relids.
+Result<Message> Parse(std::span<const std::byte> body, const ParseOptions& options);
+
+// Appends the wire form of `message` to `out` (type byte first). Optional
+// fields (xid, StreamAbort::abort_info, Update's old tuple) are written when
+// present. REQUIRES: strings contain no NUL.
+void Encode(const Message& message, std::vector<std::byte>& out);
+
+}  // namespace pgparity::wire
+
+#endif  // PGPARITY_WIRE_PGOUTPUT_H_
