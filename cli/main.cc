@@ -14,7 +14,9 @@ namespace pgparity::cli {
 namespace {
 
 constexpr Command kCommands[] = {
+    {"record", "stream a slot's decoded changes (or raw frames) into a file", RunRecord},
     {"dump", "print a recording", RunDump},
+    {"tail", "show decoded changes live, like pg_recvlogical with test_decoding", RunTail},
 };
 
 void Usage(std::ostream& out) {

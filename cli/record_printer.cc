@@ -34,11 +34,11 @@ void PrintValue(std::ostream& out, const pgparity::v1::Value& v) {
       out << "unchanged-toast";
       return;
     case pgparity::v1::Value::BINARY:
-      out << "binary:" << v.data().size() << "B";
+      out << "binary:" << v.binary().size() << "B";
       return;
     default:
       out << '\'';
-      for (char c : v.data()) {
+      for (char c : v.text()) {
         if (c == '\'') out << '\'';
         out << c;
       }

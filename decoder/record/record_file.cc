@@ -22,13 +22,47 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 Result<std::unique_ptr<RecordFileWriter>> RecordFileWriter::Create(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("cannot create", path);
-  return std::unique_ptr<RecordFileWriter>(new RecordFileWriter(path, fd));
+  return std::unique_ptr<RecordFileWriter>(new RecordFileWriter(path, fd, 0));
 }
 
-RecordFileWriter::RecordFileWriter(std::string path, int fd)
+Result<std::unique_ptr<RecordFileWriter>> RecordFileWriter::Append(const std::string& path,
+                                                                   uint64_t offset) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", path);
+  if (::ftruncate(fd, static_cast<off_t>(offset)) != 0 ||
+      ::lseek(fd, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    Status s = ErrnoStatus("cannot cut the partial tail of", path);
+    ::close(fd);
+    return s;
+  }
+  return std::unique_ptr<RecordFileWriter>(new RecordFileWriter(path, fd, offset));
+}
+
+RecordFileWriter::RecordFileWriter(std::string path, int fd, uint64_t base)
     : path_(std::move(path)),
       fd_(fd),
-      out_(std::make_unique<google::protobuf::io::FileOutputStream>(fd, 1 << 20)) {}
+      out_(std::make_unique<google::protobuf::io::FileOutputStream>(fd, 1 << 20)),
+      base_(base) {}
+
+uint64_t RecordFileWriter::offset() const {
+  return out_ ? base_ + static_cast<uint64_t>(out_->ByteCount()) : base_;
+}
+
+Status RecordFileWriter::TruncateTo(uint64_t offset) {
+  if (fd_ < 0) return Status::Internal("truncate of closed recording " + path_);
+  if (!out_->Flush()) {
+    errno = out_->GetErrno();
+    return ErrnoStatus("cannot write", path_);
+  }
+  out_.reset();
+  if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0 ||
+      ::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+    return ErrnoStatus("cannot truncate", path_);
+  }
+  base_ = offset;
+  out_ = std::make_unique<google::protobuf::io::FileOutputStream>(fd_, 1 << 20);
+  return Status::OK();
+}
 
 RecordFileWriter::~RecordFileWriter() { Close().IgnoreError(); }
 
@@ -93,5 +127,7 @@ Result<std::optional<pgparity::v1::Record>> RecordFileReader::Next() {
   ++records_;
   return std::optional<pgparity::v1::Record>(std::move(record));
 }
+
+uint64_t RecordFileReader::offset() const { return static_cast<uint64_t>(in_->ByteCount()); }
 
 }  // namespace pgparity::record

@@ -30,6 +30,9 @@ class RecordFileWriter {
  public:
   // Creates (truncates) `path`.
   static Result<std::unique_ptr<RecordFileWriter>> Create(const std::string& path);
+  // Opens an existing recording for appending at `offset` (the end of its
+  // last complete transaction); what follows is cut off.
+  static Result<std::unique_ptr<RecordFileWriter>> Append(const std::string& path, uint64_t offset);
   ~RecordFileWriter();
 
   Status Write(const pgparity::v1::Record& record);
@@ -38,15 +41,22 @@ class RecordFileWriter {
   // Sync, then close. Also done by the destructor (errors lost there).
   Status Close();
 
+  // Bytes written so far (buffered included): a position TruncateTo accepts.
+  uint64_t offset() const;
+  // Drops everything written after `offset` (a partial transaction whose
+  // stream was lost); writing continues there.
+  Status TruncateTo(uint64_t offset);
+
   uint64_t records_written() const { return records_; }
   const std::string& path() const { return path_; }
 
  private:
-  RecordFileWriter(std::string path, int fd);
+  RecordFileWriter(std::string path, int fd, uint64_t base);
 
   std::string path_;
   int fd_;
   std::unique_ptr<google::protobuf::io::FileOutputStream> out_;
+  uint64_t base_ = 0;  // file offset where out_ started writing
   uint64_t records_ = 0;
 };
 
@@ -58,6 +68,8 @@ class RecordFileReader {
   // The next record; nullopt at a clean end of file. A truncated or
   // unparsable record is a Corruption naming the record number.
   Result<std::optional<pgparity::v1::Record>> Next();
+  // File offset just past the last record Next() returned.
+  uint64_t offset() const;
 
  private:
   RecordFileReader(std::string path, int fd);

@@ -1,0 +1,56 @@
+#include "source_options.h"
+
+namespace po = boost::program_options;
+
+namespace pgparity::cli {
+
+void AddSourceOptions(po::options_description& opts) {
+  opts.add_options()("source", po::value<std::string>(),
+                     "libpq connection string or URI of the source database (required)")(
+      "publication", po::value<std::vector<std::string>>(),
+      "publication to decode (repeatable; default my_publication)")(
+      "proto-version", po::value<int>()->default_value(0),
+      "pgoutput protocol version (0: newest the server supports)")(
+      "no-streaming", "do not ask the server to stream large in-progress transactions")(
+      "max-buffer-mb", po::value<size_t>()->default_value(64),
+      "memory for buffered streamed transactions before spilling to disk")(
+      "spill-dir", po::value<std::string>()->default_value(""),
+      "where spill files go (default: the temp directory)")(
+      "status-interval", po::value<double>()->default_value(10),
+      "seconds between status lines (0: none)");
+}
+
+Status ReadSourceOptions(const po::variables_map& vm, consumer::SlotConsumerOptions& out) {
+  if (!vm.count("source")) {
+    return Status::InvalidArgument("--source is required — e.g. --source 'host=... dbname=...'");
+  }
+  out.dsn = vm["source"].as<std::string>();
+  out.publications = vm.count("publication") ? vm["publication"].as<std::vector<std::string>>()
+                                             : std::vector<std::string>{"my_publication"};
+  out.proto_version = vm["proto-version"].as<int>();
+  if (out.proto_version < 0 || out.proto_version > 4) {
+    return Status::InvalidArgument("--proto-version must be 0 (auto) or 1 to 4");
+  }
+  out.streaming = !vm.count("no-streaming");
+  out.max_buffered_bytes = vm["max-buffer-mb"].as<size_t>() << 20;
+  out.spill_dir = vm["spill-dir"].as<std::string>();
+  const double status = vm["status-interval"].as<double>();
+  if (status < 0) return Status::InvalidArgument("--status-interval must be >= 0");
+  out.status_interval = std::chrono::milliseconds(static_cast<int64_t>(status * 1000));
+  return Status::OK();
+}
+
+Status ParseArgs(const std::vector<std::string>& args, const po::options_description& opts,
+                 const po::positional_options_description* positional, po::variables_map& vm) {
+  try {
+    auto parser = po::command_line_parser(args).options(opts);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  return Status::OK();
+}
+
+}  // namespace pgparity::cli

@@ -1,0 +1,287 @@
+#include "pgparity/consumer/slot_consumer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+
+#include "pgparity/conn/logical_stream.h"
+
+namespace pgparity::consumer {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// One streaming session: a decoder and a stream over the current connection.
+struct SlotConsumer::Session {
+  Session(asio::io_context& io, conn::ReplicationConnection& c, wire::Lsn start,
+          core::ChangeSink& sink, core::DecoderOptions options)
+      : decoder(sink, std::move(options)),
+        stream(io.get_executor(), c, start),
+        checkpoint_timer(io),
+        status_timer(io),
+        last_status(steady_clock::now()) {}
+
+  core::StreamDecoder decoder;
+  conn::LogicalStream stream;
+  asio::steady_timer checkpoint_timer;
+  asio::steady_timer status_timer;
+  steady_clock::time_point last_status;
+  uint64_t changes_at_last_status = 0;
+  Status done;
+  bool ending = false;
+};
+
+SlotConsumer::SlotConsumer(SlotConsumerOptions options, core::ChangeSink& sink, ConsumerHooks hooks)
+    : options_(std::move(options)), sink_(sink), hooks_(std::move(hooks)) {
+  processed_ = options_.resume_lsn;
+  durable_ = options_.resume_lsn;
+}
+
+SlotConsumer::~SlotConsumer() = default;
+
+void SlotConsumer::RequestStop() {
+  stop_requested_ = true;
+  if (auto* io = io_.load()) io->stop();
+}
+
+ConsumerProgress SlotConsumer::progress() const {
+  return {received_, processed_, durable_, stats_.transactions, stats_.changes, reconnects_};
+}
+
+Status SlotConsumer::Connect(bool first) {
+  auto c = conn::ReplicationConnection::Connect(options_.dsn);
+  if (!c.ok()) return c.status();
+  conn_ = std::move(*c);
+  PGPARITY_RETURN_IF_ERROR(conn_->CheckPublications(options_.publications));
+  if (first) {
+    auto id = conn_->IdentifySystem();
+    if (!id.ok()) return id.status();
+    info_.identity = *id;
+    info_.server_version = conn_->server_version();
+  }
+  auto slot = conn_->ReadSlot(options_.slot);
+  if (!slot.ok()) return slot.status();
+  if (!slot->has_value()) {
+    const bool may_create = options_.create_slot && (first || options_.temporary_slot);
+    if (!may_create) {
+      return Status::NotFound("replication slot \"" + options_.slot + "\" does not exist on " +
+                              conn_->endpoint() +
+                              (first ? "; create it or let pgparity create it"
+                                     : " any more (dropped while pgparity was reconnecting?); "
+                                       "start again with a new slot"));
+    }
+    if (!first) {
+      spdlog::warn(
+          "temporary slot {} vanished with the connection: changes made while "
+          "disconnected are not seen",
+          options_.slot);
+    }
+    auto created = conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
+                                            conn::SnapshotAction::kNothing);
+    if (!created.ok()) return created.status();
+    spdlog::info("created {}replication slot {} at {}", options_.temporary_slot ? "temporary " : "",
+                 created->slot_name, created->consistent_point.ToString());
+    if (first) info_.slot_created = true;
+  } else if (!first && (*slot)->active) {
+    // The walsender of the lost connection may linger until it notices.
+    return Status::Unavailable("slot " + options_.slot + " is still active (PID " +
+                               std::to_string((*slot)->active_pid.value_or(0)) +
+                               ") after the connection was lost");
+  }
+  return Status::OK();
+}
+
+Status SlotConsumer::Checkpoint(Session& s) {
+  if (processed_ > durable_) {
+    if (hooks_.durable) {
+      Status st = hooks_.durable(processed_);
+      if (!st.ok())
+        return st.WithPrefix("making commits up to " + processed_.ToString() + " durable");
+    }
+    durable_ = processed_;
+    s.stream.feedback().MarkDurable(durable_);
+  }
+  s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
+  return Status::OK();
+}
+
+void SlotConsumer::LogStatus(Session& s) {
+  const auto now = steady_clock::now();
+  const double secs = std::chrono::duration<double>(now - s.last_status).count();
+  const uint64_t changes = stats_.changes + s.decoder.stats().changes;
+  const wire::Lsn server = s.stream.feedback().received();
+  const uint64_t lag = server > processed_ ? server.value() - processed_.value() : 0;
+  spdlog::info("slot {}: received {}, processed {}, durable {}, lag {} bytes, {:.0f} changes/s",
+               options_.slot, server.ToString(), processed_.ToString(), durable_.ToString(), lag,
+               secs > 0 ? (changes - s.changes_at_last_status) / secs : 0.0);
+}
+
+Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
+  auto slot = conn_->CheckSlot(options_.slot);
+  if (!slot.ok()) return slot.status();
+  const wire::Lsn start = slot->confirmed_flush_lsn;
+  conn::StreamOptions stream_options;
+  stream_options.publication_names = options_.publications;
+  stream_options.proto_version = options_.proto_version;
+  stream_options.streaming = options_.streaming;
+  stream_options.messages = options_.messages;
+  PGPARITY_RETURN_IF_ERROR(conn_->StartReplication(options_.slot, start, stream_options));
+
+  if (!info_reported_) {
+    info_.proto_version = conn_->proto_version();
+    info_.start_lsn = start;
+    wire::Lsn resume = processed_;
+    if (hooks_.on_session) PGPARITY_RETURN_IF_ERROR(hooks_.on_session(info_, resume));
+    processed_ = std::max(processed_, resume);
+    durable_ = std::max(durable_, resume);
+    info_reported_ = true;
+  }
+  processed_ = std::max(processed_, start);
+  durable_ = std::max(durable_, start);
+  core::DecoderOptions decoder_options;
+  decoder_options.protocol_version = conn_->proto_version();
+  decoder_options.max_buffered_bytes = options_.max_buffered_bytes;
+  decoder_options.spill_dir = options_.spill_dir;
+  // Everything delivered before (this process, or a sink's durable state)
+  // is skipped: the server resends from the slot's confirmed position.
+  decoder_options.resume_lsn = processed_;
+  spdlog::info("streaming slot {} from {} (proto {}, {})", options_.slot, start.ToString(),
+               conn_->proto_version(), conn_->endpoint());
+
+  Session s(io, *conn_, start, sink_, decoder_options);
+  const bool has_until = options_.until_lsn.has_value();
+  const wire::Lsn until = options_.until_lsn.value_or(wire::Lsn());
+
+  // Ends the stream after confirming what is durable.
+  auto finish = [&](Status why) {
+    if (s.ending) return;
+    s.ending = true;
+    Status st = Checkpoint(s);
+    if (st.ok()) s.stream.feedback().SendNow();
+    s.stream.Stop(st.ok() ? std::move(why) : st);
+  };
+  auto reached_until = [&] {
+    return has_until && s.decoder.idle() &&
+           (processed_ >= until || s.stream.feedback().received() >= until);
+  };
+
+  std::function<void()> arm_checkpoint = [&] {
+    const milliseconds every = has_until ? std::min(options_.checkpoint_interval, milliseconds(100))
+                                         : options_.checkpoint_interval;
+    s.checkpoint_timer.expires_after(every);
+    s.checkpoint_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || s.ending) return;
+      Status st = Checkpoint(s);
+      if (!st.ok()) return finish(st);
+      if (reached_until()) return finish(Status::OK());
+      arm_checkpoint();
+    });
+  };
+  std::function<void()> arm_status = [&] {
+    if (options_.status_interval.count() <= 0) return;
+    s.status_timer.expires_after(options_.status_interval);
+    s.status_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec || s.ending) return;
+      LogStatus(s);
+      s.last_status = steady_clock::now();
+      s.changes_at_last_status = stats_.changes + s.decoder.stats().changes;
+      arm_status();
+    });
+  };
+
+  PGPARITY_RETURN_IF_ERROR(s.stream.Start(
+      [&](const wire::XLogData& frame) -> Status {
+        if (hooks_.on_frame) PGPARITY_RETURN_IF_ERROR(hooks_.on_frame(frame));
+        if (frame.wal_end > received_) received_ = frame.wal_end;
+        Status st = s.decoder.Feed(frame);
+        if (!st.ok()) return st;
+        processed_ = std::max(processed_, s.decoder.last_commit_end());
+        s.stream.feedback().MarkProcessed(processed_);
+        s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
+        if (reached_until()) {
+          asio::post(io, [&] { finish(Status::OK()); });
+        }
+        return Status::OK();
+      },
+      [&](Status st) {
+        s.done = std::move(st);
+        s.checkpoint_timer.cancel();
+        s.status_timer.cancel();
+      }));
+  arm_checkpoint();
+  arm_status();
+  io.restart();
+  io_ = &io;
+  if (stop_requested_) io.stop();
+  io.run();
+  io_ = nullptr;
+  if (stop_requested_ && !s.ending) {
+    // RequestStop() stopped the loop: confirm and close cleanly.
+    io.restart();
+    finish(Status::OK());
+    io.run_for(std::chrono::seconds(5));
+  }
+  partial = s.decoder.in_transaction();
+  const auto& d = s.decoder.stats();
+  streamed_frames_ = d.frames > 0;
+  stats_.frames += d.frames;
+  stats_.transactions += d.transactions;
+  stats_.streamed_transactions += d.streamed_transactions;
+  stats_.skipped_transactions += d.skipped_transactions;
+  stats_.changes += d.changes;
+  stats_.spills += d.spills;
+  stats_.peak_buffered_bytes = std::max(stats_.peak_buffered_bytes, d.peak_buffered_bytes);
+  if (s.done.ok() && !reached_until() && !stop_requested_) {
+    return Status::Unavailable("the source ended the replication stream of slot " + options_.slot);
+  }
+  return s.done.WithPrefix("slot " + options_.slot + " at " + received_.ToString());
+}
+
+Status SlotConsumer::Run() {
+  conn::ReconnectPolicy policy(options_.reconnect);
+  asio::io_context io;
+  bool first = true;
+  for (;;) {
+    Status st = Connect(first);
+    if (st.ok()) {
+      bool partial = false;
+      st = Stream(io, partial);
+      if (partial && hooks_.abandon) {
+        Status a = hooks_.abandon();
+        if (!a.ok()) st = a;
+      }
+      if (st.ok() || stop_requested_) {
+        conn_.reset();
+        return st.ok() || stop_requested_ ? Status::OK() : st;
+      }
+      if (streamed_frames_) policy.Reset();  // it streamed: a fresh run of attempts
+    }
+    conn_.reset();
+    // Before the first stream, an unreachable source is the user's problem
+    // to fix (wrong DSN, server down): report it instead of retrying.
+    if (!info_reported_ || !options_.reconnect_on_loss || !conn::ReconnectPolicy::IsTransient(st) ||
+        stop_requested_) {
+      return st;
+    }
+    auto delay = policy.NextDelay();
+    if (!delay) {
+      return st.WithPrefix("gave up after " + std::to_string(policy.attempts()) +
+                           " reconnection attempts");
+    }
+    ++reconnects_;
+    spdlog::warn("{}; reconnecting in {} ms", st.ToString(), delay->count());
+    const auto wake = steady_clock::now() + *delay;
+    while (steady_clock::now() < wake && !stop_requested_) {
+      std::this_thread::sleep_for(
+          std::min<steady_clock::duration>(milliseconds(100), wake - steady_clock::now()));
+    }
+    if (stop_requested_) return Status::OK();
+    first = false;
+  }
+}
+
+}  // namespace pgparity::consumer

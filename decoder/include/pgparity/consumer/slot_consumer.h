@@ -1,0 +1,142 @@
+// SlotConsumer: pgparity's own replication slot on the source, consumed end
+// to end — connect, check or create the slot, stream pgoutput, decode, hand
+// committed transactions to a ChangeSink, confirm only what the sink made
+// durable, reconnect with backoff when the source goes away.
+//
+//   SlotConsumer consumer(options, sink, hooks);
+//   Status s = consumer.Run();   // until --until-lsn, RequestStop(), or an error
+//
+// LSN safety (shared/notes/pgoutput.md, traps 1-4): the slot is confirmed
+// only up to the end of a commit the sink has made durable (hooks.durable);
+// a keepalive's wal end only while nothing is open or buffered. After a
+// reconnect streaming restarts at the slot's confirmed position and the
+// decoder skips every transaction already delivered (resume at the last
+// delivered commit end), so the sink sees each transaction exactly once.
+// A transaction cut by the lost connection is abandoned first
+// (hooks.abandon) and arrives again whole.
+//
+// Thread-safety: Run() on one thread; RequestStop() from any thread or a
+// signal handler's Asio completion.
+#ifndef PGPARITY_CONSUMER_SLOT_CONSUMER_H_
+#define PGPARITY_CONSUMER_SLOT_CONSUMER_H_
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgparity/conn/reconnect_policy.h"
+#include "pgparity/conn/replication_command.h"
+#include "pgparity/conn/replication_connection.h"
+#include "pgparity/core/change_sink.h"
+#include "pgparity/core/stream_decoder.h"
+#include "pgparity/wire/copy_data.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace pgparity::consumer {
+
+struct SlotConsumerOptions {
+  std::string dsn;  // libpq conninfo or URI of the source database
+  std::string slot;
+  std::vector<std::string> publications;
+  bool create_slot = true;      // create the slot when it does not exist
+  bool temporary_slot = false;  // ... as a temporary slot (gone on disconnect)
+  // Stop once everything up to this LSN was received: a commit ending at or
+  // past it, or a keepalive at or past it while idle (pg_recvlogical --endpos).
+  std::optional<wire::Lsn> until_lsn;
+  // Never deliver transactions ending at or before this (a sink's own
+  // durable position, e.g. a resumed recording).
+  wire::Lsn resume_lsn;
+  int proto_version = 0;  // 0: the newest the server supports (2 on PG14+)
+  bool streaming = true;
+  bool messages = true;
+  size_t max_buffered_bytes = core::kDefaultMaxBufferedBytes;
+  std::string spill_dir;
+  conn::ReconnectOptions reconnect;
+  bool reconnect_on_loss = true;  // false: a lost connection ends Run with the error
+  // How often the sink is asked to make its delivered commits durable.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  // The periodic one-line status (0 = none).
+  std::chrono::milliseconds status_interval{10000};
+};
+
+// What the consumer learned when it connected (for a recording's header).
+struct SessionInfo {
+  conn::SystemIdentity identity;
+  int server_version = 0;
+  int proto_version = 0;
+  wire::Lsn start_lsn;  // the slot's confirmed position streaming started at
+  bool slot_created = false;
+};
+
+struct ConsumerHooks {
+  // Before the first stream starts (once). May raise `resume` to a sink's
+  // own durable position: transactions ending at or before it are skipped.
+  // Non-OK aborts Run.
+  std::function<Status(const SessionInfo&, wire::Lsn& resume)> on_session;
+  // Every XLogData frame before decoding (record --raw).
+  std::function<Status(const wire::XLogData&)> on_frame;
+  // Make everything delivered up to `commit_end` durable; the slot then
+  // confirms it. Unset: nothing to persist, confirm at once.
+  std::function<Status(wire::Lsn commit_end)> durable;
+  // The connection broke inside a transaction: drop its partial delivery.
+  std::function<Status()> abandon;
+};
+
+struct ConsumerProgress {
+  wire::Lsn received;   // highest wal end seen
+  wire::Lsn processed;  // last delivered commit end
+  wire::Lsn durable;    // last confirmed commit end
+  uint64_t transactions = 0;
+  uint64_t changes = 0;
+  uint64_t reconnects = 0;
+};
+
+class SlotConsumer {
+ public:
+  SlotConsumer(SlotConsumerOptions options, core::ChangeSink& sink, ConsumerHooks hooks = {});
+  ~SlotConsumer();
+  SlotConsumer(const SlotConsumer&) = delete;
+  SlotConsumer& operator=(const SlotConsumer&) = delete;
+
+  // Runs until until_lsn is reached (OK), RequestStop() (OK) or an error
+  // that retrying cannot fix. Confirms the last durable commit before it
+  // returns. Errors name the slot, the server and the LSN.
+  Status Run();
+  void RequestStop();
+
+  ConsumerProgress progress() const;
+  const core::DecoderStats& decoder_stats() const { return stats_; }
+
+ private:
+  struct Session;
+
+  Status Connect(bool first);
+  Status Stream(boost::asio::io_context& io, bool& stream_started);
+  Status Checkpoint(Session& s);
+  void LogStatus(Session& s);
+
+  SlotConsumerOptions options_;
+  core::ChangeSink& sink_;
+  ConsumerHooks hooks_;
+  std::unique_ptr<conn::ReplicationConnection> conn_;
+  SessionInfo info_;
+  bool info_reported_ = false;
+  wire::Lsn processed_;  // last delivered commit end (across sessions)
+  wire::Lsn durable_;
+  wire::Lsn received_;
+  core::DecoderStats stats_;  // summed over sessions
+  uint64_t reconnects_ = 0;
+  bool streamed_frames_ = false;  // the last session received data
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<boost::asio::io_context*> io_{nullptr};
+};
+
+}  // namespace pgparity::consumer
+
+#endif  // PGPARITY_CONSUMER_SLOT_CONSUMER_H_
