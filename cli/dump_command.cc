@@ -8,6 +8,7 @@
 #include "exit_codes.h"
 #include "pgparity/record/record_file.h"
 #include "record_printer.h"
+#include "source_options.h"
 
 namespace po = boost::program_options;
 
@@ -20,16 +21,7 @@ int RunDump(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return Fail("dump", std::string(e.what()) + " — see pgparity dump --help", kExitUsage);
-  }
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return kExitOk;
-  }
+  if (auto done = ParseCommandLine("dump", args, opts, &pos, vm)) return *done;
   if (!vm.count("file")) return Fail("dump", "no FILE given — pgparity dump FILE", kExitUsage);
   const std::string path = vm["file"].as<std::string>();
 

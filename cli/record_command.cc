@@ -48,19 +48,10 @@ int RunRecord(const std::vector<std::string>& args) {
       "replication slot to read (created when missing) (required)")(
       "out", po::value<std::string>(),
       "recording file; an existing recording of the same slot is continued (required)")(
-      "until-lsn", po::value<std::string>(),
-      "stop once everything up to this LSN (X/X) was received")(
       "raw", "store the raw CopyData frames instead of decoded changes (a new file)");
   AddSourceOptions(opts);
   po::variables_map vm;
-  if (Status s = ParseArgs(args, opts, nullptr, vm); !s.ok()) {
-    return Fail("record", std::string(s.message()) + std::string(" — see pgparity record --help"),
-                kExitUsage);
-  }
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return kExitOk;
-  }
+  if (auto done = ParseCommandLine("record", args, opts, nullptr, vm)) return *done;
   consumer::SlotConsumerOptions options;
   if (Status s = ReadSourceOptions(vm, options); !s.ok()) {
     return Fail("record", std::string(s.message()), kExitUsage);
@@ -71,16 +62,6 @@ int RunRecord(const std::vector<std::string>& args) {
   options.slot = vm["slot"].as<std::string>();
   const std::string out = vm["out"].as<std::string>();
   const bool raw = vm.count("raw") > 0;
-  if (vm.count("until-lsn")) {
-    auto lsn = wire::Lsn::Parse(vm["until-lsn"].as<std::string>());
-    if (!lsn.ok()) {
-      return Fail(
-          "record",
-          "--until-lsn: " + std::string(lsn.status().message()) + " — an LSN looks like 0/16B3748",
-          kExitUsage);
-    }
-    options.until_lsn = *lsn;
-  }
   if (raw && NonEmptyFile(out)) {
     return Fail("record",
                 out +

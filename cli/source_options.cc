@@ -1,5 +1,10 @@
 #include "source_options.h"
 
+#include <iostream>
+
+#include "command.h"
+#include "exit_codes.h"
+
 namespace po = boost::program_options;
 
 namespace pgparity::cli {
@@ -9,6 +14,8 @@ void AddSourceOptions(po::options_description& opts) {
                      "libpq connection string or URI of the source database (required)")(
       "publication", po::value<std::vector<std::string>>(),
       "publication to decode (repeatable; default my_publication)")(
+      "until-lsn", po::value<std::string>(),
+      "stop once everything up to this LSN (X/X) was received")(
       "proto-version", po::value<int>()->default_value(0),
       "pgoutput protocol version (0: newest the server supports)")(
       "no-streaming", "do not ask the server to stream large in-progress transactions")(
@@ -31,6 +38,14 @@ Status ReadSourceOptions(const po::variables_map& vm, consumer::SlotConsumerOpti
   if (out.proto_version < 0 || out.proto_version > 4) {
     return Status::InvalidArgument("--proto-version must be 0 (auto) or 1 to 4");
   }
+  if (vm.count("until-lsn")) {
+    auto lsn = wire::Lsn::Parse(vm["until-lsn"].as<std::string>());
+    if (!lsn.ok()) {
+      return Status::InvalidArgument("--until-lsn: " + std::string(lsn.status().message()) +
+                                     " — an LSN looks like 0/16B3748");
+    }
+    out.until_lsn = *lsn;
+  }
   out.streaming = !vm.count("no-streaming");
   out.max_buffered_bytes = vm["max-buffer-mb"].as<size_t>() << 20;
   out.spill_dir = vm["spill-dir"].as<std::string>();
@@ -40,17 +55,24 @@ Status ReadSourceOptions(const po::variables_map& vm, consumer::SlotConsumerOpti
   return Status::OK();
 }
 
-Status ParseArgs(const std::vector<std::string>& args, const po::options_description& opts,
-                 const po::positional_options_description* positional, po::variables_map& vm) {
+std::optional<int> ParseCommandLine(const char* command, const std::vector<std::string>& args,
+                                    const po::options_description& opts,
+                                    const po::positional_options_description* positional,
+                                    po::variables_map& vm) {
   try {
     auto parser = po::command_line_parser(args).options(opts);
     if (positional) parser.positional(*positional);
     po::store(parser.run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    return Status::InvalidArgument(e.what());
+    return Fail(command, std::string(e.what()) + " — see pgparity " + command + " --help",
+                kExitUsage);
   }
-  return Status::OK();
+  if (vm.count("help")) {
+    std::cout << opts << '\n';
+    return kExitOk;
+  }
+  return std::nullopt;
 }
 
 }  // namespace pgparity::cli

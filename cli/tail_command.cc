@@ -76,19 +76,10 @@ class PrintingSink final : public core::ChangeSink {
 int RunTail(const std::vector<std::string>& args) {
   po::options_description opts("pgparity tail --source DSN [options]");
   opts.add_options()("help,h", "this help")("slot", po::value<std::string>(),
-                                            "temporary slot name (default pgparity_tail_<pid>)")(
-      "until-lsn", po::value<std::string>(),
-      "stop once everything up to this LSN (X/X) was received");
+                                            "temporary slot name (default pgparity_tail_<pid>)");
   AddSourceOptions(opts);
   po::variables_map vm;
-  if (Status s = ParseArgs(args, opts, nullptr, vm); !s.ok()) {
-    return Fail("tail", std::string(s.message()) + std::string(" — see pgparity tail --help"),
-                kExitUsage);
-  }
-  if (vm.count("help")) {
-    std::cout << opts << '\n';
-    return kExitOk;
-  }
+  if (auto done = ParseCommandLine("tail", args, opts, nullptr, vm)) return *done;
   consumer::SlotConsumerOptions options;
   if (Status s = ReadSourceOptions(vm, options); !s.ok()) {
     return Fail("tail", std::string(s.message()), kExitUsage);
@@ -96,16 +87,6 @@ int RunTail(const std::vector<std::string>& args) {
   options.slot =
       vm.count("slot") ? vm["slot"].as<std::string>() : "pgparity_tail_" + std::to_string(getpid());
   options.temporary_slot = true;
-  if (vm.count("until-lsn")) {
-    auto lsn = wire::Lsn::Parse(vm["until-lsn"].as<std::string>());
-    if (!lsn.ok()) {
-      return Fail(
-          "tail",
-          "--until-lsn: " + std::string(lsn.status().message()) + " — an LSN looks like 0/16B3748",
-          kExitUsage);
-    }
-    options.until_lsn = *lsn;
-  }
   PrintingSink sink(std::cout);
   consumer::SlotConsumer consumer(options, sink);
   Status status;
