@@ -111,8 +111,10 @@ test:
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory test-only
 
+# Servers of a test process that crashed are removed afterwards, pass or fail.
 test-only:
-	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS); rc=$$?; \
+	  $(CURDIR)/env/cleanup-test-servers.sh; exit $$rc
 
 validate-deploy:
 	@env/validate-deploy.sh
