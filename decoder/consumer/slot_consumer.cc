@@ -104,6 +104,9 @@ Status SlotConsumer::Checkpoint(Session& s) {
     }
     durable_ = processed_;
     s.stream.feedback().MarkDurable(durable_);
+    // Tell the server now, not at the next periodic update: the slot then
+    // releases WAL as soon as it can, and a restart resends less.
+    s.stream.feedback().SendNow();
   }
   s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
   return Status::OK();
@@ -233,7 +236,11 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
   stats_.streamed_transactions += d.streamed_transactions;
   stats_.skipped_transactions += d.skipped_transactions;
   stats_.changes += d.changes;
+  stats_.stream_blocks += d.stream_blocks;
+  stats_.streamed_aborts += d.streamed_aborts;
+  stats_.subxact_aborts += d.subxact_aborts;
   stats_.spills += d.spills;
+  stats_.spilled_bytes += d.spilled_bytes;
   stats_.peak_buffered_bytes = std::max(stats_.peak_buffered_bytes, d.peak_buffered_bytes);
   if (s.done.ok() && !reached_until() && !stop_requested_) {
     return Status::Unavailable("the source ended the replication stream of slot " + options_.slot);

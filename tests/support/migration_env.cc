@@ -54,10 +54,12 @@ void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription
         *last = target.Value(
             "SELECT coalesce(string_agg(r.srrelid::regclass || ':' || r.srsubstate::text, ',' "
             "ORDER BY 1), '') FROM pg_subscription_rel r JOIN pg_subscription s "
-            "ON s.oid = r.srsubid WHERE s.subname = '" + subscription + "'");
-        return target.Value("SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s "
-                            "ON s.oid = r.srsubid WHERE s.subname = '" + subscription +
-                            "' AND r.srsubstate NOT IN ('r', 's')") == "0";
+            "ON s.oid = r.srsubid WHERE s.subname = '" +
+            subscription + "'");
+        return target.Value(
+                   "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s "
+                   "ON s.oid = r.srsubid WHERE s.subname = '" +
+                   subscription + "' AND r.srsubstate NOT IN ('r', 's')") == "0";
       },
       "subscription " + subscription + " to finish its initial copy");
 }
@@ -68,8 +70,10 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
   WaitUntil(
       timeout,
       [&](std::string* last) {
-        *last = source.Value("SELECT coalesce(confirmed_flush_lsn::text, 'no slot') FROM "
-                             "pg_replication_slots WHERE slot_name = '" + subscription + "'");
+        *last = source.Value(
+            "SELECT coalesce(confirmed_flush_lsn::text, 'no slot') FROM "
+            "pg_replication_slots WHERE slot_name = '" +
+            subscription + "'");
         return source.Value("SELECT coalesce(bool_and(confirmed_flush_lsn >= '" + goal +
                             "'), false) FROM pg_replication_slots WHERE slot_name = '" +
                             subscription + "'") == "t";
@@ -80,8 +84,8 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
 std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication) {
   std::vector<std::string> tables;
   for (auto& row : source.Query("SELECT format('%I.%I', schemaname, tablename) FROM "
-                                "pg_publication_tables WHERE pubname = '" + publication +
-                                "' ORDER BY 1")) {
+                                "pg_publication_tables WHERE pubname = '" +
+                                publication + "' ORDER BY 1")) {
     tables.push_back(*row[0]);
   }
   return tables;
@@ -92,9 +96,12 @@ std::vector<Row> TableRows(SqlClient& db, const std::string& table) {
 }
 
 std::vector<Row> TableColumns(SqlClient& db, const std::string& table) {
-  return db.Query("SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
-                  "WHERE attrelid = '" + table + "'::regclass AND attnum > 0 AND NOT attisdropped "
-                  "ORDER BY attnum");
+  return db.Query(
+      "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
+      "WHERE attrelid = '" +
+      table +
+      "'::regclass AND attnum > 0 AND NOT attisdropped "
+      "ORDER BY attnum");
 }
 
 }  // namespace pgparity::testing

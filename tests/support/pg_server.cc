@@ -83,8 +83,8 @@ PgServer::PgServer(int major, std::string database)
     port_ = FreePort();
     output.clear();
     int rc = RunCommand(pgenv + " start " + std::to_string(major_) + " " +
-                            Quote((dir_ / "server").string()) + " " + std::to_string(port_) +
-                            " " + Quote(database_),
+                            Quote((dir_ / "server").string()) + " " + std::to_string(port_) + " " +
+                            Quote(database_),
                         &output);
     if (rc == 0) return;
     if (rc != 2 || output.find("in use") == std::string::npos) break;
@@ -98,6 +98,36 @@ PgServer::~PgServer() {
   RunCommand(SourcePath("env/pgenv.sh").string() + " destroy " + Quote((dir_ / "server").string()));
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+}
+
+void PgServer::Restart() {
+  // pgenv.sh start wrote the bindir into <dir>/bin; pg_ctl restart reuses
+  // the start's options (postmaster.opts). -l keeps the postmaster's output
+  // away from our pipe (else RunCommand would wait for the new postmaster).
+  const std::filesystem::path server = dir_ / "server";
+  std::string bin;
+  if (std::FILE* f = std::fopen((server / "bin").c_str(), "r")) {
+    std::array<char, 4096> buf{};
+    if (std::fgets(buf.data(), buf.size(), f) != nullptr) bin = buf.data();
+    std::fclose(f);
+  }
+  while (!bin.empty() && (bin.back() == '\n' || bin.back() == '\r')) bin.pop_back();
+  if (bin.empty()) throw std::runtime_error("no bindir recorded in " + (server / "bin").string());
+  std::string as_pg;
+  if (geteuid() == 0) {
+    const char* user = std::getenv("PGPARITY_PG_USER");
+    as_pg = "runuser -u " + Quote(user != nullptr && *user != '\0' ? user : "pgparity") + " -- ";
+  }
+  std::string output;
+  const int rc = RunCommand(
+      "timeout 120 " + as_pg + Quote(bin + "/pg_ctl") + " -D " + Quote((server / "data").string()) +
+          " -l " + Quote((server / "server.log").string()) + " -m fast -w -t 60 restart",
+      &output);
+  if (rc != 0) {
+    throw std::runtime_error("cannot restart PostgreSQL " + std::to_string(major_) + " (exit " +
+                             std::to_string(rc) + "): " + output + "; read " +
+                             (server / "server.log").string());
+  }
 }
 
 std::string PgServer::Dsn() const { return Dsn(database_); }

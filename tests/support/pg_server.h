@@ -29,6 +29,11 @@ class PgServer {
   std::string Dsn() const;
   std::string Dsn(const std::string& database) const;
 
+  // Restarts the server in place (pg_ctl -m fast restart, same port and
+  // settings, log appended); throws std::runtime_error when it fails.
+  // Connections are cut; a replication client sees its stream end.
+  void Restart();
+
  private:
   int major_;
   std::string database_;

@@ -18,8 +18,9 @@ SqlClient::SqlClient(const std::string& dsn) : conn_(PQconnectdb(dsn.c_str())) {
     throw std::runtime_error("connect failed (" + dsn + "): " + PQerrorMessage(conn_.get()));
   }
   // The same text output on PostgreSQL 14 and 16.
-  Exec("SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
-       "SET extra_float_digits = 3; SET bytea_output = hex");
+  Exec(
+      "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = 'UTC';"
+      "SET extra_float_digits = 3; SET bytea_output = hex");
 }
 
 void SqlClient::Exec(const std::string& sql) {
