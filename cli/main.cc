@@ -17,14 +17,15 @@ constexpr Command kCommands[] = {
     {"record", "stream a slot's decoded changes (or raw frames) into a file", RunRecord},
     {"dump", "print a recording", RunDump},
     {"tail", "show decoded changes live, like pg_recvlogical with test_decoding", RunTail},
+    {"preflight", "check a 14 -> 16 migration is ready (read-only)", RunPreflight},
 };
 
 void Usage(std::ostream& out) {
   out << "usage: pgparity <command> [options]   (pgparity <command> --help)\n\ncommands:\n";
   for (const auto& c : kCommands)
     out << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << '\n';
-  out << "\nexit codes: 0 ok, 1 divergent, 2 usage/configuration, 3 connection/authentication,\n"
-         "4 timeout, 5 data or I/O error (docs/cli.md)\n";
+  out << "\nexit codes: 0 ok, 1 divergent (preflight: blocking problems), 2 usage/configuration,\n"
+         "3 connection/authentication, 4 timeout, 5 data or I/O error (docs/cli.md)\n";
 }
 
 }  // namespace

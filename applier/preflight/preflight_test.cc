@@ -1,0 +1,390 @@
+// Preflight on real servers: a PostgreSQL 14 source and 16 target set up as
+// in the quick start (sql/), made ready, then one problem at a time injected
+// and removed again. Checks the Preflight class's findings directly; the
+// pgparity binary's exit codes and messages are in preflight_cli_test.cc.
+#include "pgparity/applier/preflight.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "preflight/preflight_test_env.h"
+
+namespace pgparity::applier {
+namespace {
+
+using testing::PgServer;
+using testing::SqlClient;
+
+class PreflightTest : public PreflightFixture {};
+
+TEST_F(PreflightTest, ReadyEnvironmentIsReadyAndChangesNothing) {
+  SqlClient source(servers().source.Dsn());
+  const std::string slots_before =
+      source.Value("SELECT string_agg(slot_name, ',') FROM pg_replication_slots");
+
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  EXPECT_EQ(r.Count(Severity::kBlocking), 0) << Dump(r);
+  EXPECT_EQ(r.source_version.substr(0, 3), "14.");
+  EXPECT_EQ(r.target_version.substr(0, 3), "16.");
+  EXPECT_EQ(r.publication, "my_publication");
+  EXPECT_EQ(r.subscription, "my_subscription");  // found by default
+
+  ExpectFinding(r, "wal_level", Severity::kInfo, "source wal_level");
+  for (const char* budget : {"source max_replication_slots", "source max_wal_senders",
+                             "target max_logical_replication_workers",
+                             "target max_worker_processes", "target max_replication_slots"}) {
+    const Finding& f = ExpectFinding(r, "capacity", Severity::kInfo, budget);
+    EXPECT_NE(f.detail.find("used "), std::string::npos) << f.detail;
+    EXPECT_NE(f.detail.find("needed "), std::string::npos) << f.detail;
+    EXPECT_NE(f.detail.find("available "), std::string::npos) << f.detail;
+  }
+  // Copy done: 1 subscription slot used; needed = it + pgparity's own.
+  EXPECT_EQ(ExpectFinding(r, "capacity", Severity::kInfo, "source max_replication_slots").detail,
+            "used 1, needed 2 (0 other + 1 subscription + 0 tablesync (initial copy done) + 1 "
+            "pgparity), available 10");
+  ExpectFinding(r, "publication", Severity::kInfo, "publication my_publication");
+  EXPECT_EQ(ExpectFinding(r, "schema", Severity::kInfo, "published tables").detail,
+            "2 tables compared with the target (columns, types, replica identities): no "
+            "blocking difference");
+  ExpectFinding(r, "subscription", Severity::kInfo, "subscription my_subscription");
+  ExpectFinding(r, "subscription_slot", Severity::kInfo, "source slot my_subscription");
+
+  // Sequences are not replicated: the copied rows came with their ids, the
+  // target's sequences were never used.
+  const Finding& users =
+      ExpectFinding(r, "sequence", Severity::kWarning, "sequence public.users_id_seq");
+  EXPECT_NE(users.detail.find("source last_value 5, target unused"), std::string::npos)
+      << users.detail;
+  EXPECT_NE(users.fix.find("setval('public.users_id_seq'"), std::string::npos) << users.fix;
+  ExpectFinding(r, "sequence", Severity::kWarning, "sequence public.orders_id_seq");
+  // Nothing else to warn about.
+  EXPECT_EQ(r.Count(Severity::kWarning), 2) << Dump(r);
+
+  // Read-only: no slot created by the preflight.
+  EXPECT_EQ(source.Value("SELECT string_agg(slot_name, ',') FROM pg_replication_slots"),
+            slots_before);
+}
+
+TEST_F(PreflightTest, SequenceAtOrAboveTheSourceIsInfo) {
+  SqlClient target(servers().target.Dsn());
+  target.Exec("SELECT setval('users_id_seq', 100)");
+  PreflightReport r = RunPreflight();
+  target.Exec("SELECT setval('users_id_seq', 1, false)");
+  const Finding& f = ExpectFinding(r, "sequence", Severity::kInfo, "sequence public.users_id_seq");
+  EXPECT_EQ(f.detail, "source last_value 5, target 100");
+}
+
+TEST_F(PreflightTest, PublishedTableWithoutPrimaryKeyIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  const std::string ddl = "CREATE TABLE public.no_pk (a integer NOT NULL, b text)";
+  source.Exec(ddl);
+  target.Exec(ddl);
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.no_pk");
+    target.Exec("DROP TABLE IF EXISTS public.no_pk");
+  });
+
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& f = ExpectFinding(r, "replica_identity", Severity::kBlocking, "public.no_pk");
+  EXPECT_NE(f.detail.find("no primary key and REPLICA IDENTITY DEFAULT"), std::string::npos);
+  EXPECT_NE(f.fix.find("insert-only"), std::string::npos) << f.fix;
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+  // FOR ALL TABLES published it at once; the subscription has not seen it.
+  ExpectFinding(r, "subscription_table", Severity::kWarning, "public.no_pk");
+
+  // REPLICA IDENTITY NOTHING is no better.
+  source.Exec("ALTER TABLE public.no_pk REPLICA IDENTITY NOTHING");
+  r = RunPreflight();
+  EXPECT_NE(ExpectFinding(r, "replica_identity", Severity::kBlocking, "public.no_pk")
+                .detail.find("REPLICA IDENTITY NOTHING"),
+            std::string::npos);
+
+  // FULL or an identity index fix it (the target needs no key for FULL).
+  source.Exec("ALTER TABLE public.no_pk REPLICA IDENTITY FULL");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  source.Exec(
+      "CREATE UNIQUE INDEX no_pk_a ON public.no_pk (a);"
+      "ALTER TABLE public.no_pk REPLICA IDENTITY USING INDEX no_pk_a");
+  target.Exec("ALTER TABLE public.no_pk ADD PRIMARY KEY (a)");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  EXPECT_EQ(FindFinding(r, "replica_identity", "public.no_pk"), nullptr);
+}
+
+TEST_F(PreflightTest, TableMissingOnTheTargetIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  source.Exec("CREATE TABLE public.only_on_source (id integer PRIMARY KEY)");
+  Cleanup cleanup([&] { source.Exec("DROP TABLE IF EXISTS public.only_on_source"); });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& f =
+      ExpectFinding(r, "table_missing", Severity::kBlocking, "public.only_on_source");
+  EXPECT_NE(f.fix.find("pg_dump --schema-only"), std::string::npos) << f.fix;
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+  EXPECT_EQ(ExpectFinding(r, "schema", Severity::kInfo, "published tables").detail,
+            "3 tables compared with the target (columns, types, replica identities): 1 table "
+            "with blocking problems");
+}
+
+TEST_F(PreflightTest, ColumnMissingOnTheTargetIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  source.Exec("CREATE TABLE public.wide (id integer PRIMARY KEY, note text, \"Mixed Case\" date)");
+  target.Exec("CREATE TABLE public.wide (id integer PRIMARY KEY, \"Mixed Case\" date)");
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.wide");
+    target.Exec("DROP TABLE IF EXISTS public.wide");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& f = ExpectFinding(r, "column_missing", Severity::kBlocking, "public.wide.note");
+  EXPECT_EQ(f.fix, "ALTER TABLE public.wide ADD COLUMN note text; on the target");
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+}
+
+TEST_F(PreflightTest, ColumnTypeMismatchIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  source.Exec("CREATE TABLE public.typed (id integer PRIMARY KEY, amount numeric(10,2))");
+  target.Exec("CREATE TABLE public.typed (id integer PRIMARY KEY, amount real)");
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.typed");
+    target.Exec("DROP TABLE IF EXISTS public.typed");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& f = ExpectFinding(r, "column_type", Severity::kBlocking, "public.typed.amount");
+  EXPECT_EQ(f.detail, "type differs: source numeric(10,2), target real");
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+}
+
+TEST_F(PreflightTest, ExtraTargetColumnsAndColumnOrder) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  source.Exec("CREATE TABLE public.extra (id integer PRIMARY KEY, a integer, b integer)");
+  target.Exec(
+      "CREATE TABLE public.extra (id integer PRIMARY KEY, b integer, a integer, "
+      "nullable_col text, defaulted integer NOT NULL DEFAULT 0, computed integer GENERATED "
+      "ALWAYS AS (a + 1) STORED)");
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.extra");
+    target.Exec("DROP TABLE IF EXISTS public.extra");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  ExpectFinding(r, "column_extra", Severity::kWarning, "public.extra.nullable_col");
+  ExpectFinding(r, "column_extra", Severity::kWarning, "public.extra.defaulted");
+  EXPECT_EQ(FindFinding(r, "column_extra", "public.extra.computed"), nullptr) << Dump(r);
+  const Finding& order = ExpectFinding(r, "column_order", Severity::kInfo, "public.extra");
+  EXPECT_NE(order.detail.find("source: id, a, b; target: id, b, a"), std::string::npos)
+      << order.detail;
+
+  // NOT NULL without a default: every INSERT the subscriber applies fails.
+  target.Exec("ALTER TABLE public.extra ADD COLUMN required text NOT NULL");
+  r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  ExpectFinding(r, "column_extra", Severity::kBlocking, "public.extra.required");
+}
+
+TEST_F(PreflightTest, TargetKeyTheSourceDoesNotSendIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  source.Exec("CREATE TABLE public.keyed (id integer PRIMARY KEY, code text NOT NULL UNIQUE)");
+  target.Exec("CREATE TABLE public.keyed (id integer NOT NULL, code text PRIMARY KEY)");
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.keyed");
+    target.Exec("DROP TABLE IF EXISTS public.keyed");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  ExpectFinding(r, "target_identity", Severity::kBlocking, "public.keyed");
+
+  // No key at all on the target, the source sending only its key.
+  target.Exec("ALTER TABLE public.keyed DROP CONSTRAINT keyed_pkey");
+  r = RunPreflight();
+  const Finding& f = ExpectFinding(r, "target_identity", Severity::kBlocking, "public.keyed");
+  EXPECT_EQ(f.fix, "ALTER TABLE public.keyed ADD PRIMARY KEY (id); on the target");
+
+  target.Exec("ALTER TABLE public.keyed ADD PRIMARY KEY (id)");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+}
+
+TEST_F(PreflightTest, UnloggedTableIsOnlyAWarning) {
+  SqlClient source(servers().source.Dsn());
+  source.Exec("CREATE UNLOGGED TABLE public.scratch (id integer PRIMARY KEY)");
+  Cleanup cleanup([&] { source.Exec("DROP TABLE IF EXISTS public.scratch"); });
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  ExpectFinding(r, "unlogged_table", Severity::kWarning, "public.scratch");
+  // Never published, so not missing on the target either.
+  EXPECT_EQ(FindFinding(r, "table_missing", "public.scratch"), nullptr);
+}
+
+TEST_F(PreflightTest, StaleSlotIsAWarningWithItsSize) {
+  SqlClient source(servers().source.Dsn());
+  source.Exec("SELECT pg_create_logical_replication_slot('forgotten', 'pgoutput')");
+  Cleanup cleanup([&] { source.Exec("SELECT pg_drop_replication_slot('forgotten')"); });
+  source.Exec(
+      "CREATE TABLE public.filler AS SELECT g FROM generate_series(1, 20000) g;"
+      "DROP TABLE public.filler");
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& f = ExpectFinding(r, "slot", Severity::kWarning, "source slot forgotten");
+  EXPECT_NE(f.detail.find("not active, retains "), std::string::npos) << f.detail;
+  EXPECT_NE(f.detail.find(" kB of WAL"), std::string::npos) << f.detail;
+  EXPECT_EQ(f.fix,
+            "SELECT pg_drop_replication_slot('forgotten'); on the source if nothing uses it any "
+            "more");
+  // It counts against the source's slot budget.
+  EXPECT_EQ(ExpectFinding(r, "capacity", Severity::kInfo, "source max_replication_slots").detail,
+            "used 2, needed 3 (1 other + 1 subscription + 0 tablesync (initial copy done) + 1 "
+            "pgparity), available 10");
+}
+
+TEST_F(PreflightTest, LargeObjectsAndLongTransactionsAreWarnings) {
+  SqlClient source(servers().source.Dsn());
+  const std::string oid = source.Value("SELECT lo_create(0)");
+  Cleanup drop_lo([&] { source.Exec("SELECT lo_unlink(" + oid + ")"); });
+  SqlClient idle(servers().source.Dsn());
+  const std::string pid = idle.Value("SELECT pg_backend_pid()");
+  idle.Exec("BEGIN; SELECT txid_current()");
+  Cleanup rollback([&] { idle.Exec("ROLLBACK"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  PreflightOptions options;
+  options.long_transaction = std::chrono::seconds(1);
+  PreflightReport r = RunPreflight(options);
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& lo = ExpectFinding(r, "large_objects", Severity::kWarning, "source large objects");
+  EXPECT_NE(lo.detail.find("1 large object:"), std::string::npos) << lo.detail;
+  const Finding& tx =
+      ExpectFinding(r, "long_transaction", Severity::kWarning, "source backend " + pid);
+  EXPECT_NE(tx.detail.find("has written"), std::string::npos) << tx.detail;
+  EXPECT_EQ(tx.fix,
+            "let it finish, or end it: SELECT pg_terminate_backend(" + pid + "); on the source");
+  // The default threshold is 5 minutes.
+  EXPECT_EQ(FindFinding(RunPreflight(), "long_transaction", "source backend " + pid), nullptr);
+}
+
+TEST_F(PreflightTest, DisabledSubscriptionIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  target.Exec("ALTER SUBSCRIPTION my_subscription DISABLE");
+  Cleanup enable([&] {
+    target.Exec("ALTER SUBSCRIPTION my_subscription ENABLE");
+    WaitForApplyWorker(source, target);
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& f =
+      ExpectFinding(r, "subscription", Severity::kBlocking, "subscription my_subscription");
+  EXPECT_EQ(f.fix, "ALTER SUBSCRIPTION my_subscription ENABLE; on the target");
+}
+
+TEST_F(PreflightTest, BeforeTheSubscriptionExists) {
+  // A second target database without a subscription, one table already
+  // holding rows, the other missing.
+  SqlClient admin(servers().target.Dsn("postgres"));
+  admin.Exec("CREATE DATABASE fresh");
+  Cleanup drop([&] { admin.Exec("DROP DATABASE IF EXISTS fresh WITH (FORCE)"); });
+  {
+    SqlClient fresh(servers().target.Dsn("fresh"));
+    fresh.Exec(
+        "CREATE TABLE users (id serial PRIMARY KEY, username varchar(50) NOT NULL UNIQUE, "
+        "email varchar(100) NOT NULL, created_at timestamptz NOT NULL DEFAULT now());"
+        "INSERT INTO users (username, email) VALUES ('x', 'x@example.com')");
+  }
+  PreflightReport r = RunPreflight({}, servers().target.Dsn("fresh"));
+  EXPECT_EQ(r.subscription, "");
+  ExpectFinding(r, "subscription", Severity::kInfo, "subscription my_subscription");
+  ExpectFinding(r, "target_not_empty", Severity::kWarning, "public.users");
+  ExpectFinding(r, "table_missing", Severity::kBlocking, "public.orders");
+  // The initial copy is still ahead: tablesync slots count.
+  EXPECT_EQ(ExpectFinding(r, "capacity", Severity::kInfo, "source max_replication_slots").detail,
+            "used 1, needed 5 (1 other + 1 subscription + 2 tablesync during the initial copy + "
+            "1 pgparity), available 10");
+  // The existing subscription's slot is just another slot for this target
+  // (a warning while its walsender is not connected).
+  EXPECT_NE(FindFinding(r, "slot", "source slot my_subscription"), nullptr) << Dump(r);
+}
+
+TEST_F(PreflightTest, UnknownPublicationOrSubscriptionIsNotFound) {
+  PreflightOptions options;
+  options.publication = "nope";
+  Result<PreflightReport> r = TryPreflight(options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(r.status().message().find("publication \"nope\" does not exist on the source"),
+            std::string::npos)
+      << r.status().ToString();
+  EXPECT_NE(r.status().message().find("it has: my_publication"), std::string::npos);
+
+  options = {};
+  options.subscription = "other_subscription";
+  r = TryPreflight(options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(r.status().message().find("subscription \"other_subscription\" does not exist"),
+            std::string::npos)
+      << r.status().ToString();
+}
+
+TEST_F(PreflightTest, UnprivilegedRoleIsToldWhatItCannotSee) {
+  const std::string role =
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'plain') THEN "
+      "CREATE ROLE plain LOGIN PASSWORD 'plain'; END IF; END $$";
+  SqlClient(servers().source.Dsn()).Exec(role);
+  SqlClient(servers().target.Dsn()).Exec(role);
+  auto dsn = [](const PgServer& s) {
+    return "host=127.0.0.1 port=" + std::to_string(s.port()) + " dbname=" + s.database() +
+           " user=plain password=plain";
+  };
+  PreflightReport r = RunPreflight({}, dsn(servers().target), dsn(servers().source));
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  ExpectFinding(r, "visibility", Severity::kWarning, "source role plain");
+  ExpectFinding(r, "visibility", Severity::kWarning, "target role plain");
+  const Finding& seq =
+      ExpectFinding(r, "sequence", Severity::kWarning, "sequence public.users_id_seq");
+  EXPECT_NE(seq.detail.find("not readable"), std::string::npos) << seq.detail;
+}
+
+// wal_level=replica and a prepared transaction need server settings of
+// their own: a third server, a PostgreSQL 14 source restarted with them
+// (pgenv.sh always starts with wal_level=logical; a server with logical
+// slots would refuse wal_level=replica, this one has none).
+TEST_F(PreflightTest, WalLevelReplicaAndPreparedTransaction) {
+  PgServer other(14, "sourcedb");
+  ASSERT_EQ(testing::RunSqlScript(other, "init-source.sql"), 0);
+  ASSERT_EQ(testing::RunSqlScript(other, "setup-replication.sql"), 0);
+  RestartWithSettings(other,
+                      "-c wal_level=replica -c max_prepared_transactions=4 "
+                      "-c max_replication_slots=10 -c max_wal_senders=10");
+  SqlClient source(other.Dsn());
+  ASSERT_EQ(source.Value("SHOW wal_level"), "replica");
+  source.Exec(
+      "BEGIN; INSERT INTO users (username, email) VALUES ('p', 'p@example.com');"
+      "PREPARE TRANSACTION 'pgparity test gid'");
+  Cleanup rollback([&] { source.Exec("ROLLBACK PREPARED 'pgparity test gid'"); });
+
+  PreflightReport r = RunPreflight({}, servers().target.Dsn(), other.Dsn());
+  EXPECT_FALSE(r.ready());
+  const Finding& w = ExpectFinding(r, "wal_level", Severity::kBlocking, "source wal_level");
+  EXPECT_EQ(w.fix, "ALTER SYSTEM SET wal_level = logical; on the source, then restart it");
+  const Finding& p = ExpectFinding(r, "prepared_transaction", Severity::kWarning,
+                                   "source prepared transaction 'pgparity test gid'");
+  EXPECT_NE(p.fix.find("COMMIT PREPARED 'pgparity test gid'"), std::string::npos) << p.fix;
+  // The target's subscription points at the fixture's source, whose slot
+  // this server does not have.
+  ExpectFinding(r, "subscription_slot", Severity::kBlocking, "source slot my_subscription");
+}
+
+}  // namespace
+}  // namespace pgparity::applier

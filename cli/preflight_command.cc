@@ -1,0 +1,79 @@
+// pgparity preflight --source DSN --target DSN [--publication P]
+//                    [--subscription S] [--json]
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "command.h"
+#include "exit_codes.h"
+#include "pgparity/applier/preflight.h"
+#include "pgparity/applier/preflight_render.h"
+#include "source_options.h"
+
+namespace po = boost::program_options;
+
+namespace pgparity::cli {
+
+int RunPreflight(const std::vector<std::string>& args) {
+  po::options_description opts("pgparity preflight --source DSN --target DSN [options]");
+  opts.add_options()("help,h", "this help")(
+      "source", po::value<std::string>(),
+      "libpq connection string or URI of the source (PostgreSQL 14 publisher) (required)")(
+      "target", po::value<std::string>(),
+      "libpq connection string or URI of the target (PostgreSQL 16 subscriber) (required)")(
+      "publication", po::value<std::string>(),
+      "publication on the source to check (default my_publication)")(
+      "subscription", po::value<std::string>(),
+      "subscription on the target to check (default my_subscription when it exists)")(
+      "json", "print the report as one JSON object instead of a table");
+  po::variables_map vm;
+  if (auto done = ParseCommandLine("preflight", args, opts, nullptr, vm)) return *done;
+  if (!vm.count("source")) {
+    return Fail("preflight", "--source is required — e.g. --source 'host=... dbname=sourcedb'",
+                kExitUsage);
+  }
+  if (!vm.count("target")) {
+    return Fail("preflight", "--target is required — e.g. --target 'host=... dbname=targetdb'",
+                kExitUsage);
+  }
+  applier::PreflightOptions options;
+  if (vm.count("publication")) options.publication = vm["publication"].as<std::string>();
+  if (vm.count("subscription")) options.subscription = vm["subscription"].as<std::string>();
+  if (options.publication.empty() || (options.subscription && options.subscription->empty())) {
+    return Fail("preflight", "--publication and --subscription need a name", kExitUsage);
+  }
+
+  // Both DSNs are checked before either side is connected.
+  auto source_params = applier::PreflightParams(vm["source"].as<std::string>(), "source");
+  if (!source_params.ok()) {
+    return Fail("preflight", std::string(source_params.status().message()), kExitUsage);
+  }
+  auto target_params = applier::PreflightParams(vm["target"].as<std::string>(), "target");
+  if (!target_params.ok()) {
+    return Fail("preflight", std::string(target_params.status().message()), kExitUsage);
+  }
+  auto source = applier::ConnectForPreflight(*source_params, "source");
+  if (!source.ok()) {
+    return Fail("preflight", std::string(source.status().message()), ExitCodeFor(source.status()));
+  }
+  auto target = applier::ConnectForPreflight(*target_params, "target");
+  if (!target.ok()) {
+    return Fail("preflight", std::string(target.status().message()), ExitCodeFor(target.status()));
+  }
+  applier::Preflight preflight(*source, *target, options);
+  auto report = preflight.Run();
+  if (!report.ok()) {
+    return Fail("preflight", std::string(report.status().message()), ExitCodeFor(report.status()));
+  }
+  if (vm.count("json")) {
+    auto json = applier::RenderJson(*report);
+    if (!json.ok()) return Fail("preflight", std::string(json.status().message()), kExitData);
+    std::cout << *json << '\n';
+  } else {
+    applier::RenderText(*report, std::cout);
+  }
+  std::cout.flush();
+  if (!std::cout) return Fail("preflight", "cannot write to stdout", kExitData);
+  return report->ready() ? kExitOk : kExitDivergent;
+}
+
+}  // namespace pgparity::cli
