@@ -5,7 +5,9 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/md5.h>
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <span>
 
 #include "pgparity/digest/row_digest.h"
@@ -13,28 +15,48 @@
 namespace pgparity::core {
 namespace {
 
+// 8 lower-case hex digits of v, most significant first, as the 8 bytes of
+// the result in memory order (SWAR: no table, no byte stores).
+uint64_t Hex8(uint32_t v) {
+  uint64_t x = v;
+  x = ((x & 0xffff0000u) << 16) | (x & 0xffffu);
+  x = ((x & 0x0000ff000000ff00u) << 8) | (x & 0x000000ff000000ffu);
+  x = ((x & 0x00f000f000f000f0u) << 4) | (x & 0x000f000f000f000fu);
+  // One nibble per byte, most significant in the top byte. Digits above 9
+  // get 'a' - '0' - 10 = 39 more.
+  const uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
+  x += 0x3030303030303030u + letters * 39;
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  return x;
+}
+
+// 16 hex digits of v at out.
+void PutHex64(char* out, uint64_t v) {
+  const uint64_t hi = Hex8(static_cast<uint32_t>(v >> 32));
+  const uint64_t lo = Hex8(static_cast<uint32_t>(v));
+  std::memcpy(out, &hi, 8);
+  std::memcpy(out + 8, &lo, 8);
+}
+
+// Grows `out` by n bytes and returns where they start.
+char* Extend(std::string& out, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + n);
+  return out.data() + at;
+}
+
 void AppendHex(std::string& out, const digest::Digest128& d) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char buf[32];
-  for (int i = 0; i < 16; ++i) {
-    buf[15 - i] = kDigits[(d.hi >> (4 * i)) & 0xf];
-    buf[31 - i] = kDigits[(d.lo >> (4 * i)) & 0xf];
-  }
-  out.append(buf, sizeof buf);
+  char* p = Extend(out, 32);
+  PutHex64(p, d.hi);
+  PutHex64(p + 16, d.lo);
 }
 
 // 16 lower-case hex digits, zero-padded.
-void AppendHex16(std::string& out, uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  char buf[16];
-  for (int i = 0; i < 16; ++i) buf[15 - i] = kDigits[(v >> (4 * i)) & 0xf];
-  out.append(buf, sizeof buf);
-}
+void AppendHex16(std::string& out, uint64_t v) { PutHex64(Extend(out, 16), v); }
 
+// counted(schema) "." counted(name): the relation's digester has it ready.
 void AppendTable(std::string& out, const RelationInfo& rel) {
-  digest::AppendCounted(out, rel.schema());
-  out.push_back('.');
-  digest::AppendCounted(out, rel.name());
+  out.append(rel.row_digester().encoded_table());
 }
 
 void AppendDecimal(std::string& out, uint64_t v) {
@@ -66,25 +88,40 @@ ChainedDigest::ChainedDigest(const ChainState& resume) : ChainedDigest() { state
 ChainedDigest::~ChainedDigest() = default;
 
 void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out) {
+  RowDigests rows;
+  AppendChangeRecord(change, out, rows);
+}
+
+void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out, RowDigests& rows) {
   digest::RowDigester& digester = change.relation.row_digester();
+  rows.has_old = false;
+  rows.has_new = false;
   out.push_back(static_cast<char>(change.op));
   AppendTable(out, change.relation);
   switch (change.op) {
     case ChangeOp::kInsert:
       out.push_back('N');
-      AppendHex(out, digester.Digest(change.new_tuple));
+      rows.new_row = digester.Digest(change.new_tuple);
+      rows.has_new = true;
+      AppendHex(out, rows.new_row);
       break;
     case ChangeOp::kUpdate:
       out.push_back(OldMarker(change.old_kind));
       if (change.old_kind != wire::OldTupleKind::kNone) {
-        AppendHex(out, digester.Digest(change.old_tuple));
+        rows.old_row = digester.Digest(change.old_tuple);
+        rows.has_old = true;
+        AppendHex(out, rows.old_row);
       }
       out.push_back('N');
-      AppendHex(out, digester.Digest(change.new_tuple));
+      rows.new_row = digester.Digest(change.new_tuple);
+      rows.has_new = true;
+      AppendHex(out, rows.new_row);
       break;
     case ChangeOp::kDelete:
       out.push_back(OldMarker(change.old_kind));
-      AppendHex(out, digester.Digest(change.old_tuple));
+      rows.old_row = digester.Digest(change.old_tuple);
+      rows.has_old = true;
+      AppendHex(out, rows.old_row);
       break;
   }
 }
@@ -109,7 +146,7 @@ Status ChainedDigest::OnBegin(const TxnInfo& /*txn*/) {
 Status ChainedDigest::OnChange(const Change& change) {
   PGPARITY_RETURN_IF_ERROR(RequireTransaction("change"));
   record_.clear();
-  AppendChangeRecord(change, record_);
+  AppendChangeRecord(change, record_, last_rows_);
   Update(record_);
   return Status::OK();
 }

@@ -1,5 +1,6 @@
 #include "pgparity/core/relation_cache.h"
 
+#include <atomic>
 #include <utility>
 
 namespace pgparity::core {
@@ -25,10 +26,16 @@ std::vector<std::string_view> Names(const std::vector<ColumnInfo>& columns) {
   return names;
 }
 
+uint64_t NextGeneration() noexcept {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 RelationInfo::RelationInfo(const wire::Relation& message)
-    : relid_(message.relid),
+    : generation_(NextGeneration()),
+      relid_(message.relid),
       schema_(SchemaName(message.namespace_name)),
       name_(message.name),
       replica_identity_(message.replica_identity),

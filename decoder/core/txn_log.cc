@@ -35,9 +35,17 @@ void TxnLog::Append(wire::Xid subxid, wire::Lsn wal_start, wire::Lsn wal_end,
     }
     last_subxid_ = subxid;
   }
-  index_.push_back(
-      IndexEntry{subxid, static_cast<uint32_t>(body.size()), arena_.size(), wal_start, wal_end});
-  arena_.insert(arena_.end(), body.begin(), body.end());
+  if (blocks_.empty() || blocks_.back().capacity - blocks_.back().used < body.size()) {
+    const size_t capacity = std::max(kBlockSize, body.size());
+    // Uninitialized: every byte handed out is written first.
+    blocks_.push_back(Block{std::unique_ptr<std::byte[]>(new std::byte[capacity]), capacity, 0});
+  }
+  Block& block = blocks_.back();
+  index_.push_back(IndexEntry{subxid, static_cast<uint32_t>(body.size()),
+                              static_cast<uint32_t>(blocks_.size() - 1),
+                              static_cast<uint32_t>(block.used), wal_start, wal_end});
+  if (!body.empty()) std::memcpy(block.data.get() + block.used, body.data(), body.size());
+  block.used += body.size();
   memory_bytes_ += body.size() + kEntryOverhead;
 }
 
@@ -76,7 +84,7 @@ Status TxnLog::Spill() {
                               [](const SubxactStart& s, uint64_t seq) { return s.seq < seq; });
 
   std::vector<std::byte> out;
-  out.reserve(std::min(kIoChunk, arena_.size() + index_.size() * (4 + kEntryHeaderSize)));
+  out.reserve(std::min(kIoChunk, memory_bytes_ + index_.size() * (4 + kEntryHeaderSize)));
   uint64_t write_at = file_size_;  // where `out` goes
   uint64_t entry_at = file_size_;  // where the next entry starts
   for (size_t k = 0; k < index_.size(); ++k) {
@@ -90,8 +98,7 @@ Status TxnLog::Spill() {
     wire::StoreBE64(header + 8, e.wal_start.value());
     wire::StoreBE64(header + 16, e.wal_end.value());
     out.insert(out.end(), std::begin(header), std::end(header));
-    out.insert(out.end(), arena_.begin() + static_cast<ptrdiff_t>(e.offset),
-               arena_.begin() + static_cast<ptrdiff_t>(e.offset + e.length));
+    out.insert(out.end(), BodyOf(e), BodyOf(e) + e.length);
     entry_at += sizeof header + e.length;
     if (out.size() >= kIoChunk) {
       PGPARITY_RETURN_IF_ERROR(WriteAll(out, write_at));
@@ -107,7 +114,7 @@ Status TxnLog::Spill() {
 }
 
 void TxnLog::ReleaseMemory() noexcept {
-  std::vector<std::byte>().swap(arena_);
+  std::vector<Block>().swap(blocks_);
   std::vector<IndexEntry>().swap(index_);
   memory_bytes_ = 0;
 }
@@ -127,7 +134,11 @@ Result<TxnLog::TruncateResult> TxnLog::TruncateAtSubxact(wire::Xid subxid) {
     for (size_t k = keep; k < index_.size(); ++k) {
       memory_bytes_ -= index_[k].length + kEntryOverhead;
     }
-    arena_.resize(static_cast<size_t>(index_[keep].offset));
+    if (keep < index_.size()) {
+      const IndexEntry& first_dropped = index_[keep];
+      blocks_.resize(first_dropped.block + size_t{1});
+      blocks_.back().used = first_dropped.offset;
+    }
     index_.resize(keep);
   } else {
     if (::ftruncate(fd_, static_cast<off_t>(start.file_offset)) != 0) {
@@ -217,7 +228,7 @@ Status TxnLog::Replay(const std::function<Status(const LogEntry&)>& f) {
     entry.subxid = e.subxid;
     entry.wal_start = e.wal_start;
     entry.wal_end = e.wal_end;
-    entry.body = std::span<const std::byte>(arena_.data() + e.offset, e.length);
+    entry.body = std::span<const std::byte>(BodyOf(e), e.length);
     PGPARITY_RETURN_IF_ERROR(f(entry));
   }
   return Status::OK();

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -98,10 +99,24 @@ class TxnLog {
   struct IndexEntry {
     wire::Xid subxid;
     uint32_t length;
-    uint64_t offset;  // in arena_
+    uint32_t block;   // in blocks_
+    uint32_t offset;  // in that block
     wire::Lsn wal_start;
     wire::Lsn wal_end;
   };
+  // Bodies are copied into blocks of kBlockSize (a bigger body gets a block
+  // of its own): appending never moves what is stored, unlike one growing
+  // vector, whose reallocations copied and page-faulted the whole log again
+  // at every doubling.
+  static constexpr size_t kBlockSize = size_t{1} << 20;
+  struct Block {
+    std::unique_ptr<std::byte[]> data;
+    size_t capacity = 0;
+    size_t used = 0;
+  };
+  const std::byte* BodyOf(const IndexEntry& e) const noexcept {
+    return blocks_[e.block].data.get() + e.offset;
+  }
   // Where a subtransaction's first entry is.
   struct SubxactStart {
     wire::Xid subxid;
@@ -121,7 +136,7 @@ class TxnLog {
   uint64_t file_size_ = 0;
   uint64_t spilled_entries_ = 0;
 
-  std::vector<std::byte> arena_;  // bodies of in-memory entries, back to back
+  std::vector<Block> blocks_;  // bodies of in-memory entries, in order
   std::vector<IndexEntry> index_;
   size_t memory_bytes_ = 0;
 

@@ -1,11 +1,23 @@
 #include "pgparity/digest/digest128.h"
 
+#include <bit>
+#include <cstring>
+
 namespace pgparity::digest {
 
 Digest128 Digest128::FromBigEndian(std::span<const unsigned char, 16> bytes) noexcept {
   Digest128 d;
-  for (int i = 0; i < 8; ++i) d.hi = (d.hi << 8) | bytes[i];
-  for (int i = 8; i < 16; ++i) d.lo = (d.lo << 8) | bytes[i];
+  if constexpr (std::endian::native == std::endian::little) {
+    // Once per row digest: two loads and two byte swaps.
+    uint64_t hi, lo;
+    std::memcpy(&hi, bytes.data(), 8);
+    std::memcpy(&lo, bytes.data() + 8, 8);
+    d.hi = __builtin_bswap64(hi);
+    d.lo = __builtin_bswap64(lo);
+  } else {
+    for (int i = 0; i < 8; ++i) d.hi = (d.hi << 8) | bytes[i];
+    for (int i = 8; i < 16; ++i) d.lo = (d.lo << 8) | bytes[i];
+  }
   return d;
 }
 

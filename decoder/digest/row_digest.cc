@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <numeric>
 
 namespace pgparity::digest {
@@ -36,30 +37,52 @@ void RowDigester::Init(std::string_view schema, std::string_view table) {
   AppendCounted(prefix_, schema);
   prefix_.push_back('.');
   AppendCounted(prefix_, table);
-  order_.resize(names_.size());
-  std::iota(order_.begin(), order_.end(), size_t{0});
+  std::vector<size_t> order(names_.size());
+  std::iota(order.begin(), order.end(), size_t{0});
   // Bytewise (COLLATE "C") order, so the order is the same on every server
   // and does not depend on the tables' column order.
-  std::stable_sort(order_.begin(), order_.end(),
+  std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return names_[a] < names_[b]; });
-  encoded_names_.reserve(names_.size());
-  for (const auto& name : names_) {
-    std::string e;
-    AppendCounted(e, name);
-    encoded_names_.push_back(std::move(e));
+  sorted_.reserve(order.size());
+  for (const size_t pos : order) {
+    const size_t offset = names_blob_.size();
+    AppendCounted(names_blob_, names_[pos]);
+    sorted_.push_back(SortedColumn{pos, offset, names_blob_.size() - offset});
   }
+  fixed_bytes_ = prefix_.size() + names_blob_.size() + names_.size();
   scratch_.resize(names_.size());
 }
 
-Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
-  buffer_.assign(prefix_);
-  for (size_t pos : order_) {
-    buffer_.append(encoded_names_[pos]);
-    const ColumnValue& v = values[pos];
-    buffer_.push_back(static_cast<char>(v.kind));
-    if (v.kind == ColumnValue::Kind::kValue) AppendCounted(buffer_, v.text);
+namespace {
+
+// Writes "<decimal n>:" at `out`; returns the end. Lengths of column values
+// are mostly short: the common widths without to_chars.
+char* PutLength(char* out, size_t n) {
+  if (n < 10) {
+    out[0] = static_cast<char>('0' + n);
+    out[1] = ':';
+    return out + 2;
   }
-  return Finish();
+  if (n < 100) {
+    out[0] = static_cast<char>('0' + n / 10);
+    out[1] = static_cast<char>('0' + n % 10);
+    out[2] = ':';
+    return out + 3;
+  }
+  char* end = std::to_chars(out, out + 20, n).ptr;
+  *end = ':';
+  return end + 1;
+}
+
+// The most bytes PutLength writes.
+constexpr size_t kMaxLengthBytes = 21;
+
+}  // namespace
+
+Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
+  std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
+            scratch_.begin());
+  return EncodeAndHash();
 }
 
 Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
@@ -80,12 +103,41 @@ Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
     }
     ++i;
   }
-  return Digest(std::span<const ColumnValue>(scratch_.data(), scratch_.size()));
+  return EncodeAndHash();
 }
 
-Digest128 RowDigester::Finish() {
+Digest128 RowDigester::EncodeAndHash() {
+  // One pass for the size bound, one to write: no per-append checks.
+  size_t bound = fixed_bytes_;
+  for (const ColumnValue& v : scratch_) {
+    if (v.kind == ColumnValue::Kind::kValue) bound += kMaxLengthBytes + v.text.size();
+  }
+  if (buffer_.size() < bound) buffer_.resize(bound);
+  char* out = buffer_.data();
+  std::memcpy(out, prefix_.data(), prefix_.size());
+  out += prefix_.size();
+  const char* names = names_blob_.data();
+  for (const SortedColumn& c : sorted_) {
+    std::memcpy(out, names + c.name_offset, c.name_length);
+    out += c.name_length;
+    const ColumnValue& v = scratch_[c.position];
+    *out++ = static_cast<char>(v.kind);
+    if (v.kind == ColumnValue::Kind::kValue) {
+      out = PutLength(out, v.text.size());
+      // memcpy with a null source is undefined even for 0 bytes.
+      if (!v.text.empty()) std::memcpy(out, v.text.data(), v.text.size());
+      out += v.text.size();
+    }
+  }
+  length_ = static_cast<size_t>(out - buffer_.data());
+
+  // MD5_Init/Update/Final on a local context: the one-shot MD5() also wipes
+  // the context (OPENSSL_cleanse), needless for a checksum of public data.
+  MD5_CTX ctx;
+  MD5_Init(&ctx);
+  MD5_Update(&ctx, buffer_.data(), length_);
   unsigned char md[MD5_DIGEST_LENGTH];
-  MD5(reinterpret_cast<const unsigned char*>(buffer_.data()), buffer_.size(), md);
+  MD5_Final(md, &ctx);
   return Digest128::FromBigEndian(std::span<const unsigned char, 16>(md, 16));
 }
 

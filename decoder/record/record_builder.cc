@@ -1,5 +1,7 @@
 #include "pgparity/record/record_builder.h"
 
+#include <memory>
+
 namespace pgparity::record {
 
 namespace {
@@ -21,7 +23,7 @@ void FillTuple(const wire::TupleView& tuple, pgparity::v1::Tuple* out) {
         break;
       case wire::ColumnKind::kText:
         v->set_kind(pgparity::v1::Value::TEXT);
-        v->set_text(std::string(column.text()));
+        v->set_text(column.text().data(), column.text().size());
         break;
       case wire::ColumnKind::kBinary:
         v->set_kind(pgparity::v1::Value::BINARY);
@@ -83,14 +85,50 @@ void BuildBegin(const core::TxnInfo& txn, pgparity::v1::Record& out) {
   b->set_commit_time_us(UnixMicros(txn.commit_time));
 }
 
-void BuildChange(const core::Change& change, pgparity::v1::Record& out) {
-  out.Clear();
-  auto* c = out.mutable_change();
+namespace {
+
+// 16 bytes, big-endian, into `out` (reusing its buffer).
+void SetDigestBytes(const digest::Digest128& d, std::string* out) {
+  char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(d.hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<char>(d.lo >> (56 - 8 * i));
+  }
+  out->assign(bytes, sizeof bytes);
+}
+
+// Fills `tuple` into *slot, reusing the Tuple detached from the previous
+// change (its Value objects and their string buffers) when there is one.
+void SetTuple(const wire::TupleView& tuple, std::unique_ptr<pgparity::v1::Tuple>& spare,
+              pgparity::v1::Tuple* (pgparity::v1::Change::*mutable_tuple)(),
+              void (pgparity::v1::Change::*set_allocated)(pgparity::v1::Tuple*),
+              pgparity::v1::Change* c) {
+  if (spare != nullptr) {
+    spare->Clear();  // keeps the cleared Values for add_values() to reuse
+    FillTuple(tuple, spare.get());
+    (c->*set_allocated)(spare.release());
+  } else {
+    FillTuple(tuple, (c->*mutable_tuple)());
+  }
+}
+
+// `old_full`: the old row's digest when the change has a full old row;
+// `new_row`: the new row's digest unless it is a Delete.
+void BuildChangeWith(const core::Change& change, const digest::Digest128* old_full,
+                     const digest::Digest128* new_row, pgparity::v1::Record& out) {
+  pgparity::v1::Change* c = out.mutable_change();  // a new one unless `out` holds a change
+  // Clear() keeps the capacity of strings and repeated fields but deletes
+  // sub-messages: detach the tuples first to reuse them.
+  std::unique_ptr<pgparity::v1::Tuple> spare_old(c->release_old_tuple());
+  std::unique_ptr<pgparity::v1::Tuple> spare_new(c->release_new_tuple());
+  c->Clear();
   c->set_lsn(change.lsn.value());
   c->set_xid(change.subxid);
   c->set_relid(change.relation.relid());
-  c->set_relation(change.relation.QualifiedName());
-  auto& digester = change.relation.row_digester();
+  std::string* relation = c->mutable_relation();
+  relation->assign(change.relation.schema());
+  relation->push_back('.');
+  relation->append(change.relation.name());
   switch (change.op) {
     case core::ChangeOp::kInsert:
       c->set_operation(pgparity::v1::Change::INSERT);
@@ -105,19 +143,36 @@ void BuildChange(const core::Change& change, pgparity::v1::Record& out) {
   if (change.old_kind != wire::OldTupleKind::kNone) {
     c->set_old_kind(change.old_kind == wire::OldTupleKind::kKey ? pgparity::v1::Change::KEY
                                                                 : pgparity::v1::Change::FULL);
-    FillTuple(change.old_tuple, c->mutable_old_tuple());
+    SetTuple(change.old_tuple, spare_old, &pgparity::v1::Change::mutable_old_tuple,
+             &pgparity::v1::Change::set_allocated_old_tuple, c);
     FillKey(change.relation, change.old_tuple, c);
     // A key-only old tuple is not a row: it has no row digest.
-    if (change.old_kind == wire::OldTupleKind::kFull) {
-      c->set_old_digest(DigestBytes(digester.Digest(change.old_tuple)));
-    }
+    if (change.old_kind == wire::OldTupleKind::kFull) SetDigestBytes(*old_full, c->mutable_old_digest());
   } else if (change.op != core::ChangeOp::kDelete) {
     FillKey(change.relation, change.new_tuple, c);
   }
   if (change.op != core::ChangeOp::kDelete) {
-    FillTuple(change.new_tuple, c->mutable_new_tuple());
-    c->set_new_digest(DigestBytes(digester.Digest(change.new_tuple)));
+    SetTuple(change.new_tuple, spare_new, &pgparity::v1::Change::mutable_new_tuple,
+             &pgparity::v1::Change::set_allocated_new_tuple, c);
+    SetDigestBytes(*new_row, c->mutable_new_digest());
   }
+}
+
+}  // namespace
+
+void BuildChange(const core::Change& change, pgparity::v1::Record& out) {
+  auto& digester = change.relation.row_digester();
+  digest::Digest128 old_full, new_row;
+  if (change.old_kind == wire::OldTupleKind::kFull) old_full = digester.Digest(change.old_tuple);
+  if (change.op != core::ChangeOp::kDelete) new_row = digester.Digest(change.new_tuple);
+  BuildChangeWith(change, &old_full, &new_row, out);
+}
+
+void BuildChange(const core::Change& change, const core::ChainedDigest::RowDigests& digests,
+                 pgparity::v1::Record& out) {
+  // ChainedDigest hashed the old tuple whenever there is one, and the new
+  // tuple unless it is a Delete: the same tuples with the same digester.
+  BuildChangeWith(change, &digests.old_row, &digests.new_row, out);
 }
 
 void BuildTruncate(const core::TruncateEvent& truncate, pgparity::v1::Record& out) {

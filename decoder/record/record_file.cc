@@ -6,10 +6,52 @@
 #include <google/protobuf/util/delimited_message_util.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace pgparity::record {
+
+namespace internal {
+
+// A file output stream with a real 1 MiB buffer: protobuf's FileOutputStream
+// ignores its block_size argument (3.21 issues one write() per 8 KiB).
+class BufferedFileOutput final : public google::protobuf::io::CopyingOutputStreamAdaptor {
+ public:
+  static constexpr int kBufferSize = 1 << 20;
+
+  explicit BufferedFileOutput(int fd)
+      : CopyingOutputStreamAdaptor(&file_, kBufferSize), file_(fd) {}
+  // Flushes here: the base class would flush after file_ is gone.
+  ~BufferedFileOutput() override { Flush(); }
+
+  // errno of the write that failed, 0 if none did.
+  int GetErrno() const { return file_.error; }
+
+ private:
+  struct FdOutput final : google::protobuf::io::CopyingOutputStream {
+    explicit FdOutput(int f) : fd(f) {}
+    bool Write(const void* buffer, int size) override {
+      const char* p = static_cast<const char*>(buffer);
+      while (size > 0) {
+        const ssize_t n = ::write(fd, p, static_cast<size_t>(size));
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          error = errno;
+          return false;
+        }
+        p += n;
+        size -= static_cast<int>(n);
+      }
+      return true;
+    }
+    int fd;
+    int error = 0;
+  };
+  FdOutput file_;
+};
+
+}  // namespace internal
 
 namespace {
 
@@ -41,7 +83,7 @@ Result<std::unique_ptr<RecordFileWriter>> RecordFileWriter::Append(const std::st
 RecordFileWriter::RecordFileWriter(std::string path, int fd, uint64_t base)
     : path_(std::move(path)),
       fd_(fd),
-      out_(std::make_unique<google::protobuf::io::FileOutputStream>(fd, 1 << 20)),
+      out_(std::make_unique<internal::BufferedFileOutput>(fd)),
       base_(base) {}
 
 uint64_t RecordFileWriter::offset() const {
@@ -60,7 +102,7 @@ Status RecordFileWriter::TruncateTo(uint64_t offset) {
     return ErrnoStatus("cannot truncate", path_);
   }
   base_ = offset;
-  out_ = std::make_unique<google::protobuf::io::FileOutputStream>(fd_, 1 << 20);
+  out_ = std::make_unique<internal::BufferedFileOutput>(fd_);
   return Status::OK();
 }
 
@@ -74,6 +116,33 @@ Status RecordFileWriter::Write(const pgparity::v1::Record& record) {
   }
   ++records_;
   return Status::OK();
+}
+
+Status RecordFileWriter::WriteSerialized(std::string_view delimited) {
+  if (fd_ < 0) return Status::Internal("write to closed recording " + path_);
+  while (!delimited.empty()) {
+    void* data = nullptr;
+    int size = 0;
+    if (!out_->Next(&data, &size)) {
+      errno = out_->GetErrno();
+      return ErrnoStatus("cannot write", path_);
+    }
+    const size_t n = std::min(static_cast<size_t>(size), delimited.size());
+    std::memcpy(data, delimited.data(), n);
+    delimited.remove_prefix(n);
+    if (n < static_cast<size_t>(size)) out_->BackUp(size - static_cast<int>(n));
+  }
+  ++records_;
+  return Status::OK();
+}
+
+std::string RecordFileWriter::Delimited(const pgparity::v1::Record& record) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::util::SerializeDelimitedToZeroCopyStream(record, &stream);
+  }
+  return out;
 }
 
 Status RecordFileWriter::Sync() {

@@ -65,8 +65,13 @@ Status RecordSink::WriteRelation(const core::RelationInfo& relation) {
     return Status::OK();
   }
   written_relations_.push_back(relation.relid());
-  BuildRelation(relation, record_);
-  return writer_->Write(record_);
+  SerializedRelation& cached = relation_records_[relation.relid()];
+  if (cached.generation != relation.generation()) {
+    BuildRelation(relation, record_);
+    cached.bytes = RecordFileWriter::Delimited(record_);
+    cached.generation = relation.generation();
+  }
+  return writer_->WriteSerialized(cached.bytes);
 }
 
 Status RecordSink::OnBegin(const core::TxnInfo& txn) {
@@ -80,8 +85,8 @@ Status RecordSink::OnBegin(const core::TxnInfo& txn) {
 Status RecordSink::OnChange(const core::Change& change) {
   PGPARITY_RETURN_IF_ERROR(chain_->OnChange(change));
   PGPARITY_RETURN_IF_ERROR(WriteRelation(change.relation));
-  BuildChange(change, record_);
-  return writer_->Write(record_);
+  BuildChange(change, chain_->last_row_digests(), change_record_);
+  return writer_->Write(change_record_);
 }
 
 Status RecordSink::OnTruncate(const core::TruncateEvent& truncate) {

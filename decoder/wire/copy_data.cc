@@ -49,6 +49,16 @@ Result<CopyMessage> ParseCopyData(std::span<const std::byte> frame) {
   const uint8_t type = reader.ReadU8Unchecked();  // frame is not empty
   switch (static_cast<CopyMessageType>(type)) {
     case CopyMessageType::kXLogData: {
+      // Fast path for the frame of every change: the header is all there.
+      if (frame.size() >= XLogData::kHeaderSize) {
+        const std::byte* p = frame.data() + 1;
+        XLogData m;
+        m.wal_start = Lsn(LoadBE64(p));
+        m.wal_end = Lsn(LoadBE64(p + 8));
+        m.send_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 16)));
+        m.body = frame.subspan(XLogData::kHeaderSize);
+        return CopyMessage(m);
+      }
       FieldReader in(reader, "XLogData");
       PGPARITY_ASSIGN_OR_RETURN(XLogData m, ParseXLogData(in));
       return CopyMessage(m);

@@ -8,7 +8,44 @@ namespace pgparity::wire {
 
 using internal::Field;
 
+namespace {
+
+// The end of a well-formed TupleData's columns starting at `p` (just after
+// ncols), or nullptr when anything is wrong with them. No error text: the
+// caller re-reads a bad tuple with the checked reader, which names the fault.
+const std::byte* ScanColumns(const std::byte* p, const std::byte* end, int ncols) noexcept {
+  for (int i = 0; i < ncols; ++i) {
+    if (p == end) return nullptr;
+    const auto kind = static_cast<ColumnKind>(std::to_integer<char>(*p++));
+    if (kind == ColumnKind::kNull || kind == ColumnKind::kUnchanged) continue;
+    if (kind != ColumnKind::kText && kind != ColumnKind::kBinary) return nullptr;
+    if (end - p < 4) return nullptr;
+    const uint32_t length = LoadBE32(p);
+    p += 4;
+    if (static_cast<int32_t>(length) < 0 || static_cast<size_t>(end - p) < length) return nullptr;
+    p += length;
+  }
+  return p;
+}
+
+}  // namespace
+
 Result<TupleView> TupleView::Read(ByteReader& reader, std::string_view context) {
+  // Fast path: one unchecked-by-Result walk over the bytes (the hot loop of
+  // every change). Anything unexpected falls through to the field-by-field
+  // reader below, which produces the precise error.
+  if (const std::span<const std::byte> rest = reader.rest(); rest.size() >= 2) {
+    const int ncols = static_cast<int16_t>(LoadBE16(rest.data()));
+    if (ncols >= 0 && ncols <= kMaxTupleColumns) {
+      const std::byte* const columns = rest.data() + 2;
+      const std::byte* const end = ScanColumns(columns, rest.data() + rest.size(), ncols);
+      if (end != nullptr) {
+        reader.ReadBytesUnchecked(static_cast<size_t>(end - rest.data()));
+        return TupleView(std::span<const std::byte>(columns, end), static_cast<uint16_t>(ncols));
+      }
+    }
+  }
+
   internal::FieldReader in(reader, context);
   const size_t ncols_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint16_t raw_ncols, in.BE16("ncols"));

@@ -64,10 +64,23 @@ class ChainedDigest final : public ChangeSink {
   // The digest of the last committed transaction.
   const digest::Digest128& last_transaction_digest() const noexcept { return last_txn_; }
 
+  // The row digests of the change OnChange folded last, valid until the
+  // next OnChange: a sink that also stores them (RecordSink) takes them from
+  // here instead of hashing the rows a second time.
+  struct RowDigests {
+    bool has_old = false;  // old_kind != kNone (kKey digests the key-only tuple)
+    bool has_new = false;  // not a Delete
+    digest::Digest128 old_row;
+    digest::Digest128 new_row;
+  };
+  const RowDigests& last_row_digests() const noexcept { return last_rows_; }
+
   // Appends the record of one change exactly as hashed (tests, docs).
   static void AppendChangeRecord(const Change& change, std::string& out);
 
  private:
+  static void AppendChangeRecord(const Change& change, std::string& out, RowDigests& rows);
+
   struct Md5;  // the running MD5 context (OpenSSL's MD5_CTX)
 
   Status RequireTransaction(const char* what) const;
@@ -78,6 +91,7 @@ class ChainedDigest final : public ChangeSink {
   bool in_txn_ = false;
   std::unique_ptr<Md5> md5_;
   std::string record_;  // the current record, reused
+  RowDigests last_rows_;
 };
 
 }  // namespace pgparity::core

@@ -62,11 +62,17 @@ class RelationInfo {
   // "schema.name", for messages.
   std::string QualifiedName() const { return schema_ + "." + name_; }
 
+  // Unique to this RelationInfo among all created in the process (a new
+  // Relation message for the same relid gives a new one): a key for caching
+  // what is derived from it, safe where its address may be reused.
+  uint64_t generation() const noexcept { return generation_; }
+
   // The row digester for this relation's tuples (docs/digest.md). It reuses
   // its buffers, hence mutable through a const RelationInfo; not thread-safe.
   digest::RowDigester& row_digester() const noexcept { return digester_; }
 
  private:
+  uint64_t generation_;
   wire::Oid relid_;
   std::string schema_;
   std::string name_;

@@ -54,18 +54,33 @@ class RowDigester {
   Digest128 Digest(const wire::TupleView& tuple);
 
   // The canonical encoding of the last row digested (tests, debugging).
-  std::string_view last_encoding() const noexcept { return buffer_; }
+  std::string_view last_encoding() const noexcept { return {buffer_.data(), length_}; }
+
+  // The encoded table name that starts every row's encoding:
+  // counted(schema) "." counted(table) (docs/digest.md), also the `table`
+  // part of a chained-digest change record.
+  std::string_view encoded_table() const noexcept { return prefix_; }
 
  private:
-  void Init(std::string_view schema, std::string_view table);
-  Digest128 Finish();
+  // One column in encoding order (bytewise by name).
+  struct SortedColumn {
+    size_t position;      // in tuple order
+    size_t name_offset;   // of "<len>:<name>" in names_blob_
+    size_t name_length;
+  };
 
-  std::vector<std::string> names_;          // tuple order
-  std::vector<size_t> order_;               // tuple positions sorted by name (bytewise)
-  std::string prefix_;                      // encoded table name
-  std::vector<std::string> encoded_names_;  // "<len>:<name>" per tuple position
-  std::vector<ColumnValue> scratch_;        // tuple columns, reused
-  std::string buffer_;                      // the encoding, reused
+  void Init(std::string_view schema, std::string_view table);
+  // Encodes scratch_ (tuple order) into buffer_ and hashes it.
+  Digest128 EncodeAndHash();
+
+  std::vector<std::string> names_;      // tuple order
+  std::string prefix_;                  // encoded table name
+  std::vector<SortedColumn> sorted_;    // encoding order
+  std::string names_blob_;              // the encoded names, back to back
+  size_t fixed_bytes_ = 0;              // prefix + names + one kind byte per column
+  std::vector<ColumnValue> scratch_;    // tuple columns, reused
+  std::vector<char> buffer_;            // the encoding, reused; grows, never shrinks
+  size_t length_ = 0;                   // of the last encoding in buffer_
 };
 
 // Appends the canonical encoding of one length-prefixed string:

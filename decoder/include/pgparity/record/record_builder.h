@@ -19,6 +19,13 @@ namespace pgparity::record {
 void BuildRelation(const core::RelationInfo& relation, pgparity::v1::Record& out);
 void BuildBegin(const core::TxnInfo& txn, pgparity::v1::Record& out);
 void BuildChange(const core::Change& change, pgparity::v1::Record& out);
+// The same with the row digests already computed (ChainedDigest hashed the
+// change's rows: RecordSink passes them on instead of hashing them again).
+// Reuses the Change `out` holds, its tuples and string buffers included: a
+// Record kept for changes only builds each change without allocating once
+// it has grown.
+void BuildChange(const core::Change& change, const core::ChainedDigest::RowDigests& digests,
+                 pgparity::v1::Record& out);
 void BuildTruncate(const core::TruncateEvent& truncate, pgparity::v1::Record& out);
 void BuildMessage(const core::LogicalMessageEvent& message, pgparity::v1::Record& out);
 // `chain`: the chained digest after this commit.

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pgparity.pb.h"
 #include "pgparity/result.h"
@@ -26,6 +27,10 @@ class FileOutputStream;
 
 namespace pgparity::record {
 
+namespace internal {
+class BufferedFileOutput;  // record_file.cc
+}  // namespace internal
+
 class RecordFileWriter {
  public:
   // Creates (truncates) `path`.
@@ -36,6 +41,12 @@ class RecordFileWriter {
   ~RecordFileWriter();
 
   Status Write(const pgparity::v1::Record& record);
+  // Writes one record already serialized with its length prefix (from
+  // Delimited()): a record repeated often is serialized once.
+  Status WriteSerialized(std::string_view delimited);
+  // `record` as Write() would put it in the file: varint length, then the
+  // message.
+  static std::string Delimited(const pgparity::v1::Record& record);
   // Flushes the buffer and fsyncs the file.
   Status Sync();
   // Sync, then close. Also done by the destructor (errors lost there).
@@ -55,7 +66,7 @@ class RecordFileWriter {
 
   std::string path_;
   int fd_;
-  std::unique_ptr<google::protobuf::io::FileOutputStream> out_;
+  std::unique_ptr<internal::BufferedFileOutput> out_;
   uint64_t base_ = 0;  // file offset where out_ started writing
   uint64_t records_ = 0;
 };

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pgparity.pb.h"
@@ -64,7 +65,15 @@ class RecordSink final : public core::ChangeSink {
   // re-describes the relations it uses, so every transaction of the file
   // reads on its own (and a relation changed mid-stream is never stale).
   std::vector<uint32_t> written_relations_;
-  pgparity::v1::Record record_;  // reused
+  // Each relation's record, serialized once per RelationInfo generation
+  // (the same bytes are written in every transaction that uses it).
+  struct SerializedRelation {
+    uint64_t generation = 0;
+    std::string bytes;
+  };
+  std::unordered_map<uint32_t, SerializedRelation> relation_records_;
+  pgparity::v1::Record record_;         // reused
+  pgparity::v1::Record change_record_;  // changes only: its Change is reused
   bool in_txn_ = false;
 };
 
