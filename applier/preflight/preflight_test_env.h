@@ -23,6 +23,8 @@
 
 namespace pgparity::applier {
 
+using pgparity::testing::ShellQuote;
+
 // Runs `fn` at scope exit, swallowing what it throws (a failed cleanup
 // must not hide the test's own failure).
 class Cleanup {
@@ -41,19 +43,6 @@ class Cleanup {
  private:
   std::function<void()> fn_;
 };
-
-// Shell-quotes one argument.
-inline std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 inline std::string Dump(const PreflightReport& r) {
   std::ostringstream out;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "pgparity/wire/tuple.h"
+
 namespace pgparity::wire::internal {
 
 std::string DescribeByte(uint8_t b) {
@@ -72,6 +74,21 @@ Result<uint8_t> FieldReader::ReadFlags(Field f, uint8_t allowed) {
     return Invalid(f, at, buf);
   }
   return flags;
+}
+
+Result<int> ReadColumnCount(FieldReader& in) {
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint16_t raw, in.BE16("ncols"));
+  const int ncols = static_cast<int16_t>(raw);
+  if (ncols < 0) {
+    return in.Invalid("ncols", at, "negative column count " + std::to_string(ncols));
+  }
+  if (ncols > kMaxTupleColumns) {
+    return in.Invalid(
+        "ncols", at,
+        "column count " + std::to_string(ncols) + " exceeds MaxTupleAttributeNumber (1664)");
+  }
+  return ncols;
 }
 
 }  // namespace pgparity::wire::internal

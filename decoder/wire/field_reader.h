@@ -85,6 +85,10 @@ class FieldReader {
   std::string_view context_;
 };
 
+// The Int16 column count of a Relation or a TupleData: 0 to
+// kMaxTupleColumns, anything else an error naming field "ncols".
+Result<int> ReadColumnCount(FieldReader& in);
+
 }  // namespace pgparity::wire::internal
 
 #endif  // PGPARITY_DECODER_WIRE_FIELD_READER_H_

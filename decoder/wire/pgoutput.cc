@@ -142,16 +142,7 @@ Result<Relation> ParseRelation(FieldReader& in, const ParseOptions& options) {
   }
 
   const size_t ncols_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint16_t raw_ncols, in.BE16("ncols"));
-  const int ncols = static_cast<int16_t>(raw_ncols);
-  if (ncols < 0) {
-    return in.Invalid("ncols", ncols_at, "negative column count " + std::to_string(ncols));
-  }
-  if (ncols > kMaxTupleColumns) {
-    return in.Invalid(
-        "ncols", ncols_at,
-        "column count " + std::to_string(ncols) + " exceeds MaxTupleAttributeNumber (1664)");
-  }
+  PGPARITY_ASSIGN_OR_RETURN(const int ncols, internal::ReadColumnCount(in));
   // Validate the count against the bytes left before allocating for it.
   const size_t remaining = in.reader().remaining();
   if (static_cast<size_t>(ncols) > remaining / kMinRelationColumnSize) {

@@ -47,17 +47,7 @@ Result<TupleView> TupleView::Read(ByteReader& reader, std::string_view context) 
   }
 
   internal::FieldReader in(reader, context);
-  const size_t ncols_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint16_t raw_ncols, in.BE16("ncols"));
-  const int ncols = static_cast<int16_t>(raw_ncols);
-  if (ncols < 0) {
-    return in.Invalid("ncols", ncols_at, "negative column count " + std::to_string(ncols));
-  }
-  if (ncols > kMaxTupleColumns) {
-    return in.Invalid(
-        "ncols", ncols_at,
-        "column count " + std::to_string(ncols) + " exceeds MaxTupleAttributeNumber (1664)");
-  }
+  PGPARITY_ASSIGN_OR_RETURN(const int ncols, internal::ReadColumnCount(in));
 
   const std::span<const std::byte> columns_start = reader.rest();
   const size_t start = reader.offset();

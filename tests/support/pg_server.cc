@@ -32,6 +32,18 @@ int RunCommand(const std::string& command_line, std::string* output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw std::runtime_error("socket() failed");
@@ -48,23 +60,6 @@ int FreePort() {
   close(fd);
   return ntohs(addr.sin_port);
 }
-
-namespace {
-
-// Shell-quotes one argument.
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-}  // namespace
 
 PgServer::PgServer(int major, std::string database)
     : major_(major), database_(std::move(database)) {
@@ -83,19 +78,20 @@ PgServer::PgServer(int major, std::string database)
     port_ = FreePort();
     output.clear();
     int rc = RunCommand(pgenv + " start " + std::to_string(major_) + " " +
-                            Quote((dir_ / "server").string()) + " " + std::to_string(port_) + " " +
-                            Quote(database_),
+                            ShellQuote((dir_ / "server").string()) + " " + std::to_string(port_) +
+                            " " + ShellQuote(database_),
                         &output);
     if (rc == 0) return;
     if (rc != 2 || output.find("in use") == std::string::npos) break;
   }
-  RunCommand(pgenv + " destroy " + Quote((dir_ / "server").string()));
+  RunCommand(pgenv + " destroy " + ShellQuote((dir_ / "server").string()));
   std::filesystem::remove_all(dir_);
   throw std::runtime_error("cannot start PostgreSQL " + std::to_string(major_) + ": " + output);
 }
 
 PgServer::~PgServer() {
-  RunCommand(SourcePath("env/pgenv.sh").string() + " destroy " + Quote((dir_ / "server").string()));
+  RunCommand(SourcePath("env/pgenv.sh").string() + " destroy " +
+             ShellQuote((dir_ / "server").string()));
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -116,13 +112,15 @@ void PgServer::Restart() {
   std::string as_pg;
   if (geteuid() == 0) {
     const char* user = std::getenv("PGPARITY_PG_USER");
-    as_pg = "runuser -u " + Quote(user != nullptr && *user != '\0' ? user : "pgparity") + " -- ";
+    as_pg =
+        "runuser -u " + ShellQuote(user != nullptr && *user != '\0' ? user : "pgparity") + " -- ";
   }
   std::string output;
-  const int rc = RunCommand(
-      "timeout 120 " + as_pg + Quote(bin + "/pg_ctl") + " -D " + Quote((server / "data").string()) +
-          " -l " + Quote((server / "server.log").string()) + " -m fast -w -t 60 restart",
-      &output);
+  const int rc =
+      RunCommand("timeout 120 " + as_pg + ShellQuote(bin + "/pg_ctl") + " -D " +
+                     ShellQuote((server / "data").string()) + " -l " +
+                     ShellQuote((server / "server.log").string()) + " -m fast -w -t 60 restart",
+                 &output);
   if (rc != 0) {
     throw std::runtime_error("cannot restart PostgreSQL " + std::to_string(major_) + " (exit " +
                              std::to_string(rc) + "): " + output + "; read " +

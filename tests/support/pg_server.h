@@ -48,6 +48,9 @@ std::filesystem::path SourcePath(const std::string& relative);
 // stdout+stderr into *output when given.
 int RunCommand(const std::string& command_line, std::string* output = nullptr);
 
+// `s` as one shell word, single-quoted.
+std::string ShellQuote(const std::string& s);
+
 // A port nobody listens on right now (bound to 127.0.0.1:0 and released).
 int FreePort();
 
