@@ -32,6 +32,9 @@
 #   6. BENCH_REPLAY=1: runs decode_bench over the raw recording
 #      (PGPARITY_BENCH_RAW) — the decoder on the real frames, no network.
 #
+# BENCH_BASELINE_PGPARITY=/path/to/an/older/pgparity adds a drain of that
+# binary's `record` per round (a fifth slot): before/after on one backlog.
+#
 # Changes are counted by `pgparity record` (its final line); every pgparity
 # drain must count the same changes and end with the same chained digest,
 # and the count must equal 2 x pgbench transactions + BENCH_BULK_ROWS.
@@ -58,6 +61,9 @@ BENCH_REPLAY=${BENCH_REPLAY:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_PORT=${BENCH_PORT:-}
 BENCH_RESULTS=${BENCH_RESULTS:-}  # also append the results table (markdown) here
+# Another pgparity binary (e.g. built from an older commit) drained like
+# `pgparity record` on slots of the same backlog: before/after in one run.
+BENCH_BASELINE_PGPARITY=${BENCH_BASELINE_PGPARITY:-}
 
 die() { echo "e2e_decoder: error: $*" >&2; exit 1; }
 usage() { echo "e2e_decoder: $*" >&2; exit 2; }
@@ -68,11 +74,13 @@ for v in BENCH_SCALE BENCH_SECONDS BENCH_CLIENTS BENCH_BULK_ROWS BENCH_ROUNDS; d
 done
 [ "$BENCH_ROUNDS" -ge 1 ] || usage "BENCH_ROUNDS must be at least 1"
 case "$BENCH_STREAMING" in on | off) ;; *) usage "BENCH_STREAMING must be on or off" ;; esac
-slots_per_round=$((3 + (BENCH_TEST_DECODING == 1 ? 1 : 0)))
+slots_per_round=$((3 + (BENCH_TEST_DECODING == 1 ? 1 : 0) + (${#BENCH_BASELINE_PGPARITY} > 0 ? 1 : 0)))
 # env/pgenv.sh starts servers with max_replication_slots=10.
 [ $((slots_per_round * BENCH_ROUNDS)) -le 10 ] ||
   usage "$BENCH_ROUNDS rounds need $((slots_per_round * BENCH_ROUNDS)) slots; the server has 10 (BENCH_ROUNDS=2, or BENCH_TEST_DECODING=0 for 3)"
 [ -x "$PGPARITY" ] || usage "$PGPARITY not found: build first (make build, or BUILD_DIR=...)"
+[ -z "$BENCH_BASELINE_PGPARITY" ] || [ -x "$BENCH_BASELINE_PGPARITY" ] ||
+  usage "BENCH_BASELINE_PGPARITY=$BENCH_BASELINE_PGPARITY is not an executable"
 for tool in pgbench pg_recvlogical psql; do
   command -v "$tool" >/dev/null || usage "$tool not found (Debian: apt-get install postgresql-client)"
 done
@@ -139,6 +147,7 @@ for r in $(seq "$BENCH_ROUNDS"); do
   SLOT[record,$r]=bench_pgparity_$r
   SLOT[raw,$r]=bench_raw_$r
   [ "$BENCH_TEST_DECODING" = 1 ] && SLOT[td,$r]=bench_td_$r
+  [ -n "$BENCH_BASELINE_PGPARITY" ] && SLOT[base,$r]=bench_baseline_$r
 done
 for key in "${!SLOT[@]}"; do
   plugin=pgoutput
@@ -207,6 +216,11 @@ drain() { # drain ROUND KIND
       out=$WORK/record-$r.pb
       cmd=("$PGPARITY" record --source "$DSN" --publication p --slot "$slot" --out "$out"
         --until-lsn "$END_LSN" --status-interval 0 "${record_opts[@]}") ;;
+    base)
+      label="pgparity record (baseline)"
+      out=$WORK/base-$r.pb
+      cmd=("$BENCH_BASELINE_PGPARITY" record --source "$DSN" --publication p --slot "$slot"
+        --out "$out" --until-lsn "$END_LSN" --status-interval 0 "${record_opts[@]}") ;;
     raw)
       label="pgparity record --raw"
       out=$WORK/raw-$r.pb
@@ -226,7 +240,7 @@ drain() { # drain ROUND KIND
   read -r secs user sys <"$timefile"
   changes=-
   chain=-
-  if [[ $kind == record || $kind == raw ]]; then
+  if [[ $kind == record || $kind == raw || $kind == base ]]; then
     changes=$(sed -n 's/.*recorded [0-9]* transactions, \([0-9]*\) changes.*/\1/p' "$log")
     chain=$(sed -n 's/.*; chain \([0-9a-f]*\).*/\1/p' "$log")
     [ -n "$changes" ] || { cat "$log" >&2; die "round $r: no change count in $label's output"; }
@@ -243,6 +257,7 @@ drain() { # drain ROUND KIND
 }
 
 order=(recv record raw)
+[ -n "$BENCH_BASELINE_PGPARITY" ] && order+=(base)
 [ "$BENCH_TEST_DECODING" = 1 ] && order+=(td)
 for r in $(seq "$BENCH_ROUNDS"); do
   if [ $((r % 2)) = 1 ]; then
