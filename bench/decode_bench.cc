@@ -32,9 +32,8 @@
 // BM_Decode_Recorded, BM_DecodeDigest_Recorded, BM_DecodeRecord_Recorded.
 // PGPARITY_BENCH_DIR (default /tmp) holds the file BM_DecodeRecord_* write.
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/md5.h>
-
 #include <benchmark/benchmark.h>
+#include <openssl/md5.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,8 +120,8 @@ wire::Relation HistoryRelation() {
   r.namespace_name = "public";
   r.name = "pgbench_history";
   r.replica_identity = wire::ReplicaIdentity::kDefault;
-  r.columns = {{0, "tid", 23, -1},      {0, "bid", 23, -1},   {0, "aid", 23, -1},
-               {0, "delta", 23, -1},    {0, "mtime", 1114, -1}, {0, "filler", 1042, 26}};
+  r.columns = {{0, "tid", 23, -1},   {0, "bid", 23, -1},     {0, "aid", 23, -1},
+               {0, "delta", 23, -1}, {0, "mtime", 1114, -1}, {0, "filler", 1042, 26}};
   return r;
 }
 
@@ -196,8 +195,8 @@ Frames PgbenchShaped(int n) {
         .AddText(MtimeText(mtime))
         .AddNull();
     AddMessage(out, insert_lsn, wire::Insert{std::nullopt, kHistoryRelid, history.view()}, now);
-    AddMessage(out, end_lsn,
-               wire::Commit{0, Lsn(commit_lsn), Lsn(end_lsn), wire::Timestamp(now)}, now);
+    AddMessage(out, end_lsn, wire::Commit{0, Lsn(commit_lsn), Lsn(end_lsn), wire::Timestamp(now)},
+               now);
     out.changes += 2;
     ++out.transactions;
     ++xid;
@@ -346,13 +345,9 @@ void RunDecodeRecord(benchmark::State& state, const Frames& f) {
 }
 
 void BM_ParseOnly_PgbenchShaped(benchmark::State& state) { RunParseOnly(state, Pgbench()); }
-void BM_DecodeRecord_PgbenchShaped(benchmark::State& state) {
-  RunDecodeRecord(state, Pgbench());
-}
+void BM_DecodeRecord_PgbenchShaped(benchmark::State& state) { RunDecodeRecord(state, Pgbench()); }
 void BM_Decode_PgbenchShaped(benchmark::State& state) { RunDecode(state, Pgbench()); }
-void BM_DecodeDigest_PgbenchShaped(benchmark::State& state) {
-  RunDecodeDigest(state, Pgbench());
-}
+void BM_DecodeDigest_PgbenchShaped(benchmark::State& state) { RunDecodeDigest(state, Pgbench()); }
 
 // ---------------------------------------------------------------- digests alone
 
@@ -416,9 +411,9 @@ void BM_RowDigest_PgbenchShaped(benchmark::State& state) {
 // encoding; per transaction an MD5 over its change records and one MD5 of
 // the 80-byte chain input. No encoding, no parsing: the floor.
 struct Md5Work {
-  std::vector<std::string> row_encodings;                // one per change
-  std::vector<std::vector<std::string>> txn_records;     // per transaction
-  std::string chain_input = std::string(80, '0');        // same length every time
+  std::vector<std::string> row_encodings;             // one per change
+  std::vector<std::vector<std::string>> txn_records;  // per transaction
+  std::string chain_input = std::string(80, '0');     // same length every time
   uint64_t changes = 0;
 };
 
@@ -538,22 +533,23 @@ int main(int argc, char** argv) {
       return 2;
     }
     recorded = std::move(*f);
-    std::fprintf(stderr, "decode_bench: %s: %zu frames, %llu bytes, %llu transactions, %llu changes\n",
-                 raw, recorded.count(), static_cast<unsigned long long>(recorded.total_bytes()),
+    std::fprintf(stderr,
+                 "decode_bench: %s: %zu frames, %llu bytes, %llu transactions, %llu changes\n", raw,
+                 recorded.count(), static_cast<unsigned long long>(recorded.total_bytes()),
                  static_cast<unsigned long long>(recorded.transactions),
                  static_cast<unsigned long long>(recorded.changes));
-    benchmark::RegisterBenchmark("BM_ParseOnly_Recorded",
-                                 [](benchmark::State& s) { RunParseOnly(s, recorded); })
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("BM_Decode_Recorded",
-                                 [](benchmark::State& s) { RunDecode(s, recorded); })
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("BM_DecodeDigest_Recorded",
-                                 [](benchmark::State& s) { RunDecodeDigest(s, recorded); })
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("BM_DecodeRecord_Recorded",
-                                 [](benchmark::State& s) { RunDecodeRecord(s, recorded); })
-        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_ParseOnly_Recorded", [](benchmark::State& s) {
+      RunParseOnly(s, recorded);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_Decode_Recorded", [](benchmark::State& s) {
+      RunDecode(s, recorded);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_DecodeDigest_Recorded", [](benchmark::State& s) {
+      RunDecodeDigest(s, recorded);
+    })->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_DecodeRecord_Recorded", [](benchmark::State& s) {
+      RunDecodeRecord(s, recorded);
+    })->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -285,14 +285,14 @@ report() {
       rate[$2] += n / $3; runs[$2]++
       if ($2 == "pg_recvlogical (pgoutput)") base[$1] = n / $3
       if ($2 ~ /^pgparity/) mine[$2, $1] = n / $3
-      seen[$2] = 1; rounds[$1] = 1
+      seen[$2] = 1; if ($1 > nrounds) nrounds = $1
     }
     END {
       printf "\n| drain | mean changes/s | ratio to pg_recvlogical (pgoutput) | per round |\n|---|---|---|---|\n"
       b = rate["pg_recvlogical (pgoutput)"] / runs["pg_recvlogical (pgoutput)"]
       for (d in seen) {
         per = ""
-        if (d ~ /^pgparity/) for (r in rounds) if (base[r] > 0) per = per sprintf("%s%.3f", per == "" ? "" : ", ", mine[d, r] / base[r])
+        if (d ~ /^pgparity/) for (r = 1; r <= nrounds; r++) if (base[r] > 0) per = per sprintf("%s%.3f", per == "" ? "" : ", ", mine[d, r] / base[r])
         printf "| %s | %.0f | %.3f | %s |\n", d, rate[d] / runs[d], (rate[d] / runs[d]) / b, per
       }
     }'

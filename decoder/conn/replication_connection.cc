@@ -18,9 +18,9 @@ namespace {
 // bytes, the next read waits kCoalesceDelay on a timer instead and takes
 // what accumulated meanwhile; a timer read that finds nothing goes back to
 // waiting on the socket, so an idle stream is not polled. Costs at most
-// kCoalesceDelay of latency per batch. On bench/e2e_decoder.sh (2 cores) it
-// cut the walsender's CPU for the same drain by about a third and
-// pgparity's system time 3 to 5 times (bench/README.md).
+// kCoalesceDelay of latency per batch. Measured on 2 cores (bench/README.md,
+// "End to end"): the walsender's CPU for the same drain fell by about a
+// quarter, pgparity's system time up to 5 times.
 constexpr size_t kCoalesceBelow = 64 * 1024;
 constexpr std::chrono::microseconds kCoalesceDelay{500};
 

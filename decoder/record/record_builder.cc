@@ -147,7 +147,8 @@ void BuildChangeWith(const core::Change& change, const digest::Digest128* old_fu
              &pgparity::v1::Change::set_allocated_old_tuple, c);
     FillKey(change.relation, change.old_tuple, c);
     // A key-only old tuple is not a row: it has no row digest.
-    if (change.old_kind == wire::OldTupleKind::kFull) SetDigestBytes(*old_full, c->mutable_old_digest());
+    if (change.old_kind == wire::OldTupleKind::kFull)
+      SetDigestBytes(*old_full, c->mutable_old_digest());
   } else if (change.op != core::ChangeOp::kDelete) {
     FillKey(change.relation, change.new_tuple, c);
   }

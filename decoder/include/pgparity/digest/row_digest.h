@@ -64,8 +64,8 @@ class RowDigester {
  private:
   // One column in encoding order (bytewise by name).
   struct SortedColumn {
-    size_t position;      // in tuple order
-    size_t name_offset;   // of "<len>:<name>" in names_blob_
+    size_t position;     // in tuple order
+    size_t name_offset;  // of "<len>:<name>" in names_blob_
     size_t name_length;
   };
 
@@ -73,14 +73,14 @@ class RowDigester {
   // Encodes scratch_ (tuple order) into buffer_ and hashes it.
   Digest128 EncodeAndHash();
 
-  std::vector<std::string> names_;      // tuple order
-  std::string prefix_;                  // encoded table name
-  std::vector<SortedColumn> sorted_;    // encoding order
-  std::string names_blob_;              // the encoded names, back to back
-  size_t fixed_bytes_ = 0;              // prefix + names + one kind byte per column
-  std::vector<ColumnValue> scratch_;    // tuple columns, reused
-  std::vector<char> buffer_;            // the encoding, reused; grows, never shrinks
-  size_t length_ = 0;                   // of the last encoding in buffer_
+  std::vector<std::string> names_;    // tuple order
+  std::string prefix_;                // encoded table name
+  std::vector<SortedColumn> sorted_;  // encoding order
+  std::string names_blob_;            // the encoded names, back to back
+  size_t fixed_bytes_ = 0;            // prefix + names + one kind byte per column
+  std::vector<ColumnValue> scratch_;  // tuple columns, reused
+  std::vector<char> buffer_;          // the encoding, reused; grows, never shrinks
+  size_t length_ = 0;                 // of the last encoding in buffer_
 };
 
 // Appends the canonical encoding of one length-prefixed string:
