@@ -19,6 +19,7 @@ int RunDump(const std::vector<std::string>& args);
 int RunRecord(const std::vector<std::string>& args);
 int RunTail(const std::vector<std::string>& args);
 int RunPreflight(const std::vector<std::string>& args);
+int RunVerify(const std::vector<std::string>& args);
 
 // Prints "pgparity <command>: error: <message>" to stderr; returns `code`.
 int Fail(const char* command, const std::string& message, int code);

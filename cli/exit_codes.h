@@ -31,6 +31,8 @@ inline int ExitCodeFor(const Status& s) {
     case C::kUnavailable:
     case C::kUnauthenticated:
       return kExitConnection;
+    case C::kDeadlineExceeded:
+      return kExitTimeout;
     default:
       return kExitData;
   }

@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"dump", "print a recording", RunDump},
     {"tail", "show decoded changes live, like pg_recvlogical with test_decoding", RunTail},
     {"preflight", "check a 14 -> 16 migration is ready (read-only)", RunPreflight},
+    {"verify", "is the target exactly the source? one-shot check, exit 0/1", RunVerify},
 };
 
 void Usage(std::ostream& out) {

@@ -66,6 +66,8 @@ std::string_view CodeName(Status::Code code) noexcept {
       return "Not found";
     case Status::Code::kAlreadyExists:
       return "Already exists";
+    case Status::Code::kDeadlineExceeded:
+      return "Deadline exceeded";
     case Status::Code::kFailedPrecondition:
       return "Failed precondition";
   }

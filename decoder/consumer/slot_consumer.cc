@@ -80,12 +80,16 @@ Status SlotConsumer::Connect(bool first) {
           "disconnected are not seen",
           options_.slot);
     }
-    auto created = conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
-                                            conn::SnapshotAction::kNothing);
+    auto created = conn_->CreateLogicalSlot(
+        options_.slot, options_.temporary_slot,
+        first ? options_.snapshot : conn::SnapshotAction::kNothing);
     if (!created.ok()) return created.status();
     spdlog::info("created {}replication slot {} at {}", options_.temporary_slot ? "temporary " : "",
                  created->slot_name, created->consistent_point.ToString());
-    if (first) info_.slot_created = true;
+    if (first) {
+      info_.slot_created = true;
+      if (hooks_.on_slot_created) PGPARITY_RETURN_IF_ERROR(hooks_.on_slot_created(*created));
+    }
   } else if (!first && (*slot)->active) {
     // The walsender of the lost connection may linger until it notices.
     return Status::Unavailable("slot " + options_.slot + " is still active (PID " +
@@ -180,6 +184,10 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
       if (ec || s.ending) return;
       Status st = Checkpoint(s);
       if (!st.ok()) return finish(st);
+      if (hooks_.on_progress) {
+        hooks_.on_progress(std::max(received_, s.stream.feedback().received()),
+                           s.decoder.idle());
+      }
       if (reached_until()) return finish(Status::OK());
       arm_checkpoint();
     });

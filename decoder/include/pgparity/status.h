@@ -29,6 +29,7 @@ class [[nodiscard]] Status {
     kNotFound,            // a named object (slot, publication, database) does not exist
     kAlreadyExists,       // a named object to create exists already
     kFailedPrecondition,  // exists but unusable as is (slot in use, invalidated, wrong plugin)
+    kDeadlineExceeded,    // waited longer than allowed (for the target, for an LSN)
   };
 
   Status() noexcept = default;
@@ -57,6 +58,10 @@ class [[nodiscard]] Status {
   static Status AlreadyExists(std::string_view msg) { return Status(Code::kAlreadyExists, msg); }
   static Status FailedPrecondition(std::string_view msg) {
     return Status(Code::kFailedPrecondition, msg);
+  }
+
+  static Status DeadlineExceeded(std::string_view msg) {
+    return Status(Code::kDeadlineExceeded, msg);
   }
 
   bool ok() const noexcept { return rep_ == nullptr; }

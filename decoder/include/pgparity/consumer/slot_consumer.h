@@ -46,6 +46,9 @@ struct SlotConsumerOptions {
   std::vector<std::string> publications;
   bool create_slot = true;      // create the slot when it does not exist
   bool temporary_slot = false;  // ... as a temporary slot (gone on disconnect)
+  // What a slot created on the first connection does with its snapshot;
+  // kExport hands it to hooks.on_slot_created.
+  conn::SnapshotAction snapshot = conn::SnapshotAction::kNothing;
   // Stop once everything up to this LSN was received: a commit ending at or
   // past it, or a keepalive at or past it while idle (pg_recvlogical --endpos).
   std::optional<wire::Lsn> until_lsn;
@@ -79,6 +82,13 @@ struct ConsumerHooks {
   // own durable position: transactions ending at or before it are skipped.
   // Non-OK aborts Run.
   std::function<Status(const SessionInfo&, wire::Lsn& resume)> on_session;
+  // Right after the first connection created the slot, before streaming
+  // starts: the exported snapshot (options.snapshot = kExport) is valid
+  // only during this call. Non-OK aborts Run.
+  std::function<Status(const conn::CreatedSlot&)> on_slot_created;
+  // Every checkpoint interval while streaming: the highest wal end received
+  // (frames and keepalives), and whether no transaction is open or buffered.
+  std::function<void(wire::Lsn received, bool idle)> on_progress;
   // Every XLogData frame before decoding (record --raw).
   std::function<Status(const wire::XLogData&)> on_frame;
   // Make everything delivered up to `commit_end` durable; the slot then

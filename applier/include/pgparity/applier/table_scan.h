@@ -1,0 +1,44 @@
+// Scanning tables with COPY ... TO STDOUT (text), the fastest way to read a
+// whole table: for the bootstrap of the shadow state on the source (inside
+// the slot's exported snapshot) and for the full check of the target
+// (inside one REPEATABLE READ snapshot). Columns are named explicitly, so a
+// target with other column order or extra columns yields the source's
+// columns in the source's order.
+#ifndef PGPARITY_APPLIER_TABLE_SCAN_H_
+#define PGPARITY_APPLIER_TABLE_SCAN_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pgparity/applier/table_spec.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/digest/row_digest.h"
+#include "pgparity/status.h"
+
+namespace pgparity::applier {
+
+using RowCallback = std::function<Status(std::span<const digest::ColumnValue> values)>;
+
+// COPY "schema"."name" (columns...) TO STDOUT on `session`, one call of
+// `on_row` per row, values in `columns` order. Logs progress (rows, rows/s,
+// ETA from `estimated_rows`) every few seconds on long scans, prefixed by
+// `what` ("bootstrap", "target check"). Errors name the table.
+Status ScanTable(conn::PgSession& session, const std::string& schema, const std::string& name,
+                 const std::vector<std::string>& columns, double estimated_rows,
+                 std::string_view what, const RowCallback& on_row);
+
+// Runs `scan(session, table index)` for every index in `tables` on
+// `sessions.size()` threads, one session each, biggest tables first (by
+// `weight`). Returns the first error; the other threads stop at their next
+// table.
+Status ScanInParallel(std::vector<conn::PgSession*> sessions, const std::vector<size_t>& tables,
+                      const std::vector<double>& weight,
+                      const std::function<Status(conn::PgSession&, size_t)>& scan);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_TABLE_SCAN_H_

@@ -1,0 +1,47 @@
+// Verify: the one-shot answer to "is the PostgreSQL 16 target exactly the
+// source, as of the point the native subscription has reached?"
+//
+//   1. a temporary slot on the source with an exported snapshot;
+//   2. bootstrap: every published table scanned inside that snapshot
+//      (parallel sessions) into the shadow state, as of the slot's
+//      consistent point;
+//   3. the slot streamed (pgoutput, decoded by decoder/) into the shadow
+//      state on a thread of its own;
+//   4. full checks of the target (TargetChecker) until one is conclusive:
+//      the target has applied past the bootstrap point, one snapshot of it
+//      matches a commit of the shadow's history, or rows differ outside
+//      the rows still in flight;
+//   5. the temporary slot goes with the replication connection.
+// Read-only on the target; on the source it creates only the temporary slot.
+#ifndef PGPARITY_APPLIER_VERIFY_H_
+#define PGPARITY_APPLIER_VERIFY_H_
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "pgparity/applier/verify_report.h"
+#include "pgparity/result.h"
+
+namespace pgparity::applier {
+
+struct VerifyOptions {
+  std::string source_dsn;
+  std::string target_dsn;
+  std::string publication = "my_publication";
+  std::optional<std::string> subscription;  // nullopt: the one subscribing to the publication
+  std::chrono::seconds timeout{300};        // for everything after the bootstrap
+  size_t parallel = 2;                      // sessions per side scanning tables
+  size_t max_listed_rows = 100;
+};
+
+// The verdict, or an error: InvalidArgument (a DSN), NotFound /
+// FailedPrecondition (publication, subscription, slot budget),
+// Unavailable / Unauthenticated (connections), DeadlineExceeded (the target
+// did not catch up within the timeout; the message says how far it got).
+// A report whose status is incomplete comes with its reasons per table.
+Result<VerifyReport> RunVerify(const VerifyOptions& options);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_VERIFY_H_

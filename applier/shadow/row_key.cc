@@ -1,0 +1,70 @@
+#include "pgparity/applier/row_key.h"
+
+#include <charconv>
+
+namespace pgparity::applier {
+
+RowKey::RowKey(std::string_view bytes) {
+  if (bytes.size() <= kInlineBytes) {
+    if (!bytes.empty()) std::memcpy(inline_.bytes, bytes.data(), bytes.size());
+    inline_.size = static_cast<unsigned char>(bytes.size());
+    return;
+  }
+  heap_.data = new char[bytes.size()];
+  std::memcpy(heap_.data, bytes.data(), bytes.size());
+  heap_.size = static_cast<uint32_t>(bytes.size());
+  heap_.tag = kHeapTag;
+}
+
+size_t RowKeyHash::operator()(std::string_view bytes) const noexcept {
+  // FNV-1a then a 64-bit finalizer (murmur3 fmix64): keys are short, and
+  // absl's table wants well-mixed high and low bits.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ull;
+  h ^= h >> 33;
+  return static_cast<size_t>(h);
+}
+
+void EncodeKey(std::span<const digest::ColumnValue> values, std::span<const size_t> key_positions,
+               std::string& out) {
+  for (const size_t p : key_positions) {
+    const digest::ColumnValue& v = values[p];
+    if (v.kind != digest::ColumnValue::Kind::kValue) {
+      out.push_back('N');
+      continue;
+    }
+    out.push_back('V');
+    digest::AppendCounted(out, v.text);
+  }
+}
+
+std::vector<std::pair<bool, std::string>> DecodeKey(std::string_view bytes, size_t columns) {
+  std::vector<std::pair<bool, std::string>> out;
+  while (!bytes.empty()) {
+    const char kind = bytes.front();
+    bytes.remove_prefix(1);
+    if (kind == 'N') {
+      out.emplace_back(false, std::string());
+      continue;
+    }
+    if (kind != 'V') return {};
+    const size_t colon = bytes.find(':');
+    if (colon == std::string_view::npos) return {};
+    size_t n = 0;
+    auto [p, ec] = std::from_chars(bytes.data(), bytes.data() + colon, n);
+    if (ec != std::errc() || p != bytes.data() + colon || bytes.size() - colon - 1 < n) return {};
+    out.emplace_back(true, std::string(bytes.substr(colon + 1, n)));
+    bytes.remove_prefix(colon + 1 + n);
+  }
+  if (out.size() != columns) return {};
+  return out;
+}
+
+}  // namespace pgparity::applier

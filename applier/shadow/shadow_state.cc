@@ -1,0 +1,206 @@
+#include "pgparity/applier/shadow_state.h"
+
+#include <algorithm>
+
+namespace pgparity::applier {
+
+namespace {
+std::string NameKey(std::string_view schema, std::string_view name) {
+  std::string k(schema);
+  k.push_back('\0');
+  k.append(name);
+  return k;
+}
+}  // namespace
+
+ShadowState::ShadowState(std::vector<TableSpec> specs) {
+  for (auto& spec : specs) {
+    by_name_.emplace(NameKey(spec.schema, spec.name), tables_.size());
+    tables_.push_back(std::make_unique<TableShadow>(std::move(spec)));
+  }
+  base_.resize(tables_.size());
+  txn_touched_.assign(tables_.size(), false);
+}
+
+std::optional<size_t> ShadowState::FindTable(std::string_view schema, std::string_view name) const {
+  auto it = by_name_.find(NameKey(schema, name));
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ShadowState::SetBasePoint(wire::Lsn lsn) {
+  std::lock_guard lk(mu_);
+  base_lsn_ = lsn;
+  for (size_t i = 0; i < tables_.size(); ++i) base_[i] = tables_[i]->digest();
+  last_commit_end_ = std::max(last_commit_end_, lsn);
+}
+
+Result<size_t> ShadowState::Resolve(const core::RelationInfo& relation) {
+  if (auto it = by_generation_.find(relation.generation()); it != by_generation_.end()) {
+    return it->second;
+  }
+  auto idx = FindTable(relation.schema(), relation.name());
+  if (!idx) {
+    return Status::FailedPrecondition("table " + relation.QualifiedName() +
+                                      " joined the publication after pgparity started; run it "
+                                      "again to include it");
+  }
+  const TableSpec& spec = tables_[*idx]->spec();
+  bool same = relation.column_count() == spec.columns.size();
+  for (size_t i = 0; same && i < spec.columns.size(); ++i) {
+    same = relation.columns()[i].name == spec.columns[i];
+  }
+  if (!same) {
+    return Status::FailedPrecondition("the columns of table " + relation.QualifiedName() +
+                                      " changed on the source (ALTER TABLE) since pgparity "
+                                      "started; run it again");
+  }
+  by_generation_.emplace(relation.generation(), *idx);
+  return *idx;
+}
+
+Status ShadowState::OnBegin(const core::TxnInfo&) {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return !paused_; });
+  in_txn_ = true;
+  return Status::OK();
+}
+
+Status ShadowState::OnChange(const core::Change& change) {
+  std::lock_guard lk(mu_);
+  PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(change.relation));
+  keys_scratch_.clear();
+  PGPARITY_RETURN_IF_ERROR(tables_[idx]->Apply(change, keys_scratch_));
+  if (!txn_touched_[idx]) {
+    txn_touched_[idx] = true;
+    txn_tables_.push_back(idx);
+  }
+  for (auto& k : keys_scratch_) txn_keys_.emplace_back(idx, std::move(k));
+  ++changes_;
+  return Status::OK();
+}
+
+Status ShadowState::OnTruncate(const core::TruncateEvent& truncate) {
+  std::lock_guard lk(mu_);
+  for (const core::RelationInfo* r : truncate.relations) {
+    PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(*r));
+    tables_[idx]->Truncate();
+    if (!txn_touched_[idx]) {
+      txn_touched_[idx] = true;
+      txn_tables_.push_back(idx);
+    }
+    txn_truncated_.push_back(idx);
+  }
+  return Status::OK();
+}
+
+Status ShadowState::OnLogicalMessage(const core::LogicalMessageEvent&) { return Status::OK(); }
+
+Status ShadowState::OnCommit(const core::CommitInfo& commit) {
+  {
+    std::lock_guard lk(mu_);
+    if (!txn_tables_.empty()) {
+      commits_.push_back(Commit{commit.end_lsn, entries_base_ + entries_.size(),
+                                static_cast<uint32_t>(txn_tables_.size())});
+      for (const size_t t : txn_tables_) {
+        entries_.push_back(Entry{t, tables_[t]->digest()});
+        txn_touched_[t] = false;
+      }
+      for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
+      for (auto& [t, k] : txn_keys_) recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
+    }
+    txn_tables_.clear();
+    txn_keys_.clear();
+    txn_truncated_.clear();
+    last_commit_end_ = std::max(last_commit_end_, commit.end_lsn);
+    ++transactions_;
+    in_txn_ = false;
+  }
+  cv_.notify_all();
+  return Status::OK();
+}
+
+std::vector<digest::TableDigest> ShadowState::StateAt(wire::Lsn lsn) const {
+  std::vector<digest::TableDigest> state = base_;
+  for (const Commit& c : commits_) {
+    if (c.end > lsn) break;
+    for (uint32_t i = 0; i < c.count; ++i) {
+      const Entry& e = entries_[c.first - entries_base_ + i];
+      state[e.table] = e.digest;
+    }
+  }
+  return state;
+}
+
+StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn,
+                                                           bool& truncated) const {
+  StringSet keys;
+  truncated = false;
+  // recent_ is in commit order: find the first touch after lsn.
+  auto it = std::upper_bound(recent_.begin(), recent_.end(), lsn,
+                             [](wire::Lsn l, const Touch& t) { return l < t.end; });
+  for (; it != recent_.end(); ++it) {
+    if (it->table != table) continue;
+    if (it->truncate) {
+      truncated = true;
+    } else {
+      keys.insert(it->key);
+    }
+  }
+  return keys;
+}
+
+void ShadowState::Prune(wire::Lsn lsn) {
+  if (lsn <= base_lsn_) return;
+  size_t n = 0;
+  for (; n < commits_.size() && commits_[n].end <= lsn; ++n) {
+    const Commit& c = commits_[n];
+    for (uint32_t i = 0; i < c.count; ++i) {
+      const Entry& e = entries_[c.first - entries_base_ + i];
+      base_[e.table] = e.digest;
+    }
+  }
+  if (n > 0) {
+    const uint64_t drop = commits_[n - 1].first + commits_[n - 1].count - entries_base_;
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(drop));
+    entries_base_ += drop;
+    commits_.erase(commits_.begin(), commits_.begin() + static_cast<ptrdiff_t>(n));
+  }
+  auto it = std::upper_bound(recent_.begin(), recent_.end(), lsn,
+                             [](wire::Lsn l, const Touch& t) { return l < t.end; });
+  recent_.erase(recent_.begin(), it);
+  base_lsn_ = lsn;
+}
+
+bool ShadowState::Pause(std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  paused_ = true;
+  if (!cv_.wait_for(lk, timeout, [&] { return !in_txn_; })) {
+    paused_ = false;
+    cv_.notify_all();
+    return false;
+  }
+  return true;
+}
+
+void ShadowState::Resume() {
+  {
+    std::lock_guard lk(mu_);
+    paused_ = false;
+  }
+  cv_.notify_all();
+}
+
+size_t ShadowState::MemoryBytes() const {
+  size_t bytes = 0;
+  for (const auto& t : tables_) bytes += t->MemoryBytes();
+  return bytes;
+}
+
+uint64_t ShadowState::TrackedRows() const {
+  uint64_t rows = 0;
+  for (const auto& t : tables_) rows += static_cast<uint64_t>(std::max<int64_t>(0, t->digest().rows));
+  return rows;
+}
+
+}  // namespace pgparity::applier

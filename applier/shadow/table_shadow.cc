@@ -1,0 +1,263 @@
+#include "pgparity/applier/table_shadow.h"
+
+#include <utility>
+
+namespace pgparity::applier {
+
+using digest::ColumnValue;
+using digest::Digest128;
+
+TableShadow::TableShadow(TableSpec spec)
+    : spec_(std::move(spec)),
+      qualified_(spec_.QualifiedName()),
+      digester_(spec_.schema, spec_.name, std::span<const std::string>(spec_.columns)) {
+  // Kept values are needed only where 'u' cannot be resolved from the old
+  // tuple: keyed tables without REPLICA IDENTITY FULL.
+  if (spec_.keyed() && spec_.replica_identity != 'f') {
+    for (size_t i = 0; i < spec_.toastable.size(); ++i) {
+      if (spec_.toastable[i]) toastable_positions_.push_back(i);
+    }
+  }
+  scratch_.resize(spec_.columns.size());
+}
+
+Digest128 TableShadow::DigestValues(std::span<const ColumnValue> values) {
+  return digester_.Digest(values);
+}
+
+void TableShadow::KeyOf(std::span<const ColumnValue> values, std::string& out) const {
+  out.clear();
+  EncodeKey(values, spec_.key_positions, out);
+}
+
+bool TableShadow::Big(std::span<const ColumnValue> values) const {
+  if (toastable_positions_.empty()) return false;
+  size_t bytes = 0;
+  for (const ColumnValue& v : values) bytes += v.text.size();
+  return bytes >= kSidecarRowBytes;
+}
+
+void TableShadow::Anomaly(std::string what) {
+  if (anomalies_++ == 0) first_anomaly_ = std::move(what);
+}
+
+void TableShadow::AddRow(std::string_view key, const Digest128& d,
+                         std::span<const ColumnValue> values) {
+  auto [it, inserted] = rows_.try_emplace(RowKey(key), d);
+  if (!inserted) {
+    Anomaly("insert of a key the shadow already holds");
+    digest_.Remove(it->second);
+    it->second = d;
+  }
+  digest_.Add(d);
+  if (Big(values)) {
+    Values kept;
+    kept.reserve(toastable_positions_.size());
+    for (const size_t p : toastable_positions_) {
+      if (values[p].kind == ColumnValue::Kind::kValue) {
+        kept.emplace_back(std::string(values[p].text));
+      } else {
+        kept.emplace_back(std::nullopt);
+      }
+    }
+    kept_.insert_or_assign(RowKey(key), std::move(kept));
+  }
+}
+
+bool TableShadow::RemoveRow(std::string_view key) {
+  kept_.erase(key);
+  if (auto u = unresolved_.find(key); u != unresolved_.end()) {
+    unresolved_.erase(u);
+    return true;
+  }
+  auto it = rows_.find(key);
+  if (it == rows_.end()) return false;
+  digest_.Remove(it->second);
+  rows_.erase(it);
+  return true;
+}
+
+void TableShadow::AddScannedRow(std::span<const ColumnValue> values) {
+  const Digest128 d = digester_.Digest(values);
+  if (!spec_.keyed()) {
+    ++multiset_[d];
+    digest_.Add(d);
+    return;
+  }
+  KeyOf(values, key_buf_);
+  AddRow(key_buf_, d, values);
+}
+
+namespace {
+
+ColumnValue FromColumn(const wire::ColumnView& c) {
+  switch (c.kind) {
+    case wire::ColumnKind::kNull:
+      return ColumnValue::Null();
+    case wire::ColumnKind::kUnchanged:
+      return ColumnValue::Unchanged();
+    case wire::ColumnKind::kText:
+    case wire::ColumnKind::kBinary:
+      break;
+  }
+  return ColumnValue::Value(c.text());
+}
+
+}  // namespace
+
+void TableShadow::Fill(const wire::TupleView& tuple) {
+  size_t i = 0;
+  for (const wire::ColumnView c : tuple) scratch_[i++] = FromColumn(c);
+}
+
+bool TableShadow::HasUnchanged() const {
+  for (const ColumnValue& v : scratch_) {
+    if (v.kind == ColumnValue::Kind::kUnchangedToast) return true;
+  }
+  return false;
+}
+
+bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_view key) {
+  if (!HasUnchanged()) return true;
+  if (old_full != nullptr) {
+    size_t i = 0;
+    for (const wire::ColumnView c : *old_full) {
+      if (scratch_[i].kind == ColumnValue::Kind::kUnchangedToast) {
+        if (c.kind == wire::ColumnKind::kUnchanged) return false;
+        scratch_[i] = FromColumn(c);
+      }
+      ++i;
+    }
+    return true;
+  }
+  auto it = kept_.find(key);
+  if (it == kept_.end()) return false;
+  // Copies: the new row's kept values replace these in AddRow.
+  scratch_text_.assign(toastable_positions_.size(), std::string());
+  for (size_t k = 0; k < toastable_positions_.size(); ++k) {
+    const size_t p = toastable_positions_[k];
+    if (scratch_[p].kind != ColumnValue::Kind::kUnchangedToast) continue;
+    if (!it->second[k].has_value()) return false;  // NULL is never sent as 'u'
+    scratch_text_[k] = *it->second[k];
+    scratch_[p] = ColumnValue::Value(scratch_text_[k]);
+  }
+  return !HasUnchanged();
+}
+
+Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& touched) {
+  const bool full_old = change.old_kind == wire::OldTupleKind::kFull;
+  const wire::TupleView* old_full = full_old ? &change.old_tuple : nullptr;
+  const char* verb = change.op == core::ChangeOp::kInsert   ? "insert"
+                     : change.op == core::ChangeOp::kUpdate ? "update"
+                                                            : "delete";
+  if (!spec_.keyed()) {
+    // A multiset: rows are identified by their digest.
+    if (change.op != core::ChangeOp::kInsert) {
+      if (!full_old) {
+        return Status::FailedPrecondition(
+            "table " + qualified_ + " has no key and its " + verb + " at LSN " +
+            change.lsn.ToString() + " carries no old row; set REPLICA IDENTITY FULL on the source");
+      }
+      Fill(change.old_tuple);
+      const Digest128 old = digester_.Digest(scratch_);
+      auto it = multiset_.find(old);
+      if (it == multiset_.end()) {
+        Anomaly(std::string(verb) + " of a row not in the shadow at LSN " + change.lsn.ToString());
+      } else {
+        if (--it->second == 0) multiset_.erase(it);
+        digest_.Remove(old);
+      }
+      touched.push_back(old.ToHex());
+    }
+    if (change.op != core::ChangeOp::kDelete) {
+      Fill(change.new_tuple);
+      if (!ResolveUnchanged(old_full, {})) {
+        Anomaly("unchanged TOAST value without the old row at LSN " + change.lsn.ToString());
+        return Status::OK();
+      }
+      const Digest128 d = digester_.Digest(scratch_);
+      ++multiset_[d];
+      digest_.Add(d);
+      touched.push_back(d.ToHex());
+    }
+    return Status::OK();
+  }
+
+  // Keyed. The old key comes from the old tuple when one was sent (the key
+  // changed, or FULL), else it is the new tuple's.
+  const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
+  if (has_old) {
+    Fill(change.old_tuple);
+    KeyOf(scratch_, old_key_);
+  }
+  if (change.op == core::ChangeOp::kDelete) {
+    if (!RemoveRow(old_key_)) {
+      Anomaly("delete of a key not in the shadow at LSN " + change.lsn.ToString());
+    }
+    touched.emplace_back(old_key_);
+    return Status::OK();
+  }
+  Fill(change.new_tuple);
+  for (const size_t p : spec_.key_positions) {
+    if (scratch_[p].kind == ColumnValue::Kind::kUnchangedToast && !has_old) {
+      Anomaly("update at LSN " + change.lsn.ToString() +
+              " with an unchanged TOASTed key column and no old key");
+      return Status::OK();
+    }
+  }
+  KeyOf(scratch_, new_key_);
+  if (!has_old) old_key_ = new_key_;
+  // The kept values belong to the row as it was: under the old key.
+  const bool resolved = ResolveUnchanged(old_full, old_key_);
+  if (!resolved) KeyOf(scratch_, new_key_);  // key columns resolved from the old row
+  if (change.op == core::ChangeOp::kUpdate) {
+    if (!RemoveRow(old_key_)) {
+      Anomaly("update of a key not in the shadow at LSN " + change.lsn.ToString());
+    }
+    touched.emplace_back(old_key_);
+  }
+  if (change.op == core::ChangeOp::kInsert || new_key_ != old_key_) touched.emplace_back(new_key_);
+  if (!resolved) {
+    unresolved_.insert(RowKey(new_key_));
+    return Status::OK();
+  }
+  AddRow(new_key_, digester_.Digest(scratch_), scratch_);
+  return Status::OK();
+}
+
+void TableShadow::Truncate() {
+  rows_.clear();
+  multiset_.clear();
+  kept_.clear();
+  unresolved_.clear();
+  digest_ = {};
+}
+
+std::optional<Digest128> TableShadow::Find(std::string_view key) const {
+  auto it = rows_.find(key);
+  if (it == rows_.end()) return std::nullopt;
+  return it->second;
+}
+
+int64_t TableShadow::Count(const Digest128& d) const {
+  auto it = multiset_.find(d);
+  return it == multiset_.end() ? 0 : it->second;
+}
+
+size_t TableShadow::MemoryBytes() const {
+  // absl's flat tables: one control byte per slot plus the slot.
+  size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
+                 multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
+                 kept_.capacity() * (sizeof(std::pair<RowKey, Values>) + 1) +
+                 unresolved_.capacity() * (sizeof(RowKey) + 1);
+  for (const auto& [k, d] : rows_) bytes += k.heap_bytes();
+  for (const auto& [k, v] : kept_) {
+    bytes += k.heap_bytes() + v.capacity() * sizeof(std::optional<std::string>);
+    for (const auto& s : v) {
+      if (s && s->capacity() > 15) bytes += s->capacity() + 1;
+    }
+  }
+  return bytes;
+}
+
+}  // namespace pgparity::applier

@@ -1,0 +1,231 @@
+#include "pgparity/applier/catalog.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+namespace pgparity::applier {
+
+namespace {
+
+// "{a,b}" (a name[] or text[] in text form) -> elements; names that need
+// quoting come back quoted and are unquoted here.
+std::vector<std::string> ParseTextArray(std::string_view a) {
+  std::vector<std::string> out;
+  if (a.size() < 2) return out;
+  a = a.substr(1, a.size() - 2);
+  std::string cur;
+  bool quoted = false, any = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i];
+    if (quoted) {
+      if (c == '\\' && i + 1 < a.size()) {
+        cur += a[++i];
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = any = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+      any = false;
+    } else {
+      cur += c;
+      any = true;
+    }
+  }
+  if (any || !cur.empty()) out.push_back(cur);
+  return out;
+}
+
+Result<std::optional<wire::Lsn>> OptionalLsn(const conn::QueryResult& r) {
+  if (r.rows() == 0 || r.IsNull(0, 0)) return std::optional<wire::Lsn>();
+  auto lsn = wire::Lsn::Parse(r.Value(0, 0));
+  if (!lsn.ok()) return lsn.status();
+  return std::optional<wire::Lsn>(*lsn);
+}
+
+}  // namespace
+
+Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
+                                                   const std::string& publication) {
+  PGPARITY_ASSIGN_OR_RETURN(auto pub, source.Query("SELECT 1 FROM pg_publication WHERE pubname = $1",
+                                                   {publication}));
+  if (pub.rows() == 0) {
+    return Status::NotFound("publication \"" + publication + "\" does not exist on the source (" +
+                            source.endpoint() +
+                            "); pass the migration's publication with --publication, or create "
+                            "it (CREATE PUBLICATION " +
+                            publication + " FOR ALL TABLES)");
+  }
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto tables,
+      source.Query(
+          "SELECT n.nspname, c.relname, c.relreplident, c.reltuples, c.oid "
+          "FROM pg_publication_tables pt "
+          "JOIN pg_namespace n ON n.nspname = pt.schemaname "
+          "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+          "WHERE pt.pubname = $1 ORDER BY n.nspname::text COLLATE \"C\", c.relname::text COLLATE \"C\"",
+          {publication}));
+  if (tables.rows() == 0) {
+    return Status::FailedPrecondition("publication \"" + publication + "\" on the source (" +
+                                      source.endpoint() +
+                                      ") publishes no table; add tables (ALTER PUBLICATION " +
+                                      publication + " ADD TABLE ...) or use FOR ALL TABLES");
+  }
+  std::vector<TableSpec> specs;
+  for (int i = 0; i < tables.rows(); ++i) {
+    TableSpec spec;
+    spec.schema = std::string(tables.Value(i, 0));
+    spec.name = std::string(tables.Value(i, 1));
+    spec.replica_identity = tables.Value(i, 2).empty() ? 'd' : tables.Value(i, 2)[0];
+    spec.estimated_rows = std::stod(std::string(tables.Value(i, 3)));
+    PGPARITY_ASSIGN_OR_RETURN(
+        auto cols,
+        source.Query(
+            "SELECT a.attname, a.attstorage <> 'p', "
+            "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
+            "          AND a.attnum = ANY (i.indkey)), "
+            "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisreplident "
+            "          AND a.attnum = ANY (i.indkey)) "
+            "FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
+            "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+            {std::string(tables.Value(i, 4))}));
+    std::vector<size_t> pk, ident;
+    for (int c = 0; c < cols.rows(); ++c) {
+      spec.columns.emplace_back(cols.Value(c, 0));
+      spec.toastable.push_back(cols.Value(c, 1) == "t");
+      if (cols.Value(c, 2) == "t") pk.push_back(static_cast<size_t>(c));
+      if (cols.Value(c, 3) == "t") ident.push_back(static_cast<size_t>(c));
+    }
+    // The key pgoutput's old tuples carry: the identity index with USING
+    // INDEX, the primary key otherwise (FULL sends every column, so the
+    // primary key is in them too). No key: a multiset of rows.
+    spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+Result<SubscriptionInfo> FindSubscription(conn::PgSession& target,
+                                          const std::optional<std::string>& name,
+                                          const std::string& publication) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto r, target.Query("SELECT oid, subname, subenabled, coalesce(subslotname, ''), "
+                           "subpublications FROM pg_subscription "
+                           "WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = "
+                           "current_database()) ORDER BY subname"));
+  std::vector<SubscriptionInfo> all, matching;
+  for (int i = 0; i < r.rows(); ++i) {
+    SubscriptionInfo s;
+    s.oid = std::string(r.Value(i, 0));
+    s.name = std::string(r.Value(i, 1));
+    s.enabled = r.Value(i, 2) == "t";
+    s.slot_name = std::string(r.Value(i, 3));
+    s.publications = ParseTextArray(r.Value(i, 4));
+    if (name && s.name == *name) return s;
+    bool subscribes = false;
+    for (const auto& p : s.publications) subscribes |= p == publication;
+    if (subscribes) matching.push_back(s);
+    all.push_back(std::move(s));
+  }
+  if (name) {
+    return Status::NotFound("subscription \"" + *name + "\" does not exist in the target (" +
+                            target.endpoint() + "); pass the migration's subscription with " +
+                            "--subscription, or create it (make setup-replication)");
+  }
+  if (matching.size() == 1) return matching[0];
+  if (matching.empty()) {
+    return Status::NotFound("no subscription in the target (" + target.endpoint() +
+                            ") subscribes to publication \"" + publication +
+                            "\"; create it (make setup-replication) or name it with "
+                            "--subscription");
+  }
+  std::string names;
+  for (const auto& s : matching) names += (names.empty() ? "" : ", ") + s.name;
+  return Status::FailedPrecondition("several subscriptions in the target subscribe to \"" +
+                                    publication + "\" (" + names +
+                                    "); choose one with --subscription");
+}
+
+Result<std::optional<wire::Lsn>> ReadRemoteLsn(conn::PgSession& target,
+                                               const SubscriptionInfo& sub) {
+  auto r = target.Query(
+      "SELECT remote_lsn FROM pg_replication_origin_status WHERE external_id = $1",
+      {sub.origin()});
+  if (!r.ok()) {
+    return r.status().WithPrefix("reading the applied position of subscription " + sub.name +
+                                 " (needs superuser or pg_read_all_stats on the target)");
+  }
+  return OptionalLsn(*r);
+}
+
+Result<std::optional<wire::Lsn>> ReadSlotFlush(conn::PgSession& source, const std::string& slot) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto r, source.Query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
+                           {slot}));
+  return OptionalLsn(r);
+}
+
+Result<wire::Lsn> ReadCurrentWal(conn::PgSession& source) {
+  PGPARITY_ASSIGN_OR_RETURN(auto r, source.Query("SELECT pg_current_wal_lsn()"));
+  return wire::Lsn::Parse(r.Value(0, 0));
+}
+
+Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
+                                                  const std::vector<TableSpec>& specs,
+                                                  const SubscriptionInfo& sub) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto cols, target.Query("SELECT n.nspname, c.relname, a.attname, c.reltuples "
+                              "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
+                              "AND NOT a.attisdropped WHERE c.relkind IN ('r', 'p') "
+                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"));
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> columns;
+  std::map<std::pair<std::string, std::string>, double> reltuples;
+  for (int i = 0; i < cols.rows(); ++i) {
+    std::pair<std::string, std::string> k{std::string(cols.Value(i, 0)),
+                                          std::string(cols.Value(i, 1))};
+    columns[k].emplace_back(cols.Value(i, 2));
+    reltuples[k] = std::stod(std::string(cols.Value(i, 3)));
+  }
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto states, target.Query("SELECT n.nspname, c.relname, sr.srsubstate "
+                                "FROM pg_subscription_rel sr JOIN pg_class c ON c.oid = sr.srrelid "
+                                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                "WHERE sr.srsubid = $1::oid",
+                                {sub.oid}));
+  std::map<std::pair<std::string, std::string>, char> state;
+  for (int i = 0; i < states.rows(); ++i) {
+    state[{std::string(states.Value(i, 0)), std::string(states.Value(i, 1))}] =
+        states.Value(i, 2).empty() ? 0 : states.Value(i, 2)[0];
+  }
+  std::vector<TargetTable> out;
+  for (const auto& spec : specs) {
+    TargetTable t;
+    const std::pair<std::string, std::string> k{spec.schema, spec.name};
+    auto it = columns.find(k);
+    if (it != columns.end()) {
+      t.exists = true;
+      t.estimated_rows = reltuples[k];
+      for (const auto& c : spec.columns) {
+        if (std::find(it->second.begin(), it->second.end(), c) == it->second.end()) {
+          t.missing_columns.push_back(c);
+        }
+      }
+      for (const auto& c : it->second) {
+        if (std::find(spec.columns.begin(), spec.columns.end(), c) == spec.columns.end()) {
+          t.extra_columns.push_back(c);
+        }
+      }
+    }
+    if (auto s = state.find(k); s != state.end()) t.sync_state = s->second;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace pgparity::applier

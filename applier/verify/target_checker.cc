@@ -1,0 +1,420 @@
+#include "pgparity/applier/target_checker.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "pgparity/applier/row_key.h"
+#include "pgparity/applier/table_scan.h"
+#include "pgparity/digest/digest_sql.h"
+#include "pgparity/digest/row_digest.h"
+
+namespace pgparity::applier {
+
+using digest::ColumnValue;
+using digest::Digest128;
+using digest::TableDigest;
+using std::chrono::steady_clock;
+
+TargetChecker::TargetChecker(ShadowState& shadow, const StreamPosition& stream,
+                             conn::ConnParams source, conn::ConnParams target,
+                             SubscriptionInfo subscription, CheckOptions options)
+    : shadow_(shadow),
+      stream_(stream),
+      source_params_(std::move(source)),
+      target_params_(std::move(target)),
+      sub_(std::move(subscription)),
+      options_(options) {
+  if (options_.parallel == 0) options_.parallel = 1;
+}
+
+TargetChecker::~TargetChecker() = default;
+
+Status TargetChecker::Open() {
+  if (!source_) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source_params_));
+    source_ = std::make_unique<conn::PgSession>(std::move(s));
+  }
+  while (target_.size() < options_.parallel) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target_params_));
+    PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
+    target_.push_back(std::make_unique<conn::PgSession>(std::move(s)));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Ends the snapshot transactions of the target sessions on every path.
+struct SnapshotGuard {
+  std::vector<std::unique_ptr<conn::PgSession>>& sessions;
+  ~SnapshotGuard() {
+    for (auto& s : sessions) {
+      if (PQtransactionStatus(s->get()) != PQTRANS_IDLE) s->Exec("ROLLBACK").IgnoreError();
+    }
+  }
+};
+
+std::string KeyObjectName(const TableSpec& spec, size_t i) {
+  return spec.columns[spec.key_positions[i]];
+}
+
+}  // namespace
+
+Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, std::string& why,
+                                                        steady_clock::time_point deadline) {
+  PGPARITY_RETURN_IF_ERROR(Open());
+  conn::PgSession& main = *target_[0];
+  // Refresh the subscription: it may have been disabled or enabled since.
+  PGPARITY_ASSIGN_OR_RETURN(sub_, FindSubscription(main, sub_.name, ""));
+  std::vector<TableSpec> specs;
+  for (size_t i = 0; i < shadow_.table_count(); ++i) specs.push_back(shadow_.table(i).spec());
+  PGPARITY_ASSIGN_OR_RETURN(std::vector<TargetTable> tt, ReadTargetTables(main, specs, sub_));
+  if (sub_.enabled) {
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (tt[i].exists && tt[i].missing_columns.empty() && tt[i].sync_state != 'r') {
+        why = "the initial copy of " + specs[i].QualifiedName() + " is not finished (state " +
+              (tt[i].sync_state ? std::string(1, tt[i].sync_state) : std::string("not listed")) +
+              " in pg_subscription_rel)";
+        return Outcome::kNotYet;
+      }
+    }
+  }
+
+  // Bracket the snapshot between two readings of the applied position.
+  PGPARITY_ASSIGN_OR_RETURN(auto remote_before, ReadRemoteLsn(main, sub_));
+  std::optional<wire::Lsn> flush_before;
+  if (!sub_.slot_name.empty()) {
+    PGPARITY_ASSIGN_OR_RETURN(flush_before, ReadSlotFlush(*source_, sub_.slot_name));
+  }
+  SnapshotGuard guard{target_};
+  PGPARITY_RETURN_IF_ERROR(main.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  PGPARITY_ASSIGN_OR_RETURN(auto snap, main.Query("SELECT pg_export_snapshot()"));
+  const std::string snapshot(snap.Value(0, 0));
+  for (size_t i = 1; i < target_.size(); ++i) {
+    PGPARITY_RETURN_IF_ERROR(target_[i]->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    PGPARITY_RETURN_IF_ERROR(
+        target_[i]->Exec("SET TRANSACTION SNAPSHOT " + digest::QuoteLiteral(snapshot)));
+  }
+  PGPARITY_ASSIGN_OR_RETURN(auto remote_after, ReadRemoteLsn(main, sub_));
+
+  wire::Lsn lo, hi;
+  const wire::Lsn base = [&] {
+    auto lk = shadow_.Lock();
+    return shadow_.base_point();
+  }();
+  if (sub_.enabled) {
+    if (remote_before && remote_before->value() > 0) lo = wire::Lsn(remote_before->value() - 1);
+    if (flush_before && *flush_before > lo) lo = *flush_before;
+    hi = std::max(lo, remote_after.value_or(wire::Lsn()));
+    if (lo < base) {
+      why = "the target has applied up to " + lo.ToString() + ", not yet past pgparity's start " +
+            base.ToString();
+      return Outcome::kNotYet;
+    }
+  } else {
+    PGPARITY_ASSIGN_OR_RETURN(lo, ReadCurrentWal(*source_));
+    hi = lo;
+  }
+  // pgparity's own stream must have decoded everything up to hi.
+  for (;;) {
+    {
+      auto lk = shadow_.Lock();
+      if (shadow_.last_commit_end() >= hi ||
+          (!shadow_.in_transaction() && stream_.idle && stream_.received >= hi.value())) {
+        break;
+      }
+    }
+    if (stream_.ended) return Status::Unavailable("pgparity's replication stream ended");
+    if (steady_clock::now() > deadline) {
+      why = "pgparity's own slot has not decoded up to " + hi.ToString() + " yet";
+      return Outcome::kNotYet;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  // Scan every comparable table in the snapshot.
+  std::vector<std::optional<TableDigest>> target_digest(specs.size());
+  std::vector<size_t> to_scan;
+  std::vector<double> weight(specs.size(), 0);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (tt[i].exists && tt[i].missing_columns.empty()) {
+      to_scan.push_back(i);
+      weight[i] = tt[i].estimated_rows;
+    }
+  }
+  std::vector<conn::PgSession*> sessions;
+  for (auto& s : target_) sessions.push_back(s.get());
+  PGPARITY_RETURN_IF_ERROR(
+      ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
+        const TableSpec& spec = specs[t];
+        digest::RowDigester digester(spec.schema, spec.name,
+                                     std::span<const std::string>(spec.columns));
+        TableDigest d;
+        PGPARITY_RETURN_IF_ERROR(ScanTable(s, spec.schema, spec.name, spec.columns,
+                                           tt[t].estimated_rows, "target check",
+                                           [&](std::span<const ColumnValue> v) -> Status {
+                                             d.Add(digester.Digest(v));
+                                             return Status::OK();
+                                           }));
+        target_digest[t] = d;
+        return Status::OK();
+      }));
+
+  // Which commit in the window is the snapshot?
+  std::vector<bool> comparable(specs.size(), false);
+  std::vector<TableDigest> at_best;
+  wire::Lsn best_lsn;
+  bool all_match = false;
+  {
+    auto lk = shadow_.Lock();
+    size_t comparable_count = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const TableShadow& ts = shadow_.table(i);
+      comparable[i] = target_digest[i].has_value() && ts.unresolved_rows() == 0 &&
+                      ts.anomalies() == 0;
+      comparable_count += comparable[i];
+    }
+    std::vector<TableDigest> state = shadow_.StateAt(lo);
+    auto matches = [&] {
+      size_t m = 0;
+      for (size_t i = 0; i < specs.size(); ++i) m += comparable[i] && state[i] == *target_digest[i];
+      return m;
+    };
+    size_t m = matches();
+    size_t best = m;
+    at_best = state;
+    best_lsn = lo;
+    all_match = m == comparable_count;
+    if (!all_match) {
+      shadow_.ForEachCommit(
+          lo, hi,
+          [&](wire::Lsn, size_t t, const TableDigest& d) {
+            if (comparable[t]) m -= state[t] == *target_digest[t];
+            state[t] = d;
+            if (comparable[t]) m += state[t] == *target_digest[t];
+          },
+          [&](wire::Lsn end) {
+            if (all_match) return;
+            if (m > best || m == comparable_count) {
+              best = m;
+              at_best = state;
+              best_lsn = end;
+            }
+            if (m == comparable_count) all_match = true;
+          });
+    }
+  }
+
+  report.source_lsn = best_lsn.ToString();
+  report.target_lsn = remote_after ? remote_after->ToString() : "";
+  report.subscription = sub_.name;
+  report.tables.clear();
+  if (!sub_.enabled) {
+    report.notes.push_back("subscription " + sub_.name +
+                           " is disabled: the target is not replicating, so it was compared with "
+                           "the source as of " +
+                           lo.ToString());
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const TableShadow& ts = shadow_.table(i);
+    TableReport t;
+    t.table = specs[i].QualifiedName();
+    t.source_rows = at_best[i].rows;
+    t.source_digest = at_best[i].sum.ToHex();
+    t.extra_columns = tt[i].extra_columns;
+    if (target_digest[i]) {
+      t.target_rows = target_digest[i]->rows;
+      t.target_digest = target_digest[i]->sum.ToHex();
+    }
+    if (!tt[i].exists) {
+      t.status = TableStatus::kMissingOnTarget;
+      t.reason = "the table does not exist on the target; create it there (same columns) and "
+                 "refresh the subscription (ALTER SUBSCRIPTION ... REFRESH PUBLICATION)";
+    } else if (!tt[i].missing_columns.empty()) {
+      t.status = TableStatus::kMismatch;
+      t.reason = "the target lacks column(s)";
+      for (const auto& c : tt[i].missing_columns) t.reason += " " + c;
+    } else if (ts.anomalies() > 0) {
+      t.status = TableStatus::kUnverified;
+      t.reason = "pgparity's shadow of this table is not trustworthy: " + ts.first_anomaly();
+    } else if (ts.unresolved_rows() > 0) {
+      t.status = TableStatus::kUnverified;
+      t.reason = std::to_string(ts.unresolved_rows()) +
+                 " rows have unchanged TOAST values pgparity never saw; they are verified once "
+                 "rewritten";
+    } else if (at_best[i] == *target_digest[i]) {
+      t.status = TableStatus::kMatch;
+    } else {
+      PGPARITY_RETURN_IF_ERROR(CompareRows(i, tt[i], lo, t));
+    }
+    report.tables.push_back(std::move(t));
+  }
+  report.Decide();
+  {
+    auto lk = shadow_.Lock();
+    report.shadow_rows = shadow_.TrackedRows();
+    report.shadow_bytes = shadow_.MemoryBytes();
+  }
+  return Outcome::kDone;
+}
+
+Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
+                                  TableReport& out) {
+  const TableSpec spec = shadow_.table(table).spec();
+  digest::RowDigester digester(spec.schema, spec.name,
+                               std::span<const std::string>(spec.columns));
+  // The target's rows, in the same snapshot (main session's transaction).
+  absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq> keyed;
+  absl::flat_hash_map<Digest128, int64_t, HashDigest> multiset;
+  std::string key;
+  PGPARITY_RETURN_IF_ERROR(ScanTable(
+      *target_[0], spec.schema, spec.name, spec.columns, tt.estimated_rows, "target row check",
+      [&](std::span<const ColumnValue> v) -> Status {
+        const Digest128 d = digester.Digest(v);
+        if (spec.keyed()) {
+          key.clear();
+          EncodeKey(v, spec.key_positions, key);
+          keyed[key] = d;
+        } else {
+          ++multiset[d];
+        }
+        return Status::OK();
+      }));
+
+  std::vector<std::pair<RowDivergence, std::string>> found;  // kind, key bytes or digest hex
+  uint64_t left_out = 0;
+  bool truncated = false;
+  if (!shadow_.Pause(options_.pause_timeout)) {
+    out.status = TableStatus::kUnverified;
+    out.reason = "the table digest differs, but pgparity's stream did not reach a transaction "
+                 "boundary to compare rows; re-check";
+    return Status::OK();
+  }
+  {
+    auto lk = shadow_.Lock();
+    const TableShadow& ts = shadow_.table(table);
+    const auto changed = shadow_.ChangedAfter(table, lo, truncated);
+    left_out = changed.size();
+    if (!truncated) {
+      if (spec.keyed()) {
+        ts.ForEachRow([&](std::string_view k, const Digest128& d) {
+          if (changed.contains(k)) return;
+          auto it = keyed.find(k);
+          if (it == keyed.end()) {
+            found.emplace_back(RowDivergence::kMissingOnTarget, std::string(k));
+          } else if (!(it->second == d)) {
+            found.emplace_back(RowDivergence::kDiffers, std::string(k));
+          }
+        });
+        for (const auto& [k, d] : keyed) {
+          if (changed.contains(k) || ts.IsUnresolved(k)) continue;
+          if (!ts.Find(k)) found.emplace_back(RowDivergence::kExtraOnTarget, k);
+        }
+      } else {
+        absl::flat_hash_map<Digest128, int64_t, HashDigest> shadow_counts;
+        ts.ForEachRow([&](std::string_view, const Digest128& d) { ++shadow_counts[d]; });
+        for (const auto& [d, n] : shadow_counts) {
+          if (changed.contains(d.ToHex())) continue;
+          auto it = multiset.find(d);
+          const int64_t on_target = it == multiset.end() ? 0 : it->second;
+          for (int64_t i = on_target; i < n; ++i)
+            found.emplace_back(RowDivergence::kMissingOnTarget, d.ToHex());
+        }
+        for (const auto& [d, n] : multiset) {
+          if (changed.contains(d.ToHex())) continue;
+          auto it = shadow_counts.find(d);
+          const int64_t in_shadow = it == shadow_counts.end() ? 0 : it->second;
+          for (int64_t i = in_shadow; i < n; ++i)
+            found.emplace_back(RowDivergence::kExtraOnTarget, d.ToHex());
+        }
+      }
+    }
+  }
+  shadow_.Resume();
+
+  out.rows_changed_after = left_out;
+  if (truncated) {
+    out.status = TableStatus::kUnverified;
+    out.reason = "truncated on the source after the compared commit; re-check";
+    return Status::OK();
+  }
+  if (found.empty()) {
+    // Every difference is in rows changed after the compared commit: not
+    // a divergence (yet).
+    out.status = TableStatus::kUnverified;
+    out.reason = "differs only in " + std::to_string(left_out) +
+                 " rows changed after the compared commit; re-check";
+    return Status::OK();
+  }
+  out.status = TableStatus::kMismatch;
+  out.divergent_row_count = found.size();
+  out.reason = std::to_string(found.size()) + " divergent rows";
+  // Keys in a stable order for the report.
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (const auto& [kind, k] : found) {
+    if (out.divergent_rows.size() == options_.max_listed_rows) break;
+    DivergentRow row;
+    row.kind = kind;
+    if (spec.keyed()) {
+      auto values = DecodeKey(k, spec.key_positions.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        row.key.emplace_back(KeyObjectName(spec, i),
+                             values[i].first ? std::optional<std::string>(values[i].second)
+                                             : std::nullopt);
+      }
+      if (kind == RowDivergence::kDiffers) DescribeDiffers(table, row, k);
+    } else {
+      row.key.emplace_back("row_digest", k);
+    }
+    out.divergent_rows.push_back(std::move(row));
+  }
+  return Status::OK();
+}
+
+// The columns in which the target's row differs from the source's current
+// row. Reported only when the source row still has the digest the shadow
+// holds (else it changed since and the columns say nothing).
+void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string_view key_bytes) {
+  const TableSpec spec = shadow_.table(table).spec();
+  std::string sql = "SELECT ";
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    if (i) sql += ", ";
+    // format('%s') is the output function: the same text COPY gives.
+    sql += "format('%s', " + digest::QuoteIdent(spec.columns[i]) + ")";
+  }
+  sql += " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) +
+         " WHERE ";
+  std::vector<std::optional<std::string>> params;
+  for (size_t i = 0; i < row.key.size(); ++i) {
+    if (i) sql += " AND ";
+    // Untyped parameters take the column's type: the key index is used.
+    sql += digest::QuoteIdent(row.key[i].first) + " = $" + std::to_string(i + 1);
+    params.push_back(row.key[i].second);
+  }
+  auto src = source_->Query(sql, params);
+  auto tgt = target_[0]->Query(sql, params);
+  if (!src.ok() || !tgt.ok() || src->rows() != 1 || tgt->rows() != 1) return;
+  std::optional<Digest128> held;
+  {
+    auto lk = shadow_.Lock();
+    held = shadow_.table(table).Find(key_bytes);
+  }
+  std::vector<ColumnValue> values(spec.columns.size());
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    values[i] = src->IsNull(0, static_cast<int>(i)) ? ColumnValue::Null()
+                                                    : ColumnValue::Value(src->Value(0, static_cast<int>(i)));
+  }
+  digest::RowDigester digester(spec.schema, spec.name,
+                               std::span<const std::string>(spec.columns));
+  if (!held || !(digester.Digest(values) == *held)) return;
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    const int c = static_cast<int>(i);
+    if (src->IsNull(0, c) != tgt->IsNull(0, c) || src->Value(0, c) != tgt->Value(0, c)) {
+      row.columns.push_back(spec.columns[i]);
+    }
+  }
+}
+
+}  // namespace pgparity::applier

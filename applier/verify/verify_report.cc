@@ -1,0 +1,151 @@
+#include "pgparity/applier/verify_report.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace pgparity::applier {
+
+std::string_view TableStatusName(TableStatus s) {
+  switch (s) {
+    case TableStatus::kMatch: return "match";
+    case TableStatus::kMismatch: return "mismatch";
+    case TableStatus::kMissingOnTarget: return "missing_on_target";
+    case TableStatus::kUnverified: return "unverified";
+  }
+  return "unverified";
+}
+
+std::string_view ReportStatusName(ReportStatus s) {
+  switch (s) {
+    case ReportStatus::kConsistent: return "consistent";
+    case ReportStatus::kDivergent: return "divergent";
+    case ReportStatus::kIncomplete: return "incomplete";
+  }
+  return "incomplete";
+}
+
+std::string_view RowDivergenceName(RowDivergence k) {
+  switch (k) {
+    case RowDivergence::kMissingOnTarget: return "missing_on_target";
+    case RowDivergence::kExtraOnTarget: return "extra_on_target";
+    case RowDivergence::kDiffers: return "differs";
+  }
+  return "differs";
+}
+
+void VerifyReport::Decide() {
+  bool divergent = false, unverified = false;
+  for (const auto& t : tables) {
+    divergent |= t.status == TableStatus::kMismatch || t.status == TableStatus::kMissingOnTarget;
+    unverified |= t.status == TableStatus::kUnverified;
+  }
+  status = divergent    ? ReportStatus::kDivergent
+           : unverified ? ReportStatus::kIncomplete
+                        : ReportStatus::kConsistent;
+}
+
+std::string RenderReportJson(const VerifyReport& r) {
+  using nlohmann::ordered_json;
+  ordered_json doc;
+  doc["status"] = ReportStatusName(r.status);
+  doc["source"] = r.source;
+  doc["target"] = r.target;
+  doc["publication"] = r.publication;
+  doc["subscription"] = r.subscription;
+  doc["source_lsn"] = r.source_lsn;
+  doc["target_lsn"] = r.target_lsn;
+  doc["checked_at"] = r.checked_at;
+  doc["seconds"] = r.seconds;
+  doc["shadow"] = {{"rows", r.shadow_rows}, {"bytes", r.shadow_bytes}};
+  ordered_json tables = ordered_json::array();
+  for (const auto& t : r.tables) {
+    ordered_json j;
+    j["table"] = t.table;
+    j["status"] = TableStatusName(t.status);
+    j["source_rows"] = t.source_rows;
+    j["target_rows"] = t.target_rows >= 0 ? ordered_json(t.target_rows) : ordered_json(nullptr);
+    j["source_digest"] = t.source_digest;
+    j["target_digest"] = t.target_digest.empty() ? ordered_json(nullptr) : ordered_json(t.target_digest);
+    ordered_json rows = ordered_json::array();
+    for (const auto& d : t.divergent_rows) {
+      ordered_json key = ordered_json::object();
+      for (const auto& [c, v] : d.key) key[c] = v ? ordered_json(*v) : ordered_json(nullptr);
+      rows.push_back({{"key", key}, {"kind", RowDivergenceName(d.kind)}, {"columns", d.columns}});
+    }
+    j["divergent_rows"] = rows;
+    j["divergent_row_count"] = t.divergent_row_count;
+    j["rows_changed_after"] = t.rows_changed_after;
+    j["extra_columns"] = t.extra_columns;
+    j["reason"] = t.reason;
+    tables.push_back(std::move(j));
+  }
+  doc["tables"] = tables;
+  doc["notes"] = r.notes;
+  // Invalid UTF-8 in a value must not throw: replace it.
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void RenderReportText(const VerifyReport& r, std::ostream& out) {
+  size_t match = 0;
+  for (const auto& t : r.tables) match += t.status == TableStatus::kMatch;
+  for (const auto& t : r.tables) {
+    out << "  " << t.table << ": " << TableStatusName(t.status) << " (source " << t.source_rows
+        << " rows";
+    if (t.target_rows >= 0) out << ", target " << t.target_rows << " rows";
+    out << ")";
+    if (!t.reason.empty()) out << " — " << t.reason;
+    out << '\n';
+    for (const auto& d : t.divergent_rows) {
+      out << "      " << RowDivergenceName(d.kind) << " ";
+      for (size_t i = 0; i < d.key.size(); ++i) {
+        out << (i ? ", " : "") << d.key[i].first << "=" << d.key[i].second.value_or("NULL");
+      }
+      if (!d.columns.empty()) {
+        out << " columns:";
+        for (const auto& c : d.columns) out << " " << c;
+      }
+      out << '\n';
+    }
+    if (t.divergent_row_count > t.divergent_rows.size()) {
+      out << "      ... " << (t.divergent_row_count - t.divergent_rows.size())
+          << " more divergent rows (see the report)\n";
+    }
+  }
+  for (const auto& n : r.notes) out << "  note: " << n << '\n';
+  out << "verify: " << ReportStatusName(r.status) << " — " << match << " of " << r.tables.size()
+      << " tables match at source LSN " << r.source_lsn << " (target applied " << r.target_lsn
+      << ")\n";
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::IOError("cannot write " + path + ": " + std::strerror(errno) +
+                           "; check the directory exists and is writable");
+  }
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::IOError("cannot write " + path + ": " + std::strerror(e));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError("cannot write " + path + ": " + std::strerror(e));
+  }
+  return Status::OK();
+}
+
+}  // namespace pgparity::applier
