@@ -100,6 +100,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
   PGPARITY_ASSIGN_OR_RETURN(auto remote_after, ReadRemoteLsn(main, sub_));
 
   wire::Lsn lo, hi;
+  bool behind = false;
   const wire::Lsn base = [&] {
     auto lk = shadow_.Lock();
     return shadow_.base_point();
@@ -109,9 +110,14 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     if (flush_before && *flush_before > lo) lo = *flush_before;
     hi = std::max(lo, remote_after.value_or(wire::Lsn()));
     if (lo < base) {
+      // The snapshot may predate what the shadow knows. A match with a
+      // state the shadow knows is still a match (equal digests are the
+      // source's state at that commit); a difference says nothing yet.
+      behind = true;
       why = "the target has applied up to " + lo.ToString() + ", not yet past pgparity's start " +
             base.ToString();
-      return Outcome::kNotYet;
+      lo = base;
+      hi = std::max(hi, lo);
     }
   } else {
     PGPARITY_ASSIGN_OR_RETURN(lo, ReadCurrentWal(*source_));
@@ -207,6 +213,14 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     }
   }
 
+  if (behind && !all_match) {
+    // Only what no later commit can change is conclusive: tables or
+    // columns missing on the target.
+    bool structural = false;
+    for (const auto& t : tt) structural |= !t.exists || !t.missing_columns.empty();
+    if (!structural) return Outcome::kNotYet;
+  }
+
   report.source_lsn = best_lsn.ToString();
   report.target_lsn = remote_after ? remote_after->ToString() : "";
   report.subscription = sub_.name;
@@ -246,6 +260,9 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
                  "rewritten";
     } else if (at_best[i] == *target_digest[i]) {
       t.status = TableStatus::kMatch;
+    } else if (behind) {
+      t.status = TableStatus::kUnverified;
+      t.reason = why + "; re-check";
     } else {
       PGPARITY_RETURN_IF_ERROR(CompareRows(i, tt[i], lo, t));
     }

@@ -71,25 +71,50 @@ Status Bootstrap(const conn::ConnParams& source, const conn::CreatedSlot& slot, 
 
 }  // namespace
 
-Result<VerifyReport> RunVerify(const VerifyOptions& options) {
-  const auto started = steady_clock::now();
-  PGPARITY_ASSIGN_OR_RETURN(conn::ConnParams source_params,
-                            PreflightParams(options.source_dsn, "source"));
-  PGPARITY_ASSIGN_OR_RETURN(conn::ConnParams target_params,
-                            PreflightParams(options.target_dsn, "target"));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source, ConnectForPreflight(source_params, "source"));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, ConnectForPreflight(target_params, "target"));
+struct VerifySession::Impl {
+  VerifyOptions options;
+  conn::ConnParams source_params;
+  conn::ConnParams target_params;
+  std::optional<conn::PgSession> source;
+  std::optional<conn::PgSession> target;
+  SubscriptionInfo sub;
+  std::unique_ptr<ShadowState> shadow;
+  StreamPosition position;
+  std::unique_ptr<consumer::SlotConsumer> consumer;
+  Status consumer_status;
+  std::thread stream;
+  std::unique_ptr<TargetChecker> checker;
+  steady_clock::time_point started;
+
+  ~Impl() {
+    if (consumer) consumer->RequestStop();
+    if (stream.joinable()) stream.join();
+  }
+};
+
+VerifySession::VerifySession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VerifySession::~VerifySession() = default;
+
+Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  Impl& m = *impl;
+  m.options = options;
+  m.started = steady_clock::now();
+  PGPARITY_ASSIGN_OR_RETURN(m.source_params, PreflightParams(options.source_dsn, "source"));
+  PGPARITY_ASSIGN_OR_RETURN(m.target_params, PreflightParams(options.target_dsn, "target"));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source, ConnectForPreflight(m.source_params, "source"));
+  m.source.emplace(std::move(source));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, ConnectForPreflight(m.target_params, "target"));
+  m.target.emplace(std::move(target));
   PGPARITY_ASSIGN_OR_RETURN(std::vector<TableSpec> specs,
-                            LoadPublishedTables(source, options.publication));
-  PGPARITY_ASSIGN_OR_RETURN(SubscriptionInfo sub,
-                            FindSubscription(target, options.subscription, options.publication));
+                            LoadPublishedTables(*m.source, options.publication));
+  PGPARITY_ASSIGN_OR_RETURN(m.sub,
+                            FindSubscription(*m.target, options.subscription, options.publication));
   // Read the applied position once now: a missing privilege is an error
   // before any slot exists.
-  PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(target, sub).status());
+  PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(*m.target, m.sub).status());
 
-  ShadowState shadow(std::move(specs));
-  StreamPosition position;
-
+  m.shadow = std::make_unique<ShadowState>(std::move(specs));
   consumer::SlotConsumerOptions copts;
   copts.dsn = options.source_dsn;
   copts.slot = "pgparity_verify_" + std::to_string(::getpid()) + "_" +
@@ -101,98 +126,104 @@ Result<VerifyReport> RunVerify(const VerifyOptions& options) {
   copts.reconnect_on_loss = false;  // a temporary slot does not survive it
   copts.checkpoint_interval = std::chrono::milliseconds(100);
   consumer::ConsumerHooks hooks;
-  hooks.on_slot_created = [&](const conn::CreatedSlot& slot) -> Status {
-    return Bootstrap(source_params, slot, options.parallel, shadow);
+  Impl* self = impl.get();
+  hooks.on_slot_created = [self](const conn::CreatedSlot& slot) -> Status {
+    return Bootstrap(self->source_params, slot, self->options.parallel, *self->shadow);
   };
-  hooks.on_progress = [&](wire::Lsn received, bool idle) {
-    position.received = received.value();
-    position.idle = idle;
+  hooks.on_progress = [self](wire::Lsn received, bool idle) {
+    self->position.received = received.value();
+    self->position.idle = idle;
   };
-  consumer::SlotConsumer consumer(copts, shadow, hooks);
-  Status consumer_status;
-  std::atomic<bool> bootstrapped{false};
-  std::thread stream([&] {
-    consumer_status = consumer.Run();
-    position.ended = true;
+  m.consumer = std::make_unique<consumer::SlotConsumer>(copts, *m.shadow, hooks);
+  m.stream = std::thread([self] {
+    self->consumer_status = self->consumer->Run();
+    self->position.ended = true;
   });
-  struct Joiner {
-    consumer::SlotConsumer& c;
-    std::thread& t;
-    ~Joiner() {
-      c.RequestStop();
-      if (t.joinable()) t.join();
+  // The bootstrap runs on the stream thread, inside the slot's creation.
+  for (;;) {
+    if (m.position.ended) {
+      m.stream.join();
+      return m.consumer_status.ok() ? Status::Internal("the replication stream ended at once")
+                                    : m.consumer_status;
     }
-  } joiner{consumer, stream};
-
-  // Bootstrap runs on the stream thread; the deadline starts after it.
-  while (!position.ended) {
     {
-      auto lk = shadow.Lock();
-      if (shadow.base_point().valid()) break;
+      auto lk = m.shadow->Lock();
+      if (m.shadow->base_point().valid()) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (position.ended) {
-    stream.join();
-    return consumer_status.ok() ? Status::Internal("the replication stream ended at once")
-                                : consumer_status;
-  }
-  (void)bootstrapped;
-  const auto deadline = steady_clock::now() + options.timeout;
-
   CheckOptions check_options;
   check_options.parallel = options.parallel;
   check_options.max_listed_rows = options.max_listed_rows;
-  TargetChecker checker(shadow, position, source_params.WithPinnedFormats(),
-                        target_params.WithPinnedFormats(), sub, check_options);
+  m.checker = std::make_unique<TargetChecker>(*m.shadow, m.position,
+                                              m.source_params.WithPinnedFormats(),
+                                              m.target_params.WithPinnedFormats(), m.sub,
+                                              check_options);
+  return std::unique_ptr<VerifySession>(new VerifySession(std::move(impl)));
+}
+
+VerifySession::Counters VerifySession::counters() const {
+  auto lk = impl_->shadow->Lock();
+  Counters c;
+  c.transactions = impl_->shadow->transactions();
+  c.changes = impl_->shadow->changes();
+  for (size_t i = 0; i < impl_->shadow->table_count(); ++i) {
+    c.unresolved_rows += impl_->shadow->table(i).unresolved_rows();
+    c.anomalies += impl_->shadow->table(i).anomalies();
+  }
+  return c;
+}
+
+Result<VerifyReport> VerifySession::Check(std::chrono::seconds timeout) {
+  Impl& m = *impl_;
+  const auto deadline = steady_clock::now() + timeout;
   VerifyReport report;
-  report.source = source.endpoint();
-  report.target = target.endpoint();
-  report.publication = options.publication;
+  report.source = m.source->endpoint();
+  report.target = m.target->endpoint();
+  report.publication = m.options.publication;
   std::string why;
   int checks = 0;
   for (;;) {
     report.notes.clear();
-    auto outcome = checker.FullCheck(report, why, deadline);
+    auto outcome = m.checker->FullCheck(report, why, deadline);
     if (!outcome.ok()) {
-      if (position.ended && !consumer_status.ok()) return consumer_status;
+      if (m.position.ended && !m.consumer_status.ok()) return m.consumer_status;
       return outcome.status();
     }
     ++checks;
-    const bool conclusive = *outcome == TargetChecker::Outcome::kDone &&
-                            report.status != ReportStatus::kIncomplete;
-    const bool structural_only = [&] {
-      // Unverified for reasons a re-check cannot change (unseen TOAST
-      // values, an inconsistent shadow): no point waiting.
-      if (*outcome != TargetChecker::Outcome::kDone) return false;
-      for (const auto& t : report.tables) {
-        if (t.status == TableStatus::kUnverified && t.reason.find("re-check") != std::string::npos)
-          return false;
+    const bool done = *outcome == TargetChecker::Outcome::kDone;
+    // Unverified for a reason a re-check cannot change (unseen TOAST
+    // values, an inconsistent shadow): no point in waiting.
+    bool recheck = !done;
+    for (const auto& t : report.tables) {
+      if (done && t.status == TableStatus::kUnverified &&
+          t.reason.find("re-check") != std::string::npos) {
+        recheck = true;
       }
-      return true;
-    }();
-    if (conclusive || structural_only) break;
+    }
+    if (!recheck) break;
     if (steady_clock::now() >= deadline) {
-      if (*outcome == TargetChecker::Outcome::kNotYet) {
+      if (!done) {
         return Status::DeadlineExceeded("the target did not catch up within " +
-                                        std::to_string(options.timeout.count()) + " s: " + why +
+                                        std::to_string(timeout.count()) + " s: " + why +
                                         "; is the subscription running (pg_stat_subscription)? "
                                         "raise --timeout for a large backlog");
       }
       report.notes.push_back("the check stayed incomplete until the timeout");
       break;
     }
-    if (*outcome == TargetChecker::Outcome::kNotYet) {
-      spdlog::debug("waiting: {}", why);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
+    if (!done) spdlog::debug("waiting: {}", why);
+    std::this_thread::sleep_for(std::chrono::milliseconds(done ? 500 : 200));
   }
   report.checked_at = UtcNow();
-  report.seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
+  report.seconds = std::chrono::duration<double>(steady_clock::now() - m.started).count();
   if (checks > 1) report.notes.push_back(std::to_string(checks) + " full checks were needed");
   return report;
+}
+
+Result<VerifyReport> RunVerify(const VerifyOptions& options) {
+  PGPARITY_ASSIGN_OR_RETURN(std::unique_ptr<VerifySession> session, VerifySession::Start(options));
+  return session->Check(options.timeout);
 }
 
 }  // namespace pgparity::applier

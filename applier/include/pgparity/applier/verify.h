@@ -20,6 +20,8 @@
 #include <optional>
 #include <string>
 
+#include <memory>
+
 #include "pgparity/applier/verify_report.h"
 #include "pgparity/result.h"
 
@@ -33,6 +35,35 @@ struct VerifyOptions {
   std::chrono::seconds timeout{300};        // for everything after the bootstrap
   size_t parallel = 2;                      // sessions per side scanning tables
   size_t max_listed_rows = 100;
+};
+
+// The parts of RunVerify, for callers that act between them (tests make
+// changes on the source after the bootstrap and before the check).
+class VerifySession {
+ public:
+  // Connects, reads both catalogs, creates the temporary slot, bootstraps
+  // the shadow state and starts streaming. Errors as RunVerify's.
+  static Result<std::unique_ptr<VerifySession>> Start(const VerifyOptions& options);
+  ~VerifySession();  // stops the stream; the temporary slot goes with it
+
+  // Full checks until one is conclusive or `timeout` passes (see RunVerify).
+  Result<VerifyReport> Check(std::chrono::seconds timeout);
+
+  // The shadow state's counters (transactions and changes applied since
+  // the bootstrap, unresolved rows over all tables).
+  struct Counters {
+    uint64_t transactions = 0;
+    uint64_t changes = 0;
+    uint64_t unresolved_rows = 0;
+    uint64_t anomalies = 0;
+  };
+  Counters counters() const;
+
+  struct Impl;
+
+ private:
+  explicit VerifySession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // The verdict, or an error: InvalidArgument (a DSN), NotFound /
