@@ -1,0 +1,311 @@
+// TableShadow, ShadowState, RowKey and CopyTextRow on hand-built tuples: the
+// digest arithmetic of each change kind, unchanged-TOAST resolution (from
+// kept values, from a FULL old tuple, unresolved when unknown), multisets,
+// anomalies, and the history/recent-changes bookkeeping.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "pgparity/applier/copy_text.h"
+#include "pgparity/applier/row_key.h"
+#include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/table_shadow.h"
+#include "pgparity/core/relation_cache.h"
+#include "pgparity/digest/row_digest.h"
+
+namespace pgparity::applier {
+namespace {
+
+using digest::ColumnValue;
+using digest::TableDigest;
+using Row = std::vector<std::string>;  // "<null>" NULL, "<u>" unchanged TOAST
+
+wire::TupleBuilder Tuple(const Row& row) {
+  wire::TupleBuilder b;
+  for (const auto& v : row) {
+    if (v == "<null>") {
+      b.AddNull();
+    } else if (v == "<u>") {
+      b.AddUnchanged();
+    } else {
+      b.AddText(v);
+    }
+  }
+  return b;
+}
+
+std::vector<ColumnValue> Values(const Row& row) {
+  std::vector<ColumnValue> v;
+  for (const auto& s : row) v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
+  return v;
+}
+
+// public.t (id int PK, body text toastable, n int) with identity `ident`.
+TableSpec Spec(char ident = 'd', bool keyed = true) {
+  TableSpec s;
+  s.schema = "public";
+  s.name = "t";
+  s.columns = {"id", "body", "n"};
+  if (keyed) s.key_positions = {0};
+  s.toastable = {false, true, false};
+  s.replica_identity = ident;
+  return s;
+}
+
+class ShadowTest : public ::testing::Test {
+ protected:
+  explicit ShadowTest(char ident = 'd', bool keyed = true)
+      : spec_(Spec(ident, keyed)), shadow_(spec_) {
+    wire::Relation r;
+    r.relid = 16384;
+    r.namespace_name = "public";
+    r.name = "t";
+    r.replica_identity = ident == 'f' ? wire::ReplicaIdentity::kFull : wire::ReplicaIdentity::kDefault;
+    r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+    relation_ = &cache_.Apply(r);
+  }
+
+  // The digest of a full row, computed independently of the shadow.
+  digest::Digest128 D(const Row& row) {
+    digest::RowDigester d("public", "t", std::span<const std::string>(spec_.columns));
+    auto v = Values(row);
+    return d.Digest(v);
+  }
+
+  Status Change(core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
+                const Row& new_row) {
+    old_ = Tuple(old_row);
+    new_ = Tuple(new_row);
+    core::Change c{op,
+                   *relation_,
+                   old_kind,
+                   old_kind == wire::OldTupleKind::kNone ? wire::TupleView() : old_.view(),
+                   op == core::ChangeOp::kDelete ? wire::TupleView() : new_.view(),
+                   wire::Lsn(0x1000),
+                   7,
+                   7};
+    touched_.clear();
+    return shadow_.Apply(c, touched_);
+  }
+  Status Insert(const Row& r) { return Change(core::ChangeOp::kInsert, wire::OldTupleKind::kNone, {}, r); }
+  Status Update(const Row& r) { return Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kNone, {}, r); }
+  Status Delete(const Row& key) {
+    return Change(core::ChangeOp::kDelete, wire::OldTupleKind::kKey, key, {});
+  }
+
+  TableSpec spec_;
+  TableShadow shadow_;
+  core::RelationCache cache_;
+  const core::RelationInfo* relation_;
+  wire::TupleBuilder old_, new_;
+  std::vector<std::string> touched_;
+};
+
+TEST_F(ShadowTest, InsertAddsDeleteSubtractsUpdateDoesBoth) {
+  ASSERT_TRUE(Insert({"1", "a", "10"}).ok());
+  ASSERT_TRUE(Insert({"2", "<null>", "20"}).ok());
+  TableDigest expect;
+  expect.Add(D({"1", "a", "10"}));
+  expect.Add(D({"2", "<null>", "20"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+
+  ASSERT_TRUE(Update({"1", "b", "11"}).ok());
+  expect.Remove(D({"1", "a", "10"}));
+  expect.Add(D({"1", "b", "11"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(touched_.size(), 1u);
+
+  ASSERT_TRUE(Delete({"2", "<null>", "<null>"}).ok());
+  expect.Remove(D({"2", "<null>", "20"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(shadow_.digest().rows, 1);
+  EXPECT_EQ(shadow_.anomalies(), 0u);
+}
+
+TEST_F(ShadowTest, KeyChangeMovesTheRow) {
+  ASSERT_TRUE(Insert({"1", "a", "10"}).ok());
+  ASSERT_TRUE(Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kKey, {"1", "<null>", "<null>"},
+                     {"5", "a", "10"})
+                  .ok());
+  std::string key;
+  auto v = Values({"5", "a", "10"});
+  shadow_.KeyOf(v, key);
+  ASSERT_TRUE(shadow_.Find(key).has_value());
+  EXPECT_EQ(*shadow_.Find(key), D({"5", "a", "10"}));
+  EXPECT_EQ(shadow_.digest().rows, 1);
+  EXPECT_EQ(touched_.size(), 2u);  // old and new key
+}
+
+TEST_F(ShadowTest, UnchangedToastComesFromTheKeptValueOfABigRow) {
+  const std::string big(300, 'x');  // over kSidecarRowBytes: kept
+  ASSERT_TRUE(Insert({"1", big, "10"}).ok());
+  ASSERT_TRUE(Update({"1", "<u>", "11"}).ok());
+  TableDigest expect;
+  expect.Add(D({"1", big, "11"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  // Twice in a row: the kept value survives its own use.
+  ASSERT_TRUE(Update({"1", "<u>", "12"}).ok());
+  expect = {};
+  expect.Add(D({"1", big, "12"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+}
+
+TEST_F(ShadowTest, UnknownUnchangedToastIsUnresolvedNeverGuessed) {
+  ASSERT_TRUE(Insert({"1", "short", "10"}).ok());  // too small to keep
+  ASSERT_TRUE(Update({"1", "<u>", "11"}).ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 1u);
+  EXPECT_EQ(shadow_.digest().rows, 0);  // out of the digest
+  // Rewritten whole: resolved again.
+  ASSERT_TRUE(Update({"1", "new", "12"}).ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  TableDigest expect;
+  expect.Add(D({"1", "new", "12"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+}
+
+TEST_F(ShadowTest, ContradictionsAreAnomalies) {
+  ASSERT_TRUE(Delete({"9", "<null>", "<null>"}).ok());
+  EXPECT_EQ(shadow_.anomalies(), 1u);
+  ASSERT_TRUE(Insert({"1", "a", "1"}).ok());
+  ASSERT_TRUE(Insert({"1", "b", "2"}).ok());
+  EXPECT_EQ(shadow_.anomalies(), 2u);
+  EXPECT_EQ(shadow_.digest().rows, 1);
+  EXPECT_FALSE(shadow_.first_anomaly().empty());
+}
+
+TEST_F(ShadowTest, BootstrapRowsAndTruncate) {
+  auto v = Values({"1", "a", "<null>"});
+  shadow_.AddScannedRow(v);
+  TableDigest expect;
+  expect.Add(D({"1", "a", "<null>"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  shadow_.Truncate();
+  EXPECT_EQ(shadow_.digest(), TableDigest());
+}
+
+class FullShadowTest : public ShadowTest {
+ protected:
+  FullShadowTest() : ShadowTest('f', false) {}
+};
+
+TEST_F(FullShadowTest, MultisetCountsDuplicatesAndTakesToastFromTheOldRow) {
+  ASSERT_TRUE(Insert({"1", "a", "1"}).ok());
+  ASSERT_TRUE(Insert({"1", "a", "1"}).ok());  // a duplicate counts twice
+  EXPECT_EQ(shadow_.digest().rows, 2);
+  EXPECT_EQ(shadow_.Count(D({"1", "a", "1"})), 2);
+  ASSERT_TRUE(Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kFull, {"1", "a", "1"},
+                     {"1", "<u>", "2"})
+                  .ok());
+  TableDigest expect;
+  expect.Add(D({"1", "a", "1"}));
+  expect.Add(D({"1", "a", "2"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  ASSERT_TRUE(Change(core::ChangeOp::kDelete, wire::OldTupleKind::kFull, {"1", "a", "1"}, {}).ok());
+  expect.Remove(D({"1", "a", "1"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(shadow_.anomalies(), 0u);
+  // Without the old row there is nothing to identify it by.
+  EXPECT_FALSE(Delete({"1", "<null>", "<null>"}).ok());
+}
+
+TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
+  std::vector<TableSpec> specs{Spec()};
+  ShadowState state(specs);
+  state.SetBasePoint(wire::Lsn(0x100));
+  wire::Relation r;
+  r.relid = 1;
+  r.namespace_name = "public";
+  r.name = "t";
+  r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  core::RelationCache cache;
+  const core::RelationInfo& rel = cache.Apply(r);
+  auto commit = [&](uint64_t end, const Row& row) {
+    auto t = Tuple(row);
+    ASSERT_TRUE(state.OnBegin({}).ok());
+    core::Change c{core::ChangeOp::kInsert, rel, wire::OldTupleKind::kNone, {}, t.view(),
+                   wire::Lsn(end - 8), 1, 1};
+    ASSERT_TRUE(state.OnChange(c).ok());
+    core::CommitInfo ci;
+    ci.end_lsn = wire::Lsn(end);
+    ASSERT_TRUE(state.OnCommit(ci).ok());
+  };
+  commit(0x200, {"1", "a", "1"});
+  commit(0x300, {"2", "b", "2"});
+  auto lk = state.Lock();
+  EXPECT_EQ(state.last_commit_end(), wire::Lsn(0x300));
+  EXPECT_EQ(state.StateAt(wire::Lsn(0x100))[0].rows, 0);
+  EXPECT_EQ(state.StateAt(wire::Lsn(0x250))[0].rows, 1);
+  EXPECT_EQ(state.StateAt(wire::Lsn(0x300))[0].rows, 2);
+  int commits = 0;
+  state.ForEachCommit(wire::Lsn(0x200), wire::Lsn(0x300), [](auto, auto, auto) {},
+                      [&](wire::Lsn) { ++commits; });
+  EXPECT_EQ(commits, 1);
+  bool truncated = false;
+  EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x200), truncated).size(), 1u);
+  EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 2u);
+  state.Prune(wire::Lsn(0x200));
+  EXPECT_EQ(state.StateAt(wire::Lsn(0x200))[0].rows, 1);
+  EXPECT_EQ(state.StateAt(wire::Lsn(0x300))[0].rows, 2);
+  EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 1u);
+}
+
+TEST(ShadowStateTest, RejectsATableWhoseColumnsChanged) {
+  ShadowState state({Spec()});
+  wire::Relation r;
+  r.relid = 1;
+  r.namespace_name = "public";
+  r.name = "t";
+  r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}};
+  core::RelationCache cache;
+  const core::RelationInfo& rel = cache.Apply(r);
+  auto t = Tuple({"1", "a"});
+  ASSERT_TRUE(state.OnBegin({}).ok());
+  core::Change c{core::ChangeOp::kInsert, rel, wire::OldTupleKind::kNone, {}, t.view(),
+                 wire::Lsn(1), 1, 1};
+  Status s = state.OnChange(c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("public.t"), std::string_view::npos) << s.ToString();
+}
+
+TEST(RowKeyTest, InlineAndHeapKeysRoundTrip) {
+  for (size_t n : {0, 1, 15, 16, 100}) {
+    std::string bytes(n, 'k');
+    RowKey k(bytes);
+    EXPECT_EQ(k.view(), bytes);
+    RowKey copy = k;
+    RowKey moved = std::move(copy);
+    EXPECT_EQ(moved, k);
+    EXPECT_EQ(k.heap_bytes(), n > 15 ? n : 0);
+  }
+  std::string enc;
+  auto v = Values({"12", "<null>", "a:b"});
+  EncodeKey(v, std::vector<size_t>{0, 1, 2}, enc);
+  EXPECT_EQ(enc, "V2:12NV3:a:b");
+  auto back = DecodeKey(enc, 3);
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[0].second, "12");
+  EXPECT_FALSE(back[1].first);
+  EXPECT_EQ(back[2].second, "a:b");
+  EXPECT_TRUE(DecodeKey("V9:1", 1).empty());
+}
+
+TEST(CopyTextRowTest, SplitsUnescapesAndTellsNullFromEmpty) {
+  CopyTextRow row;
+  ASSERT_TRUE(row.Parse("1\t\\N\t\ta\\tb\\\\c\\nd\n", 4).ok());
+  auto v = row.values();
+  EXPECT_EQ(v[0].text, "1");
+  EXPECT_EQ(v[1].kind, ColumnValue::Kind::kNull);
+  EXPECT_EQ(v[2].kind, ColumnValue::Kind::kValue);
+  EXPECT_EQ(v[2].text, "");
+  EXPECT_EQ(v[3].text, "a\tb\\c\nd");
+  EXPECT_TRUE(row.Parse("1\t2", 3).IsCorruption());
+  EXPECT_TRUE(row.Parse("1\\", 1).IsCorruption());
+  // The word NULL is a value.
+  ASSERT_TRUE(row.Parse("NULL", 1).ok());
+  EXPECT_EQ(row.values()[0].kind, ColumnValue::Kind::kValue);
+}
+
+}  // namespace
+}  // namespace pgparity::applier
