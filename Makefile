@@ -16,6 +16,9 @@ BUILD_TYPE  ?= RelWithDebInfo
 JOBS        ?= $(shell nproc)
 COMPOSE     ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 K8S_NS      ?= pgparity
+PGPARITY    ?= $(BUILD_DIR)/cli/pgparity
+SOURCE_DSN  ?= host=127.0.0.1 port=$(SOURCE_PORT) dbname=sourcedb user=postgres password=postgres
+TARGET_DSN  ?= host=127.0.0.1 port=$(TARGET_PORT) dbname=targetdb user=postgres password=postgres
 # ctest -R/-E filters, e.g. make test CTEST_ARGS='-R Environment'
 CTEST_ARGS  ?=
 
@@ -38,7 +41,7 @@ else
   $(error MODE must be local or docker, not '$(MODE)')
 endif
 
-.PHONY: help deps up down logs status setup-replication test-replication verify demo \
+.PHONY: help deps up down logs status setup-replication test-replication verify pgparity-verify demo \
         build test test-only validate-deploy k8s-apply k8s-delete k8s-logs format clean
 
 help:
@@ -48,6 +51,7 @@ help:
 	@echo "make setup-replication  publication on the source, subscription on the target, initial copy"
 	@echo "make test-replication   INSERT/UPDATE/DELETE on the source"
 	@echo "make verify             assert the target equals the source, table by table"
+	@echo "make pgparity-verify    pgparity verify: digests of every table vs pgparity's own slot -> exit 0/1"
 	@echo "make status | logs      monitoring queries / server logs"
 	@echo "make build              build pgparity (C++)"
 	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
@@ -93,11 +97,19 @@ demo:
 	   $(MAKE) --no-print-directory up && \
 	   $(MAKE) --no-print-directory setup-replication && \
 	   $(MAKE) --no-print-directory test-replication && \
-	   $(MAKE) --no-print-directory verify EXPECT_TEST_DML=1; then \
+	   $(MAKE) --no-print-directory verify EXPECT_TEST_DML=1 && \
+	   $(MAKE) --no-print-directory pgparity-verify; then \
 	  echo "demo: PASS — PostgreSQL 16 target equals the PostgreSQL 14 source ($$(( $$(date +%s) - start )) s; servers left running: make status, make down)"; \
 	else \
 	  echo "demo: FAIL — see the error above; make logs shows the server logs"; exit 1; \
 	fi
+
+# pgparity's own verdict on the environment's two servers (docs/cli.md);
+# the JSON report is left in $(RUN_DIR)/verify-report.json.
+pgparity-verify: build
+	@mkdir -p $(RUN_DIR)
+	@$(PGPARITY) verify --source "$(SOURCE_DSN)" --target "$(TARGET_DSN)" \
+	  --report $(RUN_DIR)/verify-report.json
 
 build:
 	@env/install-deps.sh build
