@@ -244,6 +244,137 @@ int64_t TableShadow::Count(const Digest128& d) const {
   return it == multiset_.end() ? 0 : it->second;
 }
 
+namespace {
+
+void PutU64(std::string& out, uint64_t v) {
+  char b[8];
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
+  out.append(b, 8);
+}
+void PutBytes(std::string& out, std::string_view s) {
+  PutU64(out, s.size());
+  out.append(s);
+}
+void PutDigest(std::string& out, const Digest128& d) {
+  PutU64(out, d.hi);
+  PutU64(out, d.lo);
+}
+
+// Reads from the front of `in`; false when it is too short.
+bool GetU64(std::string_view& in, uint64_t& v) {
+  if (in.size() < 8) return false;
+  v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
+  in.remove_prefix(8);
+  return true;
+}
+bool GetBytes(std::string_view& in, std::string_view& s) {
+  uint64_t n;
+  if (!GetU64(in, n) || in.size() < n) return false;
+  s = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+bool GetDigest(std::string_view& in, Digest128& d) { return GetU64(in, d.hi) && GetU64(in, d.lo); }
+
+}  // namespace
+
+void TableShadow::SaveTo(std::string& out) const {
+  PutBytes(out, qualified_);
+  PutU64(out, static_cast<uint64_t>(digest_.rows));
+  PutDigest(out, digest_.sum);
+  PutU64(out, anomalies_);
+  PutBytes(out, first_anomaly_);
+  PutU64(out, rows_.size());
+  for (const auto& [k, d] : rows_) {
+    PutBytes(out, k.view());
+    PutDigest(out, d);
+  }
+  PutU64(out, multiset_.size());
+  for (const auto& [d, n] : multiset_) {
+    PutDigest(out, d);
+    PutU64(out, static_cast<uint64_t>(n));
+  }
+  PutU64(out, kept_.size());
+  for (const auto& [k, values] : kept_) {
+    PutBytes(out, k.view());
+    PutU64(out, values.size());
+    for (const auto& v : values) {
+      out.push_back(v ? 'V' : 'N');
+      if (v) PutBytes(out, *v);
+    }
+  }
+  PutU64(out, unresolved_.size());
+  for (const auto& k : unresolved_) PutBytes(out, k.view());
+}
+
+Status TableShadow::LoadFrom(std::string_view& in) {
+  const Status bad = Status::Corruption("checkpoint of table " + qualified_ + " is malformed");
+  Truncate();
+  std::string_view name;
+  uint64_t rows = 0, n = 0;
+  if (!GetBytes(in, name)) return bad;
+  if (name != qualified_) {
+    return Status::Corruption("checkpoint holds table " + std::string(name) + " where " +
+                              qualified_ + " was expected");
+  }
+  std::string_view first;
+  if (!GetU64(in, rows) || !GetDigest(in, digest_.sum) || !GetU64(in, anomalies_) ||
+      !GetBytes(in, first) || !GetU64(in, n)) {
+    return bad;
+  }
+  digest_.rows = static_cast<int64_t>(rows);
+  first_anomaly_ = std::string(first);
+  rows_.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view k;
+    Digest128 d;
+    if (!GetBytes(in, k) || !GetDigest(in, d)) return bad;
+    rows_.emplace(RowKey(k), d);
+  }
+  if (!GetU64(in, n)) return bad;
+  for (uint64_t i = 0; i < n; ++i) {
+    Digest128 d;
+    uint64_t count;
+    if (!GetDigest(in, d) || !GetU64(in, count)) return bad;
+    multiset_.emplace(d, static_cast<int64_t>(count));
+  }
+  if (!GetU64(in, n)) return bad;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view k;
+    uint64_t nv;
+    if (!GetBytes(in, k) || !GetU64(in, nv) || nv != toastable_positions_.size()) return bad;
+    Values values;
+    for (uint64_t j = 0; j < nv; ++j) {
+      if (in.empty()) return bad;
+      const char kind = in.front();
+      in.remove_prefix(1);
+      if (kind == 'N') {
+        values.emplace_back(std::nullopt);
+        continue;
+      }
+      std::string_view v;
+      if (kind != 'V' || !GetBytes(in, v)) return bad;
+      values.emplace_back(std::string(v));
+    }
+    kept_.emplace(RowKey(k), std::move(values));
+  }
+  if (!GetU64(in, n)) return bad;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view k;
+    if (!GetBytes(in, k)) return bad;
+    unresolved_.insert(RowKey(k));
+  }
+  // The digest must be what the rows add up to: a check of the file.
+  digest::TableDigest sum;
+  for (const auto& [k, d] : rows_) sum.Add(d);
+  for (const auto& [d, c] : multiset_) {
+    for (int64_t i = 0; i < c; ++i) sum.Add(d);
+  }
+  if (!(sum == digest_)) return bad;
+  return Status::OK();
+}
+
 size_t TableShadow::MemoryBytes() const {
   // absl's flat tables: one control byte per slot plus the slot.
   size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "pgparity/applier/catalog.h"
-#include "pgparity/applier/preflight.h"
+#include "pgparity/applier/session_setup.h"
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/applier/target_checker.h"
@@ -18,58 +18,6 @@ namespace pgparity::applier {
 
 using std::chrono::steady_clock;
 
-namespace {
-
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// Scans every table into the shadow inside the exported snapshot.
-Status Bootstrap(const conn::ConnParams& source, const conn::CreatedSlot& slot, size_t parallel,
-                 ShadowState& shadow) {
-  if (!slot.snapshot_name) return Status::Internal("the slot was created without a snapshot");
-  const auto start = steady_clock::now();
-  std::vector<conn::PgSession> sessions;
-  for (size_t i = 0; i < std::max<size_t>(1, std::min(parallel, shadow.table_count())); ++i) {
-    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
-    PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    PGPARITY_RETURN_IF_ERROR(
-        s.Exec("SET TRANSACTION SNAPSHOT " + digest::QuoteLiteral(*slot.snapshot_name)));
-    sessions.push_back(std::move(s));
-  }
-  std::vector<conn::PgSession*> ptrs;
-  for (auto& s : sessions) ptrs.push_back(&s);
-  std::vector<size_t> tables;
-  std::vector<double> weight;
-  for (size_t i = 0; i < shadow.table_count(); ++i) {
-    tables.push_back(i);
-    weight.push_back(shadow.table(i).spec().estimated_rows);
-  }
-  PGPARITY_RETURN_IF_ERROR(
-      ScanInParallel(ptrs, tables, weight, [&](conn::PgSession& s, size_t t) -> Status {
-        TableShadow& ts = shadow.table(t);
-        const TableSpec& spec = ts.spec();
-        return ScanTable(s, spec.schema, spec.name, spec.columns, spec.estimated_rows, "bootstrap",
-                         [&](std::span<const digest::ColumnValue> v) -> Status {
-                           ts.AddScannedRow(v);
-                           return Status::OK();
-                         });
-      }));
-  for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
-  shadow.SetBasePoint(slot.consistent_point);
-  const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();
-  spdlog::info("bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes",
-               shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
-               secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes());
-  return Status::OK();
-}
-
-}  // namespace
 
 struct VerifySession::Impl {
   VerifyOptions options;
@@ -100,19 +48,14 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   Impl& m = *impl;
   m.options = options;
   m.started = steady_clock::now();
-  PGPARITY_ASSIGN_OR_RETURN(m.source_params, PreflightParams(options.source_dsn, "source"));
-  PGPARITY_ASSIGN_OR_RETURN(m.target_params, PreflightParams(options.target_dsn, "target"));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source, ConnectForPreflight(m.source_params, "source"));
-  m.source.emplace(std::move(source));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, ConnectForPreflight(m.target_params, "target"));
-  m.target.emplace(std::move(target));
-  PGPARITY_ASSIGN_OR_RETURN(std::vector<TableSpec> specs,
-                            LoadPublishedTables(*m.source, options.publication));
-  PGPARITY_ASSIGN_OR_RETURN(m.sub,
-                            FindSubscription(*m.target, options.subscription, options.publication));
-  // Read the applied position once now: a missing privilege is an error
-  // before any slot exists.
-  PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(*m.target, m.sub).status());
+  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source_dsn, options.target_dsn,
+                                                   options.publication, options.subscription));
+  m.source_params = sides.source_params;
+  m.target_params = sides.target_params;
+  m.source.emplace(std::move(*sides.source));
+  m.target.emplace(std::move(*sides.target));
+  m.sub = sides.sub;
+  std::vector<TableSpec> specs = std::move(sides.specs);
 
   m.shadow = std::make_unique<ShadowState>(std::move(specs));
   consumer::SlotConsumerOptions copts;
@@ -128,7 +71,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   consumer::ConsumerHooks hooks;
   Impl* self = impl.get();
   hooks.on_slot_created = [self](const conn::CreatedSlot& slot) -> Status {
-    return Bootstrap(self->source_params, slot, self->options.parallel, *self->shadow);
+    return BootstrapShadow(self->source_params, slot, self->options.parallel, *self->shadow);
   };
   hooks.on_progress = [self](wire::Lsn received, bool idle) {
     self->position.received = received.value();

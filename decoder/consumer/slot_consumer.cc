@@ -100,7 +100,15 @@ Status SlotConsumer::Connect(bool first) {
 }
 
 Status SlotConsumer::Checkpoint(Session& s) {
-  if (processed_ > durable_) {
+  if (hooks_.durable_position && processed_ > durable_) {
+    auto d = hooks_.durable_position(processed_);
+    if (!d.ok()) return d.status().WithPrefix("making commits durable");
+    if (*d > durable_) {
+      durable_ = std::min(*d, processed_);
+      s.stream.feedback().MarkDurable(durable_);
+      s.stream.feedback().SendNow();
+    }
+  } else if (processed_ > durable_) {
     if (hooks_.durable) {
       Status st = hooks_.durable(processed_);
       if (!st.ok())

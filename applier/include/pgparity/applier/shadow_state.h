@@ -97,6 +97,12 @@ class ShadowState final : public core::ChangeSink {
   // Forgets history and recent changes up to `lsn` (folded into the base).
   void Prune(wire::Lsn lsn);
 
+  // The tables' state for a checkpoint (REQUIRES: lock held, no open
+  // transaction), and back (before streaming; the base point becomes the
+  // checkpoint's LSN).
+  void SaveTables(std::string& out) const;
+  Status LoadTables(std::string_view in, wire::Lsn at);
+
   // Holds the consumer at its next transaction boundary (or returns false
   // after `timeout` when a transaction does not end). Resume() lets it go.
   bool Pause(std::chrono::milliseconds timeout);

@@ -106,6 +106,12 @@ class TableShadow {
   // The key encoding of values in spec order (keyed tables).
   void KeyOf(std::span<const digest::ColumnValue> values, std::string& out) const;
 
+  // The whole state, for a checkpoint (shadow_checkpoint.h): appends to
+  // `out` / reads back what SaveTo wrote. Load replaces the state;
+  // Corruption when the bytes are not a SaveTo of this table.
+  void SaveTo(std::string& out) const;
+  Status LoadFrom(std::string_view& in);
+
   // Bytes of memory the shadow uses for this table (tables, keys, kept
   // TOAST values), for the bytes-per-row figure.
   size_t MemoryBytes() const;

@@ -94,6 +94,10 @@ struct ConsumerHooks {
   // Make everything delivered up to `commit_end` durable; the slot then
   // confirms it. Unset: nothing to persist, confirm at once.
   std::function<Status(wire::Lsn commit_end)> durable;
+  // Instead of `durable`, for sinks that persist on their own schedule:
+  // given the last delivered commit end, returns the end of the last commit
+  // the sink has made durable (<= it); only that is confirmed. Non-OK stops.
+  std::function<Result<wire::Lsn>(wire::Lsn processed)> durable_position;
   // The connection broke inside a transaction: drop its partial delivery.
   std::function<Status()> abandon;
 };

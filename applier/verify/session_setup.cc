@@ -1,0 +1,81 @@
+#include "pgparity/applier/session_setup.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "pgparity/applier/preflight.h"
+#include "pgparity/applier/table_scan.h"
+#include "pgparity/digest/digest_sql.h"
+
+namespace pgparity::applier {
+
+using std::chrono::steady_clock;
+
+Result<Sides> OpenSides(const std::string& source_dsn, const std::string& target_dsn,
+                        const std::string& publication,
+                        const std::optional<std::string>& subscription) {
+  Sides s;
+  PGPARITY_ASSIGN_OR_RETURN(s.source_params, PreflightParams(source_dsn, "source"));
+  PGPARITY_ASSIGN_OR_RETURN(s.target_params, PreflightParams(target_dsn, "target"));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source, ConnectForPreflight(s.source_params, "source"));
+  s.source.emplace(std::move(source));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, ConnectForPreflight(s.target_params, "target"));
+  s.target.emplace(std::move(target));
+  PGPARITY_ASSIGN_OR_RETURN(s.specs, LoadPublishedTables(*s.source, publication));
+  PGPARITY_ASSIGN_OR_RETURN(s.sub, FindSubscription(*s.target, subscription, publication));
+  PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(*s.target, s.sub).status());
+  return s;
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Scans every table into the shadow inside the exported snapshot.
+Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
+                       size_t parallel, ShadowState& shadow) {
+  if (!slot.snapshot_name) return Status::Internal("the slot was created without a snapshot");
+  const auto start = steady_clock::now();
+  std::vector<conn::PgSession> sessions;
+  for (size_t i = 0; i < std::max<size_t>(1, std::min(parallel, shadow.table_count())); ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
+    PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    PGPARITY_RETURN_IF_ERROR(
+        s.Exec("SET TRANSACTION SNAPSHOT " + digest::QuoteLiteral(*slot.snapshot_name)));
+    sessions.push_back(std::move(s));
+  }
+  std::vector<conn::PgSession*> ptrs;
+  for (auto& s : sessions) ptrs.push_back(&s);
+  std::vector<size_t> tables;
+  std::vector<double> weight;
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    tables.push_back(i);
+    weight.push_back(shadow.table(i).spec().estimated_rows);
+  }
+  PGPARITY_RETURN_IF_ERROR(
+      ScanInParallel(ptrs, tables, weight, [&](conn::PgSession& s, size_t t) -> Status {
+        TableShadow& ts = shadow.table(t);
+        const TableSpec& spec = ts.spec();
+        return ScanTable(s, spec.schema, spec.name, spec.columns, spec.estimated_rows, "bootstrap",
+                         [&](std::span<const digest::ColumnValue> v) -> Status {
+                           ts.AddScannedRow(v);
+                           return Status::OK();
+                         });
+      }));
+  for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
+  shadow.SetBasePoint(slot.consistent_point);
+  const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();
+  spdlog::info("bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes",
+               shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
+               secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes());
+  return Status::OK();
+}
+
+}  // namespace pgparity::applier
