@@ -20,6 +20,7 @@ int RunRecord(const std::vector<std::string>& args);
 int RunTail(const std::vector<std::string>& args);
 int RunPreflight(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
+int RunAudit(const std::vector<std::string>& args);
 
 // Prints "pgparity <command>: error: <message>" to stderr; returns `code`.
 int Fail(const char* command, const std::string& message, int code);

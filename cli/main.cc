@@ -19,6 +19,7 @@ constexpr Command kCommands[] = {
     {"tail", "show decoded changes live, like pg_recvlogical with test_decoding", RunTail},
     {"preflight", "check a 14 -> 16 migration is ready (read-only)", RunPreflight},
     {"verify", "is the target exactly the source? one-shot check, exit 0/1", RunVerify},
+    {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
 };
 
 void Usage(std::ostream& out) {

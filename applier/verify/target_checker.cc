@@ -269,6 +269,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     report.tables.push_back(std::move(t));
   }
   report.Decide();
+  if (!behind && sub_.enabled) last_lo_ = lo;
   {
     auto lk = shadow_.Lock();
     report.shadow_rows = shadow_.TrackedRows();

@@ -68,6 +68,9 @@ class TargetChecker {
   // One full check. Errors: the sessions' (Unavailable, PermissionDenied...).
   Result<Outcome> FullCheck(VerifyReport& report, std::string& why,
                             std::chrono::steady_clock::time_point deadline);
+  // The lower bound of the last conclusive check's window: no later check
+  // compares below it, so the shadow's history up to it can go.
+  wire::Lsn last_lower_bound() const { return last_lo_; }
 
  private:
   struct Scanned;
@@ -81,6 +84,7 @@ class TargetChecker {
   conn::ConnParams target_params_;
   SubscriptionInfo sub_;
   CheckOptions options_;
+  wire::Lsn last_lo_;
   std::unique_ptr<conn::PgSession> source_;
   std::vector<std::unique_ptr<conn::PgSession>> target_;  // [0] exports the snapshot
 };

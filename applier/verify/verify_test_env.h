@@ -1,0 +1,128 @@
+// Test-only: the migration pair of tests/support set up as in the quick
+// start plus pgbench's tables (filled on the source, copied by the
+// subscription), and helpers to run `pgparity verify`/`audit` and read
+// their JSON reports.
+#ifndef PGPARITY_APPLIER_VERIFY_TEST_ENV_H_
+#define PGPARITY_APPLIER_VERIFY_TEST_ENV_H_
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "preflight/preflight_test_env.h"
+#include "support/subprocess.h"
+
+namespace pgparity::applier {
+
+using nlohmann::json;
+using testing::PgServer;
+using testing::RunCommand;
+using testing::SourcePath;
+using testing::SqlClient;
+using testing::Subprocess;
+
+inline std::string Dsn(const PgServer& s, const std::string& password = "postgres") {
+  return "host=127.0.0.1 port=" + std::to_string(s.port()) + " dbname=" + s.database() +
+         " user=postgres password=" + password;
+}
+
+inline void Psql(const PgServer& s, const std::string& args) {
+  std::string out;
+  const int rc = RunCommand("timeout 120 psql -X -q -v ON_ERROR_STOP=1 -d " + ShellQuote(Dsn(s)) +
+                                " " + args,
+                            &out);
+  if (rc != 0) throw std::runtime_error("psql " + args + " failed: " + out);
+}
+
+struct Verdict {
+  int code;
+  std::string output;
+  json report;
+};
+
+class VerifyFixture : public testing::MigrationFixture {
+ protected:
+  static void SetUpTestSuite() {
+    MigrationFixture::SetUpTestSuite();
+    auto& s = servers();
+    std::string out;
+    for (auto [server, script] :
+         {std::pair{&s.source, "init-source.sql"}, std::pair{&s.target, "init-target.sql"}}) {
+      if (testing::RunSqlScript(*server, script, {}, &out) != 0) {
+        throw std::runtime_error(std::string(script) + " failed: " + out);
+      }
+    }
+    // pgbench's tables: filled on the source, empty on the target (the
+    // initial copy fills them).
+    if (RunCommand("pgbench -q -i -s 1 " + ShellQuote(Dsn(s.source)), &out) != 0 ||
+        RunCommand("pgbench -q -i -I dtp -s 1 " + ShellQuote(Dsn(s.target)), &out) != 0) {
+      throw std::runtime_error("pgbench -i failed: " + out);
+    }
+    if (testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
+        testing::RunSqlScript(s.target, "setup-subscription.sql",
+                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
+      throw std::runtime_error("setting up replication failed: " + out);
+    }
+    SqlClient target(s.target.Dsn());
+    testing::WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+  }
+
+  static Verdict Verify(const std::string& extra = "", const std::string& source_dsn = "",
+                        const std::string& target_dsn = "") {
+    const std::string report = (servers().source.dir() / "report.json").string();
+    std::remove(report.c_str());
+    Verdict v;
+    Cli c = RunCli("verify --source " +
+                   ShellQuote(source_dsn.empty() ? Dsn(servers().source) : source_dsn) +
+                   " --target " +
+                   ShellQuote(target_dsn.empty() ? Dsn(servers().target) : target_dsn) +
+                   " --timeout 60 --report " + ShellQuote(report) + " " + extra);
+    v.code = c.code;
+    v.output = c.output;
+    std::ifstream in(report);
+    if (in) v.report = json::parse(in, nullptr, false);
+    return v;
+  }
+
+  static const json* Table(const Verdict& v, const std::string& name) {
+    if (!v.report.is_object()) return nullptr;
+    for (const auto& t : v.report["tables"]) {
+      if (t["table"] == name) return &t;
+    }
+    return nullptr;
+  }
+
+  // The divergent row of `table` with key column `column` = `value`.
+  static const json* Row(const Verdict& v, const std::string& table, const std::string& column,
+                         const std::string& value) {
+    const json* t = Table(v, table);
+    if (t == nullptr) return nullptr;
+    for (const auto& r : (*t)["divergent_rows"]) {
+      if (r["key"].contains(column) && r["key"][column] == value) return &r;
+    }
+    return nullptr;
+  }
+
+  static int VerifySlotsLeft() {
+    SqlClient source(servers().source.Dsn());
+    return std::stoi(source.Value(
+        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgparity_verify%'"));
+  }
+
+  // pgbench -N on the source until the returned process is destroyed.
+  static std::unique_ptr<Subprocess> StartLoad() {
+    return std::make_unique<Subprocess>(
+        std::vector<std::string>{"pgbench", "-n", "-N", "-c", "2", "-T", "120",
+                                 Dsn(servers().source)},
+        servers().source.dir() / "pgbench.log");
+  }
+};
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_VERIFY_TEST_ENV_H_
