@@ -20,6 +20,7 @@ constexpr Command kCommands[] = {
     {"preflight", "check a 14 -> 16 migration is ready (read-only)", RunPreflight},
     {"verify", "is the target exactly the source? one-shot check, exit 0/1", RunVerify},
     {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
+    {"digest", "a table's digest (docs/digest.md) on any server, from COPY or in SQL", RunDigest},
 };
 
 void Usage(std::ostream& out) {

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# e2e_verify.sh — pgparity verify end to end on a real PostgreSQL 14 -> 16
+# pair with the native subscription: how fast the full check scans the
+# target compared with a plain COPY of the same table, how much memory the
+# shadow state takes per row, and how long `verify` takes, idle and under
+# pgbench load.
+#
+#   bench/e2e_verify.sh                      # BENCH_SCALE=10 (1 M accounts), ~2 min
+#   BENCH_SCALE=100 bench/e2e_verify.sh      # 10 M rows, ~15 min on 2 cores
+#
+#   1. starts PostgreSQL 14 and 16 on free ports under a temp dir (always
+#      destroyed at exit), `pgbench -i -s BENCH_SCALE` on the source, the
+#      same tables empty on the target, publication + subscription, waits
+#      for the initial copy; autovacuum off, VACUUM ANALYZE on both;
+#   2. target scan, BENCH_ROUNDS rounds alternating, on pgbench_accounts:
+#        baseline: psql -c "COPY pgbench_accounts TO STDOUT" > /dev/null
+#        pgparity: pgparity digest (COPY + parse + row digests, exactly the
+#                  full check's per-table work)
+#                  and, for reference, pgparity digest --server-side (SQL);
+#      prints rows/s and the ratio pgparity/COPY (target >= 0.8);
+#   3. pgparity verify on the idle pair: wall time, max RSS, the report's
+#      shadow bytes per tracked row (target <= 64), verdict;
+#   4. the same under `pgbench -N -c 2` on the source (verdict must be
+#      consistent).
+# Exit: 0 ran (targets met or not), 1 a step failed, 2 usage.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+PGPARITY=${PGPARITY:-$BUILD_DIR/cli/pgparity}
+PGENV=$ROOT/env/pgenv.sh
+BENCH_SCALE=${BENCH_SCALE:-10}
+BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_RESULTS=${BENCH_RESULTS:-}  # also append the results table (markdown) here
+
+die() { echo "e2e_verify: error: $*" >&2; exit 1; }
+usage() { echo "e2e_verify: $*" >&2; exit 2; }
+note() { echo "e2e_verify: $*" >&2; }
+
+for v in BENCH_SCALE BENCH_ROUNDS; do
+  [[ "${!v}" =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || usage "$v=${!v} is not a positive number"
+done
+[ -x "$PGPARITY" ] || usage "$PGPARITY not found: build first (make build, or BUILD_DIR=...)"
+for tool in pgbench psql; do
+  command -v "$tool" >/dev/null || usage "$tool not found (Debian: apt-get install postgresql-client)"
+done
+[ -x /usr/bin/time ] || usage "/usr/bin/time not found (Debian: apt-get install time)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgparity-e2e-verify.XXXXXX")
+chmod 755 "$WORK"
+cleanup() {
+  local rc=$?
+  "$PGENV" destroy "$WORK/src" >/dev/null 2>&1 || true
+  "$PGENV" destroy "$WORK/tgt" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+start_server() { # MAJOR DIR DB -> PORT in $started_port
+  local attempt port
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 20000))
+    port_in_use "$port" && continue
+    if "$PGENV" start "$1" "$2" "$port" "$3" >"$WORK/pgenv-$1.log" 2>&1; then
+      started_port=$port
+      return 0
+    fi
+    grep -q "in use" "$WORK/pgenv-$1.log" || { cat "$WORK/pgenv-$1.log" >&2; die "could not start PostgreSQL $1"; }
+  done
+  die "no free port for PostgreSQL $1"
+}
+
+export PGPASSWORD=postgres
+start_server 14 "$WORK/src" sourcedb
+SPORT=$started_port
+start_server 16 "$WORK/tgt" targetdb
+TPORT=$started_port
+SRC="host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres"
+TGT="host=127.0.0.1 port=$TPORT dbname=targetdb user=postgres password=postgres"
+qs() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$SRC"; }
+qt() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$TGT"; }
+for q in qs qt; do
+  $q "ALTER SYSTEM SET autovacuum = off" >/dev/null
+  $q "SELECT pg_reload_conf()" >/dev/null
+done
+
+note "pgbench -i -s $BENCH_SCALE on the source; schema on the target"
+pgbench -i -q -s "$BENCH_SCALE" "$SRC" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
+pgbench -i -q -I dtp -s "$BENCH_SCALE" "$TGT" >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i on the target failed"; }
+qs "CREATE PUBLICATION my_publication FOR ALL TABLES" >/dev/null
+qt "CREATE SUBSCRIPTION my_subscription CONNECTION 'host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres' PUBLICATION my_publication" >/dev/null 2>&1
+copy_start=$(date +%s)
+until [ "$(qt "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ]; do
+  [ $(($(date +%s) - copy_start)) -lt 1800 ] || die "initial copy not done after 1800 s"
+  sleep 1
+done
+note "initial copy done in $(($(date +%s) - copy_start)) s"
+qs "VACUUM ANALYZE" >/dev/null
+qt "VACUUM ANALYZE" >/dev/null
+ROWS=$(qt "SELECT count(*) FROM pgbench_accounts")
+
+# 2. target scan rates.
+secs() { /usr/bin/time -f %e -o "$WORK/t" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; die "$1 failed"; }; cat "$WORK/t"; }
+copy_best="" pg_best="" sql_best=""
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+for r in $(seq "$BENCH_ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then order="copy pg"; else order="pg copy"; fi
+  for what in $order; do
+    case $what in
+      copy) t=$(secs psql -X -q -c "COPY pgbench_accounts TO STDOUT" -o /dev/null "$TGT"); copy_best=$(min "$copy_best" "$t") ;;
+      pg) t=$(secs "$PGPARITY" digest --dsn "$TGT" --table public.pgbench_accounts); pg_best=$(min "$pg_best" "$t") ;;
+    esac
+    note "round $r: $what $t s"
+  done
+done
+t=$(secs "$PGPARITY" digest --dsn "$TGT" --table public.pgbench_accounts --server-side)
+sql_best=$t
+client=$(grep -o 'digest=[0-9a-f]*' "$WORK/out" || true)
+
+# 3. verify, idle.
+vt=$(/usr/bin/time -f "%e %M" -o "$WORK/t" "$PGPARITY" verify --source "$SRC" --target "$TGT" \
+  --report "$WORK/idle.json" --timeout 600 >"$WORK/verify-idle.out" 2>"$WORK/verify-idle.err"; echo $?)
+read -r idle_secs idle_rss <"$WORK/t"
+idle_status=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['status'])" "$WORK/idle.json")
+read -r shadow_rows shadow_bytes < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['shadow']; print(r['rows'], r['bytes'])" "$WORK/idle.json")
+
+# 4. verify under load.
+pgbench -n -N -c 2 -T 3600 "$SRC" >"$WORK/load.log" 2>&1 &
+LOAD=$!
+sleep 2
+lt=$(/usr/bin/time -f "%e %M" -o "$WORK/t" "$PGPARITY" verify --source "$SRC" --target "$TGT" \
+  --report "$WORK/load.json" --timeout 600 >"$WORK/verify-load.out" 2>"$WORK/verify-load.err"; echo $?)
+read -r load_secs load_rss <"$WORK/t"
+kill "$LOAD" 2>/dev/null || true
+wait "$LOAD" 2>/dev/null || true
+load_status=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['status'])" "$WORK/load.json" 2>/dev/null || echo none)
+[ "$vt" = 0 ] || { cat "$WORK/verify-idle.err" >&2; die "verify (idle) exited $vt"; }
+[ "$lt" = 0 ] || { cat "$WORK/verify-load.err" >&2; die "verify (under load) exited $lt"; }
+
+rate() { awk -v n="$ROWS" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
+ratio=$(awk -v a="$copy_best" -v b="$pg_best" 'BEGIN { printf "%.2f", a / b }')
+per_row=$(awk -v b="$shadow_bytes" -v n="$shadow_rows" 'BEGIN { printf "%.1f", b / n }')
+{
+  echo
+  echo "| measure (pgbench scale $BENCH_SCALE, $ROWS accounts rows, best of $BENCH_ROUNDS) | value |"
+  echo "|---|---|"
+  echo "| COPY pgbench_accounts TO STDOUT > /dev/null (psql) | $copy_best s, $(rate "$copy_best") rows/s |"
+  echo "| pgparity full-check scan (COPY + parse + row digests) | $pg_best s, $(rate "$pg_best") rows/s |"
+  echo "| **ratio pgparity / COPY** (target >= 0.8) | **$ratio** |"
+  echo "| server-side SQL digest (docs/digest.md), for reference | $sql_best s, $(rate "$sql_best") rows/s |"
+  echo "| shadow state: tracked rows, bytes, **bytes/row** (target <= 64) | $shadow_rows, $shadow_bytes, **$per_row** |"
+  echo "| pgparity verify, idle: wall, max RSS, verdict | $idle_secs s, $((idle_rss / 1024)) MiB, $idle_status |"
+  echo "| pgparity verify under pgbench -N -c 2: wall, max RSS, verdict | $load_secs s, $((load_rss / 1024)) MiB, $load_status |"
+} | tee -a "${BENCH_RESULTS:-/dev/null}"
+[ "$idle_status" = consistent ] && [ "$load_status" = consistent ] || die "verify was not consistent"
