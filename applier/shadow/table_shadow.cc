@@ -1,5 +1,6 @@
 #include "pgparity/applier/table_shadow.h"
 
+#include <charconv>
 #include <utility>
 
 namespace pgparity::applier {
@@ -41,13 +42,81 @@ void TableShadow::Anomaly(std::string what) {
   if (anomalies_++ == 0) first_anomaly_ = std::move(what);
 }
 
+bool TableShadow::ParseIntKey(std::string_view key, int64_t& out) {
+  // "V<n>:<n characters>", the characters an integer as the server prints
+  // it: an optional '-', no leading zero, no '+'. Anything else stays a
+  // RowKey, so the two maps never hold the same key.
+  if (key.size() < 4 || key[0] != 'V') return false;
+  const size_t colon = key.find(':');
+  if (colon == std::string_view::npos) return false;
+  size_t n = 0;
+  auto [lp, lec] = std::from_chars(key.data() + 1, key.data() + colon, n);
+  if (lec != std::errc() || lp != key.data() + colon) return false;
+  const std::string_view digits = key.substr(colon + 1);
+  if (digits.size() != n) return false;
+  const size_t first = digits[0] == '-' ? 1 : 0;
+  if (first == digits.size()) return false;
+  if (digits[first] == '0' && (digits.size() > first + 1 || first == 1)) return false;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return ec == std::errc() && p == digits.data() + digits.size();
+}
+
+void TableShadow::EncodeIntKey(int64_t v, std::string& out) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+  out.assign("V");
+  digest::AppendCounted(out, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+std::optional<Digest128> TableShadow::FindRow(std::string_view key) const {
+  int64_t i;
+  if (spec_.integer_key && ParseIntKey(key, i)) {
+    auto it = int_rows_.find(i);
+    if (it != int_rows_.end()) return it->second;
+    return std::nullopt;
+  }
+  auto it = rows_.find(key);
+  if (it == rows_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Digest128> TableShadow::PutRow(std::string_view key, const Digest128& d) {
+  int64_t i;
+  if (spec_.integer_key && ParseIntKey(key, i)) {
+    auto [it, inserted] = int_rows_.try_emplace(i, d);
+    if (inserted) return std::nullopt;
+    const Digest128 old = it->second;
+    it->second = d;
+    return old;
+  }
+  auto [it, inserted] = rows_.try_emplace(RowKey(key), d);
+  if (inserted) return std::nullopt;
+  const Digest128 old = it->second;
+  it->second = d;
+  return old;
+}
+
+std::optional<Digest128> TableShadow::TakeRow(std::string_view key) {
+  int64_t i;
+  if (spec_.integer_key && ParseIntKey(key, i)) {
+    auto it = int_rows_.find(i);
+    if (it == int_rows_.end()) return std::nullopt;
+    const Digest128 d = it->second;
+    int_rows_.erase(it);
+    return d;
+  }
+  auto it = rows_.find(key);
+  if (it == rows_.end()) return std::nullopt;
+  const Digest128 d = it->second;
+  rows_.erase(it);
+  return d;
+}
+
 void TableShadow::AddRow(std::string_view key, const Digest128& d,
                          std::span<const ColumnValue> values) {
-  auto [it, inserted] = rows_.try_emplace(RowKey(key), d);
-  if (!inserted) {
+  if (auto replaced = PutRow(key, d)) {
     Anomaly("insert of a key the shadow already holds");
-    digest_.Remove(it->second);
-    it->second = d;
+    digest_.Remove(*replaced);
   }
   digest_.Add(d);
   if (Big(values)) {
@@ -70,10 +139,9 @@ bool TableShadow::RemoveRow(std::string_view key) {
     unresolved_.erase(u);
     return true;
   }
-  auto it = rows_.find(key);
-  if (it == rows_.end()) return false;
-  digest_.Remove(it->second);
-  rows_.erase(it);
+  auto d = TakeRow(key);
+  if (!d) return false;
+  digest_.Remove(*d);
   return true;
 }
 
@@ -227,17 +295,14 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
 
 void TableShadow::Truncate() {
   rows_.clear();
+  int_rows_.clear();
   multiset_.clear();
   kept_.clear();
   unresolved_.clear();
   digest_ = {};
 }
 
-std::optional<Digest128> TableShadow::Find(std::string_view key) const {
-  auto it = rows_.find(key);
-  if (it == rows_.end()) return std::nullopt;
-  return it->second;
-}
+std::optional<Digest128> TableShadow::Find(std::string_view key) const { return FindRow(key); }
 
 int64_t TableShadow::Count(const Digest128& d) const {
   auto it = multiset_.find(d);
@@ -285,9 +350,15 @@ void TableShadow::SaveTo(std::string& out) const {
   PutDigest(out, digest_.sum);
   PutU64(out, anomalies_);
   PutBytes(out, first_anomaly_);
-  PutU64(out, rows_.size());
+  PutU64(out, RowCount());
   for (const auto& [k, d] : rows_) {
     PutBytes(out, k.view());
+    PutDigest(out, d);
+  }
+  std::string key;
+  for (const auto& [i, d] : int_rows_) {
+    EncodeIntKey(i, key);
+    PutBytes(out, key);
     PutDigest(out, d);
   }
   PutU64(out, multiset_.size());
@@ -325,12 +396,16 @@ Status TableShadow::LoadFrom(std::string_view& in) {
   }
   digest_.rows = static_cast<int64_t>(rows);
   first_anomaly_ = std::string(first);
-  rows_.reserve(n);
+  if (spec_.integer_key) {
+    int_rows_.reserve(n);
+  } else {
+    rows_.reserve(n);
+  }
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view k;
     Digest128 d;
     if (!GetBytes(in, k) || !GetDigest(in, d)) return bad;
-    rows_.emplace(RowKey(k), d);
+    if (PutRow(k, d)) return bad;  // a key twice
   }
   if (!GetU64(in, n)) return bad;
   for (uint64_t i = 0; i < n; ++i) {
@@ -368,6 +443,7 @@ Status TableShadow::LoadFrom(std::string_view& in) {
   // The digest must be what the rows add up to: a check of the file.
   digest::TableDigest sum;
   for (const auto& [k, d] : rows_) sum.Add(d);
+  for (const auto& [k, d] : int_rows_) sum.Add(d);
   for (const auto& [d, c] : multiset_) {
     for (int64_t i = 0; i < c; ++i) sum.Add(d);
   }
@@ -378,6 +454,7 @@ Status TableShadow::LoadFrom(std::string_view& in) {
 size_t TableShadow::MemoryBytes() const {
   // absl's flat tables: one control byte per slot plus the slot.
   size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
+                 int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
                  multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
                  kept_.capacity() * (sizeof(std::pair<RowKey, Values>) + 1) +
                  unresolved_.capacity() * (sizeof(RowKey) + 1);

@@ -4,11 +4,14 @@
 // anomalies, and the history/recent-changes bookkeeping.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "pgparity/applier/copy_text.h"
 #include "pgparity/applier/row_key.h"
+#include "pgparity/applier/shadow_checkpoint.h"
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/applier/table_shadow.h"
 #include "pgparity/core/relation_cache.h"
@@ -42,8 +45,9 @@ std::vector<ColumnValue> Values(const Row& row) {
 }
 
 // public.t (id int PK, body text toastable, n int) with identity `ident`.
-TableSpec Spec(char ident = 'd', bool keyed = true) {
+TableSpec Spec(char ident = 'd', bool keyed = true, bool integer_key = true) {
   TableSpec s;
+  s.integer_key = keyed && integer_key;
   s.schema = "public";
   s.name = "t";
   s.columns = {"id", "body", "n"};
@@ -55,8 +59,8 @@ TableSpec Spec(char ident = 'd', bool keyed = true) {
 
 class ShadowTest : public ::testing::Test {
  protected:
-  explicit ShadowTest(char ident = 'd', bool keyed = true)
-      : spec_(Spec(ident, keyed)), shadow_(spec_) {
+  explicit ShadowTest(char ident = 'd', bool keyed = true, bool integer_key = true)
+      : spec_(Spec(ident, keyed, integer_key)), shadow_(spec_) {
     wire::Relation r;
     r.relid = 16384;
     r.namespace_name = "public";
@@ -183,6 +187,93 @@ TEST_F(ShadowTest, BootstrapRowsAndTruncate) {
   EXPECT_EQ(shadow_.digest(), expect);
   shadow_.Truncate();
   EXPECT_EQ(shadow_.digest(), TableDigest());
+}
+
+// The same arithmetic with the key kept as a RowKey (a non-integer key),
+// and integer-looking keys that are not canonical.
+class RowKeyShadowTest : public ShadowTest {
+ protected:
+  RowKeyShadowTest() : ShadowTest('d', true, false) {}
+};
+
+TEST_F(RowKeyShadowTest, SameArithmeticWithRowKeys) {
+  const std::string big(300, 'y');
+  ASSERT_TRUE(Insert({"a-long-text-key-over-15-bytes", big, "1"}).ok());
+  ASSERT_TRUE(Insert({"k", "v", "2"}).ok());
+  ASSERT_TRUE(Update({"a-long-text-key-over-15-bytes", "<u>", "3"}).ok());
+  ASSERT_TRUE(Delete({"k", "<null>", "<null>"}).ok());
+  TableDigest expect;
+  expect.Add(D({"a-long-text-key-over-15-bytes", big, "3"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(shadow_.anomalies(), 0u);
+  std::string saved;
+  shadow_.SaveTo(saved);
+  TableShadow copy(spec_);
+  std::string_view in(saved);
+  ASSERT_TRUE(copy.LoadFrom(in).ok());
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(copy.digest(), shadow_.digest());
+}
+
+TEST_F(ShadowTest, IntegerKeysOfEveryShapeAndACheckpointRoundTrip) {
+  for (const char* k : {"0", "-1", "9223372036854775807", "-9223372036854775808", "42"}) {
+    ASSERT_TRUE(Insert({k, "v", "1"}).ok()) << k;
+  }
+  ASSERT_TRUE(Delete({"-1", "<null>", "<null>"}).ok());
+  EXPECT_EQ(shadow_.digest().rows, 4);
+  EXPECT_EQ(shadow_.anomalies(), 0u);
+  size_t seen = 0;
+  shadow_.ForEachRow([&](std::string_view key, const digest::Digest128&) {
+    EXPECT_TRUE(shadow_.Find(key).has_value()) << key;
+    ++seen;
+  });
+  EXPECT_EQ(seen, 4u);
+  std::string saved;
+  shadow_.SaveTo(saved);
+  TableShadow copy(spec_);
+  std::string_view in(saved);
+  ASSERT_TRUE(copy.LoadFrom(in).ok());
+  EXPECT_EQ(copy.digest(), shadow_.digest());
+}
+
+TEST(ShadowCheckpointTest, RoundTripsAndRefusesADamagedFile) {
+  ShadowState state({Spec()});
+  auto v = Values({"7", "seven", "<null>"});
+  state.table(0).AddScannedRow(v);
+  const std::string path = ::testing::TempDir() + "/shadow.ckpt";
+  {
+    auto lk = state.Lock();
+    ASSERT_TRUE(WriteCheckpoint(state, wire::Lsn(0x1234), {"s", "p", "1"}, path).ok());
+  }
+  ShadowState back({Spec()});
+  CheckpointMeta meta;
+  auto at = ReadCheckpoint(path, back, meta);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(**at, wire::Lsn(0x1234));
+  EXPECT_EQ(meta.slot, "s");
+  EXPECT_EQ(back.table(0).digest(), state.table(0).digest());
+  // One flipped byte anywhere: refused, the fix named.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x01;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  ShadowState damaged({Spec()});
+  auto bad = ReadCheckpoint(path, damaged, meta);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption());
+  EXPECT_NE(bad.status().message().find("remove the state directory"), std::string_view::npos);
+  // No file: a first run.
+  ShadowState fresh({Spec()});
+  auto none = ReadCheckpoint(path + ".missing", fresh, meta);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 class FullShadowTest : public ShadowTest {

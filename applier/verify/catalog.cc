@@ -90,21 +90,25 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
             "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
             "          AND a.attnum = ANY (i.indkey)), "
             "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisreplident "
-            "          AND a.attnum = ANY (i.indkey)) "
+            "          AND a.attnum = ANY (i.indkey)), "
+            "  a.atttypid IN (20, 21, 23) "
             "FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
             "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
             {std::string(tables.Value(i, 4))}));
     std::vector<size_t> pk, ident;
+    std::vector<bool> integer;
     for (int c = 0; c < cols.rows(); ++c) {
       spec.columns.emplace_back(cols.Value(c, 0));
       spec.toastable.push_back(cols.Value(c, 1) == "t");
       if (cols.Value(c, 2) == "t") pk.push_back(static_cast<size_t>(c));
       if (cols.Value(c, 3) == "t") ident.push_back(static_cast<size_t>(c));
+      integer.push_back(cols.Value(c, 4) == "t");
     }
     // The key pgoutput's old tuples carry: the identity index with USING
     // INDEX, the primary key otherwise (FULL sends every column, so the
     // primary key is in them too). No key: a multiset of rows.
     spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
+    spec.integer_key = spec.key_positions.size() == 1 && integer[spec.key_positions[0]];
     specs.push_back(std::move(spec));
   }
   return specs;

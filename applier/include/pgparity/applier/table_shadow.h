@@ -92,6 +92,11 @@ class TableShadow {
   void ForEachRow(F&& f) const {
     if (spec_.keyed()) {
       for (const auto& [k, d] : rows_) f(k.view(), d);
+      std::string key;
+      for (const auto& [i, d] : int_rows_) {
+        EncodeIntKey(i, key);
+        f(std::string_view(key), d);
+      }
     } else {
       for (const auto& [d, n] : multiset_) {
         for (int64_t i = 0; i < n; ++i) f(std::string_view(), d);
@@ -119,6 +124,17 @@ class TableShadow {
  private:
   using Values = std::vector<std::optional<std::string>>;  // toastable columns, in order
 
+  // Integer keys: the key encoding "V<n>:<digits>" <-> the integer; false
+  // when `key` is not the canonical encoding of one.
+  static bool ParseIntKey(std::string_view key, int64_t& out);
+  static void EncodeIntKey(int64_t v, std::string& out);
+  // The row maps (int_rows_ for integer keys, rows_ for the others).
+  std::optional<digest::Digest128> FindRow(std::string_view key) const;
+  // Inserts or replaces; returns the replaced digest.
+  std::optional<digest::Digest128> PutRow(std::string_view key, const digest::Digest128& d);
+  std::optional<digest::Digest128> TakeRow(std::string_view key);
+  size_t RowCount() const { return rows_.size() + int_rows_.size(); }
+
   void Anomaly(std::string what);
   void AddRow(std::string_view key, const digest::Digest128& d,
               std::span<const digest::ColumnValue> values);
@@ -139,6 +155,7 @@ class TableShadow {
   std::vector<size_t> toastable_positions_;
   digest::TableDigest digest_;
   absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq> rows_;
+  absl::flat_hash_map<int64_t, digest::Digest128> int_rows_;
   absl::flat_hash_map<digest::Digest128, int64_t, HashDigest> multiset_;
   absl::flat_hash_map<RowKey, Values, RowKeyHash, RowKeyEq> kept_;
   absl::flat_hash_set<RowKey, RowKeyHash, RowKeyEq> unresolved_;

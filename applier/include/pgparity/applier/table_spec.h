@@ -21,6 +21,9 @@ struct TableSpec {
   // the primary key, else the replica-identity index. Empty: no key (REPLICA
   // IDENTITY FULL or NOTHING without a primary key): rows are a multiset.
   std::vector<size_t> key_positions;
+  // The key is one smallint/integer/bigint column: rows are kept under the
+  // integer itself (8 bytes instead of a 16-byte RowKey).
+  bool integer_key = false;
   // Per column: attstorage is not 'p', so a value can be stored out of line
   // and arrive as 'u' (unchanged TOAST) in an UPDATE.
   std::vector<bool> toastable;
