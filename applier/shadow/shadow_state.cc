@@ -150,6 +150,24 @@ StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn,
   return keys;
 }
 
+std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
+    wire::Lsn lo, wire::Lsn hi, size_t cap, wire::Lsn& included_up_to) const {
+  std::vector<std::pair<size_t, std::string>> out;
+  absl::flat_hash_set<std::pair<size_t, std::string>> seen;
+  included_up_to = hi;
+  auto it = std::lower_bound(recent_.begin(), recent_.end(), lo,
+                             [](const Touch& t, wire::Lsn l) { return t.end < l; });
+  for (; it != recent_.end() && it->end < hi; ++it) {
+    // Stop at a commit boundary once the cap is reached.
+    if (out.size() >= cap && (it == recent_.begin() || std::prev(it)->end != it->end)) {
+      included_up_to = it->end;
+      break;
+    }
+    if (seen.emplace(it->table, it->key).second) out.emplace_back(it->table, it->key);
+  }
+  return out;
+}
+
 void ShadowState::Prune(wire::Lsn lsn) {
   if (lsn <= base_lsn_) return;
   size_t n = 0;

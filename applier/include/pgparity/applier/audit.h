@@ -8,7 +8,9 @@
 //     checkpoint interval the state is checkpointed (at a transaction
 //     boundary, atomically) and the slot confirmed up to that commit —
 //     never further; every check interval the target gets a full check
-//     (TargetChecker) and the report file is replaced atomically;
+//     (TargetChecker) and the report file is replaced atomically; in
+//     between, every second, the rows of the commits the target applied
+//     since are compared by key (ChangeChecker);
 //   - after kill -9 or a crash: the checkpoint is loaded and the slot
 //     streams from its confirmed position; commits the checkpoint already
 //     holds are skipped, so nothing is lost or counted twice;
@@ -39,6 +41,9 @@ struct AuditOptions {
   std::string report_path;  // "" = <state_dir>/report.json
   std::chrono::seconds check_interval{30};
   std::chrono::seconds checkpoint_interval{10};
+  // Between full checks: how often the rows of newly applied commits are
+  // compared on the target (ChangeChecker).
+  std::chrono::milliseconds change_interval{1000};
   size_t parallel = 2;
   size_t max_listed_rows = 100;
   // Called after each full check that reached a verdict (tests, metrics).

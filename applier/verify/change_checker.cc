@@ -1,0 +1,144 @@
+#include "pgparity/applier/change_checker.h"
+
+#include <absl/container/flat_hash_map.h>
+
+#include <map>
+
+#include "pgparity/applier/row_key.h"
+#include "pgparity/digest/digest_sql.h"
+#include "pgparity/digest/row_digest.h"
+
+namespace pgparity::applier {
+
+using digest::ColumnValue;
+using digest::Digest128;
+
+namespace {
+constexpr size_t kBatch = 500;  // keys per SELECT
+}
+
+ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams target,
+                             SubscriptionInfo subscription, size_t max_keys_per_round)
+    : shadow_(shadow),
+      target_params_(std::move(target)),
+      sub_(std::move(subscription)),
+      max_keys_(max_keys_per_round) {}
+
+ChangeChecker::~ChangeChecker() = default;
+
+Result<ChangeRound> ChangeChecker::RunOnce() {
+  ChangeRound round;
+  round.from = round.to = cursor_;
+  if (!target_) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target_params_));
+    PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
+    target_ = std::make_unique<conn::PgSession>(std::move(s));
+  }
+  PGPARITY_ASSIGN_OR_RETURN(auto applied, ReadRemoteLsn(*target_, sub_));
+  if (!applied || *applied <= cursor_) return round;
+  const wire::Lsn r = *applied;
+
+  std::vector<std::pair<size_t, std::string>> keys;
+  wire::Lsn to;
+  {
+    auto lk = shadow_.Lock();
+    // The shadow must know every commit the target may show.
+    if (shadow_.last_commit_end() < r) return round;
+    keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
+  }
+  // Per table: the keys, and what the target holds for them.
+  std::map<size_t, std::vector<std::string>> by_table;
+  for (auto& [t, k] : keys) {
+    if (k.empty() || !shadow_.table(t).spec().keyed()) continue;  // truncate / keyless
+    by_table[t].push_back(std::move(k));
+  }
+  std::map<size_t, absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>> on_target;
+  for (const auto& [t, table_keys] : by_table) {
+    const TableSpec spec = shadow_.table(t).spec();
+    digest::RowDigester digester(spec.schema, spec.name,
+                                 std::span<const std::string>(spec.columns));
+    std::string select = "SELECT ";
+    for (size_t i = 0; i < spec.columns.size(); ++i) {
+      select += (i ? ", " : "") + std::string("format('%s', ") +
+                digest::QuoteIdent(spec.columns[i]) + ")";
+    }
+    select += " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) +
+              " WHERE (";
+    for (size_t i = 0; i < spec.key_positions.size(); ++i) {
+      select += (i ? ", " : "") + digest::QuoteIdent(spec.columns[spec.key_positions[i]]);
+    }
+    select += ") IN (";
+    auto& found = on_target[t];
+    for (size_t b = 0; b < table_keys.size(); b += kBatch) {
+      std::string sql = select;
+      std::vector<std::optional<std::string>> params;
+      const size_t end = std::min(table_keys.size(), b + kBatch);
+      for (size_t k = b; k < end; ++k) {
+        auto values = DecodeKey(table_keys[k], spec.key_positions.size());
+        if (values.empty()) continue;
+        sql += k > b ? ", (" : "(";
+        for (size_t i = 0; i < values.size(); ++i) {
+          params.push_back(values[i].first ? std::optional<std::string>(values[i].second)
+                                           : std::nullopt);
+          sql += (i ? ", $" : "$") + std::to_string(params.size());
+        }
+        sql += ")";
+      }
+      sql += ")";
+      if (params.empty()) continue;
+      PGPARITY_ASSIGN_OR_RETURN(auto rows, target_->Query(sql, params));
+      std::vector<ColumnValue> v(spec.columns.size());
+      std::string key;
+      for (int row = 0; row < rows.rows(); ++row) {
+        for (size_t c = 0; c < spec.columns.size(); ++c) {
+          const int ci = static_cast<int>(c);
+          v[c] = rows.IsNull(row, ci) ? ColumnValue::Null() : ColumnValue::Value(rows.Value(row, ci));
+        }
+        key.clear();
+        EncodeKey(v, spec.key_positions, key);
+        found[key] = digester.Digest(v);
+      }
+    }
+  }
+  // What the target may have shown: everything up to r2.
+  PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
+  const wire::Lsn r2 = applied_after.value_or(r);
+  auto lk = shadow_.Lock();
+  if (shadow_.last_commit_end() < r2) return round;  // try again next round
+  for (const auto& [t, table_keys] : by_table) {
+    const TableShadow& ts = shadow_.table(t);
+    bool truncated = false;
+    // Changed at or after r: possibly in flight.
+    const auto again = shadow_.ChangedAfter(t, wire::Lsn(r.value() - 1), truncated);
+    if (truncated) continue;
+    const auto& found = on_target[t];
+    for (const auto& k : table_keys) {
+      if (again.contains(k) || ts.IsUnresolved(k)) {
+        ++round.rows_in_flight;
+        continue;
+      }
+      ++round.rows_compared;
+      const auto held = ts.Find(k);
+      auto it = found.find(k);
+      const bool there = it != found.end();
+      if (!held && !there) continue;  // deleted on both
+      if (held && there && *held == it->second) continue;
+      DivergentRow row;
+      row.kind = !there ? RowDivergence::kMissingOnTarget
+                 : !held ? RowDivergence::kExtraOnTarget
+                         : RowDivergence::kDiffers;
+      auto values = DecodeKey(k, ts.spec().key_positions.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        row.key.emplace_back(ts.spec().columns[ts.spec().key_positions[i]],
+                             values[i].first ? std::optional<std::string>(values[i].second)
+                                             : std::nullopt);
+      }
+      round.divergent.emplace_back(ts.qualified_name(), std::move(row));
+    }
+  }
+  round.to = to;
+  cursor_ = to;
+  return round;
+}
+
+}  // namespace pgparity::applier
