@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -34,37 +36,84 @@ Status ScanTable(conn::PgSession& session, const std::string& schema, const std:
   const auto start = Clock::now();
   auto last_log = start;
   Status failed;
+  // Receiving (libpq copies every row into a buffer of its own) and
+  // digesting run on two threads: a reader fills batches of rows, this
+  // thread parses and digests them. The reader alone touches the PGconn
+  // until it has seen the end of the COPY.
+  struct Batch {
+    std::vector<std::pair<char*, int>> rows;
+  };
+  constexpr size_t kBatchRows = 256, kMaxQueued = 16;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch> queue;
+  bool reader_done = false;
+  Status read_error;
+  std::thread reader([&] {
+    Batch batch;
+    auto push = [&](bool last) {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return queue.size() < kMaxQueued; });
+      if (!batch.rows.empty()) queue.push_back(std::move(batch));
+      batch = Batch();
+      if (last) reader_done = true;
+      cv.notify_all();
+    };
+    for (;;) {
+      char* raw = nullptr;
+      const int n = PQgetCopyData(conn, &raw, 0);
+      if (n == -1) break;
+      if (n == -2 || raw == nullptr) {
+        read_error = Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
+                                         session.endpoint() + ": " +
+                                         conn::OneLine(PQerrorMessage(conn)));
+        break;
+      }
+      batch.rows.emplace_back(raw, n);
+      if (batch.rows.size() == kBatchRows) push(false);
+    }
+    push(true);
+  });
   for (;;) {
-    char* raw = nullptr;
-    const int n = PQgetCopyData(conn, &raw, 0);
-    if (n == -1) break;
-    if (n == -2 || raw == nullptr) {
-      return Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
-                                 session.endpoint() + ": " + conn::OneLine(PQerrorMessage(conn)));
+    Batch batch;
+    {
+      std::unique_lock lk(mu);
+      cv.wait(lk, [&] { return !queue.empty() || reader_done; });
+      if (queue.empty()) break;
+      batch = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
     }
-    conn::PgMemPtr<char> owned(raw);
-    if (!failed.ok()) continue;  // drain the COPY before returning the error
-    Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns.size());
-    if (st.ok()) st = on_row(row.values());
-    if (!st.ok()) {
-      failed = st.WithPrefix(std::string(what) + ": " + table + " row " + std::to_string(rows + 1));
-      continue;
-    }
-    if ((++rows & 0xffff) == 0) {
-      const auto now = Clock::now();
-      if (now - last_log >= std::chrono::seconds(5)) {
-        last_log = now;
-        const double secs = std::chrono::duration<double>(now - start).count();
-        const double rate = rows / secs;
-        if (estimated_rows > rows) {
-          spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what, table, rows,
-                       100.0 * rows / estimated_rows, rate, (estimated_rows - rows) / rate);
-        } else {
-          spdlog::info("{}: {} {} rows, {:.0f} rows/s", what, table, rows, rate);
+    for (auto [raw, n] : batch.rows) {
+      conn::PgMemPtr<char> owned(raw);
+      if (!failed.ok()) continue;  // drain the COPY before returning the error
+      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns.size());
+      if (st.ok()) st = on_row(row.values());
+      if (!st.ok()) {
+        failed =
+            st.WithPrefix(std::string(what) + ": " + table + " row " + std::to_string(rows + 1));
+        continue;
+      }
+      if ((++rows & 0xffff) == 0) {
+        const auto now = Clock::now();
+        if (now - last_log >= std::chrono::seconds(5)) {
+          last_log = now;
+          const double secs = std::chrono::duration<double>(now - start).count();
+          const double rate = rows / secs;
+          if (estimated_rows > rows) {
+            spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what, table,
+                         rows, 100.0 * rows / estimated_rows, rate,
+                         (estimated_rows - rows) / rate);
+          } else {
+            spdlog::info("{}: {} {} rows, {:.0f} rows/s", what, table, rows, rate);
+          }
         }
       }
     }
   }
+  reader.join();
+  if (failed.ok() && !read_error.ok()) return read_error;
+  if (!read_error.ok()) return failed;
   // The COPY's final result.
   for (;;) {
     conn::PgResultPtr r(PQgetResult(conn));

@@ -26,13 +26,16 @@ TEST_F(VerifyFixture, ConsistentUnderPgbenchLoadEveryTime) {
     ASSERT_EQ(v.code, 0) << v.output;
     ASSERT_TRUE(v.report.is_object()) << v.output;
     EXPECT_EQ(v.report["status"], "consistent");
-    ASSERT_EQ(v.report["tables"].size(), 6u) << v.report.dump(2);
+    ASSERT_EQ(v.report["tables"].size(), 7u) << v.report.dump(2);
     for (const auto& t : v.report["tables"]) {
       EXPECT_EQ(t["status"], "match") << t.dump();
       EXPECT_EQ(t["source_digest"], t["target_digest"]) << t.dump();
       EXPECT_EQ(t["source_rows"], t["target_rows"]) << t.dump();
     }
     EXPECT_NE(v.output.find("verify: consistent"), std::string::npos) << v.output;
+    // Columns are matched by name; the target's own column is reported.
+    ASSERT_NE(Table(v, "public.reordered"), nullptr);
+    EXPECT_EQ((*Table(v, "public.reordered"))["extra_columns"], json::array({"note"}));
   }
   ASSERT_TRUE(load->Running()) << "pgbench ended early: "
                                << testing::ReadFile(servers().source.dir() / "pgbench.log");
@@ -157,6 +160,14 @@ TEST_F(VerifyFixture, BadInputIsOneLineWithItsExitCodeAndLeavesNoSlot) {
     EXPECT_EQ(v.output.find("internal error"), std::string::npos) << v.output;
     EXPECT_EQ(v.output.find("password=wrong"), std::string::npos) << v.output;
   }
+  EXPECT_EQ(VerifySlotsLeft(), 0);
+  // A role that may log in but not replicate: the fix is named, exit 2.
+  source.Exec("CREATE ROLE weak LOGIN PASSWORD 'weak'");
+  Cleanup drop_role([&] { source.Exec("DROP ROLE weak"); });
+  Verdict weak = Verify("", "host=127.0.0.1 port=" + std::to_string(servers().source.port()) +
+                                " dbname=sourcedb user=weak password=weak");
+  EXPECT_EQ(weak.code, 2) << weak.output;
+  EXPECT_NE(weak.output.find("REPLICATION"), std::string::npos) << weak.output;
   EXPECT_EQ(VerifySlotsLeft(), 0);
   Verdict usage = Verify("--no-such-option");
   EXPECT_EQ(usage.code, 2) << usage.output;

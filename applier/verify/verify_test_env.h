@@ -63,6 +63,13 @@ class VerifyFixture : public testing::MigrationFixture {
         RunCommand("pgbench -q -i -I dtp -s 1 " + ShellQuote(Dsn(s.target)), &out) != 0) {
       throw std::runtime_error("pgbench -i failed: " + out);
     }
+    // A table whose columns the target orders differently, with one more.
+    SqlClient(s.source.Dsn()).Exec(
+        "CREATE TABLE reordered (a int PRIMARY KEY, b text, c numeric);"
+        "INSERT INTO reordered SELECT g, 'row ' || g, g / 3.0 FROM generate_series(1, 50) g");
+    SqlClient(s.target.Dsn()).Exec(
+        "CREATE TABLE reordered (note text DEFAULT 'target only', c numeric, b text, "
+        "a int PRIMARY KEY)");
     if (testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
         testing::RunSqlScript(s.target, "setup-subscription.sql",
                               {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
