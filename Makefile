@@ -146,11 +146,13 @@ k8s-logs:
 	-kubectl -n $(K8S_NS) logs job/verify-replication
 
 # Benchmarks (bench/README.md): decode_bench briefly, then pgparity record vs
-# pg_recvlogical on a real PostgreSQL 14 (a few minutes; sizes: BENCH_* there).
+# pg_recvlogical on a real PostgreSQL 14, then pgparity verify's scan vs COPY
+# on a real 14 -> 16 pair (a few minutes; sizes: BENCH_* there).
 .PHONY: bench
 bench: build
 	@$(BUILD_DIR)/bench/decode_bench --benchmark_min_time=0.2
 	@BUILD_DIR=$(BUILD_DIR) bench/e2e_decoder.sh
+	@BUILD_DIR=$(BUILD_DIR) bench/e2e_verify.sh
 
 format:
 	@find decoder applier tests bench -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
