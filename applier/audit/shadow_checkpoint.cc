@@ -9,31 +9,22 @@
 #include <cstring>
 #include <filesystem>
 
+#include "shadow/byte_codec.h"
+
 namespace pgparity::applier {
 
 namespace {
 
 constexpr std::string_view kMagic = "PGPSHD01";
 
-void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (56 - 8 * i)));
-}
-void PutBytes(std::string& out, std::string_view s) {
-  PutU64(out, s.size());
-  out.append(s);
-}
-bool GetU64(std::string_view& in, uint64_t& v) {
-  if (in.size() < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-  in.remove_prefix(8);
-  return true;
-}
-bool GetBytes(std::string_view& in, std::string& s) {
-  uint64_t n;
-  if (!GetU64(in, n) || in.size() < n) return false;
-  s.assign(in.substr(0, n));
-  in.remove_prefix(n);
+using codec::GetU64;
+using codec::PutBytes;
+using codec::PutU64;
+
+bool GetString(std::string_view& in, std::string& s) {
+  std::string_view v;
+  if (!codec::GetBytes(in, v)) return false;
+  s.assign(v);
   return true;
 }
 
@@ -117,8 +108,8 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
   if (sum != XXH64(data.data(), data.size() - 8, 0)) return damaged;
   std::string_view in(data.data() + kMagic.size(), data.size() - kMagic.size() - 8);
   uint64_t lsn;
-  if (!GetU64(in, lsn) || !GetBytes(in, meta.slot) || !GetBytes(in, meta.publication) ||
-      !GetBytes(in, meta.system_id)) {
+  if (!GetU64(in, lsn) || !GetString(in, meta.slot) || !GetString(in, meta.publication) ||
+      !GetString(in, meta.system_id)) {
     return damaged;
   }
   Status loaded = shadow.LoadTables(in, wire::Lsn(lsn));

@@ -141,26 +141,38 @@ inline Cli RunCli(const std::string& args, bool stdout_only = false) {
   return r;
 }
 
+// The quick start's schema and sample data on both sides.
+inline void LoadSampleSchema(testing::MigrationServers& s) {
+  std::string out;
+  for (auto [server, script] :
+       {std::pair{&s.source, "init-source.sql"}, std::pair{&s.target, "init-target.sql"}}) {
+    if (testing::RunSqlScript(*server, script, {}, &out) != 0) {
+      throw std::runtime_error(std::string(script) + " failed: " + out);
+    }
+  }
+}
+
+// The quick start's publication and subscription, and the initial copy.
+inline void SetUpReplication(testing::MigrationServers& s) {
+  std::string out;
+  if (testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
+      testing::RunSqlScript(s.target, "setup-subscription.sql",
+                            {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
+    throw std::runtime_error("setting up replication failed: " + out);
+  }
+  testing::SqlClient target(s.target.Dsn());
+  testing::WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+}
+
 class PreflightFixture : public testing::MigrationFixture {
  protected:
   static void SetUpTestSuite() {
     MigrationFixture::SetUpTestSuite();
     auto& s = servers();
-    std::string out;
-    for (auto [server, script] :
-         {std::pair{&s.source, "init-source.sql"}, std::pair{&s.target, "init-target.sql"},
-          std::pair{&s.source, "setup-replication.sql"}}) {
-      if (testing::RunSqlScript(*server, script, {}, &out) != 0) {
-        throw std::runtime_error(std::string(script) + " failed: " + out);
-      }
-    }
-    if (testing::RunSqlScript(s.target, "setup-subscription.sql",
-                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
-      throw std::runtime_error("setup-subscription.sql failed: " + out);
-    }
+    LoadSampleSchema(s);
+    SetUpReplication(s);
     testing::SqlClient source(s.source.Dsn());
     testing::SqlClient target(s.target.Dsn());
-    testing::WaitForSubscriptionReady(target, "my_subscription");
     WaitForApplyWorker(source, target);
   }
 

@@ -1,5 +1,7 @@
 #include "pgparity/applier/table_shadow.h"
 
+#include "shadow/byte_codec.h"
+
 #include <charconv>
 #include <utility>
 
@@ -311,34 +313,14 @@ int64_t TableShadow::Count(const Digest128& d) const {
 
 namespace {
 
-void PutU64(std::string& out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (56 - 8 * i));
-  out.append(b, 8);
-}
-void PutBytes(std::string& out, std::string_view s) {
-  PutU64(out, s.size());
-  out.append(s);
-}
+using codec::GetBytes;
+using codec::GetU64;
+using codec::PutBytes;
+using codec::PutU64;
+
 void PutDigest(std::string& out, const Digest128& d) {
   PutU64(out, d.hi);
   PutU64(out, d.lo);
-}
-
-// Reads from the front of `in`; false when it is too short.
-bool GetU64(std::string_view& in, uint64_t& v) {
-  if (in.size() < 8) return false;
-  v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(in[i]);
-  in.remove_prefix(8);
-  return true;
-}
-bool GetBytes(std::string_view& in, std::string_view& s) {
-  uint64_t n;
-  if (!GetU64(in, n) || in.size() < n) return false;
-  s = in.substr(0, n);
-  in.remove_prefix(n);
-  return true;
 }
 bool GetDigest(std::string_view& in, Digest128& d) { return GetU64(in, d.hi) && GetU64(in, d.lo); }
 

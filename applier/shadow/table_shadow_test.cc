@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/testing/stream_builder.h"
 #include "pgparity/applier/copy_text.h"
 #include "pgparity/applier/row_key.h"
 #include "pgparity/applier/shadow_checkpoint.h"
@@ -22,21 +23,8 @@ namespace {
 
 using digest::ColumnValue;
 using digest::TableDigest;
-using Row = std::vector<std::string>;  // "<null>" NULL, "<u>" unchanged TOAST
-
-wire::TupleBuilder Tuple(const Row& row) {
-  wire::TupleBuilder b;
-  for (const auto& v : row) {
-    if (v == "<null>") {
-      b.AddNull();
-    } else if (v == "<u>") {
-      b.AddUnchanged();
-    } else {
-      b.AddText(v);
-    }
-  }
-  return b;
-}
+using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
+using core::testing::Tuple;
 
 std::vector<ColumnValue> Values(const Row& row) {
   std::vector<ColumnValue> v;

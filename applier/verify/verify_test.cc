@@ -188,14 +188,7 @@ class VerifyOracleFixture : public testing::MigrationFixture {
     SqlClient source(s.source.Dsn());
     source.Exec("ALTER SYSTEM SET logical_decoding_work_mem = '64kB'");
     source.Exec("SELECT pg_reload_conf()");
-    std::string out;
-    if (testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "setup-subscription.sql",
-                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
-      throw std::runtime_error("setting up replication failed: " + out);
-    }
-    SqlClient target(s.target.Dsn());
-    testing::WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+    SetUpReplication(s);
   }
 };
 

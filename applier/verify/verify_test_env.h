@@ -50,13 +50,8 @@ class VerifyFixture : public testing::MigrationFixture {
   static void SetUpTestSuite() {
     MigrationFixture::SetUpTestSuite();
     auto& s = servers();
+    LoadSampleSchema(s);
     std::string out;
-    for (auto [server, script] :
-         {std::pair{&s.source, "init-source.sql"}, std::pair{&s.target, "init-target.sql"}}) {
-      if (testing::RunSqlScript(*server, script, {}, &out) != 0) {
-        throw std::runtime_error(std::string(script) + " failed: " + out);
-      }
-    }
     // pgbench's tables: filled on the source, empty on the target (the
     // initial copy fills them).
     if (RunCommand("pgbench -q -i -s 1 " + ShellQuote(Dsn(s.source)), &out) != 0 ||
@@ -70,13 +65,7 @@ class VerifyFixture : public testing::MigrationFixture {
     SqlClient(s.target.Dsn()).Exec(
         "CREATE TABLE reordered (note text DEFAULT 'target only', c numeric, b text, "
         "a int PRIMARY KEY)");
-    if (testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "setup-subscription.sql",
-                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
-      throw std::runtime_error("setting up replication failed: " + out);
-    }
-    SqlClient target(s.target.Dsn());
-    testing::WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+    SetUpReplication(s);
   }
 
   static Verdict Verify(const std::string& extra = "", const std::string& source_dsn = "",
