@@ -27,6 +27,43 @@ void AddSourceOptions(po::options_description& opts) {
       "seconds between status lines (0: none)");
 }
 
+void AddCheckOptions(po::options_description& opts) {
+  opts.add_options()(
+      "source", po::value<std::string>(),
+      "libpq connection string or URI of the source (PostgreSQL 14 publisher) (required)")(
+      "target", po::value<std::string>(),
+      "libpq connection string or URI of the target (PostgreSQL 16 subscriber) (required)")(
+      "publication", po::value<std::string>()->default_value("my_publication"),
+      "the publication the subscription replicates")(
+      "subscription", po::value<std::string>(),
+      "the subscription on the target (default: the one subscribing to the publication)")(
+      "parallel", po::value<int>()->default_value(2), "sessions per side scanning tables")(
+      "max-rows", po::value<int>()->default_value(100), "divergent rows listed per table");
+}
+
+Status ReadCheckOptions(const po::variables_map& vm, CheckOptionValues& out) {
+  for (const char* required : {"source", "target"}) {
+    if (!vm.count(required)) {
+      return Status::InvalidArgument(std::string("--") + required + " is required — e.g. --" +
+                                     required + " 'host=... dbname=...'");
+    }
+  }
+  out.source_dsn = vm["source"].as<std::string>();
+  out.target_dsn = vm["target"].as<std::string>();
+  out.publication = vm["publication"].as<std::string>();
+  if (vm.count("subscription")) out.subscription = vm["subscription"].as<std::string>();
+  if (out.publication.empty() || (out.subscription && out.subscription->empty())) {
+    return Status::InvalidArgument("--publication and --subscription need a name");
+  }
+  const int parallel = vm["parallel"].as<int>();
+  const int max_rows = vm["max-rows"].as<int>();
+  if (parallel < 1 || parallel > 64) return Status::InvalidArgument("--parallel must be 1 to 64");
+  if (max_rows < 0) return Status::InvalidArgument("--max-rows must be 0 or more");
+  out.parallel = static_cast<size_t>(parallel);
+  out.max_rows = static_cast<size_t>(max_rows);
+  return Status::OK();
+}
+
 Status ReadSourceOptions(const po::variables_map& vm, consumer::SlotConsumerOptions& out) {
   if (!vm.count("source")) {
     return Status::InvalidArgument("--source is required — e.g. --source 'host=... dbname=...'");

@@ -21,6 +21,30 @@ void AddSourceOptions(boost::program_options::options_description& opts);
 Status ReadSourceOptions(const boost::program_options::variables_map& vm,
                          consumer::SlotConsumerOptions& out);
 
+// The options verify and audit share: --source, --target (both required),
+// --publication, --subscription, --parallel, --max-rows.
+void AddCheckOptions(boost::program_options::options_description& opts);
+struct CheckOptionValues {
+  std::string source_dsn;
+  std::string target_dsn;
+  std::string publication;
+  std::optional<std::string> subscription;
+  size_t parallel = 2;
+  size_t max_rows = 100;
+};
+// InvalidArgument naming the option when one is missing or unusable.
+Status ReadCheckOptions(const boost::program_options::variables_map& vm, CheckOptionValues& out);
+// Copies them into applier::VerifyOptions or applier::AuditOptions.
+template <typename Options>
+void ApplyCheckOptions(const CheckOptionValues& v, Options& out) {
+  out.source_dsn = v.source_dsn;
+  out.target_dsn = v.target_dsn;
+  out.publication = v.publication;
+  out.subscription = v.subscription;
+  out.parallel = v.parallel;
+  out.max_listed_rows = v.max_rows;
+}
+
 // Parses a command's args against opts (+ positionals). Returns an exit
 // code when the command is done already: kExitOk after printing --help,
 // kExitUsage after printing the one-line error. nullopt: go on.
