@@ -1,7 +1,7 @@
 // pgparity audit --source DSN --target DSN --state-dir DIR [--publication P]
 //                [--slot S] [--subscription S] [--report FILE] [--interval SECS]
-#include <boost/program_options.hpp>
 #include <atomic>
+#include <boost/program_options.hpp>
 #include <iostream>
 
 #include "command.h"
@@ -15,7 +15,8 @@ namespace po = boost::program_options;
 namespace pgparity::cli {
 
 int RunAudit(const std::vector<std::string>& args) {
-  po::options_description opts("pgparity audit --source DSN --target DSN --state-dir DIR [options]");
+  po::options_description opts(
+      "pgparity audit --source DSN --target DSN --state-dir DIR [options]");
   opts.add_options()("help,h", "this help");
   AddCheckOptions(opts);
   opts.add_options()("state-dir", po::value<std::string>(),

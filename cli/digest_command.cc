@@ -54,7 +54,8 @@ int RunDigest(const std::vector<std::string>& args) {
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
         "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
         {schema, name});
-    if (!cols.ok()) return Fail("digest", std::string(cols.status().message()), ExitCodeFor(cols.status()));
+    if (!cols.ok())
+      return Fail("digest", std::string(cols.status().message()), ExitCodeFor(cols.status()));
     if (cols->rows() == 0) {
       return Fail("digest", "table " + qualified + " does not exist on " + session->endpoint(),
                   kExitUsage);
@@ -66,7 +67,8 @@ int RunDigest(const std::vector<std::string>& args) {
     digest::TableDigest d;
     if (server_side) {
       auto r = session->Query(digest::TableDigestSql(schema, name, columns));
-      if (!r.ok()) return Fail("digest", std::string(r.status().message()), ExitCodeFor(r.status()));
+      if (!r.ok())
+        return Fail("digest", std::string(r.status().message()), ExitCodeFor(r.status()));
       d.rows = std::stoll(std::string(r->Value(0, 0)));
       auto sum = digest::Digest128::FromHex(r->Value(0, 1));
       if (!sum.ok()) return Fail("digest", std::string(sum.status().message()), kExitData);

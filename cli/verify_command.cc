@@ -27,7 +27,8 @@ int RunVerify(const std::vector<std::string>& args) {
     return Fail("verify", std::string(s.message()), kExitUsage);
   }
   const int timeout = vm["timeout"].as<int>();
-  if (timeout <= 0) return Fail("verify", "--timeout must be a positive number of seconds", kExitUsage);
+  if (timeout <= 0)
+    return Fail("verify", "--timeout must be a positive number of seconds", kExitUsage);
   applier::VerifyOptions options;
   ApplyCheckOptions(common, options);
   options.timeout = std::chrono::seconds(timeout);

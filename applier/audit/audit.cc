@@ -91,15 +91,14 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
   PGPARITY_ASSIGN_OR_RETURN(std::optional<wire::Lsn> resumed,
                             ReadCheckpoint(ckpt_path, shadow, stored));
   PGPARITY_ASSIGN_OR_RETURN(
-      auto slot_row,
-      sides.source->Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
-                          {options.slot}));
+      auto slot_row, sides.source->Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                                         {options.slot}));
   const bool slot_exists = slot_row.rows() > 0;
   if (resumed) {
     if (stored.slot != options.slot || stored.publication != options.publication) {
-      return Status::FailedPrecondition(
-          "the state in " + options.state_dir + " belongs to slot " + stored.slot +
-          " and publication " + stored.publication + "; pass those, or another --state-dir");
+      return Status::FailedPrecondition("the state in " + options.state_dir + " belongs to slot " +
+                                        stored.slot + " and publication " + stored.publication +
+                                        "; pass those, or another --state-dir");
     }
     if (!slot_exists) {
       return Status::FailedPrecondition(
@@ -192,7 +191,8 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
     change_rows += round->rows_compared;
     for (const auto& [table, row] : round->divergent) {
       std::string key;
-      for (const auto& [c, v] : row.key) key += (key.empty() ? "" : ", ") + c + "=" + v.value_or("NULL");
+      for (const auto& [c, v] : row.key)
+        key += (key.empty() ? "" : ", ") + c + "=" + v.value_or("NULL");
       const std::string line = "per-change check: " + table + " " + key + " " +
                                std::string(RowDivergenceName(row.kind)) +
                                " on the target (commits " + round->from.ToString() + ".." +
@@ -212,10 +212,9 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
     }
     next_check = steady_clock::now() + options.check_interval;
     if (!checker) {
-      checker = std::make_unique<TargetChecker>(shadow, position,
-                                                sides.source_params.WithPinnedFormats(),
-                                                sides.target_params.WithPinnedFormats(), sides.sub,
-                                                check_options);
+      checker = std::make_unique<TargetChecker>(
+          shadow, position, sides.source_params.WithPinnedFormats(),
+          sides.target_params.WithPinnedFormats(), sides.sub, check_options);
     }
     VerifyReport report;
     report.source = sides.source->endpoint();
@@ -225,7 +224,8 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
     auto outcome = checker->FullCheck(report, why, next_check);
     if (!outcome.ok()) {
       if (position.ended) break;
-      spdlog::warn("full check failed: {}; retrying at the next check", outcome.status().ToString());
+      spdlog::warn("full check failed: {}; retrying at the next check",
+                   outcome.status().ToString());
       checker.reset();  // reconnects next time
       continue;
     }
@@ -246,12 +246,10 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
     for (const auto& t : report.tables) match += t.status == TableStatus::kMatch;
     spdlog::info("full check: {} — {} of {} tables match at source LSN {}",
                  ReportStatusName(report.status), match, report.tables.size(), report.source_lsn);
-    report.notes.push_back("per-change checks since the start: " + std::to_string(change_rows) +
-                           " changed rows compared on the target, " +
-                           std::to_string(change_divergent) + " divergent" +
-                           (first_change_divergence.empty() ? "" : " (first: " +
-                                                                        first_change_divergence +
-                                                                        ")"));
+    report.notes.push_back(
+        "per-change checks since the start: " + std::to_string(change_rows) +
+        " changed rows compared on the target, " + std::to_string(change_divergent) + " divergent" +
+        (first_change_divergence.empty() ? "" : " (first: " + first_change_divergence + ")"));
     Status w = WriteFileAtomically(report_path, RenderReportJson(report) + "\n");
     if (!w.ok()) return w;
     if (options.on_report) options.on_report(report);

@@ -36,9 +36,8 @@ class AuditTest : public VerifyFixture {
   void StartAudit(const std::string& interval = "1") {
     audit_ = std::make_unique<Subprocess>(
         std::vector<std::string>{PGPARITY_BINARY, "audit", "--source", Dsn(servers().source),
-                                 "--target", Dsn(servers().target), "--state-dir",
-                                 state_.string(), "--interval", interval, "--checkpoint-interval",
-                                 "1"},
+                                 "--target", Dsn(servers().target), "--state-dir", state_.string(),
+                                 "--interval", interval, "--checkpoint-interval", "1"},
         state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }
@@ -63,8 +62,8 @@ class AuditTest : public VerifyFixture {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    ADD_FAILURE() << "no such report in time; last: " << r.dump(2) << "\nlog: "
-                  << testing::ReadFile(state_.string() + ".log");
+    ADD_FAILURE() << "no such report in time; last: " << r.dump(2)
+                  << "\nlog: " << testing::ReadFile(state_.string() + ".log");
     return r;
   }
 
@@ -107,20 +106,19 @@ TEST_F(AuditTest, KillNineUnderLoadResumesWithNothingLostOrCountedTwice) {
   json last = WaitForReport([&](const json& r) {
     if (r["status"] != "consistent") return false;
     // Every commit has been compared: the report is at the last one.
-    return source.Value("SELECT count(*) FROM pgbench_history") ==
-               std::to_string([&] {
-                 for (const auto& t : r["tables"])
-                   if (t["table"] == "public.pgbench_history") return t["source_rows"].get<int64_t>();
-                 return int64_t{-1};
-               }());
+    return source.Value("SELECT count(*) FROM pgbench_history") == std::to_string([&] {
+             for (const auto& t : r["tables"])
+               if (t["table"] == "public.pgbench_history") return t["source_rows"].get<int64_t>();
+             return int64_t{-1};
+           }());
   });
   for (const auto& t : last["tables"]) {
     const std::string name = t["table"];
     const std::string table = name.substr(name.find('.') + 1);
     std::vector<std::string> cols;
-    for (const auto& row : source.Query(
-             "SELECT attname FROM pg_attribute WHERE attrelid = 'public." + table +
-             "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+    for (const auto& row :
+         source.Query("SELECT attname FROM pg_attribute WHERE attrelid = 'public." + table +
+                      "'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       cols.push_back(*row[0]);
     }
     const auto sql = source.Query(digest::TableDigestSql("public", table, cols));

@@ -32,19 +32,32 @@ Status CopyTextRow::Parse(std::string_view line, size_t columns) {
                                       std::to_string(values_.size() + 1));
           }
           switch (field[i]) {
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
-            case 'v': c = '\v'; break;
-            default: c = field[i];  // "\\" and an escaped delimiter
+            case 'b':
+              c = '\b';
+              break;
+            case 'f':
+              c = '\f';
+              break;
+            case 'n':
+              c = '\n';
+              break;
+            case 'r':
+              c = '\r';
+              break;
+            case 't':
+              c = '\t';
+              break;
+            case 'v':
+              c = '\v';
+              break;
+            default:
+              c = field[i];  // "\\" and an escaped delimiter
           }
         }
         unescaped_.push_back(c);
       }
-      values_.push_back(
-          ColumnValue::Value(std::string_view(unescaped_).substr(start, unescaped_.size() - start)));
+      values_.push_back(ColumnValue::Value(
+          std::string_view(unescaped_).substr(start, unescaped_.size() - start)));
     }
     if (tab == std::string_view::npos) break;
     pos = tab + 1;

@@ -64,9 +64,9 @@ Status ScanTable(conn::PgSession& session, const std::string& schema, const std:
       const int n = PQgetCopyData(conn, &raw, 0);
       if (n == -1) break;
       if (n == -2 || raw == nullptr) {
-        read_error = Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
-                                         session.endpoint() + ": " +
-                                         conn::OneLine(PQerrorMessage(conn)));
+        read_error =
+            Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
+                                session.endpoint() + ": " + conn::OneLine(PQerrorMessage(conn)));
         break;
       }
       batch.rows.emplace_back(raw, n);
@@ -101,9 +101,8 @@ Status ScanTable(conn::PgSession& session, const std::string& schema, const std:
           const double secs = std::chrono::duration<double>(now - start).count();
           const double rate = rows / secs;
           if (estimated_rows > rows) {
-            spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what, table,
-                         rows, 100.0 * rows / estimated_rows, rate,
-                         (estimated_rows - rows) / rate);
+            spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what, table, rows,
+                         100.0 * rows / estimated_rows, rate, (estimated_rows - rows) / rate);
           } else {
             spdlog::info("{}: {} {} rows, {:.0f} rows/s", what, table, rows, rate);
           }

@@ -107,7 +107,8 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         txn_touched_[t] = false;
       }
       for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
-      for (auto& [t, k] : txn_keys_) recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
+      for (auto& [t, k] : txn_keys_)
+        recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
     }
     txn_tables_.clear();
     txn_keys_.clear();
@@ -132,8 +133,7 @@ std::vector<digest::TableDigest> ShadowState::StateAt(wire::Lsn lsn) const {
   return state;
 }
 
-StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn,
-                                                           bool& truncated) const {
+StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const {
   StringSet keys;
   truncated = false;
   // recent_ is in commit order: find the first touch after lsn.
@@ -228,7 +228,8 @@ size_t ShadowState::MemoryBytes() const {
 
 uint64_t ShadowState::TrackedRows() const {
   uint64_t rows = 0;
-  for (const auto& t : tables_) rows += static_cast<uint64_t>(std::max<int64_t>(0, t->digest().rows));
+  for (const auto& t : tables_)
+    rows += static_cast<uint64_t>(std::max<int64_t>(0, t->digest().rows));
   return rows;
 }
 

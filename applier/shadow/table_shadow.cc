@@ -1,9 +1,9 @@
 #include "pgparity/applier/table_shadow.h"
 
-#include "shadow/byte_codec.h"
-
 #include <charconv>
 #include <utility>
+
+#include "shadow/byte_codec.h"
 
 namespace pgparity::applier {
 

@@ -2,6 +2,8 @@
 // digest arithmetic of each change kind, unchanged-TOAST resolution (from
 // kept values, from a FULL old tuple, unresolved when unknown), multisets,
 // anomalies, and the history/recent-changes bookkeeping.
+#include "pgparity/applier/table_shadow.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -14,21 +16,21 @@
 #include "pgparity/applier/row_key.h"
 #include "pgparity/applier/shadow_checkpoint.h"
 #include "pgparity/applier/shadow_state.h"
-#include "pgparity/applier/table_shadow.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
 namespace {
 
-using digest::ColumnValue;
-using digest::TableDigest;
 using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
+using digest::ColumnValue;
+using digest::TableDigest;
 
 std::vector<ColumnValue> Values(const Row& row) {
   std::vector<ColumnValue> v;
-  for (const auto& s : row) v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
+  for (const auto& s : row)
+    v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
   return v;
 }
 
@@ -53,7 +55,8 @@ class ShadowTest : public ::testing::Test {
     r.relid = 16384;
     r.namespace_name = "public";
     r.name = "t";
-    r.replica_identity = ident == 'f' ? wire::ReplicaIdentity::kFull : wire::ReplicaIdentity::kDefault;
+    r.replica_identity =
+        ident == 'f' ? wire::ReplicaIdentity::kFull : wire::ReplicaIdentity::kDefault;
     r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
     relation_ = &cache_.Apply(r);
   }
@@ -80,8 +83,12 @@ class ShadowTest : public ::testing::Test {
     touched_.clear();
     return shadow_.Apply(c, touched_);
   }
-  Status Insert(const Row& r) { return Change(core::ChangeOp::kInsert, wire::OldTupleKind::kNone, {}, r); }
-  Status Update(const Row& r) { return Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kNone, {}, r); }
+  Status Insert(const Row& r) {
+    return Change(core::ChangeOp::kInsert, wire::OldTupleKind::kNone, {}, r);
+  }
+  Status Update(const Row& r) {
+    return Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kNone, {}, r);
+  }
   Status Delete(const Row& key) {
     return Change(core::ChangeOp::kDelete, wire::OldTupleKind::kKey, key, {});
   }
@@ -274,9 +281,9 @@ TEST_F(FullShadowTest, MultisetCountsDuplicatesAndTakesToastFromTheOldRow) {
   ASSERT_TRUE(Insert({"1", "a", "1"}).ok());  // a duplicate counts twice
   EXPECT_EQ(shadow_.digest().rows, 2);
   EXPECT_EQ(shadow_.Count(D({"1", "a", "1"})), 2);
-  ASSERT_TRUE(Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kFull, {"1", "a", "1"},
-                     {"1", "<u>", "2"})
-                  .ok());
+  ASSERT_TRUE(
+      Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kFull, {"1", "a", "1"}, {"1", "<u>", "2"})
+          .ok());
   TableDigest expect;
   expect.Add(D({"1", "a", "1"}));
   expect.Add(D({"1", "a", "2"}));
@@ -303,8 +310,14 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   auto commit = [&](uint64_t end, const Row& row) {
     auto t = Tuple(row);
     ASSERT_TRUE(state.OnBegin({}).ok());
-    core::Change c{core::ChangeOp::kInsert, rel, wire::OldTupleKind::kNone, {}, t.view(),
-                   wire::Lsn(end - 8), 1, 1};
+    core::Change c{core::ChangeOp::kInsert,
+                   rel,
+                   wire::OldTupleKind::kNone,
+                   {},
+                   t.view(),
+                   wire::Lsn(end - 8),
+                   1,
+                   1};
     ASSERT_TRUE(state.OnChange(c).ok());
     core::CommitInfo ci;
     ci.end_lsn = wire::Lsn(end);
@@ -318,8 +331,8 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   EXPECT_EQ(state.StateAt(wire::Lsn(0x250))[0].rows, 1);
   EXPECT_EQ(state.StateAt(wire::Lsn(0x300))[0].rows, 2);
   int commits = 0;
-  state.ForEachCommit(wire::Lsn(0x200), wire::Lsn(0x300), [](auto, auto, auto) {},
-                      [&](wire::Lsn) { ++commits; });
+  state.ForEachCommit(
+      wire::Lsn(0x200), wire::Lsn(0x300), [](auto, auto, auto) {}, [&](wire::Lsn) { ++commits; });
   EXPECT_EQ(commits, 1);
   bool truncated = false;
   EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x200), truncated).size(), 1u);
@@ -341,8 +354,8 @@ TEST(ShadowStateTest, RejectsATableWhoseColumnsChanged) {
   const core::RelationInfo& rel = cache.Apply(r);
   auto t = Tuple({"1", "a"});
   ASSERT_TRUE(state.OnBegin({}).ok());
-  core::Change c{core::ChangeOp::kInsert, rel, wire::OldTupleKind::kNone, {}, t.view(),
-                 wire::Lsn(1), 1, 1};
+  core::Change c{
+      core::ChangeOp::kInsert, rel, wire::OldTupleKind::kNone, {}, t.view(), wire::Lsn(1), 1, 1};
   Status s = state.OnChange(c);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("public.t"), std::string_view::npos) << s.ToString();

@@ -52,8 +52,8 @@ Result<std::optional<wire::Lsn>> OptionalLsn(const conn::QueryResult& r) {
 
 Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
                                                    const std::string& publication) {
-  PGPARITY_ASSIGN_OR_RETURN(auto pub, source.Query("SELECT 1 FROM pg_publication WHERE pubname = $1",
-                                                   {publication}));
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto pub, source.Query("SELECT 1 FROM pg_publication WHERE pubname = $1", {publication}));
   if (pub.rows() == 0) {
     return Status::NotFound("publication \"" + publication + "\" does not exist on the source (" +
                             source.endpoint() +
@@ -63,13 +63,13 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
   }
   PGPARITY_ASSIGN_OR_RETURN(
       auto tables,
-      source.Query(
-          "SELECT n.nspname, c.relname, c.relreplident, c.reltuples, c.oid "
-          "FROM pg_publication_tables pt "
-          "JOIN pg_namespace n ON n.nspname = pt.schemaname "
-          "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
-          "WHERE pt.pubname = $1 ORDER BY n.nspname::text COLLATE \"C\", c.relname::text COLLATE \"C\"",
-          {publication}));
+      source.Query("SELECT n.nspname, c.relname, c.relreplident, c.reltuples, c.oid "
+                   "FROM pg_publication_tables pt "
+                   "JOIN pg_namespace n ON n.nspname = pt.schemaname "
+                   "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
+                   "WHERE pt.pubname = $1 ORDER BY n.nspname::text COLLATE \"C\", c.relname::text "
+                   "COLLATE \"C\"",
+                   {publication}));
   if (tables.rows() == 0) {
     return Status::FailedPrecondition("publication \"" + publication + "\" on the source (" +
                                       source.endpoint() +
@@ -158,8 +158,7 @@ Result<SubscriptionInfo> FindSubscription(conn::PgSession& target,
 Result<std::optional<wire::Lsn>> ReadRemoteLsn(conn::PgSession& target,
                                                const SubscriptionInfo& sub) {
   auto r = target.Query(
-      "SELECT remote_lsn FROM pg_replication_origin_status WHERE external_id = $1",
-      {sub.origin()});
+      "SELECT remote_lsn FROM pg_replication_origin_status WHERE external_id = $1", {sub.origin()});
   if (!r.ok()) {
     return r.status().WithPrefix("reading the applied position of subscription " + sub.name +
                                  " (needs superuser or pg_read_all_stats on the target)");
@@ -169,8 +168,9 @@ Result<std::optional<wire::Lsn>> ReadRemoteLsn(conn::PgSession& target,
 
 Result<std::optional<wire::Lsn>> ReadSlotFlush(conn::PgSession& source, const std::string& slot) {
   PGPARITY_ASSIGN_OR_RETURN(
-      auto r, source.Query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
-                           {slot}));
+      auto r,
+      source.Query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
+                   {slot}));
   return OptionalLsn(r);
 }
 

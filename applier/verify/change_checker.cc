@@ -92,7 +92,8 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
       for (int row = 0; row < rows.rows(); ++row) {
         for (size_t c = 0; c < spec.columns.size(); ++c) {
           const int ci = static_cast<int>(c);
-          v[c] = rows.IsNull(row, ci) ? ColumnValue::Null() : ColumnValue::Value(rows.Value(row, ci));
+          v[c] =
+              rows.IsNull(row, ci) ? ColumnValue::Null() : ColumnValue::Value(rows.Value(row, ci));
         }
         key.clear();
         EncodeKey(v, spec.key_positions, key);
@@ -124,14 +125,14 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
       if (!held && !there) continue;  // deleted on both
       if (held && there && *held == it->second) continue;
       DivergentRow row;
-      row.kind = !there ? RowDivergence::kMissingOnTarget
+      row.kind = !there  ? RowDivergence::kMissingOnTarget
                  : !held ? RowDivergence::kExtraOnTarget
                          : RowDivergence::kDiffers;
       auto values = DecodeKey(k, ts.spec().key_positions.size());
       for (size_t i = 0; i < values.size(); ++i) {
-        row.key.emplace_back(ts.spec().columns[ts.spec().key_positions[i]],
-                             values[i].first ? std::optional<std::string>(values[i].second)
-                                             : std::nullopt);
+        row.key.emplace_back(
+            ts.spec().columns[ts.spec().key_positions[i]],
+            values[i].first ? std::optional<std::string>(values[i].second) : std::nullopt);
       }
       round.divergent.emplace_back(ts.qualified_name(), std::move(row));
     }

@@ -72,9 +72,10 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
   for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
   shadow.SetBasePoint(slot.consistent_point);
   const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();
-  spdlog::info("bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes",
-               shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
-               secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes());
+  spdlog::info(
+      "bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes",
+      shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
+      secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes());
   return Status::OK();
 }
 

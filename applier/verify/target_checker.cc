@@ -178,8 +178,8 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     size_t comparable_count = 0;
     for (size_t i = 0; i < specs.size(); ++i) {
       const TableShadow& ts = shadow_.table(i);
-      comparable[i] = target_digest[i].has_value() && ts.unresolved_rows() == 0 &&
-                      ts.anomalies() == 0;
+      comparable[i] =
+          target_digest[i].has_value() && ts.unresolved_rows() == 0 && ts.anomalies() == 0;
       comparable_count += comparable[i];
     }
     std::vector<TableDigest> state = shadow_.StateAt(lo);
@@ -244,8 +244,9 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     }
     if (!tt[i].exists) {
       t.status = TableStatus::kMissingOnTarget;
-      t.reason = "the table does not exist on the target; create it there (same columns) and "
-                 "refresh the subscription (ALTER SUBSCRIPTION ... REFRESH PUBLICATION)";
+      t.reason =
+          "the table does not exist on the target; create it there (same columns) and "
+          "refresh the subscription (ALTER SUBSCRIPTION ... REFRESH PUBLICATION)";
     } else if (!tt[i].missing_columns.empty()) {
       t.status = TableStatus::kMismatch;
       t.reason = "the target lacks column(s)";
@@ -281,33 +282,33 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
 Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
                                   TableReport& out) {
   const TableSpec spec = shadow_.table(table).spec();
-  digest::RowDigester digester(spec.schema, spec.name,
-                               std::span<const std::string>(spec.columns));
+  digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
   // The target's rows, in the same snapshot (main session's transaction).
   absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq> keyed;
   absl::flat_hash_map<Digest128, int64_t, HashDigest> multiset;
   std::string key;
-  PGPARITY_RETURN_IF_ERROR(ScanTable(
-      *target_[0], spec.schema, spec.name, spec.columns, tt.estimated_rows, "target row check",
-      [&](std::span<const ColumnValue> v) -> Status {
-        const Digest128 d = digester.Digest(v);
-        if (spec.keyed()) {
-          key.clear();
-          EncodeKey(v, spec.key_positions, key);
-          keyed[key] = d;
-        } else {
-          ++multiset[d];
-        }
-        return Status::OK();
-      }));
+  PGPARITY_RETURN_IF_ERROR(ScanTable(*target_[0], spec.schema, spec.name, spec.columns,
+                                     tt.estimated_rows, "target row check",
+                                     [&](std::span<const ColumnValue> v) -> Status {
+                                       const Digest128 d = digester.Digest(v);
+                                       if (spec.keyed()) {
+                                         key.clear();
+                                         EncodeKey(v, spec.key_positions, key);
+                                         keyed[key] = d;
+                                       } else {
+                                         ++multiset[d];
+                                       }
+                                       return Status::OK();
+                                     }));
 
   std::vector<std::pair<RowDivergence, std::string>> found;  // kind, key bytes or digest hex
   uint64_t left_out = 0;
   bool truncated = false;
   if (!shadow_.Pause(options_.pause_timeout)) {
     out.status = TableStatus::kUnverified;
-    out.reason = "the table digest differs, but pgparity's stream did not reach a transaction "
-                 "boundary to compare rows; re-check";
+    out.reason =
+        "the table digest differs, but pgparity's stream did not reach a transaction "
+        "boundary to compare rows; re-check";
     return Status::OK();
   }
   {
@@ -370,7 +371,8 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
   out.divergent_row_count = found.size();
   out.reason = std::to_string(found.size()) + " divergent rows";
   // Keys in a stable order for the report.
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.second < b.second; });
   for (const auto& [kind, k] : found) {
     if (out.divergent_rows.size() == options_.max_listed_rows) break;
     DivergentRow row;
@@ -378,9 +380,9 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
     if (spec.keyed()) {
       auto values = DecodeKey(k, spec.key_positions.size());
       for (size_t i = 0; i < values.size(); ++i) {
-        row.key.emplace_back(KeyObjectName(spec, i),
-                             values[i].first ? std::optional<std::string>(values[i].second)
-                                             : std::nullopt);
+        row.key.emplace_back(
+            KeyObjectName(spec, i),
+            values[i].first ? std::optional<std::string>(values[i].second) : std::nullopt);
       }
       if (kind == RowDivergence::kDiffers) DescribeDiffers(table, row, k);
     } else {
@@ -402,8 +404,8 @@ void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string
     // format('%s') is the output function: the same text COPY gives.
     sql += "format('%s', " + digest::QuoteIdent(spec.columns[i]) + ")";
   }
-  sql += " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) +
-         " WHERE ";
+  sql +=
+      " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) + " WHERE ";
   std::vector<std::optional<std::string>> params;
   for (size_t i = 0; i < row.key.size(); ++i) {
     if (i) sql += " AND ";
@@ -421,11 +423,11 @@ void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string
   }
   std::vector<ColumnValue> values(spec.columns.size());
   for (size_t i = 0; i < spec.columns.size(); ++i) {
-    values[i] = src->IsNull(0, static_cast<int>(i)) ? ColumnValue::Null()
-                                                    : ColumnValue::Value(src->Value(0, static_cast<int>(i)));
+    values[i] = src->IsNull(0, static_cast<int>(i))
+                    ? ColumnValue::Null()
+                    : ColumnValue::Value(src->Value(0, static_cast<int>(i)));
   }
-  digest::RowDigester digester(spec.schema, spec.name,
-                               std::span<const std::string>(spec.columns));
+  digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
   if (!held || !(digester.Digest(values) == *held)) return;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     const int c = static_cast<int>(i);

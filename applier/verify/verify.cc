@@ -18,7 +18,6 @@ namespace pgparity::applier {
 
 using std::chrono::steady_clock;
 
-
 struct VerifySession::Impl {
   VerifyOptions options;
   conn::ConnParams source_params;
@@ -60,8 +59,8 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   m.shadow = std::make_unique<ShadowState>(std::move(specs));
   consumer::SlotConsumerOptions copts;
   copts.dsn = options.source_dsn;
-  copts.slot = "pgparity_verify_" + std::to_string(::getpid()) + "_" +
-               std::to_string(std::time(nullptr));
+  copts.slot =
+      "pgparity_verify_" + std::to_string(::getpid()) + "_" + std::to_string(std::time(nullptr));
   copts.publications = {options.publication};
   copts.create_slot = true;
   copts.temporary_slot = true;
@@ -98,10 +97,9 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   CheckOptions check_options;
   check_options.parallel = options.parallel;
   check_options.max_listed_rows = options.max_listed_rows;
-  m.checker = std::make_unique<TargetChecker>(*m.shadow, m.position,
-                                              m.source_params.WithPinnedFormats(),
-                                              m.target_params.WithPinnedFormats(), m.sub,
-                                              check_options);
+  m.checker =
+      std::make_unique<TargetChecker>(*m.shadow, m.position, m.source_params.WithPinnedFormats(),
+                                      m.target_params.WithPinnedFormats(), m.sub, check_options);
   return std::unique_ptr<VerifySession>(new VerifySession(std::move(impl)));
 }
 

@@ -11,28 +11,38 @@ namespace pgparity::applier {
 
 std::string_view TableStatusName(TableStatus s) {
   switch (s) {
-    case TableStatus::kMatch: return "match";
-    case TableStatus::kMismatch: return "mismatch";
-    case TableStatus::kMissingOnTarget: return "missing_on_target";
-    case TableStatus::kUnverified: return "unverified";
+    case TableStatus::kMatch:
+      return "match";
+    case TableStatus::kMismatch:
+      return "mismatch";
+    case TableStatus::kMissingOnTarget:
+      return "missing_on_target";
+    case TableStatus::kUnverified:
+      return "unverified";
   }
   return "unverified";
 }
 
 std::string_view ReportStatusName(ReportStatus s) {
   switch (s) {
-    case ReportStatus::kConsistent: return "consistent";
-    case ReportStatus::kDivergent: return "divergent";
-    case ReportStatus::kIncomplete: return "incomplete";
+    case ReportStatus::kConsistent:
+      return "consistent";
+    case ReportStatus::kDivergent:
+      return "divergent";
+    case ReportStatus::kIncomplete:
+      return "incomplete";
   }
   return "incomplete";
 }
 
 std::string_view RowDivergenceName(RowDivergence k) {
   switch (k) {
-    case RowDivergence::kMissingOnTarget: return "missing_on_target";
-    case RowDivergence::kExtraOnTarget: return "extra_on_target";
-    case RowDivergence::kDiffers: return "differs";
+    case RowDivergence::kMissingOnTarget:
+      return "missing_on_target";
+    case RowDivergence::kExtraOnTarget:
+      return "extra_on_target";
+    case RowDivergence::kDiffers:
+      return "differs";
   }
   return "differs";
 }
@@ -69,7 +79,8 @@ std::string RenderReportJson(const VerifyReport& r) {
     j["source_rows"] = t.source_rows;
     j["target_rows"] = t.target_rows >= 0 ? ordered_json(t.target_rows) : ordered_json(nullptr);
     j["source_digest"] = t.source_digest;
-    j["target_digest"] = t.target_digest.empty() ? ordered_json(nullptr) : ordered_json(t.target_digest);
+    j["target_digest"] =
+        t.target_digest.empty() ? ordered_json(nullptr) : ordered_json(t.target_digest);
     ordered_json rows = ordered_json::array();
     for (const auto& d : t.divergent_rows) {
       ordered_json key = ordered_json::object();

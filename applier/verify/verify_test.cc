@@ -4,6 +4,8 @@
 // disabled subscription's lag, bad input with its exit codes and no slot
 // left behind; and the decoder's oracle workload (types, TOAST, identities,
 // TRUNCATE, streamed transactions) with no false positive.
+#include "pgparity/applier/verify.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,7 +14,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pgparity/applier/verify.h"
 #include "verify/verify_test_env.h"
 
 namespace pgparity::applier {
@@ -49,8 +50,7 @@ TEST_F(VerifyFixture, PinpointsUpdateDeleteAndInsertOnTheTarget) {
   target.Exec("CREATE TABLE saved_order AS SELECT * FROM orders WHERE id = " + order);
   target.Exec("UPDATE users SET email = 'changed@example.com' WHERE id = 2");
   target.Exec("DELETE FROM orders WHERE id = " + order);
-  target.Exec(
-      "INSERT INTO users (id, username, email) VALUES (999, 'ghost', 'ghost@example.com')");
+  target.Exec("INSERT INTO users (id, username, email) VALUES (999, 'ghost', 'ghost@example.com')");
   Cleanup repair([&] {
     // The source's rows back, the extra one gone.
     SqlClient source(servers().source.Dsn());

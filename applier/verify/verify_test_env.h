@@ -33,9 +33,8 @@ inline std::string Dsn(const PgServer& s, const std::string& password = "postgre
 
 inline void Psql(const PgServer& s, const std::string& args) {
   std::string out;
-  const int rc = RunCommand("timeout 120 psql -X -q -v ON_ERROR_STOP=1 -d " + ShellQuote(Dsn(s)) +
-                                " " + args,
-                            &out);
+  const int rc = RunCommand(
+      "timeout 120 psql -X -q -v ON_ERROR_STOP=1 -d " + ShellQuote(Dsn(s)) + " " + args, &out);
   if (rc != 0) throw std::runtime_error("psql " + args + " failed: " + out);
 }
 
@@ -59,12 +58,14 @@ class VerifyFixture : public testing::MigrationFixture {
       throw std::runtime_error("pgbench -i failed: " + out);
     }
     // A table whose columns the target orders differently, with one more.
-    SqlClient(s.source.Dsn()).Exec(
-        "CREATE TABLE reordered (a int PRIMARY KEY, b text, c numeric);"
-        "INSERT INTO reordered SELECT g, 'row ' || g, g / 3.0 FROM generate_series(1, 50) g");
-    SqlClient(s.target.Dsn()).Exec(
-        "CREATE TABLE reordered (note text DEFAULT 'target only', c numeric, b text, "
-        "a int PRIMARY KEY)");
+    SqlClient(s.source.Dsn())
+        .Exec(
+            "CREATE TABLE reordered (a int PRIMARY KEY, b text, c numeric);"
+            "INSERT INTO reordered SELECT g, 'row ' || g, g / 3.0 FROM generate_series(1, 50) g");
+    SqlClient(s.target.Dsn())
+        .Exec(
+            "CREATE TABLE reordered (note text DEFAULT 'target only', c numeric, b text, "
+            "a int PRIMARY KEY)");
     SetUpReplication(s);
   }
 
@@ -73,11 +74,10 @@ class VerifyFixture : public testing::MigrationFixture {
     const std::string report = (servers().source.dir() / "report.json").string();
     std::remove(report.c_str());
     Verdict v;
-    Cli c = RunCli("verify --source " +
-                   ShellQuote(source_dsn.empty() ? Dsn(servers().source) : source_dsn) +
-                   " --target " +
-                   ShellQuote(target_dsn.empty() ? Dsn(servers().target) : target_dsn) +
-                   " --timeout 60 --report " + ShellQuote(report) + " " + extra);
+    Cli c = RunCli(
+        "verify --source " + ShellQuote(source_dsn.empty() ? Dsn(servers().source) : source_dsn) +
+        " --target " + ShellQuote(target_dsn.empty() ? Dsn(servers().target) : target_dsn) +
+        " --timeout 60 --report " + ShellQuote(report) + " " + extra);
     v.code = c.code;
     v.output = c.output;
     std::ifstream in(report);

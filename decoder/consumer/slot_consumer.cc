@@ -80,9 +80,9 @@ Status SlotConsumer::Connect(bool first) {
           "disconnected are not seen",
           options_.slot);
     }
-    auto created = conn_->CreateLogicalSlot(
-        options_.slot, options_.temporary_slot,
-        first ? options_.snapshot : conn::SnapshotAction::kNothing);
+    auto created =
+        conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
+                                 first ? options_.snapshot : conn::SnapshotAction::kNothing);
     if (!created.ok()) return created.status();
     spdlog::info("created {}replication slot {} at {}", options_.temporary_slot ? "temporary " : "",
                  created->slot_name, created->consistent_point.ToString());
@@ -193,8 +193,7 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
       Status st = Checkpoint(s);
       if (!st.ok()) return finish(st);
       if (hooks_.on_progress) {
-        hooks_.on_progress(std::max(received_, s.stream.feedback().received()),
-                           s.decoder.idle());
+        hooks_.on_progress(std::max(received_, s.stream.feedback().received()), s.decoder.idle());
       }
       if (reached_until()) return finish(Status::OK());
       arm_checkpoint();

@@ -31,8 +31,8 @@
 namespace pgparity::applier {
 
 struct ChangeRound {
-  wire::Lsn from, to;          // commits with from <= end < to were looked at
-  uint64_t rows_compared = 0;  // keys compared
+  wire::Lsn from, to;           // commits with from <= end < to were looked at
+  uint64_t rows_compared = 0;   // keys compared
   uint64_t rows_in_flight = 0;  // left out: changed again at or after `to`
   std::vector<std::pair<std::string, DivergentRow>> divergent;  // table, row
 };

@@ -92,8 +92,7 @@ class ShadowState final : public core::ChangeSink {
   // Keys (TableShadow key encodings; row digest hex for tables without key)
   // of `table` changed by commits ending after `lsn`; `truncated` is set
   // when the table was truncated after it.
-  StringSet ChangedAfter(size_t table, wire::Lsn lsn,
-                                                bool& truncated) const;
+  StringSet ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const;
   // The (table, key) pairs touched by commits with lo <= end_lsn < hi,
   // each once, at most `cap` (whole commits only); `included_up_to` is set
   // to the end of the last commit taken (hi when all were). Truncates are

@@ -50,8 +50,8 @@ struct StreamPosition {
 };
 
 struct CheckOptions {
-  size_t parallel = 2;                 // target sessions scanning at once
-  size_t max_listed_rows = 100;        // divergent rows listed per table
+  size_t parallel = 2;           // target sessions scanning at once
+  size_t max_listed_rows = 100;  // divergent rows listed per table
   std::chrono::milliseconds pause_timeout{10000};
 };
 
@@ -62,8 +62,8 @@ class TargetChecker {
   ~TargetChecker();
 
   enum class Outcome {
-    kDone,        // `report` holds a verdict
-    kNotYet,      // the target (or pgparity's stream) is not far enough yet: `why`
+    kDone,    // `report` holds a verdict
+    kNotYet,  // the target (or pgparity's stream) is not far enough yet: `why`
   };
   // One full check. Errors: the sessions' (Unavailable, PermissionDenied...).
   Result<Outcome> FullCheck(VerifyReport& report, std::string& why,

@@ -17,10 +17,9 @@
 #define PGPARITY_APPLIER_VERIFY_H_
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
-
-#include <memory>
 
 #include "pgparity/applier/verify_report.h"
 #include "pgparity/result.h"

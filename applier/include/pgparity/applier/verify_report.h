@@ -37,7 +37,7 @@ struct TableReport {
   int64_t source_rows = 0;
   int64_t target_rows = -1;  // -1: not scanned
   std::string source_digest;
-  std::string target_digest;  // "" when not scanned
+  std::string target_digest;                 // "" when not scanned
   std::vector<DivergentRow> divergent_rows;  // at most the cap
   uint64_t divergent_row_count = 0;          // all found, beyond the cap too
   uint64_t rows_changed_after = 0;           // left out: changed after the compared commit
