@@ -38,7 +38,9 @@ void AddCheckOptions(po::options_description& opts) {
       "subscription", po::value<std::string>(),
       "the subscription on the target (default: the one subscribing to the publication)")(
       "parallel", po::value<int>()->default_value(2), "sessions per side scanning tables")(
-      "max-rows", po::value<int>()->default_value(100), "divergent rows listed per table");
+      "max-rows", po::value<int>()->default_value(100), "divergent rows listed per table")(
+      "metrics-listen", po::value<std::string>(),
+      "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on");
 }
 
 Status ReadCheckOptions(const po::variables_map& vm, CheckOptionValues& out) {
@@ -61,6 +63,7 @@ Status ReadCheckOptions(const po::variables_map& vm, CheckOptionValues& out) {
   if (max_rows < 0) return Status::InvalidArgument("--max-rows must be 0 or more");
   out.parallel = static_cast<size_t>(parallel);
   out.max_rows = static_cast<size_t>(max_rows);
+  if (vm.count("metrics-listen")) out.metrics_listen = vm["metrics-listen"].as<std::string>();
   return Status::OK();
 }
 

@@ -31,6 +31,7 @@ struct CheckOptionValues {
   std::optional<std::string> subscription;
   size_t parallel = 2;
   size_t max_rows = 100;
+  std::string metrics_listen;
 };
 // InvalidArgument naming the option when one is missing or unusable.
 Status ReadCheckOptions(const boost::program_options::variables_map& vm, CheckOptionValues& out);
@@ -43,6 +44,7 @@ void ApplyCheckOptions(const CheckOptionValues& v, Options& out) {
   out.subscription = v.subscription;
   out.parallel = v.parallel;
   out.max_listed_rows = v.max_rows;
+  out.metrics_listen = v.metrics_listen;
 }
 
 // Parses a command's args against opts (+ positionals). Returns an exit

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "pgparity/applier/change_checker.h"
+#include "pgparity/applier/metrics.h"
 #include "pgparity/applier/session_setup.h"
 #include "pgparity/applier/shadow_checkpoint.h"
 #include "pgparity/applier/shadow_state.h"
@@ -31,40 +32,41 @@ class Checkpointer {
   // checkpoint when due (or when stopping) and the shadow is between
   // transactions.
   Result<wire::Lsn> Durable(bool force) {
-    if (!force && steady_clock::now() - last_write_ < every_) return last_;
+    if (!force && steady_clock::now() - last_write_ < every_) return last();
     auto lk = shadow_.Lock();
-    if (shadow_.in_transaction()) return last_;
+    if (shadow_.in_transaction()) return last();
     const wire::Lsn at = shadow_.last_commit_end();
-    if (at <= last_) return last_;
+    if (at <= last()) return last();
     const auto start = steady_clock::now();
     PGPARITY_RETURN_IF_ERROR(WriteCheckpoint(shadow_, at, meta_, path_));
-    last_ = at;
+    last_ = at.value();
     last_write_ = steady_clock::now();
     spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), shadow_.TrackedRows(),
                  std::chrono::duration<double>(last_write_ - start).count());
-    return last_;
+    return last();
   }
 
   Status WriteNow(wire::Lsn at) {
     auto lk = shadow_.Lock();
     PGPARITY_RETURN_IF_ERROR(WriteCheckpoint(shadow_, at, meta_, path_));
-    last_ = at;
+    last_ = at.value();
     last_write_ = steady_clock::now();
     return Status::OK();
   }
 
   void set_last(wire::Lsn at) {
-    last_ = at;
+    last_ = at.value();
     last_write_ = steady_clock::now();
   }
-  wire::Lsn last() const { return last_; }
+  // Any thread (metrics).
+  wire::Lsn last() const { return wire::Lsn(last_.load()); }
 
  private:
   ShadowState& shadow_;
   CheckpointMeta meta_;
   std::string path_;
   std::chrono::seconds every_;
-  wire::Lsn last_;
+  std::atomic<uint64_t> last_{0};
   steady_clock::time_point last_write_{};
 };
 
@@ -118,6 +120,20 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
   Checkpointer checkpointer(shadow, meta, ckpt_path, options.checkpoint_interval);
   if (resumed) checkpointer.set_last(*resumed);
   StreamPosition position;
+  // Metrics first: an address that cannot be listened on fails before any
+  // slot is created.
+  std::unique_ptr<MetricsCollector> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (!options.metrics_listen.empty()) {
+    metrics = std::make_unique<MetricsCollector>(
+        MetricsSources{&shadow, &position, [&] { return checkpointer.last(); },
+                       sides.source_params.WithPinnedFormats(),
+                       sides.target_params.WithPinnedFormats(), options.slot, sides.sub});
+    PGPARITY_ASSIGN_OR_RETURN(
+        metrics_server, MetricsServer::Start(options.metrics_listen, [&](std::string_view path) {
+          return metrics->Handle(path);
+        }));
+  }
   std::atomic<bool> stopping{false};
 
   consumer::SlotConsumerOptions copts;
@@ -177,8 +193,8 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
   // Between full checks: the rows each applied commit touched.
   auto change_round = [&] {
     if (!changes) {
-      changes = std::make_unique<ChangeChecker>(shadow, sides.target_params.WithPinnedFormats(),
-                                                sides.sub);
+      changes = std::make_unique<ChangeChecker>(shadow, sides.source_params.WithPinnedFormats(),
+                                                sides.target_params.WithPinnedFormats(), sides.sub);
       auto lk = shadow.Lock();
       changes->set_cursor(shadow.base_point());
     }
@@ -189,6 +205,7 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
       return;
     }
     change_rows += round->rows_compared;
+    if (metrics) metrics->AddChangeCheck(round->rows_compared, round->divergent.size());
     for (const auto& [table, row] : round->divergent) {
       std::string key;
       for (const auto& [c, v] : row.key)
@@ -252,6 +269,7 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
         (first_change_divergence.empty() ? "" : " (first: " + first_change_divergence + ")"));
     Status w = WriteFileAtomically(report_path, RenderReportJson(report) + "\n");
     if (!w.ok()) return w;
+    if (metrics) metrics->SetReport(report);
     if (options.on_report) options.on_report(report);
   }
   // Stop: the consumer confirms after its final checkpoint.

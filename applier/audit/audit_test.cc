@@ -6,8 +6,14 @@
 // once repaired; a slot without state is refused.
 #include <gtest/gtest.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <csignal>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "pgparity/digest/digest_sql.h"
@@ -18,6 +24,43 @@ namespace {
 
 using std::chrono::seconds;
 using std::chrono::steady_clock;
+
+// GET http://127.0.0.1:port/path, as a Prometheus server scrapes.
+std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  beast::tcp_stream stream(io);
+  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
+  http::request<http::empty_body> req(http::verb::get, path, 11);
+  req.set(http::field::host, "127.0.0.1");
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+// "name{labels}" -> value, checking the exposition format on the way: every
+// sample follows a # TYPE line of its family.
+std::map<std::string, double> ParseMetrics(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line, family;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+      continue;
+    }
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    const std::string key = line.substr(0, space);
+    EXPECT_EQ(key.substr(0, key.find('{')), family) << line;
+    out[key] = std::stod(line.substr(space + 1));
+  }
+  return out;
+}
 
 class AuditTest : public VerifyFixture {
  protected:
@@ -33,12 +76,21 @@ class AuditTest : public VerifyFixture {
         "WHERE slot_name = 'pgparity_audit' AND NOT active");
   }
 
-  void StartAudit(const std::string& interval = "1") {
-    audit_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{PGPARITY_BINARY, "audit", "--source", Dsn(servers().source),
-                                 "--target", Dsn(servers().target), "--state-dir", state_.string(),
-                                 "--interval", interval, "--checkpoint-interval", "1"},
-        state_.string() + ".log");
+  void StartAudit(const std::string& interval = "1", std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{PGPARITY_BINARY,
+                                  "audit",
+                                  "--source",
+                                  Dsn(servers().source),
+                                  "--target",
+                                  Dsn(servers().target),
+                                  "--state-dir",
+                                  state_.string(),
+                                  "--interval",
+                                  interval,
+                                  "--checkpoint-interval",
+                                  "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }
 
@@ -196,10 +248,76 @@ TEST_F(AuditTest, PerChangeCheckCatchesAChangedRowBetweenFullChecks) {
   // Nothing else was blamed while pgbench kept changing its tables.
   EXPECT_EQ(log.find("per-change check: public.pgbench"), std::string::npos) << log;
   target.Exec("DROP TRIGGER shout ON users");
+  target.Exec("UPDATE users SET email = 'quiet@example.com' WHERE id = 5");
   audit_->Signal(SIGTERM);
   auto code = audit_->Wait(std::chrono::milliseconds(20000));
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << Log();
+}
+
+TEST_F(AuditTest, MetricsEndpointServesPrometheusAndTheReport) {
+  const int port = testing::FreePort();
+  auto load = StartLoad();
+  StartAudit("1", {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
+  std::this_thread::sleep_for(seconds(2));  // pgbench changes decoded meanwhile
+  auto [code, body] = HttpGet(port, "/metrics");
+  ASSERT_EQ(code, 200) << body;
+  auto m = ParseMetrics(body);
+  EXPECT_GT(m["pgparity_changes_total{table=\"public.pgbench_accounts\",op=\"update\"}"], 0)
+      << body;
+  EXPECT_GT(m["pgparity_changes_total{table=\"public.pgbench_history\",op=\"insert\"}"], 0);
+  EXPECT_GT(m["pgparity_transactions_total"], 0);
+  EXPECT_GT(m["pgparity_lsn_bytes{position=\"processed\"}"], 0);
+  EXPECT_GT(m["pgparity_lsn_bytes{position=\"durable\"}"], 0);
+  EXPECT_TRUE(m.count("pgparity_slot_lag_bytes{slot=\"pgparity_audit\"}")) << body;
+  EXPECT_TRUE(m.count("pgparity_slot_lag_bytes{slot=\"my_subscription\"}")) << body;
+  EXPECT_TRUE(m.count("pgparity_slot_retained_wal_bytes{slot=\"my_subscription\"}")) << body;
+  EXPECT_TRUE(m.count("pgparity_subscription_apply_lag_bytes")) << body;
+  EXPECT_GE(m["pgparity_full_checks_total"], 1);
+  EXPECT_EQ(m["pgparity_table_status{table=\"public.users\",status=\"match\"}"], 1) << body;
+  EXPECT_EQ(m["pgparity_report_status{status=\"consistent\"}"], 1) << body;
+  EXPECT_EQ(m["pgparity_scrape_errors"], 0) << body;
+  EXPECT_GT(m["pgparity_shadow_rows"], 100000);  // pgbench_accounts
+  // The rate needs two scrapes.
+  std::this_thread::sleep_for(seconds(1));
+  auto again = ParseMetrics(HttpGet(port, "/metrics").second);
+  EXPECT_GT(again["pgparity_decode_rate_changes_per_second"], 0);
+
+  auto [scode, status] = HttpGet(port, "/status");
+  ASSERT_EQ(scode, 200);
+  json st = json::parse(status, nullptr, false);
+  ASSERT_TRUE(st.is_object()) << status;
+  EXPECT_EQ(st["tables"].size(), 7u);
+  EXPECT_EQ(HttpGet(port, "/nope").first, 404);
+
+  // A divergence shows in the metrics of the next report.
+  SqlClient target(servers().target.Dsn());
+  target.Exec("DELETE FROM orders WHERE id = (SELECT max(id) FROM orders)");
+  WaitForReport([](const json& r) { return r["status"] == "divergent"; });
+  auto bad = ParseMetrics(HttpGet(port, "/metrics").second);
+  EXPECT_EQ(bad["pgparity_table_divergent_rows{table=\"public.orders\"}"], 1);
+  EXPECT_EQ(bad["pgparity_table_status{table=\"public.orders\",status=\"mismatch\"}"], 1);
+  EXPECT_EQ(bad["pgparity_report_status{status=\"divergent\"}"], 1);
+  audit_->Signal(SIGTERM);
+  auto exit = audit_->Wait(std::chrono::milliseconds(20000));
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(*exit, 0) << Log();
+}
+
+TEST_F(AuditTest, BadMetricsAddressFailsBeforeAnySlotExists) {
+  for (const std::string addr : std::vector<std::string>{
+           "nonsense", "127.0.0.1:99999", "127.0.0.1:" + std::to_string(servers().source.port())}) {
+    Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
+                   ShellQuote(Dsn(servers().target)) + " --state-dir " +
+                   ShellQuote(state_.string()) + " --metrics-listen " + ShellQuote(addr));
+    EXPECT_EQ(c.code, 2) << addr << ": " << c.output;
+    EXPECT_NE(c.output.find("--metrics-listen"), std::string::npos) << c.output;
+  }
+  SqlClient source(servers().source.Dsn());
+  EXPECT_EQ(
+      source.Value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgparity_audit'"),
+      "0");
 }
 
 TEST_F(AuditTest, RefusesASlotItHasNoStateFor) {

@@ -162,6 +162,14 @@ inline void SetUpReplication(testing::MigrationServers& s) {
   }
   testing::SqlClient target(s.target.Dsn());
   testing::WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+  // 's' (sync done) becomes 'r' once the apply worker passes the table's
+  // sync point; the checks count a table in 's' as still copying.
+  WaitUntil(
+      [&] {
+        return target.Value("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'") ==
+               "0";
+      },
+      "every table of my_subscription to be ready (r)", std::chrono::seconds(120));
 }
 
 class PreflightFixture : public testing::MigrationFixture {

@@ -19,6 +19,7 @@ ShadowState::ShadowState(std::vector<TableSpec> specs) {
     tables_.push_back(std::make_unique<TableShadow>(std::move(spec)));
   }
   base_.resize(tables_.size());
+  ops_.resize(tables_.size());
   txn_touched_.assign(tables_.size(), false);
 }
 
@@ -77,6 +78,18 @@ Status ShadowState::OnChange(const core::Change& change) {
   }
   for (auto& k : keys_scratch_) txn_keys_.emplace_back(idx, std::move(k));
   ++changes_;
+  OpCounts& ops = ops_[idx];
+  switch (change.op) {
+    case core::ChangeOp::kInsert:
+      ++ops.inserts;
+      break;
+    case core::ChangeOp::kUpdate:
+      ++ops.updates;
+      break;
+    case core::ChangeOp::kDelete:
+      ++ops.deletes;
+      break;
+  }
   return Status::OK();
 }
 
@@ -85,6 +98,7 @@ Status ShadowState::OnTruncate(const core::TruncateEvent& truncate) {
   for (const core::RelationInfo* r : truncate.relations) {
     PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(*r));
     tables_[idx]->Truncate();
+    ++ops_[idx].truncates;
     if (!txn_touched_[idx]) {
       txn_touched_[idx] = true;
       txn_tables_.push_back(idx);

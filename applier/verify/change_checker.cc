@@ -17,9 +17,10 @@ namespace {
 constexpr size_t kBatch = 500;  // keys per SELECT
 }
 
-ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams target,
+ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
                              SubscriptionInfo subscription, size_t max_keys_per_round)
     : shadow_(shadow),
+      source_params_(std::move(source)),
       target_params_(std::move(target)),
       sub_(std::move(subscription)),
       max_keys_(max_keys_per_round) {}
@@ -34,16 +35,28 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
     PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
     target_ = std::make_unique<conn::PgSession>(std::move(s));
   }
+  if (!source_) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source_params_));
+    source_ = std::make_unique<conn::PgSession>(std::move(s));
+  }
   PGPARITY_ASSIGN_OR_RETURN(auto applied, ReadRemoteLsn(*target_, sub_));
-  if (!applied || *applied <= cursor_) return round;
-  const wire::Lsn r = *applied;
+  std::optional<wire::Lsn> flush;
+  if (!sub_.slot_name.empty()) {
+    PGPARITY_ASSIGN_OR_RETURN(flush, ReadSlotFlush(*source_, sub_.slot_name));
+  }
+  // Commits ending before r are applied and visible.
+  wire::Lsn r = applied.value_or(wire::Lsn());
+  if (flush && flush->value() + 1 > r.value()) r = wire::Lsn(flush->value() + 1);
+  if (r <= cursor_) return round;
 
   std::vector<std::pair<size_t, std::string>> keys;
   wire::Lsn to;
   {
     auto lk = shadow_.Lock();
-    // The shadow must know every commit the target may show.
-    if (shadow_.last_commit_end() < r) return round;
+    // Only commits the shadow knows: those ending at or before its last.
+    const wire::Lsn known(shadow_.last_commit_end().value() + 1);
+    if (known < r) r = known;
+    if (r <= cursor_) return round;
     keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
   }
   // Per table: the keys, and what the target holds for them.

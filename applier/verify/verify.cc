@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "pgparity/applier/catalog.h"
+#include "pgparity/applier/metrics.h"
 #include "pgparity/applier/session_setup.h"
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/applier/table_scan.h"
@@ -32,8 +33,11 @@ struct VerifySession::Impl {
   std::thread stream;
   std::unique_ptr<TargetChecker> checker;
   steady_clock::time_point started;
+  std::unique_ptr<MetricsCollector> metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
 
   ~Impl() {
+    metrics_server.reset();
     if (consumer) consumer->RequestStop();
     if (stream.joinable()) stream.join();
   }
@@ -61,6 +65,19 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   copts.dsn = options.source_dsn;
   copts.slot =
       "pgparity_verify_" + std::to_string(::getpid()) + "_" + std::to_string(std::time(nullptr));
+  // Metrics first: an address that cannot be listened on fails before the
+  // slot exists.
+  if (!options.metrics_listen.empty()) {
+    m.metrics = std::make_unique<MetricsCollector>(
+        MetricsSources{m.shadow.get(), &m.position, nullptr, m.source_params.WithPinnedFormats(),
+                       m.target_params.WithPinnedFormats(), copts.slot, m.sub});
+    MetricsCollector* collector = m.metrics.get();
+    PGPARITY_ASSIGN_OR_RETURN(
+        m.metrics_server,
+        MetricsServer::Start(options.metrics_listen, [collector](std::string_view path) {
+          return collector->Handle(path);
+        }));
+  }
   copts.publications = {options.publication};
   copts.create_slot = true;
   copts.temporary_slot = true;
@@ -159,6 +176,7 @@ Result<VerifyReport> VerifySession::Check(std::chrono::seconds timeout) {
   report.checked_at = UtcNow();
   report.seconds = std::chrono::duration<double>(steady_clock::now() - m.started).count();
   if (checks > 1) report.notes.push_back(std::to_string(checks) + " full checks were needed");
+  if (m.metrics) m.metrics->SetReport(report);
   return report;
 }
 

@@ -46,6 +46,9 @@ struct AuditOptions {
   std::chrono::milliseconds change_interval{1000};
   size_t parallel = 2;
   size_t max_listed_rows = 100;
+  // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
+  // there while running; "" = no server.
+  std::string metrics_listen;
   // Called after each full check that reached a verdict (tests, metrics).
   std::function<void(const VerifyReport&)> on_report;
 };

@@ -9,7 +9,11 @@
 //
 // Rounds: R = remote_lsn; keys of commits in [cursor, R) (the commit at R
 // itself may not be visible yet: the origin moves just before the commit
-// becomes visible); the target rows read; R2 = remote_lsn again; then,
+// becomes visible) — or up to and including the subscription slot's
+// confirmed_flush_lsn when that is further (the subscriber confirms only
+// what it committed, and it moves on keepalives, so on a quiet source the
+// last commit is checked too); the target rows read; R2 = remote_lsn
+// again; then,
 // with the shadow at or past R2, every key touched by a commit at or after
 // R is left out, and the rest compared. Tables without a key are left to
 // the full check (their rows have no identity to look up).
@@ -39,8 +43,8 @@ struct ChangeRound {
 
 class ChangeChecker {
  public:
-  ChangeChecker(ShadowState& shadow, conn::ConnParams target, SubscriptionInfo subscription,
-                size_t max_keys_per_round = 20000);
+  ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
+                SubscriptionInfo subscription, size_t max_keys_per_round = 20000);
   ~ChangeChecker();
 
   // Starts at `lsn` (the shadow's base point when the audit starts).
@@ -53,10 +57,12 @@ class ChangeChecker {
 
  private:
   ShadowState& shadow_;
+  conn::ConnParams source_params_;
   conn::ConnParams target_params_;
   SubscriptionInfo sub_;
   size_t max_keys_;
   wire::Lsn cursor_;
+  std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
 };
 

@@ -70,6 +70,11 @@ class ShadowState final : public core::ChangeSink {
   bool in_transaction() const { return in_txn_; }
   uint64_t transactions() const { return transactions_; }
   uint64_t changes() const { return changes_; }
+  // Changes applied to one table since the process started, by kind.
+  struct OpCounts {
+    uint64_t inserts = 0, updates = 0, deletes = 0, truncates = 0;
+  };
+  const OpCounts& ops(size_t table) const { return ops_[table]; }
 
   // Table digests as of position `lsn` (>= base_point()): the base plus
   // every data commit ending at or before it. One per table.
@@ -160,6 +165,7 @@ class ShadowState final : public core::ChangeSink {
   std::vector<std::string> keys_scratch_;
 
   wire::Lsn last_commit_end_;
+  std::vector<OpCounts> ops_;
   uint64_t transactions_ = 0;
   uint64_t changes_ = 0;
 };
