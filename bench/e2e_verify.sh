@@ -27,18 +27,15 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+NAME=e2e_verify
+. "$ROOT/bench/lib.sh"
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PGPARITY=${PGPARITY:-$BUILD_DIR/cli/pgparity}
-PGENV=$ROOT/env/pgenv.sh
 BENCH_SCALE=${BENCH_SCALE:-10}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 # The server-side SQL digest (for reference) takes ~12 s per million rows.
 BENCH_SQL=${BENCH_SQL:-$([ "$BENCH_SCALE" -le 20 ] && echo 1 || echo 0)}
 BENCH_RESULTS=${BENCH_RESULTS:-}  # also append the results table (markdown) here
-
-die() { echo "e2e_verify: error: $*" >&2; exit 1; }
-usage() { echo "e2e_verify: $*" >&2; exit 2; }
-note() { echo "e2e_verify: $*" >&2; }
 
 for v in BENCH_SCALE BENCH_ROUNDS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || usage "$v=${!v} is not a positive number"
@@ -49,33 +46,7 @@ for tool in pgbench psql; do
 done
 [ -x /usr/bin/time ] || usage "/usr/bin/time not found (Debian: apt-get install time)"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgparity-e2e-verify.XXXXXX")
-chmod 755 "$WORK"
-cleanup() {
-  local rc=$?
-  "$PGENV" destroy "$WORK/src" >/dev/null 2>&1 || true
-  "$PGENV" destroy "$WORK/tgt" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-start_server() { # MAJOR DIR DB -> PORT in $started_port
-  local attempt port
-  for attempt in 1 2 3 4 5; do
-    port=$((20000 + RANDOM % 20000))
-    port_in_use "$port" && continue
-    if "$PGENV" start "$1" "$2" "$port" "$3" >"$WORK/pgenv-$1.log" 2>&1; then
-      started_port=$port
-      return 0
-    fi
-    grep -q "in use" "$WORK/pgenv-$1.log" || { cat "$WORK/pgenv-$1.log" >&2; die "could not start PostgreSQL $1"; }
-  done
-  die "no free port for PostgreSQL $1"
-}
-
+bench_init
 export PGPASSWORD=postgres
 start_server 14 "$WORK/src" sourcedb
 SPORT=$started_port

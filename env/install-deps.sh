@@ -2,18 +2,21 @@
 # install-deps.sh [runtime|build|all] — installs from Debian's packages what
 # pgparity needs, skipping what is already there (a second run takes well
 # under a second). runtime: the client tools and npm for the local servers;
-# build: the C++ toolchain and libraries; all: both plus the CI validators.
+# build: the C++ toolchain and libraries; bench: what bench/'s drivers run
+# (gnuplot, GNU time); all: runtime, build and the CI validators.
 set -euo pipefail
 what=${1:-all}
 runtime=(postgresql-client python3 util-linux passwd)
 build=(cmake g++ make pkg-config libpq-dev libboost-dev libboost-program-options-dev protobuf-compiler libprotobuf-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libssl-dev libabsl-dev nlohmann-json3-dev)
 extra=(docker-compose kubectl clang libclang-rt-14-dev)
+bench=(gnuplot-nox time)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
   build) pkgs=("${build[@]}") ;;
+  bench) pkgs=("${runtime[@]}" "${bench[@]}") ;;
   all) pkgs=("${runtime[@]}" "${build[@]}" "${extra[@]}") ;;
-  *) echo "install-deps: error: unknown set '$what' (use runtime, build or all)" >&2; exit 2 ;;
+  *) echo "install-deps: error: unknown set '$what' (use runtime, build, bench or all)" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
@@ -21,7 +24,7 @@ for p in "${pkgs[@]}"; do
 done
 # npm may come from a nodejs package that bundles it (and conflicts with
 # Debian's npm), so it is looked up as a command.
-case "$what" in runtime | all) command -v npm >/dev/null || missing+=(npm) ;; esac
+case "$what" in runtime | bench | all) command -v npm >/dev/null || missing+=(npm) ;; esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
