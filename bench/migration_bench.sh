@@ -22,12 +22,12 @@
 #      streaming) and by `pgparity record` (decode + digest every change),
 #      one after the other;
 # then, under steady load (pgbench -N -R BENCH_LAG_RATE for
-# BENCH_LAG_SECONDS), the apply lag is sampled every 0.5 s (bytes the
-# subscription's slot has not confirmed, and pg_stat_replication's
-# replay_lag).
+# BENCH_LAG_SECONDS), the apply lag is sampled every 0.5 s: source WAL
+# position minus the target's remote_lsn (what the subscriber has applied),
+# and minus its slot's confirmed_flush_lsn (what it has confirmed).
 #
 # Output, in BENCH_OUT (default bench/results): results.csv
-# (workload,metric,value,unit), lag.csv (seconds,lag_bytes,replay_lag_ms),
+# (workload,metric,value,unit), lag.csv (seconds,apply_lag_bytes,flush_lag_bytes),
 # throughput.png and lag.png (gnuplot), results.md (the table printed).
 # Exit: 0 ran, 1 a step failed, 2 usage.
 set -euo pipefail
@@ -193,20 +193,26 @@ for w in $BENCH_WORKLOADS; do run_workload "$w"; done
 # Apply lag under steady load.
 note "apply lag under pgbench -N -R $BENCH_LAG_RATE for $BENCH_LAG_SECONDS s"
 LAG=$BENCH_OUT/lag.csv
-echo "seconds,lag_bytes,replay_lag_ms" >"$LAG"
+echo "seconds,apply_lag_bytes,flush_lag_bytes" >"$LAG"
 pgbench -n -N -c "$BENCH_CLIENTS" -R "$BENCH_LAG_RATE" -T "$BENCH_LAG_SECONDS" "$SRC" >"$WORK/lag.log" 2>&1 &
 LOAD=$!
 t0=$(now)
 while kill -0 "$LOAD" 2>/dev/null; do
-  qs "SELECT round(($(date +%s.%N) - $t0)::numeric, 2), coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint, 0), coalesce(round(extract(epoch FROM r.replay_lag) * 1000), 0) FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = 'my_subscription'" |
+  # How far the target applied first (its origin's remote_lsn moves with
+  # every applied commit), then the source's position: the sample's lag is
+  # never understated (it includes the few ms between the two queries).
+  remote=$(qt "SELECT coalesce(max(remote_lsn), '0/0') FROM pg_replication_origin_status")
+  read -r cur flush < <(qs "SELECT pg_current_wal_lsn(), confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'my_subscription'" | tr '|' ' ')
+  qs "SELECT $(elapsed "$t0"), greatest(pg_wal_lsn_diff('$cur', '$remote'), 0)::bigint, greatest(pg_wal_lsn_diff('$cur', '$flush'), 0)::bigint" |
     tr '|' ',' >>"$LAG"
   sleep 0.5
 done
 wait "$LOAD" || { cat "$WORK/lag.log" >&2; die "pgbench for the lag run failed"; }
 lag_tps=$(awk '/^tps/ { print $3; exit }' "$WORK/lag.log")
-row steady lag_max_bytes "$(tail -n +2 "$LAG" | cut -d, -f2 | sort -n | tail -1)" bytes
-row steady lag_p50_bytes "$(tail -n +2 "$LAG" | cut -d, -f2 | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')" bytes
-row steady replay_lag_max_ms "$(tail -n +2 "$LAG" | cut -d, -f3 | sort -n | tail -1)" ms
+column() { tail -n +2 "$LAG" | cut -d, -f"$1" | sort -n; }
+row steady apply_lag_max_bytes "$(column 2 | tail -1)" bytes
+row steady apply_lag_p50_bytes "$(column 2 | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')" bytes
+row steady flush_lag_max_bytes "$(column 3 | tail -1)" bytes
 row steady source_commits_per_s "${lag_tps:-nan}" txn/s
 
 # The table, and the plots.
@@ -221,15 +227,15 @@ val() { awk -F, -v w="$1" -v m="$2" '$1 == w && $2 == m { print $3 }' "$CSV"; }
   [ -n "$(val bulk pgparity_proto1_nostream_s)" ] &&
     echo "" && echo "bulk backlog drained by pgparity: proto 2 + streaming $(val bulk pgparity_s) s, proto 1 without streaming $(val bulk pgparity_proto1_nostream_s) s"
   echo ""
-  echo "steady load (pgbench -N -R $BENCH_LAG_RATE, $(val steady source_commits_per_s) txn/s): apply lag p50 $(val steady lag_p50_bytes) bytes, max $(val steady lag_max_bytes) bytes, replay_lag max $(val steady replay_lag_max_ms) ms"
+  echo "steady load (pgbench -N -R $BENCH_LAG_RATE: $(val steady source_commits_per_s) txn/s), sampled every 0.5 s: apply lag (source WAL position - target remote_lsn) p50 $(val steady apply_lag_p50_bytes) bytes, max $(val steady apply_lag_max_bytes) bytes; not yet confirmed by the subscriber (its slot's confirmed_flush_lsn) max $(val steady flush_lag_max_bytes) bytes"
 } | tee "$MD"
 
-awk -F, 'NR > 1 && $2 ~ /^(native_apply|pg_recvlogical|pgparity)_mb_per_s$/ { v[$1 "," $2] = $3; w[$1] = 1 }
-  END { print "workload native_apply pg_recvlogical pgparity";
-        for (k in w) print k, v[k ",native_apply_mb_per_s"], v[k ",pg_recvlogical_mb_per_s"], v[k ",pgparity_mb_per_s"] }' \
-  "$CSV" >"$WORK/bars.dat"
+: >"$WORK/bars.dat"
+for w in $BENCH_WORKLOADS; do
+  echo "$w $(val "$w" native_apply_mb_per_s) $(val "$w" pg_recvlogical_mb_per_s) $(val "$w" pgparity_mb_per_s)" >>"$WORK/bars.dat"
+done
 gnuplot <<GP || die "gnuplot failed"
-set terminal png size 1000,560 font ",11"
+set terminal png size 1000,560 font ",11" noenhanced
 set output "$BENCH_OUT/throughput.png"
 set title "Draining the same backlog: native apply (PG16 subscriber) vs decoders (MB of source WAL per second)"
 set style data histogram
@@ -244,9 +250,8 @@ set title "Apply lag under steady load (pgbench -N -R $BENCH_LAG_RATE)"
 set datafile separator ","
 set style data lines
 set xlabel "seconds"
-set ylabel "lag (kB not confirmed by the subscriber)"
-set y2label "replay_lag (ms)"
-set y2tics
-plot "$LAG" using 1:(\$2/1024) title "lag kB" lw 2, '' using 1:3 axes x1y2 title "replay_lag ms" lw 2
+set ylabel "kB of source WAL"
+set key top left
+plot "$LAG" every ::1 using 1:(\$2/1024) title "apply lag (source WAL position - target remote_lsn)" lw 2, '' every ::1 using 1:(\$3/1024) title "not yet confirmed by the subscriber (slot confirmed_flush_lsn)" lw 1 dt 2
 GP
 note "wrote $CSV, $LAG, $MD, $BENCH_OUT/throughput.png, $BENCH_OUT/lag.png"
