@@ -151,6 +151,8 @@ TEST_F(VerifyFixture, BadInputIsOneLineWithItsExitCodeAndLeavesNoSlot) {
       {"--publication empty_pub", "", "", 2, "publishes no table"},
       {"--subscription nope", "", "", 2, "subscription \"nope\" does not exist"},
       {"--timeout 0", "", "", 2, "--timeout"},
+      {"--metrics-listen 127.0.0.1:" + std::to_string(servers().source.port()), "", "", 2,
+       "--metrics-listen"},
   };
   for (const auto& c : cases) {
     Verdict v = Verify(c.args, c.source, c.target);
