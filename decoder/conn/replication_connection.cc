@@ -404,10 +404,24 @@ void ReplicationConnection::OnReadable(const boost::system::error_code& ec) {
 }
 
 void ReplicationConnection::DrainFrames() {
+  // libpq reads the socket in pieces of its buffer's size (16 kB at first):
+  // read again until the socket is empty before waiting, or a stream of big
+  // messages is read one buffer per wake-up (per coalescing delay).
+  bool read_again = true;
   while (streaming_) {
     char* buffer = nullptr;
     const int n = PQgetCopyData(raw(), &buffer, /*async=*/1);
+    if (n == 0 && read_again) {
+      read_again = false;
+      if (PQconsumeInput(raw()) == 0) {
+        Finish(Status::Unavailable("replication connection to " + endpoint_ +
+                                   " lost: " + OneLine(PQerrorMessage(raw()))));
+        return;
+      }
+      continue;
+    }
     if (n > 0) {
+      read_again = true;
       bytes_since_wait_ += static_cast<size_t>(n);
       PgMemPtr<char> owned(buffer);
       Status s = on_frame_(std::span<const std::byte>(reinterpret_cast<const std::byte*>(buffer),
