@@ -47,31 +47,10 @@ done
 [ -x /usr/bin/time ] || usage "/usr/bin/time not found (Debian: apt-get install time)"
 
 bench_init
-export PGPASSWORD=postgres
-start_server 14 "$WORK/src" sourcedb
-SPORT=$started_port
-start_server 16 "$WORK/tgt" targetdb
-TPORT=$started_port
-SRC="host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres"
-TGT="host=127.0.0.1 port=$TPORT dbname=targetdb user=postgres password=postgres"
-qs() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$SRC"; }
-qt() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$TGT"; }
-for q in qs qt; do
-  $q "ALTER SYSTEM SET autovacuum = off" >/dev/null
-  $q "SELECT pg_reload_conf()" >/dev/null
-done
-
+start_pair
 note "pgbench -i -s $BENCH_SCALE on the source; schema on the target"
-pgbench -i -q -s "$BENCH_SCALE" "$SRC" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
-pgbench -i -q -I dtp -s "$BENCH_SCALE" "$TGT" >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i on the target failed"; }
-qs "CREATE PUBLICATION my_publication FOR ALL TABLES" >/dev/null
-qt "CREATE SUBSCRIPTION my_subscription CONNECTION 'host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres' PUBLICATION my_publication" >/dev/null 2>&1
-copy_start=$(date +%s)
-until [ "$(qt "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ]; do
-  [ $(($(date +%s) - copy_start)) -lt 1800 ] || die "initial copy not done after 1800 s"
-  sleep 1
-done
-note "initial copy done in $(($(date +%s) - copy_start)) s"
+pgbench_pair "$BENCH_SCALE"
+subscribe_pair 1800
 qs "VACUUM ANALYZE" >/dev/null
 qt "VACUUM ANALYZE" >/dev/null
 ROWS=$(qt "SELECT count(*) FROM pgbench_accounts")

@@ -41,3 +41,43 @@ start_server() { # MAJOR DIR DB -> started_port
   done
   die "no free port for PostgreSQL $1"
 }
+
+# A PostgreSQL 14 source (sourcedb) and 16 target (targetdb), autovacuum
+# off on both (no background work competing with what is measured). Sets
+# SPORT, TPORT, SRC, TGT; qs/qt run one statement on either side.
+start_pair() {
+  export PGPASSWORD=postgres
+  start_server 14 "$WORK/src" sourcedb
+  SPORT=$started_port
+  start_server 16 "$WORK/tgt" targetdb
+  TPORT=$started_port
+  SRC="host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres"
+  TGT="host=127.0.0.1 port=$TPORT dbname=targetdb user=postgres password=postgres"
+  local q
+  for q in qs qt; do
+    $q "ALTER SYSTEM SET autovacuum = off" >/dev/null
+    $q "SELECT pg_reload_conf()" >/dev/null
+  done
+}
+qs() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$SRC"; }
+qt() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$TGT"; }
+
+# pgbench's tables at SCALE: filled on the source, empty on the target.
+pgbench_pair() {
+  pgbench -i -q -s "$1" "$SRC" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
+  pgbench -i -q -I dtp -s "$1" "$TGT" >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i on the target failed"; }
+}
+
+# my_publication (all tables) and my_subscription, then waits (at most
+# TIMEOUT seconds) until every table is ready.
+subscribe_pair() {
+  local start
+  qs "CREATE PUBLICATION my_publication FOR ALL TABLES" >/dev/null
+  qt "CREATE SUBSCRIPTION my_subscription CONNECTION '$SRC' PUBLICATION my_publication" >/dev/null 2>&1
+  start=$(date +%s)
+  until [ "$(qt "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ]; do
+    [ $(($(date +%s) - start)) -lt "$1" ] || die "initial copy not done after $1 s"
+    sleep 0.5
+  done
+  note "initial copy done in $(($(date +%s) - start)) s"
+}

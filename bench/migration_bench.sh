@@ -60,26 +60,13 @@ done
 mkdir -p "$BENCH_OUT" || usage "cannot create $BENCH_OUT"
 
 bench_init
-export PGPASSWORD=postgres
-start_server 14 "$WORK/src" sourcedb
-SPORT=$started_port
-start_server 16 "$WORK/tgt" targetdb
-TPORT=$started_port
-SRC="host=127.0.0.1 port=$SPORT dbname=sourcedb user=postgres password=postgres"
-TGT="host=127.0.0.1 port=$TPORT dbname=targetdb user=postgres password=postgres"
-qs() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$SRC"; }
-qt() { psql -X -q -v ON_ERROR_STOP=1 -tAc "$1" "$TGT"; }
+start_pair
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "nan" }'; }
 
 note "PostgreSQL 14 on $SPORT, 16 on $TPORT; pgbench -i -s $BENCH_SCALE"
-for q in qs qt; do
-  $q "ALTER SYSTEM SET autovacuum = off" >/dev/null
-  $q "SELECT pg_reload_conf()" >/dev/null
-done
-pgbench -i -q -s "$BENCH_SCALE" "$SRC" >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i failed"; }
-pgbench -i -q -I dtp -s "$BENCH_SCALE" "$TGT" >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i on the target failed"; }
+pgbench_pair "$BENCH_SCALE"
 EXTRA="CREATE TABLE wide (id int PRIMARY KEY, n int NOT NULL DEFAULT 0, doc text);
 CREATE TABLE bulk (id bigint PRIMARY KEY, pad text);
 CREATE TABLE small (id bigserial PRIMARY KEY, v int);
@@ -88,14 +75,7 @@ qs "$EXTRA" >/dev/null
 qt "$EXTRA" >/dev/null
 # 1000 wide rows to update; each doc ~8 kB of hex: stored out of line.
 qs "INSERT INTO wide (id, doc) SELECT g, (SELECT string_agg(md5(g || ':' || i), '') FROM generate_series(1, 256) i) FROM generate_series(1, 1000) g" >/dev/null
-qs "CREATE PUBLICATION my_publication FOR ALL TABLES" >/dev/null
-qt "CREATE SUBSCRIPTION my_subscription CONNECTION '$SRC' PUBLICATION my_publication" >/dev/null 2>&1
-start=$(date +%s)
-until [ "$(qt "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ]; do
-  [ $(($(date +%s) - start)) -lt 900 ] || die "initial copy not done after 900 s"
-  sleep 0.5
-done
-note "initial copy done in $(($(date +%s) - start)) s"
+subscribe_pair 900
 
 cat >"$WORK/wide.sql" <<'SQL'
 \set id random(1, 1000)
