@@ -11,6 +11,7 @@
 
 #include "command.h"
 #include "exit_codes.h"
+#include "pgparity/applier/preflight.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/digest/digest128.h"
@@ -35,10 +36,10 @@ int RunDigest(const std::vector<std::string>& args) {
   if (!vm.count("table")) {
     return Fail("digest", "--table is required — e.g. --table public.users", kExitUsage);
   }
-  auto params = conn::ConnParams::Parse(vm["dsn"].as<std::string>());
+  // Parsed with connect_timeout added, errors naming the server.
+  auto params = applier::PreflightParams(vm["dsn"].as<std::string>(), "server");
   if (!params.ok()) return Fail("digest", std::string(params.status().message()), kExitUsage);
-  if (!params->Get("connect_timeout")) params->Set("connect_timeout", "10");
-  auto session = conn::PgSession::Connect(*params);
+  auto session = applier::ConnectForPreflight(*params, "server");
   if (!session.ok()) {
     return Fail("digest", std::string(session.status().message()), ExitCodeFor(session.status()));
   }

@@ -145,9 +145,11 @@ std::string MetricsCollector::RenderMetrics() {
     if (s.ok()) target_ = std::make_unique<conn::PgSession>(std::move(*s));
   }
   std::optional<wire::Lsn> current, sub_flush;
-  e.Family("pgparity_slot_lag_bytes", "gauge",
-           "Source WAL not yet confirmed by the slot (pg_current_wal_lsn - confirmed_flush_lsn).");
-  std::ostringstream retained;
+  struct SlotRow {
+    std::string label;
+    std::optional<double> lag, retained;
+  };
+  std::vector<SlotRow> slots;
   if (source_) {
     auto r = source_->Query(
         "SELECT slot_name, (pg_current_wal_lsn() - confirmed_flush_lsn)::float8, "
@@ -156,13 +158,10 @@ std::string MetricsCollector::RenderMetrics() {
         {src_.slot, src_.subscription.slot_name});
     if (r.ok()) {
       for (int i = 0; i < r->rows(); ++i) {
-        const std::string l = "slot=\"" + Label(r->Value(i, 0)) + "\"";
-        if (!r->IsNull(i, 1))
-          e.Sample("pgparity_slot_lag_bytes", l, std::stod(std::string(r->Value(i, 1))));
-        if (!r->IsNull(i, 2)) {
-          retained << "pgparity_slot_retained_wal_bytes{" << l << "} "
-                   << std::string(r->Value(i, 2)) << '\n';
-        }
+        SlotRow slot{"slot=\"" + Label(r->Value(i, 0)) + "\"", std::nullopt, std::nullopt};
+        if (!r->IsNull(i, 1)) slot.lag = std::stod(std::string(r->Value(i, 1)));
+        if (!r->IsNull(i, 2)) slot.retained = std::stod(std::string(r->Value(i, 2)));
+        slots.push_back(std::move(slot));
         auto cur = wire::Lsn::Parse(r->Value(i, 3));
         if (cur.ok()) current = *cur;
         if (r->Value(i, 0) == src_.subscription.slot_name && !r->IsNull(i, 4)) {
@@ -175,11 +174,16 @@ std::string MetricsCollector::RenderMetrics() {
       source_.reset();
     }
   }
+  e.Family("pgparity_slot_lag_bytes", "gauge",
+           "Source WAL not yet confirmed by the slot (pg_current_wal_lsn - confirmed_flush_lsn).");
+  for (const auto& slot : slots) {
+    if (slot.lag) e.Sample("pgparity_slot_lag_bytes", slot.label, *slot.lag);
+  }
   e.Family("pgparity_slot_retained_wal_bytes", "gauge",
            "Source WAL the slot keeps from being removed (pg_current_wal_lsn - restart_lsn).");
-  const std::string retained_text = retained.str();
-  std::string out = e.str() + retained_text;
-  Exposition e2;
+  for (const auto& slot : slots) {
+    if (slot.retained) e.Sample("pgparity_slot_retained_wal_bytes", slot.label, *slot.retained);
+  }
   std::optional<wire::Lsn> remote;
   if (target_) {
     auto r = ReadRemoteLsn(*target_, src_.subscription);
@@ -190,69 +194,68 @@ std::string MetricsCollector::RenderMetrics() {
       target_.reset();
     }
   }
-  e2.Family("pgparity_subscription_remote_lsn_bytes", "gauge",
-            "The subscription's applied position on the target (its origin's remote_lsn).");
+  e.Family("pgparity_subscription_remote_lsn_bytes", "gauge",
+           "The subscription's applied position on the target (its origin's remote_lsn).");
   if (remote)
-    e2.Sample("pgparity_subscription_remote_lsn_bytes", "", static_cast<double>(remote->value()));
-  e2.Family("pgparity_subscription_apply_lag_bytes", "gauge",
-            "Source WAL the subscription has not applied: pg_current_wal_lsn minus the larger of "
-            "remote_lsn and its slot's confirmed_flush_lsn (which also moves while idle).");
+    e.Sample("pgparity_subscription_remote_lsn_bytes", "", static_cast<double>(remote->value()));
+  e.Family("pgparity_subscription_apply_lag_bytes", "gauge",
+           "Source WAL the subscription has not applied: pg_current_wal_lsn minus the larger of "
+           "remote_lsn and its slot's confirmed_flush_lsn (which also moves while idle).");
   if (current && (remote || sub_flush)) {
     wire::Lsn applied = std::max(remote.value_or(wire::Lsn()), sub_flush.value_or(wire::Lsn()));
-    e2.Sample("pgparity_subscription_apply_lag_bytes", "",
-              current->value() > applied.value()
-                  ? static_cast<double>(current->value() - applied.value())
-                  : 0.0);
+    e.Sample("pgparity_subscription_apply_lag_bytes", "",
+             current->value() > applied.value()
+                 ? static_cast<double>(current->value() - applied.value())
+                 : 0.0);
   }
-  e2.Family("pgparity_scrape_errors", "gauge",
-            "1 when a server could not be read for this scrape.");
-  e2.Sample("pgparity_scrape_errors", "", errors.empty() ? 0 : 1);
+  e.Family("pgparity_scrape_errors", "gauge", "1 when a server could not be read for this scrape.");
+  e.Sample("pgparity_scrape_errors", "", errors.empty() ? 0 : 1);
 
   // The last full check, and the per-change checks.
   std::lock_guard lk(mu_);
-  e2.Family("pgparity_full_checks_total", "counter",
-            "Full checks of the target that reached a verdict.");
-  e2.Sample("pgparity_full_checks_total", "", static_cast<double>(full_checks_));
-  e2.Family("pgparity_last_full_check_timestamp_seconds", "gauge",
-            "Unix time of the last full check's verdict (0: none yet).");
-  e2.Sample("pgparity_last_full_check_timestamp_seconds", "", last_check_unix_);
-  e2.Family("pgparity_change_check_rows_total", "counter",
-            "Changed rows compared on the target by the per-change checks.");
-  e2.Sample("pgparity_change_check_rows_total", "", static_cast<double>(change_rows_));
-  e2.Family("pgparity_change_check_divergent_rows_total", "counter",
-            "Changed rows the per-change checks found divergent on the target.");
-  e2.Sample("pgparity_change_check_divergent_rows_total", "",
-            static_cast<double>(change_divergent_));
-  e2.Family("pgparity_report_status", "gauge", "The last full check's verdict (one-hot).");
+  e.Family("pgparity_full_checks_total", "counter",
+           "Full checks of the target that reached a verdict.");
+  e.Sample("pgparity_full_checks_total", "", static_cast<double>(full_checks_));
+  e.Family("pgparity_last_full_check_timestamp_seconds", "gauge",
+           "Unix time of the last full check's verdict (0: none yet).");
+  e.Sample("pgparity_last_full_check_timestamp_seconds", "", last_check_unix_);
+  e.Family("pgparity_change_check_rows_total", "counter",
+           "Changed rows compared on the target by the per-change checks.");
+  e.Sample("pgparity_change_check_rows_total", "", static_cast<double>(change_rows_));
+  e.Family("pgparity_change_check_divergent_rows_total", "counter",
+           "Changed rows the per-change checks found divergent on the target.");
+  e.Sample("pgparity_change_check_divergent_rows_total", "",
+           static_cast<double>(change_divergent_));
+  e.Family("pgparity_report_status", "gauge", "The last full check's verdict (one-hot).");
   if (report_) {
     for (auto s :
          {ReportStatus::kConsistent, ReportStatus::kDivergent, ReportStatus::kIncomplete}) {
-      e2.Sample("pgparity_report_status", "status=\"" + std::string(ReportStatusName(s)) + "\"",
-                report_->status == s ? 1 : 0);
+      e.Sample("pgparity_report_status", "status=\"" + std::string(ReportStatusName(s)) + "\"",
+               report_->status == s ? 1 : 0);
     }
   }
-  e2.Family("pgparity_table_status", "gauge",
-            "Each table's status in the last full check (one-hot over match, mismatch, "
-            "missing_on_target, unverified).");
+  e.Family("pgparity_table_status", "gauge",
+           "Each table's status in the last full check (one-hot over match, mismatch, "
+           "missing_on_target, unverified).");
   if (report_) {
     for (const auto& t : report_->tables) {
       const std::string l = "table=\"" + Label(t.table) + "\"";
       for (auto s : {TableStatus::kMatch, TableStatus::kMismatch, TableStatus::kMissingOnTarget,
                      TableStatus::kUnverified}) {
-        e2.Sample("pgparity_table_status",
-                  l + ",status=\"" + std::string(TableStatusName(s)) + "\"", t.status == s ? 1 : 0);
+        e.Sample("pgparity_table_status", l + ",status=\"" + std::string(TableStatusName(s)) + "\"",
+                 t.status == s ? 1 : 0);
       }
     }
   }
-  e2.Family("pgparity_table_divergent_rows", "gauge",
-            "Divergent rows of each table in the last full check.");
+  e.Family("pgparity_table_divergent_rows", "gauge",
+           "Divergent rows of each table in the last full check.");
   if (report_) {
     for (const auto& t : report_->tables) {
-      e2.Sample("pgparity_table_divergent_rows", "table=\"" + Label(t.table) + "\"",
-                static_cast<double>(t.divergent_row_count));
+      e.Sample("pgparity_table_divergent_rows", "table=\"" + Label(t.table) + "\"",
+               static_cast<double>(t.divergent_row_count));
     }
   }
-  return out + e2.str();
+  return e.str();
 }
 
 }  // namespace pgparity::applier

@@ -45,13 +45,13 @@ void EncodeKey(std::span<const digest::ColumnValue> values, std::span<const size
   }
 }
 
-std::vector<std::pair<bool, std::string>> DecodeKey(std::string_view bytes, size_t columns) {
-  std::vector<std::pair<bool, std::string>> out;
+std::vector<std::optional<std::string>> DecodeKey(std::string_view bytes, size_t columns) {
+  std::vector<std::optional<std::string>> out;
   while (!bytes.empty()) {
     const char kind = bytes.front();
     bytes.remove_prefix(1);
     if (kind == 'N') {
-      out.emplace_back(false, std::string());
+      out.emplace_back(std::nullopt);
       continue;
     }
     if (kind != 'V') return {};
@@ -60,7 +60,7 @@ std::vector<std::pair<bool, std::string>> DecodeKey(std::string_view bytes, size
     size_t n = 0;
     auto [p, ec] = std::from_chars(bytes.data(), bytes.data() + colon, n);
     if (ec != std::errc() || p != bytes.data() + colon || bytes.size() - colon - 1 < n) return {};
-    out.emplace_back(true, std::string(bytes.substr(colon + 1, n)));
+    out.emplace_back(std::string(bytes.substr(colon + 1, n)));
     bytes.remove_prefix(colon + 1 + n);
   }
   if (out.size() != columns) return {};

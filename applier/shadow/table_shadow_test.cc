@@ -377,9 +377,9 @@ TEST(RowKeyTest, InlineAndHeapKeysRoundTrip) {
   EXPECT_EQ(enc, "V2:12NV3:a:b");
   auto back = DecodeKey(enc, 3);
   ASSERT_EQ(back.size(), 3u);
-  EXPECT_EQ(back[0].second, "12");
-  EXPECT_FALSE(back[1].first);
-  EXPECT_EQ(back[2].second, "a:b");
+  EXPECT_EQ(back[0], "12");
+  EXPECT_FALSE(back[1].has_value());
+  EXPECT_EQ(back[2], "a:b");
   EXPECT_TRUE(DecodeKey("V9:1", 1).empty());
 }
 

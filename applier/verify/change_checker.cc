@@ -7,6 +7,7 @@
 #include "pgparity/applier/row_key.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
+#include "verify/row_lookup.h"
 
 namespace pgparity::applier {
 
@@ -67,16 +68,10 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   }
   std::map<size_t, absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>> on_target;
   for (const auto& [t, table_keys] : by_table) {
-    const TableSpec spec = shadow_.table(t).spec();
+    const TableSpec& spec = shadow_.table(t).spec();
     digest::RowDigester digester(spec.schema, spec.name,
                                  std::span<const std::string>(spec.columns));
-    std::string select = "SELECT ";
-    for (size_t i = 0; i < spec.columns.size(); ++i) {
-      select += (i ? ", " : "") + std::string("format('%s', ") +
-                digest::QuoteIdent(spec.columns[i]) + ")";
-    }
-    select += " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) +
-              " WHERE (";
+    std::string select = SelectRowTextSql(spec) + " WHERE (";
     for (size_t i = 0; i < spec.key_positions.size(); ++i) {
       select += (i ? ", " : "") + digest::QuoteIdent(spec.columns[spec.key_positions[i]]);
     }
@@ -91,8 +86,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
         if (values.empty()) continue;
         sql += k > b ? ", (" : "(";
         for (size_t i = 0; i < values.size(); ++i) {
-          params.push_back(values[i].first ? std::optional<std::string>(values[i].second)
-                                           : std::nullopt);
+          params.push_back(std::move(values[i]));
           sql += (i ? ", $" : "$") + std::to_string(params.size());
         }
         sql += ")";
@@ -103,11 +97,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
       std::vector<ColumnValue> v(spec.columns.size());
       std::string key;
       for (int row = 0; row < rows.rows(); ++row) {
-        for (size_t c = 0; c < spec.columns.size(); ++c) {
-          const int ci = static_cast<int>(c);
-          v[c] =
-              rows.IsNull(row, ci) ? ColumnValue::Null() : ColumnValue::Value(rows.Value(row, ci));
-        }
+        RowValues(rows, row, v);
         key.clear();
         EncodeKey(v, spec.key_positions, key);
         found[key] = digester.Digest(v);
@@ -141,12 +131,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
       row.kind = !there  ? RowDivergence::kMissingOnTarget
                  : !held ? RowDivergence::kExtraOnTarget
                          : RowDivergence::kDiffers;
-      auto values = DecodeKey(k, ts.spec().key_positions.size());
-      for (size_t i = 0; i < values.size(); ++i) {
-        row.key.emplace_back(
-            ts.spec().columns[ts.spec().key_positions[i]],
-            values[i].first ? std::optional<std::string>(values[i].second) : std::nullopt);
-      }
+      row.key = KeyColumns(ts.spec(), k);
       round.divergent.emplace_back(ts.qualified_name(), std::move(row));
     }
   }

@@ -9,6 +9,7 @@
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
+#include "verify/row_lookup.h"
 
 namespace pgparity::applier {
 
@@ -55,10 +56,6 @@ struct SnapshotGuard {
     }
   }
 };
-
-std::string KeyObjectName(const TableSpec& spec, size_t i) {
-  return spec.columns[spec.key_positions[i]];
-}
 
 }  // namespace
 
@@ -281,7 +278,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
 
 Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
                                   TableReport& out) {
-  const TableSpec spec = shadow_.table(table).spec();
+  const TableSpec& spec = shadow_.table(table).spec();
   digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
   // The target's rows, in the same snapshot (main session's transaction).
   absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq> keyed;
@@ -378,12 +375,7 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
     DivergentRow row;
     row.kind = kind;
     if (spec.keyed()) {
-      auto values = DecodeKey(k, spec.key_positions.size());
-      for (size_t i = 0; i < values.size(); ++i) {
-        row.key.emplace_back(
-            KeyObjectName(spec, i),
-            values[i].first ? std::optional<std::string>(values[i].second) : std::nullopt);
-      }
+      row.key = KeyColumns(spec, k);
       if (kind == RowDivergence::kDiffers) DescribeDiffers(table, row, k);
     } else {
       row.key.emplace_back("row_digest", k);
@@ -397,15 +389,8 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
 // row. Reported only when the source row still has the digest the shadow
 // holds (else it changed since and the columns say nothing).
 void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string_view key_bytes) {
-  const TableSpec spec = shadow_.table(table).spec();
-  std::string sql = "SELECT ";
-  for (size_t i = 0; i < spec.columns.size(); ++i) {
-    if (i) sql += ", ";
-    // format('%s') is the output function: the same text COPY gives.
-    sql += "format('%s', " + digest::QuoteIdent(spec.columns[i]) + ")";
-  }
-  sql +=
-      " FROM " + digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name) + " WHERE ";
+  const TableSpec& spec = shadow_.table(table).spec();
+  std::string sql = SelectRowTextSql(spec) + " WHERE ";
   std::vector<std::optional<std::string>> params;
   for (size_t i = 0; i < row.key.size(); ++i) {
     if (i) sql += " AND ";
@@ -422,11 +407,7 @@ void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string
     held = shadow_.table(table).Find(key_bytes);
   }
   std::vector<ColumnValue> values(spec.columns.size());
-  for (size_t i = 0; i < spec.columns.size(); ++i) {
-    values[i] = src->IsNull(0, static_cast<int>(i))
-                    ? ColumnValue::Null()
-                    : ColumnValue::Value(src->Value(0, static_cast<int>(i)));
-  }
+  RowValues(*src, 0, values);
   digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
   if (!held || !(digester.Digest(values) == *held)) return;
   for (size_t i = 0; i < spec.columns.size(); ++i) {

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -105,7 +106,7 @@ void EncodeKey(std::span<const digest::ColumnValue> values, std::span<const size
 
 // The key's column values back from its encoding (nullopt = NULL); empty
 // when `bytes` is not a key encoding of `columns` values.
-std::vector<std::pair<bool, std::string>> DecodeKey(std::string_view bytes, size_t columns);
+std::vector<std::optional<std::string>> DecodeKey(std::string_view bytes, size_t columns);
 
 }  // namespace pgparity::applier
 
