@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,7 @@
 #include "pgparity/core/chained_digest.h"
 #include "pgparity/core/change_sink.h"
 #include "pgparity/core/stream_decoder.h"
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/record/record_file.h"
 #include "pgparity/record/record_sink.h"
@@ -462,12 +464,39 @@ void BM_Md5Floor_PgbenchShaped(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.changes));
 }
 
+// The row digests of BM_RowDigest through Md5Batch, 256 rows a batch (as
+// the decoder batches them), per kernel: what the lanes buy.
+void RunMd5Batch(benchmark::State& state, digest::Md5Kernel kernel) {
+  if (!digest::Md5KernelSupported(kernel)) {
+    state.SkipWithError("kernel not supported on this CPU");
+    return;
+  }
+  const Md5Work& w = PgbenchMd5Work();
+  digest::Md5Batch batch;
+  for (auto _ : state) {
+    for (size_t i = 0; i < w.row_encodings.size(); i += 256) {
+      batch.Clear();
+      const size_t end = std::min(i + 256, w.row_encodings.size());
+      for (size_t j = i; j < end; ++j) batch.Add(w.row_encodings[j]);
+      batch.Compute(kernel);
+      benchmark::DoNotOptimize(batch.digest(0));
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.row_encodings.size()));
+}
+void BM_Md5Batch_Scalar(benchmark::State& state) { RunMd5Batch(state, digest::Md5Kernel::kScalar); }
+void BM_Md5Batch_Avx2(benchmark::State& state) { RunMd5Batch(state, digest::Md5Kernel::kAvx2); }
+void BM_Md5Batch_Avx512(benchmark::State& state) { RunMd5Batch(state, digest::Md5Kernel::kAvx512); }
+
 BENCHMARK(BM_ParseOnly_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Decode_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeDigest_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeRecord_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RowDigest_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Md5Floor_PgbenchShaped)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Md5Batch_Scalar)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Md5Batch_Avx2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Md5Batch_Avx512)->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------- recorded
 
