@@ -321,7 +321,7 @@ std::string RecordPath() {
 void RunDecodeRecord(benchmark::State& state, const Frames& f) {
   const std::string path = RecordPath();
   pgparity::v1::Header header;
-  header.set_format_version(1);
+  header.set_format_version(record::kRecordFormatVersion);
   header.set_slot("bench");
   header.set_protocol_version(static_cast<uint32_t>(f.protocol_version));
   uint64_t file_bytes = 0;

@@ -82,7 +82,7 @@ int RunRecord(const std::vector<std::string>& args) {
   consumer::ConsumerHooks hooks;
   hooks.on_session = [&](const consumer::SessionInfo& info, wire::Lsn& resume) -> Status {
     pgparity::v1::Header header;
-    header.set_format_version(1);
+    header.set_format_version(record::kRecordFormatVersion);
     header.set_system_identifier(info.identity.system_id);
     header.set_timeline(info.identity.timeline);
     header.set_database(info.identity.dbname);

@@ -1,9 +1,9 @@
 #include "pgparity/core/chained_digest.h"
 
-// Incremental MD5 without EVP's per-context setup, as row_digest.cc (MD5 is
-// the project's digest because SQL can recompute it; docs/digest.md).
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/md5.h>
+// XXH3-128 for the transaction digests and the chain (docs/digest.md): they
+// are pgparity's own, no SQL recomputes them, and the chain step is the one
+// hash that cannot be batched.
+#include <xxhash.h>
 
 #include <bit>
 #include <charconv>
@@ -69,61 +69,157 @@ char OldMarker(wire::OldTupleKind kind) {
   return kind == wire::OldTupleKind::kFull ? 'O' : kind == wire::OldTupleKind::kKey ? 'K' : '-';
 }
 
-digest::Digest128 Final(MD5_CTX& ctx) {
-  unsigned char md[MD5_DIGEST_LENGTH];
-  MD5_Final(md, &ctx);
-  return digest::Digest128::FromBigEndian(std::span<const unsigned char, 16>(md, 16));
+digest::Digest128 FromXxh(XXH128_hash_t h) {
+  digest::Digest128 d;
+  d.hi = h.high64;  // XXH128's canonical (big-endian) form, as xxhsum -H2 prints it
+  d.lo = h.low64;
+  return d;
 }
 
-}  // namespace
+digest::Digest128 Xxh128(const char* p, size_t n) { return FromXxh(XXH3_128bits(p, n)); }
 
-struct ChainedDigest::Md5 {
-  MD5_CTX ctx;
-};
-
-ChainedDigest::ChainedDigest() : md5_(std::make_unique<Md5>()) {}
-
-ChainedDigest::ChainedDigest(const ChainState& resume) : ChainedDigest() { state_ = resume; }
-
-ChainedDigest::~ChainedDigest() = default;
-
-void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out) {
-  RowDigests rows;
-  AppendChangeRecord(change, out, rows);
-}
-
-void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out, RowDigests& rows) {
-  digest::RowDigester& digester = change.relation.row_digester();
-  rows.has_old = false;
-  rows.has_new = false;
+// A change's record; put_row(tuple) appends the 32 hex digits of a row
+// digest (or room for them).
+template <typename PutRow>
+void AppendRecord(const Change& change, std::string& out, PutRow&& put_row) {
   out.push_back(static_cast<char>(change.op));
   AppendTable(out, change.relation);
   switch (change.op) {
     case ChangeOp::kInsert:
       out.push_back('N');
-      rows.new_row = digester.Digest(change.new_tuple);
-      rows.has_new = true;
-      AppendHex(out, rows.new_row);
+      put_row(change.new_tuple, false);
       break;
     case ChangeOp::kUpdate:
       out.push_back(OldMarker(change.old_kind));
-      if (change.old_kind != wire::OldTupleKind::kNone) {
-        rows.old_row = digester.Digest(change.old_tuple);
-        rows.has_old = true;
-        AppendHex(out, rows.old_row);
-      }
+      if (change.old_kind != wire::OldTupleKind::kNone) put_row(change.old_tuple, true);
       out.push_back('N');
-      rows.new_row = digester.Digest(change.new_tuple);
-      rows.has_new = true;
-      AppendHex(out, rows.new_row);
+      put_row(change.new_tuple, false);
       break;
     case ChangeOp::kDelete:
       out.push_back(OldMarker(change.old_kind));
-      rows.old_row = digester.Digest(change.old_tuple);
-      rows.has_old = true;
-      AppendHex(out, rows.old_row);
+      put_row(change.old_tuple, true);
       break;
   }
+}
+
+// Folding a transaction pending flush happens in batches; below this many
+// rows (or bytes of records) a batch keeps growing. 256 rows fill 16 lanes
+// 16 times over, and the records stay in L2.
+constexpr size_t kBatchRows = 256;
+constexpr size_t kBatchBytes = size_t{256} << 10;
+
+}  // namespace
+
+struct ChainedDigest::Xxh {
+  Xxh() : state(XXH3_createState()) {}
+  ~Xxh() { XXH3_freeState(state); }
+  XXH3_state_t* state;
+};
+
+ChainedDigest::ChainedDigest() : streaming_(std::make_unique<Xxh>()) {}
+
+ChainedDigest::ChainedDigest(const ChainState& resume) : ChainedDigest() {
+  state_ = resume;
+  last_end_ = resume.last_commit_end;
+}
+
+ChainedDigest::~ChainedDigest() = default;
+
+void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out) {
+  digest::RowDigester& digester = change.relation.row_digester();
+  AppendRecord(change, out,
+               [&](const wire::TupleView& t, bool) { AppendHex(out, digester.Digest(t)); });
+}
+
+void ChainedDigest::AppendPendingChange(const Change& change) {
+  digest::RowDigester& digester = change.relation.row_digester();
+  last_rows_.has_old = false;
+  last_rows_.has_new = false;
+  last_rows_ready_ = false;
+  AppendRecord(change, pending_, [&](const wire::TupleView& t, bool old) {
+    const size_t row = digester.EncodeInto(t, rows_);
+    slots_.push_back(HexSlot{pending_.size(), row});
+    Extend(pending_, 32);
+    (old ? last_rows_.has_old : last_rows_.has_new) = true;
+    (old ? last_old_row_ : last_new_row_) = row;
+  });
+}
+
+const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {
+  if (!last_rows_ready_) {
+    rows_.Compute();
+    if (last_rows_.has_old) last_rows_.old_row = rows_.digest(last_old_row_);
+    if (last_rows_.has_new) last_rows_.new_row = rows_.digest(last_new_row_);
+    last_rows_ready_ = true;
+  }
+  return last_rows_;
+}
+
+void ChainedDigest::Flush() {
+  if (txns_.empty()) return;
+  (void)last_row_digests();  // they stay readable after the batch is cleared
+  for (const HexSlot& slot : slots_) {
+    const digest::Digest128& d = rows_.digest(slot.row);
+    PutHex64(pending_.data() + slot.offset, d.hi);
+    PutHex64(pending_.data() + slot.offset + 16, d.lo);
+  }
+  bool open = false;
+  for (size_t i = 0; i < txns_.size(); ++i) {
+    PendingTxn& t = txns_[i];
+    if (!t.committed) t.end = pending_.size();  // the open one, always last
+    const char* p = pending_.data() + t.begin;
+    const size_t n = t.end - t.begin;
+    // Only the first pending transaction can have records before this batch.
+    const bool continued = i == 0 && open_streaming_;
+    if (t.committed) {
+      if (continued) {
+        XXH3_128bits_update(streaming_->state, p, n);
+        Chain(FromXxh(XXH3_128bits_digest(streaming_->state)), t.end_lsn);
+        open_streaming_ = false;
+      } else {
+        Chain(Xxh128(p, n), t.end_lsn);
+      }
+    } else {
+      if (!continued) XXH3_128bits_reset(streaming_->state);
+      XXH3_128bits_update(streaming_->state, p, n);
+      open_streaming_ = true;
+      open = true;
+    }
+  }
+  txns_.clear();
+  if (open) txns_.push_back(PendingTxn{});
+  pending_.clear();
+  slots_.clear();
+  rows_.Clear();
+}
+
+void ChainedDigest::FlushIfFull() {
+  if (rows_.size() >= kBatchRows || pending_.size() >= kBatchBytes) Flush();
+}
+
+void ChainedDigest::Chain(const digest::Digest128& txn, wire::Lsn end_lsn) {
+  char input[80];
+  PutHex64(input, state_.chain.hi);
+  PutHex64(input + 16, state_.chain.lo);
+  PutHex64(input + 32, end_lsn.value());
+  PutHex64(input + 48, txn.hi);
+  PutHex64(input + 64, txn.lo);
+  state_.chain = Xxh128(input, sizeof input);
+  state_.last_commit_end = end_lsn;
+  ++state_.transactions;
+  last_txn_ = txn;
+}
+
+void ChainedDigest::AbandonTransaction() noexcept {
+  if (!in_txn_) return;
+  in_txn_ = false;
+  if (txns_.empty() || txns_.back().committed) return;
+  const size_t begin = txns_.back().begin;
+  pending_.resize(begin);
+  while (!slots_.empty() && slots_.back().offset >= begin) slots_.pop_back();
+  if (txns_.size() == 1) open_streaming_ = false;  // its earlier records go too
+  txns_.pop_back();
+  // Its rows stay in rows_, hashed and unused.
 }
 
 Status ChainedDigest::RequireTransaction(const char* what) const {
@@ -132,71 +228,60 @@ Status ChainedDigest::RequireTransaction(const char* what) const {
                                     " outside a transaction");
 }
 
-void ChainedDigest::Update(const std::string& bytes) {
-  MD5_Update(&md5_->ctx, bytes.data(), bytes.size());
-}
-
 Status ChainedDigest::OnBegin(const TxnInfo& /*txn*/) {
   if (in_txn_) return Status::FailedPrecondition("ChainedDigest: Begin inside a transaction");
-  MD5_Init(&md5_->ctx);
+  txns_.push_back(PendingTxn{pending_.size(), pending_.size(), false, wire::Lsn()});
   in_txn_ = true;
   return Status::OK();
 }
 
 Status ChainedDigest::OnChange(const Change& change) {
   PGPARITY_RETURN_IF_ERROR(RequireTransaction("change"));
-  record_.clear();
-  AppendChangeRecord(change, record_, last_rows_);
-  Update(record_);
+  AppendPendingChange(change);
+  FlushIfFull();
   return Status::OK();
 }
 
 Status ChainedDigest::OnTruncate(const TruncateEvent& truncate) {
   PGPARITY_RETURN_IF_ERROR(RequireTransaction("truncate"));
-  record_.clear();
-  record_.push_back('T');
-  AppendDecimal(record_, truncate.flags);
-  record_.push_back(':');
-  AppendDecimal(record_, truncate.relations.size());
-  record_.push_back(':');
-  for (const RelationInfo* rel : truncate.relations) AppendTable(record_, *rel);
-  Update(record_);
+  pending_.push_back('T');
+  AppendDecimal(pending_, truncate.flags);
+  pending_.push_back(':');
+  AppendDecimal(pending_, truncate.relations.size());
+  pending_.push_back(':');
+  for (const RelationInfo* rel : truncate.relations) AppendTable(pending_, *rel);
   return Status::OK();
 }
 
 Status ChainedDigest::OnLogicalMessage(const LogicalMessageEvent& message) {
   if (!message.transactional) return Status::OK();
   PGPARITY_RETURN_IF_ERROR(RequireTransaction("transactional message"));
-  record_.clear();
-  record_.push_back('M');
-  digest::AppendCounted(record_, message.prefix);
-  digest::AppendCounted(record_,
+  pending_.push_back('M');
+  digest::AppendCounted(pending_, message.prefix);
+  digest::AppendCounted(pending_,
                         std::string_view(reinterpret_cast<const char*>(message.content.data()),
                                          message.content.size()));
-  Update(record_);
+  FlushIfFull();
   return Status::OK();
 }
 
 Status ChainedDigest::OnCommit(const CommitInfo& commit) {
   PGPARITY_RETURN_IF_ERROR(RequireTransaction("commit"));
-  in_txn_ = false;
-  if (state_.last_commit_end.valid() && commit.end_lsn <= state_.last_commit_end) {
+  if (last_end_.valid() && commit.end_lsn <= last_end_) {
+    // Refused whole: the transaction leaves no trace, as if abandoned.
+    AbandonTransaction();
     return Status::FailedPrecondition(
         "ChainedDigest: commit end " + commit.end_lsn.ToString() + " (xid " +
         std::to_string(commit.xid) + ") is not after the last chained commit end " +
-        state_.last_commit_end.ToString() + ": a transaction delivered twice or out of order");
+        last_end_.ToString() + ": a transaction delivered twice or out of order");
   }
-  last_txn_ = Final(md5_->ctx);
-
-  record_.clear();
-  AppendHex(record_, state_.chain);
-  AppendHex16(record_, commit.end_lsn.value());
-  AppendHex(record_, last_txn_);
-  MD5_Init(&md5_->ctx);
-  Update(record_);
-  state_.chain = Final(md5_->ctx);
-  state_.last_commit_end = commit.end_lsn;
-  ++state_.transactions;
+  in_txn_ = false;
+  PendingTxn& t = txns_.back();
+  t.committed = true;
+  t.end = pending_.size();
+  t.end_lsn = commit.end_lsn;
+  last_end_ = commit.end_lsn;
+  FlushIfFull();
   return Status::OK();
 }
 

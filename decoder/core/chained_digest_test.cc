@@ -1,11 +1,14 @@
-// ChainedDigest: the definition (expected values computed independently,
-// with Python's hashlib, from docs/digest.md), and the restart property: the
-// same stream digested in one go or by two decoders, the second resumed at a
-// commit boundary, gives the same chain.
+// ChainedDigest: the definition (expected values computed independently
+// from docs/digest.md: row digests with Python's hashlib, transaction
+// digests and the chain with the xxHash CLI, `printf '%s' ... | xxhsum -H2`), and the restart
+// property: the same stream digested in one go or by two decoders, the second resumed at a commit
+// boundary, gives the same chain.
 #include "pgparity/core/chained_digest.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -84,10 +87,11 @@ TEST(ChainedDigestTest, ChainDefinition) {
       BeginFrame(0x1200, 0x1300, 701),
       CommitFrame(0x1300, 0x1330),
   });
-  // txn_1 = md5('I6:public.1:tN458d79f7165ac365020b29ec17a9e6b7' 'T1:1:6:public.1:t' 'M1:p2:hi')
-  // chain_1 = md5('0' * 32 + '0000000000001130' + txn_1)
-  // chain_2 = md5(chain_1 + '0000000000001330' + md5(''))
-  EXPECT_EQ(s.chain.ToHex(), "e1e0862c868ec6a627b964581e9aea61");
+  // txn_1 = xxh128('I6:public.1:tN458d79f7165ac365020b29ec17a9e6b7' 'T1:1:6:public.1:t'
+  //                 'M1:p2:hi')
+  // chain_1 = xxh128('0' * 32 + '0000000000001130' + txn_1)
+  // chain_2 = xxh128(chain_1 + '0000000000001330' + xxh128(''))
+  EXPECT_EQ(s.chain.ToHex(), "b7489490a0da9822425e4ccd0e285596");
   EXPECT_EQ(s.last_commit_end, Lsn(0x1330));
   EXPECT_EQ(s.transactions, 2u);
 }
@@ -100,8 +104,8 @@ TEST(ChainedDigestTest, FirstTransactionDigest) {
                                 TruncateFrame(0x1020, {kT}, wire::Truncate::kFlagCascade),
                                 MessageFrame(0x1030, true, "p", "hi"), CommitFrame(0x1100, 0x1130)})
                   .ok());
-  EXPECT_EQ(chain.last_transaction_digest().ToHex(), "afb9f5b464573b73bacd38c63105bfd5");
-  EXPECT_EQ(chain.state().chain.ToHex(), "da070e48b1238a2396a9d037b1335789");
+  EXPECT_EQ(chain.last_transaction_digest().ToHex(), "f702ec25ab59ce951315d9d74e650352");
+  EXPECT_EQ(chain.state().chain.ToHex(), "46f37797d34793a7b243ce68bb798c85");
 }
 
 TEST(ChainedDigestTest, EveryDifferenceChangesTheChain) {
@@ -288,6 +292,149 @@ TEST(ChainedDigestRestartTest, EveryCommitBoundaryGivesTheSameChain) {
     options.resume_lsn = part1.last_commit_end;
     EXPECT_EQ(Digest(second, options, part1), one_go);
   }
+}
+
+// ---------------------------------------------------------------- batching
+
+// The definition folded at once, one transaction at a time, with records
+// from AppendChangeRecord: the oracle for the batched ChainedDigest.
+class ReferenceChain : public RecordingSink {
+ public:
+  Status OnBegin(const TxnInfo&) override {
+    txn_.clear();
+    return Status::OK();
+  }
+  Status OnChange(const Change& change) override {
+    ChainedDigest::AppendChangeRecord(change, txn_);
+    return Status::OK();
+  }
+  Status OnTruncate(const TruncateEvent& t) override {
+    txn_ += "T" + std::to_string(t.flags) + ":" + std::to_string(t.relations.size()) + ":";
+    for (const RelationInfo* r : t.relations)
+      txn_ += std::string(r->row_digester().encoded_table());
+    return Status::OK();
+  }
+  Status OnLogicalMessage(const LogicalMessageEvent& m) override {
+    if (!m.transactional) return Status::OK();
+    txn_ += "M" + std::to_string(m.prefix.size()) + ":" + std::string(m.prefix) +
+            std::to_string(m.content.size()) + ":" +
+            std::string(reinterpret_cast<const char*>(m.content.data()), m.content.size());
+    return Status::OK();
+  }
+  Status OnCommit(const CommitInfo& commit) override {
+    const XXH128_hash_t t = XXH3_128bits(txn_.data(), txn_.size());
+    const digest::Digest128 txn{t.high64, t.low64};
+    char lsn[17];
+    std::snprintf(lsn, sizeof lsn, "%016llx",
+                  static_cast<unsigned long long>(commit.end_lsn.value()));
+    const std::string input = chain.chain.ToHex() + lsn + txn.ToHex();
+    const XXH128_hash_t c = XXH3_128bits(input.data(), input.size());
+    chain.chain = digest::Digest128{c.high64, c.low64};
+    chain.last_commit_end = commit.end_lsn;
+    ++chain.transactions;
+    return Status::OK();
+  }
+  ChainState chain;
+
+ private:
+  std::string txn_;
+};
+
+// Reads the chain after every event: every batch is one event long.
+class FlushEveryEvent : public ChangeSink {
+ public:
+  Status OnBegin(const TxnInfo& t) override { return Then(chain.OnBegin(t)); }
+  Status OnChange(const Change& c) override {
+    PGPARITY_RETURN_IF_ERROR(chain.OnChange(c));
+    const ChainedDigest::RowDigests& got = chain.last_row_digests();
+    // Row digests handed to a RecordSink equal RowDigester's, one at a time.
+    EXPECT_EQ(got.has_new, c.op != ChangeOp::kDelete);
+    EXPECT_EQ(got.has_old, c.old_kind != wire::OldTupleKind::kNone);
+    if (got.has_new) EXPECT_EQ(got.new_row, reference.Digest(c.new_tuple));
+    if (got.has_old) EXPECT_EQ(got.old_row, reference.Digest(c.old_tuple));
+    ++changes;
+    return Then(Status::OK());
+  }
+  Status OnTruncate(const TruncateEvent& t) override { return Then(chain.OnTruncate(t)); }
+  Status OnLogicalMessage(const LogicalMessageEvent& m) override {
+    return Then(chain.OnLogicalMessage(m));
+  }
+  Status OnCommit(const CommitInfo& c) override { return Then(chain.OnCommit(c)); }
+  ChainedDigest chain;
+  digest::RowDigester reference{"public", "t", std::vector<std::string>{"id", "a"}};
+  size_t changes = 0;
+
+ private:
+  Status Then(Status s) {
+    (void)chain.state();
+    return s;
+  }
+};
+
+// Small transactions, one of 2,000 rows (several batches inside it), an
+// update with an old key, a delete, truncates and messages between.
+std::vector<TestFrame> MixedStream() {
+  std::vector<TestFrame> f;
+  uint64_t lsn = 0x10000;
+  f.push_back(BeginFrame(lsn, lsn + 0x80, 700));
+  f.push_back(RelationFrame(0, kRelT));
+  f.push_back(CommitFrame(lsn + 0x80, lsn + 0x90));
+  for (int t = 0; t < 700; ++t) {
+    lsn += 0x100000;
+    const uint64_t commit = lsn + 0xfff00;
+    f.push_back(BeginFrame(lsn, commit, 701 + t));
+    const int rows = t == 300 ? 2000 : t % 5;
+    for (int r = 0; r < rows; ++r) {
+      const std::string id = std::to_string(t * 10000 + r);
+      f.push_back(InsertFrame(lsn + 0x10 + r, kT, {id, std::string(r % 97, 'v')}));
+    }
+    if (t % 7 == 1) {
+      f.push_back(
+          UpdateFrame(lsn + 0x90000, kT, OldTupleKind::kKey, {"5", "<null>"}, {"6", "<u>"}));
+    }
+    if (t % 11 == 2) f.push_back(DeleteFrame(lsn + 0x90001, kT, OldTupleKind::kFull, {"6", "z"}));
+    if (t % 13 == 3) f.push_back(TruncateFrame(lsn + 0x90002, {kT}, 0));
+    if (t % 17 == 4) f.push_back(MessageFrame(lsn + 0x90003, true, "p", std::to_string(t)));
+    f.push_back(CommitFrame(commit, commit + 0x30));
+  }
+  return f;
+}
+
+TEST(ChainedDigestBatchTest, BatchedEqualsTheDefinitionFoldedAtOnce) {
+  const std::vector<TestFrame> frames = MixedStream();
+  ReferenceChain reference;
+  {
+    StreamDecoder decoder(reference, V2());
+    ASSERT_TRUE(FeedAll(decoder, frames).ok());
+  }
+  EXPECT_EQ(reference.chain.transactions, 701u);
+  EXPECT_EQ(Digest(frames), reference.chain);
+
+  FlushEveryEvent each;
+  StreamDecoder decoder(each, V2());
+  ASSERT_TRUE(FeedAll(decoder, frames).ok());
+  EXPECT_EQ(each.chain.state(), reference.chain);
+
+  EXPECT_GT(each.changes, 2000u);
+}
+
+TEST(ChainedDigestBatchTest, AbandoningATransactionLargerThanABatch) {
+  std::vector<TestFrame> big = {BeginFrame(0x1000, 0x900000, 700), RelationFrame(0, kRelT)};
+  for (int r = 0; r < 1000; ++r) {
+    big.push_back(InsertFrame(0x1010 + r, kT, {std::to_string(r), "x"}));
+  }
+  big.push_back(CommitFrame(0x900000, 0x900030));
+  const ChainState whole = Digest(big);
+
+  ChainedDigest chain;
+  {
+    StreamDecoder cut(chain, V2());  // breaks after 600 rows: two batches folded
+    ASSERT_TRUE(FeedAll(cut, std::vector<TestFrame>(big.begin(), big.begin() + 602)).ok());
+  }
+  chain.AbandonTransaction();
+  StreamDecoder again(chain, V2());
+  ASSERT_TRUE(FeedAll(again, big).ok());
+  EXPECT_EQ(chain.state(), whole);
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
   return EncodeAndHash();
 }
 
-Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
+void RowDigester::Load(const wire::TupleView& tuple) {
   size_t i = 0;
   for (const wire::ColumnView column : tuple) {
     if (i == scratch_.size()) break;
@@ -103,17 +103,29 @@ Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
     }
     ++i;
   }
+}
+
+Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
+  Load(tuple);
   return EncodeAndHash();
 }
 
-Digest128 RowDigester::EncodeAndHash() {
+size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch) {
+  Load(tuple);
+  char* out = batch.Reserve(EncodedBound());
+  return batch.Finish(static_cast<size_t>(Encode(out) - out));
+}
+
+size_t RowDigester::EncodedBound() const {
   // One pass for the size bound, one to write: no per-append checks.
   size_t bound = fixed_bytes_;
   for (const ColumnValue& v : scratch_) {
     if (v.kind == ColumnValue::Kind::kValue) bound += kMaxLengthBytes + v.text.size();
   }
-  if (buffer_.size() < bound) buffer_.resize(bound);
-  char* out = buffer_.data();
+  return bound;
+}
+
+char* RowDigester::Encode(char* out) const {
   std::memcpy(out, prefix_.data(), prefix_.size());
   out += prefix_.size();
   const char* names = names_blob_.data();
@@ -129,7 +141,13 @@ Digest128 RowDigester::EncodeAndHash() {
       out += v.text.size();
     }
   }
-  length_ = static_cast<size_t>(out - buffer_.data());
+  return out;
+}
+
+Digest128 RowDigester::EncodeAndHash() {
+  const size_t bound = EncodedBound();
+  if (buffer_.size() < bound) buffer_.resize(bound);
+  length_ = static_cast<size_t>(Encode(buffer_.data()) - buffer_.data());
 
   // MD5_Init/Update/Final on a local context: the one-shot MD5() also wipes
   // the context (OPENSSL_cleanse), needless for a checksum of public data.

@@ -40,6 +40,13 @@ Result<std::unique_ptr<RecordSink>> RecordSink::Resume(const std::string& path,
         (h.raw() ? " (raw)" : "") + ", not of slot " + expected.slot() + " on system " +
         expected.system_identifier() + "; remove it or choose another --out");
   }
+  if (h.format_version() != kRecordFormatVersion) {
+    return Status::FailedPrecondition(
+        path + " is in record format " + std::to_string(h.format_version()) +
+        " (an older pgparity's chain definition); this pgparity writes format " +
+        std::to_string(kRecordFormatVersion) +
+        " and cannot continue its chain: remove it or choose another --out");
+  }
   core::ChainState chain;
   uint64_t resume_offset = (*reader)->offset();
   for (;;) {

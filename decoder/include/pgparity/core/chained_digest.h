@@ -7,12 +7,20 @@
 //
 // Definition (docs/digest.md, "Chained transaction digest"):
 //   record(change)  per change, from the row digests of pgparity::digest
-//   txn_digest      = MD5(record_1 || ... || record_n)   (MD5("") when empty)
+//   txn_digest      = XXH3-128(record_1 || ... || record_n)
 //   chain_0         = 0 (128 zero bits)
-//   chain_k         = MD5(hex(chain_k-1) || hex16(commit end LSN) || hex(txn_digest))
+//   chain_k         = XXH3-128(hex(chain_k-1) || hex16(commit end LSN) || hex(txn_digest))
 //
-// Allocation: none per change once its buffers have grown (row digests go
-// through the relation's RowDigester; MD5 runs incrementally).
+// Batching: row digests are MD5 (SQL recomputes them), which is slow one
+// message at a time, so ChainedDigest encodes each change's rows into an
+// Md5Batch and folds records, transactions and the chain later, in order,
+// once a few hundred rows are pending (Flush). The results are the same as
+// folding at once; state(), last_transaction_digest() and
+// last_row_digests() flush first, so a caller never sees a lagging value.
+// Errors (a transaction delivered twice) are still reported by the call
+// that causes them.
+//
+// Allocation: none per change once its buffers have grown.
 // Thread-safety: none.
 #ifndef PGPARITY_CORE_CHAINED_DIGEST_H_
 #define PGPARITY_CORE_CHAINED_DIGEST_H_
@@ -20,9 +28,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pgparity/core/change_sink.h"
 #include "pgparity/digest/digest128.h"
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/status.h"
 #include "pgparity/wire/lsn.h"
 
@@ -58,14 +68,23 @@ class ChainedDigest final : public ChangeSink {
 
   // Forgets a transaction begun but not committed (the connection broke
   // inside it; it will be delivered again whole). The chain is unchanged.
-  void AbandonTransaction() noexcept { in_txn_ = false; }
+  void AbandonTransaction() noexcept;
 
-  const ChainState& state() const noexcept { return state_; }
+  // Folds everything pending. Called by the accessors below.
+  void Flush();
+
+  const ChainState& state() {
+    Flush();
+    return state_;
+  }
   // The digest of the last committed transaction.
-  const digest::Digest128& last_transaction_digest() const noexcept { return last_txn_; }
+  const digest::Digest128& last_transaction_digest() {
+    Flush();
+    return last_txn_;
+  }
 
-  // The row digests of the change OnChange folded last, valid until the
-  // next OnChange: a sink that also stores them (RecordSink) takes them from
+  // The row digests of the change OnChange took last, valid until the next
+  // OnChange: a sink that also stores them (RecordSink) takes them from
   // here instead of hashing the rows a second time.
   struct RowDigests {
     bool has_old = false;  // old_kind != kNone (kKey digests the key-only tuple)
@@ -73,25 +92,47 @@ class ChainedDigest final : public ChangeSink {
     digest::Digest128 old_row;
     digest::Digest128 new_row;
   };
-  const RowDigests& last_row_digests() const noexcept { return last_rows_; }
+  const RowDigests& last_row_digests();
 
   // Appends the record of one change exactly as hashed (tests, docs).
   static void AppendChangeRecord(const Change& change, std::string& out);
 
  private:
-  static void AppendChangeRecord(const Change& change, std::string& out, RowDigests& rows);
-
-  struct Md5;  // the running MD5 context (OpenSSL's MD5_CTX)
+  // A transaction whose records are (partly) in pending_.
+  struct PendingTxn {
+    size_t begin = 0;  // its records: pending_[begin, end)
+    size_t end = 0;
+    bool committed = false;
+    wire::Lsn end_lsn;
+  };
+  // Where a row digest's 32 hex digits go once computed.
+  struct HexSlot {
+    size_t offset;  // in pending_
+    size_t row;     // in rows_
+  };
+  struct Xxh;  // the streaming XXH3 state of a transaction larger than a batch
 
   Status RequireTransaction(const char* what) const;
-  void Update(const std::string& bytes);
+  // Appends a change's record with room for its row digests.
+  void AppendPendingChange(const Change& change);
+  void FlushIfFull();
+  void Chain(const digest::Digest128& txn, wire::Lsn end_lsn);
 
   ChainState state_;
+  wire::Lsn last_end_;  // the last commit end taken (state_ may lag behind it)
   digest::Digest128 last_txn_;
   bool in_txn_ = false;
-  std::unique_ptr<Md5> md5_;
-  std::string record_;  // the current record, reused
+
+  digest::Md5Batch rows_;
+  std::string pending_;  // records of the pending transactions, back to back
+  std::vector<HexSlot> slots_;
+  std::vector<PendingTxn> txns_;  // in commit order; only the last may be open
+  // The open transaction's records before the last Flush went here.
+  std::unique_ptr<Xxh> streaming_;
+  bool open_streaming_ = false;
+  size_t last_old_row_ = 0, last_new_row_ = 0;  // in rows_, for last_row_digests
   RowDigests last_rows_;
+  bool last_rows_ready_ = true;
 };
 
 }  // namespace pgparity::core

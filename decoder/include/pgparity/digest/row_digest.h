@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pgparity/digest/digest128.h"
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/wire/tuple.h"
 
 namespace pgparity::digest {
@@ -53,6 +54,11 @@ class RowDigester {
   // REQUIRES: tuple.size() == column_count().
   Digest128 Digest(const wire::TupleView& tuple);
 
+  // Appends the tuple's canonical encoding to `batch` (whose Compute gives
+  // the same digest as Digest(tuple)); returns its index in the batch.
+  // REQUIRES: tuple.size() == column_count().
+  size_t EncodeInto(const wire::TupleView& tuple, Md5Batch& batch);
+
   // The canonical encoding of the last row digested (tests, debugging).
   std::string_view last_encoding() const noexcept { return {buffer_.data(), length_}; }
 
@@ -70,7 +76,12 @@ class RowDigester {
   };
 
   void Init(std::string_view schema, std::string_view table);
-  // Encodes scratch_ (tuple order) into buffer_ and hashes it.
+  void Load(const wire::TupleView& tuple);
+  // The most bytes Encode writes for scratch_.
+  size_t EncodedBound() const;
+  // Encodes scratch_ (tuple order) at out; returns the end.
+  char* Encode(char* out) const;
+  // Encodes scratch_ into buffer_ and hashes it.
   Digest128 EncodeAndHash();
 
   std::vector<std::string> names_;    // tuple order
