@@ -6,6 +6,9 @@
 #include <xxhash.h>
 
 #include <bit>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <charconv>
 #include <cstring>
 #include <span>
@@ -15,27 +18,23 @@
 namespace pgparity::core {
 namespace {
 
-// 8 lower-case hex digits of v, most significant first, as the 8 bytes of
-// the result in memory order (SWAR: no table, no byte stores).
-uint64_t Hex8(uint32_t v) {
-  uint64_t x = v;
-  x = ((x & 0xffff0000u) << 16) | (x & 0xffffu);
-  x = ((x & 0x0000ff000000ff00u) << 8) | (x & 0x000000ff000000ffu);
-  x = ((x & 0x00f000f000f000f0u) << 4) | (x & 0x000f000f000f000fu);
-  // One nibble per byte, most significant in the top byte. Digits above 9
-  // get 'a' - '0' - 10 = 39 more.
-  const uint64_t letters = ((x + 0x0606060606060606u) >> 4) & 0x0101010101010101u;
-  x += 0x3030303030303030u + letters * 39;
-  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
-  return x;
-}
-
-// 16 hex digits of v at out.
+// 16 lower-case hex digits of v at out, most significant first. SSE2 (the
+// x86-64 baseline): split nibbles, interleave, map 0-9 / 10-15 to ASCII.
 void PutHex64(char* out, uint64_t v) {
-  const uint64_t hi = Hex8(static_cast<uint32_t>(v >> 32));
-  const uint64_t lo = Hex8(static_cast<uint32_t>(v));
-  std::memcpy(out, &hi, 8);
-  std::memcpy(out + 8, &lo, 8);
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
+  const __m128i mask = _mm_set1_epi8(0x0f);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+  const __m128i lo = _mm_and_si128(bytes, mask);
+  const __m128i nibbles = _mm_unpacklo_epi8(hi, lo);
+  const __m128i letters =
+      _mm_and_si128(_mm_cmpgt_epi8(nibbles, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  const __m128i ascii = _mm_add_epi8(_mm_add_epi8(nibbles, _mm_set1_epi8('0')), letters);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii);
+#else
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kDigits[v & 0xf];
+#endif
 }
 
 // Grows `out` by n bytes and returns where they start.

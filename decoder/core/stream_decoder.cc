@@ -82,6 +82,27 @@ Status StreamDecoder::Feed(wire::Lsn wal_start, wire::Lsn wal_end,
 }
 
 Status StreamDecoder::FeedFrame(const FrameRef& f) {
+  // The messages of every transaction skip the Message variant; anything
+  // else, or anything ParseHot does not plainly accept, takes the checked
+  // path below (which gives the errors).
+  if (state_ != State::kInStreamBlock) {
+    wire::HotMessage& h = hot_;
+    if (wire::ParseHot(f.body, h)) {
+      switch (h.type) {
+        case MessageType::kBegin:
+          origin_allowed_ = false;
+          return OnBegin(f, h.begin);
+        case MessageType::kCommit:
+          origin_allowed_ = false;
+          return OnCommit(f, h.commit);
+        default:
+          if (state_ != State::kInTransaction) break;
+          origin_allowed_ = false;
+          return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
+                          h.old_tuple, h.new_tuple, f.wal_start, txn_.xid, txn_);
+      }
+    }
+  }
   Result<wire::Message> parsed = wire::Parse(f.body, ParseOptionsFor(in_stream_block()));
   if (!parsed.ok()) return std::move(parsed).status().WithPrefix("LSN " + f.wal_start.ToString());
   return Dispatch(f, *parsed);

@@ -5,6 +5,7 @@
 #include <openssl/md5.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -108,8 +109,9 @@ char* Md5Batch::Reserve(size_t max_bytes) {
     std::memset(arena_.data(), 0, kIdleBlock);
     used_ = kIdleBlock;
   }
-  // The message, 0x80, zeros and the 8-byte length: at most 72 more bytes.
-  Grow(used_ + max_bytes + 72);
+  // The message, 0x80, zeros and the 8-byte length: at most 72 more bytes;
+  // Finish zeroes a fixed 72 bytes past the message (one inline store run).
+  Grow(used_ + max_bytes + 1 + 72);
   reserved_at_ = used_;
   return arena_.data() + used_;
 }
@@ -119,9 +121,13 @@ size_t Md5Batch::Finish(size_t bytes) {
   char* m = arena_.data() + reserved_at_;
   char* end = m + blocks * 64;
   m[bytes] = static_cast<char>(0x80);
-  std::memset(m + bytes + 1, 0, static_cast<size_t>(end - 8 - (m + bytes + 1)));
+  std::memset(m + bytes + 1, 0, 72);  // past `end` too: the next message overwrites it
   const uint64_t bits = static_cast<uint64_t>(bytes) * 8;
-  for (int i = 0; i < 8; ++i) end[-8 + i] = static_cast<char>(bits >> (8 * i));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(end - 8, &bits, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) end[-8 + i] = static_cast<char>(bits >> (8 * i));
+  }
   messages_.push_back(Entry{static_cast<uint32_t>(reserved_at_), static_cast<uint32_t>(bytes),
                             static_cast<uint32_t>(blocks)});
   used_ = reserved_at_ + blocks * 64;

@@ -74,6 +74,32 @@ char* PutLength(char* out, size_t n) {
   return end + 1;
 }
 
+// memcpy for the short strings of a row (names, values), inline: two
+// overlapping loads and stores cover 1..16 bytes; longer ones go to memcpy.
+inline void CopyShort(char* out, const char* in, size_t n) {
+  if (n >= 8) {
+    if (n > 16) {
+      std::memcpy(out, in, n);
+      return;
+    }
+    uint64_t a, b;
+    std::memcpy(&a, in, 8);
+    std::memcpy(&b, in + n - 8, 8);
+    std::memcpy(out, &a, 8);
+    std::memcpy(out + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, in, 4);
+    std::memcpy(&b, in + n - 4, 4);
+    std::memcpy(out, &a, 4);
+    std::memcpy(out + n - 4, &b, 4);
+  } else if (n > 0) {
+    out[0] = in[0];
+    out[n / 2] = in[n / 2];
+    out[n - 1] = in[n - 1];
+  }
+}
+
 // The most bytes PutLength writes.
 constexpr size_t kMaxLengthBytes = 21;
 
@@ -87,6 +113,7 @@ Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
 
 void RowDigester::Load(const wire::TupleView& tuple) {
   size_t i = 0;
+  size_t bound = fixed_bytes_;
   for (const wire::ColumnView column : tuple) {
     if (i == scratch_.size()) break;
     switch (column.kind) {
@@ -99,10 +126,12 @@ void RowDigester::Load(const wire::TupleView& tuple) {
       case wire::ColumnKind::kText:
       case wire::ColumnKind::kBinary:
         scratch_[i] = ColumnValue::Value(column.text());
+        bound += kMaxLengthBytes + column.text().size();
         break;
     }
     ++i;
   }
+  loaded_bound_ = bound;
 }
 
 Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
@@ -112,7 +141,7 @@ Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
 
 size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch) {
   Load(tuple);
-  char* out = batch.Reserve(EncodedBound());
+  char* out = batch.Reserve(loaded_bound_);
   return batch.Finish(static_cast<size_t>(Encode(out) - out));
 }
 
@@ -130,14 +159,13 @@ char* RowDigester::Encode(char* out) const {
   out += prefix_.size();
   const char* names = names_blob_.data();
   for (const SortedColumn& c : sorted_) {
-    std::memcpy(out, names + c.name_offset, c.name_length);
+    CopyShort(out, names + c.name_offset, c.name_length);
     out += c.name_length;
     const ColumnValue& v = scratch_[c.position];
     *out++ = static_cast<char>(v.kind);
     if (v.kind == ColumnValue::Kind::kValue) {
       out = PutLength(out, v.text.size());
-      // memcpy with a null source is undefined even for 0 bytes.
-      if (!v.text.empty()) std::memcpy(out, v.text.data(), v.text.size());
+      CopyShort(out, v.text.data(), v.text.size());  // nothing read when empty
       out += v.text.size();
     }
   }

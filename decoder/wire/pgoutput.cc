@@ -610,90 +610,109 @@ Status Validate(const ParseOptions& options) {
 namespace {
 
 // The fast path for the messages of every transaction: Begin, Commit,
-// Insert, Update, Delete. The same checks as the field-by-field parsers
-// above, without naming anything: on the first thing that is not plainly
-// valid it gives up (nullopt) and Parse runs the checked parser, which
-// produces the error. It never accepts what the checked parser rejects.
-// REQUIRES: body not empty, options valid.
-std::optional<Message> ParseCommon(std::span<const std::byte> body, const ParseOptions& options) {
+// Insert, Update, Delete (ParseHot outside stream blocks). The same checks
+// as the field-by-field parsers above, without naming anything: on the
+// first thing that is not plainly valid it gives up and Parse runs the
+// checked parser, which produces the error. It never accepts what the
+// checked parser rejects.
+// REQUIRES: body not empty.
+bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out,
+                std::optional<Xid>& xid) noexcept {
   const std::byte* const p = body.data();
   const size_t n = body.size();
   const auto type = static_cast<MessageType>(std::to_integer<char>(p[0]));
+  out.type = type;
   switch (type) {
     case MessageType::kBegin: {
-      if (n != 1 + 8 + 8 + 4) return std::nullopt;
-      Begin m;
+      if (n != 1 + 8 + 8 + 4) return false;
+      Begin& m = out.begin;
       m.final_lsn = Lsn(LoadBE64(p + 1));
-      if (!m.final_lsn.valid()) return std::nullopt;
+      if (!m.final_lsn.valid()) return false;
       m.commit_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 9)));
       m.xid = LoadBE32(p + 17);
-      return Message(m);
+      return true;
     }
     case MessageType::kCommit: {
-      if (n != 1 + 1 + 8 + 8 + 8 || p[1] != std::byte{0}) return std::nullopt;
-      Commit m;
+      if (n != 1 + 1 + 8 + 8 + 8 || p[1] != std::byte{0}) return false;
+      Commit& m = out.commit;
+      m.flags = 0;
       m.commit_lsn = Lsn(LoadBE64(p + 2));
       m.end_lsn = Lsn(LoadBE64(p + 10));
-      if (!m.commit_lsn.valid() || !m.end_lsn.valid()) return std::nullopt;
+      if (!m.commit_lsn.valid() || !m.end_lsn.valid()) return false;
       m.commit_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 18)));
-      return Message(m);
+      return true;
     }
     case MessageType::kInsert:
     case MessageType::kUpdate:
     case MessageType::kDelete:
       break;
     default:
-      return std::nullopt;
+      return false;
   }
   ByteReader r(body.subspan(1), 1);
-  std::optional<Xid> xid;
-  if (options.in_stream) {
-    if (r.remaining() < 4) return std::nullopt;
+  xid.reset();
+  if (in_stream) {
+    if (r.remaining() < 4) return false;
     xid = r.ReadBE32Unchecked();
-    if (*xid == 0) return std::nullopt;
+    if (*xid == 0) return false;
   }
-  if (r.remaining() < 4 + 1) return std::nullopt;
-  const Oid relid = r.ReadBE32Unchecked();
-  if (relid == 0) return std::nullopt;
+  if (r.remaining() < 4 + 1) return false;
+  out.relid = r.ReadBE32Unchecked();
+  if (out.relid == 0) return false;
   const uint8_t marker = r.ReadU8Unchecked();
   // TupleView::Read has its own fast path; its error text is not used here.
-  auto tuple = [&r]() -> std::optional<TupleView> {
-    Result<TupleView> t = TupleView::Read(r, {});
-    if (!t.ok()) return std::nullopt;
-    return *t;
+  auto tuple = [&r](TupleView& t) -> bool {
+    Result<TupleView> read = TupleView::Read(r, {});
+    if (!read.ok()) return false;
+    t = *read;
+    return true;
   };
+  out.old_kind = OldTupleKind::kNone;
+  out.old_tuple = TupleView();
+  out.new_tuple = TupleView();
   switch (type) {
-    case MessageType::kInsert: {
-      if (marker != 'N') return std::nullopt;
-      const std::optional<TupleView> t = tuple();
-      if (!t || !r.empty()) return std::nullopt;
-      return Message(Insert{xid, relid, *t});
-    }
-    case MessageType::kUpdate: {
-      Update m{xid, relid, OldTupleKind::kNone, TupleView(), TupleView()};
+    case MessageType::kInsert:
+      return marker == 'N' && tuple(out.new_tuple) && r.empty();
+    case MessageType::kUpdate:
       if (marker == 'K' || marker == 'O') {
-        const std::optional<TupleView> old_tuple = tuple();
-        if (!old_tuple || r.remaining() < 1 || r.ReadU8Unchecked() != 'N') return std::nullopt;
-        m.old_kind = static_cast<OldTupleKind>(marker);
-        m.old_tuple = *old_tuple;
+        if (!tuple(out.old_tuple) || r.remaining() < 1 || r.ReadU8Unchecked() != 'N') return false;
+        out.old_kind = static_cast<OldTupleKind>(marker);
       } else if (marker != 'N') {
-        return std::nullopt;
+        return false;
       }
-      const std::optional<TupleView> t = tuple();
-      if (!t || !r.empty()) return std::nullopt;
-      m.new_tuple = *t;
-      return Message(m);
-    }
-    default: {  // Delete
-      if (marker != 'K' && marker != 'O') return std::nullopt;
-      const std::optional<TupleView> t = tuple();
-      if (!t || !r.empty()) return std::nullopt;
-      return Message(Delete{xid, relid, static_cast<OldTupleKind>(marker), *t});
-    }
+      return tuple(out.new_tuple) && r.empty();
+    default:  // Delete
+      if (marker != 'K' && marker != 'O') return false;
+      out.old_kind = static_cast<OldTupleKind>(marker);
+      return tuple(out.old_tuple) && r.empty();
+  }
+}
+
+std::optional<Message> ParseCommon(std::span<const std::byte> body, const ParseOptions& options) {
+  HotMessage h;
+  std::optional<Xid> xid;
+  if (!ParseHotIn(body, options.in_stream, h, xid)) return std::nullopt;
+  switch (h.type) {
+    case MessageType::kBegin:
+      return Message(h.begin);
+    case MessageType::kCommit:
+      return Message(h.commit);
+    case MessageType::kInsert:
+      return Message(Insert{xid, h.relid, h.new_tuple});
+    case MessageType::kUpdate:
+      return Message(Update{xid, h.relid, h.old_kind, h.old_tuple, h.new_tuple});
+    default:
+      return Message(Delete{xid, h.relid, h.old_kind, h.old_tuple});
   }
 }
 
 }  // namespace
+
+bool ParseHot(std::span<const std::byte> body, HotMessage& out) noexcept {
+  if (body.empty()) return false;
+  std::optional<Xid> xid;
+  return ParseHotIn(body, false, out, xid);
+}
 
 Result<Message> Parse(std::span<const std::byte> body, const ParseOptions& options) {
   PGPARITY_RETURN_IF_ERROR(Validate(options));

@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/wire/messages.h"
 
@@ -108,7 +109,8 @@ class RelationCache {
   void Clear() noexcept;
 
  private:
-  std::unordered_map<wire::Oid, std::unique_ptr<RelationInfo>> relations_;
+  // Looked up once per change: abseil's open addressing, not a node per entry.
+  absl::flat_hash_map<wire::Oid, std::unique_ptr<RelationInfo>> relations_;
   std::unordered_map<wire::Oid, TypeInfo> types_;
 };
 

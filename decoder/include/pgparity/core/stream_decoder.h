@@ -254,6 +254,7 @@ class StreamDecoder {
   wire::Lsn last_seen_commit_end_;  // any commit seen, delivered or skipped
 
   std::vector<const RelationInfo*> truncate_scratch_;
+  wire::HotMessage hot_;  // the hot path's parse, reused
   DecoderStats stats_;
 };
 

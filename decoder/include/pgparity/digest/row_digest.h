@@ -92,6 +92,7 @@ class RowDigester {
   std::vector<ColumnValue> scratch_;  // tuple columns, reused
   std::vector<char> buffer_;          // the encoding, reused; grows, never shrinks
   size_t length_ = 0;                 // of the last encoding in buffer_
+  size_t loaded_bound_ = 0;           // EncodedBound() of what Load put in scratch_
 };
 
 // Appends the canonical encoding of one length-prefixed string:
