@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "pgparity/digest/digest128.h"
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/wire/tuple.h"
 
@@ -110,6 +111,32 @@ TEST_F(RowDigesterTest, KnownDigest) {
   // PostgreSQL: SELECT md5('6:public.1:t1:aV3:x y1:bN2:idV1:1').
   EXPECT_EQ(Of({ColumnValue::Value("1"), ColumnValue::Value("x y"), ColumnValue::Null()}).ToHex(),
             "04e456f0f720f8f46d4ebfbbdfd7c69c");
+}
+
+// Every value length the inline copies distinguish (0..130 bytes; column
+// names of 1..70 bytes): the encoding is exactly the counted strings, and
+// EncodeInto + Md5Batch gives the same digest as Digest.
+TEST(RowDigesterLengthsTest, EncodingIsExactForEveryLength) {
+  for (size_t name_len = 1; name_len <= 70; name_len += 3) {
+    const std::string name(name_len, 'c');
+    RowDigester d("s", "t", std::vector<std::string>{name, "id"});
+    Md5Batch batch;
+    std::vector<Digest128> one_by_one;
+    for (size_t len = 0; len <= 130; ++len) {
+      std::string value(len, '\0');
+      for (size_t i = 0; i < len; ++i) value[i] = static_cast<char>('a' + (i * 7 + len) % 26);
+      wire::TupleBuilder tuple;
+      tuple.AddText(value).AddText("1");
+      one_by_one.push_back(d.Digest(tuple.view()));
+      const std::string expected = "1:s.1:t" + std::to_string(name_len) + ":" + name + "V" +
+                                   std::to_string(len) + ":" + value + "2:idV1:1";
+      ASSERT_EQ(d.last_encoding(), expected) << name_len << " " << len;
+      const size_t i = d.EncodeInto(tuple.view(), batch);
+      ASSERT_EQ(batch.message(i), expected);
+    }
+    batch.Compute();
+    for (size_t i = 0; i < one_by_one.size(); ++i) ASSERT_EQ(batch.digest(i), one_by_one[i]);
+  }
 }
 
 }  // namespace

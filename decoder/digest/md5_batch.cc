@@ -149,11 +149,23 @@ void Md5Batch::Compute(Md5Kernel kernel) {
   if (n == 1 || !Md5KernelSupported(kernel)) kernel = Md5Kernel::kScalar;
   if (kX86 && kernel != Md5Kernel::kScalar) {
     static_assert(sizeof(internal::Md5Job) == 8);
+    // Jobs grouped by block count (a counting sort): lanes that start
+    // together then finish together, and the kernel refills all of them at
+    // once instead of a few lanes after every block.
+    constexpr size_t kBuckets = 8;  // 1..7 blocks, then everything longer
+    size_t start[kBuckets + 1] = {};
+    for (size_t i = 0; i < n; ++i) {
+      ++start[std::min<size_t>(messages_[computed_ + i].blocks, kBuckets - 1) + 1];
+    }
+    for (size_t b = 1; b <= kBuckets; ++b) start[b] += start[b - 1];
     jobs_.resize(n);
+    order_.resize(n);
     words_.resize(4 * n);
     for (size_t i = 0; i < n; ++i) {
       const Entry& e = messages_[computed_ + i];
-      jobs_[i] = internal::Md5Job{e.offset, e.blocks};
+      const size_t k = start[std::min<size_t>(e.blocks, kBuckets - 1)]++;
+      jobs_[k] = internal::Md5Job{e.offset, e.blocks};
+      order_[k] = static_cast<uint32_t>(computed_ + i);
     }
 #if defined(__x86_64__)
     if (kernel == Md5Kernel::kAvx512) {
@@ -162,7 +174,7 @@ void Md5Batch::Compute(Md5Kernel kernel) {
       internal::Md5LanesAvx2(arena_.data(), jobs_.data(), n, words_.data());
     }
 #endif
-    for (size_t i = 0; i < n; ++i) digests_[computed_ + i] = FromState(&words_[4 * i]);
+    for (size_t k = 0; k < n; ++k) digests_[order_[k]] = FromState(&words_[4 * k]);
   } else {
     for (size_t i = computed_; i < messages_.size(); ++i) {
       const std::string_view m = message(i);

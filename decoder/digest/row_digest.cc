@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <numeric>
 
@@ -75,13 +76,30 @@ char* PutLength(char* out, size_t n) {
 }
 
 // memcpy for the short strings of a row (names, values), inline: two
-// overlapping loads and stores cover 1..16 bytes; longer ones go to memcpy.
+// overlapping loads and stores of 4, 8 or 16 bytes cover 1..32 bytes, four
+// cover up to 64; longer ones go to memcpy. Reads stay inside [in, in + n).
 inline void CopyShort(char* out, const char* in, size_t n) {
-  if (n >= 8) {
-    if (n > 16) {
+  struct B16 {
+    char b[16];
+  };
+  auto copy16 = [](char* o, const char* i) {
+    B16 t;
+    std::memcpy(&t, i, 16);
+    std::memcpy(o, &t, 16);
+  };
+  if (n > 16) {
+    if (n > 64) {
       std::memcpy(out, in, n);
-      return;
+    } else if (n > 32) {
+      copy16(out, in);
+      copy16(out + 16, in + 16);
+      copy16(out + n - 32, in + n - 32);
+      copy16(out + n - 16, in + n - 16);
+    } else {
+      copy16(out, in);
+      copy16(out + n - 16, in + n - 16);
     }
+  } else if (n >= 8) {
     uint64_t a, b;
     std::memcpy(&a, in, 8);
     std::memcpy(&b, in + n - 8, 8);

@@ -89,6 +89,7 @@ class Md5Batch {
   std::vector<Entry> messages_;
   std::vector<Digest128> digests_;
   std::vector<internal::Md5Job> jobs_;  // one per message to hash
+  std::vector<uint32_t> order_;         // message index of each job
   std::vector<uint32_t> words_;         // the kernels' output state words
   size_t computed_ = 0;                 // messages [0, computed_) have digests
 };
