@@ -17,11 +17,10 @@
 //                                  protobuf record per event, written to a
 //                                  file (what `pgparity record` does, minus
 //                                  the network and the periodic fsync)
-//   BM_RowDigest_PgbenchShaped     RowDigester::Digest alone over the rows
-//   BM_Md5Floor_PgbenchShaped      only the MD5 calls the digest definition
-//                                  requires (docs/digest.md), over the exact
-//                                  bytes precomputed: the floor any
-//                                  implementation of that definition pays
+//   BM_RowDigest_PgbenchShaped     RowDigester::Digest alone over the rows,
+//                                  one at a time (OpenSSL MD5)
+//   BM_Md5Batch_{Scalar,Avx2,Avx512}  the rows' MD5s alone, precomputed
+//                                  encodings, 256 a batch, per kernel
 //
 // items_processed = changes (rows for BM_RowDigest), bytes_processed = frame
 // bytes (CopyData payloads, the 25-byte XLogData header included); Google
@@ -31,9 +30,7 @@
 // same decode stages also run over that file's frames: BM_ParseOnly_Recorded,
 // BM_Decode_Recorded, BM_DecodeDigest_Recorded, BM_DecodeRecord_Recorded.
 // PGPARITY_BENCH_DIR (default /tmp) holds the file BM_DecodeRecord_* write.
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <benchmark/benchmark.h>
-#include <openssl/md5.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,81 +405,43 @@ void BM_RowDigest_PgbenchShaped(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * encoded));
 }
 
-// The MD5 work docs/digest.md prescribes for the pgbench stream, over the
-// exact bytes (precomputed): per change one MD5 of the row's canonical
-// encoding; per transaction an MD5 over its change records and one MD5 of
-// the 80-byte chain input. No encoding, no parsing: the floor.
-struct Md5Work {
-  std::vector<std::string> row_encodings;             // one per change
-  std::vector<std::vector<std::string>> txn_records;  // per transaction
-  std::string chain_input = std::string(80, '0');     // same length every time
-  uint64_t changes = 0;
-};
-
-const Md5Work& PgbenchMd5Work() {
-  static const Md5Work work = [] {
-    Md5Work w;
+// The canonical encodings of the pgbench stream's rows (precomputed): what
+// BM_Md5Batch_* hash.
+const std::vector<std::string>& PgbenchRowEncodings() {
+  static const std::vector<std::string> encodings = [] {
+    std::vector<std::string> out;
     Rows& r = PgbenchRows();
-    for (size_t i = 0; i < r.rows.size(); i += 2) {
-      std::vector<std::string> records;
-      for (size_t j = i; j < i + 2 && j < r.rows.size(); ++j) {
-        const auto& [is_accounts, tuple] = r.rows[j];
-        digest::RowDigester& d = is_accounts ? r.accounts : r.history;
-        const std::string hex = d.Digest(tuple).ToHex();
-        w.row_encodings.emplace_back(d.last_encoding());
-        records.push_back(is_accounts ? "U6:public.16:pgbench_accounts-N" + hex
-                                      : "I6:public.15:pgbench_history" + std::string("N") + hex);
-        ++w.changes;
-      }
-      w.txn_records.push_back(std::move(records));
+    for (const auto& [is_accounts, tuple] : r.rows) {
+      digest::RowDigester& d = is_accounts ? r.accounts : r.history;
+      (void)d.Digest(tuple);
+      out.emplace_back(d.last_encoding());
     }
-    return w;
+    return out;
   }();
-  return work;
-}
-
-void BM_Md5Floor_PgbenchShaped(benchmark::State& state) {
-  const Md5Work& w = PgbenchMd5Work();
-  unsigned char md[MD5_DIGEST_LENGTH];
-  for (auto _ : state) {
-    size_t row = 0;
-    for (const auto& records : w.txn_records) {
-      MD5_CTX txn;
-      MD5_Init(&txn);
-      for (const std::string& rec : records) {
-        const std::string& e = w.row_encodings[row++];
-        MD5(reinterpret_cast<const unsigned char*>(e.data()), e.size(), md);
-        benchmark::DoNotOptimize(md);
-        MD5_Update(&txn, rec.data(), rec.size());
-      }
-      MD5_Final(md, &txn);
-      benchmark::DoNotOptimize(md);
-      MD5(reinterpret_cast<const unsigned char*>(w.chain_input.data()), w.chain_input.size(), md);
-      benchmark::DoNotOptimize(md);
-    }
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.changes));
+  return encodings;
 }
 
 // The row digests of BM_RowDigest through Md5Batch, 256 rows a batch (as
-// the decoder batches them), per kernel: what the lanes buy.
+// ChainedDigest batches them), per kernel: what the lanes buy. Includes
+// copying each encoding into the batch; _Scalar is OpenSSL's MD5 one row at
+// a time, the floor of any one-message-at-a-time implementation.
 void RunMd5Batch(benchmark::State& state, digest::Md5Kernel kernel) {
   if (!digest::Md5KernelSupported(kernel)) {
     state.SkipWithError("kernel not supported on this CPU");
     return;
   }
-  const Md5Work& w = PgbenchMd5Work();
+  const std::vector<std::string>& rows = PgbenchRowEncodings();
   digest::Md5Batch batch;
   for (auto _ : state) {
-    for (size_t i = 0; i < w.row_encodings.size(); i += 256) {
+    for (size_t i = 0; i < rows.size(); i += 256) {
       batch.Clear();
-      const size_t end = std::min(i + 256, w.row_encodings.size());
-      for (size_t j = i; j < end; ++j) batch.Add(w.row_encodings[j]);
+      const size_t end = std::min(i + 256, rows.size());
+      for (size_t j = i; j < end; ++j) batch.Add(rows[j]);
       batch.Compute(kernel);
       benchmark::DoNotOptimize(batch.digest(0));
     }
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * w.row_encodings.size()));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows.size()));
 }
 void BM_Md5Batch_Scalar(benchmark::State& state) { RunMd5Batch(state, digest::Md5Kernel::kScalar); }
 void BM_Md5Batch_Avx2(benchmark::State& state) { RunMd5Batch(state, digest::Md5Kernel::kAvx2); }
@@ -493,7 +452,6 @@ BENCHMARK(BM_Decode_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeDigest_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeRecord_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RowDigest_PgbenchShaped)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Md5Floor_PgbenchShaped)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Md5Batch_Scalar)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Md5Batch_Avx2)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Md5Batch_Avx512)->Unit(benchmark::kMillisecond);

@@ -85,22 +85,25 @@ Status StreamDecoder::FeedFrame(const FrameRef& f) {
   // The messages of every transaction skip the Message variant; anything
   // else, or anything ParseHot does not plainly accept, takes the checked
   // path below (which gives the errors).
-  if (state_ != State::kInStreamBlock) {
-    wire::HotMessage& h = hot_;
-    if (wire::ParseHot(f.body, h)) {
-      switch (h.type) {
-        case MessageType::kBegin:
-          origin_allowed_ = false;
-          return OnBegin(f, h.begin);
-        case MessageType::kCommit:
-          origin_allowed_ = false;
-          return OnCommit(f, h.commit);
-        default:
-          if (state_ != State::kInTransaction) break;
-          origin_allowed_ = false;
-          return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
-                          h.old_tuple, h.new_tuple, f.wal_start, txn_.xid, txn_);
-      }
+  wire::HotMessage& h = hot_;
+  if (state_ == State::kInStreamBlock) {
+    if (wire::ParseHot(f.body, true, h)) {
+      origin_allowed_ = false;
+      return BufferInStream(f, *h.xid);
+    }
+  } else if (wire::ParseHot(f.body, false, h)) {
+    switch (h.type) {
+      case MessageType::kBegin:
+        origin_allowed_ = false;
+        return OnBegin(f, h.begin);
+      case MessageType::kCommit:
+        origin_allowed_ = false;
+        return OnCommit(f, h.commit);
+      default:
+        if (state_ != State::kInTransaction) break;
+        origin_allowed_ = false;
+        return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
+                        h.old_tuple, h.new_tuple, f.wal_start, txn_.xid, txn_);
     }
   }
   Result<wire::Message> parsed = wire::Parse(f.body, ParseOptionsFor(in_stream_block()));
@@ -507,7 +510,12 @@ Status StreamDecoder::OnStreamCommit(const FrameRef& f, const wire::StreamCommit
 
 Status StreamDecoder::Replay(internal::TxnLog& log, ActiveTxn& txn) {
   const wire::ParseOptions options = ParseOptionsFor(true);
+  wire::HotMessage& h = hot_;
   return log.Replay([&](const internal::LogEntry& e) -> Status {
+    if (wire::ParseHot(e.body, true, h)) {
+      return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
+                      h.old_tuple, h.new_tuple, e.wal_start, e.subxid, txn);
+    }
     Result<wire::Message> m = wire::Parse(e.body, options);
     if (!m.ok()) return std::move(m).status().WithPrefix("LSN " + e.wal_start.ToString());
     return Apply(*m, e.wal_start, e.subxid, txn);

@@ -616,8 +616,8 @@ namespace {
 // checked parser, which produces the error. It never accepts what the
 // checked parser rejects.
 // REQUIRES: body not empty.
-bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out,
-                std::optional<Xid>& xid) noexcept {
+bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept {
+  std::optional<Xid>& xid = out.xid;
   const std::byte* const p = body.data();
   const size_t n = body.size();
   const auto type = static_cast<MessageType>(std::to_integer<char>(p[0]));
@@ -690,8 +690,8 @@ bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out
 
 std::optional<Message> ParseCommon(std::span<const std::byte> body, const ParseOptions& options) {
   HotMessage h;
-  std::optional<Xid> xid;
-  if (!ParseHotIn(body, options.in_stream, h, xid)) return std::nullopt;
+  if (!ParseHotIn(body, options.in_stream, h)) return std::nullopt;
+  const std::optional<Xid> xid = h.xid;
   switch (h.type) {
     case MessageType::kBegin:
       return Message(h.begin);
@@ -708,10 +708,12 @@ std::optional<Message> ParseCommon(std::span<const std::byte> body, const ParseO
 
 }  // namespace
 
-bool ParseHot(std::span<const std::byte> body, HotMessage& out) noexcept {
+bool ParseHot(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept {
   if (body.empty()) return false;
-  std::optional<Xid> xid;
-  return ParseHotIn(body, false, out, xid);
+  const bool parsed = ParseHotIn(body, in_stream, out);
+  // Begin and Commit never appear inside a stream block.
+  return parsed &&
+         (!in_stream || (out.type != MessageType::kBegin && out.type != MessageType::kCommit));
 }
 
 Result<Message> Parse(std::span<const std::byte> body, const ParseOptions& options) {

@@ -18,6 +18,7 @@
 #define PGPARITY_WIRE_PGOUTPUT_H_
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -50,9 +51,10 @@ Status Validate(const ParseOptions& options);
 // columns and Truncate relids.
 Result<Message> Parse(std::span<const std::byte> body, const ParseOptions& options);
 
-// The messages of every transaction outside stream blocks (Begin, Commit,
-// Insert, Update, Delete) parsed into a plain struct, without building a
-// Message: the decoder's hot path. The same checks as Parse, without naming
+// The messages of every transaction (Begin, Commit, Insert, Update, Delete;
+// inside stream blocks, with `in_stream`, the three changes and their xid)
+// parsed into a plain struct, without building a Message: the decoder's hot
+// path. The same checks as Parse, without naming
 // anything: false on the first thing that is not plainly valid (Parse then
 // produces the error); it never accepts what Parse rejects.
 struct HotMessage {
@@ -60,12 +62,13 @@ struct HotMessage {
   Begin begin;    // kBegin
   Commit commit;  // kCommit
   // kInsert, kUpdate, kDelete:
+  std::optional<Xid> xid;  // with in_stream
   Oid relid = 0;
   OldTupleKind old_kind = OldTupleKind::kNone;
   TupleView old_tuple;
   TupleView new_tuple;
 };
-bool ParseHot(std::span<const std::byte> body, HotMessage& out) noexcept;
+bool ParseHot(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept;
 
 // Appends the wire form of `message` to `out` (type byte first). Optional
 // fields (xid, StreamAbort::abort_info, Update's old tuple) are written when
