@@ -8,8 +8,9 @@
 //   bit 4     payload is a CopyData frame (an XLogData body is then parsed
 //             as a pgoutput message with the options above); else the
 //             payload is a pgoutput message
-// Checks: parsing never crashes (the sanitizers watch), and whatever parses
-// re-encodes to exactly the payload, after its tuples were walked.
+// Checks: parsing never crashes (the sanitizers watch), whatever parses
+// re-encodes to exactly the payload, after its tuples were walked, and the
+// hot path (ParseHot) accepts nothing Parse rejects.
 #ifndef PGPARITY_DECODER_FUZZ_FUZZ_ONE_H_
 #define PGPARITY_DECODER_FUZZ_FUZZ_ONE_H_
 
@@ -63,6 +64,13 @@ inline size_t WalkTuples(const Message& m) {
 
 inline Outcome CheckMessage(std::span<const std::byte> body, const ParseOptions& options) {
   Result<Message> parsed = Parse(body, options);
+  // The decoder's hot path must never accept what Parse rejects, and must
+  // read the same message type when both accept.
+  HotMessage hot;
+  // (Options Parse refuses, such as in_stream at protocol 1, are the
+  // caller's to validate; the decoder validates them once.)
+  const bool hot_ok = Validate(options).ok() && ParseHot(body, options.in_stream, hot);
+  if (hot_ok && (!parsed.ok() || TypeOf(*parsed) != hot.type)) return Outcome::kBroken;
   if (!parsed.ok()) return Outcome::kRejected;
   if (WalkTuples(*parsed) == SIZE_MAX) return Outcome::kBroken;
   std::vector<std::byte> again;
