@@ -115,7 +115,12 @@ struct ChainedDigest::Xxh {
   XXH3_state_t* state;
 };
 
-ChainedDigest::ChainedDigest() : streaming_(std::make_unique<Xxh>()) {}
+ChainedDigest::ChainedDigest() : streaming_(std::make_unique<Xxh>()) {
+  // A batch's worth, so that steady state never grows them.
+  pending_.reserve(kBatchBytes + 4096);
+  txns_.reserve(kBatchRows + 1);
+  slots_.reserve(2 * kBatchRows + 2);
+}
 
 ChainedDigest::ChainedDigest(const ChainState& resume) : ChainedDigest() {
   state_ = resume;
@@ -132,16 +137,32 @@ void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out) {
 
 void ChainedDigest::AppendPendingChange(const Change& change) {
   digest::RowDigester& digester = change.relation.row_digester();
-  last_rows_.has_old = false;
-  last_rows_.has_new = false;
+  const std::string_view table = digester.encoded_table();
+  const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
+  const bool has_new = change.op != ChangeOp::kDelete;
+  last_rows_.has_old = has_old;
+  last_rows_.has_new = has_new;
   last_rows_ready_ = false;
-  AppendRecord(change, pending_, [&](const wire::TupleView& t, bool old) {
-    const size_t row = digester.EncodeInto(t, rows_);
-    slots_.push_back(HexSlot{pending_.size(), row});
-    Extend(pending_, 32);
-    (old ? last_rows_.has_old : last_rows_.has_new) = true;
-    (old ? last_old_row_ : last_new_row_) = row;
-  });
+  // The record as AppendRecord writes it, in one resize: op, table, the old
+  // marker (not for inserts) with room for the old row's digest, "N" with
+  // room for the new row's.
+  const bool marker = change.op != ChangeOp::kInsert;
+  const size_t size = 1 + table.size() + (marker ? 1 : 0) + (has_old ? 32 : 0) + (has_new ? 33 : 0);
+  char* p = Extend(pending_, size);
+  *p++ = static_cast<char>(change.op);
+  std::memcpy(p, table.data(), table.size());
+  p += table.size();
+  if (marker) *p++ = OldMarker(change.old_kind);
+  if (has_old) {
+    last_old_row_ = digester.EncodeInto(change.old_tuple, rows_);
+    slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), last_old_row_});
+    p += 32;
+  }
+  if (has_new) {
+    *p++ = 'N';
+    last_new_row_ = digester.EncodeInto(change.new_tuple, rows_);
+    slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), last_new_row_});
+  }
 }
 
 const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {

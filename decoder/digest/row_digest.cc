@@ -173,13 +173,18 @@ size_t RowDigester::EncodedBound() const {
 }
 
 char* RowDigester::Encode(char* out) const {
-  std::memcpy(out, prefix_.data(), prefix_.size());
+  CopyShort(out, prefix_.data(), prefix_.size());
   out += prefix_.size();
-  const char* names = names_blob_.data();
-  for (const SortedColumn& c : sorted_) {
+  // Locals, not members: stores through `out` may alias any member, and the
+  // compiler would reload each of them after every store.
+  const char* const names = names_blob_.data();
+  const ColumnValue* const values = scratch_.data();
+  const SortedColumn* const end = sorted_.data() + sorted_.size();
+  for (const SortedColumn* col = sorted_.data(); col != end; ++col) {
+    const SortedColumn c = *col;
     CopyShort(out, names + c.name_offset, c.name_length);
     out += c.name_length;
-    const ColumnValue& v = scratch_[c.position];
+    const ColumnValue v = values[c.position];
     *out++ = static_cast<char>(v.kind);
     if (v.kind == ColumnValue::Kind::kValue) {
       out = PutLength(out, v.text.size());

@@ -660,13 +660,8 @@ bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out
   out.relid = r.ReadBE32Unchecked();
   if (out.relid == 0) return false;
   const uint8_t marker = r.ReadU8Unchecked();
-  // TupleView::Read has its own fast path; its error text is not used here.
-  auto tuple = [&r](TupleView& t) -> bool {
-    Result<TupleView> read = TupleView::Read(r, {});
-    if (!read.ok()) return false;
-    t = *read;
-    return true;
-  };
+  // Read's fast path only: what it declines, Parse's checked reader looks at.
+  auto tuple = [&r](TupleView& t) -> bool { return TupleView::TryRead(r, t); };
   out.old_kind = OldTupleKind::kNone;
   out.old_tuple = TupleView();
   out.new_tuple = TupleView();

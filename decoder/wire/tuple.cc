@@ -30,21 +30,25 @@ const std::byte* ScanColumns(const std::byte* p, const std::byte* end, int ncols
 
 }  // namespace
 
+bool TupleView::TryRead(ByteReader& reader, TupleView& out) noexcept {
+  // One unchecked-by-Result walk over the bytes (the hot loop of every
+  // change).
+  const std::span<const std::byte> rest = reader.rest();
+  if (rest.size() < 2) return false;
+  const int ncols = static_cast<int16_t>(LoadBE16(rest.data()));
+  if (ncols < 0 || ncols > kMaxTupleColumns) return false;
+  const std::byte* const columns = rest.data() + 2;
+  const std::byte* const end = ScanColumns(columns, rest.data() + rest.size(), ncols);
+  if (end == nullptr) return false;
+  reader.ReadBytesUnchecked(static_cast<size_t>(end - rest.data()));
+  out = TupleView(std::span<const std::byte>(columns, end), static_cast<uint16_t>(ncols));
+  return true;
+}
+
 Result<TupleView> TupleView::Read(ByteReader& reader, std::string_view context) {
-  // Fast path: one unchecked-by-Result walk over the bytes (the hot loop of
-  // every change). Anything unexpected falls through to the field-by-field
+  // Fast path first; anything unexpected falls through to the field-by-field
   // reader below, which produces the precise error.
-  if (const std::span<const std::byte> rest = reader.rest(); rest.size() >= 2) {
-    const int ncols = static_cast<int16_t>(LoadBE16(rest.data()));
-    if (ncols >= 0 && ncols <= kMaxTupleColumns) {
-      const std::byte* const columns = rest.data() + 2;
-      const std::byte* const end = ScanColumns(columns, rest.data() + rest.size(), ncols);
-      if (end != nullptr) {
-        reader.ReadBytesUnchecked(static_cast<size_t>(end - rest.data()));
-        return TupleView(std::span<const std::byte>(columns, end), static_cast<uint16_t>(ncols));
-      }
-    }
-  }
+  if (TupleView t; TryRead(reader, t)) return t;
 
   internal::FieldReader in(reader, context);
   PGPARITY_ASSIGN_OR_RETURN(const int ncols, internal::ReadColumnCount(in));

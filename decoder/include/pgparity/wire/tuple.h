@@ -103,6 +103,9 @@ class TupleView {
   // `context` names the tuple in errors, e.g. "Update.old_tuple" gives
   // "Update.old_tuple.columns[3].length: ...".
   static Result<TupleView> Read(ByteReader& reader, std::string_view context);
+  // Read's fast path alone: false (reader untouched) on anything Read would
+  // have to look at closely, error or not.
+  static bool TryRead(ByteReader& reader, TupleView& out) noexcept;
 
   // Number of columns (ncols as sent).
   size_t size() const noexcept { return ncols_; }
