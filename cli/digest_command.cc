@@ -75,13 +75,14 @@ int RunDigest(const std::vector<std::string>& args) {
       if (!sum.ok()) return Fail("digest", std::string(sum.status().message()), kExitData);
       d.sum = *sum;
     } else {
-      digest::RowDigester digester(schema, name, std::span<const std::string>(columns));
+      digest::TableDigester digester(schema, name, std::span<const std::string>(columns));
       Status s = applier::ScanTable(*session, schema, name, columns, estimate, "digest",
                                     [&](std::span<const digest::ColumnValue> v) {
-                                      d.Add(digester.Digest(v));
+                                      digester.Add(v);
                                       return Status::OK();
                                     });
       if (!s.ok()) return Fail("digest", std::string(s.message()), ExitCodeFor(s));
+      d = digester.Finish();
     }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -152,16 +152,16 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
   PGPARITY_RETURN_IF_ERROR(
       ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
         const TableSpec& spec = specs[t];
-        digest::RowDigester digester(spec.schema, spec.name,
-                                     std::span<const std::string>(spec.columns));
-        TableDigest d;
+        // Only the sum is needed here: row digests a batch at a time.
+        digest::TableDigester digester(spec.schema, spec.name,
+                                       std::span<const std::string>(spec.columns));
         PGPARITY_RETURN_IF_ERROR(ScanTable(s, spec.schema, spec.name, spec.columns,
                                            tt[t].estimated_rows, "target check",
                                            [&](std::span<const ColumnValue> v) -> Status {
-                                             d.Add(digester.Digest(v));
+                                             digester.Add(v);
                                              return Status::OK();
                                            }));
-        target_digest[t] = d;
+        target_digest[t] = digester.Finish();
         return Status::OK();
       }));
 

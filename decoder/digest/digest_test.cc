@@ -139,5 +139,26 @@ TEST(RowDigesterLengthsTest, EncodingIsExactForEveryLength) {
   }
 }
 
+// TableDigester's batches give the sum of Digest over the same rows, for
+// counts around the batch size.
+TEST(TableDigesterTest, EqualsTheSumOfRowDigests) {
+  const std::vector<std::string> columns{"id", "a"};
+  for (const int n : {0, 1, 255, 256, 257, 1000}) {
+    TableDigester batched("public", "t", columns);
+    RowDigester one("public", "t", columns);
+    TableDigest expected;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = std::to_string(i);
+      const std::string a(static_cast<size_t>(i % 150), 'x');
+      const std::vector<ColumnValue> row{ColumnValue::Value(id),
+                                         i % 7 == 0 ? ColumnValue::Null() : ColumnValue::Value(a)};
+      batched.Add(row);
+      expected.Add(one.Digest(row));
+    }
+    EXPECT_EQ(batched.Finish(), expected) << n;
+    EXPECT_EQ(batched.Finish(), TableDigest()) << "Finish forgets the rows";
+  }
+}
+
 }  // namespace
 }  // namespace pgparity::digest

@@ -163,6 +163,36 @@ size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch) {
   return batch.Finish(static_cast<size_t>(Encode(out) - out));
 }
 
+size_t RowDigester::EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch) {
+  std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
+            scratch_.begin());
+  char* out = batch.Reserve(EncodedBound());
+  return batch.Finish(static_cast<size_t>(Encode(out) - out));
+}
+
+namespace {
+// Rows a TableDigester hashes at a time.
+constexpr size_t kTableBatchRows = 256;
+}  // namespace
+
+void TableDigester::Add(std::span<const ColumnValue> values) {
+  row_.EncodeInto(values, batch_);
+  if (batch_.size() >= kTableBatchRows) Fold();
+}
+
+void TableDigester::Fold() {
+  batch_.Compute();
+  for (size_t i = 0; i < batch_.size(); ++i) digest_.Add(batch_.digest(i));
+  batch_.Clear();
+}
+
+TableDigest TableDigester::Finish() {
+  Fold();
+  const TableDigest d = digest_;
+  digest_ = TableDigest();
+  return d;
+}
+
 size_t RowDigester::EncodedBound() const {
   // One pass for the size bound, one to write: no per-append checks.
   size_t bound = fixed_bytes_;

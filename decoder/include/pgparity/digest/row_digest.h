@@ -58,6 +58,8 @@ class RowDigester {
   // the same digest as Digest(tuple)); returns its index in the batch.
   // REQUIRES: tuple.size() == column_count().
   size_t EncodeInto(const wire::TupleView& tuple, Md5Batch& batch);
+  // REQUIRES: values.size() == column_count(), in tuple order.
+  size_t EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch);
 
   // The canonical encoding of the last row digested (tests, debugging).
   std::string_view last_encoding() const noexcept { return {buffer_.data(), length_}; }
@@ -93,6 +95,31 @@ class RowDigester {
   std::vector<char> buffer_;          // the encoding, reused; grows, never shrinks
   size_t length_ = 0;                 // of the last encoding in buffer_
   size_t loaded_bound_ = 0;           // EncodedBound() of what Load put in scratch_
+};
+
+// A table's digest from its rows, the row digests computed a batch at a time
+// (Md5Batch): what a full scan that only needs the sum uses.
+//
+//   TableDigester t("public", "users", columns);
+//   for (row : rows) t.Add(row);
+//   TableDigest d = t.Finish();
+class TableDigester {
+ public:
+  TableDigester(std::string_view schema, std::string_view table,
+                std::span<const std::string> columns)
+      : row_(schema, table, columns) {}
+  // REQUIRES: values.size() == column_count(), in tuple order. The values
+  // are copied (encoded) at once.
+  void Add(std::span<const ColumnValue> values);
+  // The digest of every row added (and forgets them).
+  TableDigest Finish();
+
+ private:
+  void Fold();
+
+  RowDigester row_;
+  Md5Batch batch_;
+  TableDigest digest_;
 };
 
 // Appends the canonical encoding of one length-prefixed string:
