@@ -153,23 +153,35 @@ void ChainedDigest::AppendPendingChange(const Change& change) {
   std::memcpy(p, table.data(), table.size());
   p += table.size();
   if (marker) *p++ = OldMarker(change.old_kind);
-  if (has_old) {
-    last_old_row_ = digester.EncodeInto(change.old_tuple, rows_);
-    slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), last_old_row_});
+  // Room for a row digest at p: filled at Flush, or now for a row too large
+  // to batch.
+  auto put_row = [&](const wire::TupleView& tuple, size_t& row, digest::Digest128& now) {
+    row = digester.EncodeInto(tuple, rows_, now);
+    if (row == digest::RowDigester::kHashedNow) {
+      PutHex64(p, now.hi);
+      PutHex64(p + 16, now.lo);
+    } else {
+      slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), row});
+    }
     p += 32;
-  }
+  };
+  if (has_old) put_row(change.old_tuple, last_old_row_, last_rows_.old_row);
   if (has_new) {
     *p++ = 'N';
-    last_new_row_ = digester.EncodeInto(change.new_tuple, rows_);
-    slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), last_new_row_});
+    put_row(change.new_tuple, last_new_row_, last_rows_.new_row);
   }
 }
 
 const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {
   if (!last_rows_ready_) {
     rows_.Compute();
-    if (last_rows_.has_old) last_rows_.old_row = rows_.digest(last_old_row_);
-    if (last_rows_.has_new) last_rows_.new_row = rows_.digest(last_new_row_);
+    // A row hashed at once has its digest in last_rows_ already.
+    if (last_rows_.has_old && last_old_row_ != digest::RowDigester::kHashedNow) {
+      last_rows_.old_row = rows_.digest(last_old_row_);
+    }
+    if (last_rows_.has_new && last_new_row_ != digest::RowDigester::kHashedNow) {
+      last_rows_.new_row = rows_.digest(last_new_row_);
+    }
     last_rows_ready_ = true;
   }
   return last_rows_;

@@ -418,6 +418,30 @@ TEST(ChainedDigestBatchTest, BatchedEqualsTheDefinitionFoldedAtOnce) {
   EXPECT_GT(each.changes, 2000u);
 }
 
+// A row too large for a batch (hashed at once) between batched ones.
+TEST(ChainedDigestBatchTest, ARowTooLargeToBatchKeepsItsPlace) {
+  const std::string big(digest::RowDigester::kMaxBatchedBytes + 10, 'q');
+  const std::vector<TestFrame> frames = {
+      BeginFrame(0x1000, 0x1100, 700),
+      RelationFrame(0, kRelT),
+      InsertFrame(0x1010, kT, {"1", "a"}),
+      InsertFrame(0x1020, kT, {"2", big}),
+      UpdateFrame(0x1030, kT, OldTupleKind::kFull, {"2", big}, {"2", "b"}),
+      InsertFrame(0x1040, kT, {"3", "c"}),
+      CommitFrame(0x1100, 0x1130)};
+  ReferenceChain reference;
+  {
+    StreamDecoder decoder(reference, V2());
+    ASSERT_TRUE(FeedAll(decoder, frames).ok());
+  }
+  EXPECT_EQ(Digest(frames), reference.chain);
+  FlushEveryEvent each;
+  StreamDecoder decoder(each, V2());
+  ASSERT_TRUE(FeedAll(decoder, frames).ok());
+  EXPECT_EQ(each.chain.state(), reference.chain);
+  EXPECT_EQ(each.changes, 4u);
+}
+
 TEST(ChainedDigestBatchTest, AbandoningATransactionLargerThanABatch) {
   std::vector<TestFrame> big = {BeginFrame(0x1000, 0x900000, 700), RelationFrame(0, kRelT)};
   for (int r = 0; r < 1000; ++r) {

@@ -131,12 +131,33 @@ TEST(RowDigesterLengthsTest, EncodingIsExactForEveryLength) {
       const std::string expected = "1:s.1:t" + std::to_string(name_len) + ":" + name + "V" +
                                    std::to_string(len) + ":" + value + "2:idV1:1";
       ASSERT_EQ(d.last_encoding(), expected) << name_len << " " << len;
-      const size_t i = d.EncodeInto(tuple.view(), batch);
+      Digest128 now;
+      const size_t i = d.EncodeInto(tuple.view(), batch, now);
+      ASSERT_NE(i, RowDigester::kHashedNow);
       ASSERT_EQ(batch.message(i), expected);
     }
     batch.Compute();
     for (size_t i = 0; i < one_by_one.size(); ++i) ASSERT_EQ(batch.digest(i), one_by_one[i]);
   }
+}
+
+// A row too large for a batch is hashed at once, with the same digest.
+TEST(RowDigesterLengthsTest, ARowLargerThanABatchBoundIsHashedAtOnce) {
+  RowDigester d("s", "t", std::vector<std::string>{"v"});
+  const std::string big(RowDigester::kMaxBatchedBytes + 1, 'b');
+  const std::vector<ColumnValue> row{ColumnValue::Value(big)};
+  Md5Batch batch;
+  Digest128 now;
+  EXPECT_EQ(d.EncodeInto(row, batch, now), RowDigester::kHashedNow);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(now, d.Digest(row));
+  TableDigester t("s", "t", std::vector<std::string>{"v"});
+  t.Add(row);
+  t.Add(std::vector<ColumnValue>{ColumnValue::Value("small")});
+  TableDigest expected;
+  expected.Add(d.Digest(row));
+  expected.Add(d.Digest(std::vector<ColumnValue>{ColumnValue::Value("small")}));
+  EXPECT_EQ(t.Finish(), expected);
 }
 
 // TableDigester's batches give the sum of Digest over the same rows, for

@@ -157,16 +157,24 @@ Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
   return EncodeAndHash();
 }
 
-size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch) {
+size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch, Digest128& now) {
   Load(tuple);
-  char* out = batch.Reserve(loaded_bound_);
-  return batch.Finish(static_cast<size_t>(Encode(out) - out));
+  return EncodeLoadedInto(loaded_bound_, batch, now);
 }
 
-size_t RowDigester::EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch) {
+size_t RowDigester::EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch,
+                               Digest128& now) {
   std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
             scratch_.begin());
-  char* out = batch.Reserve(EncodedBound());
+  return EncodeLoadedInto(EncodedBound(), batch, now);
+}
+
+size_t RowDigester::EncodeLoadedInto(size_t bound, Md5Batch& batch, Digest128& now) {
+  if (bound > kMaxBatchedBytes) {
+    now = EncodeAndHash();
+    return kHashedNow;
+  }
+  char* out = batch.Reserve(bound);
   return batch.Finish(static_cast<size_t>(Encode(out) - out));
 }
 
@@ -176,7 +184,11 @@ constexpr size_t kTableBatchRows = 256;
 }  // namespace
 
 void TableDigester::Add(std::span<const ColumnValue> values) {
-  row_.EncodeInto(values, batch_);
+  Digest128 now;
+  if (row_.EncodeInto(values, batch_, now) == RowDigester::kHashedNow) {
+    digest_.Add(now);
+    return;
+  }
   if (batch_.size() >= kTableBatchRows) Fold();
 }
 

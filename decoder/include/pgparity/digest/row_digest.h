@@ -55,11 +55,16 @@ class RowDigester {
   Digest128 Digest(const wire::TupleView& tuple);
 
   // Appends the tuple's canonical encoding to `batch` (whose Compute gives
-  // the same digest as Digest(tuple)); returns its index in the batch.
+  // the same digest as Digest(tuple)) and returns its index in the batch.
+  // A row whose encoding may exceed kMaxBatchedBytes is hashed at once
+  // instead (a batch is bounded; such rows gain nothing from lanes): then
+  // the result is kHashedNow and the digest is in *now.
   // REQUIRES: tuple.size() == column_count().
-  size_t EncodeInto(const wire::TupleView& tuple, Md5Batch& batch);
+  static constexpr size_t kMaxBatchedBytes = size_t{16} << 20;
+  static constexpr size_t kHashedNow = ~size_t{0};
+  size_t EncodeInto(const wire::TupleView& tuple, Md5Batch& batch, Digest128& now);
   // REQUIRES: values.size() == column_count(), in tuple order.
-  size_t EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch);
+  size_t EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch, Digest128& now);
 
   // The canonical encoding of the last row digested (tests, debugging).
   std::string_view last_encoding() const noexcept { return {buffer_.data(), length_}; }
@@ -83,6 +88,7 @@ class RowDigester {
   size_t EncodedBound() const;
   // Encodes scratch_ (tuple order) at out; returns the end.
   char* Encode(char* out) const;
+  size_t EncodeLoadedInto(size_t bound, Md5Batch& batch, Digest128& now);
   // Encodes scratch_ into buffer_ and hashes it.
   Digest128 EncodeAndHash();
 
