@@ -350,8 +350,12 @@ class FlushEveryEvent : public ChangeSink {
     // Row digests handed to a RecordSink equal RowDigester's, one at a time.
     EXPECT_EQ(got.has_new, c.op != ChangeOp::kDelete);
     EXPECT_EQ(got.has_old, c.old_kind != wire::OldTupleKind::kNone);
-    if (got.has_new) EXPECT_EQ(got.new_row, reference.Digest(c.new_tuple));
-    if (got.has_old) EXPECT_EQ(got.old_row, reference.Digest(c.old_tuple));
+    if (got.has_new) {
+      EXPECT_EQ(got.new_row, reference.Digest(c.new_tuple));
+    }
+    if (got.has_old) {
+      EXPECT_EQ(got.old_row, reference.Digest(c.old_tuple));
+    }
     ++changes;
     return Then(Status::OK());
   }
