@@ -59,6 +59,8 @@ Status WithMessage(const Status& status, const std::string& message) {
       return Status::AlreadyExists(message);
     case C::kFailedPrecondition:
       return Status::FailedPrecondition(message);
+    case C::kDeadlineExceeded:
+      return Status::DeadlineExceeded(message);
   }
   return Status::Internal(message);
 }

@@ -50,8 +50,6 @@ void AppendHex(std::string& out, const digest::Digest128& d) {
   PutHex64(p + 16, d.lo);
 }
 
-// 16 lower-case hex digits, zero-padded.
-void AppendHex16(std::string& out, uint64_t v) { PutHex64(Extend(out, 16), v); }
 
 // counted(schema) "." counted(name): the relation's digester has it ready.
 void AppendTable(std::string& out, const RelationInfo& rel) {
