@@ -50,7 +50,6 @@ void AppendHex(std::string& out, const digest::Digest128& d) {
   PutHex64(p + 16, d.lo);
 }
 
-
 // counted(schema) "." counted(name): the relation's digester has it ready.
 void AppendTable(std::string& out, const RelationInfo& rel) {
   out.append(rel.row_digester().encoded_table());
@@ -224,7 +223,11 @@ void ChainedDigest::Flush() {
 }
 
 void ChainedDigest::FlushIfFull() {
-  if (rows_.size() >= kBatchRows || pending_.size() >= kBatchBytes) Flush();
+  // Transactions count too: a run of empty ones (PostgreSQL 14 sends them
+  // for transactions that touched no published table) adds no rows.
+  if (rows_.size() >= kBatchRows || pending_.size() >= kBatchBytes || txns_.size() > kBatchRows) {
+    Flush();
+  }
 }
 
 void ChainedDigest::Chain(const digest::Digest128& txn, wire::Lsn end_lsn) {

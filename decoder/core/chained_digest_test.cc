@@ -422,6 +422,24 @@ TEST(ChainedDigestBatchTest, BatchedEqualsTheDefinitionFoldedAtOnce) {
   EXPECT_GT(each.changes, 2000u);
 }
 
+// Thousands of empty transactions in a row: folded in batches too (the
+// pending list stays bounded), and the chain is the definition's.
+TEST(ChainedDigestBatchTest, ManyEmptyTransactions) {
+  std::vector<TestFrame> frames;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    const uint64_t lsn = 0x10000 + 0x100 * i;
+    frames.push_back(BeginFrame(lsn, lsn + 0x80, 700 + static_cast<wire::Xid>(i)));
+    frames.push_back(CommitFrame(lsn + 0x80, lsn + 0x90));
+  }
+  ReferenceChain reference;
+  {
+    StreamDecoder decoder(reference, V2());
+    ASSERT_TRUE(FeedAll(decoder, frames).ok());
+  }
+  EXPECT_EQ(reference.chain.transactions, 5000u);
+  EXPECT_EQ(Digest(frames), reference.chain);
+}
+
 // A row too large for a batch (hashed at once) between batched ones.
 TEST(ChainedDigestBatchTest, ARowTooLargeToBatchKeepsItsPlace) {
   const std::string big(digest::RowDigester::kMaxBatchedBytes + 10, 'q');

@@ -80,6 +80,13 @@ TEST(CoreNoAllocationTest, SteadyStateTransactionsDoNotAllocate) {
   for (int i = kTxns; i < 2 * kTxns; ++i) {
     for (TestFrame& f : Transaction(0x1000 + 0x1000 * i, 700 + i)) frames.push_back(std::move(f));
   }
+  // A long run of empty transactions (no rows to fill a batch) as well.
+  constexpr int kEmpty = 2000;
+  for (int i = 0; i < kEmpty; ++i) {
+    const uint64_t base = 0x1000 + 0x1000 * (2 * kTxns + i);
+    frames.push_back(BeginFrame(base, base + 0x100, 700 + 2 * kTxns + i));
+    frames.push_back(CommitFrame(base + 0x100, base + 0x130));
+  }
   const long before = g_allocations;
   for (const TestFrame& f : frames) {
     const Status s = decoder.Feed(f.start, f.end, f.body);
@@ -90,7 +97,7 @@ TEST(CoreNoAllocationTest, SteadyStateTransactionsDoNotAllocate) {
   }
   const long allocations = g_allocations - before;
   EXPECT_EQ(allocations, 0);
-  EXPECT_EQ(chain.state().transactions, 2u * kTxns);
+  EXPECT_EQ(chain.state().transactions, 2u * kTxns + kEmpty);
   EXPECT_EQ(decoder.stats().changes, 6u * kTxns);
 }
 
