@@ -306,7 +306,7 @@ TEST_F(AuditTest, MetricsEndpointServesPrometheusAndTheReport) {
 }
 
 TEST_F(AuditTest, BadMetricsAddressFailsBeforeAnySlotExists) {
-  for (const std::string addr : std::vector<std::string>{
+  for (const std::string& addr : std::vector<std::string>{
            "nonsense", "127.0.0.1:99999", "127.0.0.1:" + std::to_string(servers().source.port())}) {
     Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
                    ShellQuote(Dsn(servers().target)) + " --state-dir " +
