@@ -68,7 +68,8 @@ class Md5Batch {
   }
 
   // Hashes every message added since the last Clear (or the last Compute:
-  // only the new ones are hashed).
+  // only the new ones are hashed). A kernel this CPU lacks, or a single
+  // message, runs the scalar one; the digests are the same either way.
   void Compute(Md5Kernel kernel = Md5Kernel::kAuto);
   // REQUIRES: Compute ran after message i was added.
   const Digest128& digest(size_t i) const noexcept { return digests_[i]; }
