@@ -1,6 +1,8 @@
 #include "pgparity/digest/md5_batch.h"
 
-// OpenSSL's MD5 for the scalar kernel (see row_digest.cc for why not EVP).
+// OpenSSL's MD5 for one message at a time. OpenSSL 3 deprecates MD5() and
+// MD5_Init/Update/Final in favour of EVP, whose per-call context setup
+// costs more than hashing a short row.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/md5.h>
 
@@ -23,12 +25,6 @@ constexpr size_t kMaxArenaBytes = size_t{1} << 30;
 // Block 0 of the arena is the zero block idle lanes read.
 constexpr size_t kIdleBlock = 64;
 
-#if defined(__x86_64__)
-constexpr bool kX86 = true;
-#else
-constexpr bool kX86 = false;
-#endif
-
 uint32_t Bswap(uint32_t v) { return __builtin_bswap32(v); }
 
 // MD5's output is a, b, c, d little-endian; Digest128 reads it big-endian.
@@ -40,6 +36,17 @@ Digest128 FromState(const uint32_t* s) {
 }
 
 }  // namespace
+
+Digest128 Md5(std::string_view message) noexcept {
+  // Init/Update/Final on a local context: the one-shot MD5() also wipes the
+  // context (OPENSSL_cleanse), needless for a checksum of public data.
+  MD5_CTX ctx;
+  MD5_Init(&ctx);
+  MD5_Update(&ctx, message.data(), message.size());
+  unsigned char md[MD5_DIGEST_LENGTH];
+  MD5_Final(md, &ctx);
+  return Digest128::FromBigEndian(std::span<const unsigned char, 16>(md, 16));
+}
 
 bool Md5KernelSupported(Md5Kernel kernel) noexcept {
   switch (kernel) {
@@ -145,9 +152,10 @@ void Md5Batch::Compute(Md5Kernel kernel) {
   if (n == 0) return;
   digests_.resize(messages_.size());
   if (kernel == Md5Kernel::kAuto) kernel = Md5AutoKernel();
-  // A lone message gains nothing from lanes.
+  // A lone message gains nothing from lanes. (Off x86-64 only the scalar
+  // kernel is supported.)
   if (n == 1 || !Md5KernelSupported(kernel)) kernel = Md5Kernel::kScalar;
-  if (kX86 && kernel != Md5Kernel::kScalar) {
+  if (kernel != Md5Kernel::kScalar) {
     static_assert(sizeof(internal::Md5Job) == 8);
     // Jobs grouped by block count (a counting sort): lanes that start
     // together then finish together, and the kernel refills all of them at
@@ -176,15 +184,7 @@ void Md5Batch::Compute(Md5Kernel kernel) {
 #endif
     for (size_t k = 0; k < n; ++k) digests_[order_[k]] = FromState(&words_[4 * k]);
   } else {
-    for (size_t i = computed_; i < messages_.size(); ++i) {
-      const std::string_view m = message(i);
-      MD5_CTX ctx;
-      MD5_Init(&ctx);
-      MD5_Update(&ctx, m.data(), m.size());
-      unsigned char md[MD5_DIGEST_LENGTH];
-      MD5_Final(md, &ctx);
-      digests_[i] = Digest128::FromBigEndian(std::span<const unsigned char, 16>(md, 16));
-    }
+    for (size_t i = computed_; i < messages_.size(); ++i) digests_[i] = Md5(message(i));
   }
   computed_ = messages_.size();
 }

@@ -1,10 +1,8 @@
 #include "pgparity/digest/row_digest.h"
 
 // MD5 is the digest because every PostgreSQL server can recompute it in plain
-// SQL (docs/digest.md). OpenSSL 3 deprecates the one-shot MD5() in favour of
-// EVP, whose per-call context setup costs more than hashing a short row.
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/md5.h>
+// SQL (docs/digest.md); digest::Md5 (md5_batch.h) computes it one row at a
+// time, Md5Batch many at once.
 
 #include <algorithm>
 #include <charconv>
@@ -124,12 +122,16 @@ constexpr size_t kMaxLengthBytes = 21;
 }  // namespace
 
 Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
-  std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
-            scratch_.begin());
-  return EncodeAndHash();
+  return EncodeAndHash(Load(values));
 }
 
-void RowDigester::Load(const wire::TupleView& tuple) {
+size_t RowDigester::Load(std::span<const ColumnValue> values) {
+  std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
+            scratch_.begin());
+  return EncodedBound();
+}
+
+size_t RowDigester::Load(const wire::TupleView& tuple) {
   size_t i = 0;
   size_t bound = fixed_bytes_;
   for (const wire::ColumnView column : tuple) {
@@ -149,29 +151,23 @@ void RowDigester::Load(const wire::TupleView& tuple) {
     }
     ++i;
   }
-  loaded_bound_ = bound;
+  return bound;
 }
 
-Digest128 RowDigester::Digest(const wire::TupleView& tuple) {
-  Load(tuple);
-  return EncodeAndHash();
-}
+Digest128 RowDigester::Digest(const wire::TupleView& tuple) { return EncodeAndHash(Load(tuple)); }
 
 size_t RowDigester::EncodeInto(const wire::TupleView& tuple, Md5Batch& batch, Digest128& now) {
-  Load(tuple);
-  return EncodeLoadedInto(loaded_bound_, batch, now);
+  return EncodeLoadedInto(Load(tuple), batch, now);
 }
 
 size_t RowDigester::EncodeInto(std::span<const ColumnValue> values, Md5Batch& batch,
                                Digest128& now) {
-  std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
-            scratch_.begin());
-  return EncodeLoadedInto(EncodedBound(), batch, now);
+  return EncodeLoadedInto(Load(values), batch, now);
 }
 
 size_t RowDigester::EncodeLoadedInto(size_t bound, Md5Batch& batch, Digest128& now) {
   if (bound > kMaxBatchedBytes) {
-    now = EncodeAndHash();
+    now = EncodeAndHash(bound);
     return kHashedNow;
   }
   char* out = batch.Reserve(bound);
@@ -237,19 +233,10 @@ char* RowDigester::Encode(char* out) const {
   return out;
 }
 
-Digest128 RowDigester::EncodeAndHash() {
-  const size_t bound = EncodedBound();
+Digest128 RowDigester::EncodeAndHash(size_t bound) {
   if (buffer_.size() < bound) buffer_.resize(bound);
   length_ = static_cast<size_t>(Encode(buffer_.data()) - buffer_.data());
-
-  // MD5_Init/Update/Final on a local context: the one-shot MD5() also wipes
-  // the context (OPENSSL_cleanse), needless for a checksum of public data.
-  MD5_CTX ctx;
-  MD5_Init(&ctx);
-  MD5_Update(&ctx, buffer_.data(), length_);
-  unsigned char md[MD5_DIGEST_LENGTH];
-  MD5_Final(md, &ctx);
-  return Digest128::FromBigEndian(std::span<const unsigned char, 16>(md, 16));
+  return Md5(std::string_view(buffer_.data(), length_));
 }
 
 }  // namespace pgparity::digest

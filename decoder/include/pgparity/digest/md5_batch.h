@@ -39,6 +39,10 @@ enum class Md5Kernel {
   kAvx512,  // 16 lanes
 };
 
+// MD5 of one message (OpenSSL), read big-endian as Digest128: what
+// Md5Batch computes for each of its messages.
+Digest128 Md5(std::string_view message) noexcept;
+
 // Whether `kernel` can run on this CPU (kAuto and kScalar always can).
 bool Md5KernelSupported(Md5Kernel kernel) noexcept;
 // The kernel kAuto picks here.

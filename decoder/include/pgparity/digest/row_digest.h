@@ -83,14 +83,20 @@ class RowDigester {
   };
 
   void Init(std::string_view schema, std::string_view table);
-  void Load(const wire::TupleView& tuple);
+  // Puts the tuple's columns into scratch_; returns EncodedBound() of them,
+  // counted on the way.
+  size_t Load(const wire::TupleView& tuple);
+  // Copies values into scratch_; returns EncodedBound().
+  size_t Load(std::span<const ColumnValue> values);
   // The most bytes Encode writes for scratch_.
   size_t EncodedBound() const;
   // Encodes scratch_ (tuple order) at out; returns the end.
   char* Encode(char* out) const;
+  // scratch_ (of at most `bound` encoded bytes) into the batch, or hashed
+  // now when too large for one.
   size_t EncodeLoadedInto(size_t bound, Md5Batch& batch, Digest128& now);
-  // Encodes scratch_ into buffer_ and hashes it.
-  Digest128 EncodeAndHash();
+  // Encodes scratch_ (at most `bound` bytes) into buffer_ and hashes it.
+  Digest128 EncodeAndHash(size_t bound);
 
   std::vector<std::string> names_;    // tuple order
   std::string prefix_;                // encoded table name
@@ -100,7 +106,6 @@ class RowDigester {
   std::vector<ColumnValue> scratch_;  // tuple columns, reused
   std::vector<char> buffer_;          // the encoding, reused; grows, never shrinks
   size_t length_ = 0;                 // of the last encoding in buffer_
-  size_t loaded_bound_ = 0;           // EncodedBound() of what Load put in scratch_
 };
 
 // A table's digest from its rows, the row digests computed a batch at a time
