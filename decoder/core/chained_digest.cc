@@ -44,12 +44,6 @@ char* Extend(std::string& out, size_t n) {
   return out.data() + at;
 }
 
-void AppendHex(std::string& out, const digest::Digest128& d) {
-  char* p = Extend(out, 32);
-  PutHex64(p, d.hi);
-  PutHex64(p + 16, d.lo);
-}
-
 // counted(schema) "." counted(name): the relation's digester has it ready.
 void AppendTable(std::string& out, const RelationInfo& rel) {
   out.append(rel.row_digester().encoded_table());
@@ -74,27 +68,34 @@ digest::Digest128 FromXxh(XXH128_hash_t h) {
 
 digest::Digest128 Xxh128(const char* p, size_t n) { return FromXxh(XXH3_128bits(p, n)); }
 
-// A change's record; put_row(tuple) appends the 32 hex digits of a row
-// digest (or room for them).
+void PutHex(char* out, const digest::Digest128& d) {
+  PutHex64(out, d.hi);
+  PutHex64(out + 16, d.lo);
+}
+
+// Appends a change's record (docs/digest.md) in one resize: op, table, the
+// old marker (not for inserts) and the old row's digest, "N" and the new
+// row's. put_row(tuple, is_old, at) fills the 32 hex digits at `at` (or
+// leaves them to be filled later).
 template <typename PutRow>
 void AppendRecord(const Change& change, std::string& out, PutRow&& put_row) {
-  out.push_back(static_cast<char>(change.op));
-  AppendTable(out, change.relation);
-  switch (change.op) {
-    case ChangeOp::kInsert:
-      out.push_back('N');
-      put_row(change.new_tuple, false);
-      break;
-    case ChangeOp::kUpdate:
-      out.push_back(OldMarker(change.old_kind));
-      if (change.old_kind != wire::OldTupleKind::kNone) put_row(change.old_tuple, true);
-      out.push_back('N');
-      put_row(change.new_tuple, false);
-      break;
-    case ChangeOp::kDelete:
-      out.push_back(OldMarker(change.old_kind));
-      put_row(change.old_tuple, true);
-      break;
+  const std::string_view table = change.relation.row_digester().encoded_table();
+  const bool marker = change.op != ChangeOp::kInsert;
+  const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
+  const bool has_new = change.op != ChangeOp::kDelete;
+  const size_t size = 1 + table.size() + (marker ? 1 : 0) + (has_old ? 32 : 0) + (has_new ? 33 : 0);
+  char* p = Extend(out, size);
+  *p++ = static_cast<char>(change.op);
+  std::memcpy(p, table.data(), table.size());
+  p += table.size();
+  if (marker) *p++ = OldMarker(change.old_kind);
+  if (has_old) {
+    put_row(change.old_tuple, true, p);
+    p += 32;
+  }
+  if (has_new) {
+    *p++ = 'N';
+    put_row(change.new_tuple, false, p);
   }
 }
 
@@ -129,44 +130,26 @@ ChainedDigest::~ChainedDigest() = default;
 void ChainedDigest::AppendChangeRecord(const Change& change, std::string& out) {
   digest::RowDigester& digester = change.relation.row_digester();
   AppendRecord(change, out,
-               [&](const wire::TupleView& t, bool) { AppendHex(out, digester.Digest(t)); });
+               [&](const wire::TupleView& t, bool, char* at) { PutHex(at, digester.Digest(t)); });
 }
 
 void ChainedDigest::AppendPendingChange(const Change& change) {
   digest::RowDigester& digester = change.relation.row_digester();
-  const std::string_view table = digester.encoded_table();
-  const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
-  const bool has_new = change.op != ChangeOp::kDelete;
-  last_rows_.has_old = has_old;
-  last_rows_.has_new = has_new;
+  last_rows_.has_old = change.old_kind != wire::OldTupleKind::kNone;
+  last_rows_.has_new = change.op != ChangeOp::kDelete;
   last_rows_ready_ = false;
-  // The record as AppendRecord writes it, in one resize: op, table, the old
-  // marker (not for inserts) with room for the old row's digest, "N" with
-  // room for the new row's.
-  const bool marker = change.op != ChangeOp::kInsert;
-  const size_t size = 1 + table.size() + (marker ? 1 : 0) + (has_old ? 32 : 0) + (has_new ? 33 : 0);
-  char* p = Extend(pending_, size);
-  *p++ = static_cast<char>(change.op);
-  std::memcpy(p, table.data(), table.size());
-  p += table.size();
-  if (marker) *p++ = OldMarker(change.old_kind);
-  // Room for a row digest at p: filled at Flush, or now for a row too large
-  // to batch.
-  auto put_row = [&](const wire::TupleView& tuple, size_t& row, digest::Digest128& now) {
+  // The digests' places are filled at Flush, or now for a row too large to
+  // batch.
+  AppendRecord(change, pending_, [&](const wire::TupleView& tuple, bool old, char* at) {
+    size_t& row = old ? last_old_row_ : last_new_row_;
+    digest::Digest128& now = old ? last_rows_.old_row : last_rows_.new_row;
     row = digester.EncodeInto(tuple, rows_, now);
     if (row == digest::RowDigester::kHashedNow) {
-      PutHex64(p, now.hi);
-      PutHex64(p + 16, now.lo);
+      PutHex(at, now);
     } else {
-      slots_.push_back(HexSlot{static_cast<size_t>(p - pending_.data()), row});
+      slots_.push_back(HexSlot{static_cast<size_t>(at - pending_.data()), row});
     }
-    p += 32;
-  };
-  if (has_old) put_row(change.old_tuple, last_old_row_, last_rows_.old_row);
-  if (has_new) {
-    *p++ = 'N';
-    put_row(change.new_tuple, last_new_row_, last_rows_.new_row);
-  }
+  });
 }
 
 const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {
@@ -187,11 +170,7 @@ const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {
 void ChainedDigest::Flush() {
   if (txns_.empty()) return;
   (void)last_row_digests();  // they stay readable after the batch is cleared
-  for (const HexSlot& slot : slots_) {
-    const digest::Digest128& d = rows_.digest(slot.row);
-    PutHex64(pending_.data() + slot.offset, d.hi);
-    PutHex64(pending_.data() + slot.offset + 16, d.lo);
-  }
+  for (const HexSlot& slot : slots_) PutHex(pending_.data() + slot.offset, rows_.digest(slot.row));
   bool open = false;
   for (size_t i = 0; i < txns_.size(); ++i) {
     PendingTxn& t = txns_[i];
@@ -232,11 +211,9 @@ void ChainedDigest::FlushIfFull() {
 
 void ChainedDigest::Chain(const digest::Digest128& txn, wire::Lsn end_lsn) {
   char input[80];
-  PutHex64(input, state_.chain.hi);
-  PutHex64(input + 16, state_.chain.lo);
+  PutHex(input, state_.chain);
   PutHex64(input + 32, end_lsn.value());
-  PutHex64(input + 48, txn.hi);
-  PutHex64(input + 64, txn.lo);
+  PutHex(input + 48, txn);
   state_.chain = Xxh128(input, sizeof input);
   state_.last_commit_end = end_lsn;
   ++state_.transactions;
