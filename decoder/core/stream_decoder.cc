@@ -102,8 +102,7 @@ Status StreamDecoder::FeedFrame(const FrameRef& f) {
       default:
         if (state_ != State::kInTransaction) break;
         origin_allowed_ = false;
-        return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
-                        h.old_tuple, h.new_tuple, f.wal_start, txn_.xid, txn_);
+        return ApplyHotRow(h, f.wal_start, txn_.xid, txn_);
     }
   }
   Result<wire::Message> parsed = wire::Parse(f.body, ParseOptionsFor(in_stream_block()));
@@ -360,6 +359,12 @@ Status StreamDecoder::ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind 
   return sink_.OnChange(change);
 }
 
+Status StreamDecoder::ApplyHotRow(const wire::HotMessage& h, Lsn lsn, Xid subxid, ActiveTxn& txn) {
+  // HotMessage carries Insert/Update/Delete, whose type bytes are ChangeOp's.
+  return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
+                  h.old_tuple, h.new_tuple, lsn, subxid, txn);
+}
+
 Status StreamDecoder::ApplyTruncate(const wire::Truncate& m, Lsn lsn, Xid subxid, ActiveTxn& txn) {
   truncate_scratch_.clear();
   for (const wire::Oid relid : m.relids) {
@@ -513,8 +518,7 @@ Status StreamDecoder::Replay(internal::TxnLog& log, ActiveTxn& txn) {
   wire::HotMessage& h = hot_;
   return log.Replay([&](const internal::LogEntry& e) -> Status {
     if (wire::ParseHot(e.body, true, h)) {
-      return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
-                      h.old_tuple, h.new_tuple, e.wal_start, e.subxid, txn);
+      return ApplyHotRow(h, e.wal_start, e.subxid, txn);
     }
     Result<wire::Message> m = wire::Parse(e.body, options);
     if (!m.ok()) return std::move(m).status().WithPrefix("LSN " + e.wal_start.ToString());

@@ -220,6 +220,8 @@ class StreamDecoder {
   Status ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind old_kind,
                   const wire::TupleView& old_tuple, const wire::TupleView& new_tuple, wire::Lsn lsn,
                   wire::Xid subxid, ActiveTxn& txn);
+  // ApplyRow for a change ParseHot read (live or replayed).
+  Status ApplyHotRow(const wire::HotMessage& h, wire::Lsn lsn, wire::Xid subxid, ActiveTxn& txn);
   Status ApplyTruncate(const wire::Truncate& m, wire::Lsn lsn, wire::Xid subxid, ActiveTxn& txn);
   Status ApplyMessage(const wire::LogicalMessage& m, wire::Lsn lsn, wire::Xid subxid,
                       ActiveTxn& txn);
