@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/testing/stream_builder.h"
@@ -375,6 +376,24 @@ class FlushEveryEvent : public ChangeSink {
   }
 };
 
+// The definition's chain of `frames` (ReferenceChain).
+ChainState ReferenceOf(const std::vector<TestFrame>& frames) {
+  ReferenceChain reference;
+  StreamDecoder decoder(reference, V2());
+  const Status s = FeedAll(decoder, frames);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return reference.chain;
+}
+
+// The chain with every batch one event long, and the changes it saw.
+std::pair<ChainState, size_t> FlushingEveryEvent(const std::vector<TestFrame>& frames) {
+  FlushEveryEvent each;
+  StreamDecoder decoder(each, V2());
+  const Status s = FeedAll(decoder, frames);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return {each.chain.state(), each.changes};
+}
+
 // Small transactions, one of 2,000 rows (several batches inside it), an
 // update with an old key, a delete, truncates and messages between.
 std::vector<TestFrame> MixedStream() {
@@ -406,20 +425,13 @@ std::vector<TestFrame> MixedStream() {
 
 TEST(ChainedDigestBatchTest, BatchedEqualsTheDefinitionFoldedAtOnce) {
   const std::vector<TestFrame> frames = MixedStream();
-  ReferenceChain reference;
-  {
-    StreamDecoder decoder(reference, V2());
-    ASSERT_TRUE(FeedAll(decoder, frames).ok());
-  }
-  EXPECT_EQ(reference.chain.transactions, 701u);
-  EXPECT_EQ(Digest(frames), reference.chain);
+  const ChainState reference = ReferenceOf(frames);
+  EXPECT_EQ(reference.transactions, 701u);
+  EXPECT_EQ(Digest(frames), reference);
 
-  FlushEveryEvent each;
-  StreamDecoder decoder(each, V2());
-  ASSERT_TRUE(FeedAll(decoder, frames).ok());
-  EXPECT_EQ(each.chain.state(), reference.chain);
-
-  EXPECT_GT(each.changes, 2000u);
+  const auto [each, changes] = FlushingEveryEvent(frames);
+  EXPECT_EQ(each, reference);
+  EXPECT_GT(changes, 2000u);
 }
 
 // Thousands of empty transactions in a row: folded in batches too (the
@@ -431,13 +443,9 @@ TEST(ChainedDigestBatchTest, ManyEmptyTransactions) {
     frames.push_back(BeginFrame(lsn, lsn + 0x80, 700 + static_cast<wire::Xid>(i)));
     frames.push_back(CommitFrame(lsn + 0x80, lsn + 0x90));
   }
-  ReferenceChain reference;
-  {
-    StreamDecoder decoder(reference, V2());
-    ASSERT_TRUE(FeedAll(decoder, frames).ok());
-  }
-  EXPECT_EQ(reference.chain.transactions, 5000u);
-  EXPECT_EQ(Digest(frames), reference.chain);
+  const ChainState reference = ReferenceOf(frames);
+  EXPECT_EQ(reference.transactions, 5000u);
+  EXPECT_EQ(Digest(frames), reference);
 }
 
 // A row too large for a batch (hashed at once) between batched ones.
@@ -451,17 +459,11 @@ TEST(ChainedDigestBatchTest, ARowTooLargeToBatchKeepsItsPlace) {
       UpdateFrame(0x1030, kT, OldTupleKind::kFull, {"2", big}, {"2", "b"}),
       InsertFrame(0x1040, kT, {"3", "c"}),
       CommitFrame(0x1100, 0x1130)};
-  ReferenceChain reference;
-  {
-    StreamDecoder decoder(reference, V2());
-    ASSERT_TRUE(FeedAll(decoder, frames).ok());
-  }
-  EXPECT_EQ(Digest(frames), reference.chain);
-  FlushEveryEvent each;
-  StreamDecoder decoder(each, V2());
-  ASSERT_TRUE(FeedAll(decoder, frames).ok());
-  EXPECT_EQ(each.chain.state(), reference.chain);
-  EXPECT_EQ(each.changes, 4u);
+  const ChainState reference = ReferenceOf(frames);
+  EXPECT_EQ(Digest(frames), reference);
+  const auto [each, changes] = FlushingEveryEvent(frames);
+  EXPECT_EQ(each, reference);
+  EXPECT_EQ(changes, 4u);
 }
 
 TEST(ChainedDigestBatchTest, AbandoningATransactionLargerThanABatch) {
