@@ -331,20 +331,17 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
       } else {
         absl::flat_hash_map<Digest128, int64_t, HashDigest> shadow_counts;
         ts.ForEachRow([&](std::string_view, const Digest128& d) { ++shadow_counts[d]; });
-        for (const auto& [d, n] : shadow_counts) {
-          if (changed.contains(d.ToHex())) continue;
-          auto it = multiset.find(d);
-          const int64_t on_target = it == multiset.end() ? 0 : it->second;
-          for (int64_t i = on_target; i < n; ++i)
-            found.emplace_back(RowDivergence::kMissingOnTarget, d.ToHex());
-        }
-        for (const auto& [d, n] : multiset) {
-          if (changed.contains(d.ToHex())) continue;
-          auto it = shadow_counts.find(d);
-          const int64_t in_shadow = it == shadow_counts.end() ? 0 : it->second;
-          for (int64_t i = in_shadow; i < n; ++i)
-            found.emplace_back(RowDivergence::kExtraOnTarget, d.ToHex());
-        }
+        // Each copy `counts` has beyond `other`'s, as one divergence of `kind`.
+        auto surplus = [&](const auto& counts, const auto& other, RowDivergence kind) {
+          for (const auto& [d, n] : counts) {
+            if (changed.contains(d.ToHex())) continue;
+            auto it = other.find(d);
+            const int64_t there = it == other.end() ? 0 : it->second;
+            for (int64_t i = there; i < n; ++i) found.emplace_back(kind, d.ToHex());
+          }
+        };
+        surplus(shadow_counts, multiset, RowDivergence::kMissingOnTarget);
+        surplus(multiset, shadow_counts, RowDivergence::kExtraOnTarget);
       }
     }
   }
