@@ -169,6 +169,7 @@ const ChainedDigest::RowDigests& ChainedDigest::last_row_digests() {
 
 void ChainedDigest::Flush() {
   if (txns_.empty()) return;
+  rows_.Compute();
   (void)last_row_digests();  // they stay readable after the batch is cleared
   for (const HexSlot& slot : slots_) PutHex(pending_.data() + slot.offset, rows_.digest(slot.row));
   bool open = false;
