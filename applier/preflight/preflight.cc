@@ -6,6 +6,8 @@
 #include <map>
 #include <utility>
 
+#include "pgparity/applier/type_change.h"
+
 namespace pgparity::applier {
 
 std::string_view SeverityName(Severity severity) {
@@ -114,6 +116,13 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
+// "a, b, c" or, past `max`, "a, b, c and 7 more".
+std::string Names(const std::vector<std::string>& names, size_t max = 5) {
+  if (names.size() <= max) return Join(names);
+  std::vector<std::string> first(names.begin(), names.begin() + static_cast<long>(max));
+  return Join(first) + " and " + std::to_string(names.size() - max) + " more";
+}
+
 // The first word of server_version ("16.14 (Debian ...)" -> "16.14").
 std::string VersionWord(std::string_view version) {
   return Str(version.substr(0, version.find(' ')));
@@ -143,13 +152,53 @@ class Db {
         s, "preparing the " + side_ + " session (" + Str(what) + "): " + Str(s.message()));
   }
 
+  // The TimeZone a new session gets here: the server's configuration with
+  // ALTER DATABASE/ROLE SET applied — what the subscription's workers run
+  // with and what verify compares the source's timestamps in. This session
+  // cannot tell: its startup packet pins TimeZone=UTC, so pg_settings shows
+  // UTC as setting and reset_val (source 'client'), and pg_file_settings is
+  // for superusers only. A second connection with the same parameters minus
+  // the pin is told the default in ParameterStatus; it runs no statement.
+  Result<std::string> DefaultTimeZone() {
+    if (timezone_) return *timezone_;
+    Result<conn::PgConnPtr> plain = PlainParams().Connect("the " + side_);
+    if (!plain.ok()) {
+      return WithMessage(plain.status(), "reading the " + side_ + "'s default TimeZone: " +
+                                             Str(plain.status().message()));
+    }
+    const char* tz = PQparameterStatus(plain->get(), "TimeZone");
+    if (tz == nullptr) return Status::Unavailable("the " + side_ + " did not report its TimeZone");
+    timezone_ = tz;
+    return *timezone_;
+  }
+
   int version() const { return session_.server_version(); }
   const std::string& side() const { return side_; }
   const std::string& endpoint() const { return session_.endpoint(); }
 
  private:
+  // This session's connection parameters without pgparity's pinned
+  // server options (appended last to the user's own, which stay).
+  conn::ConnParams PlainParams() const {
+    conn::ConnParams params;
+    conn::PgConninfoPtr info(PQconninfo(session_.get()));
+    for (const PQconninfoOption* o = info.get(); o && o->keyword != nullptr; ++o) {
+      if (o->val == nullptr || *o->val == '\0') continue;
+      std::string_view value = o->val;
+      if (std::string_view(o->keyword) == "options" &&
+          value.ends_with(conn::kPinnedServerOptions)) {
+        value.remove_suffix(conn::kPinnedServerOptions.size());
+        while (value.ends_with(' ')) value.remove_suffix(1);
+        if (value.empty()) continue;
+      }
+      params.Set(o->keyword, value);
+    }
+    return params;
+  }
+
   PgSession& session_;
   std::string side_;
+  std::optional<std::string> timezone_;
 };
 
 struct Column {
@@ -166,12 +215,15 @@ using TableKey = std::pair<std::string, std::string>;  // schema, name
 
 struct Table {
   std::string qualified;  // format('%I.%I')
+  char kind = 'r';        // relkind: 'r' table, 'p' partitioned table
   char persistence = 'p';
   char replident = 'd';
   bool has_pk = false;
   bool has_ident = false;
-  int64_t updates_deletes = 0;  // pg_stat_user_tables, since the last reset
-  std::vector<Column> columns;  // attnum order
+  int64_t updates_deletes = 0;   // pg_stat_user_tables, since the last reset
+  std::vector<Column> columns;   // attnum order
+  std::vector<TableKey> leaves;  // kind 'p': its leaf partitions, at any depth
+  std::optional<TableKey> root;  // a partition: its topmost partitioned table
 
   const Column* Find(std::string_view name) const {
     for (const auto& c : columns) {
@@ -193,8 +245,8 @@ Result<Tables> LoadTables(Db& db) {
       "coalesce(s.n_tup_upd + s.n_tup_del, 0), a.attname, format_type(a.atttypid, a.atttypmod), "
       "a.attnotnull, a.atthasdef, " +
       generated +
-      ", coalesce(a.attnum = ANY (pk.indkey), false), coalesce(a.attnum = ANY (ri.indkey), false) "
-      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      ", coalesce(a.attnum = ANY (pk.indkey), false), coalesce(a.attnum = ANY (ri.indkey), false), "
+      "c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
       "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
       "LEFT JOIN pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary "
       "LEFT JOIN pg_index ri ON ri.indrelid = c.oid AND ri.indisreplident "
@@ -214,6 +266,7 @@ Result<Tables> LoadTables(Db& db) {
       t.has_pk = ToBool(rows.Value(r, 5));
       t.has_ident = ToBool(rows.Value(r, 6));
       t.updates_deletes = ToInt(rows.Value(r, 7));
+      t.kind = rows.Value(r, 15).empty() ? 'r' : rows.Value(r, 15)[0];
     }
     if (rows.IsNull(r, 8)) continue;  // a table without columns
     Column c;
@@ -227,6 +280,42 @@ Result<Tables> LoadTables(Db& db) {
     t.columns.push_back(std::move(c));
   }
   return tables;
+}
+
+// Every partitioned table's leaves, and every leaf's topmost root: where a
+// change really happens (and is checked against a replica identity) and
+// where the subscriber routes it.
+Status LoadPartitions(Db& db, Tables& tables) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      QueryResult rows,
+      db.Query("the partitions",
+               "SELECT rn.nspname, r.relname, r.relispartition, ln.nspname, l.relname "
+               "FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace "
+               "CROSS JOIN LATERAL pg_partition_tree(r.oid) t "
+               "JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = "
+               "l.relnamespace WHERE r.relkind = 'p' AND t.isleaf AND l.relkind = 'r' "
+               "ORDER BY 1, 2, 4, 5"));
+  for (int r = 0; r < rows.rows(); ++r) {
+    const TableKey root{Str(rows.Value(r, 0)), Str(rows.Value(r, 1))};
+    const TableKey leaf{Str(rows.Value(r, 3)), Str(rows.Value(r, 4))};
+    auto rt = tables.find(root);
+    auto lt = tables.find(leaf);
+    if (rt == tables.end() || lt == tables.end()) continue;  // temporary ones
+    rt->second.leaves.push_back(leaf);
+    if (!ToBool(rows.Value(r, 2))) lt->second.root = root;
+  }
+  return Status::OK();
+}
+
+// The tables a published table's rows live in: its leaves when it is
+// partitioned, else itself.
+std::vector<const Table*> Storage(const Tables& tables, const Table& t) {
+  if (t.kind != 'p') return {&t};
+  std::vector<const Table*> out;
+  for (const auto& key : t.leaves) {
+    if (auto it = tables.find(key); it != tables.end()) out.push_back(&it->second);
+  }
+  return out;
 }
 
 // The columns the publisher sends as the key of UPDATE/DELETE (pgoutput's
@@ -319,12 +408,15 @@ class Checker {
     PGPARITY_RETURN_IF_ERROR(LoadSubscription());
     PGPARITY_ASSIGN_OR_RETURN(src_tables_, LoadTables(src_));
     PGPARITY_ASSIGN_OR_RETURN(tgt_tables_, LoadTables(tgt_));
+    PGPARITY_RETURN_IF_ERROR(LoadPartitions(src_, src_tables_));
+    PGPARITY_RETURN_IF_ERROR(LoadPartitions(tgt_, tgt_tables_));
     PGPARITY_RETURN_IF_ERROR(LoadSlots());
 
     CheckVersions();
     CheckWalLevel();
     PGPARITY_RETURN_IF_ERROR(CheckCapacity());
     CheckPublication();
+    CheckPartitions();
     PGPARITY_RETURN_IF_ERROR(CheckTables());
     PGPARITY_RETURN_IF_ERROR(CheckNotReplicated());
     PGPARITY_RETURN_IF_ERROR(CheckTransactions());
@@ -381,11 +473,12 @@ class Checker {
 
   Status LoadPublication() {
     const Params name{options_.publication};
+    const std::string via_root = src_.version() >= 130000 ? "pubviaroot" : "false";
     PGPARITY_ASSIGN_OR_RETURN(
         QueryResult pub,
         src_.Query("the publication",
-                   "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate "
-                   "FROM pg_publication WHERE pubname = $1",
+                   "SELECT puballtables, pubinsert, pubupdate, pubdelete, pubtruncate, " +
+                       via_root + " FROM pg_publication WHERE pubname = $1",
                    name));
     if (pub.rows() == 0) {
       PGPARITY_ASSIGN_OR_RETURN(QueryResult all,
@@ -405,6 +498,7 @@ class Checker {
     pub_update_ = ToBool(pub.Value(0, 2));
     pub_delete_ = ToBool(pub.Value(0, 3));
     pub_truncate_ = ToBool(pub.Value(0, 4));
+    pub_via_root_ = ToBool(pub.Value(0, 5));
 
     PGPARITY_ASSIGN_OR_RETURN(
         QueryResult tables,
@@ -659,6 +753,42 @@ class Checker {
     }
   }
 
+  // publish_via_partition_root decides under which names partitions'
+  // changes arrive, so which tables the target needs.
+  void CheckPartitions() {
+    std::vector<std::string> roots, leaves, parents;
+    for (const auto& key : published_) {
+      auto it = src_tables_.find(key);
+      if (it == src_tables_.end()) continue;
+      const Table& t = it->second;
+      if (t.kind == 'p') roots.push_back(t.qualified);
+      if (!t.root) continue;
+      leaves.push_back(t.qualified);
+      const std::string& parent = src_tables_.at(*t.root).qualified;
+      if (std::find(parents.begin(), parents.end(), parent) == parents.end()) {
+        parents.push_back(parent);
+      }
+    }
+    if (roots.empty() && leaves.empty()) return;
+    std::string detail =
+        "publish_via_partition_root = " + std::string(pub_via_root_ ? "true" : "false");
+    if (!roots.empty()) {
+      detail += ": changes of every partition are published as its partitioned root (" +
+                Names(roots) +
+                "); the target needs a table of that name, partitioned in any way or not at "
+                "all; pg_publication_tables lists the root";
+    }
+    if (!leaves.empty()) {
+      detail += std::string(roots.empty() ? ": " : "; ") +
+                "each leaf partition is published under its own name (" + Names(leaves) +
+                ", partitions of " + Names(parents) +
+                "); the target needs a table of each leaf's name (partitioned differently only "
+                "if those names exist); rows moved between partitions by an UPDATE of the "
+                "partition key arrive as DELETE + INSERT";
+    }
+    Add("partitions", Severity::kInfo, "publication " + options_.publication, detail);
+  }
+
   Status CheckTables() {
     const bool keyed_changes = pub_update_ || pub_delete_;
     // A summary first, completed once every table was compared.
@@ -681,34 +811,62 @@ class Checker {
   }
 
   Status CheckTable(const Table& s, const TableKey& key, bool keyed_changes) {
-    if (keyed_changes && !HasReplicaIdentity(s)) {
-      std::string why = s.replident == 'n'   ? "REPLICA IDENTITY NOTHING"
-                        : s.replident == 'i' ? "REPLICA IDENTITY USING INDEX, but the index is gone"
-                                             : "no primary key and REPLICA IDENTITY DEFAULT";
-      Add("replica_identity", Severity::kBlocking, s.qualified,
-          why + ": once published, every UPDATE and DELETE on it fails on the source (" +
-              Count(s.updates_deletes, "update or delete", "updates and deletes") +
-              " since the statistics were reset)",
-          "ALTER TABLE " + s.qualified +
-              " ADD PRIMARY KEY (...); or REPLICA IDENTITY USING INDEX <unique index on NOT "
-              "NULL columns>; or REPLICA IDENTITY FULL (slower apply); an insert-only table "
-              "may stay as it is if the application never updates or deletes its rows");
-    }
+    if (keyed_changes) CheckSourceIdentity(s);
     auto tt = tgt_tables_.find(key);
     if (tt == tgt_tables_.end()) {
-      Add("table_missing", Severity::kBlocking, s.qualified,
-          "published but missing on the target: the initial copy and every change to it fail",
+      std::string detail =
+          "published but missing on the target: the initial copy and every change to it fail";
+      std::string fix =
           "create it on the target: pg_dump --schema-only --table=" + Literal(s.qualified) +
-              " SOURCE | psql TARGET");
+          " SOURCE | psql TARGET";
+      if (s.root) {
+        const std::string& root = src_tables_.at(*s.root).qualified;
+        detail += " (a partition of " + root +
+                  ", published under its own name: publish_via_partition_root is false)";
+        fix += ", or publish it as " + root + ": ALTER PUBLICATION " + Ident(options_.publication) +
+               " SET (publish_via_partition_root = true); on the source";
+      }
+      Add("table_missing", Severity::kBlocking, s.qualified, detail, fix);
       return Status::OK();
     }
-    CheckColumns(s, tt->second);
-    if (keyed_changes && HasReplicaIdentity(s)) CheckTargetKey(s, tt->second);
+    PGPARITY_RETURN_IF_ERROR(CheckColumns(s, tt->second));
+    if (keyed_changes && HasReplicaIdentity(s)) {
+      // The subscriber finds rows in the partition it routes them to.
+      for (const Table* t : Storage(tgt_tables_, tt->second)) CheckTargetKey(s, *t);
+    }
     if (!sub_) PGPARITY_RETURN_IF_ERROR(CheckEmpty(tt->second));
     return Status::OK();
   }
 
-  void CheckColumns(const Table& s, const Table& t) {
+  // UPDATE and DELETE fail on the source in a partition without a replica
+  // identity; a partitioned root published as itself also tells the
+  // subscriber its own key (pgoutput sends the root's relation).
+  void CheckSourceIdentity(const Table& s) {
+    std::vector<const Table*> tables = Storage(src_tables_, s);
+    if (s.kind == 'p') tables.insert(tables.begin(), &s);
+    for (const Table* t : tables) {
+      if (HasReplicaIdentity(*t)) continue;
+      std::string why = t->replident == 'n' ? "REPLICA IDENTITY NOTHING"
+                        : t->replident == 'i'
+                            ? "REPLICA IDENTITY USING INDEX, but the index is gone"
+                            : "no primary key and REPLICA IDENTITY DEFAULT";
+      std::string effect =
+          t == &s && s.kind == 'p'
+              ? ": published as the partitioned root, it tells the subscriber no key, so every "
+                "replicated UPDATE and DELETE fails on the target"
+              : std::string(t != &s ? " (a partition of " + s.qualified + ")" : "") +
+                    ": once published, every UPDATE and DELETE on it fails on the source (" +
+                    Count(t->updates_deletes, "update or delete", "updates and deletes") +
+                    " since the statistics were reset)";
+      Add("replica_identity", Severity::kBlocking, t->qualified, why + effect,
+          "ALTER TABLE " + t->qualified +
+              " ADD PRIMARY KEY (...); or REPLICA IDENTITY USING INDEX <unique index on NOT "
+              "NULL columns>; or REPLICA IDENTITY FULL (slower apply); an insert-only table "
+              "may stay as it is if the application never updates or deletes its rows");
+    }
+  }
+
+  Status CheckColumns(const Table& s, const Table& t) {
     std::vector<std::string> source_order;
     for (const auto& c : s.columns) {
       const std::string object = s.qualified + "." + Ident(c.name);
@@ -741,13 +899,79 @@ class Checker {
             "is a generated column on the target: the subscriber cannot write the source's "
             "values into it (\"is missing replicated column\")",
             "make it a plain " + c.type + " column on the target");
-      } else if (tc->type != c.type) {
-        Add("column_type", Severity::kBlocking, object,
-            "type differs: source " + c.type + ", target " + tc->type,
-            "ALTER TABLE " + t.qualified + " ALTER COLUMN " + Ident(c.name) + " TYPE " + c.type +
-                "; on the target");
+      } else {
+        PGPARITY_RETURN_IF_ERROR(CheckColumnType(t, c, *tc, object));
       }
     }
+    CheckTargetOnlyColumns(s, t, source_order);
+    return Status::OK();
+  }
+
+  // A type change by its class (type_change.h, docs/types.md): widening is
+  // fine, a conversion is a risk to know, anything else breaks the apply.
+  Status CheckColumnType(const Table& t, const Column& c, const Column& tc,
+                         const std::string& object) {
+    const TypeChange change = ClassifyTypeChange(c.type, tc.type);
+    const std::string types = "source " + c.type + ", target " + tc.type;
+    switch (change.change_class) {
+      case TypeChangeClass::kSame:
+        return Status::OK();
+      case TypeChangeClass::kExact:
+        Add("column_type", Severity::kInfo, object,
+            "type widened (" + types +
+                "): the values round-trip exactly and verify compares them as equal");
+        return Status::OK();
+      case TypeChangeClass::kConversion:
+        return CheckConversion(t, c, tc, change, object);
+      case TypeChangeClass::kIncompatible:
+        break;
+    }
+    Add("column_type", Severity::kBlocking, object, "type differs: " + types,
+        "ALTER TABLE " + t.qualified + " ALTER COLUMN " + Ident(c.name) + " TYPE " + c.type +
+            "; on the target");
+    return Status::OK();
+  }
+
+  Status CheckConversion(const Table& t, const Column& c, const Column& tc,
+                         const TypeChange& change, const std::string& object) {
+    std::string detail =
+        "type converted (source " + c.type + ", target " + tc.type + "): " + change.risk + "; ";
+    std::string fix = "fine if intended; otherwise ALTER TABLE " + t.qualified + " ALTER COLUMN " +
+                      Ident(c.name) + " TYPE " + c.type + "; on the target";
+    switch (change.rule) {
+      case CompareRule::kAtTimeZone: {
+        PGPARITY_ASSIGN_OR_RETURN(const std::string source_tz, src_.DefaultTimeZone());
+        PGPARITY_ASSIGN_OR_RETURN(const std::string target_tz, tgt_.DefaultTimeZone());
+        detail += "compared as the same instant in the source's TimeZone " + source_tz;
+        if (source_tz != target_tz) {
+          detail += "; the target's TimeZone is " + target_tz + ", not " + source_tz +
+                    (c.type.ends_with(" with time zone")
+                         ? ": the target keeps the source's wall-clock times, which sessions "
+                           "there read as other instants"
+                         : ": the apply worker reads the source's wall-clock times in " +
+                               target_tz + ", so it shifts every instant");
+          fix = "give the target the source's TimeZone (ALTER SYSTEM SET TimeZone = " +
+                Literal(source_tz) + "; SELECT pg_reload_conf(); on the target) before the " +
+                "copy, or keep " + c.type + " there";
+        }
+        break;
+      }
+      case CompareRule::kCastToSource:
+        detail += "compared after casting back to " + c.type;
+        break;
+      case CompareRule::kNotCompared:
+        detail += "not compared by verify (the column is reported unverified)";
+        break;
+      case CompareRule::kText:
+        detail += "compared as text";
+        break;
+    }
+    Add("column_type", Severity::kWarning, object, detail, fix);
+    return Status::OK();
+  }
+
+  void CheckTargetOnlyColumns(const Table& s, const Table& t,
+                              const std::vector<std::string>& source_order) {
     std::vector<std::string> target_order;
     for (const auto& c : t.columns) {
       if (s.Find(c.name) != nullptr) {
@@ -1038,16 +1262,28 @@ class Checker {
       Add("subscription_table", Severity::kInfo, sub.qualified.at(key),
           "still copying (state " + SubStateName(state) + ")");
     }
-    if (sub.has_publication) {
-      for (const auto& key : published_) {
-        if (sub.states.contains(key) || !tgt_tables_.contains(key)) continue;
-        Add("subscription_table", Severity::kWarning, tgt_tables_.at(key).qualified,
-            "published, but not part of the subscription yet: its changes are not applied",
-            "ALTER SUBSCRIPTION " + Ident(sub.name) + " REFRESH PUBLICATION; on the target");
-      }
-    }
+    if (sub.has_publication) CheckNotSubscribed(sub);
     CheckSubscriptionSlot(sub);
     return Status::OK();
+  }
+
+  // Tables published after CREATE SUBSCRIPTION (or its last REFRESH), e.g.
+  // created on the source since: the subscriber skips their changes.
+  void CheckNotSubscribed(const Subscription& sub) {
+    const std::string refresh =
+        "ALTER SUBSCRIPTION " + Ident(sub.name) + " REFRESH PUBLICATION; on the target";
+    for (const auto& key : published_) {
+      if (sub.states.contains(key)) continue;
+      auto st = src_tables_.find(key);
+      const std::string name = st != src_tables_.end() ? st->second.qualified
+                                                       : Ident(key.first) + "." + Ident(key.second);
+      const bool on_target = tgt_tables_.contains(key);
+      Add("subscription_table", Severity::kWarning, name,
+          "published, but not subscribed (created or published on the source after the "
+          "subscription was created or last refreshed): its rows are not copied and its "
+          "changes not applied",
+          on_target ? refresh : "create it on the target (see table_missing), then " + refresh);
+    }
   }
 
   void CheckSubscriptionSlot(const Subscription& sub) {
@@ -1140,6 +1376,7 @@ class Checker {
   bool pub_update_ = false;
   bool pub_delete_ = false;
   bool pub_truncate_ = false;
+  bool pub_via_root_ = false;  // publish_via_partition_root
   std::vector<TableKey> published_;
 
   std::optional<Subscription> sub_;

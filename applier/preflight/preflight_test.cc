@@ -9,6 +9,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "preflight/preflight_test_env.h"
 
@@ -163,6 +164,266 @@ TEST_F(PreflightTest, ColumnTypeMismatchIsBlocking) {
   const Finding& f = ExpectFinding(r, "column_type", Severity::kBlocking, "public.typed.amount");
   EXPECT_EQ(f.detail, "type differs: source numeric(10,2), target real");
   EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+
+  // text -> integer: the subscriber fails on the first value that is no
+  // number.
+  source.Exec("ALTER TABLE public.typed ADD COLUMN code text");
+  target.Exec("ALTER TABLE public.typed ADD COLUMN code integer");
+  r = RunPreflight();
+  const Finding& code = ExpectFinding(r, "column_type", Severity::kBlocking, "public.typed.code");
+  EXPECT_EQ(code.detail, "type differs: source text, target integer");
+  EXPECT_EQ(code.fix, "ALTER TABLE public.typed ALTER COLUMN code TYPE text; on the target");
+  EXPECT_EQ(r.Count(Severity::kBlocking), 2) << Dump(r);
+}
+
+// Tables created on both sides for one test, dropped at its end.
+class TablesOnBothSides {
+ public:
+  TablesOnBothSides(testing::MigrationServers& servers, const std::string& source_ddl,
+                    const std::string& target_ddl, std::vector<std::string> names)
+      : source_(servers.source.Dsn()), target_(servers.target.Dsn()), names_(std::move(names)) {
+    Drop();
+    source_.Exec(source_ddl);
+    if (!target_ddl.empty()) target_.Exec(target_ddl);
+  }
+  ~TablesOnBothSides() {
+    try {
+      Drop();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "cleanup failed: " << e.what();
+    }
+  }
+  SqlClient& source() { return source_; }
+  SqlClient& target() { return target_; }
+
+ private:
+  void Drop() {
+    for (const auto& n : names_) {
+      source_.Exec("DROP TABLE IF EXISTS " + n + " CASCADE");
+      target_.Exec("DROP TABLE IF EXISTS " + n + " CASCADE");
+    }
+  }
+  SqlClient source_;
+  SqlClient target_;
+  std::vector<std::string> names_;
+};
+
+TEST_F(PreflightTest, WideningTypeChangesAreInfo) {
+  TablesOnBothSides tables(
+      servers(),
+      "CREATE TABLE public.widened (id integer PRIMARY KEY, n smallint, name varchar(20), "
+      "price numeric(10,2))",
+      "CREATE TABLE public.widened (id bigint PRIMARY KEY, n integer, name text, "
+      "price numeric(12,2))",
+      {"public.widened"});
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  EXPECT_EQ(r.Count(Severity::kBlocking), 0) << Dump(r);
+  for (const char* column : {"id", "n", "name", "price"}) {
+    const Finding& f =
+        ExpectFinding(r, "column_type", Severity::kInfo, std::string("public.widened.") + column);
+    EXPECT_NE(f.detail.find("round-trip exactly"), std::string::npos) << f.detail;
+    EXPECT_NE(f.detail.find("verify compares them as equal"), std::string::npos) << f.detail;
+    EXPECT_EQ(f.fix, "");
+  }
+  EXPECT_EQ(ExpectFinding(r, "column_type", Severity::kInfo, "public.widened.id").detail,
+            "type widened (source integer, target bigint): the values round-trip exactly and "
+            "verify compares them as equal");
+  EXPECT_NE(ExpectFinding(r, "column_type", Severity::kInfo, "public.widened.name")
+                .detail.find("source character varying(20), target text"),
+            std::string::npos);
+  EXPECT_EQ(ExpectFinding(r, "schema", Severity::kInfo, "published tables").detail,
+            "3 tables compared with the target (columns, types, replica identities): no "
+            "blocking difference");
+}
+
+TEST_F(PreflightTest, ConversionTypeChangesAreWarningsSayingHowTheyAreCompared) {
+  TablesOnBothSides tables(
+      servers(),
+      "CREATE TABLE public.converted (id integer PRIMARY KEY, at timestamp, doc json, f real)",
+      "CREATE TABLE public.converted (id integer PRIMARY KEY, at timestamptz, doc jsonb, "
+      "f double precision)",
+      {"public.converted"});
+  // Both databases' sessions (and the subscription's workers) get these.
+  tables.source().Exec("ALTER DATABASE " + servers().source.database() +
+                       " SET TimeZone = 'Europe/Paris'");
+  tables.target().Exec("ALTER DATABASE " + servers().target.database() +
+                       " SET TimeZone = 'Europe/Paris'");
+  Cleanup reset([&] {
+    tables.source().Exec("ALTER DATABASE " + servers().source.database() + " RESET TimeZone");
+    tables.target().Exec("ALTER DATABASE " + servers().target.database() + " RESET TimeZone");
+  });
+
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& at = ExpectFinding(r, "column_type", Severity::kWarning, "public.converted.at");
+  EXPECT_NE(at.detail.find("TimeZone"), std::string::npos) << at.detail;
+  EXPECT_NE(at.detail.find("compared as the same instant in the source's TimeZone Europe/Paris"),
+            std::string::npos)
+      << at.detail;
+  EXPECT_EQ(at.detail.find("the target's TimeZone is"), std::string::npos) << at.detail;
+  const Finding& doc = ExpectFinding(r, "column_type", Severity::kWarning, "public.converted.doc");
+  EXPECT_NE(doc.detail.find("not compared by verify (the column is reported unverified)"),
+            std::string::npos)
+      << doc.detail;
+  const Finding& f = ExpectFinding(r, "column_type", Severity::kWarning, "public.converted.f");
+  EXPECT_NE(f.detail.find("compared after casting back to real"), std::string::npos) << f.detail;
+
+  // Another TimeZone on the target: the apply worker shifts the instants.
+  tables.target().Exec("ALTER DATABASE " + servers().target.database() +
+                       " SET TimeZone = 'Asia/Tokyo'");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& shifted =
+      ExpectFinding(r, "column_type", Severity::kWarning, "public.converted.at");
+  EXPECT_NE(shifted.detail.find("the target's TimeZone is Asia/Tokyo, not Europe/Paris"),
+            std::string::npos)
+      << shifted.detail;
+  EXPECT_NE(shifted.detail.find("shifts every instant"), std::string::npos) << shifted.detail;
+  EXPECT_NE(shifted.fix.find("ALTER SYSTEM SET TimeZone = 'Europe/Paris'"), std::string::npos)
+      << shifted.fix;
+}
+
+constexpr const char* kPartitionedSource =
+    "CREATE TABLE public.parted (id integer, region text, v text, PRIMARY KEY (id, region)) "
+    "PARTITION BY LIST (region);"
+    "CREATE TABLE public.parted_eu PARTITION OF public.parted FOR VALUES IN ('eu');"
+    "CREATE TABLE public.parted_us PARTITION OF public.parted FOR VALUES IN ('us')";
+
+TEST_F(PreflightTest, PartitionsPublishedViaTheRoot) {
+  TablesOnBothSides tables(servers(), kPartitionedSource,
+                           "CREATE TABLE public.parted (id integer, region text, v text, "
+                           "PRIMARY KEY (id, region))",
+                           {"public.parted", "public.loose"});
+  tables.source().Exec("ALTER PUBLICATION my_publication SET (publish_via_partition_root = true)");
+  Cleanup reset([&] {
+    tables.source().Exec(
+        "ALTER PUBLICATION my_publication SET (publish_via_partition_root = false)");
+  });
+
+  // The target's table is not partitioned at all.
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& mode =
+      ExpectFinding(r, "partitions", Severity::kInfo, "publication my_publication");
+  EXPECT_NE(mode.detail.find("publish_via_partition_root = true: changes of every partition are "
+                             "published as its partitioned root (public.parted)"),
+            std::string::npos)
+      << mode.detail;
+  EXPECT_EQ(FindFinding(r, "table_missing", "public.parted_eu"), nullptr) << Dump(r);
+  ExpectFinding(r, "subscription_table", Severity::kWarning, "public.parted");
+
+  // Partitioned another way, the key only on the partitions: the
+  // subscriber routes each row and finds it by the partition's key.
+  tables.target().Exec(
+      "DROP TABLE public.parted;"
+      "CREATE TABLE public.parted (id integer NOT NULL, region text NOT NULL, v text) "
+      "PARTITION BY HASH (id);"
+      "CREATE TABLE public.parted_h0 PARTITION OF public.parted "
+      "FOR VALUES WITH (MODULUS 2, REMAINDER 0);"
+      "CREATE TABLE public.parted_h1 PARTITION OF public.parted "
+      "FOR VALUES WITH (MODULUS 2, REMAINDER 1);"
+      "ALTER TABLE public.parted_h0 ADD PRIMARY KEY (id, region)");
+  r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& key = ExpectFinding(r, "target_identity", Severity::kBlocking, "public.parted_h1");
+  EXPECT_EQ(key.fix, "ALTER TABLE public.parted_h1 ADD PRIMARY KEY (id, region); on the target");
+  EXPECT_EQ(FindFinding(r, "target_identity", "public.parted_h0"), nullptr) << Dump(r);
+  EXPECT_EQ(FindFinding(r, "target_identity", "public.parted"), nullptr) << Dump(r);
+  tables.target().Exec("ALTER TABLE public.parted_h1 ADD PRIMARY KEY (id, region)");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+
+  // Without the root's name on the target nothing can be applied.
+  tables.target().Exec("ALTER TABLE public.parted RENAME TO parted_other");
+  r = RunPreflight();
+  tables.target().Exec("ALTER TABLE public.parted_other RENAME TO parted");
+  ExpectFinding(r, "table_missing", Severity::kBlocking, "public.parted");
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+
+  // The replica identity that matters on the source is the partition's:
+  // REPLICA IDENTITY FULL on the root does not reach its partitions.
+  tables.source().Exec(
+      "CREATE TABLE public.loose (a integer, b text) PARTITION BY RANGE (a);"
+      "CREATE TABLE public.loose_1 PARTITION OF public.loose FOR VALUES FROM (0) TO (100);"
+      "ALTER TABLE public.loose REPLICA IDENTITY FULL");
+  tables.target().Exec("CREATE TABLE public.loose (a integer, b text)");
+  r = RunPreflight();
+  const Finding& leaf = ExpectFinding(r, "replica_identity", Severity::kBlocking, "public.loose_1");
+  EXPECT_NE(leaf.detail.find("(a partition of public.loose)"), std::string::npos) << leaf.detail;
+  EXPECT_EQ(FindFinding(r, "replica_identity", "public.loose"), nullptr) << Dump(r);
+  EXPECT_EQ(r.Count(Severity::kBlocking), 1) << Dump(r);
+}
+
+TEST_F(PreflightTest, PartitionsPublishedUnderTheirOwnNames) {
+  TablesOnBothSides tables(servers(), kPartitionedSource,
+                           "CREATE TABLE public.parted (id integer, region text, v text, "
+                           "PRIMARY KEY (id, region))",
+                           {"public.parted", "public.parted_eu", "public.parted_us"});
+  ASSERT_EQ(tables.source().Value(
+                "SELECT pubviaroot FROM pg_publication WHERE pubname = 'my_publication'"),
+            "f");
+  // PostgreSQL 14 lists the leaves, not the root.
+  EXPECT_EQ(tables.source().Value("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM "
+                                  "pg_publication_tables WHERE tablename LIKE 'parted%'"),
+            "parted_eu,parted_us");
+
+  // The target has the root's name only: each leaf is missing.
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready());
+  const Finding& mode =
+      ExpectFinding(r, "partitions", Severity::kInfo, "publication my_publication");
+  EXPECT_NE(mode.detail.find("publish_via_partition_root = false: each leaf partition is "
+                             "published under its own name (public.parted_eu, public.parted_us, "
+                             "partitions of public.parted)"),
+            std::string::npos)
+      << mode.detail;
+  EXPECT_NE(mode.detail.find("arrive as DELETE + INSERT"), std::string::npos) << mode.detail;
+  for (const char* leaf : {"public.parted_eu", "public.parted_us"}) {
+    const Finding& f = ExpectFinding(r, "table_missing", Severity::kBlocking, leaf);
+    EXPECT_NE(f.fix.find("publish_via_partition_root = true"), std::string::npos) << f.fix;
+  }
+  EXPECT_EQ(r.Count(Severity::kBlocking), 2) << Dump(r);
+  EXPECT_EQ(FindFinding(r, "table_missing", "public.parted"), nullptr) << Dump(r);
+
+  // Tables of the leaves' names, partitions of nothing: fine.
+  tables.target().Exec(
+      "CREATE TABLE public.parted_eu (id integer, region text, v text, PRIMARY KEY (id, region));"
+      "CREATE TABLE public.parted_us (id integer, region text, v text, PRIMARY KEY (id, region))");
+  r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  ExpectFinding(r, "subscription_table", Severity::kWarning, "public.parted_eu");
+}
+
+TEST_F(PreflightTest, TableCreatedAfterTheSubscriptionIsNotSubscribed) {
+  TablesOnBothSides tables(servers(), "CREATE TABLE public.late (id integer PRIMARY KEY)",
+                           "CREATE TABLE public.late (id integer PRIMARY KEY)", {"public.late"});
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& f = ExpectFinding(r, "subscription_table", Severity::kWarning, "public.late");
+  EXPECT_NE(f.detail.find("not subscribed"), std::string::npos) << f.detail;
+  EXPECT_EQ(f.fix, "ALTER SUBSCRIPTION my_subscription REFRESH PUBLICATION; on the target");
+
+  // Refreshed: copied and ready, nothing to report.
+  tables.target().Exec("ALTER SUBSCRIPTION my_subscription REFRESH PUBLICATION");
+  WaitUntil(
+      [&] {
+        return tables.target().Value(
+                   "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate = 'r' AND "
+                   "srrelid = 'public.late'::regclass") == "1";
+      },
+      "public.late to be ready");
+  r = RunPreflight();
+  EXPECT_EQ(FindFinding(r, "subscription_table", "public.late"), nullptr) << Dump(r);
+
+  // Missing on the target as well: created there first, then refreshed.
+  tables.source().Exec("CREATE TABLE public.later (id integer PRIMARY KEY)");
+  Cleanup drop([&] { tables.source().Exec("DROP TABLE IF EXISTS public.later"); });
+  r = RunPreflight();
+  EXPECT_NE(ExpectFinding(r, "subscription_table", Severity::kWarning, "public.later")
+                .fix.find("create it on the target"),
+            std::string::npos);
+  ExpectFinding(r, "table_missing", Severity::kBlocking, "public.later");
 }
 
 TEST_F(PreflightTest, ExtraTargetColumnsAndColumnOrder) {
