@@ -1,0 +1,118 @@
+// The corpus' schema model: what the generator decided for one seed, from
+// which the DDL of both sides, the workload's values and the injections
+// are derived. Plain data; schema_gen.cc fills it, schema_ddl.cc renders it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgparity::corpus {
+
+// What values a column holds; decides its types and the value generator.
+enum class Kind {
+  kCounter,  // integer key column unique on its own (the workload's ids)
+  kRegion,   // short text key drawn from a fixed set (list partitions, composite keys)
+  kKeyTime,  // timestamptz key part (range partitions, composite keys)
+  kInt4,
+  kInt8,
+  kText,
+  kCollatedText,
+  kLongText,  // > 2 kB of poorly compressible text: stored out of line (TOAST)
+  kBytea,
+  kLongBytea,    // > 2 kB of random bytes (TOAST)
+  kNumeric,      // including 'NaN'
+  kTimestamptz,  // including '±infinity'
+  kTimestamp,    // including '±infinity'
+  kDate,
+  kBool,
+  kIntArray,
+  kTextArray,
+  kEnum,
+  kDomain,  // over text, non-ASCII name
+  kInt4Range,
+  kTstzRange,
+  kJson,
+  kJsonb,
+  kInt4ToInt8,     // int4 on the source, int8 on the target
+  kVarcharToText,  // varchar(20) on the source, text on the target
+  kNumericScaled,  // numeric(10,2) on the source, numeric(12,2) on the target
+};
+
+struct Column {
+  std::string name;
+  Kind kind = Kind::kText;
+  std::string source_type;  // SQL type as written in DDL (may carry COLLATE)
+  std::string target_type;
+  bool nullable = true;
+  std::string generated;  // GENERATED ALWAYS AS (<this>) STORED when not empty
+};
+
+// A column only the target has.
+struct ExtraColumn {
+  std::string name;
+  std::string definition;  // type and DEFAULT
+};
+
+enum class Identity { kDefault, kFull, kUsingIndex };
+
+struct Partition {
+  std::string name;
+  std::string bound;  // "FOR VALUES ..." or "DEFAULT"
+};
+
+// How the target lays out a table the source partitions.
+enum class TargetLayout {
+  kSame,              // the same partitions
+  kOtherBounds,       // other partitions (only with publish_via_partition_root)
+  kPlain,             // not partitioned (only with publish_via_partition_root)
+  kStandaloneLeaves,  // the source's leaves as plain tables, no parent (only without)
+};
+
+struct Partitioning {
+  std::string method;  // "RANGE" or "LIST"; empty: not partitioned
+  std::string column;
+  std::vector<Partition> source;
+  std::vector<Partition> target;
+  TargetLayout layout = TargetLayout::kSame;
+  // Whether the source drops its dropped column before creating the
+  // partitions (then the leaves' attribute numbers differ from the root's).
+  bool drop_before_partitions = false;
+};
+
+struct Table {
+  std::string schema;
+  std::string name;
+  std::vector<Column> columns;   // the source's, in attnum order (generated ones included)
+  std::vector<std::string> key;  // primary key or identity index columns; empty: keyless
+  std::string counter;           // the kCounter column ("" when keyless)
+  Identity identity = Identity::kDefault;
+  bool toast_target = false;              // toast_tuple_target = 128 (both sides)
+  int source_drop_at = -1;                // index in columns before which a dropped column sat
+  int target_drop_at = -1;                // the same in target_order
+  std::vector<std::string> target_order;  // target column names, extras included
+  std::vector<ExtraColumn> extras;
+  Partitioning partitioning;
+  bool truncated = false;  // the workload truncates it once
+
+  bool keyless() const { return key.empty(); }
+  bool partitioned() const { return !partitioning.method.empty(); }
+  const Column* Find(const std::string& column) const {
+    for (const auto& c : columns) {
+      if (c.name == column) return &c;
+    }
+    return nullptr;
+  }
+};
+
+struct Schema {
+  bool via_root = false;  // publish_via_partition_root
+  std::string collation;  // of the collated text columns, a name both servers have
+  std::vector<Table> tables;
+};
+
+// The labels of the enum type and the set kRegion values come from.
+const std::vector<std::string>& EnumLabels();
+const std::vector<std::string>& Regions();
+
+}  // namespace pgparity::corpus

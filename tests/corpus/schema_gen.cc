@@ -1,0 +1,123 @@
+#include "corpus/schema_gen.h"
+
+#include <algorithm>
+#include <map>
+
+#include "corpus/quote.h"
+#include "corpus/schema_builder.h"
+
+namespace pgparity::corpus {
+
+const std::vector<std::string>& EnumLabels() {
+  static const std::vector<std::string> labels{"froh", "traurig", "gleichgültig", "so lala"};
+  return labels;
+}
+
+const std::vector<std::string>& Regions() {
+  static const std::vector<std::string> regions{"nord", "süd",   "ost",
+                                                "west", "mitte", "Zentrum ÄÖÜ"};
+  return regions;
+}
+
+std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& options) {
+  auto same = [](std::string t) { return std::pair{t, t}; };
+  auto widened = [&](std::string s, std::string t) {
+    return options.widen ? std::pair{s, t} : std::pair{s, s};
+  };
+  switch (kind) {
+    case Kind::kCounter:
+    case Kind::kInt8:
+      return same("int8");
+    case Kind::kInt4:
+      return same("int4");
+    case Kind::kRegion:
+    case Kind::kText:
+    case Kind::kLongText:
+      return same("text");
+    case Kind::kCollatedText:
+      return same("text COLLATE " + QuoteIdent(options.collation));
+    case Kind::kKeyTime:
+    case Kind::kTimestamptz:
+      return same("timestamptz");
+    case Kind::kBytea:
+    case Kind::kLongBytea:
+      return same("bytea");
+    case Kind::kNumeric:
+      return same("numeric");
+    case Kind::kTimestamp:
+      return same("timestamp");
+    case Kind::kDate:
+      return same("date");
+    case Kind::kBool:
+      return same("bool");
+    case Kind::kIntArray:
+      return same("int4[]");
+    case Kind::kTextArray:
+      return same("text[]");
+    case Kind::kEnum:
+      return same(QuoteTable("Sales", "Stimmung"));
+    case Kind::kDomain:
+      return same(QuoteTable("public", "prüfung_dom"));
+    case Kind::kInt4Range:
+      return same("int4range");
+    case Kind::kTstzRange:
+      return same("tstzrange");
+    case Kind::kJson:
+      return same("json");
+    case Kind::kJsonb:
+      return same("jsonb");
+    case Kind::kInt4ToInt8:
+      return widened("int4", "int8");
+    case Kind::kVarcharToText:
+      return widened("varchar(20)", "text");
+    case Kind::kNumericScaled:
+      return widened("numeric(10,2)", "numeric(12,2)");
+  }
+  return same("text");
+}
+
+namespace {
+
+// Target order, extra target columns and dropped columns on either side.
+void Finish(Rng& rng, Table& t) {
+  for (const auto& c : t.columns) t.target_order.push_back(c.name);
+  Shuffle(rng, t.target_order);
+  static const std::vector<ExtraColumn> extras{
+      {"note", "text DEFAULT 'target only'"},
+      {"Zusatz", "int4 NOT NULL DEFAULT 7"},
+      {"eingespielt_am", "timestamptz DEFAULT '2000-01-01 00:00:00+00'"}};
+  for (const auto& e : extras) {
+    // Not on tables without a key: the subscriber finds a FULL identity's
+    // row by comparing every local column, a target-only column (NULL in
+    // the searched tuple) included, and would miss every UPDATE/DELETE.
+    if (t.keyless() || !Chance(rng, 0.3)) continue;
+    t.extras.push_back(e);
+    const auto at = Uniform(rng, 0, static_cast<int64_t>(t.target_order.size()));
+    t.target_order.insert(t.target_order.begin() + at, e.name);
+  }
+  if (Chance(rng, 0.4)) t.source_drop_at = static_cast<int>(Uniform(rng, 0, t.columns.size()));
+  if (Chance(rng, 0.4)) {
+    t.target_drop_at = static_cast<int>(Uniform(rng, 0, t.target_order.size()));
+  }
+}
+
+}  // namespace
+
+Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
+  Schema s;
+  s.via_root = options.via_root;
+  s.collation = options.collation;
+  s.tables.push_back(ItemsTable(rng, options));
+  s.tables.push_back(OrderLinesTable(rng, options));
+  s.tables.push_back(TestStandTable(rng, options));
+  s.tables.push_back(DocsTable(rng, options));
+  s.tables.push_back(EventsTable(rng, options, "public", "events"));
+  if (Chance(rng, 0.5)) s.tables.push_back(EventsTable(rng, options, "Sales", "Kassenbuch"));
+  s.tables.push_back(MeasurementsTable(rng, options));
+  s.tables.push_back(CalcTable(rng, options));
+  s.tables.push_back(ScratchTable(rng, options));
+  for (auto& t : s.tables) Finish(rng, t);
+  return s;
+}
+
+}  // namespace pgparity::corpus

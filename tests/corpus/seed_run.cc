@@ -1,0 +1,297 @@
+#include "corpus/seed_run.h"
+
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <thread>
+
+#include "corpus/inject.h"
+#include "corpus/quote.h"
+#include "corpus/report_check.h"
+#include "corpus/schema_ddl.h"
+#include "corpus/schema_gen.h"
+#include "support/subprocess.h"
+
+namespace pgparity::corpus {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+namespace {
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string Tail(const std::string& text, size_t lines = 40) {
+  size_t at = text.size();
+  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) {
+    at = text.rfind('\n', at - 1);
+  }
+  return at == std::string::npos || at == 0 ? text : text.substr(at + 1);
+}
+
+// At most 40 problems as failures, then how many more (all are in the
+// seed's directory).
+void Fail(const std::string& what, const std::vector<std::string>& problems) {
+  for (size_t i = 0; i < problems.size() && i < 40; ++i)
+    ADD_FAILURE() << what << ": " << problems[i];
+  if (problems.size() > 40) ADD_FAILURE() << what << ": ... " << problems.size() - 40 << " more";
+}
+
+const std::string kMarker = std::string("public.") + kMarkerTable;
+
+}  // namespace
+
+SeedRun::SeedRun(const SeedEnv& env, uint64_t seed)
+    : env_(env),
+      seed_(seed),
+      rng_(seed),
+      db_("corpus_" + std::to_string(seed)),
+      subscription_("corpus_sub_" + std::to_string(seed)),
+      slot_("corpus_audit_" + std::to_string(seed)),
+      dir_(env.work_dir / ("seed-" + std::to_string(seed))) {
+  std::filesystem::remove_all(dir_);
+  std::filesystem::create_directories(dir_);
+}
+
+SeedRun::~SeedRun() {
+  try {
+    Cleanup();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cleanup: " << e.what();
+  }
+}
+
+std::string SeedRun::Dsn(const testing::PgServer& server) const { return server.Dsn(db_); }
+
+void SeedRun::Note(const std::string& line) {
+  std::cout << "corpus seed " << seed_ << ": " << line << std::endl;
+  std::ofstream(dir_ / "seed.log", std::ios::app) << line << "\n";
+}
+
+void SeedRun::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  Setup();
+  StartAudit();
+  workload_->Run(env_.size.phase_one, true);
+  workload_->Mark(1);
+  WaitCaughtUp();
+  Note("phase 1: " + workload_->stats().Summary());
+  if (CheckConsistent()) {
+    InjectAndContinue();
+    CheckDivergent();
+  }
+  // An audit that died was reported when it was found dead.
+  if (audit_->Running()) {
+    const int code = audit_->Stop();
+    EXPECT_EQ(code, 0) << "pgparity audit did not stop cleanly on SIGTERM; log:\n"
+                       << Tail(audit_->Log());
+  }
+  Note("done in " +
+       std::to_string(
+           std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - start).count()) +
+       " s (" + dir_.string() + ")");
+}
+
+void SeedRun::Setup() {
+  Rng pick(seed_ ^ 0x9e3779b97f4a7c15ULL);  // apart from rng_: the schema stays the same
+  SchemaOptions options{seed_ % 2 == 0, Pick(pick, env_.collations), env_.widen};
+  schema_ = GenerateSchema(rng_, options);
+  Note(std::string("publish_via_partition_root = ") + (options.via_root ? "true" : "false") +
+       ", collation " + options.collation + ", " + std::to_string(schema_.tables.size()) +
+       " tables, DDL in " + dir_.string());
+  const std::string source_ddl = SourceDdl(schema_), target_ddl = TargetDdl(schema_);
+  WriteFile(dir_ / "source.sql", source_ddl);
+  WriteFile(dir_ / "target.sql", target_ddl);
+  Session(env_.servers->source.Dsn()).Exec("CREATE DATABASE " + QuoteIdent(db_));
+  Session(env_.servers->target.Dsn()).Exec("CREATE DATABASE " + QuoteIdent(db_));
+  source_ = std::make_unique<Session>(Dsn(env_.servers->source));
+  target_ = std::make_unique<Session>(Dsn(env_.servers->target));
+  source_->Exec(source_ddl);
+  target_->Exec(target_ddl);
+  workload_ = std::make_unique<Workload>(schema_, *source_, rng_);
+  workload_->Seed(env_.size.seed_rows);
+  source_->Exec(std::string("CREATE PUBLICATION ") + kPublication +
+                " FOR ALL TABLES WITH (publish_via_partition_root = " +
+                (options.via_root ? "true" : "false") + ")");
+  const std::string conninfo =
+      "host=127.0.0.1 port=" + std::to_string(env_.servers->source.port()) + " dbname=" + db_ +
+      " user=postgres password=postgres";
+  target_->Exec("CREATE SUBSCRIPTION " + QuoteIdent(subscription_) + " CONNECTION " +
+                QuoteLiteral(conninfo) + " PUBLICATION " + kPublication);
+  const auto deadline = std::chrono::steady_clock::now() + seconds(120);
+  for (;;) {
+    const auto r = target_->Query(
+        "SELECT count(*) FILTER (WHERE r.srsubstate <> 'r'), count(*) FROM pg_subscription_rel "
+        "r JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = $1",
+        {subscription_});
+    if (*r[0][0] == "0" && *r[0][1] != "0") break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(
+          "the initial copy did not finish in 120 s; target log:\n" +
+          Tail(testing::ReadFile(env_.servers->target.dir() / "server/server.log")));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void SeedRun::StartAudit() {
+  AuditOptions o{env_.cli,
+                 Dsn(env_.servers->source),
+                 Dsn(env_.servers->target),
+                 kPublication,
+                 subscription_,
+                 slot_,
+                 dir_ / "audit",
+                 env_.size.audit_interval};
+  audit_ = std::make_unique<AuditRun>(o);
+}
+
+void SeedRun::WaitCaughtUp() {
+  testing::SqlClient source(Dsn(env_.servers->source));
+  try {
+    testing::WaitForCatchUp(source, subscription_, seconds(120));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(
+        std::string(e.what()) + "; target log:\n" +
+        Tail(testing::ReadFile(env_.servers->target.dir() / "server/server.log")));
+  }
+}
+
+SeedRun::Verdict SeedRun::Verify(const std::string& name) {
+  const auto report = dir_ / (name + ".json");
+  Verdict v;
+  v.code = testing::RunCommand(
+      "timeout 300 " + testing::ShellQuote(env_.cli) + " verify --source " +
+          testing::ShellQuote(Dsn(env_.servers->source)) + " --target " +
+          testing::ShellQuote(Dsn(env_.servers->target)) + " --publication " + kPublication +
+          " --subscription " + testing::ShellQuote(subscription_) + " --report " +
+          testing::ShellQuote(report.string()) + " --max-rows 1000000 --timeout 120",
+      &v.output);
+  WriteFile(dir_ / (name + ".log"), v.output);
+  std::ifstream in(report);
+  if (in) v.report = json::parse(in, nullptr, false);
+  return v;
+}
+
+void SeedRun::CheckVerify(const Verdict& v, const OracleResult& oracle, int code,
+                          const std::string& when) {
+  EXPECT_EQ(v.code, code) << "exit code of pgparity verify " << when << "; output:\n"
+                          << Tail(v.output);
+  Fail("pgparity verify " + when, CompareReport(v.report, oracle));
+}
+
+void SeedRun::CheckAudit(const OracleResult& oracle, int phase, seconds bound,
+                         const std::string& when) {
+  bool met = false;
+  const json last = audit_->WaitFor(
+      [&](const json& r) {
+        return ReportSourceRows(r, kMarker) >= phase && CompareReport(r, oracle).empty();
+      },
+      bound, &met);
+  const std::string where =
+      "pgparity audit " + when + " (log " + audit_->options().state_dir.string() + ".log)";
+  if (!met && !audit_->Running()) {
+    ADD_FAILURE() << where << ": it exited; log:\n" << Tail(audit_->Log());
+  } else if (!met && ReportSourceRows(last, kMarker) < phase) {
+    ADD_FAILURE() << where << ": no report including phase " << phase << " within " << bound.count()
+                  << " s; last report: " << last.value("status", "none") << " at "
+                  << last.value("checked_at", "") << "; log:\n"
+                  << Tail(audit_->Log());
+  } else if (!met) {
+    Fail(where + ", report checked at " + last.value("checked_at", "") + ", still after " +
+             std::to_string(bound.count()) + " s",
+         CompareReport(last, oracle));
+  }
+  const std::string log = audit_->Log();
+  Fail(where + ": per-change check names a row the oracle finds equal",
+       FalsePerChangeLines(log.substr(std::min(audit_log_checked_, log.size())), oracle));
+  audit_log_checked_ = log.size();
+}
+
+bool SeedRun::CheckConsistent() {
+  const OracleResult oracle = RunOracle(*source_, *target_, kPublication);
+  WriteFile(dir_ / "oracle-1.txt", oracle.Describe(100000));
+  if (oracle.DivergentRows() != 0) {
+    ADD_FAILURE() << "after the workload the oracle finds the target different from the source: "
+                     "the subscription did not apply everything, or the corpus is wrong "
+                     "(pgparity is not involved):\n"
+                  << oracle.Describe(50);
+    return false;
+  }
+  CheckVerify(Verify("verify-1"), oracle, 0, "before the injection");
+  CheckAudit(oracle, 1, seconds(60), "before the injection");
+  return true;
+}
+
+void SeedRun::InjectAndContinue() {
+  const auto done = InjectDivergences(*target_, schema_, *workload_, rng_);
+  std::string text;
+  for (const auto& d : done) text += d + "\n";
+  WriteFile(dir_ / "injections.txt", text);
+  Note(std::to_string(done.size()) + " divergences injected on the target:\n" + text);
+  workload_->Run(env_.size.phase_two, false);
+  workload_->Mark(2);
+  WaitCaughtUp();
+}
+
+void SeedRun::CheckDivergent() {
+  const OracleResult oracle = RunOracle(*source_, *target_, kPublication);
+  WriteFile(dir_ / "oracle-2.txt", oracle.Describe(100000));
+  Note("the oracle finds " + std::to_string(oracle.DivergentRows()) + " divergent rows:\n" +
+       oracle.Describe(60));
+  EXPECT_GT(oracle.DivergentRows(), 0u) << "the injections made no difference";
+  const auto caught_up = std::chrono::steady_clock::now();
+  CheckVerify(Verify("verify-2"), oracle, 1, "after the injection");
+  // Two check intervals after the target applied everything, plus the
+  // time verify took meanwhile and 10 s for the audit's check itself.
+  const auto spent =
+      std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - caught_up);
+  CheckAudit(oracle, 2, spent + seconds(2 * env_.size.audit_interval + 10), "after the injection");
+}
+
+void SeedRun::Cleanup() {
+  audit_.reset();
+  workload_.reset();
+  source_.reset();
+  target_.reset();
+  auto attempt = [](const std::string& what, const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "cleanup: " << what << ": " << e.what();
+    }
+  };
+  Session target_admin(env_.servers->target.Dsn());
+  const bool target_db = target_admin.Scalar("SELECT count(*) FROM pg_database WHERE datname = $1",
+                                             {db_}) == Value("1");
+  if (target_db) {
+    attempt("DROP SUBSCRIPTION", [&] {
+      Session(Dsn(env_.servers->target))
+          .Exec("DROP SUBSCRIPTION IF EXISTS " + QuoteIdent(subscription_));
+    });
+  }
+  attempt("dropping the source's slots and database", [&] {
+    Session source(env_.servers->source.Dsn());
+    const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    for (;;) {
+      source.Exec(
+          "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+          "WHERE database = $1 AND NOT active",
+          {db_});
+      if (source.Scalar("SELECT count(*) FROM pg_replication_slots WHERE database = $1", {db_}) ==
+              Value("0") ||
+          std::chrono::steady_clock::now() > deadline) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    source.Exec("DROP DATABASE IF EXISTS " + QuoteIdent(db_) + " WITH (FORCE)");
+  });
+  attempt("DROP DATABASE on the target", [&] {
+    target_admin.Exec("DROP DATABASE IF EXISTS " + QuoteIdent(db_) + " WITH (FORCE)");
+  });
+}
+
+}  // namespace pgparity::corpus

@@ -1,0 +1,88 @@
+// One seed of the corpus, end to end, on a fresh database pair of the
+// suite's PostgreSQL 14 source and 16 target: schema, initial rows,
+// publication and subscription; `pgparity audit` started; the workload;
+// the oracle (no difference) against `pgparity verify` and the audit's
+// report; divergences injected on the target and a second workload; the
+// oracle's differences against verify's and audit's reports; cleanup (no
+// slot, subscription or database left). Failures are gtest failures
+// (EXPECT-style: one seed reports everything it finds).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "corpus/audit_run.h"
+#include "corpus/oracle.h"
+#include "corpus/rng.h"
+#include "corpus/schema.h"
+#include "corpus/session.h"
+#include "corpus/workload.h"
+#include "support/migration_env.h"
+
+namespace pgparity::corpus {
+
+struct CorpusSize {
+  int seed_rows = 30;      // rows per table before the subscription
+  int phase_one = 400;     // operations before the injection
+  int phase_two = 60;      // operations after it (never on injected rows)
+  int audit_interval = 2;  // seconds between the audit's full checks
+};
+
+struct SeedEnv {
+  testing::MigrationServers* servers = nullptr;
+  std::string cli;                      // the pgparity binary
+  std::filesystem::path work_dir;       // reports, logs, DDL of each seed
+  std::vector<std::string> collations;  // deterministic, on both servers
+  bool widen = true;
+  CorpusSize size;
+};
+
+class SeedRun {
+ public:
+  SeedRun(const SeedEnv& env, uint64_t seed);
+  ~SeedRun();
+  SeedRun(const SeedRun&) = delete;
+  SeedRun& operator=(const SeedRun&) = delete;
+
+  void Run();
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  struct Verdict {
+    int code = -1;
+    std::string output;
+    nlohmann::json report;
+  };
+
+  std::string Dsn(const testing::PgServer& server) const;
+  void Setup();
+  void StartAudit();
+  bool CheckConsistent();
+  void InjectAndContinue();
+  void CheckDivergent();
+  void CheckAudit(const OracleResult& oracle, int phase, std::chrono::seconds bound,
+                  const std::string& when);
+  Verdict Verify(const std::string& name);
+  void CheckVerify(const Verdict& v, const OracleResult& oracle, int code, const std::string& when);
+  void WaitCaughtUp();
+  void Cleanup();
+  void Note(const std::string& line);
+
+  const SeedEnv& env_;
+  uint64_t seed_;
+  Rng rng_;
+  std::string db_, subscription_, slot_;
+  std::filesystem::path dir_;
+  Schema schema_;
+  std::unique_ptr<Session> source_, target_;
+  std::unique_ptr<Workload> workload_;
+  std::unique_ptr<AuditRun> audit_;
+  size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked
+};
+
+inline constexpr const char* kPublication = "corpus_pub";
+
+}  // namespace pgparity::corpus

@@ -1,0 +1,250 @@
+#include "corpus/values.h"
+
+#include <cstdio>
+#include <vector>
+
+namespace pgparity::corpus {
+
+namespace {
+
+// Symbols RandomText draws from: quotes, backslash, array and JSON
+// punctuation, whitespace and multi-byte UTF-8 are the interesting ones.
+const std::vector<std::string>& Symbols() {
+  static const std::vector<std::string> symbols{
+      "a", "b", "c", "x", "y", "z", "A", "Q",  "0",  "7", " ", " ", "'", "\"", "\\", ",",
+      "{", "}", "(", ")", "[", "]", ":", "\t", "\n", "ä", "ß", "é", "Ö", "€",  "日", "😀"};
+  return symbols;
+}
+
+std::string Alnum(Rng& rng, size_t n) {
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::string s(n, ' ');
+  for (auto& c : s) c = kChars[Uniform(rng, 0, 61)];
+  return s;
+}
+
+std::string Hex(Rng& rng, size_t bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string s = "\\x";
+  for (size_t i = 0; i < bytes; ++i) {
+    const auto b = static_cast<unsigned>(rng() & 0xff);
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
+  return s;
+}
+
+// Days since 1970-01-01 to y-m-d (H. Hinnant's civil_from_days).
+void CivilFromDays(int64_t z, int& y, int& m, int& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  y = static_cast<int>(yoe + era * 400 + (m <= 2 ? 1 : 0));
+}
+
+// A timestamp between two day numbers, microseconds included; "+00" when zoned.
+std::string Timestamp(Rng& rng, int64_t from_day, int64_t to_day, bool zoned) {
+  int y, m, d;
+  CivilFromDays(Uniform(rng, from_day, to_day), y, m, d);
+  const int64_t secs = Uniform(rng, 0, 86399);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06d%s", y, m, d,
+                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                static_cast<int>(secs % 60), static_cast<int>(Uniform(rng, 0, 999999)),
+                zoned ? "+00" : "");
+  return buf;
+}
+
+std::string AnyTimestamp(Rng& rng, bool zoned) {
+  if (Chance(rng, 0.05)) return "infinity";
+  if (Chance(rng, 0.05)) return "-infinity";
+  return Timestamp(rng, 7305, 23741, zoned);  // 1990 .. 2034
+}
+
+std::string Numeric(Rng& rng, int int_digits, int scale) {
+  if (Chance(rng, 0.1)) return "NaN";
+  std::string s = Chance(rng, 0.3) ? "-" : "";
+  s += std::to_string(Uniform(rng, 0, 9));
+  for (int i = 1; i < Uniform(rng, 1, int_digits); ++i) s += std::to_string(Uniform(rng, 0, 9));
+  if (scale > 0) {
+    s += ".";
+    for (int i = 0; i < scale; ++i) s += std::to_string(Uniform(rng, 0, 9));
+  }
+  return s;
+}
+
+// An array element or JSON string body: " and \ escaped with a backslash.
+std::string Escaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string IntArray(Rng& rng) {
+  std::string s = "{";
+  for (int64_t i = 0, n = Uniform(rng, 0, 6); i < n; ++i) {
+    if (i) s += ",";
+    s += Chance(rng, 0.1) ? "NULL" : std::to_string(Uniform(rng, -1000, 1000));
+  }
+  return s + "}";
+}
+
+std::string TextArray(Rng& rng) {
+  std::string s = "{";
+  for (int64_t i = 0, n = Uniform(rng, 0, 5); i < n; ++i) {
+    if (i) s += ",";
+    s += Chance(rng, 0.1)
+             ? "NULL"
+             : "\"" + Escaped(RandomText(rng, static_cast<size_t>(Uniform(rng, 0, 8)))) + "\"";
+  }
+  return s + "}";
+}
+
+// A JSON string: control characters escaped too.
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\u0009";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string Json(Rng& rng, int depth);
+
+std::string JsonScalar(Rng& rng) {
+  switch (Uniform(rng, 0, 4)) {
+    case 0:
+      return "null";
+    case 1:
+      return Chance(rng, 0.5) ? "true" : "false";
+    case 2:
+      return std::to_string(Uniform(rng, -100000, 100000));
+    case 3:
+      return Chance(rng, 0.5) ? "1.5e3" : "0.250";
+    default:
+      return JsonString(RandomText(rng, static_cast<size_t>(Uniform(rng, 0, 6))));
+  }
+}
+
+// Random whitespace between tokens: json keeps it, jsonb normalises it.
+std::string Json(Rng& rng, int depth) {
+  const std::string sp = Chance(rng, 0.5) ? " " : "";
+  if (depth >= 2 || Chance(rng, 0.3)) return JsonScalar(rng);
+  std::string s;
+  const int64_t n = Uniform(rng, 0, 3);
+  const bool object = Chance(rng, 0.6);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i) s += "," + sp;
+    if (object)
+      s += JsonString(Pick(rng, std::vector<std::string>{"a", "b", "ü", "k\ty"})) + ":" + sp;
+    s += Json(rng, depth + 1);
+  }
+  return object ? "{" + sp + s + "}" : "[" + s + sp + "]";
+}
+
+std::string Int4Range(Rng& rng) {
+  if (Chance(rng, 0.1)) return "empty";
+  const int64_t a = Uniform(rng, -500, 500), b = a + Uniform(rng, 1, 300);
+  if (Chance(rng, 0.1)) return "[" + std::to_string(a) + ",)";
+  return "[" + std::to_string(a) + "," + std::to_string(b) + ")";
+}
+
+std::string TstzRange(Rng& rng) {
+  if (Chance(rng, 0.1)) return "empty";
+  const int64_t a = Uniform(rng, 7305, 23000), b = a + Uniform(rng, 1, 700);
+  const std::string lo = "\"" + Timestamp(rng, a, a, true) + "\"";
+  const std::string hi = "\"" + Timestamp(rng, b, b, true) + "\"";
+  return Chance(rng, 0.1) ? "(," + hi + "]" : "[" + lo + "," + hi + ")";
+}
+
+}  // namespace
+
+std::string RandomText(Rng& rng, size_t chars) {
+  std::string s;
+  for (size_t i = 0; i < chars; ++i) s += Pick(rng, Symbols());
+  return s;
+}
+
+std::string RandomKeyTime(Rng& rng) {
+  if (Chance(rng, 0.04)) return Chance(rng, 0.5) ? "infinity" : "-infinity";
+  if (Chance(rng, 0.1)) return Timestamp(rng, 16436, 20819, true);  // 2015 .. 2026
+  return Timestamp(rng, 17897, 19722, true);                        // 2019 .. 2023
+}
+
+std::string RandomNonNull(Rng& rng, Kind kind) {
+  switch (kind) {
+    case Kind::kCounter:
+    case Kind::kInt8:
+      return std::to_string(static_cast<int64_t>(rng()) >> Uniform(rng, 0, 62));
+    case Kind::kInt4:
+    case Kind::kInt4ToInt8:
+      return std::to_string(static_cast<int32_t>(rng()) >> Uniform(rng, 0, 31));
+    case Kind::kRegion:
+      return Pick(rng, Regions());
+    case Kind::kKeyTime:
+      return RandomKeyTime(rng);
+    case Kind::kText:
+    case Kind::kCollatedText:
+    case Kind::kDomain:
+      return Chance(rng, 0.12) ? "" : RandomText(rng, static_cast<size_t>(Uniform(rng, 1, 30)));
+    case Kind::kVarcharToText:
+      return Chance(rng, 0.12) ? "" : RandomText(rng, static_cast<size_t>(Uniform(rng, 1, 20)));
+    case Kind::kLongText:
+      return Chance(rng, 0.15) ? RandomText(rng, 40)
+                               : Alnum(rng, static_cast<size_t>(Uniform(rng, 2100, 6000)));
+    case Kind::kBytea:
+      return Hex(rng, static_cast<size_t>(Uniform(rng, 0, 24)));
+    case Kind::kLongBytea:
+      return Hex(rng, static_cast<size_t>(Chance(rng, 0.15) ? 16 : Uniform(rng, 2100, 5000)));
+    case Kind::kNumeric:
+      return Numeric(rng, 14, static_cast<int>(Uniform(rng, 0, 6)));
+    case Kind::kNumericScaled:
+      return Numeric(rng, 8, 2);
+    case Kind::kTimestamptz:
+      return AnyTimestamp(rng, true);
+    case Kind::kTimestamp:
+      return AnyTimestamp(rng, false);
+    case Kind::kDate:
+      return Chance(rng, 0.05) ? "infinity" : AnyTimestamp(rng, false).substr(0, 10);
+    case Kind::kBool:
+      return Chance(rng, 0.5) ? "t" : "f";
+    case Kind::kIntArray:
+      return IntArray(rng);
+    case Kind::kTextArray:
+      return TextArray(rng);
+    case Kind::kEnum:
+      return Pick(rng, EnumLabels());
+    case Kind::kInt4Range:
+      return Int4Range(rng);
+    case Kind::kTstzRange:
+      return TstzRange(rng);
+    case Kind::kJson:
+    case Kind::kJsonb:
+      return Json(rng, 0);
+  }
+  return "";
+}
+
+Value RandomValue(Rng& rng, const Column& column) {
+  if (column.nullable && Chance(rng, 0.22)) return std::nullopt;
+  return RandomNonNull(rng, column.kind);
+}
+
+}  // namespace pgparity::corpus
