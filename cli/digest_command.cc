@@ -51,7 +51,8 @@ int RunDigest(const std::vector<std::string>& args) {
     }
     const std::string schema = qualified.substr(0, dot), name = qualified.substr(dot + 1);
     auto cols = session->Query(
-        "SELECT a.attname, c.reltuples FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+        "SELECT a.attname, c.reltuples, c.relkind FROM pg_attribute a JOIN pg_class c ON c.oid = "
+        "a.attrelid "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
         "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
         {schema, name});
@@ -61,8 +62,12 @@ int RunDigest(const std::vector<std::string>& args) {
       return Fail("digest", "table " + qualified + " does not exist on " + session->endpoint(),
                   kExitUsage);
     }
-    std::vector<std::string> columns;
-    for (int i = 0; i < cols->rows(); ++i) columns.emplace_back(cols->Value(i, 0));
+    applier::TableSpec spec;
+    spec.schema = schema;
+    spec.name = name;
+    spec.relkind = cols->Value(0, 2) == "p" ? 'p' : 'r';
+    for (int i = 0; i < cols->rows(); ++i) spec.columns.emplace_back(cols->Value(i, 0));
+    const std::vector<std::string>& columns = spec.columns;
     const double estimate = std::stod(std::string(cols->Value(0, 1)));
     const auto start = std::chrono::steady_clock::now();
     digest::TableDigest d;
@@ -76,7 +81,7 @@ int RunDigest(const std::vector<std::string>& args) {
       d.sum = *sum;
     } else {
       digest::TableDigester digester(schema, name, std::span<const std::string>(columns));
-      Status s = applier::ScanTable(*session, schema, name, columns, estimate, "digest",
+      Status s = applier::ScanTable(*session, applier::SourceRead(spec), estimate, "digest",
                                     [&](std::span<const digest::ColumnValue> v) {
                                       digester.Add(v);
                                       return Status::OK();

@@ -15,7 +15,9 @@ namespace pgparity::applier {
 
 namespace {
 
-constexpr std::string_view kMagic = "PGPSHD01";
+// 02: each table also records its compared columns and partitions.
+constexpr std::string_view kMagic = "PGPSHD02";
+constexpr std::string_view kOlderMagic = "PGPSHD01";
 
 using codec::GetU64;
 using codec::PutBytes;
@@ -99,6 +101,12 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
   const Status damaged = Status::Corruption("checkpoint " + path +
                                             " is damaged; remove the state directory to start "
                                             "over (pgparity then bootstraps again)");
+  if (data.compare(0, kOlderMagic.size(), kOlderMagic) == 0) {
+    return Status::FailedPrecondition("checkpoint " + path +
+                                      " was written by an older pgparity (format 1); remove the "
+                                      "state directory to start over (pgparity then bootstraps "
+                                      "again)");
+  }
   if (data.size() < kMagic.size() + 16 || data.compare(0, kMagic.size(), kMagic) != 0) {
     return damaged;
   }

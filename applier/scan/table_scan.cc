@@ -10,22 +10,16 @@
 #include <thread>
 
 #include "pgparity/applier/copy_text.h"
-#include "pgparity/digest/digest_sql.h"
 
 namespace pgparity::applier {
 
 using Clock = std::chrono::steady_clock;
 
-Status ScanTable(conn::PgSession& session, const std::string& schema, const std::string& name,
-                 const std::vector<std::string>& columns, double estimated_rows,
+Status ScanTable(conn::PgSession& session, const TableRead& read, double estimated_rows,
                  std::string_view what, const RowCallback& on_row) {
-  const std::string table = schema + "." + name;
-  std::string sql = "COPY " + digest::QuoteIdent(schema) + "." + digest::QuoteIdent(name) + " (";
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i > 0) sql += ", ";
-    sql += digest::QuoteIdent(columns[i]);
-  }
-  sql += ") TO STDOUT";
+  const std::string& table = read.qualified;
+  const size_t columns = read.select_list.size();
+  const std::string sql = CopySql(read);
   PGconn* conn = session.get();
   conn::PgResultPtr res(PQexec(conn, sql.c_str()));
   if (PQresultStatus(res.get()) != PGRES_COPY_OUT) {
@@ -87,7 +81,7 @@ Status ScanTable(conn::PgSession& session, const std::string& schema, const std:
     for (auto [raw, n] : batch.rows) {
       conn::PgMemPtr<char> owned(raw);
       if (!failed.ok()) continue;  // drain the COPY before returning the error
-      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns.size());
+      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns);
       if (st.ok()) st = on_row(row.values());
       if (!st.ok()) {
         failed =

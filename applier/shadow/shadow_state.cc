@@ -42,9 +42,11 @@ Result<size_t> ShadowState::Resolve(const core::RelationInfo& relation) {
   }
   auto idx = FindTable(relation.schema(), relation.name());
   if (!idx) {
-    return Status::FailedPrecondition("table " + relation.QualifiedName() +
-                                      " joined the publication after pgparity started; run it "
-                                      "again to include it");
+    // Created (or attached, detached, added) after pgparity started: not
+    // tracked, its changes skipped, the checks report it.
+    untracked_.emplace(std::string(relation.schema()), std::string(relation.name()));
+    by_generation_.emplace(relation.generation(), kUntracked);
+    return kUntracked;
   }
   const TableSpec& spec = tables_[*idx]->spec();
   bool same = relation.column_count() == spec.columns.size();
@@ -70,6 +72,7 @@ Status ShadowState::OnBegin(const core::TxnInfo&) {
 Status ShadowState::OnChange(const core::Change& change) {
   std::lock_guard lk(mu_);
   PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(change.relation));
+  if (idx == kUntracked) return Status::OK();
   keys_scratch_.clear();
   PGPARITY_RETURN_IF_ERROR(tables_[idx]->Apply(change, keys_scratch_));
   if (!txn_touched_[idx]) {
@@ -97,6 +100,7 @@ Status ShadowState::OnTruncate(const core::TruncateEvent& truncate) {
   std::lock_guard lk(mu_);
   for (const core::RelationInfo* r : truncate.relations) {
     PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(*r));
+    if (idx == kUntracked) continue;
     tables_[idx]->Truncate();
     ++ops_[idx].truncates;
     if (!txn_touched_[idx]) {

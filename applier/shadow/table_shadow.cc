@@ -1,5 +1,6 @@
 #include "pgparity/applier/table_shadow.h"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -13,7 +14,8 @@ using digest::Digest128;
 TableShadow::TableShadow(TableSpec spec)
     : spec_(std::move(spec)),
       qualified_(spec_.QualifiedName()),
-      digester_(spec_.schema, spec_.name, std::span<const std::string>(spec_.columns)) {
+      compared_(spec_),
+      digester_(compared_.MakeDigester(spec_)) {
   // Kept values are needed only where 'u' cannot be resolved from the old
   // tuple: keyed tables without REPLICA IDENTITY FULL.
   if (spec_.keyed() && spec_.replica_identity != 'f') {
@@ -25,7 +27,7 @@ TableShadow::TableShadow(TableSpec spec)
 }
 
 Digest128 TableShadow::DigestValues(std::span<const ColumnValue> values) {
-  return digester_.Digest(values);
+  return DigestRow(values);
 }
 
 void TableShadow::KeyOf(std::span<const ColumnValue> values, std::string& out) const {
@@ -148,7 +150,7 @@ bool TableShadow::RemoveRow(std::string_view key) {
 }
 
 void TableShadow::AddScannedRow(std::span<const ColumnValue> values) {
-  const Digest128 d = digester_.Digest(values);
+  const Digest128 d = DigestRow(values);
   if (!spec_.keyed()) {
     ++multiset_[d];
     digest_.Add(d);
@@ -229,7 +231,7 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
             change.lsn.ToString() + " carries no old row; set REPLICA IDENTITY FULL on the source");
       }
       Fill(change.old_tuple);
-      const Digest128 old = digester_.Digest(scratch_);
+      const Digest128 old = DigestRow(scratch_);
       auto it = multiset_.find(old);
       if (it == multiset_.end()) {
         Anomaly(std::string(verb) + " of a row not in the shadow at LSN " + change.lsn.ToString());
@@ -245,7 +247,7 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
         Anomaly("unchanged TOAST value without the old row at LSN " + change.lsn.ToString());
         return Status::OK();
       }
-      const Digest128 d = digester_.Digest(scratch_);
+      const Digest128 d = DigestRow(scratch_);
       ++multiset_[d];
       digest_.Add(d);
       touched.push_back(d.ToHex());
@@ -291,7 +293,7 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
     unresolved_.insert(RowKey(new_key_));
     return Status::OK();
   }
-  AddRow(new_key_, digester_.Digest(scratch_), scratch_);
+  AddRow(new_key_, DigestRow(scratch_), scratch_);
   return Status::OK();
 }
 
@@ -328,6 +330,12 @@ bool GetDigest(std::string_view& in, Digest128& d) { return GetU64(in, d.hi) && 
 
 void TableShadow::SaveTo(std::string& out) const {
   PutBytes(out, qualified_);
+  // What the digests cover and which partitions the rows came from: a
+  // resumed shadow must be compared by the same plan (LoadFrom).
+  PutU64(out, compared_.names().size());
+  for (const auto& c : compared_.names()) PutBytes(out, c);
+  PutU64(out, spec_.partitions.size());
+  for (const auto& p : spec_.partitions) PutBytes(out, p);
   PutU64(out, static_cast<uint64_t>(digest_.rows));
   PutDigest(out, digest_.sum);
   PutU64(out, anomalies_);
@@ -361,6 +369,30 @@ void TableShadow::SaveTo(std::string& out) const {
   for (const auto& k : unresolved_) PutBytes(out, k.view());
 }
 
+Status TableShadow::LoadPlan(std::string_view& in) {
+  const Status bad = Status::Corruption("checkpoint of table " + qualified_ + " is malformed");
+  std::vector<std::string> compared, partitions;
+  for (auto* list : {&compared, &partitions}) {
+    uint64_t n = 0;
+    if (!GetU64(in, n) || n > in.size()) return bad;
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string_view v;
+      if (!GetBytes(in, v)) return bad;
+      list->emplace_back(v);
+    }
+  }
+  if (!std::equal(compared.begin(), compared.end(), compared_.names().begin(),
+                  compared_.names().end())) {
+    return Status::Corruption("the columns compared in table " + qualified_ +
+                              " changed since the checkpoint (a column or its type changed on "
+                              "either side)");
+  }
+  // The partitions the shadow's rows came from: an ATTACH or DETACH since
+  // is found by comparing with these, across restarts too.
+  spec_.partitions = std::move(partitions);
+  return Status::OK();
+}
+
 Status TableShadow::LoadFrom(std::string_view& in) {
   const Status bad = Status::Corruption("checkpoint of table " + qualified_ + " is malformed");
   Truncate();
@@ -371,6 +403,7 @@ Status TableShadow::LoadFrom(std::string_view& in) {
     return Status::Corruption("checkpoint holds table " + std::string(name) + " where " +
                               qualified_ + " was expected");
   }
+  PGPARITY_RETURN_IF_ERROR(LoadPlan(in));
   std::string_view first;
   if (!GetU64(in, rows) || !GetDigest(in, digest_.sum) || !GetU64(in, anomalies_) ||
       !GetBytes(in, first) || !GetU64(in, n)) {

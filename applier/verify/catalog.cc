@@ -48,6 +48,61 @@ Result<std::optional<wire::Lsn>> OptionalLsn(const conn::QueryResult& r) {
   return std::optional<wire::Lsn>(*lsn);
 }
 
+// The published columns of table `oid`, their types, and the key the
+// shadow tracks rows by, into `spec`.
+Status LoadColumns(conn::PgSession& source, const std::string& oid, TableSpec& spec) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto cols,
+      source.Query(
+          "SELECT a.attname, a.attstorage <> 'p', "
+          "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
+          "          AND a.attnum = ANY (i.indkey)), "
+          "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisreplident "
+          "          AND a.attnum = ANY (i.indkey)), "
+          "  a.atttypid IN (20, 21, 23), format_type(a.atttypid, a.atttypmod) "
+          "FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
+          "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
+          {oid}));
+  std::vector<size_t> pk, ident;
+  std::vector<bool> integer;
+  for (int c = 0; c < cols.rows(); ++c) {
+    spec.columns.emplace_back(cols.Value(c, 0));
+    spec.toastable.push_back(cols.Value(c, 1) == "t");
+    if (cols.Value(c, 2) == "t") pk.push_back(static_cast<size_t>(c));
+    if (cols.Value(c, 3) == "t") ident.push_back(static_cast<size_t>(c));
+    integer.push_back(cols.Value(c, 4) == "t");
+    spec.types.emplace_back(cols.Value(c, 5));
+  }
+  // The key pgoutput's old tuples carry: the identity index with USING
+  // INDEX, the primary key otherwise (FULL sends every column, so the
+  // primary key is in them too). No key: a multiset of rows.
+  spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
+  spec.integer_key = spec.key_positions.size() == 1 && integer[spec.key_positions[0]];
+  return Status::OK();
+}
+
+// The target's columns of a table that exists: which of the spec's are
+// missing, which are extra, and each spec column's type there.
+void Describe(const TableSpec& spec, const std::vector<std::pair<std::string, std::string>>& cols,
+              TargetTable& t) {
+  t.exists = true;
+  t.types.assign(spec.columns.size(), std::string());
+  for (size_t c = 0; c < spec.columns.size(); ++c) {
+    auto it = std::find_if(cols.begin(), cols.end(),
+                           [&](const auto& col) { return col.first == spec.columns[c]; });
+    if (it == cols.end()) {
+      t.missing_columns.push_back(spec.columns[c]);
+    } else {
+      t.types[c] = it->second;
+    }
+  }
+  for (const auto& [name, type] : cols) {
+    if (std::find(spec.columns.begin(), spec.columns.end(), name) == spec.columns.end()) {
+      t.extra_columns.push_back(name);
+    }
+  }
+}
+
 }  // namespace
 
 Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
@@ -61,9 +116,14 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
                             "it (CREATE PUBLICATION " +
                             publication + " FOR ALL TABLES)");
   }
+  // A partitioned table (published via its root) estimates its rows by
+  // its partitions'.
   PGPARITY_ASSIGN_OR_RETURN(
       auto tables,
-      source.Query("SELECT n.nspname, c.relname, c.relreplident, c.reltuples, c.oid "
+      source.Query("SELECT n.nspname, c.relname, c.relreplident, CASE WHEN c.relkind = 'p' "
+                   "THEN (SELECT coalesce(sum(greatest(p.reltuples, 0)), 0) FROM pg_class p "
+                   "WHERE p.oid IN (SELECT relid FROM pg_partition_tree(c.oid))) "
+                   "ELSE c.reltuples END, c.oid, c.relkind "
                    "FROM pg_publication_tables pt "
                    "JOIN pg_namespace n ON n.nspname = pt.schemaname "
                    "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
@@ -83,35 +143,28 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
     spec.name = std::string(tables.Value(i, 1));
     spec.replica_identity = tables.Value(i, 2).empty() ? 'd' : tables.Value(i, 2)[0];
     spec.estimated_rows = std::stod(std::string(tables.Value(i, 3)));
-    PGPARITY_ASSIGN_OR_RETURN(
-        auto cols,
-        source.Query(
-            "SELECT a.attname, a.attstorage <> 'p', "
-            "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary "
-            "          AND a.attnum = ANY (i.indkey)), "
-            "  EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisreplident "
-            "          AND a.attnum = ANY (i.indkey)), "
-            "  a.atttypid IN (20, 21, 23) "
-            "FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 "
-            "AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
-            {std::string(tables.Value(i, 4))}));
-    std::vector<size_t> pk, ident;
-    std::vector<bool> integer;
-    for (int c = 0; c < cols.rows(); ++c) {
-      spec.columns.emplace_back(cols.Value(c, 0));
-      spec.toastable.push_back(cols.Value(c, 1) == "t");
-      if (cols.Value(c, 2) == "t") pk.push_back(static_cast<size_t>(c));
-      if (cols.Value(c, 3) == "t") ident.push_back(static_cast<size_t>(c));
-      integer.push_back(cols.Value(c, 4) == "t");
+    spec.relkind = tables.Value(i, 5) == "p" ? 'p' : 'r';
+    PGPARITY_RETURN_IF_ERROR(LoadColumns(source, std::string(tables.Value(i, 4)), spec));
+    if (spec.relkind == 'p') {
+      PGPARITY_ASSIGN_OR_RETURN(spec.partitions, ReadPartitions(source, spec));
     }
-    // The key pgoutput's old tuples carry: the identity index with USING
-    // INDEX, the primary key otherwise (FULL sends every column, so the
-    // primary key is in them too). No key: a multiset of rows.
-    spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
-    spec.integer_key = spec.key_positions.size() == 1 && integer[spec.key_positions[0]];
     specs.push_back(std::move(spec));
   }
   return specs;
+}
+
+Result<std::vector<std::string>> ReadPartitions(conn::PgSession& source, const TableSpec& spec) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto r, source.Query("SELECT n.nspname || '.' || c.relname FROM pg_partition_tree("
+                           "(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON "
+                           "n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2)) t "
+                           "JOIN pg_class c ON c.oid = t.relid "
+                           "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.isleaf "
+                           "ORDER BY (n.nspname || '.' || c.relname) COLLATE \"C\"",
+                           {spec.schema, spec.name}));
+  std::vector<std::string> out;
+  for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.Value(i, 0));
+  return out;
 }
 
 Result<SubscriptionInfo> FindSubscription(conn::PgSession& target,
@@ -183,18 +236,24 @@ Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
                                                   const std::vector<TableSpec>& specs,
                                                   const SubscriptionInfo& sub) {
   PGPARITY_ASSIGN_OR_RETURN(
-      auto cols, target.Query("SELECT n.nspname, c.relname, a.attname, c.reltuples "
+      auto cols, target.Query("SELECT n.nspname, c.relname, a.attname, c.reltuples, c.relkind, "
+                              "format_type(a.atttypid, a.atttypmod) "
                               "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                               "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 "
                               "AND NOT a.attisdropped WHERE c.relkind IN ('r', 'p') "
-                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema')"));
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> columns;
-  std::map<std::pair<std::string, std::string>, double> reltuples;
+                              "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                              "ORDER BY c.oid, a.attnum"));
+  struct Found {
+    std::vector<std::pair<std::string, std::string>> columns;  // name, type
+    double reltuples = -1;
+    char relkind = 'r';
+  };
+  std::map<std::pair<std::string, std::string>, Found> found;
   for (int i = 0; i < cols.rows(); ++i) {
-    std::pair<std::string, std::string> k{std::string(cols.Value(i, 0)),
-                                          std::string(cols.Value(i, 1))};
-    columns[k].emplace_back(cols.Value(i, 2));
-    reltuples[k] = std::stod(std::string(cols.Value(i, 3)));
+    Found& f = found[{std::string(cols.Value(i, 0)), std::string(cols.Value(i, 1))}];
+    f.columns.emplace_back(cols.Value(i, 2), cols.Value(i, 5));
+    f.reltuples = std::stod(std::string(cols.Value(i, 3)));
+    f.relkind = cols.Value(i, 4) == "p" ? 'p' : 'r';
   }
   PGPARITY_ASSIGN_OR_RETURN(
       auto states, target.Query("SELECT n.nspname, c.relname, sr.srsubstate "
@@ -211,25 +270,40 @@ Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
   for (const auto& spec : specs) {
     TargetTable t;
     const std::pair<std::string, std::string> k{spec.schema, spec.name};
-    auto it = columns.find(k);
-    if (it != columns.end()) {
-      t.exists = true;
-      t.estimated_rows = reltuples[k];
-      for (const auto& c : spec.columns) {
-        if (std::find(it->second.begin(), it->second.end(), c) == it->second.end()) {
-          t.missing_columns.push_back(c);
-        }
-      }
-      for (const auto& c : it->second) {
-        if (std::find(spec.columns.begin(), spec.columns.end(), c) == spec.columns.end()) {
-          t.extra_columns.push_back(c);
-        }
-      }
+    if (auto it = found.find(k); it != found.end()) Describe(spec, it->second.columns, t);
+    if (t.exists) {
+      t.estimated_rows = found[k].reltuples;
+      t.relkind = found[k].relkind;
     }
     if (auto s = state.find(k); s != state.end()) t.sync_state = s->second;
     out.push_back(std::move(t));
   }
   return out;
+}
+
+Result<std::string> ReadDefaultTimeZone(const conn::ConnParams& source) {
+  // pgparity's sessions pin TimeZone=UTC in their startup packet; a plain
+  // connection is told the default in its ParameterStatus messages.
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgConnPtr conn, source.Connect("the source"));
+  const char* tz = PQparameterStatus(conn.get(), "TimeZone");
+  if (tz == nullptr) return Status::Unavailable("the source did not report its TimeZone");
+  return std::string(tz);
+}
+
+void PlanComparison(const std::vector<TargetTable>& targets, std::string_view source_timezone,
+                    std::vector<TableSpec>& specs) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    TableSpec& spec = specs[i];
+    spec.source_timezone = std::string(source_timezone);
+    spec.target_types.assign(spec.columns.size(), std::string());
+    spec.compare.assign(spec.columns.size(), TypeChange());
+    if (!targets[i].exists) continue;  // compared as text if it appears
+    spec.target_types = targets[i].types;
+    for (size_t c = 0; c < spec.columns.size(); ++c) {
+      if (targets[i].types[c].empty()) continue;  // missing on the target
+      spec.compare[c] = ClassifyTypeChange(spec.types[c], targets[i].types[c]);
+    }
+  }
 }
 
 }  // namespace pgparity::applier

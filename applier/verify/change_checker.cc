@@ -5,9 +5,9 @@
 #include <map>
 
 #include "pgparity/applier/row_key.h"
+#include "pgparity/applier/row_read.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
-#include "verify/row_lookup.h"
 
 namespace pgparity::applier {
 
@@ -27,6 +27,45 @@ ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn:
       max_keys_(max_keys_per_round) {}
 
 ChangeChecker::~ChangeChecker() = default;
+
+Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
+    const TableSpec& spec, const std::vector<std::string>& keys) {
+  if (!relkinds_) {
+    // Partitioned on the target or not: read once per checker (a session).
+    PGPARITY_ASSIGN_OR_RETURN(auto r,
+                              target_->Query("SELECT n.nspname || '.' || c.relname FROM pg_class c "
+                                             "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                             "WHERE c.relkind = 'p'"));
+    relkinds_.emplace();
+    for (int i = 0; i < r.rows(); ++i) relkinds_->emplace(r.Value(i, 0));
+  }
+  const TableRead read = TargetRead(spec, relkinds_->contains(spec.QualifiedName()) ? 'p' : 'r');
+  ComparedColumns compared(spec);
+  digest::RowDigester digester = compared.MakeDigester(spec);
+  RowDigests found;
+  std::vector<ColumnValue> v(spec.columns.size());
+  std::string key;
+  for (size_t b = 0; b < keys.size(); b += kBatch) {
+    std::vector<std::optional<std::string>> params;
+    size_t count = 0;
+    for (size_t k = b; k < std::min(keys.size(), b + kBatch); ++k) {
+      auto values = DecodeKey(keys[k], spec.key_positions.size());
+      if (values.empty()) continue;
+      for (auto& value : values) params.push_back(std::move(value));
+      ++count;
+    }
+    if (count == 0) continue;
+    PGPARITY_ASSIGN_OR_RETURN(auto rows,
+                              target_->Query(SelectByKeysSql(read, spec, count), params));
+    for (int row = 0; row < rows.rows(); ++row) {
+      RowValues(rows, row, v);
+      key.clear();
+      EncodeKey(v, spec.key_positions, key);
+      found[key] = digester.Digest(compared.Project(v));
+    }
+  }
+  return found;
+}
 
 Result<ChangeRound> ChangeChecker::RunOnce() {
   ChangeRound round;
@@ -68,41 +107,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   }
   std::map<size_t, absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>> on_target;
   for (const auto& [t, table_keys] : by_table) {
-    const TableSpec& spec = shadow_.table(t).spec();
-    digest::RowDigester digester(spec.schema, spec.name,
-                                 std::span<const std::string>(spec.columns));
-    std::string select = SelectRowTextSql(spec) + " WHERE (";
-    for (size_t i = 0; i < spec.key_positions.size(); ++i) {
-      select += (i ? ", " : "") + digest::QuoteIdent(spec.columns[spec.key_positions[i]]);
-    }
-    select += ") IN (";
-    auto& found = on_target[t];
-    for (size_t b = 0; b < table_keys.size(); b += kBatch) {
-      std::string sql = select;
-      std::vector<std::optional<std::string>> params;
-      const size_t end = std::min(table_keys.size(), b + kBatch);
-      for (size_t k = b; k < end; ++k) {
-        auto values = DecodeKey(table_keys[k], spec.key_positions.size());
-        if (values.empty()) continue;
-        sql += k > b ? ", (" : "(";
-        for (size_t i = 0; i < values.size(); ++i) {
-          params.push_back(std::move(values[i]));
-          sql += (i ? ", $" : "$") + std::to_string(params.size());
-        }
-        sql += ")";
-      }
-      sql += ")";
-      if (params.empty()) continue;
-      PGPARITY_ASSIGN_OR_RETURN(auto rows, target_->Query(sql, params));
-      std::vector<ColumnValue> v(spec.columns.size());
-      std::string key;
-      for (int row = 0; row < rows.rows(); ++row) {
-        RowValues(rows, row, v);
-        key.clear();
-        EncodeKey(v, spec.key_positions, key);
-        found[key] = digester.Digest(v);
-      }
-    }
+    PGPARITY_ASSIGN_OR_RETURN(on_target[t], ReadTargetRows(shadow_.table(t).spec(), table_keys));
   }
   // What the target may have shown: everything up to r2.
   PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));

@@ -26,6 +26,11 @@ Result<Sides> OpenSides(const std::string& source_dsn, const std::string& target
   PGPARITY_ASSIGN_OR_RETURN(s.specs, LoadPublishedTables(*s.source, publication));
   PGPARITY_ASSIGN_OR_RETURN(s.sub, FindSubscription(*s.target, subscription, publication));
   PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(*s.target, s.sub).status());
+  // How each column is compared follows from the target's types now: the
+  // shadow's digests leave out the columns that are not compared.
+  PGPARITY_ASSIGN_OR_RETURN(auto targets, ReadTargetTables(*s.target, s.specs, s.sub));
+  PGPARITY_ASSIGN_OR_RETURN(const std::string timezone, ReadDefaultTimeZone(s.source_params));
+  PlanComparison(targets, timezone, s.specs);
   return s;
 }
 
@@ -63,7 +68,7 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
       ScanInParallel(ptrs, tables, weight, [&](conn::PgSession& s, size_t t) -> Status {
         TableShadow& ts = shadow.table(t);
         const TableSpec& spec = ts.spec();
-        return ScanTable(s, spec.schema, spec.name, spec.columns, spec.estimated_rows, "bootstrap",
+        return ScanTable(s, SourceRead(spec), spec.estimated_rows, "bootstrap",
                          [&](std::span<const digest::ColumnValue> v) -> Status {
                            ts.AddScannedRow(v);
                            return Status::OK();

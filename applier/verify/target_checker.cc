@@ -3,13 +3,14 @@
 #include <absl/container/flat_hash_map.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "pgparity/applier/row_key.h"
+#include "pgparity/applier/row_read.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
-#include "verify/row_lookup.h"
 
 namespace pgparity::applier {
 
@@ -57,7 +58,131 @@ struct SnapshotGuard {
   }
 };
 
+std::optional<TableReport> Decided(TableStatus status, std::string reason) {
+  TableReport t;
+  t.status = status;
+  t.reason = std::move(reason);
+  return t;
+}
+
+std::string ComparedAs(const TableSpec& spec, const TypeChange& change) {
+  switch (change.rule) {
+    case CompareRule::kText:
+      return "text";
+    case CompareRule::kCastToSource:
+      return "cast back to the source type";
+    case CompareRule::kAtTimeZone:
+      return "at time zone " + spec.source_timezone;
+    case CompareRule::kNotCompared:
+      return "not compared";
+  }
+  return "text";
+}
+
+// The columns of `spec` whose type differs on the target, into `t`.
+void DescribeComparison(const TableSpec& spec, TableReport& t) {
+  for (size_t c = 0; c < spec.compare.size(); ++c) {
+    const TypeChange& change = spec.compare[c];
+    if (change.change_class == TypeChangeClass::kSame) continue;
+    t.type_changes.push_back({spec.columns[c], spec.types[c], spec.target_types[c],
+                              std::string(TypeChangeClassName(change.change_class)),
+                              ComparedAs(spec, change), change.risk});
+    if (change.rule == CompareRule::kNotCompared) {
+      t.unverified_columns.emplace_back(spec.columns[c], change.risk);
+    }
+  }
+}
+
+// "a, b" of the names in `a` that are not in `b` (both sorted).
+std::string Missing(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::string out;
+  for (const auto& x : a) {
+    if (!std::binary_search(b.begin(), b.end(), x)) out += (out.empty() ? "" : ", ") + x;
+  }
+  return out.empty() ? "none" : out;
+}
+
 }  // namespace
+
+Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpec& spec,
+                                                                  const TargetTable& tt) {
+  const std::string refresh = "ALTER SUBSCRIPTION " + sub_.name + " REFRESH PUBLICATION";
+  if (!tt.exists) {
+    return Decided(TableStatus::kMissingOnTarget,
+                   "the table does not exist on the target; create it there (same columns) and "
+                   "refresh the subscription (" +
+                       refresh + ")");
+  }
+  if (!tt.missing_columns.empty()) {
+    std::string reason = "the target lacks column(s)";
+    for (const auto& c : tt.missing_columns) reason += " " + c;
+    return Decided(TableStatus::kMismatch, reason);
+  }
+  if (tt.sync_state == 0) {
+    return Decided(TableStatus::kUnverified,
+                   "not subscribed: subscription " + sub_.name +
+                       " does not replicate this table (created on the source after the "
+                       "subscription?); run " +
+                       refresh + " on the target");
+  }
+  for (size_t c = 0; c < spec.columns.size() && c < spec.target_types.size(); ++c) {
+    // Planned when pgparity started; a column (or table) that appeared on
+    // the target since was planned as text, right only for the same type.
+    const std::string& planned =
+        spec.target_types[c].empty() ? spec.types[c] : spec.target_types[c];
+    if (tt.types[c] != planned) {
+      return Decided(TableStatus::kUnverified,
+                     "column " + spec.columns[c] + " is " + tt.types[c] +
+                         " on the target, but pgparity planned its comparison for " + planned +
+                         " when it started; run pgparity again to compare it");
+    }
+  }
+  for (const size_t k : spec.key_positions) {
+    if (!spec.Compared(k)) {
+      return Decided(TableStatus::kUnverified,
+                     "key column " + spec.columns[k] + " is not compared: " + spec.compare[k].risk);
+    }
+  }
+  if (spec.relkind != 'p') return std::optional<TableReport>();
+  PGPARITY_ASSIGN_OR_RETURN(auto now, ReadPartitions(*source_, spec));
+  if (now == spec.partitions) return std::optional<TableReport>();
+  // ATTACH and DETACH move rows in or out without a change in the stream:
+  // neither the shadow nor the target followed the source (docs/partitions.md).
+  return Decided(TableStatus::kUnverified,
+                 "the partitions of " + spec.QualifiedName() +
+                     " changed on the source since pgparity started (attached: " +
+                     Missing(now, spec.partitions) +
+                     "; detached: " + Missing(spec.partitions, now) +
+                     "): their rows moved without passing through replication; run pgparity "
+                     "again to verify the table as it is now");
+}
+
+Status TargetChecker::ReportUntracked(conn::PgSession& target, VerifyReport& report) {
+  std::vector<TableSpec> untracked;
+  {
+    auto lk = shadow_.Lock();
+    for (const auto& [schema, name] : shadow_.untracked()) {
+      untracked.emplace_back();
+      untracked.back().schema = schema;
+      untracked.back().name = name;
+    }
+  }
+  if (untracked.empty()) return Status::OK();
+  PGPARITY_ASSIGN_OR_RETURN(auto tt, ReadTargetTables(target, untracked, sub_));
+  for (size_t i = 0; i < untracked.size(); ++i) {
+    TableReport t;
+    t.table = untracked[i].QualifiedName();
+    t.status = TableStatus::kUnverified;
+    t.reason = "joined the publication after pgparity started (its changes were not tracked); ";
+    t.reason += tt[i].exists && tt[i].sync_state != 0
+                    ? "run pgparity again to verify it"
+                    : "not subscribed: run ALTER SUBSCRIPTION " + sub_.name +
+                          " REFRESH PUBLICATION on the target (after creating the table there), "
+                          "then run pgparity again";
+    report.tables.push_back(std::move(t));
+  }
+  return Status::OK();
+}
 
 Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, std::string& why,
                                                         steady_clock::time_point deadline) {
@@ -70,7 +195,9 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
   PGPARITY_ASSIGN_OR_RETURN(std::vector<TargetTable> tt, ReadTargetTables(main, specs, sub_));
   if (sub_.enabled) {
     for (size_t i = 0; i < specs.size(); ++i) {
-      if (tt[i].exists && tt[i].missing_columns.empty() && tt[i].sync_state != 'r') {
+      // A table not listed at all is not subscribed: waiting cannot help.
+      if (tt[i].exists && tt[i].missing_columns.empty() && tt[i].sync_state != 'r' &&
+          tt[i].sync_state != 0) {
         why = "the initial copy of " + specs[i].QualifiedName() + " is not finished (state " +
               (tt[i].sync_state ? std::string(1, tt[i].sync_state) : std::string("not listed")) +
               " in pg_subscription_rel)";
@@ -137,12 +264,17 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 
+  // What makes a table uncomparable before any row is read.
+  std::vector<std::optional<TableReport>> verdict(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(verdict[i], CheckBeforeScan(specs[i], tt[i]));
+  }
   // Scan every comparable table in the snapshot.
   std::vector<std::optional<TableDigest>> target_digest(specs.size());
   std::vector<size_t> to_scan;
   std::vector<double> weight(specs.size(), 0);
   for (size_t i = 0; i < specs.size(); ++i) {
-    if (tt[i].exists && tt[i].missing_columns.empty()) {
+    if (!verdict[i]) {
       to_scan.push_back(i);
       weight[i] = tt[i].estimated_rows;
     }
@@ -153,12 +285,12 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
       ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
         const TableSpec& spec = specs[t];
         // Only the sum is needed here: row digests a batch at a time.
-        digest::TableDigester digester(spec.schema, spec.name,
-                                       std::span<const std::string>(spec.columns));
-        PGPARITY_RETURN_IF_ERROR(ScanTable(s, spec.schema, spec.name, spec.columns,
-                                           tt[t].estimated_rows, "target check",
+        ComparedColumns compared(spec);
+        digest::TableDigester digester(spec.schema, spec.name, compared.names());
+        PGPARITY_RETURN_IF_ERROR(ScanTable(s, TargetRead(spec, tt[t].relkind), tt[t].estimated_rows,
+                                           "target check",
                                            [&](std::span<const ColumnValue> v) -> Status {
-                                             digester.Add(v);
+                                             digester.Add(compared.Project(v));
                                              return Status::OK();
                                            }));
         target_digest[t] = digester.Finish();
@@ -214,7 +346,9 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     // Only what no later commit can change is conclusive: tables or
     // columns missing on the target.
     bool structural = false;
-    for (const auto& t : tt) structural |= !t.exists || !t.missing_columns.empty();
+    for (const auto& v : verdict) {
+      structural |= v && v->status != TableStatus::kUnverified;
+    }
     if (!structural) return Outcome::kNotYet;
   }
 
@@ -230,24 +364,18 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     const TableShadow& ts = shadow_.table(i);
-    TableReport t;
+    TableReport t = verdict[i].value_or(TableReport());
     t.table = specs[i].QualifiedName();
     t.source_rows = at_best[i].rows;
     t.source_digest = at_best[i].sum.ToHex();
     t.extra_columns = tt[i].extra_columns;
+    DescribeComparison(specs[i], t);
     if (target_digest[i]) {
       t.target_rows = target_digest[i]->rows;
       t.target_digest = target_digest[i]->sum.ToHex();
     }
-    if (!tt[i].exists) {
-      t.status = TableStatus::kMissingOnTarget;
-      t.reason =
-          "the table does not exist on the target; create it there (same columns) and "
-          "refresh the subscription (ALTER SUBSCRIPTION ... REFRESH PUBLICATION)";
-    } else if (!tt[i].missing_columns.empty()) {
-      t.status = TableStatus::kMismatch;
-      t.reason = "the target lacks column(s)";
-      for (const auto& c : tt[i].missing_columns) t.reason += " " + c;
+    if (verdict[i]) {
+      // Decided before the scan.
     } else if (ts.anomalies() > 0) {
       t.status = TableStatus::kUnverified;
       t.reason = "pgparity's shadow of this table is not trustworthy: " + ts.first_anomaly();
@@ -266,6 +394,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     }
     report.tables.push_back(std::move(t));
   }
+  PGPARITY_RETURN_IF_ERROR(ReportUntracked(main, report));
   report.Decide();
   if (!behind && sub_.enabled) last_lo_ = lo;
   {
@@ -279,15 +408,16 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
 Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
                                   TableReport& out) {
   const TableSpec& spec = shadow_.table(table).spec();
-  digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
+  ComparedColumns compared(spec);
+  digest::RowDigester digester = compared.MakeDigester(spec);
   // The target's rows, in the same snapshot (main session's transaction).
   absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq> keyed;
   absl::flat_hash_map<Digest128, int64_t, HashDigest> multiset;
   std::string key;
-  PGPARITY_RETURN_IF_ERROR(ScanTable(*target_[0], spec.schema, spec.name, spec.columns,
-                                     tt.estimated_rows, "target row check",
+  PGPARITY_RETURN_IF_ERROR(ScanTable(*target_[0], TargetRead(spec, tt.relkind), tt.estimated_rows,
+                                     "target row check",
                                      [&](std::span<const ColumnValue> v) -> Status {
-                                       const Digest128 d = digester.Digest(v);
+                                       const Digest128 d = digester.Digest(compared.Project(v));
                                        if (spec.keyed()) {
                                          key.clear();
                                          EncodeKey(v, spec.key_positions, key);
@@ -373,7 +503,7 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
     row.kind = kind;
     if (spec.keyed()) {
       row.key = KeyColumns(spec, k);
-      if (kind == RowDivergence::kDiffers) DescribeDiffers(table, row, k);
+      if (kind == RowDivergence::kDiffers) DescribeDiffers(table, tt, row, k);
     } else {
       row.key.emplace_back("row_digest", k);
     }
@@ -385,31 +515,29 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
 // The columns in which the target's row differs from the source's current
 // row. Reported only when the source row still has the digest the shadow
 // holds (else it changed since and the columns say nothing).
-void TargetChecker::DescribeDiffers(size_t table, DivergentRow& row, std::string_view key_bytes) {
+void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
+                                    std::string_view key_bytes) {
   const TableSpec& spec = shadow_.table(table).spec();
-  std::string sql = SelectRowTextSql(spec) + " WHERE ";
   std::vector<std::optional<std::string>> params;
-  for (size_t i = 0; i < row.key.size(); ++i) {
-    if (i) sql += " AND ";
-    // Untyped parameters take the column's type: the key index is used.
-    sql += digest::QuoteIdent(row.key[i].first) + " = $" + std::to_string(i + 1);
-    params.push_back(row.key[i].second);
-  }
-  auto src = source_->Query(sql, params);
-  auto tgt = target_[0]->Query(sql, params);
+  for (auto& [column, value] : row.key) params.push_back(value);
+  auto src = source_->Query(SelectByKeysSql(SourceRead(spec), spec, 1), params);
+  auto tgt = target_[0]->Query(SelectByKeysSql(TargetRead(spec, tt.relkind), spec, 1), params);
   if (!src.ok() || !tgt.ok() || src->rows() != 1 || tgt->rows() != 1) return;
   std::optional<Digest128> held;
   {
     auto lk = shadow_.Lock();
     held = shadow_.table(table).Find(key_bytes);
   }
-  std::vector<ColumnValue> values(spec.columns.size());
-  RowValues(*src, 0, values);
-  digest::RowDigester digester(spec.schema, spec.name, std::span<const std::string>(spec.columns));
-  if (!held || !(digester.Digest(values) == *held)) return;
+  std::vector<ColumnValue> source_row(spec.columns.size()), target_row(spec.columns.size());
+  RowValues(*src, 0, source_row);
+  RowValues(*tgt, 0, target_row);
+  ComparedColumns compared(spec);
+  digest::RowDigester digester = compared.MakeDigester(spec);
+  if (!held || !(digester.Digest(compared.Project(source_row)) == *held)) return;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
-    const int c = static_cast<int>(i);
-    if (src->IsNull(0, c) != tgt->IsNull(0, c) || src->Value(0, c) != tgt->Value(0, c)) {
+    const ColumnValue& a = source_row[i];
+    const ColumnValue& b = target_row[i];
+    if (spec.Compared(i) && (a.kind != b.kind || a.text != b.text)) {
       row.columns.push_back(spec.columns[i]);
     }
   }

@@ -91,6 +91,21 @@ std::string RenderReportJson(const VerifyReport& r) {
     j["divergent_row_count"] = t.divergent_row_count;
     j["rows_changed_after"] = t.rows_changed_after;
     j["extra_columns"] = t.extra_columns;
+    ordered_json changes = ordered_json::array();
+    for (const auto& c : t.type_changes) {
+      changes.push_back({{"column", c.column},
+                         {"source_type", c.source_type},
+                         {"target_type", c.target_type},
+                         {"class", c.change_class},
+                         {"compared_as", c.compared_as},
+                         {"note", c.note}});
+    }
+    j["type_changes"] = changes;
+    ordered_json unverified = ordered_json::array();
+    for (const auto& [c, why] : t.unverified_columns) {
+      unverified.push_back({{"column", c}, {"reason", why}});
+    }
+    j["unverified_columns"] = unverified;
     j["reason"] = t.reason;
     tables.push_back(std::move(j));
   }
@@ -110,6 +125,9 @@ void RenderReportText(const VerifyReport& r, std::ostream& out) {
     out << ")";
     if (!t.reason.empty()) out << " — " << t.reason;
     out << '\n';
+    for (const auto& [c, why] : t.unverified_columns) {
+      out << "      column " << c << " not compared: " << why << '\n';
+    }
     for (const auto& d : t.divergent_rows) {
       out << "      " << RowDivergenceName(d.kind) << " ";
       for (size_t i = 0; i < d.key.size(); ++i) {

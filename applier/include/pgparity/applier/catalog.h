@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pgparity/applier/table_spec.h"
@@ -51,8 +52,10 @@ Result<wire::Lsn> ReadCurrentWal(conn::PgSession& source);
 
 struct TargetTable {
   bool exists = false;
+  char relkind = 'r';                        // 'p': partitioned on the target
   std::vector<std::string> missing_columns;  // source columns the target lacks
   std::vector<std::string> extra_columns;    // target columns the source lacks (ignored)
+  std::vector<std::string> types;            // per spec column, format_type(); "" missing
   char sync_state = 0;                       // pg_subscription_rel.srsubstate, 0 = not listed
   double estimated_rows = -1;
 };
@@ -61,6 +64,20 @@ struct TargetTable {
 Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
                                                   const std::vector<TableSpec>& specs,
                                                   const SubscriptionInfo& sub);
+
+// Fills each spec's comparison plan (TableSpec::compare) from the target's
+// column types: the class of each type change and its rule (type_change.h).
+// REQUIRES: targets[i] describes specs[i] (ReadTargetTables).
+void PlanComparison(const std::vector<TargetTable>& targets, std::string_view source_timezone,
+                    std::vector<TableSpec>& specs);
+
+// The leaf partitions of partitioned table `spec` now, as "schema.name"
+// sorted (TableSpec::partitions).
+Result<std::vector<std::string>> ReadPartitions(conn::PgSession& source, const TableSpec& spec);
+
+// The source's default TimeZone: what a new session there gets from the
+// server, database and role settings (not pgparity's pinned UTC).
+Result<std::string> ReadDefaultTimeZone(const conn::ConnParams& source);
 
 }  // namespace pgparity::applier
 

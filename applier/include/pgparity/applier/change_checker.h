@@ -22,14 +22,21 @@
 #ifndef PGPARITY_APPLIER_CHANGE_CHECKER_H_
 #define PGPARITY_APPLIER_CHANGE_CHECKER_H_
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "pgparity/applier/catalog.h"
+#include "pgparity/applier/row_key.h"
 #include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/table_spec.h"
 #include "pgparity/applier/verify_report.h"
 #include "pgparity/conn/pg_handle.h"
+#include "pgparity/digest/digest128.h"
 #include "pgparity/result.h"
 
 namespace pgparity::applier {
@@ -56,6 +63,11 @@ class ChangeChecker {
   Result<ChangeRound> RunOnce();
 
  private:
+  using RowDigests = absl::flat_hash_map<std::string, digest::Digest128, RowKeyHash, RowKeyEq>;
+  // The target's rows of `keys` (key encodings of `spec`), by key: their
+  // digests over the compared columns, read by row_read's rules.
+  Result<RowDigests> ReadTargetRows(const TableSpec& spec, const std::vector<std::string>& keys);
+
   ShadowState& shadow_;
   conn::ConnParams source_params_;
   conn::ConnParams target_params_;
@@ -64,6 +76,8 @@ class ChangeChecker {
   wire::Lsn cursor_;
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
+  // "schema.name" of the target's partitioned tables (read once).
+  std::optional<absl::flat_hash_set<std::string>> relkinds_;
 };
 
 }  // namespace pgparity::applier

@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -118,6 +119,10 @@ class ShadowState final : public core::ChangeSink {
   bool Pause(std::chrono::milliseconds timeout);
   void Resume();
 
+  // Published tables pgparity has seen changes of but does not track (they
+  // joined the publication after it started): schema, name.
+  const std::set<std::pair<std::string, std::string>>& untracked() const { return untracked_; }
+
   // Shadow memory in bytes and tracked rows, over all tables.
   size_t MemoryBytes() const;
   uint64_t TrackedRows() const;
@@ -139,6 +144,9 @@ class ShadowState final : public core::ChangeSink {
     bool truncate;
   };
 
+  // The table of a relation, or kUntracked; FailedPrecondition when its
+  // columns changed since pgparity started.
+  static constexpr size_t kUntracked = ~size_t{0};
   Result<size_t> Resolve(const core::RelationInfo& relation);
 
   std::vector<std::unique_ptr<TableShadow>> tables_;
@@ -168,6 +176,7 @@ class ShadowState final : public core::ChangeSink {
   std::vector<OpCounts> ops_;
   uint64_t transactions_ = 0;
   uint64_t changes_ = 0;
+  std::set<std::pair<std::string, std::string>> untracked_;
 };
 
 }  // namespace pgparity::applier

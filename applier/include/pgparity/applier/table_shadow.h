@@ -106,7 +106,8 @@ class TableShadow {
   // Multiset tables: how often `d` is in the shadow.
   int64_t Count(const digest::Digest128& d) const;
 
-  // The digest of values in spec order (bootstrap scans and target scans).
+  // The digest of values in spec order (bootstrap scans and target scans):
+  // of the compared columns (TableSpec::compare).
   digest::Digest128 DigestValues(std::span<const digest::ColumnValue> values);
   // The key encoding of values in spec order (keyed tables).
   void KeyOf(std::span<const digest::ColumnValue> values, std::string& out) const;
@@ -114,6 +115,9 @@ class TableShadow {
   // The whole state, for a checkpoint (shadow_checkpoint.h): appends to
   // `out` / reads back what SaveTo wrote. Load replaces the state;
   // Corruption when the bytes are not a SaveTo of this table.
+  // The checkpoint also holds the compared columns (a resume with other
+  // ones is refused: the digests would not compare) and the partitions
+  // (taken over: TableSpec::partitions stays those the rows came from).
   void SaveTo(std::string& out) const;
   Status LoadFrom(std::string_view& in);
 
@@ -135,6 +139,7 @@ class TableShadow {
   std::optional<digest::Digest128> TakeRow(std::string_view key);
   size_t RowCount() const { return rows_.size() + int_rows_.size(); }
 
+  Status LoadPlan(std::string_view& in);
   void Anomaly(std::string what);
   void AddRow(std::string_view key, const digest::Digest128& d,
               std::span<const digest::ColumnValue> values);
@@ -149,8 +154,14 @@ class TableShadow {
   bool ResolveUnchanged(const wire::TupleView* old_full, std::string_view key);
   bool Big(std::span<const digest::ColumnValue> values) const;
 
+  // The digest of a row's compared columns (values in spec order).
+  digest::Digest128 DigestRow(std::span<const digest::ColumnValue> values) {
+    return digester_.Digest(compared_.Project(values));
+  }
+
   TableSpec spec_;
   std::string qualified_;
+  ComparedColumns compared_;
   digest::RowDigester digester_;
   std::vector<size_t> toastable_positions_;
   digest::TableDigest digest_;

@@ -76,7 +76,15 @@ class TargetChecker {
   struct Scanned;
   Status Open();
   Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
-  void DescribeDiffers(size_t table, DivergentRow& row, std::string_view key_bytes);
+  void DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
+                       std::string_view key_bytes);
+  // A verdict reached without reading rows: the table or columns missing on
+  // the target, not subscribed, a column type changed since the plan, a key
+  // column not compared, partitions attached or detached on the source.
+  // Tables whose changes the shadow skipped (ShadowState::untracked), as
+  // unverified entries of `report`.
+  Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
+  Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
 
   ShadowState& shadow_;
   const StreamPosition& stream_;

@@ -31,18 +31,33 @@ struct DivergentRow {
   std::vector<std::string> columns;  // kDiffers: the columns whose values differ, when known
 };
 
+// A column whose type differs on the target, and how it was compared
+// (docs/types.md).
+struct ColumnComparison {
+  std::string column;
+  std::string source_type;
+  std::string target_type;
+  std::string change_class;  // "exact", "conversion", "incompatible"
+  std::string compared_as;   // "text", "cast to real", "at time zone X", "not compared"
+  std::string note;          // the risk of a conversion, why a column is not compared
+};
+
 struct TableReport {
   std::string table;  // schema.name
   TableStatus status = TableStatus::kUnverified;
   int64_t source_rows = 0;
   int64_t target_rows = -1;  // -1: not scanned
   std::string source_digest;
-  std::string target_digest;                 // "" when not scanned
-  std::vector<DivergentRow> divergent_rows;  // at most the cap
-  uint64_t divergent_row_count = 0;          // all found, beyond the cap too
-  uint64_t rows_changed_after = 0;           // left out: changed after the compared commit
-  std::vector<std::string> extra_columns;    // on the target, ignored
-  std::string reason;                        // why unverified / what mismatches
+  std::string target_digest;                   // "" when not scanned
+  std::vector<DivergentRow> divergent_rows;    // at most the cap
+  uint64_t divergent_row_count = 0;            // all found, beyond the cap too
+  uint64_t rows_changed_after = 0;             // left out: changed after the compared commit
+  std::vector<std::string> extra_columns;      // on the target, ignored
+  std::vector<ColumnComparison> type_changes;  // columns whose type differs
+  // Columns left out of the comparison (a change of type whose values
+  // cannot be compared): column -> why. The status says nothing of them.
+  std::vector<std::pair<std::string, std::string>> unverified_columns;
+  std::string reason;  // why unverified / what mismatches
 };
 
 struct VerifyReport {

@@ -1,0 +1,92 @@
+#include "pgparity/applier/row_read.h"
+
+#include "pgparity/applier/row_key.h"
+#include "pgparity/digest/digest_sql.h"
+
+namespace pgparity::applier {
+
+namespace {
+
+TableRead ReadOf(const TableSpec& spec, bool with_partitions) {
+  TableRead r;
+  r.qualified = spec.QualifiedName();
+  r.relation = digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name);
+  r.with_partitions = with_partitions;
+  r.plain = !with_partitions;
+  return r;
+}
+
+std::string From(const TableRead& read) {
+  return (read.with_partitions ? " FROM " : " FROM ONLY ") + read.relation;
+}
+
+std::string Join(std::span<const std::string> items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out;
+}
+
+}  // namespace
+
+TableRead SourceRead(const TableSpec& spec) {
+  TableRead r = ReadOf(spec, spec.relkind == 'p');
+  for (const auto& c : spec.columns) r.select_list.push_back(digest::QuoteIdent(c));
+  return r;
+}
+
+TableRead TargetRead(const TableSpec& spec, char target_relkind) {
+  TableRead r = ReadOf(spec, target_relkind == 'p');
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    const TypeChange plain;
+    const TypeChange& change = spec.compare.empty() ? plain : spec.compare[i];
+    const std::string_view type = i < spec.types.size() ? spec.types[i] : std::string_view();
+    r.select_list.push_back(
+        TargetReadExpression(spec.columns[i], type, change, spec.source_timezone));
+    r.plain &= change.rule == CompareRule::kText;
+  }
+  return r;
+}
+
+std::string CopySql(const TableRead& read) {
+  if (read.plain) return "COPY " + read.relation + " (" + Join(read.select_list) + ") TO STDOUT";
+  return "COPY (SELECT " + Join(read.select_list) + From(read) + ") TO STDOUT";
+}
+
+std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys) {
+  // The key as the read expressions give it: on the target a key column
+  // whose type changed is matched by its comparison rule.
+  std::string key = "(";
+  for (size_t i = 0; i < spec.key_positions.size(); ++i) {
+    key += (i ? ", " : "") + read.select_list[spec.key_positions[i]];
+  }
+  std::string sql = "SELECT " + Join(read.select_list) + From(read) + " WHERE " + key + ") IN (";
+  size_t param = 0;
+  for (size_t k = 0; k < keys; ++k) {
+    sql += k ? ", (" : "(";
+    for (size_t i = 0; i < spec.key_positions.size(); ++i) {
+      sql += (i ? ", $" : "$") + std::to_string(++param);
+    }
+    sql += ")";
+  }
+  return sql + ")";
+}
+
+void RowValues(const conn::QueryResult& result, int row, std::vector<digest::ColumnValue>& out) {
+  for (size_t c = 0; c < out.size(); ++c) {
+    const int ci = static_cast<int>(c);
+    out[c] = result.IsNull(row, ci) ? digest::ColumnValue::Null()
+                                    : digest::ColumnValue::Value(result.Value(row, ci));
+  }
+}
+
+std::vector<std::pair<std::string, std::optional<std::string>>> KeyColumns(
+    const TableSpec& spec, std::string_view key_bytes) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> out;
+  auto values = DecodeKey(key_bytes, spec.key_positions.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    out.emplace_back(spec.columns[spec.key_positions[i]], std::move(values[i]));
+  }
+  return out;
+}
+
+}  // namespace pgparity::applier

@@ -1,0 +1,318 @@
+// `pgparity verify` and `audit` on the shapes of real-world schemas, each in
+// a database pair of its own on real PostgreSQL 14 -> 16 servers: NULLs in
+// every lookup (never read as ''), partitioned tables published via their
+// root or as their partitions (target partitioned differently or not at
+// all, rows moving between partitions, ATTACH/DETACH during audit), column
+// types changed on the target (compared by their class's rule), and a table
+// created on the source after the subscription.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "verify/schema_pair.h"
+
+namespace pgparity::applier {
+namespace {
+
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+class SchemaTest : public testing::MigrationFixture {};
+
+// Names of a report row's differing columns.
+json Columns(const json* row) { return row == nullptr ? json() : (*row)["columns"]; }
+
+constexpr const char* kNullable =
+    "CREATE TABLE people (id int PRIMARY KEY, name text, nick text, born date, note text);"
+    "INSERT INTO people SELECT g, 'name ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE 'n' || g END, "
+    "CASE WHEN g % 3 = 0 THEN NULL ELSE date '2000-01-01' + g END, NULL "
+    "FROM generate_series(1, 60) g;";
+
+TEST_F(SchemaTest, NullIsNeverReadAsEmptyText) {
+  SchemaPair pair(servers(), "nulls", kNullable,
+                  "CREATE TABLE people (id int PRIMARY KEY, name text, nick text, born date, "
+                  "note text)");
+  pair.StartAudit("3600");  // per-change checks only after the first full check
+  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  // Updates of rows that hold NULLs: each is checked by the per-change
+  // check, and none is a divergence.
+  pair.source().Exec("UPDATE people SET name = name || '!' WHERE id <= 30");
+  pair.CatchUp();
+  // Divergences that only NULL tells apart, made by a trigger on the
+  // target as the source's next update of each row is applied (so the
+  // per-change check looks at them): NULL -> '' (34), '' -> NULL (32, whose
+  // note the source sets to ''), NULL -> a value (36).
+  pair.target().Exec(
+      "CREATE FUNCTION skew() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "IF NEW.id = 34 THEN NEW.nick := ''; END IF; "
+      "IF NEW.id = 32 THEN NEW.note := NULL; END IF; "
+      "IF NEW.id = 36 THEN NEW.born := '1999-01-01'; END IF; RETURN NEW; END $$;"
+      "CREATE TRIGGER skew BEFORE UPDATE ON people FOR EACH ROW EXECUTE FUNCTION skew();"
+      "ALTER TABLE people ENABLE ALWAYS TRIGGER skew");
+  pair.source().Exec(
+      "UPDATE people SET name = 'changed', note = CASE WHEN id = 32 THEN '' END "
+      "WHERE id IN (32, 34, 36)");
+  pair.CatchUp();
+  pair.target().Exec("DROP TRIGGER skew ON people");
+  const auto deadline = steady_clock::now() + seconds(30);
+  auto found = [&](const std::string& id) {
+    return pair.AuditLog().find("public.people id=" + id + " differs") != std::string::npos;
+  };
+  while (!(found("32") && found("34") && found("36")) && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string log = pair.AuditLog();
+  EXPECT_TRUE(found("32")) << "'' -> NULL not found by the per-change check\n" << log;
+  EXPECT_TRUE(found("34")) << "NULL -> '' not found by the per-change check\n" << log;
+  EXPECT_TRUE(found("36")) << "NULL -> value not found by the per-change check\n" << log;
+  // No other row blamed: the 30 updated rows hold NULLs too.
+  size_t blamed = 0;
+  for (size_t p = log.find("per-change check: public.people"); p != std::string::npos;
+       p = log.find("per-change check: public.people", p + 1)) {
+    ++blamed;
+  }
+  EXPECT_EQ(blamed, 3u) << log;
+  pair.StopAudit();
+
+  // verify names the columns of each, NULL or not.
+  Verdict v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* people = ReportTable(v.report, "public.people");
+  ASSERT_NE(people, nullptr) << v.output;
+  EXPECT_EQ((*people)["divergent_row_count"], 3) << people->dump(2);
+  EXPECT_EQ(Columns(ReportRow(people, "id", "32")), json::array({"note"})) << people->dump(2);
+  EXPECT_EQ(Columns(ReportRow(people, "id", "34")), json::array({"nick"})) << people->dump(2);
+  EXPECT_EQ(Columns(ReportRow(people, "id", "36")), json::array({"born"})) << people->dump(2);
+}
+
+// Range partitions with a composite (timestamptz, int) key; rows move
+// between partitions. Via the root: the target has one plain table and one
+// hash-partitioned table under the root's names.
+constexpr const char* kParted =
+    "CREATE TABLE events (at timestamptz, id int, body text, PRIMARY KEY (at, id)) "
+    "  PARTITION BY RANGE (at);"
+    "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO "
+    "('2025-01-01');"
+    "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO "
+    "('2026-01-01');"
+    "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag)) "
+    "  PARTITION BY LIST (tag);"
+    "CREATE TABLE tags_a PARTITION OF tags FOR VALUES IN ('a');"
+    "CREATE TABLE tags_b PARTITION OF tags FOR VALUES IN ('b');"
+    "INSERT INTO events SELECT timestamptz '2024-06-01' + g * interval '1 day', g, 'e' || g "
+    "  FROM generate_series(1, 300) g;"
+    "INSERT INTO tags SELECT g, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END "
+    "  FROM generate_series(1, 40) g;";
+
+void MoveRowsBetweenPartitions(SchemaPair& pair) {
+  pair.source().Exec(
+      "UPDATE events SET at = at + interval '200 days' WHERE id % 7 = 0;"
+      "UPDATE tags SET tag = CASE WHEN tag = 'a' THEN 'b' ELSE 'a' END WHERE id <= 10;"
+      "DELETE FROM events WHERE id % 11 = 0;"
+      "INSERT INTO events VALUES ('2025-03-01', 1, 'same id, other partition');");
+  pair.CatchUp();
+}
+
+TEST_F(SchemaTest, PartitionsPublishedViaTheirRoot) {
+  SchemaPair pair(
+      servers(), "viaroot", kParted,
+      "CREATE TABLE events (at timestamptz, id int, body text, PRIMARY KEY (at, id));"
+      "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag)) "
+      "  PARTITION BY HASH (id);"
+      "CREATE TABLE tags_h0 PARTITION OF tags FOR VALUES WITH (MODULUS 2, REMAINDER 0);"
+      "CREATE TABLE tags_h1 PARTITION OF tags FOR VALUES WITH (MODULUS 2, REMAINDER 1);",
+      /*via_root=*/true);
+  MoveRowsBetweenPartitions(pair);
+  Verdict v = pair.Verify();
+  ASSERT_EQ(v.code, 0) << v.output;
+  // The report names the relations as they are published: the roots.
+  ASSERT_EQ(v.report["tables"].size(), 2u) << v.report.dump(2);
+  ASSERT_NE(ReportTable(v.report, "public.events"), nullptr);
+  EXPECT_EQ((*ReportTable(v.report, "public.events"))["source_rows"], 274);
+  EXPECT_EQ((*ReportTable(v.report, "public.tags"))["status"], "match");
+
+  pair.target().Exec("UPDATE events SET body = 'x' WHERE id = 5");
+  pair.target().Exec("DELETE FROM tags WHERE id = 3");
+  v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* events = ReportTable(v.report, "public.events");
+  const json* row = ReportRow(events, "id", "5");
+  ASSERT_NE(row, nullptr) << v.report.dump(2);
+  EXPECT_EQ((*row)["kind"], "differs");
+  EXPECT_EQ((*row)["columns"], json::array({"body"}));
+  EXPECT_EQ((*row)["key"]["at"], "2024-06-06 00:00:00+00");
+  ASSERT_NE(ReportRow(ReportTable(v.report, "public.tags"), "id", "3"), nullptr) << v.output;
+}
+
+TEST_F(SchemaTest, PartitionsPublishedAsThemselves) {
+  // Each partition is published under its own name; the target holds them
+  // as plain tables (not partitioned at all).
+  SchemaPair pair(servers(), "leaves", kParted,
+                  "CREATE TABLE events_2024 (at timestamptz, id int, body text, "
+                  "  PRIMARY KEY (at, id));"
+                  "CREATE TABLE events_2025 (body text, id int, at timestamptz, "
+                  "  PRIMARY KEY (at, id));"
+                  "CREATE TABLE tags_a (id int, tag text, note text, PRIMARY KEY (id, tag));"
+                  "CREATE TABLE tags_b (id int, tag text, note text, PRIMARY KEY (id, tag));",
+                  /*via_root=*/false);
+  MoveRowsBetweenPartitions(pair);
+  Verdict v = pair.Verify();
+  ASSERT_EQ(v.code, 0) << v.output;
+  ASSERT_EQ(v.report["tables"].size(), 4u) << v.report.dump(2);
+  EXPECT_NE(ReportTable(v.report, "public.events_2025"), nullptr);
+  EXPECT_EQ(ReportTable(v.report, "public.events"), nullptr);
+  pair.target().Exec("INSERT INTO tags_a VALUES (1000, 'a', NULL)");
+  v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* extra = ReportRow(ReportTable(v.report, "public.tags_a"), "id", "1000");
+  ASSERT_NE(extra, nullptr) << v.report.dump(2);
+  EXPECT_EQ((*extra)["kind"], "extra_on_target");
+}
+
+TEST_F(SchemaTest, AttachAndDetachDuringAuditAreNamedNeverDiffers) {
+  SchemaPair pair(servers(), "attach", kParted,
+                  "CREATE TABLE events (at timestamptz, id int, body text, PRIMARY KEY (at, id));"
+                  // Where the detached partition's own changes land (skipped:
+                  // not subscribed), so the apply worker does not stop.
+                  "CREATE TABLE events_2025 (at timestamptz, id int, body text, "
+                  "  PRIMARY KEY (at, id));"
+                  "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag));"
+                  "CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag));",
+                  /*via_root=*/true);
+  pair.source().Exec("CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag))");
+  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " REFRESH PUBLICATION");
+  {
+    SqlClient target = pair.target();
+    testing::WaitForSubscriptionReady(target, pair.subscription());
+  }
+  pair.StartAudit("1");
+  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.source().Exec("ALTER TABLE events DETACH PARTITION events_2025");
+  pair.source().Exec("INSERT INTO events_2025 VALUES ('2025-05-05', 9999, 'after detach')");
+  json r = pair.WaitForAuditReport([](const json& r) {
+    const json* events = ReportTable(r, "public.events");
+    return events != nullptr && (*events)["status"] == "unverified";
+  });
+  const json* events = ReportTable(r, "public.events");
+  ASSERT_NE(events, nullptr);
+  EXPECT_NE((*events)["reason"].get<std::string>().find("detached: public.events_2025"),
+            std::string::npos)
+      << events->dump(2);
+  // The detached table's own changes are not tracked, and say so.
+  r = pair.WaitForAuditReport(
+      [](const json& r) { return ReportTable(r, "public.events_2025") != nullptr; });
+  EXPECT_NE((*ReportTable(r, "public.events_2025"))["reason"].get<std::string>().find(
+                "joined the publication after pgparity started"),
+            std::string::npos);
+  // ATTACH: rows join the root without passing through replication.
+  pair.source().Exec("INSERT INTO tags_c VALUES (500, 'c', NULL)");
+  pair.source().Exec("ALTER TABLE tags ATTACH PARTITION tags_c FOR VALUES IN ('c')");
+  r = pair.WaitForAuditReport([](const json& r) {
+    const json* tags = ReportTable(r, "public.tags");
+    return tags != nullptr && (*tags)["status"] == "unverified";
+  });
+  EXPECT_NE(
+      (*ReportTable(r, "public.tags"))["reason"].get<std::string>().find("attached: public.tags_c"),
+      std::string::npos)
+      << r.dump(2);
+  for (const auto& t : r["tables"]) EXPECT_NE(t["status"], "mismatch") << t.dump(2);
+  EXPECT_EQ(pair.AuditLog().find(" differs on the target"), std::string::npos) << pair.AuditLog();
+  pair.StopAudit();
+}
+
+constexpr const char* kTyped =
+    "CREATE TABLE typed (id int PRIMARY KEY, small smallint, n int, code varchar(20), "
+    "  price numeric(10,2), at timestamp, seen timestamptz, doc json, ratio real);"
+    "INSERT INTO typed SELECT g, g, g * 1000, 'c' || g, g / 7.0, "
+    "  timestamp '2024-03-10 01:30' + g * interval '1 hour', "
+    "  timestamptz '2024-03-10 01:30+00' + g * interval '1 hour', "
+    "  ('{\"b\": ' || g || ', \"a\": [1,  2]}')::json, g / 3.0 "
+    "FROM generate_series(1, 50) g;"
+    "INSERT INTO typed VALUES (51, NULL, NULL, NULL, NULL, 'infinity', '-infinity', NULL, 'NaN');";
+
+constexpr const char* kTypedTarget =
+    "CREATE TABLE typed (id bigint PRIMARY KEY, small int, n bigint, code text, "
+    "  price numeric(12,2), at timestamptz, seen timestamp, doc jsonb, ratio double precision)";
+
+TEST_F(SchemaTest, ChangedColumnTypesAreComparedByTheirClass) {
+  SchemaPair pair(servers(), "typed", kTyped, kTypedTarget);
+  pair.source().Exec("UPDATE typed SET n = n + 1, at = at + interval '1 minute' WHERE id < 10");
+  pair.CatchUp();
+  Verdict v = pair.Verify();
+  ASSERT_EQ(v.code, 0) << v.output;
+  const json* typed = ReportTable(v.report, "public.typed");
+  ASSERT_NE(typed, nullptr);
+  EXPECT_EQ((*typed)["status"], "match");
+  std::map<std::string, std::string> classes, compared;
+  for (const auto& c : (*typed)["type_changes"]) {
+    classes[c["column"]] = c["class"];
+    compared[c["column"]] = c["compared_as"];
+  }
+  EXPECT_EQ(classes["id"], "exact");
+  EXPECT_EQ(classes["code"], "exact");
+  EXPECT_EQ(classes["price"], "exact");
+  EXPECT_EQ(classes["at"], "conversion");
+  // The source's default TimeZone (the test servers run in UTC).
+  EXPECT_TRUE(compared["at"] == "at time zone UTC" || compared["at"] == "at time zone Etc/UTC")
+      << compared["at"];
+  EXPECT_EQ(compared["ratio"], "cast back to the source type");
+  EXPECT_EQ(compared["doc"], "not compared");
+  ASSERT_EQ((*typed)["unverified_columns"].size(), 1u) << typed->dump(2);
+  EXPECT_EQ((*typed)["unverified_columns"][0]["column"], "doc");
+
+  // Real differences in each class are still found.
+  pair.target().Exec("UPDATE typed SET n = 5000000000 WHERE id = 3");
+  pair.target().Exec("UPDATE typed SET at = at + interval '1 hour' WHERE id = 4");
+  pair.target().Exec("UPDATE typed SET ratio = 1e300 WHERE id = 5");
+  v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  typed = ReportTable(v.report, "public.typed");
+  EXPECT_EQ(Columns(ReportRow(typed, "id", "3")), json::array({"n"})) << v.report.dump(2);
+  EXPECT_EQ(Columns(ReportRow(typed, "id", "4")), json::array({"at"})) << v.report.dump(2);
+  EXPECT_EQ(Columns(ReportRow(typed, "id", "5")), json::array({"ratio"})) << v.report.dump(2);
+}
+
+TEST_F(SchemaTest, ApplyWorkerInAnotherTimeZoneShiftsInstantsAndIsFound) {
+  SchemaPair pair(servers(), "zones",
+                  "CREATE TABLE stamps (id int PRIMARY KEY, at timestamp);"
+                  "INSERT INTO stamps VALUES (1, '2024-01-01 10:00')",
+                  "CREATE TABLE stamps (id int PRIMARY KEY, at timestamptz)");
+  ASSERT_EQ(pair.Verify().code, 0);
+  // The apply worker reads wall-clock times in its own TimeZone.
+  pair.target().Exec("ALTER DATABASE zones SET timezone = 'America/New_York'");
+  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " DISABLE");
+  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " ENABLE");
+  pair.source().Exec("INSERT INTO stamps VALUES (2, '2024-07-01 10:00')");
+  pair.CatchUp();
+  Verdict v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* row = ReportRow(ReportTable(v.report, "public.stamps"), "id", "2");
+  ASSERT_NE(row, nullptr) << v.report.dump(2);
+  EXPECT_EQ((*row)["columns"], json::array({"at"}));
+  EXPECT_EQ(ReportRow(ReportTable(v.report, "public.stamps"), "id", "1"), nullptr);
+}
+
+TEST_F(SchemaTest, TableCreatedOnTheSourceAfterTheSubscriptionIsNotSubscribed) {
+  SchemaPair pair(servers(), "later", "CREATE TABLE a (id int PRIMARY KEY)",
+                  "CREATE TABLE a (id int PRIMARY KEY)");
+  pair.source().Exec("CREATE TABLE b (id int PRIMARY KEY); INSERT INTO b VALUES (1)");
+  pair.target().Exec("CREATE TABLE b (id int PRIMARY KEY)");
+  Verdict v = pair.Verify("--timeout 20");
+  EXPECT_EQ(v.code, 4) << v.output;
+  const json* b = ReportTable(v.report, "public.b");
+  ASSERT_NE(b, nullptr) << v.output;
+  EXPECT_EQ((*b)["status"], "unverified");
+  EXPECT_NE((*b)["reason"].get<std::string>().find(
+                "not subscribed: subscription sub_later does not replicate this table"),
+            std::string::npos)
+      << b->dump(2);
+  EXPECT_NE(
+      (*b)["reason"].get<std::string>().find("ALTER SUBSCRIPTION sub_later REFRESH PUBLICATION"),
+      std::string::npos);
+  EXPECT_EQ((*ReportTable(v.report, "public.a"))["status"], "match");
+}
+
+}  // namespace
+}  // namespace pgparity::applier
