@@ -116,6 +116,17 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   s.tables.push_back(MeasurementsTable(rng, options));
   s.tables.push_back(CalcTable(rng, options));
   s.tables.push_back(ScratchTable(rng, options));
+  // Every kind in every seed: what the pool left out goes to items.
+  for (const auto& [kind, name] : PoolNames()) {
+    bool present = false;
+    for (const auto& t : s.tables) {
+      for (const auto& c : t.columns) present |= c.kind == kind;
+    }
+    if (!present) {
+      auto [source, target] = TypesOf(kind, options);
+      s.tables.front().columns.push_back({name, kind, source, target, true, ""});
+    }
+  }
   for (auto& t : s.tables) Finish(rng, t);
   return s;
 }

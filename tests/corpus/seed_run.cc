@@ -1,5 +1,6 @@
 #include "corpus/seed_run.h"
 
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -66,12 +67,14 @@ SeedRun::~SeedRun() {
 std::string SeedRun::Dsn(const testing::PgServer& server) const { return server.Dsn(db_); }
 
 void SeedRun::Note(const std::string& line) {
-  std::cout << "corpus seed " << seed_ << ": " << line << std::endl;
-  std::ofstream(dir_ / "seed.log", std::ios::app) << line << "\n";
+  char at[32];
+  std::snprintf(at, sizeof at, "[%5.1f s] ",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  std::cout << "corpus seed " << seed_ << ": " << at << line << std::endl;
+  std::ofstream(dir_ / "seed.log", std::ios::app) << at << line << "\n";
 }
 
 void SeedRun::Run() {
-  const auto start = std::chrono::steady_clock::now();
   Setup();
   StartAudit();
   workload_->Run(env_.size.phase_one, true);
@@ -88,10 +91,7 @@ void SeedRun::Run() {
     EXPECT_EQ(code, 0) << "pgparity audit did not stop cleanly on SIGTERM; log:\n"
                        << Tail(audit_->Log());
   }
-  Note("done in " +
-       std::to_string(
-           std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - start).count()) +
-       " s (" + dir_.string() + ")");
+  Note("done (" + dir_.string() + ")");
 }
 
 void SeedRun::Setup() {

@@ -25,9 +25,9 @@
 namespace pgparity::corpus {
 
 struct CorpusSize {
-  int seed_rows = 30;      // rows per table before the subscription
-  int phase_one = 400;     // operations before the injection
-  int phase_two = 60;      // operations after it (never on injected rows)
+  int seed_rows = 150;     // rows per table before the subscription
+  int phase_one = 4000;    // operations before the injection
+  int phase_two = 200;     // operations after it (never on injected rows)
   int audit_interval = 2;  // seconds between the audit's full checks
 };
 
@@ -81,6 +81,7 @@ class SeedRun {
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<AuditRun> audit_;
   size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 inline constexpr const char* kPublication = "corpus_pub";

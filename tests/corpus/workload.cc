@@ -185,11 +185,13 @@ void Workload::Truncate(TableModel& m) {
 void Workload::KeyedOperation(TableModel& m) {
   const int64_t dice = Uniform(rng_, 0, 99);
   const int64_t at = PickLive(m);
+  // A partitioned table trades updates for partition moves.
+  const bool moves = m.table->partitioned();
   if (dice < 30 || at < 0) {
     Insert(m, NewKey(m));
-  } else if (dice < 62) {
+  } else if (dice < (moves ? 47 : 72)) {
     Update(m, static_cast<size_t>(at));
-  } else if (dice < 72 && m.table->partitioned()) {
+  } else if (dice < 72) {
     Move(m, static_cast<size_t>(at));
   } else if (dice < 82) {
     Delete(m, static_cast<size_t>(at));
