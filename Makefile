@@ -42,11 +42,12 @@ else
 endif
 
 .PHONY: help deps up down logs status setup-replication test-replication verify pgparity-verify demo \
-        build test test-only validate-deploy k8s-apply k8s-delete k8s-logs format clean
+        build test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean
 
 help:
 	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
 	@echo "make test               install what is needed, build, run every test (ctest)"
+	@echo "make soak               the differential corpus on random seeds for SOAK_MINUTES (default 10)"
 	@echo "make up | down          start / stop the two servers (down also removes their data)"
 	@echo "make setup-replication  publication on the source, subscription on the target, initial copy"
 	@echo "make test-replication   INSERT/UPDATE/DELETE on the source"
@@ -126,6 +127,15 @@ test:
 # Servers of a test process that crashed are removed afterwards, pass or fail.
 test-only:
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS); rc=$$?; \
+	  $(CURDIR)/env/cleanup-test-servers.sh; exit $$rc
+
+# The differential correctness corpus (tests/corpus/README.md) for longer:
+# consecutive seeds from a random start until SOAK_MINUTES passed, on one
+# server pair. Prints each seed and the count; failing seeds are appended to
+# $(BUILD_DIR)/corpus-failing-seeds.txt with the command that replays them.
+SOAK_MINUTES ?= 10
+soak: build
+	@PGPARITY_CORPUS_MINUTES=$(SOAK_MINUTES) $(BUILD_DIR)/tests/corpus_test; rc=$$?; \
 	  $(CURDIR)/env/cleanup-test-servers.sh; exit $$rc
 
 validate-deploy:

@@ -69,7 +69,7 @@ std::string ReplayCommand(uint64_t seed) {
 }
 
 std::string RecordFailingSeed(uint64_t seed) {
-  std::ofstream(CORPUS_FAILING_SEEDS, std::ios::app) << seed << "\n";
+  std::ofstream(CORPUS_FAILING_SEEDS, std::ios::app) << seed << " " << ReplayCommand(seed) << "\n";
   return CORPUS_FAILING_SEEDS;
 }
 

@@ -28,7 +28,8 @@ SeedPlan PlanFromEnvironment();
 
 // "PGPARITY_CORPUS_SEED=<seed> <binary>"
 std::string ReplayCommand(uint64_t seed);
-// Appends the seed to the failing-seeds file; returns the file's path.
+// Appends "<seed> <replay command>" to the failing-seeds file; returns
+// the file's path.
 std::string RecordFailingSeed(uint64_t seed);
 
 }  // namespace pgparity::corpus
