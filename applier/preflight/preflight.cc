@@ -6,6 +6,7 @@
 #include <map>
 #include <utility>
 
+#include "pgparity/applier/server_defaults.h"
 #include "pgparity/applier/type_change.h"
 
 namespace pgparity::applier {
@@ -161,14 +162,12 @@ class Db {
   // the pin is told the default in ParameterStatus; it runs no statement.
   Result<std::string> DefaultTimeZone() {
     if (timezone_) return *timezone_;
-    Result<conn::PgConnPtr> plain = PlainParams().Connect("the " + side_);
-    if (!plain.ok()) {
-      return WithMessage(plain.status(), "reading the " + side_ + "'s default TimeZone: " +
-                                             Str(plain.status().message()));
+    Result<std::string> tz = ReadDefaultTimeZone(PlainParams(), side_);
+    if (!tz.ok()) {
+      return WithMessage(tz.status(), "reading the " + side_ +
+                                          "'s default TimeZone: " + Str(tz.status().message()));
     }
-    const char* tz = PQparameterStatus(plain->get(), "TimeZone");
-    if (tz == nullptr) return Status::Unavailable("the " + side_ + " did not report its TimeZone");
-    timezone_ = tz;
+    timezone_ = *tz;
     return *timezone_;
   }
 

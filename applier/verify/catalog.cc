@@ -281,15 +281,6 @@ Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
   return out;
 }
 
-Result<std::string> ReadDefaultTimeZone(const conn::ConnParams& source) {
-  // pgparity's sessions pin TimeZone=UTC in their startup packet; a plain
-  // connection is told the default in its ParameterStatus messages.
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgConnPtr conn, source.Connect("the source"));
-  const char* tz = PQparameterStatus(conn.get(), "TimeZone");
-  if (tz == nullptr) return Status::Unavailable("the source did not report its TimeZone");
-  return std::string(tz);
-}
-
 void PlanComparison(const std::vector<TargetTable>& targets, std::string_view source_timezone,
                     std::vector<TableSpec>& specs) {
   for (size_t i = 0; i < specs.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "pgparity/applier/preflight.h"
+#include "pgparity/applier/server_defaults.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/digest/digest_sql.h"
 
@@ -29,7 +30,8 @@ Result<Sides> OpenSides(const std::string& source_dsn, const std::string& target
   // How each column is compared follows from the target's types now: the
   // shadow's digests leave out the columns that are not compared.
   PGPARITY_ASSIGN_OR_RETURN(auto targets, ReadTargetTables(*s.target, s.specs, s.sub));
-  PGPARITY_ASSIGN_OR_RETURN(const std::string timezone, ReadDefaultTimeZone(s.source_params));
+  PGPARITY_ASSIGN_OR_RETURN(const std::string timezone,
+                            ReadDefaultTimeZone(s.source_params, "source"));
   PlanComparison(targets, timezone, s.specs);
   return s;
 }

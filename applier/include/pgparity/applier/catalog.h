@@ -75,10 +75,6 @@ void PlanComparison(const std::vector<TargetTable>& targets, std::string_view so
 // sorted (TableSpec::partitions).
 Result<std::vector<std::string>> ReadPartitions(conn::PgSession& source, const TableSpec& spec);
 
-// The source's default TimeZone: what a new session there gets from the
-// server, database and role settings (not pgparity's pinned UTC).
-Result<std::string> ReadDefaultTimeZone(const conn::ConnParams& source);
-
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_CATALOG_H_
