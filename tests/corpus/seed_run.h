@@ -25,8 +25,8 @@
 namespace pgparity::corpus {
 
 struct CorpusSize {
-  int seed_rows = 150;     // rows per table before the subscription
-  int phase_one = 4000;    // operations before the injection
+  int seed_rows = 200;     // rows per table before the subscription
+  int phase_one = 6000;    // operations before the injection
   int phase_two = 200;     // operations after it (never on injected rows)
   int audit_interval = 2;  // seconds between the audit's full checks
 };
