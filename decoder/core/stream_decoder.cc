@@ -89,7 +89,7 @@ Status StreamDecoder::FeedFrame(const FrameRef& f) {
   if (state_ == State::kInStreamBlock) {
     if (wire::ParseHot(f.body, true, h)) {
       origin_allowed_ = false;
-      return BufferInStream(f, *h.xid);
+      return BufferInStream(f, *h.change_xid());
     }
   } else if (wire::ParseHot(f.body, false, h)) {
     switch (h.type) {
@@ -360,9 +360,17 @@ Status StreamDecoder::ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind 
 }
 
 Status StreamDecoder::ApplyHotRow(const wire::HotMessage& h, Lsn lsn, Xid subxid, ActiveTxn& txn) {
-  // HotMessage carries Insert/Update/Delete, whose type bytes are ChangeOp's.
-  return ApplyRow(static_cast<ChangeOp>(static_cast<char>(h.type)), h.relid, h.old_kind,
-                  h.old_tuple, h.new_tuple, lsn, subxid, txn);
+  switch (h.type) {
+    case MessageType::kInsert:
+      return ApplyRow(ChangeOp::kInsert, h.insert.relid, wire::OldTupleKind::kNone,
+                      wire::TupleView(), h.insert.new_tuple, lsn, subxid, txn);
+    case MessageType::kUpdate:
+      return ApplyRow(ChangeOp::kUpdate, h.update.relid, h.update.old_kind, h.update.old_tuple,
+                      h.update.new_tuple, lsn, subxid, txn);
+    default:  // ParseHot gave a change, so kDelete
+      return ApplyRow(ChangeOp::kDelete, h.del.relid, h.del.old_kind, h.del.old_tuple,
+                      wire::TupleView(), lsn, subxid, txn);
+  }
 }
 
 Status StreamDecoder::ApplyTruncate(const wire::Truncate& m, Lsn lsn, Xid subxid, ActiveTxn& txn) {

@@ -9,64 +9,60 @@
 namespace pgparity::wire {
 namespace {
 
-using internal::FieldReader;
+using internal::CheckedReader;
+using internal::FastReader;
+using internal::NamedErrors;
+using internal::NoErrors;
 
-Result<bool> ReadBool(FieldReader& in, internal::Field f) {
+bool ReadBool(CheckedReader& in, internal::Field f, bool& v) {
   const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t b, in.U8(f));
-  if (b > 1) return in.Invalid(f, at, "expected 0 or 1, got " + internal::DescribeByte(b));
-  return b == 1;
+  uint8_t b = 0;
+  if (!in.U8(f, b)) return false;
+  if (b > 1) {
+    return in.Invalid(f, at, [&] { return "expected 0 or 1, got " + internal::DescribeByte(b); });
+  }
+  v = b == 1;
+  return true;
 }
 
 // ---- XLogData 'w': Int64 WAL start, Int64 WAL end, Int64 send time, body.
 
-Result<XLogData> ParseXLogData(FieldReader& in) {
-  XLogData m;
-  PGPARITY_ASSIGN_OR_RETURN(m.wal_start, in.ReadLsn("wal_start"));
-  PGPARITY_ASSIGN_OR_RETURN(m.wal_end, in.ReadLsn("wal_end"));
-  PGPARITY_ASSIGN_OR_RETURN(m.send_time, in.ReadTimestamp("send_time"));
-  m.body = in.reader().rest();
-  PGPARITY_RETURN_IF_ERROR(in.Bytes(m.body.size(), "body").status());  // consume it
-  return m;
+template <typename In>
+bool ParseXLogData(In& in, XLogData& m) {
+  return in.ReadLsn("wal_start", m.wal_start) && in.ReadLsn("wal_end", m.wal_end) &&
+         in.ReadTimestamp("send_time", m.send_time) && in.Bytes(in.remaining(), "body", m.body);
 }
 
 // ---- Primary keepalive 'k': Int64 WAL end, Int64 send time, Byte reply requested.
 
-Result<PrimaryKeepalive> ParseKeepalive(FieldReader& in) {
-  PrimaryKeepalive m;
-  PGPARITY_ASSIGN_OR_RETURN(m.wal_end, in.ReadLsn("wal_end"));
-  PGPARITY_ASSIGN_OR_RETURN(m.send_time, in.ReadTimestamp("send_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.reply_requested, ReadBool(in, "reply_requested"));
-  PGPARITY_RETURN_IF_ERROR(in.ExpectEnd());
-  return m;
+bool ParseKeepalive(CheckedReader& in, PrimaryKeepalive& m) {
+  return in.ReadLsn("wal_end", m.wal_end) && in.ReadTimestamp("send_time", m.send_time) &&
+         ReadBool(in, "reply_requested", m.reply_requested) && in.ExpectEnd();
 }
 
 }  // namespace
 
 Result<CopyMessage> ParseCopyData(std::span<const std::byte> frame) {
   if (frame.empty()) return Status::Corruption("empty CopyData message: no type byte at offset 0");
-  ByteReader reader(frame);
-  const uint8_t type = reader.ReadU8Unchecked();  // frame is not empty
+  const uint8_t type = std::to_integer<uint8_t>(frame[0]);
+  Status error;
   switch (static_cast<CopyMessageType>(type)) {
     case CopyMessageType::kXLogData: {
-      // Fast path for the frame of every change: the header is all there.
-      if (frame.size() >= XLogData::kHeaderSize) {
-        const std::byte* p = frame.data() + 1;
-        XLogData m;
-        m.wal_start = Lsn(LoadBE64(p));
-        m.wal_end = Lsn(LoadBE64(p + 8));
-        m.send_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 16)));
-        m.body = frame.subspan(XLogData::kHeaderSize);
+      // The frame of every change: the fast policy first, the checked one (the
+      // same body) only to word an error. With the checked one alone, gcc 12
+      // stores every field's name on each read, ~10% of decode-only time.
+      XLogData m;
+      if (FastReader fast(frame.subspan(1), 1, NoErrors()); ParseXLogData(fast, m)) {
         return CopyMessage(m);
       }
-      FieldReader in(reader, "XLogData");
-      PGPARITY_ASSIGN_OR_RETURN(XLogData m, ParseXLogData(in));
-      return CopyMessage(m);
+      CheckedReader in(frame.subspan(1), 1, NamedErrors("XLogData", error));
+      ParseXLogData(in, m);  // fails where the fast one did, and says why
+      return error;
     }
     case CopyMessageType::kPrimaryKeepalive: {
-      FieldReader in(reader, "PrimaryKeepalive");
-      PGPARITY_ASSIGN_OR_RETURN(PrimaryKeepalive m, ParseKeepalive(in));
-      return CopyMessage(m);
+      CheckedReader in(frame.subspan(1), 1, NamedErrors("PrimaryKeepalive", error));
+      if (PrimaryKeepalive m; ParseKeepalive(in, m)) return CopyMessage(m);
+      return error;
     }
     default:
       return Status::NotSupported("unknown CopyData message type " + internal::DescribeByte(type) +
@@ -106,21 +102,21 @@ void EncodeStandbyStatusUpdate(const StandbyStatusUpdate& m,
 }
 
 Result<StandbyStatusUpdate> ParseStandbyStatusUpdate(std::span<const std::byte> frame) {
-  ByteReader reader(frame);
-  FieldReader in(reader, "StandbyStatusUpdate");
-  const size_t type_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t type, in.U8("type"));
+  Status error;
+  CheckedReader in(frame, 0, NamedErrors("StandbyStatusUpdate", error));
+  uint8_t type = 0;
+  if (!in.U8("type", type)) return error;
   if (type != static_cast<uint8_t>(CopyMessageType::kStandbyStatusUpdate)) {
-    return in.Invalid("type", type_at, "expected 'r', got " + internal::DescribeByte(type));
+    in.Invalid("type", 0, [&] { return "expected 'r', got " + internal::DescribeByte(type); });
+    return error;
   }
   StandbyStatusUpdate m;
-  PGPARITY_ASSIGN_OR_RETURN(m.written, in.ReadLsn("written"));
-  PGPARITY_ASSIGN_OR_RETURN(m.flushed, in.ReadLsn("flushed"));
-  PGPARITY_ASSIGN_OR_RETURN(m.applied, in.ReadLsn("applied"));
-  PGPARITY_ASSIGN_OR_RETURN(m.client_time, in.ReadTimestamp("client_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.reply_requested, ReadBool(in, "reply_requested"));
-  PGPARITY_RETURN_IF_ERROR(in.ExpectEnd());
-  return m;
+  if (in.ReadLsn("written", m.written) && in.ReadLsn("flushed", m.flushed) &&
+      in.ReadLsn("applied", m.applied) && in.ReadTimestamp("client_time", m.client_time) &&
+      ReadBool(in, "reply_requested", m.reply_requested) && in.ExpectEnd()) {
+    return m;
+  }
+  return error;
 }
 
 }  // namespace pgparity::wire

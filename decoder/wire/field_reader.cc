@@ -3,25 +3,16 @@
 #include <cstdio>
 #include <string>
 
-#include "pgparity/wire/tuple.h"
-
 namespace pgparity::wire::internal {
+namespace {
 
-std::string DescribeByte(uint8_t b) {
-  char buf[16];
-  if (b >= 0x20 && b < 0x7f) {
-    std::snprintf(buf, sizeof(buf), "'%c' (0x%02X)", b, b);
-  } else {
-    std::snprintf(buf, sizeof(buf), "0x%02X", b);
-  }
-  return buf;
-}
-
-std::string FieldReader::Name(Field f) const {
-  std::string out(context_);
-  if (!f.name.empty()) {
+// "<context>.<prefix>.<name>[<index>].<member>", empty parts left out.
+std::string Name(std::string_view context, Field f) {
+  std::string out(context);
+  for (const std::string_view part : {f.prefix, f.name}) {
+    if (part.empty()) continue;
     if (!out.empty()) out += '.';
-    out += f.name;
+    out += part;
   }
   if (f.index != Field::kNoIndex) {
     out += '[';
@@ -35,60 +26,55 @@ std::string FieldReader::Name(Field f) const {
   return out;
 }
 
-Status FieldReader::Invalid(Field f, size_t offset, std::string_view what) const {
-  std::string msg = Name(f);
+}  // namespace
+
+std::string DescribeByte(uint8_t b) {
+  char buf[16];
+  if (b >= 0x20 && b < 0x7f) {
+    std::snprintf(buf, sizeof(buf), "'%c' (0x%02X)", b, b);
+  } else {
+    std::snprintf(buf, sizeof(buf), "0x%02X", b);
+  }
+  return buf;
+}
+
+std::string UnknownFlagsText(uint8_t flags, uint8_t allowed) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "unknown flag bits 0x%02X (allowed 0x%02X)",
+                static_cast<unsigned>(flags & ~allowed), static_cast<unsigned>(allowed));
+  return buf;
+}
+
+std::string BadColumnCountText(int ncols) {
+  if (ncols < 0) return "negative column count " + std::to_string(ncols);
+  return "column count " + std::to_string(ncols) + " exceeds MaxTupleAttributeNumber (1664)";
+}
+
+bool SetTruncated(Status& out, std::string_view context, Field f, size_t need, size_t at,
+                  size_t left) {
+  out = ByteReader::TruncatedError(need, at, left).WithPrefix(Name(context, f));
+  return false;
+}
+
+bool SetMissingNul(Status& out, std::string_view context, Field f, size_t at) {
+  out = ByteReader::MissingNulError(at).WithPrefix(Name(context, f));
+  return false;
+}
+
+bool SetInvalid(Status& out, std::string_view context, Field f, size_t at, std::string_view what) {
+  std::string msg = Name(context, f);
   msg += ": ";
   msg += what;
   msg += " at offset ";
-  msg += std::to_string(offset);
-  return Status::Corruption(msg);
+  msg += std::to_string(at);
+  out = Status::Corruption(msg);
+  return false;
 }
 
-Status FieldReader::ExpectEnd() const {
-  Status s = reader_.ExpectEnd();
-  if (s.ok()) return s;
-  return std::move(s).WithPrefix(context_);
-}
-
-Result<Lsn> FieldReader::ReadValidLsn(Field f) {
-  const size_t at = offset();
-  PGPARITY_ASSIGN_OR_RETURN(const Lsn lsn, ReadLsn(f));
-  if (!lsn.valid()) return Invalid(f, at, "invalid LSN 0/0");
-  return lsn;
-}
-
-Result<uint32_t> FieldReader::ReadValidXid(Field f) {
-  const size_t at = offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint32_t xid, BE32(f));
-  if (xid == 0) return Invalid(f, at, "invalid transaction id 0");
-  return xid;
-}
-
-Result<uint8_t> FieldReader::ReadFlags(Field f, uint8_t allowed) {
-  const size_t at = offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t flags, U8(f));
-  if ((flags & ~allowed) != 0) {
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "unknown flag bits 0x%02X (allowed 0x%02X)",
-                  static_cast<unsigned>(flags & ~allowed), static_cast<unsigned>(allowed));
-    return Invalid(f, at, buf);
-  }
-  return flags;
-}
-
-Result<int> ReadColumnCount(FieldReader& in) {
-  const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint16_t raw, in.BE16("ncols"));
-  const int ncols = static_cast<int16_t>(raw);
-  if (ncols < 0) {
-    return in.Invalid("ncols", at, "negative column count " + std::to_string(ncols));
-  }
-  if (ncols > kMaxTupleColumns) {
-    return in.Invalid(
-        "ncols", at,
-        "column count " + std::to_string(ncols) + " exceeds MaxTupleAttributeNumber (1664)");
-  }
-  return ncols;
+bool SetLeftover(Status& out, std::string_view context, size_t left, size_t at) {
+  out = ByteReader::LeftoverError(left, at);
+  if (!context.empty()) out = std::move(out).WithPrefix(context);
+  return false;
 }
 
 }  // namespace pgparity::wire::internal

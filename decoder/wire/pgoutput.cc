@@ -1,20 +1,31 @@
-// One Parse/Encode pair per message, side by side, reading fields in exactly
+// One parse/encode pair per message, side by side, reading fields in exactly
 // the order they are written (as PostgreSQL's proto.c does). Each read is
 // followed at once by its meaning check.
+//
+// Each message has ONE parse body, a template over the reader policy
+// (field_reader.h): wire::Parse runs it with the CheckedReader, which names
+// the failing field, and wire::ParseHot with the FastReader, which only says
+// false. Both run the same reads and checks, so the hot path cannot accept
+// what the checked path rejects. A body returns false on the first failure
+// and fills the message it is given; the caller then rejects leftover bytes.
 #include "pgparity/wire/pgoutput.h"
 
 #include <string>
 #include <utility>
 
 #include "field_reader.h"
-#include "pgparity/wire/byte_reader.h"
 #include "pgparity/wire/byte_writer.h"
 
 namespace pgparity::wire {
 namespace {
 
+using internal::CheckedReader;
+using internal::DescribeByte;
+using internal::FastReader;
 using internal::Field;
-using internal::FieldReader;
+using internal::NamedErrors;
+using internal::NoErrors;
+using internal::ReadTuple;
 
 // Smallest wire size of one Relation column: flags, "" (a NUL), type oid,
 // typmod.
@@ -39,23 +50,31 @@ int MinProtocolVersion(MessageType type) {
 }
 
 // The Int32 xid that precedes streamed changes: read (and required to be
-// valid) only when the caller says we are inside a stream.
-Status ReadStreamXid(FieldReader& in, const ParseOptions& options, std::optional<Xid>& xid) {
-  if (!options.in_stream) return Status::OK();
-  PGPARITY_ASSIGN_OR_RETURN(xid, in.ReadValidXid("xid"));
-  return Status::OK();
+// valid) only when the caller says we are inside a stream; cleared outside,
+// since the hot path reuses its messages.
+template <typename In>
+bool ReadStreamXid(In& in, const ParseOptions& options, std::optional<Xid>& xid) {
+  if (!options.in_stream) {
+    xid.reset();
+    return true;
+  }
+  return in.ReadValidXid("xid", xid.emplace());
 }
 
 void WriteStreamXid(ByteWriter& out, const std::optional<Xid>& xid) {
   if (xid.has_value()) out.PutBE32(*xid);
 }
 
-// A relation or type OID; 0 (InvalidOid) names nothing.
-Result<Oid> ReadValidOid(FieldReader& in, Field f) {
+// A marker byte that must be 'N' (a new tuple follows).
+template <typename In>
+bool ExpectNewTupleMarker(In& in, Field f) {
   const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const Oid oid, in.BE32(f));
-  if (oid == 0) return in.Invalid(f, at, "invalid OID 0");
-  return oid;
+  uint8_t marker = 0;
+  if (!in.U8(f, marker)) return false;
+  if (marker != 'N') [[unlikely]] {
+    return in.Invalid(f, at, [&] { return "expected 'N', got " + DescribeByte(marker); });
+  }
+  return true;
 }
 
 void PutType(ByteWriter& out, MessageType type) { out.PutU8(static_cast<uint8_t>(type)); }
@@ -66,12 +85,10 @@ void PutTimestamp(ByteWriter& out, Timestamp ts) {
 
 // ---- Begin: Int64 final LSN, Int64 commit time, Int32 xid.
 
-Result<Begin> ParseBegin(FieldReader& in) {
-  Begin m;
-  PGPARITY_ASSIGN_OR_RETURN(m.final_lsn, in.ReadValidLsn("final_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_time, in.ReadTimestamp("commit_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.BE32("xid"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, Begin& m) {
+  return in.ReadValidLsn("final_lsn", m.final_lsn) &&
+         in.ReadTimestamp("commit_time", m.commit_time) && in.BE32("xid", m.xid);
 }
 
 void EncodeBegin(const Begin& m, ByteWriter& out) {
@@ -83,13 +100,10 @@ void EncodeBegin(const Begin& m, ByteWriter& out) {
 
 // ---- Commit: Int8 flags (0), Int64 commit LSN, Int64 end LSN, Int64 commit time.
 
-Result<Commit> ParseCommit(FieldReader& in) {
-  Commit m;
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", 0));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_lsn, in.ReadValidLsn("commit_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.end_lsn, in.ReadValidLsn("end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_time, in.ReadTimestamp("commit_time"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, Commit& m) {
+  return in.ReadFlags("flags", 0, m.flags) && in.ReadValidLsn("commit_lsn", m.commit_lsn) &&
+         in.ReadValidLsn("end_lsn", m.end_lsn) && in.ReadTimestamp("commit_time", m.commit_time);
 }
 
 void EncodeCommit(const Commit& m, ByteWriter& out) {
@@ -102,11 +116,9 @@ void EncodeCommit(const Commit& m, ByteWriter& out) {
 
 // ---- Origin: Int64 origin LSN (0/0 at Stream Start), String name.
 
-Result<Origin> ParseOrigin(FieldReader& in) {
-  Origin m;
-  PGPARITY_ASSIGN_OR_RETURN(m.origin_lsn, in.ReadLsn("origin_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.name, in.CString("name"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, Origin& m) {
+  return in.ReadLsn("origin_lsn", m.origin_lsn) && in.CString("name", m.name);
 }
 
 void EncodeOrigin(const Origin& m, ByteWriter& out) {
@@ -119,49 +131,62 @@ void EncodeOrigin(const Origin& m, ByteWriter& out) {
 // replica identity, Int16 ncols, per column: Int8 flags, String name, Int32
 // type oid, Int32 typmod.
 
-Result<Relation> ParseRelation(FieldReader& in, const ParseOptions& options) {
-  Relation m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.relid, ReadValidOid(in, "relid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.namespace_name, in.CString("namespace"));
-  PGPARITY_ASSIGN_OR_RETURN(m.name, in.CString("name"));
-
-  const size_t identity_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t identity, in.U8("replica_identity"));
-  switch (static_cast<ReplicaIdentity>(identity)) {
+template <typename In>
+bool ReadReplicaIdentity(In& in, ReplicaIdentity& identity) {
+  const size_t at = in.offset();
+  uint8_t b = 0;
+  if (!in.U8("replica_identity", b)) return false;
+  switch (static_cast<ReplicaIdentity>(b)) {
     case ReplicaIdentity::kDefault:
     case ReplicaIdentity::kNothing:
     case ReplicaIdentity::kFull:
     case ReplicaIdentity::kIndex:
-      m.replica_identity = static_cast<ReplicaIdentity>(identity);
-      break;
-    default:
-      return in.Invalid("replica_identity", identity_at,
-                        "unknown replica identity " + internal::DescribeByte(identity) +
-                            ", expected 'd', 'n', 'f' or 'i'");
+      identity = static_cast<ReplicaIdentity>(b);
+      return true;
   }
+  return in.Invalid("replica_identity", at, [&] {
+    return "unknown replica identity " + DescribeByte(b) + ", expected 'd', 'n', 'f' or 'i'";
+  });
+}
 
-  const size_t ncols_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const int ncols, internal::ReadColumnCount(in));
-  // Validate the count against the bytes left before allocating for it.
-  const size_t remaining = in.reader().remaining();
-  if (static_cast<size_t>(ncols) > remaining / kMinRelationColumnSize) {
-    return in.Invalid("ncols", ncols_at,
-                      std::to_string(ncols) + " columns need at least " +
-                          std::to_string(ncols * kMinRelationColumnSize) + " bytes, " +
-                          std::to_string(remaining) + " left");
+template <typename In>
+bool ReadRelationColumn(In& in, size_t i, RelationColumn& c) {
+  uint32_t typmod = 0;
+  if (!in.ReadFlags(Field("columns", i, "flags"), RelationColumn::kFlagKey, c.flags) ||
+      !in.CString(Field("columns", i, "name"), c.name) ||
+      !in.ReadValidOid(Field("columns", i, "type_oid"), c.type_oid) ||
+      !in.BE32(Field("columns", i, "typmod"), typmod)) {
+    return false;
   }
+  c.typmod = static_cast<int32_t>(typmod);
+  return true;
+}
+
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Relation& m) {
+  if (!ReadStreamXid(in, options, m.xid) || !in.ReadValidOid("relid", m.relid) ||
+      !in.CString("namespace", m.namespace_name) || !in.CString("name", m.name) ||
+      !ReadReplicaIdentity(in, m.replica_identity)) {
+    return false;
+  }
+  const size_t ncols_at = in.offset();
+  int ncols = 0;
+  if (!in.ReadColumnCount("ncols", ncols)) return false;
+  // Validate the count against the bytes left before allocating for it.
+  const size_t remaining = in.remaining();
+  if (static_cast<size_t>(ncols) > remaining / kMinRelationColumnSize) {
+    return in.Invalid("ncols", ncols_at, [&] {
+      return std::to_string(ncols) + " columns need at least " +
+             std::to_string(ncols * kMinRelationColumnSize) + " bytes, " +
+             std::to_string(remaining) + " left";
+    });
+  }
+  m.columns.clear();
   m.columns.reserve(static_cast<size_t>(ncols));
   for (size_t i = 0; i < static_cast<size_t>(ncols); ++i) {
-    RelationColumn& c = m.columns.emplace_back();
-    PGPARITY_ASSIGN_OR_RETURN(c.flags,
-                              in.ReadFlags(Field("columns", i, "flags"), RelationColumn::kFlagKey));
-    PGPARITY_ASSIGN_OR_RETURN(c.name, in.CString(Field("columns", i, "name")));
-    PGPARITY_ASSIGN_OR_RETURN(c.type_oid, ReadValidOid(in, Field("columns", i, "type_oid")));
-    PGPARITY_ASSIGN_OR_RETURN(const uint32_t typmod, in.BE32(Field("columns", i, "typmod")));
-    c.typmod = static_cast<int32_t>(typmod);
+    if (!ReadRelationColumn(in, i, m.columns.emplace_back())) return false;
   }
-  return m;
+  return true;
 }
 
 void EncodeRelation(const Relation& m, ByteWriter& out) {
@@ -182,13 +207,10 @@ void EncodeRelation(const Relation& m, ByteWriter& out) {
 
 // ---- Type: [xid] Int32 oid, String namespace, String name.
 
-Result<Type> ParseType(FieldReader& in, const ParseOptions& options) {
-  Type m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.type_oid, ReadValidOid(in, "type_oid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.namespace_name, in.CString("namespace"));
-  PGPARITY_ASSIGN_OR_RETURN(m.name, in.CString("name"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Type& m) {
+  return ReadStreamXid(in, options, m.xid) && in.ReadValidOid("type_oid", m.type_oid) &&
+         in.CString("namespace", m.namespace_name) && in.CString("name", m.name);
 }
 
 void EncodeType(const Type& m, ByteWriter& out) {
@@ -201,23 +223,10 @@ void EncodeType(const Type& m, ByteWriter& out) {
 
 // ---- Insert: [xid] Int32 relid, 'N', TupleData.
 
-// Reads a marker byte that must be 'N' (a new tuple follows).
-Status ExpectNewTupleMarker(FieldReader& in, Field f) {
-  const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t marker, in.U8(f));
-  if (marker != 'N') {
-    return in.Invalid(f, at, "expected 'N', got " + internal::DescribeByte(marker));
-  }
-  return Status::OK();
-}
-
-Result<Insert> ParseInsert(FieldReader& in, const ParseOptions& options) {
-  Insert m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.relid, ReadValidOid(in, "relid"));
-  PGPARITY_RETURN_IF_ERROR(ExpectNewTupleMarker(in, "marker"));
-  PGPARITY_ASSIGN_OR_RETURN(m.new_tuple, TupleView::Read(in.reader(), "Insert.new_tuple"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Insert& m) {
+  return ReadStreamXid(in, options, m.xid) && in.ReadValidOid("relid", m.relid) &&
+         ExpectNewTupleMarker(in, "marker") && ReadTuple(in, "new_tuple", m.new_tuple);
 }
 
 void EncodeInsert(const Insert& m, ByteWriter& out) {
@@ -230,29 +239,29 @@ void EncodeInsert(const Insert& m, ByteWriter& out) {
 
 // ---- Update: [xid] Int32 relid, optional ('K' | 'O') TupleData, 'N' TupleData.
 
-Result<Update> ParseUpdate(FieldReader& in, const ParseOptions& options) {
-  Update m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.relid, ReadValidOid(in, "relid"));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Update& m) {
+  if (!ReadStreamXid(in, options, m.xid) || !in.ReadValidOid("relid", m.relid)) return false;
   const size_t marker_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t marker, in.U8("marker"));
+  uint8_t marker = 0;
+  if (!in.U8("marker", marker)) return false;
   switch (marker) {
     case 'K':
-    case 'O': {
+    case 'O':
       m.old_kind = static_cast<OldTupleKind>(marker);
-      PGPARITY_ASSIGN_OR_RETURN(m.old_tuple, TupleView::Read(in.reader(), "Update.old_tuple"));
-      PGPARITY_RETURN_IF_ERROR(ExpectNewTupleMarker(in, "new_marker"));
+      if (!ReadTuple(in, "old_tuple", m.old_tuple) || !ExpectNewTupleMarker(in, "new_marker")) {
+        return false;
+      }
       break;
-    }
     case 'N':
       m.old_kind = OldTupleKind::kNone;
+      m.old_tuple = TupleView();
       break;
     default:
       return in.Invalid("marker", marker_at,
-                        "expected 'K', 'O' or 'N', got " + internal::DescribeByte(marker));
+                        [&] { return "expected 'K', 'O' or 'N', got " + DescribeByte(marker); });
   }
-  PGPARITY_ASSIGN_OR_RETURN(m.new_tuple, TupleView::Read(in.reader(), "Update.new_tuple"));
-  return m;
+  return ReadTuple(in, "new_tuple", m.new_tuple);
 }
 
 void EncodeUpdate(const Update& m, ByteWriter& out) {
@@ -269,19 +278,18 @@ void EncodeUpdate(const Update& m, ByteWriter& out) {
 
 // ---- Delete: [xid] Int32 relid, 'K' | 'O', TupleData.
 
-Result<Delete> ParseDelete(FieldReader& in, const ParseOptions& options) {
-  Delete m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.relid, ReadValidOid(in, "relid"));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Delete& m) {
+  if (!ReadStreamXid(in, options, m.xid) || !in.ReadValidOid("relid", m.relid)) return false;
   const size_t marker_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t marker, in.U8("marker"));
-  if (marker != 'K' && marker != 'O') {
+  uint8_t marker = 0;
+  if (!in.U8("marker", marker)) return false;
+  if (marker != 'K' && marker != 'O') [[unlikely]] {
     return in.Invalid("marker", marker_at,
-                      "expected 'K' or 'O', got " + internal::DescribeByte(marker));
+                      [&] { return "expected 'K' or 'O', got " + DescribeByte(marker); });
   }
   m.old_kind = static_cast<OldTupleKind>(marker);
-  PGPARITY_ASSIGN_OR_RETURN(m.old_tuple, TupleView::Read(in.reader(), "Delete.old_tuple"));
-  return m;
+  return ReadTuple(in, "old_tuple", m.old_tuple);
 }
 
 void EncodeDelete(const Delete& m, ByteWriter& out) {
@@ -294,30 +302,34 @@ void EncodeDelete(const Delete& m, ByteWriter& out) {
 
 // ---- Truncate: [xid] Int32 nrels, Int8 flags, Int32 relid x nrels.
 
-Result<Truncate> ParseTruncate(FieldReader& in, const ParseOptions& options) {
-  Truncate m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, Truncate& m) {
+  if (!ReadStreamXid(in, options, m.xid)) return false;
   const size_t nrels_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint32_t raw_nrels, in.BE32("nrels"));
+  uint32_t raw_nrels = 0;
+  if (!in.BE32("nrels", raw_nrels)) return false;
   const int32_t nrels = static_cast<int32_t>(raw_nrels);
   if (nrels < 0) {
-    return in.Invalid("nrels", nrels_at, "negative relation count " + std::to_string(nrels));
-  }
-  PGPARITY_ASSIGN_OR_RETURN(
-      m.flags, in.ReadFlags("flags", Truncate::kFlagCascade | Truncate::kFlagRestartIdentity));
-  // Validate the count against the bytes left before allocating for it.
-  const size_t remaining = in.reader().remaining();
-  if (static_cast<size_t>(nrels) > remaining / 4) {
     return in.Invalid("nrels", nrels_at,
-                      std::to_string(nrels) + " relations need " +
-                          std::to_string(4 * size_t{raw_nrels}) + " bytes, " +
-                          std::to_string(remaining) + " left");
+                      [&] { return "negative relation count " + std::to_string(nrels); });
   }
+  if (!in.ReadFlags("flags", Truncate::kFlagCascade | Truncate::kFlagRestartIdentity, m.flags)) {
+    return false;
+  }
+  // Validate the count against the bytes left before allocating for it.
+  const size_t remaining = in.remaining();
+  if (static_cast<size_t>(nrels) > remaining / 4) {
+    return in.Invalid("nrels", nrels_at, [&] {
+      return std::to_string(nrels) + " relations need " + std::to_string(4 * size_t{raw_nrels}) +
+             " bytes, " + std::to_string(remaining) + " left";
+    });
+  }
+  m.relids.clear();
   m.relids.reserve(static_cast<size_t>(nrels));
   for (size_t i = 0; i < static_cast<size_t>(nrels); ++i) {
-    PGPARITY_ASSIGN_OR_RETURN(m.relids.emplace_back(), ReadValidOid(in, Field("relids", i, "")));
+    if (!in.ReadValidOid(Field("relids", i, ""), m.relids.emplace_back())) return false;
   }
-  return m;
+  return true;
 }
 
 void EncodeTruncate(const Truncate& m, ByteWriter& out) {
@@ -330,20 +342,22 @@ void EncodeTruncate(const Truncate& m, ByteWriter& out) {
 
 // ---- Message: [xid] Int8 flags, Int64 LSN, String prefix, Int32 length, bytes.
 
-Result<LogicalMessage> ParseLogicalMessage(FieldReader& in, const ParseOptions& options) {
-  LogicalMessage m;
-  PGPARITY_RETURN_IF_ERROR(ReadStreamXid(in, options, m.xid));
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", LogicalMessage::kFlagTransactional));
-  PGPARITY_ASSIGN_OR_RETURN(m.lsn, in.ReadLsn("lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.prefix, in.CString("prefix"));
-  const size_t length_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint32_t length, in.BE32("content_length"));
-  if (static_cast<int32_t>(length) < 0) {
-    return in.Invalid("content_length", length_at,
-                      "negative length " + std::to_string(static_cast<int32_t>(length)));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, LogicalMessage& m) {
+  if (!ReadStreamXid(in, options, m.xid) ||
+      !in.ReadFlags("flags", LogicalMessage::kFlagTransactional, m.flags) ||
+      !in.ReadLsn("lsn", m.lsn) || !in.CString("prefix", m.prefix)) {
+    return false;
   }
-  PGPARITY_ASSIGN_OR_RETURN(m.content, in.Bytes(length, "content"));
-  return m;
+  const size_t length_at = in.offset();
+  uint32_t length = 0;
+  if (!in.BE32("content_length", length)) return false;
+  if (static_cast<int32_t>(length) < 0) {
+    return in.Invalid("content_length", length_at, [&] {
+      return "negative length " + std::to_string(static_cast<int32_t>(length));
+    });
+  }
+  return in.Bytes(length, "content", m.content);
 }
 
 void EncodeLogicalMessage(const LogicalMessage& m, ByteWriter& out) {
@@ -358,17 +372,18 @@ void EncodeLogicalMessage(const LogicalMessage& m, ByteWriter& out) {
 
 // ---- Stream Start: Int32 xid, Int8 first segment (0 or 1).
 
-Result<StreamStart> ParseStreamStart(FieldReader& in) {
-  StreamStart m;
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, StreamStart& m) {
+  if (!in.ReadValidXid("xid", m.xid)) return false;
   const size_t first_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t first, in.U8("first_segment"));
+  uint8_t first = 0;
+  if (!in.U8("first_segment", first)) return false;
   if (first > 1) {
     return in.Invalid("first_segment", first_at,
-                      "expected 0 or 1, got " + internal::DescribeByte(first));
+                      [&] { return "expected 0 or 1, got " + DescribeByte(first); });
   }
   m.first_segment = first == 1;
-  return m;
+  return true;
 }
 
 void EncodeStreamStart(const StreamStart& m, ByteWriter& out) {
@@ -379,6 +394,11 @@ void EncodeStreamStart(const StreamStart& m, ByteWriter& out) {
 
 // ---- Stream Stop: no fields.
 
+template <typename In>
+bool ParseFields(In&, const ParseOptions&, StreamStop&) {
+  return true;
+}
+
 void EncodeStreamStop(const StreamStop&, ByteWriter& out) {
   PutType(out, StreamStop::kMessageType);
 }
@@ -386,14 +406,11 @@ void EncodeStreamStop(const StreamStop&, ByteWriter& out) {
 // ---- Stream Commit: Int32 xid, Int8 flags (0), Int64 commit LSN, Int64 end
 // LSN, Int64 commit time.
 
-Result<StreamCommit> ParseStreamCommit(FieldReader& in) {
-  StreamCommit m;
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", 0));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_lsn, in.ReadValidLsn("commit_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.end_lsn, in.ReadValidLsn("end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_time, in.ReadTimestamp("commit_time"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, StreamCommit& m) {
+  return in.ReadValidXid("xid", m.xid) && in.ReadFlags("flags", 0, m.flags) &&
+         in.ReadValidLsn("commit_lsn", m.commit_lsn) && in.ReadValidLsn("end_lsn", m.end_lsn) &&
+         in.ReadTimestamp("commit_time", m.commit_time);
 }
 
 void EncodeStreamCommit(const StreamCommit& m, ByteWriter& out) {
@@ -408,16 +425,15 @@ void EncodeStreamCommit(const StreamCommit& m, ByteWriter& out) {
 // ---- Stream Abort: Int32 xid, Int32 subxid; with stream_abort_info (v4,
 // streaming = parallel) also Int64 abort LSN, Int64 abort time.
 
-Result<StreamAbort> ParseStreamAbort(FieldReader& in, const ParseOptions& options) {
-  StreamAbort m;
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.subxid, in.ReadValidXid("subxid"));
-  if (options.stream_abort_info) {
-    StreamAbort::AbortInfo& info = m.abort_info.emplace();
-    PGPARITY_ASSIGN_OR_RETURN(info.abort_lsn, in.ReadLsn("abort_lsn"));
-    PGPARITY_ASSIGN_OR_RETURN(info.abort_time, in.ReadTimestamp("abort_time"));
+template <typename In>
+bool ParseFields(In& in, const ParseOptions& options, StreamAbort& m) {
+  if (!in.ReadValidXid("xid", m.xid) || !in.ReadValidXid("subxid", m.subxid)) return false;
+  if (!options.stream_abort_info) {
+    m.abort_info.reset();
+    return true;
   }
-  return m;
+  StreamAbort::AbortInfo& info = m.abort_info.emplace();
+  return in.ReadLsn("abort_lsn", info.abort_lsn) && in.ReadTimestamp("abort_time", info.abort_time);
 }
 
 void EncodeStreamAbort(const StreamAbort& m, ByteWriter& out) {
@@ -433,14 +449,11 @@ void EncodeStreamAbort(const StreamAbort& m, ByteWriter& out) {
 // ---- Begin Prepare: Int64 prepare LSN, Int64 end LSN, Int64 prepare time,
 // Int32 xid, String gid.
 
-Result<BeginPrepare> ParseBeginPrepare(FieldReader& in) {
-  BeginPrepare m;
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_lsn, in.ReadValidLsn("prepare_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.end_lsn, in.ReadValidLsn("end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_time, in.ReadTimestamp("prepare_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.gid, in.CString("gid"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, BeginPrepare& m) {
+  return in.ReadValidLsn("prepare_lsn", m.prepare_lsn) && in.ReadValidLsn("end_lsn", m.end_lsn) &&
+         in.ReadTimestamp("prepare_time", m.prepare_time) && in.ReadValidXid("xid", m.xid) &&
+         in.CString("gid", m.gid);
 }
 
 void EncodeBeginPrepare(const BeginPrepare& m, ByteWriter& out) {
@@ -453,16 +466,15 @@ void EncodeBeginPrepare(const BeginPrepare& m, ByteWriter& out) {
 }
 
 // ---- Prepare and Stream Prepare: Int8 flags (0), Int64 prepare LSN, Int64
-// end LSN, Int64 prepare time, Int32 xid, String gid.
+// end LSN, Int64 prepare time, Int32 xid, String gid. (Both messages derive
+// from PrepareData, so this one body reads both.)
 
-Status ParsePrepareData(FieldReader& in, PrepareData& m) {
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", 0));
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_lsn, in.ReadValidLsn("prepare_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.end_lsn, in.ReadValidLsn("end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_time, in.ReadTimestamp("prepare_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.gid, in.CString("gid"));
-  return Status::OK();
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, PrepareData& m) {
+  return in.ReadFlags("flags", 0, m.flags) && in.ReadValidLsn("prepare_lsn", m.prepare_lsn) &&
+         in.ReadValidLsn("end_lsn", m.end_lsn) &&
+         in.ReadTimestamp("prepare_time", m.prepare_time) && in.ReadValidXid("xid", m.xid) &&
+         in.CString("gid", m.gid);
 }
 
 void EncodePrepareData(MessageType type, const PrepareData& m, ByteWriter& out) {
@@ -475,25 +487,14 @@ void EncodePrepareData(MessageType type, const PrepareData& m, ByteWriter& out) 
   out.PutCString(m.gid);
 }
 
-template <typename T>
-Result<T> ParsePrepareLike(FieldReader& in) {
-  T m;
-  PGPARITY_RETURN_IF_ERROR(ParsePrepareData(in, m));
-  return m;
-}
-
 // ---- Commit Prepared: Int8 flags (0), Int64 commit LSN, Int64 end LSN,
 // Int64 commit time, Int32 xid, String gid.
 
-Result<CommitPrepared> ParseCommitPrepared(FieldReader& in) {
-  CommitPrepared m;
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", 0));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_lsn, in.ReadValidLsn("commit_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.end_lsn, in.ReadValidLsn("end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.commit_time, in.ReadTimestamp("commit_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.gid, in.CString("gid"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, CommitPrepared& m) {
+  return in.ReadFlags("flags", 0, m.flags) && in.ReadValidLsn("commit_lsn", m.commit_lsn) &&
+         in.ReadValidLsn("end_lsn", m.end_lsn) && in.ReadTimestamp("commit_time", m.commit_time) &&
+         in.ReadValidXid("xid", m.xid) && in.CString("gid", m.gid);
 }
 
 void EncodeCommitPrepared(const CommitPrepared& m, ByteWriter& out) {
@@ -510,16 +511,14 @@ void EncodeCommitPrepared(const CommitPrepared& m, ByteWriter& out) {
 // rollback end LSN, Int64 prepare time, Int64 rollback time, Int32 xid,
 // String gid.
 
-Result<RollbackPrepared> ParseRollbackPrepared(FieldReader& in) {
-  RollbackPrepared m;
-  PGPARITY_ASSIGN_OR_RETURN(m.flags, in.ReadFlags("flags", 0));
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_end_lsn, in.ReadValidLsn("prepare_end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.rollback_end_lsn, in.ReadValidLsn("rollback_end_lsn"));
-  PGPARITY_ASSIGN_OR_RETURN(m.prepare_time, in.ReadTimestamp("prepare_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.rollback_time, in.ReadTimestamp("rollback_time"));
-  PGPARITY_ASSIGN_OR_RETURN(m.xid, in.ReadValidXid("xid"));
-  PGPARITY_ASSIGN_OR_RETURN(m.gid, in.CString("gid"));
-  return m;
+template <typename In>
+bool ParseFields(In& in, const ParseOptions&, RollbackPrepared& m) {
+  return in.ReadFlags("flags", 0, m.flags) &&
+         in.ReadValidLsn("prepare_end_lsn", m.prepare_end_lsn) &&
+         in.ReadValidLsn("rollback_end_lsn", m.rollback_end_lsn) &&
+         in.ReadTimestamp("prepare_time", m.prepare_time) &&
+         in.ReadTimestamp("rollback_time", m.rollback_time) && in.ReadValidXid("xid", m.xid) &&
+         in.CString("gid", m.gid);
 }
 
 void EncodeRollbackPrepared(const RollbackPrepared& m, ByteWriter& out) {
@@ -533,12 +532,69 @@ void EncodeRollbackPrepared(const RollbackPrepared& m, ByteWriter& out) {
   out.PutCString(m.gid);
 }
 
-// Turns a parsed message into the variant once no bytes are left over.
+// The checked path of one message: its body with the CheckedReader, then no
+// leftover bytes; the message, or the error naming the field.
 template <typename T>
-Result<Message> Finish(Result<T> parsed, const FieldReader& in) {
-  if (!parsed.ok()) return std::move(parsed).status();
-  PGPARITY_RETURN_IF_ERROR(in.ExpectEnd());
-  return Message(std::move(parsed).value());
+Result<Message> ParseChecked(std::span<const std::byte> body, std::string_view name,
+                             const ParseOptions& options) {
+  Status error;
+  CheckedReader in(body.subspan(1), 1, NamedErrors(name, error));
+  T m;
+  if (ParseFields(in, options, m) && in.ExpectEnd()) return Message(std::move(m));
+  return error;
+}
+
+// The hot path of one message: the same body with the FastReader.
+template <typename T>
+bool ParseFast(std::span<const std::byte> body, const ParseOptions& options, T& m) noexcept {
+  FastReader in(body.subspan(1), 1, NoErrors());
+  return ParseFields(in, options, m) && in.ExpectEnd();
+}
+
+// The checked parse of a message whose type is known.
+Result<Message> ParseKnown(MessageType type, std::span<const std::byte> body, std::string_view name,
+                           const ParseOptions& o) {
+  switch (type) {
+    case MessageType::kBegin:
+      return ParseChecked<Begin>(body, name, o);
+    case MessageType::kCommit:
+      return ParseChecked<Commit>(body, name, o);
+    case MessageType::kOrigin:
+      return ParseChecked<Origin>(body, name, o);
+    case MessageType::kRelation:
+      return ParseChecked<Relation>(body, name, o);
+    case MessageType::kType:
+      return ParseChecked<Type>(body, name, o);
+    case MessageType::kInsert:
+      return ParseChecked<Insert>(body, name, o);
+    case MessageType::kUpdate:
+      return ParseChecked<Update>(body, name, o);
+    case MessageType::kDelete:
+      return ParseChecked<Delete>(body, name, o);
+    case MessageType::kTruncate:
+      return ParseChecked<Truncate>(body, name, o);
+    case MessageType::kMessage:
+      return ParseChecked<LogicalMessage>(body, name, o);
+    case MessageType::kStreamStart:
+      return ParseChecked<StreamStart>(body, name, o);
+    case MessageType::kStreamStop:
+      return ParseChecked<StreamStop>(body, name, o);
+    case MessageType::kStreamCommit:
+      return ParseChecked<StreamCommit>(body, name, o);
+    case MessageType::kStreamAbort:
+      return ParseChecked<StreamAbort>(body, name, o);
+    case MessageType::kBeginPrepare:
+      return ParseChecked<BeginPrepare>(body, name, o);
+    case MessageType::kPrepare:
+      return ParseChecked<Prepare>(body, name, o);
+    case MessageType::kCommitPrepared:
+      return ParseChecked<CommitPrepared>(body, name, o);
+    case MessageType::kRollbackPrepared:
+      return ParseChecked<RollbackPrepared>(body, name, o);
+    case MessageType::kStreamPrepare:
+      return ParseChecked<StreamPrepare>(body, name, o);
+  }
+  return Status::Internal("unhandled message type");  // unreachable: the caller knew its name
 }
 
 }  // namespace
@@ -607,171 +663,47 @@ Status Validate(const ParseOptions& options) {
   return Status::OK();
 }
 
-namespace {
-
-// The fast path for the messages of every transaction: Begin, Commit,
-// Insert, Update, Delete (ParseHot outside stream blocks). The same checks
-// as the field-by-field parsers above, without naming anything: on the
-// first thing that is not plainly valid it gives up and Parse runs the
-// checked parser, which produces the error. It never accepts what the
-// checked parser rejects.
-// REQUIRES: body not empty.
-bool ParseHotIn(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept {
-  std::optional<Xid>& xid = out.xid;
-  const std::byte* const p = body.data();
-  const size_t n = body.size();
-  const auto type = static_cast<MessageType>(std::to_integer<char>(p[0]));
-  out.type = type;
-  switch (type) {
-    case MessageType::kBegin: {
-      if (n != 1 + 8 + 8 + 4) return false;
-      Begin& m = out.begin;
-      m.final_lsn = Lsn(LoadBE64(p + 1));
-      if (!m.final_lsn.valid()) return false;
-      m.commit_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 9)));
-      m.xid = LoadBE32(p + 17);
-      return true;
-    }
-    case MessageType::kCommit: {
-      if (n != 1 + 1 + 8 + 8 + 8 || p[1] != std::byte{0}) return false;
-      Commit& m = out.commit;
-      m.flags = 0;
-      m.commit_lsn = Lsn(LoadBE64(p + 2));
-      m.end_lsn = Lsn(LoadBE64(p + 10));
-      if (!m.commit_lsn.valid() || !m.end_lsn.valid()) return false;
-      m.commit_time = Timestamp(static_cast<int64_t>(LoadBE64(p + 18)));
-      return true;
-    }
+bool ParseHot(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept {
+  if (body.empty()) return false;
+  // The five bodies read only in_stream; the caller validated it against the
+  // protocol version, and all five exist since version 1.
+  ParseOptions options;
+  options.in_stream = in_stream;
+  out.type = static_cast<MessageType>(std::to_integer<char>(body[0]));
+  switch (out.type) {
+    // Begin and Commit never appear inside a stream block: the checked path
+    // lets the decoder report them.
+    case MessageType::kBegin:
+      return !in_stream && ParseFast(body, options, out.begin);
+    case MessageType::kCommit:
+      return !in_stream && ParseFast(body, options, out.commit);
     case MessageType::kInsert:
+      return ParseFast(body, options, out.insert);
     case MessageType::kUpdate:
+      return ParseFast(body, options, out.update);
     case MessageType::kDelete:
-      break;
+      return ParseFast(body, options, out.del);
     default:
       return false;
   }
-  ByteReader r(body.subspan(1), 1);
-  xid.reset();
-  if (in_stream) {
-    if (r.remaining() < 4) return false;
-    xid = r.ReadBE32Unchecked();
-    if (*xid == 0) return false;
-  }
-  if (r.remaining() < 4 + 1) return false;
-  out.relid = r.ReadBE32Unchecked();
-  if (out.relid == 0) return false;
-  const uint8_t marker = r.ReadU8Unchecked();
-  // Read's fast path only: what it declines, Parse's checked reader looks at.
-  auto tuple = [&r](TupleView& t) -> bool { return TupleView::TryRead(r, t); };
-  out.old_kind = OldTupleKind::kNone;
-  out.old_tuple = TupleView();
-  out.new_tuple = TupleView();
-  switch (type) {
-    case MessageType::kInsert:
-      return marker == 'N' && tuple(out.new_tuple) && r.empty();
-    case MessageType::kUpdate:
-      if (marker == 'K' || marker == 'O') {
-        if (!tuple(out.old_tuple) || r.remaining() < 1 || r.ReadU8Unchecked() != 'N') return false;
-        out.old_kind = static_cast<OldTupleKind>(marker);
-      } else if (marker != 'N') {
-        return false;
-      }
-      return tuple(out.new_tuple) && r.empty();
-    default:  // Delete
-      if (marker != 'K' && marker != 'O') return false;
-      out.old_kind = static_cast<OldTupleKind>(marker);
-      return tuple(out.old_tuple) && r.empty();
-  }
-}
-
-std::optional<Message> ParseCommon(std::span<const std::byte> body, const ParseOptions& options) {
-  HotMessage h;
-  if (!ParseHotIn(body, options.in_stream, h)) return std::nullopt;
-  const std::optional<Xid> xid = h.xid;
-  switch (h.type) {
-    case MessageType::kBegin:
-      return Message(h.begin);
-    case MessageType::kCommit:
-      return Message(h.commit);
-    case MessageType::kInsert:
-      return Message(Insert{xid, h.relid, h.new_tuple});
-    case MessageType::kUpdate:
-      return Message(Update{xid, h.relid, h.old_kind, h.old_tuple, h.new_tuple});
-    default:
-      return Message(Delete{xid, h.relid, h.old_kind, h.old_tuple});
-  }
-}
-
-}  // namespace
-
-bool ParseHot(std::span<const std::byte> body, bool in_stream, HotMessage& out) noexcept {
-  if (body.empty()) return false;
-  const bool parsed = ParseHotIn(body, in_stream, out);
-  // Begin and Commit never appear inside a stream block.
-  return parsed &&
-         (!in_stream || (out.type != MessageType::kBegin && out.type != MessageType::kCommit));
 }
 
 Result<Message> Parse(std::span<const std::byte> body, const ParseOptions& options) {
   PGPARITY_RETURN_IF_ERROR(Validate(options));
   if (body.empty()) return Status::Corruption("empty pgoutput message: no type byte at offset 0");
-  if (std::optional<Message> m = ParseCommon(body, options)) return std::move(*m);
-
-  ByteReader reader(body);
-  const uint8_t type_byte = reader.ReadU8Unchecked();  // body is not empty
+  const uint8_t type_byte = std::to_integer<uint8_t>(body[0]);
   const auto type = static_cast<MessageType>(type_byte);
   const std::string_view name = MessageTypeName(type);
   if (name == "Unknown") {
-    return Status::NotSupported("unknown pgoutput message type " +
-                                internal::DescribeByte(type_byte) + " at offset 0");
+    return Status::NotSupported("unknown pgoutput message type " + DescribeByte(type_byte) +
+                                " at offset 0");
   }
-  FieldReader in(reader, name);
   if (MinProtocolVersion(type) > options.protocol_version) {
     return Status::Corruption(std::string(name) + ": needs protocol version " +
                               std::to_string(MinProtocolVersion(type)) + ", stream uses " +
                               std::to_string(options.protocol_version) + ", at offset 0");
   }
-
-  switch (type) {
-    case MessageType::kBegin:
-      return Finish(ParseBegin(in), in);
-    case MessageType::kCommit:
-      return Finish(ParseCommit(in), in);
-    case MessageType::kOrigin:
-      return Finish(ParseOrigin(in), in);
-    case MessageType::kRelation:
-      return Finish(ParseRelation(in, options), in);
-    case MessageType::kType:
-      return Finish(ParseType(in, options), in);
-    case MessageType::kInsert:
-      return Finish(ParseInsert(in, options), in);
-    case MessageType::kUpdate:
-      return Finish(ParseUpdate(in, options), in);
-    case MessageType::kDelete:
-      return Finish(ParseDelete(in, options), in);
-    case MessageType::kTruncate:
-      return Finish(ParseTruncate(in, options), in);
-    case MessageType::kMessage:
-      return Finish(ParseLogicalMessage(in, options), in);
-    case MessageType::kStreamStart:
-      return Finish(ParseStreamStart(in), in);
-    case MessageType::kStreamStop:
-      return Finish(Result<StreamStop>(StreamStop{}), in);
-    case MessageType::kStreamCommit:
-      return Finish(ParseStreamCommit(in), in);
-    case MessageType::kStreamAbort:
-      return Finish(ParseStreamAbort(in, options), in);
-    case MessageType::kBeginPrepare:
-      return Finish(ParseBeginPrepare(in), in);
-    case MessageType::kPrepare:
-      return Finish(ParsePrepareLike<Prepare>(in), in);
-    case MessageType::kCommitPrepared:
-      return Finish(ParseCommitPrepared(in), in);
-    case MessageType::kRollbackPrepared:
-      return Finish(ParseRollbackPrepared(in), in);
-    case MessageType::kStreamPrepare:
-      return Finish(ParsePrepareLike<StreamPrepare>(in), in);
-  }
-  return Status::Internal("unhandled message type");  // unreachable: name was known
+  return ParseKnown(type, body, name, options);
 }
 
 void Encode(const Message& message, std::vector<std::byte>& out) {

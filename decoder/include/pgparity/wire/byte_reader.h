@@ -78,6 +78,13 @@ class ByteReader {
   // OK when every byte was consumed; else "N unexpected bytes at offset X".
   [[nodiscard]] Status ExpectEnd() const;
 
+  // The errors above, worded once for every reader of the wire layer:
+  // "need 4 bytes at offset 12, 2 left", "missing NUL at offset 57",
+  // "3 unexpected bytes at offset 40".
+  static Status TruncatedError(size_t need, size_t offset, size_t left);
+  static Status MissingNulError(size_t offset);
+  static Status LeftoverError(size_t left, size_t offset);
+
   // Unchecked reads. REQUIRES: remaining() >= the width read. Reading past the
   // end is undefined behaviour: use only on bytes validated before.
   uint8_t ReadU8Unchecked() noexcept { return std::to_integer<uint8_t>(data_[pos_++]); }

@@ -101,11 +101,15 @@ class TupleView {
 
   // Reads and validates a TupleData at the reader's position and consumes it.
   // `context` names the tuple in errors, e.g. "Update.old_tuple" gives
-  // "Update.old_tuple.columns[3].length: ...".
+  // "Update.old_tuple.columns[3].length: ...". (The message parsers read
+  // tuples with the same body, wire/field_reader.h's ReadTuple.)
   static Result<TupleView> Read(ByteReader& reader, std::string_view context);
-  // Read's fast path alone: false (reader untouched) on anything Read would
-  // have to look at closely, error or not.
-  static bool TryRead(ByteReader& reader, TupleView& out) noexcept;
+  // A view of column bytes validated before (by ReadTuple).
+  // REQUIRES: `column_bytes` holds exactly `ncols` well-formed columns.
+  static TupleView FromColumnsUnchecked(std::span<const std::byte> column_bytes,
+                                        uint16_t ncols) noexcept {
+    return TupleView(column_bytes, ncols);
+  }
 
   // Number of columns (ncols as sent).
   size_t size() const noexcept { return ncols_; }
