@@ -34,40 +34,6 @@ using conn::PgSession;
 using conn::QueryResult;
 using Params = std::vector<std::optional<std::string>>;
 
-// The same code with another message.
-Status WithMessage(const Status& status, const std::string& message) {
-  using C = Status::Code;
-  switch (status.code()) {
-    case C::kOk:
-      return Status::OK();
-    case C::kInvalidArgument:
-      return Status::InvalidArgument(message);
-    case C::kCorruption:
-      return Status::Corruption(message);
-    case C::kNotSupported:
-      return Status::NotSupported(message);
-    case C::kIOError:
-      return Status::IOError(message);
-    case C::kInternal:
-      return Status::Internal(message);
-    case C::kUnavailable:
-      return Status::Unavailable(message);
-    case C::kUnauthenticated:
-      return Status::Unauthenticated(message);
-    case C::kPermissionDenied:
-      return Status::PermissionDenied(message);
-    case C::kNotFound:
-      return Status::NotFound(message);
-    case C::kAlreadyExists:
-      return Status::AlreadyExists(message);
-    case C::kFailedPrecondition:
-      return Status::FailedPrecondition(message);
-    case C::kDeadlineExceeded:
-      return Status::DeadlineExceeded(message);
-  }
-  return Status::Internal(message);
-}
-
 int64_t ToInt(std::string_view text) {
   int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
@@ -143,14 +109,14 @@ class Db {
     if (s.code() == Status::Code::kPermissionDenied) {
       message += " — run pgparity preflight as a superuser or as a member of pg_monitor";
     }
-    return WithMessage(s, message);
+    return s.WithMessage(message);
   }
 
   Status Exec(std::string_view what, std::string_view sql) {
     Status s = session_.Exec(sql);
     if (s.ok()) return s;
-    return WithMessage(
-        s, "preparing the " + side_ + " session (" + Str(what) + "): " + Str(s.message()));
+    return s.WithMessage("preparing the " + side_ + " session (" + Str(what) +
+                         "): " + Str(s.message()));
   }
 
   // The TimeZone a new session gets here: the server's configuration with
@@ -164,8 +130,8 @@ class Db {
     if (timezone_) return *timezone_;
     Result<std::string> tz = ReadDefaultTimeZone(PlainParams(), side_);
     if (!tz.ok()) {
-      return WithMessage(tz.status(), "reading the " + side_ +
-                                          "'s default TimeZone: " + Str(tz.status().message()));
+      return tz.status().WithMessage("reading the " + side_ +
+                                     "'s default TimeZone: " + Str(tz.status().message()));
     }
     timezone_ = *tz;
     return *timezone_;
@@ -1408,8 +1374,8 @@ Result<conn::ConnParams> PreflightParams(std::string_view dsn, std::string_view 
 Result<conn::PgSession> ConnectForPreflight(const conn::ConnParams& params, std::string_view side) {
   Result<conn::PgSession> session = conn::PgSession::Connect(params);
   if (!session.ok()) {
-    return WithMessage(session.status(), "cannot connect to the " + Str(side) + " (" +
-                                             Str(session.status().message()) + ")");
+    return session.status().WithMessage("cannot connect to the " + Str(side) + " (" +
+                                        Str(session.status().message()) + ")");
   }
   return session;
 }

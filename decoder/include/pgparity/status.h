@@ -82,6 +82,11 @@ class [[nodiscard]] Status {
   // Used to add context on the way up ("LSN 0/16B3748: Insert.relid: ...").
   Status WithPrefix(std::string_view prefix) const&;
   Status WithPrefix(std::string_view prefix) &&;
+  // The same code with `message` instead (a message reworded for the user,
+  // the code still deciding the exit status); OK stays OK.
+  Status WithMessage(std::string_view message) const {
+    return ok() ? Status() : Status(code(), message);
+  }
 
   // Explicitly discards the status, for the rare call whose failure does not
   // matter; grep-able, unlike a cast to void.
