@@ -39,7 +39,7 @@ bool TableShadow::Big(std::span<const ColumnValue> values) const {
   if (toastable_positions_.empty()) return false;
   size_t bytes = 0;
   for (const ColumnValue& v : values) bytes += v.text.size();
-  return bytes >= kSidecarRowBytes;
+  return bytes >= SidecarRowBytes(spec_.toast_tuple_target);
 }
 
 void TableShadow::Anomaly(std::string what) {
@@ -117,13 +117,13 @@ std::optional<Digest128> TableShadow::TakeRow(std::string_view key) {
 }
 
 void TableShadow::AddRow(std::string_view key, const Digest128& d,
-                         std::span<const ColumnValue> values) {
+                         std::span<const ColumnValue> values, bool carried_unchanged) {
   if (auto replaced = PutRow(key, d)) {
     Anomaly("insert of a key the shadow already holds");
     digest_.Remove(*replaced);
   }
   digest_.Add(d);
-  if (Big(values)) {
+  if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
     Values kept;
     kept.reserve(toastable_positions_.size());
     for (const size_t p : toastable_positions_) {
@@ -280,6 +280,7 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
   KeyOf(scratch_, new_key_);
   if (!has_old) old_key_ = new_key_;
   // The kept values belong to the row as it was: under the old key.
+  const bool carried_unchanged = HasUnchanged();
   const bool resolved = ResolveUnchanged(old_full, old_key_);
   if (!resolved) KeyOf(scratch_, new_key_);  // key columns resolved from the old row
   if (change.op == core::ChangeOp::kUpdate) {
@@ -293,7 +294,7 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
     unresolved_.insert(RowKey(new_key_));
     return Status::OK();
   }
-  AddRow(new_key_, DigestRow(scratch_), scratch_);
+  AddRow(new_key_, DigestRow(scratch_), scratch_, carried_unchanged);
   return Status::OK();
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -47,10 +48,16 @@ TableSpec Spec(char ident = 'd', bool keyed = true, bool integer_key = true) {
   return s;
 }
 
+TableSpec Adjusted(TableSpec spec, const std::function<void(TableSpec&)>& adjust) {
+  if (adjust) adjust(spec);
+  return spec;
+}
+
 class ShadowTest : public ::testing::Test {
  protected:
-  explicit ShadowTest(char ident = 'd', bool keyed = true, bool integer_key = true)
-      : spec_(Spec(ident, keyed, integer_key)), shadow_(spec_) {
+  explicit ShadowTest(char ident = 'd', bool keyed = true, bool integer_key = true,
+                      const std::function<void(TableSpec&)>& adjust = {})
+      : spec_(Adjusted(Spec(ident, keyed, integer_key), adjust)), shadow_(spec_) {
     wire::Relation r;
     r.relid = 16384;
     r.namespace_name = "public";
@@ -161,6 +168,36 @@ TEST_F(ShadowTest, UnknownUnchangedToastIsUnresolvedNeverGuessed) {
   EXPECT_EQ(shadow_.unresolved_rows(), 0u);
   TableDigest expect;
   expect.Add(D({"1", "new", "12"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+}
+
+// Regression (corpus seeds 3001, 3002, 3021, 3026): with toast_tuple_target
+// = 128 PostgreSQL moves values of far smaller rows out of line, and a value
+// stays out of line when the rest of its row shrinks.
+class SmallToastTargetTest : public ShadowTest {
+ protected:
+  SmallToastTargetTest()
+      : ShadowTest('d', true, true, [](TableSpec& s) {
+          s.toastable = {false, true, true};  // n holds text here
+          s.toast_tuple_target = 128;
+        }) {}
+};
+
+TEST_F(SmallToastTargetTest, KeepsValuesOfSmallRowsAndOfRowsThatShrank) {
+  const std::string note(40, 'n');  // 45 bytes of text: past 128 / 8
+  ASSERT_TRUE(Insert({"1", "<null>", note}).ok());
+  ASSERT_TRUE(Update({"1", "b", "<u>"}).ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  // A row that shrank below the threshold after a change with 'u' keeps
+  // its values: the unchanged value is still out of line.
+  const std::string big(3000, 'x');
+  ASSERT_TRUE(Insert({"2", big, "short"}).ok());
+  ASSERT_TRUE(Update({"2", "<null>", "<u>"}).ok());  // 7 bytes of text now
+  ASSERT_TRUE(Update({"2", "<null>", "<u>"}).ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  TableDigest expect;
+  expect.Add(D({"1", "b", note}));
+  expect.Add(D({"2", "<null>", "short"}));
   EXPECT_EQ(shadow_.digest(), expect);
 }
 

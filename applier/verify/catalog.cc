@@ -123,7 +123,12 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
       source.Query("SELECT n.nspname, c.relname, c.relreplident, CASE WHEN c.relkind = 'p' "
                    "THEN (SELECT coalesce(sum(greatest(p.reltuples, 0)), 0) FROM pg_class p "
                    "WHERE p.oid IN (SELECT relid FROM pg_partition_tree(c.oid))) "
-                   "ELSE c.reltuples END, c.oid, c.relkind "
+                   "ELSE c.reltuples END, c.oid, c.relkind, "
+                   // The lowest toast_tuple_target of the table or its leaves.
+                   "(SELECT min(o.option_value::int) FROM (SELECT c.oid AS relid UNION "
+                   " SELECT relid FROM pg_partition_tree(c.oid)) t "
+                   " JOIN pg_class l ON l.oid = t.relid, pg_options_to_table(l.reloptions) o "
+                   " WHERE o.option_name = 'toast_tuple_target') "
                    "FROM pg_publication_tables pt "
                    "JOIN pg_namespace n ON n.nspname = pt.schemaname "
                    "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = pt.tablename "
@@ -144,6 +149,9 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
     spec.replica_identity = tables.Value(i, 2).empty() ? 'd' : tables.Value(i, 2)[0];
     spec.estimated_rows = std::stod(std::string(tables.Value(i, 3)));
     spec.relkind = tables.Value(i, 5) == "p" ? 'p' : 'r';
+    if (!tables.IsNull(i, 6)) {
+      spec.toast_tuple_target = std::stoul(std::string(tables.Value(i, 6)));
+    }
     PGPARITY_RETURN_IF_ERROR(LoadColumns(source, std::string(tables.Value(i, 4)), spec));
     if (spec.relkind == 'p') {
       PGPARITY_ASSIGN_OR_RETURN(spec.partitions, ReadPartitions(source, spec));

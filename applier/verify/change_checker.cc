@@ -117,8 +117,9 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   for (const auto& [t, table_keys] : by_table) {
     const TableShadow& ts = shadow_.table(t);
     bool truncated = false;
-    // Changed at or after r: possibly in flight.
-    const auto again = shadow_.ChangedAfter(t, wire::Lsn(r.value() - 1), truncated);
+    // Changed at or after `to` (r, or where the key cap cut the round):
+    // possibly in flight, or not yet taken by this round.
+    const auto again = shadow_.ChangedAfter(t, wire::Lsn(to.value() - 1), truncated);
     if (truncated) continue;
     const auto& found = on_target[t];
     for (const auto& k : table_keys) {

@@ -11,8 +11,10 @@
 // the value the server did not send. It is taken from the old tuple when the
 // table has REPLICA IDENTITY FULL (pgoutput sends the whole old row,
 // detoasted), else from the values this shadow kept: for rows large enough
-// that PostgreSQL may have moved a value out of line (kSidecarRowBytes), the
-// toastable columns' values are kept beside the digest. A 'u' whose value is
+// that PostgreSQL may have moved a value out of line (SidecarRowBytes), and
+// for rows whose last change carried a 'u' (a value stays out of line when
+// the rest of its row shrinks), the toastable columns' values are kept
+// beside the digest. A 'u' whose value is
 // not known makes that row *unresolved*: it leaves the table digest and the
 // table is reported unverified until the row is rewritten or deleted —
 // pgparity never guesses a value.
@@ -28,6 +30,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -46,11 +49,16 @@ namespace pgparity::applier {
 
 // Rows whose values add up to at least this many bytes of text keep their
 // toastable columns' values (see above). PostgreSQL only moves values out of
-// line when a row exceeds TOAST_TUPLE_THRESHOLD (~2 kB on disk), and the text
-// of a value is at least a quarter of its on-disk size for the built-in
-// types (int8[] of one-digit numbers is the extreme): 256 bytes of text
-// leaves a 2x margin below which no row carries an external value.
+// line when a row exceeds the table's toast_tuple_target (TOAST_TUPLE_TARGET,
+// ~2 kB on disk, unless the table sets it lower: 128 bytes at least), and
+// the text of a value is at least a quarter of its on-disk size for the
+// built-in types (int8[] of one-digit numbers is the extreme): an eighth of
+// the target (256 bytes by default) leaves a 2x margin below which no row
+// carries an external value when it is written.
 inline constexpr size_t kSidecarRowBytes = 256;
+inline constexpr size_t SidecarRowBytes(size_t toast_tuple_target) {
+  return toast_tuple_target == 0 ? kSidecarRowBytes : std::max<size_t>(1, toast_tuple_target / 8);
+}
 
 struct HashDigest {
   size_t operator()(const digest::Digest128& d) const noexcept {
@@ -141,8 +149,10 @@ class TableShadow {
 
   Status LoadPlan(std::string_view& in);
   void Anomaly(std::string what);
+  // `carried_unchanged`: the change that made this row had a 'u' (a value
+  // out of line whatever the row's size now): its values are kept.
   void AddRow(std::string_view key, const digest::Digest128& d,
-              std::span<const digest::ColumnValue> values);
+              std::span<const digest::ColumnValue> values, bool carried_unchanged = false);
   // Removes a keyed row; false when it was not there (neither resolved nor
   // unresolved).
   bool RemoveRow(std::string_view key);

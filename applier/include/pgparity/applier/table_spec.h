@@ -44,6 +44,10 @@ struct TableSpec {
   // Per column: attstorage is not 'p', so a value can be stored out of line
   // and arrive as 'u' (unchanged TOAST) in an UPDATE.
   std::vector<bool> toastable;
+  // The table's toast_tuple_target storage parameter (the smallest of its
+  // partitions' for a root), 0 when not set: rows past it may hold values
+  // out of line (TableShadow keeps their values).
+  size_t toast_tuple_target = 0;
   // 'd', 'n', 'f', 'i' (pg_class.relreplident).
   char replica_identity = 'd';
   // pg_class.reltuples on the source (an estimate, for progress; -1 unknown).
