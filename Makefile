@@ -42,7 +42,7 @@ else
 endif
 
 .PHONY: help deps up down logs status setup-replication test-replication verify pgparity-verify demo \
-        build test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean
+        configure build build-cli test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean
 
 help:
 	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
@@ -54,7 +54,8 @@ help:
 	@echo "make verify             assert the target equals the source, table by table"
 	@echo "make pgparity-verify    pgparity verify: digests of every table vs pgparity's own slot -> exit 0/1"
 	@echo "make status | logs      monitoring queries / server logs"
-	@echo "make build              build pgparity (C++)"
+	@echo "make build              build pgparity, its tests and benchmarks (C++)"
+	@echo "make build-cli          build only the pgparity binary"
 	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
 	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT)"
 
@@ -107,15 +108,22 @@ demo:
 
 # pgparity's own verdict on the environment's two servers (docs/cli.md);
 # the JSON report is left in $(RUN_DIR)/verify-report.json.
-pgparity-verify: build
+pgparity-verify: build-cli
 	@mkdir -p $(RUN_DIR)
 	@$(PGPARITY) verify --source "$(SOURCE_DSN)" --target "$(TARGET_DSN)" \
 	  --report $(RUN_DIR)/verify-report.json
 
-build:
+configure:
 	@env/install-deps.sh build
 	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+
+# Everything: the binary, tests, benchmarks (make test, make bench).
+build: configure
 	@cmake --build $(BUILD_DIR) -j$(JOBS)
+
+# Only the pgparity binary: what make demo and make pgparity-verify run.
+build-cli: configure
+	@cmake --build $(BUILD_DIR) -j$(JOBS) --target pgparity
 
 # Everything CI runs. Installs what it needs first (apt packages; the
 # PostgreSQL binaries are fetched by the first test that needs them).
