@@ -165,6 +165,12 @@ StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated
       keys.insert(it->key);
     }
   }
+  // The open transaction has already moved the table's rows: its keys
+  // changed after every committed position.
+  for (const auto& [t, k] : txn_keys_) {
+    if (t == table) keys.insert(k);
+  }
+  for (const size_t t : txn_truncated_) truncated |= t == table;
   return keys;
 }
 

@@ -380,6 +380,45 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 1u);
 }
 
+// Regression (corpus seed 3024, a per-change extra_on_target): a checker
+// that looks between two changes of one transaction sees the table already
+// moved, so the open transaction's keys count as changed after everything.
+TEST(ShadowStateTest, TheOpenTransactionsKeysAreChangedAfterEveryCommit) {
+  ShadowState state({Spec()});
+  state.SetBasePoint(wire::Lsn(0x100));
+  wire::Relation r;
+  r.relid = 1;
+  r.namespace_name = "public";
+  r.name = "t";
+  r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  core::RelationCache cache;
+  const core::RelationInfo& rel = cache.Apply(r);
+  auto t = Tuple({"7", "a", "1"});
+  ASSERT_TRUE(state.OnBegin({}).ok());
+  core::Change c{core::ChangeOp::kInsert,
+                 rel,
+                 wire::OldTupleKind::kNone,
+                 {},
+                 t.view(),
+                 wire::Lsn(0x180),
+                 1,
+                 1};
+  ASSERT_TRUE(state.OnChange(c).ok());
+  {
+    auto lk = state.Lock();
+    bool truncated = false;
+    const auto keys = state.ChangedAfter(0, state.last_commit_end(), truncated);
+    EXPECT_EQ(keys.size(), 1u);
+    EXPECT_FALSE(truncated);
+  }
+  core::CommitInfo ci;
+  ci.end_lsn = wire::Lsn(0x200);
+  ASSERT_TRUE(state.OnCommit(ci).ok());
+  auto lk = state.Lock();
+  bool truncated = false;
+  EXPECT_TRUE(state.ChangedAfter(0, wire::Lsn(0x200), truncated).empty());
+}
+
 TEST(ShadowStateTest, RejectsATableWhoseColumnsChanged) {
   ShadowState state({Spec()});
   wire::Relation r;

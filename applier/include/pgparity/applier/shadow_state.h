@@ -96,8 +96,9 @@ class ShadowState final : public core::ChangeSink {
     }
   }
   // Keys (TableShadow key encodings; row digest hex for tables without key)
-  // of `table` changed by commits ending after `lsn`; `truncated` is set
-  // when the table was truncated after it.
+  // of `table` changed by commits ending after `lsn` or by the transaction
+  // being applied now (its changes are in the table already); `truncated`
+  // is set when the table was truncated after it.
   StringSet ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const;
   // The (table, key) pairs touched by commits with lo <= end_lsn < hi,
   // each once, at most `cap` (whole commits only); `included_up_to` is set
