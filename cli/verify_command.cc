@@ -6,6 +6,7 @@
 #include "command.h"
 #include "exit_codes.h"
 #include "pgparity/applier/verify.h"
+#include "pgparity/file_util.h"
 #include "source_options.h"
 
 namespace po = boost::program_options;
@@ -38,8 +39,8 @@ int RunVerify(const std::vector<std::string>& args) {
     return Fail("verify", std::string(report.status().message()), ExitCodeFor(report.status()));
   }
   if (vm.count("report")) {
-    Status s = applier::WriteFileAtomically(vm["report"].as<std::string>(),
-                                            applier::RenderReportJson(*report) + "\n");
+    Status s = WriteFileAtomically(vm["report"].as<std::string>(),
+                                   applier::RenderReportJson(*report) + "\n");
     if (!s.ok()) return Fail("verify", std::string(s.message()), kExitData);
   }
   applier::RenderReportText(*report, std::cout);

@@ -13,6 +13,7 @@
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/applier/target_checker.h"
 #include "pgparity/consumer/slot_consumer.h"
+#include "pgparity/file_util.h"
 
 namespace pgparity::applier {
 

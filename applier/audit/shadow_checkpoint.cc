@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "pgparity/file_util.h"
 #include "shadow/byte_codec.h"
 
 namespace pgparity::applier {
@@ -30,10 +31,6 @@ bool GetString(std::string_view& in, std::string& s) {
   return true;
 }
 
-Status Errno(const std::string& what, const std::string& path) {
-  return Status::IOError(what + " " + path + ": " + std::strerror(errno));
-}
-
 }  // namespace
 
 Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
@@ -46,35 +43,7 @@ Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const Checkpoin
   shadow.SaveTables(out);
   PutU64(out, XXH64(out.data(), out.size(), 0));
 
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", tmp);
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::write(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = Errno("cannot write", tmp);
-      ::close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Status s = Errno("cannot fsync", tmp);
-    ::close(fd);
-    return s;
-  }
-  if (::close(fd) != 0) return Errno("cannot close", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Errno("cannot rename to", path);
-  // The rename itself must survive a crash.
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::OK();
+  return WriteFileAtomically(path, out, 0600);
 }
 
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
@@ -82,7 +51,7 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<wire::Lsn>();
-    return Errno("cannot open", path);
+    return ErrnoStatus("cannot open", path);
   }
   std::string data;
   char buf[1 << 16];
@@ -90,7 +59,7 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      Status s = Errno("cannot read", path);
+      Status s = ErrnoStatus("cannot read", path);
       ::close(fd);
       return s;
     }

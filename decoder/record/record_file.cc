@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "pgparity/file_util.h"
+
 namespace pgparity::record {
 
 namespace internal {
@@ -52,14 +54,6 @@ class BufferedFileOutput final : public google::protobuf::io::CopyingOutputStrea
 };
 
 }  // namespace internal
-
-namespace {
-
-Status ErrnoStatus(const std::string& what, const std::string& path) {
-  return Status::IOError(what + " " + path + ": " + std::strerror(errno));
-}
-
-}  // namespace
 
 Result<std::unique_ptr<RecordFileWriter>> RecordFileWriter::Create(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

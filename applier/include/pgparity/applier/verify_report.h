@@ -84,10 +84,6 @@ struct VerifyReport {
 std::string RenderReportJson(const VerifyReport& report);
 void RenderReportText(const VerifyReport& report, std::ostream& out);
 
-// Writes `content` to `path` atomically (temporary file in the same
-// directory, fsync, rename). IOError naming the path.
-Status WriteFileAtomically(const std::string& path, const std::string& content);
-
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_VERIFY_REPORT_H_

@@ -1,0 +1,60 @@
+#include "pgparity/file_util.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace pgparity {
+
+namespace {
+
+Status WriteAll(int fd, std::string_view content, const std::string& path) {
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot write", path);
+    done += static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+// The directory entry of a rename is durable only once its directory is.
+void SyncDirectoryOf(const std::string& path) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // the file itself is in place; nothing more can be done
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+Status ErrnoStatus(std::string_view what, std::string_view path) {
+  return Status::IOError(std::string(what) + " " + std::string(path) + ": " + std::strerror(errno));
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return Status::IOError("cannot write " + path + ": " + std::strerror(errno) +
+                           "; check the directory exists and is writable");
+  }
+  Status st = WriteAll(fd, content, path);
+  if (st.ok() && ::fsync(fd) != 0) st = ErrnoStatus("cannot fsync", tmp);
+  if (::close(fd) != 0 && st.ok()) st = ErrnoStatus("cannot close", tmp);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0)
+    st = ErrnoStatus("cannot rename to", path);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  SyncDirectoryOf(path);
+  return Status::OK();
+}
+
+}  // namespace pgparity
