@@ -199,8 +199,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
       if (tt[i].exists && tt[i].missing_columns.empty() && tt[i].sync_state != 'r' &&
           tt[i].sync_state != 0) {
         why = "the initial copy of " + specs[i].QualifiedName() + " is not finished (state " +
-              (tt[i].sync_state ? std::string(1, tt[i].sync_state) : std::string("not listed")) +
-              " in pg_subscription_rel)";
+              std::string(1, tt[i].sync_state) + " in pg_subscription_rel)";
         return Outcome::kNotYet;
       }
     }
