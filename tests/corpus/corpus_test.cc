@@ -72,6 +72,7 @@ class CorpusTest : public testing::MigrationFixture {
     env.work_dir = CORPUS_WORK_DIR;
     env.collations = CommonCollations(source, target);
     env.widen = EnvInt("PGPARITY_CORPUS_WIDEN", 1) != 0;
+    env.convert = EnvInt("PGPARITY_CORPUS_CONVERT", 1) != 0;
     env.size.phase_one = EnvInt("PGPARITY_CORPUS_OPS", env.size.phase_one);
     return env;
   }

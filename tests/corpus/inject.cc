@@ -43,6 +43,14 @@ bool IsKey(const Table& t, const Column& c) {
   return std::find(t.key.begin(), t.key.end(), c.name) != t.key.end();
 }
 
+// A column schema_gen.cc converted (docs/types.md); widened ones differ
+// in type too but are no conversion.
+bool Converted(const Column& c) {
+  const bool kind = c.kind == Kind::kTimestamp || c.kind == Kind::kTimestamptz ||
+                    c.kind == Kind::kReal || c.kind == Kind::kJson;
+  return kind && c.source_type != c.target_type;
+}
+
 bool TextLike(Kind k) {
   return k == Kind::kText || k == Kind::kCollatedText || k == Kind::kVarcharToText ||
          k == Kind::kDomain || k == Kind::kLongText;
@@ -158,6 +166,12 @@ std::vector<Change> Changes(Rng& rng) {
     };
   };
   const std::string element = "{c}[1 + $1 % cardinality({c})]";
+  auto converted = [](Kind k) {
+    return [k](const Column& c) { return c.kind == k && Converted(c); };
+  };
+  auto converted_time = [](const Column& c) {
+    return Converted(c) && (c.kind == Kind::kTimestamp || c.kind == Kind::kTimestamptz);
+  };
   return {
       {"NULL -> ''", nullable_text, "{c} IS NULL", "{c} = ''"},
       {"'' -> NULL", nullable_text, "{c} = ''", "{c} = NULL"},
@@ -173,6 +187,18 @@ std::vector<Change> Changes(Rng& rng) {
        element + " = coalesce(" + element + ", 0) + 1", number(0, 9)},
       {"a text array element", kind(Kind::kTextArray), "cardinality({c}) > 0",
        element + " = coalesce(" + element + ", '') || 'x'", number(0, 9)},
+      // Converted columns: a difference the rule must see (one microsecond,
+      // a double real cannot hold), one it must not (a double that rounds
+      // to the same real), and any value; json -> jsonb ones are not
+      // compared, so whatever changes there is no difference to report.
+      {"another value in a converted column", Converted, "{c}::text IS DISTINCT FROM $1::text",
+       "{c} = $1", value, true},
+      {"one microsecond on a converted timestamp", converted_time, "isfinite({c})",
+       "{c} = {c} + interval '1 microsecond'"},
+      {"a double outside real's range", converted(Kind::kReal), "{c} IS DISTINCT FROM -1e300",
+       "{c} = -1e300"},
+      {"a double in its last digits (the same real)", converted(Kind::kReal),
+       "{c} <> 0 AND {c}::text NOT IN ('NaN', 'Infinity', '-Infinity')", "{c} = {c} * (1 - 1e-12)"},
       // As text: json has no equality operator.
       {"another value", [](const Column&) { return true; }, "{c}::text IS DISTINCT FROM $1::text",
        "{c} = $1", value, true},

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "corpus/oracle_types.h"
+
 namespace pgparity::corpus {
 
 namespace {
@@ -16,54 +18,100 @@ std::string Ident(const std::string& s) {
 
 struct Published {
   std::string schema, name;
-  std::vector<std::string> columns;  // not dropped, not generated (never published), attnum order
-  std::vector<size_t> key;           // positions in columns
+  // Compared: not dropped, not generated (never published), not a
+  // json -> jsonb column; attnum order.
+  std::vector<std::string> columns;
+  std::vector<ReadRule> rules;          // how the target reads each of columns
+  std::vector<size_t> key;              // positions in columns
+  std::vector<TypeChangeSeen> changes;  // every published column whose type differs
 };
 
-std::vector<Published> PublishedTables(Session& source, const std::string& publication) {
+const std::string kRelation =
+    "(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = $1 AND c.relname = $2)";
+
+// Column name -> format_type of the relation schema.name on `db`.
+std::map<std::string, std::string> ColumnTypes(Session& db, const std::string& schema,
+                                               const std::string& name) {
+  std::map<std::string, std::string> out;
+  for (const auto& c : db.Query("SELECT attname::text, format_type(atttypid, atttypmod) FROM "
+                                "pg_attribute WHERE attrelid = " +
+                                    kRelation +
+                                    " AND attnum > 0 AND NOT attisdropped AND "
+                                    "attgenerated = '' ORDER BY attnum",
+                                {schema, name})) {
+    out.emplace(*c[0], *c[1]);
+  }
+  return out;
+}
+
+// The published columns, each with the rule its target type calls for.
+void ReadColumns(Session& source, Session& target, Published& p) {
+  const auto target_types = ColumnTypes(target, p.schema, p.name);
+  for (const auto& c : source.Query("SELECT attname::text, format_type(atttypid, atttypmod) "
+                                    "FROM pg_attribute WHERE attrelid = " +
+                                        kRelation +
+                                        " AND attnum > 0 AND NOT attisdropped AND "
+                                        "attgenerated = '' ORDER BY attnum",
+                                    {p.schema, p.name})) {
+    const auto t = target_types.find(*c[0]);
+    const ReadRule rule = t == target_types.end() ? ReadRule::kText : RuleFor(*c[1], t->second);
+    if (t != target_types.end() && t->second != *c[1]) {
+      p.changes.push_back({*c[0], *c[1], t->second, rule});
+    }
+    if (rule == ReadRule::kNotCompared) continue;
+    p.columns.push_back(*c[0]);
+    p.rules.push_back(rule);
+  }
+}
+
+// The key: the identity index with REPLICA IDENTITY USING INDEX, else the
+// primary key (also under FULL); in column order, as pgparity prints it.
+void ReadKey(Session& source, Published& p) {
+  const auto key = source.Query(
+      "SELECT a.attname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+      "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+      "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+      "WHERE i.indrelid = " +
+          kRelation +
+          " AND CASE WHEN c.relreplident = 'i' THEN i.indisreplident ELSE i.indisprimary END "
+          "ORDER BY k.ord",
+      {p.schema, p.name});
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    for (const auto& k : key) {
+      if (p.columns[i] == *k[0]) p.key.push_back(i);
+    }
+  }
+}
+
+std::vector<Published> PublishedTables(Session& source, Session& target,
+                                       const std::string& publication) {
   std::vector<Published> out;
   for (const auto& row : source.Query("SELECT schemaname::text, tablename::text FROM "
                                       "pg_publication_tables WHERE pubname = $1 ORDER BY "
                                       "schemaname::text COLLATE \"C\", tablename::text "
                                       "COLLATE \"C\"",
                                       {publication})) {
-    Published p{*row[0], *row[1], {}, {}};
-    const std::string rel =
-        "(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2)";
-    for (const auto& c :
-         source.Query("SELECT attname::text FROM pg_attribute WHERE attrelid = " + rel +
-                          " AND attnum > 0 AND NOT attisdropped AND "
-                          "attgenerated = '' ORDER BY attnum",
-                      {p.schema, p.name})) {
-      p.columns.push_back(*c[0]);
-    }
-    // The key: the identity index with REPLICA IDENTITY USING INDEX, else
-    // the primary key (also under FULL).
-    const auto key = source.Query(
-        "SELECT a.attname::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
-        "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-        "WHERE i.indrelid = " +
-            rel +
-            " AND CASE WHEN c.relreplident = 'i' THEN i.indisreplident ELSE i.indisprimary END "
-            "ORDER BY k.ord",
-        {p.schema, p.name});
-    // In column order: pgparity prints a key's columns that way.
-    for (size_t i = 0; i < p.columns.size(); ++i) {
-      for (const auto& k : key) {
-        if (p.columns[i] == *k[0]) p.key.push_back(i);
-      }
-    }
+    Published p{*row[0], *row[1], {}, {}, {}, {}};
+    ReadColumns(source, target, p);
+    ReadKey(source, p);
     out.push_back(std::move(p));
   }
   return out;
 }
 
-std::vector<Row> ReadRows(Session& db, const Published& p) {
+// The source reads its columns as they are; the target by the rules of
+// docs/types.md, the source's default TimeZone as $1 when a rule needs it.
+std::vector<Row> ReadRows(Session& db, const Published& p, const std::string* source_timezone) {
   std::string cols;
-  for (const auto& c : p.columns) cols += (cols.empty() ? "" : ", ") + Ident(c);
-  return db.Query("SELECT " + cols + " FROM " + Ident(p.schema) + "." + Ident(p.name));
+  bool zone = false;
+  for (size_t i = 0; i < p.columns.size(); ++i) {
+    const ReadRule rule = source_timezone ? p.rules[i] : ReadRule::kText;
+    zone |= rule == ReadRule::kAtTimeZone;
+    cols += (cols.empty() ? "" : ", ") + TargetRead(Ident(p.columns[i]), rule);
+  }
+  const std::string sql = "SELECT " + cols + " FROM " + Ident(p.schema) + "." + Ident(p.name);
+  return zone ? db.Query(sql, {*source_timezone}) : db.Query(sql);
 }
 
 std::string Abridged(const Row& row) {
@@ -151,15 +199,18 @@ std::string KeyText(const RowKey& key) {
   return out;
 }
 
-OracleResult RunOracle(Session& source, Session& target, const std::string& publication) {
+OracleResult RunOracle(Session& source, Session& target, const std::string& publication,
+                       const std::string& source_timezone) {
   OracleResult result;
-  for (const auto& p : PublishedTables(source, publication)) {
+  result.source_timezone = source_timezone;
+  for (const auto& p : PublishedTables(source, target, publication)) {
     TableDiff d;
     d.table = p.schema + "." + p.name;
     d.keyed = !p.key.empty();
+    d.type_changes = p.changes;
     for (size_t i : p.key) d.key.push_back(p.columns[i]);
-    const auto src = ReadRows(source, p);
-    const auto tgt = ReadRows(target, p);
+    const auto src = ReadRows(source, p, nullptr);
+    const auto tgt = ReadRows(target, p, &source_timezone);
     d.source_rows = src.size();
     d.target_rows = tgt.size();
     if (d.keyed) {

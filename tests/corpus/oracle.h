@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "corpus/oracle_types.h"
 #include "corpus/session.h"
 
 namespace pgparity::corpus {
@@ -36,10 +37,14 @@ struct TableDiff {
   size_t source_rows = 0, target_rows = 0;
   std::vector<RowDiff> rows;      // one per divergent row (keyless: per surplus copy)
   size_t missing = 0, extra = 0;  // rows of each kind
+  // Published columns whose type differs on the target; the report must
+  // list each in type_changes[], the not compared ones in unverified_columns[].
+  std::vector<TypeChangeSeen> type_changes;
 };
 
 struct OracleResult {
   std::vector<TableDiff> tables;
+  std::string source_timezone;  // what a new session on the source is told
   size_t DivergentRows() const;
   const TableDiff* Find(const std::string& table) const;
   // Every difference, one line each (at most `max_lines`).
@@ -49,6 +54,9 @@ struct OracleResult {
 // "c1=v1, c2=NULL", as pgparity prints a key.
 std::string KeyText(const RowKey& key);
 
-OracleResult RunOracle(Session& source, Session& target, const std::string& publication);
+// `source_timezone`: the source's default TimeZone (SessionDefault), found
+// apart from pgparity; timestamp <-> timestamptz columns are read in it.
+OracleResult RunOracle(Session& source, Session& target, const std::string& publication,
+                       const std::string& source_timezone);
 
 }  // namespace pgparity::corpus

@@ -101,7 +101,57 @@ void CheckKeyless(const json& rt, const TableDiff& t, std::vector<std::string>& 
   }
 }
 
-void CheckTable(const json& report, const TableDiff& t, std::vector<std::string>& problems) {
+// type_changes[] names exactly the columns whose type differs, each with
+// its types and how docs/types.md compares it; unverified_columns[]
+// exactly the json -> jsonb ones, each with a reason.
+void CheckTypeChanges(const json& rt, const TableDiff& t, const std::string& zone,
+                      std::vector<std::string>& problems) {
+  std::map<std::string, json> reported;
+  for (const auto& c : rt.value("type_changes", json::array())) reported[c.value("column", "")] = c;
+  std::map<std::string, std::string> unverified;
+  for (const auto& c : rt.value("unverified_columns", json::array())) {
+    unverified[c.value("column", "")] = c.value("reason", "");
+  }
+  for (const auto& want : t.type_changes) {
+    const std::string what = t.table + " column " + want.column + " (" + want.source_type + " -> " +
+                             want.target_type + ")";
+    const auto it = reported.find(want.column);
+    const json got = it == reported.end() ? json() : it->second;
+    reported.erase(want.column);
+    const json expected = {{"source_type", want.source_type},
+                           {"target_type", want.target_type},
+                           {"compared_as", ComparedAs(want.rule, zone)}};
+    for (const auto& [field, value] : expected.items()) {
+      if (!got.is_object() || got.value(field, "") != value) {
+        problems.push_back(what + ": type_changes[] says " + field + " " +
+                           (got.is_object() ? got.value(field, json()).dump() : "(no entry)") +
+                           ", docs/types.md: " + value.dump());
+      }
+    }
+    if (want.rule != ReadRule::kText && got.is_object() && got.value("class", "") != "conversion") {
+      problems.push_back(what + ": class " + got.value("class", "") + ", expected conversion");
+    }
+    const bool listed = unverified.count(want.column) != 0;
+    if ((want.rule == ReadRule::kNotCompared) != listed ||
+        (listed && unverified[want.column].empty())) {
+      problems.push_back(what + (listed ? " is" : " is not") + " in unverified_columns[] (reason " +
+                         json(unverified[want.column]).dump() + "), compared as " +
+                         ComparedAs(want.rule, zone));
+    }
+    unverified.erase(want.column);
+  }
+  for (const auto& [column, entry] : reported) {
+    problems.push_back(t.table + ": type_changes[] names " + column +
+                       ", whose type is the same on both sides: " + entry.dump());
+  }
+  for (const auto& [column, reason] : unverified) {
+    problems.push_back(t.table + ": unverified_columns[] names " + column + " (" + reason +
+                       "), which the oracle compares");
+  }
+}
+
+void CheckTable(const json& report, const TableDiff& t, const std::string& zone,
+                std::vector<std::string>& problems) {
   const json* rt = ReportTable(report, t.table);
   if (rt == nullptr) {
     problems.push_back(t.table + ": published, but not in the report");
@@ -124,6 +174,7 @@ void CheckTable(const json& report, const TableDiff& t, std::vector<std::string>
   } else {
     CheckKeyless(*rt, t, problems);
   }
+  CheckTypeChanges(*rt, t, zone, problems);
 }
 
 }  // namespace
@@ -136,7 +187,7 @@ std::vector<std::string> CompareReport(const json& report, const OracleResult& o
     problems.push_back("report status " + report.value("status", "") + ", the oracle expects " +
                        want + "; notes: " + report.value("notes", json::array()).dump());
   }
-  for (const auto& t : oracle.tables) CheckTable(report, t, problems);
+  for (const auto& t : oracle.tables) CheckTable(report, t, oracle.source_timezone, problems);
   for (const auto& rt : report.value("tables", json::array())) {
     if (oracle.Find(rt.value("table", "")) == nullptr) {
       problems.push_back(rt.value("table", "") + ": in the report, not published");

@@ -34,6 +34,7 @@ enum class Kind {
   kTstzRange,
   kJson,
   kJsonb,
+  kReal,           // float4, including NaN, ±Infinity, -0 and subnormals
   kInt4ToInt8,     // int4 on the source, int8 on the target
   kVarcharToText,  // varchar(20) on the source, text on the target
   kNumericScaled,  // numeric(10,2) on the source, numeric(12,2) on the target
@@ -43,7 +44,7 @@ struct Column {
   std::string name;
   Kind kind = Kind::kText;
   std::string source_type;  // SQL type as written in DDL (may carry COLLATE)
-  std::string target_type;
+  std::string target_type;  // a conversion (docs/types.md) when schema_gen.cc converts it
   bool nullable = true;
   std::string generated;  // GENERATED ALWAYS AS (<this>) STORED when not empty
 };

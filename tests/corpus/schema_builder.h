@@ -34,6 +34,7 @@ inline const std::map<Kind, std::string>& PoolNames() {
       {Kind::kTstzRange, "Zeitraum"},
       {Kind::kJson, "payload"},
       {Kind::kJsonb, "Attribute"},
+      {Kind::kReal, "Faktor"},
       {Kind::kInt4ToInt8, "Menge"},
       {Kind::kVarcharToText, "Kürzel"},
       {Kind::kNumericScaled, "Größe"},

@@ -15,9 +15,13 @@ struct SchemaOptions {
   bool via_root = false;  // publish_via_partition_root (the seed's parity decides)
   std::string collation;  // for collated text; must exist on both servers
   // Widened target types (int4 -> int8, varchar(20) -> text,
-  // numeric(10,2) -> numeric(12,2)). TODO(issue 10): timestamp ->
-  // timestamptz and json -> jsonb once pgparity compares those.
+  // numeric(10,2) -> numeric(12,2)).
   bool widen = true;
+  // Converted target types (docs/types.md, class `conversion`) of some
+  // non-key columns: timestamp <-> timestamptz, real -> double precision,
+  // json -> jsonb (never on keyless tables: the PG16 apply worker cannot
+  // compare json rows there).
+  bool convert = true;
 };
 
 Schema GenerateSchema(Rng& rng, const SchemaOptions& options);

@@ -37,6 +37,7 @@ struct SeedEnv {
   std::filesystem::path work_dir;       // reports, logs, DDL of each seed
   std::vector<std::string> collations;  // deterministic, on both servers
   bool widen = true;
+  bool convert = true;  // converted target types (SchemaOptions::convert)
   CorpusSize size;
 };
 
@@ -59,6 +60,7 @@ class SeedRun {
 
   std::string Dsn(const testing::PgServer& server) const;
   void Setup();
+  void CreateDatabases(Rng& pick);
   void StartAudit();
   bool CheckConsistent();
   void InjectAndContinue();
@@ -75,6 +77,7 @@ class SeedRun {
   uint64_t seed_;
   Rng rng_;
   std::string db_, subscription_, slot_;
+  std::string source_timezone_;  // the source's default TimeZone, found by the test itself
   std::filesystem::path dir_;
   Schema schema_;
   std::unique_ptr<Session> source_, target_;

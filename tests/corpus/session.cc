@@ -81,4 +81,14 @@ Value Session::Scalar(const std::string& sql, const std::vector<Value>& params) 
   return rows[0][0];
 }
 
+std::string SessionDefault(const std::string& dsn, const std::string& setting) {
+  std::unique_ptr<PGconn, void (*)(PGconn*)> conn(PQconnectdb(dsn.c_str()), PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    throw std::runtime_error("connect failed (" + dsn + "): " + PQerrorMessage(conn.get()));
+  }
+  ResultPtr res = Run(conn.get(), "SELECT current_setting($1)", {setting});
+  if (PQntuples(res.get()) != 1) throw std::runtime_error("no setting " + setting);
+  return PQgetvalue(res.get(), 0, 0);
+}
+
 }  // namespace pgparity::corpus

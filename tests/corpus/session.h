@@ -35,4 +35,9 @@ class Session {
   std::unique_ptr<PGconn, ConnDeleter> conn_;
 };
 
+// A setting as a new session on `dsn` is told it at connection time
+// (server, database and role settings, PGTZ and the like from the
+// environment): a connection of its own that pins nothing.
+std::string SessionDefault(const std::string& dsn, const std::string& setting);
+
 }  // namespace pgparity::corpus

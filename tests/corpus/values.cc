@@ -1,5 +1,7 @@
 #include "corpus/values.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -174,6 +176,21 @@ std::string TstzRange(Rng& rng) {
   return Chance(rng, 0.1) ? "(," + hi + "]" : "[" + lo + "," + hi + ")";
 }
 
+// A float4 printed shortest (what the source prints), so that two values
+// differ as float4 whenever their text differs; the specials, -0 and
+// subnormals included.
+std::string Real(Rng& rng) {
+  static const std::vector<std::string> specials{"NaN", "Infinity", "-Infinity",    "0",
+                                                 "-0",  "1e-45",    "3.4028235e+38"};
+  if (Chance(rng, 0.1)) return Pick(rng, specials);
+  const float mantissa = static_cast<float>(Uniform(rng, -9999999, 9999999));
+  const float v = mantissa * std::pow(10.0F, static_cast<float>(Uniform(rng, -44, 30)));
+  if (!std::isfinite(v)) return "0.5";
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+
 }  // namespace
 
 std::string RandomText(Rng& rng, size_t chars) {
@@ -238,6 +255,8 @@ std::string RandomNonNull(Rng& rng, Kind kind) {
     case Kind::kJson:
     case Kind::kJsonb:
       return Json(rng, 0);
+    case Kind::kReal:
+      return Real(rng);
   }
   return "";
 }
