@@ -160,11 +160,14 @@ std::string TargetReadExpression(std::string_view column, std::string_view sourc
     case CompareRule::kText:
       return c;
     case CompareRule::kCastToSource:
-      // real -> double precision: a target value outside float4's range
-      // (a real difference) prints as itself instead of failing the scan.
-      return "CASE WHEN " + c + " BETWEEN -3.4028234663852886e38 AND 3.4028234663852886e38 OR " +
-             c + " IN ('NaN', 'Infinity', '-Infinity') THEN " + c +
-             "::" + std::string(source_type) + "::text ELSE " + c + "::text END";
+      // real -> double precision. PostgreSQL's float8 -> float4 cast fails
+      // when the value rounds to infinity (|v| >= 2^128 - 2^103, half an ulp
+      // past FLT_MAX) or to zero (0 < |v| <= 2^-150): such a target value (a
+      // real difference) prints as itself instead of failing the scan.
+      return "CASE WHEN " + c + " = 0 OR " + c + " IN ('NaN', 'Infinity', '-Infinity') OR (abs(" +
+             c + ") > '7.006492321624085e-46'::float8 AND abs(" + c +
+             ") < '3.4028235677973366e38'::float8) THEN " + c + "::" + std::string(source_type) +
+             "::text ELSE " + c + "::text END";
     case CompareRule::kAtTimeZone:
       return "(" + c + " AT TIME ZONE " + digest::QuoteLiteral(source_timezone) + ")";
     case CompareRule::kNotCompared:

@@ -266,12 +266,17 @@ TEST_F(SchemaTest, ChangedColumnTypesAreComparedByTheirClass) {
   pair.target().Exec("UPDATE typed SET n = 5000000000 WHERE id = 3");
   pair.target().Exec("UPDATE typed SET at = at + interval '1 hour' WHERE id = 4");
   pair.target().Exec("UPDATE typed SET ratio = 1e300 WHERE id = 5");
+  pair.target().Exec("UPDATE typed SET ratio = 1e-50 WHERE id = 6");  // underflows as real
+  // Rounds back to the source's real: the same value, not a difference.
+  pair.target().Exec("UPDATE typed SET ratio = ratio::real::float8 * (1 + 1e-12) WHERE id = 7");
   v = pair.Verify();
   EXPECT_EQ(v.code, 1) << v.output;
   typed = ReportTable(v.report, "public.typed");
   EXPECT_EQ(Columns(ReportRow(typed, "id", "3")), json::array({"n"})) << v.report.dump(2);
   EXPECT_EQ(Columns(ReportRow(typed, "id", "4")), json::array({"at"})) << v.report.dump(2);
   EXPECT_EQ(Columns(ReportRow(typed, "id", "5")), json::array({"ratio"})) << v.report.dump(2);
+  EXPECT_EQ(Columns(ReportRow(typed, "id", "6")), json::array({"ratio"})) << v.report.dump(2);
+  EXPECT_EQ(ReportRow(typed, "id", "7"), nullptr) << v.report.dump(2);
 }
 
 TEST_F(SchemaTest, ApplyWorkerInAnotherTimeZoneShiftsInstantsAndIsFound) {
