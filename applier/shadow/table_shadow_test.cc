@@ -333,17 +333,22 @@ TEST_F(FullShadowTest, MultisetCountsDuplicatesAndTakesToastFromTheOldRow) {
   EXPECT_FALSE(Delete({"1", "<null>", "<null>"}).ok());
 }
 
-TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
-  std::vector<TableSpec> specs{Spec()};
-  ShadowState state(specs);
-  state.SetBasePoint(wire::Lsn(0x100));
+// public.t's Relation message (Spec()'s columns) in `cache`.
+const core::RelationInfo& RelationOfT(core::RelationCache& cache) {
   wire::Relation r;
   r.relid = 1;
   r.namespace_name = "public";
   r.name = "t";
   r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  return cache.Apply(r);
+}
+
+TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
+  std::vector<TableSpec> specs{Spec()};
+  ShadowState state(specs);
+  state.SetBasePoint(wire::Lsn(0x100));
   core::RelationCache cache;
-  const core::RelationInfo& rel = cache.Apply(r);
+  const core::RelationInfo& rel = RelationOfT(cache);
   auto commit = [&](uint64_t end, const Row& row) {
     auto t = Tuple(row);
     ASSERT_TRUE(state.OnBegin({}).ok());
@@ -386,13 +391,8 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
 TEST(ShadowStateTest, TheOpenTransactionsKeysAreChangedAfterEveryCommit) {
   ShadowState state({Spec()});
   state.SetBasePoint(wire::Lsn(0x100));
-  wire::Relation r;
-  r.relid = 1;
-  r.namespace_name = "public";
-  r.name = "t";
-  r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
   core::RelationCache cache;
-  const core::RelationInfo& rel = cache.Apply(r);
+  const core::RelationInfo& rel = RelationOfT(cache);
   auto t = Tuple({"7", "a", "1"});
   ASSERT_TRUE(state.OnBegin({}).ok());
   core::Change c{core::ChangeOp::kInsert,
