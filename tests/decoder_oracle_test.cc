@@ -27,6 +27,7 @@
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
+#include "pgparity/sql_quote.h"
 #include "support/pg_server.h"
 #include "support/sql_client.h"
 
@@ -504,10 +505,10 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
     const std::string schema = *k[0], table = *k[1];
     SCOPED_TRACE(schema + "." + table);
     std::vector<std::string> columns;
-    for (const auto& c : db.Query(
-             "SELECT attname FROM pg_attribute WHERE attrelid = " +
-             digest::QuoteLiteral(digest::QuoteIdent(schema) + "." + digest::QuoteIdent(table)) +
-             "::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+    for (const auto& c :
+         db.Query("SELECT attname FROM pg_attribute WHERE attrelid = " +
+                  QuoteLiteral(QuoteIdent(schema) + "." + QuoteIdent(table)) +
+                  "::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       columns.push_back(*c[0]);
     }
     const auto it = sink.tables.find({schema, table});
@@ -540,7 +541,7 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
       for (const auto& r : db.Query(
                "SELECT " +
                digest::RowDigestSql(schema, table, std::span<const std::string>(columns), "t") +
-               " FROM " + digest::QuoteIdent(schema) + "." + digest::QuoteIdent(table) + " t")) {
+               " FROM " + QuoteIdent(schema) + "." + QuoteIdent(table) + " t")) {
         server_rows_set.insert(*r[0]);
       }
       std::string detail;

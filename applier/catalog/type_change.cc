@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "pgparity/digest/digest_sql.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -155,7 +156,7 @@ std::string_view TypeChangeClassName(TypeChangeClass c) {
 
 std::string TargetReadExpression(std::string_view column, std::string_view source_type,
                                  const TypeChange& change, std::string_view source_timezone) {
-  const std::string c = digest::QuoteIdent(column);
+  const std::string c = QuoteIdent(column);
   switch (change.rule) {
     case CompareRule::kText:
       return c;
@@ -169,7 +170,7 @@ std::string TargetReadExpression(std::string_view column, std::string_view sourc
              ") < '3.4028235677973366e38'::float8) THEN " + c + "::" + std::string(source_type) +
              "::text ELSE " + c + "::text END";
     case CompareRule::kAtTimeZone:
-      return "(" + c + " AT TIME ZONE " + digest::QuoteLiteral(source_timezone) + ")";
+      return "(" + c + " AT TIME ZONE " + QuoteLiteral(source_timezone) + ")";
     case CompareRule::kNotCompared:
       return "NULL";
   }

@@ -8,6 +8,7 @@
 
 #include "pgparity/applier/server_defaults.h"
 #include "pgparity/applier/type_change.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -47,31 +48,6 @@ std::string Str(std::string_view text) { return std::string(text); }
 // "1 slot", "3 slots".
 std::string Count(int64_t n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
-}
-
-// A SQL string literal, for fix texts meant to be pasted into psql.
-std::string Literal(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
-// A SQL identifier, quoted only when needed.
-std::string Ident(std::string_view name) {
-  bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) plain = false;
-  }
-  if (plain) return Str(name);
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string Join(const std::vector<std::string>& items, std::string_view separator = ", ") {
@@ -456,7 +432,7 @@ class Checker {
           src_.endpoint() + "; " +
           (existing.empty() ? std::string("it has none") : "it has: " + existing) +
           ") — pass --publication NAME, or create it on the source: CREATE PUBLICATION " +
-          Ident(options_.publication) + " FOR ALL TABLES");
+          IdentForDisplay(options_.publication) + " FOR ALL TABLES");
     }
     pub_all_tables_ = ToBool(pub.Value(0, 0));
     pub_insert_ = ToBool(pub.Value(0, 1));
@@ -703,7 +679,8 @@ class Checker {
     if (published_.empty()) {
       Add("publication", Severity::kWarning, object,
           "publishes no table: nothing would be replicated",
-          "ALTER PUBLICATION " + Ident(options_.publication) + " ADD TABLE ... on the source");
+          "ALTER PUBLICATION " + IdentForDisplay(options_.publication) +
+              " ADD TABLE ... on the source");
     }
     std::vector<std::string> missing;
     if (!pub_insert_) missing.push_back("insert");
@@ -712,7 +689,7 @@ class Checker {
     if (!missing.empty()) {
       Add("publication", Severity::kWarning, object,
           "does not publish " + Join(missing) + ": those changes never reach the target",
-          "ALTER PUBLICATION " + Ident(options_.publication) +
+          "ALTER PUBLICATION " + IdentForDisplay(options_.publication) +
               " SET (publish = 'insert, update, delete, truncate'); on the source, unless "
               "intended");
     }
@@ -781,14 +758,14 @@ class Checker {
     if (tt == tgt_tables_.end()) {
       std::string detail =
           "published but missing on the target: the initial copy and every change to it fail";
-      std::string fix =
-          "create it on the target: pg_dump --schema-only --table=" + Literal(s.qualified) +
-          " SOURCE | psql TARGET";
+      std::string fix = "create it on the target: pg_dump --schema-only --table=" +
+                        QuoteStandardLiteral(s.qualified) + " SOURCE | psql TARGET";
       if (s.root) {
         const std::string& root = src_tables_.at(*s.root).qualified;
         detail += " (a partition of " + root +
                   ", published under its own name: publish_via_partition_root is false)";
-        fix += ", or publish it as " + root + ": ALTER PUBLICATION " + Ident(options_.publication) +
+        fix += ", or publish it as " + root + ": ALTER PUBLICATION " +
+               IdentForDisplay(options_.publication) +
                " SET (publish_via_partition_root = true); on the source";
       }
       Add("table_missing", Severity::kBlocking, s.qualified, detail, fix);
@@ -834,7 +811,7 @@ class Checker {
   Status CheckColumns(const Table& s, const Table& t) {
     std::vector<std::string> source_order;
     for (const auto& c : s.columns) {
-      const std::string object = s.qualified + "." + Ident(c.name);
+      const std::string object = s.qualified + "." + IdentForDisplay(c.name);
       const Column* tc = t.Find(c.name);
       if (c.generated) {
         // PostgreSQL 14 never publishes generated columns.
@@ -851,10 +828,10 @@ class Checker {
       }
       if (tc == nullptr) {
         Add("column_missing", Severity::kBlocking, object,
-            "column " + Ident(c.name) + " " + c.type +
+            "column " + IdentForDisplay(c.name) + " " + c.type +
                 " is missing on the target: the subscriber stops at the table with \"is missing "
                 "replicated column\"",
-            "ALTER TABLE " + t.qualified + " ADD COLUMN " + Ident(c.name) + " " + c.type +
+            "ALTER TABLE " + t.qualified + " ADD COLUMN " + IdentForDisplay(c.name) + " " + c.type +
                 "; on the target");
         continue;
       }
@@ -892,8 +869,8 @@ class Checker {
         break;
     }
     Add("column_type", Severity::kBlocking, object, "type differs: " + types,
-        "ALTER TABLE " + t.qualified + " ALTER COLUMN " + Ident(c.name) + " TYPE " + c.type +
-            "; on the target");
+        "ALTER TABLE " + t.qualified + " ALTER COLUMN " + IdentForDisplay(c.name) + " TYPE " +
+            c.type + "; on the target");
     return Status::OK();
   }
 
@@ -902,7 +879,7 @@ class Checker {
     std::string detail =
         "type converted (source " + c.type + ", target " + tc.type + "): " + change.risk + "; ";
     std::string fix = "fine if intended; otherwise ALTER TABLE " + t.qualified + " ALTER COLUMN " +
-                      Ident(c.name) + " TYPE " + c.type + "; on the target";
+                      IdentForDisplay(c.name) + " TYPE " + c.type + "; on the target";
     switch (change.rule) {
       case CompareRule::kAtTimeZone: {
         PGPARITY_ASSIGN_OR_RETURN(const std::string source_tz, src_.DefaultTimeZone());
@@ -916,8 +893,9 @@ class Checker {
                          : ": the apply worker reads the source's wall-clock times in " +
                                target_tz + ", so it shifts every instant");
           fix = "give the target the source's TimeZone (ALTER SYSTEM SET TimeZone = " +
-                Literal(source_tz) + "; SELECT pg_reload_conf(); on the target) before the " +
-                "copy, or keep " + c.type + " there";
+                QuoteStandardLiteral(source_tz) +
+                "; SELECT pg_reload_conf(); on the target) before the " + "copy, or keep " +
+                c.type + " there";
         }
         break;
       }
@@ -944,12 +922,12 @@ class Checker {
         continue;
       }
       if (c.generated) continue;  // computed on the target: fine
-      const std::string object = t.qualified + "." + Ident(c.name);
+      const std::string object = t.qualified + "." + IdentForDisplay(c.name);
       if (c.not_null && !c.has_default) {
         Add("column_extra", Severity::kBlocking, object,
             "exists only on the target and is NOT NULL without a default: every replicated "
             "INSERT into the table fails",
-            "ALTER TABLE " + t.qualified + " ALTER COLUMN " + Ident(c.name) +
+            "ALTER TABLE " + t.qualified + " ALTER COLUMN " + IdentForDisplay(c.name) +
                 " DROP NOT NULL (or SET DEFAULT ...); on the target, or drop the column");
       } else {
         Add("column_extra", Severity::kWarning, object,
@@ -960,8 +938,8 @@ class Checker {
     }
     if (source_order != target_order) {
       std::vector<std::string> sq, tq;
-      for (const auto& n : source_order) sq.push_back(Ident(n));
-      for (const auto& n : target_order) tq.push_back(Ident(n));
+      for (const auto& n : source_order) sq.push_back(IdentForDisplay(n));
+      for (const auto& n : target_order) tq.push_back(IdentForDisplay(n));
       Add("column_order", Severity::kInfo, t.qualified,
           "columns in another order (source: " + Join(sq) + "; target: " + Join(tq) +
               "): replication matches them by name, but INSERT or COPY without a column list "
@@ -974,7 +952,7 @@ class Checker {
     const std::vector<std::string> target_key = TargetKey(t);
     auto quoted = [](const std::vector<std::string>& names) {
       std::vector<std::string> q;
-      for (const auto& n : names) q.push_back(Ident(n));
+      for (const auto& n : names) q.push_back(IdentForDisplay(n));
       return Join(q);
     };
     if (target_key.empty()) {
@@ -1069,14 +1047,15 @@ class Checker {
       for (int r = 0; r < p.rows(); ++r) {
         const std::string gid = Str(p.Value(r, 0));
         Add("prepared_transaction", Severity::kWarning,
-            db->side() + " prepared transaction " + Literal(gid),
+            db->side() + " prepared transaction " + QuoteStandardLiteral(gid),
             "prepared at " + Str(p.Value(r, 1)) + " by " + Str(p.Value(r, 2)) + " in database " +
                 Str(p.Value(r, 3)) +
                 (db == &src_ ? ": creating a replication slot waits until it ends, and it holds "
                                "back WAL and vacuum"
                              : ": it holds locks that can block the apply worker"),
-            "COMMIT PREPARED " + Literal(gid) + "; or ROLLBACK PREPARED " + Literal(gid) +
-                "; in database " + Str(p.Value(r, 3)) + " on the " + db->side());
+            "COMMIT PREPARED " + QuoteStandardLiteral(gid) + "; or ROLLBACK PREPARED " +
+                QuoteStandardLiteral(gid) + "; in database " + Str(p.Value(r, 3)) + " on the " +
+                db->side());
       }
       PGPARITY_ASSIGN_OR_RETURN(
           QueryResult v,
@@ -1087,7 +1066,7 @@ class Checker {
         Add("visibility", Severity::kWarning, db->side() + " role " + Str(v.Value(0, 0)),
             "cannot see other roles' sessions: long-running transactions and the counts of WAL "
             "senders and workers may be incomplete",
-            "GRANT pg_monitor TO " + Ident(v.Value(0, 0)) + "; on the " + db->side() +
+            "GRANT pg_monitor TO " + IdentForDisplay(v.Value(0, 0)) + "; on the " + db->side() +
                 ", or run the preflight as a superuser");
       }
     }
@@ -1161,8 +1140,9 @@ class Checker {
       if (src_last && (!tgt_last || *tgt_last < *src_last)) {
         Add("sequence", Severity::kWarning, object,
             values + ": sequences are not replicated, the target would hand out used values",
-            "at cutover, after the source stopped writing: SELECT setval(" + Literal(name) +
-                ", <source last_value>); on the target (now " + std::to_string(*src_last) + ")");
+            "at cutover, after the source stopped writing: SELECT setval(" +
+                QuoteStandardLiteral(name) + ", <source last_value>); on the target (now " +
+                std::to_string(*src_last) + ")");
       } else {
         Add("sequence", Severity::kInfo, object, values);
       }
@@ -1182,7 +1162,7 @@ class Checker {
     if (!sub.enabled) {
       Add("subscription", Severity::kBlocking, object,
           "disabled: nothing is copied or applied, and its slot keeps WAL on the source",
-          "ALTER SUBSCRIPTION " + Ident(sub.name) + " ENABLE; on the target");
+          "ALTER SUBSCRIPTION " + IdentForDisplay(sub.name) + " ENABLE; on the target");
     } else {
       PGPARITY_ASSIGN_OR_RETURN(
           QueryResult w,
@@ -1204,7 +1184,8 @@ class Checker {
           "subscribes to " + sub.publications + ", not to " + options_.publication +
               ": the tables checked here may not be the ones it replicates",
           "pass --publication with the subscription's publication, or ALTER SUBSCRIPTION " +
-              Ident(sub.name) + " SET PUBLICATION " + Ident(options_.publication));
+              IdentForDisplay(sub.name) + " SET PUBLICATION " +
+              IdentForDisplay(options_.publication));
     }
     if (tgt_.version() >= 150000) {
       PGPARITY_ASSIGN_OR_RETURN(
@@ -1236,12 +1217,13 @@ class Checker {
   // created on the source since: the subscriber skips their changes.
   void CheckNotSubscribed(const Subscription& sub) {
     const std::string refresh =
-        "ALTER SUBSCRIPTION " + Ident(sub.name) + " REFRESH PUBLICATION; on the target";
+        "ALTER SUBSCRIPTION " + IdentForDisplay(sub.name) + " REFRESH PUBLICATION; on the target";
     for (const auto& key : published_) {
       if (sub.states.contains(key)) continue;
       auto st = src_tables_.find(key);
-      const std::string name = st != src_tables_.end() ? st->second.qualified
-                                                       : Ident(key.first) + "." + Ident(key.second);
+      const std::string name = st != src_tables_.end()
+                                   ? st->second.qualified
+                                   : IdentForDisplay(key.first) + "." + IdentForDisplay(key.second);
       const bool on_target = tgt_tables_.contains(key);
       Add("subscription_table", Severity::kWarning, name,
           "published, but not subscribed (created or published on the source after the "
@@ -1255,7 +1237,7 @@ class Checker {
     if (!sub.slot) {
       Add("subscription_slot", Severity::kWarning, "subscription " + sub.name,
           "has slot_name = NONE: it cannot be enabled",
-          "ALTER SUBSCRIPTION " + Ident(sub.name) +
+          "ALTER SUBSCRIPTION " + IdentForDisplay(sub.name) +
               " SET (slot_name = '...') with a slot on the "
               "source");
       return;
@@ -1307,7 +1289,7 @@ class Checker {
       const std::string object = "source slot " + s.name;
       const std::string kind =
           s.type == "logical" ? "logical (" + s.plugin + ", database " + s.database + ")" : s.type;
-      const std::string drop = "SELECT pg_drop_replication_slot(" + Literal(s.name) +
+      const std::string drop = "SELECT pg_drop_replication_slot(" + QuoteStandardLiteral(s.name) +
                                "); on the source if nothing uses it any more";
       if (s.wal_status == "lost") {
         Add("slot", Severity::kWarning, object, kind + ", invalidated (wal_status lost): unusable",

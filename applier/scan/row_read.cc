@@ -2,6 +2,7 @@
 
 #include "pgparity/applier/row_key.h"
 #include "pgparity/digest/digest_sql.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -10,7 +11,7 @@ namespace {
 TableRead ReadOf(const TableSpec& spec, bool with_partitions) {
   TableRead r;
   r.qualified = spec.QualifiedName();
-  r.relation = digest::QuoteIdent(spec.schema) + "." + digest::QuoteIdent(spec.name);
+  r.relation = QuoteIdent(spec.schema) + "." + QuoteIdent(spec.name);
   r.with_partitions = with_partitions;
   r.plain = !with_partitions;
   return r;
@@ -30,7 +31,7 @@ std::string Join(std::span<const std::string> items) {
 
 TableRead SourceRead(const TableSpec& spec) {
   TableRead r = ReadOf(spec, spec.relkind == 'p');
-  for (const auto& c : spec.columns) r.select_list.push_back(digest::QuoteIdent(c));
+  for (const auto& c : spec.columns) r.select_list.push_back(QuoteIdent(c));
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "pgparity/applier/server_defaults.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/digest/digest_sql.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -55,7 +56,7 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
     PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     PGPARITY_RETURN_IF_ERROR(
-        s.Exec("SET TRANSACTION SNAPSHOT " + digest::QuoteLiteral(*slot.snapshot_name)));
+        s.Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(*slot.snapshot_name)));
     sessions.push_back(std::move(s));
   }
   std::vector<conn::PgSession*> ptrs;

@@ -11,6 +11,7 @@
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -218,7 +219,7 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
   for (size_t i = 1; i < target_.size(); ++i) {
     PGPARITY_RETURN_IF_ERROR(target_[i]->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     PGPARITY_RETURN_IF_ERROR(
-        target_[i]->Exec("SET TRANSACTION SNAPSHOT " + digest::QuoteLiteral(snapshot)));
+        target_[i]->Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
   }
   PGPARITY_ASSIGN_OR_RETURN(auto remote_after, ReadRemoteLsn(main, sub_));
 

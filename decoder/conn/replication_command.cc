@@ -4,20 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include "pgparity/sql_quote.h"
+
 namespace pgparity::conn {
 namespace {
-
-std::string Quote(std::string_view text, char quote) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back(quote);
-  for (char c : text) {
-    if (c == quote) out.push_back(quote);
-    out.push_back(c);
-  }
-  out.push_back(quote);
-  return out;
-}
 
 Status CheckName(std::string_view what, std::string_view name) {
   if (name.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
@@ -37,13 +27,10 @@ int MaxProtoVersion(int server_version) {
 
 }  // namespace
 
-std::string QuoteIdentifier(std::string_view name) { return Quote(name, '"'); }
-std::string QuoteLiteral(std::string_view text) { return Quote(text, '\''); }
-
 Result<std::string> CreateLogicalSlotCommand(int server_version, std::string_view slot_name,
                                              bool temporary, SnapshotAction snapshot) {
   PGPARITY_RETURN_IF_ERROR(CheckName("slot name", slot_name));
-  std::string cmd = "CREATE_REPLICATION_SLOT " + QuoteIdentifier(slot_name);
+  std::string cmd = "CREATE_REPLICATION_SLOT " + QuoteIdent(slot_name);
   if (temporary) cmd += " TEMPORARY";
   cmd += " LOGICAL pgoutput";
   const bool exporting = snapshot == SnapshotAction::kExport;
@@ -57,7 +44,7 @@ Result<std::string> CreateLogicalSlotCommand(int server_version, std::string_vie
 
 Result<std::string> DropSlotCommand(std::string_view slot_name, bool wait) {
   PGPARITY_RETURN_IF_ERROR(CheckName("slot name", slot_name));
-  std::string cmd = "DROP_REPLICATION_SLOT " + QuoteIdentifier(slot_name);
+  std::string cmd = "DROP_REPLICATION_SLOT " + QuoteIdent(slot_name);
   if (wait) cmd += " WAIT";
   return cmd;
 }
@@ -84,12 +71,13 @@ Result<std::string> StartReplicationCommand(int server_version, std::string_view
   for (const std::string& name : options.publication_names) {
     PGPARITY_RETURN_IF_ERROR(CheckName("publication name", name));
     if (!publications.empty()) publications.push_back(',');
-    publications += QuoteIdentifier(name);
+    publications += QuoteIdent(name);
   }
 
-  std::string cmd = "START_REPLICATION SLOT " + QuoteIdentifier(slot_name) + " LOGICAL " +
-                    start.ToString() + " (proto_version " + QuoteLiteral(std::to_string(proto)) +
-                    ", publication_names " + QuoteLiteral(publications);
+  std::string cmd = "START_REPLICATION SLOT " + QuoteIdent(slot_name) + " LOGICAL " +
+                    start.ToString() + " (proto_version " +
+                    QuoteStandardLiteral(std::to_string(proto)) + ", publication_names " +
+                    QuoteStandardLiteral(publications);
   // streaming and messages exist since PG14; streaming needs protocol 2.
   if (options.streaming && server_version >= 140000 && proto >= 2) cmd += ", streaming 'on'";
   if (options.messages && server_version >= 140000) cmd += ", messages 'true'";

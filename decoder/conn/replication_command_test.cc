@@ -7,13 +7,6 @@ namespace {
 
 using wire::Lsn;
 
-TEST(QuoteTest, DoublesQuotes) {
-  EXPECT_EQ(QuoteIdentifier("s"), "\"s\"");
-  EXPECT_EQ(QuoteIdentifier("a\"b"), "\"a\"\"b\"");
-  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
-  EXPECT_EQ(QuoteLiteral("back\\slash"), "'back\\slash'");
-}
-
 TEST(CreateLogicalSlotCommandTest, Pg14UsesLegacySyntax) {
   EXPECT_EQ(*CreateLogicalSlotCommand(140011, "s", false, SnapshotAction::kExport),
             "CREATE_REPLICATION_SLOT \"s\" LOGICAL pgoutput EXPORT_SNAPSHOT");

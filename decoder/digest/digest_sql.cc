@@ -4,30 +4,9 @@
 #include <vector>
 
 #include "pgparity/digest/row_digest.h"
+#include "pgparity/sql_quote.h"
 
 namespace pgparity::digest {
-
-std::string QuoteLiteral(std::string_view s) {
-  const bool has_backslash = s.find('\\') != std::string_view::npos;
-  std::string out = has_backslash ? "E'" : "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    if (c == '\\') out += '\\';
-    out += c;
-  }
-  out += '\'';
-  return out;
-}
-
-std::string QuoteIdent(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
 
 std::string RowDigestSql(std::string_view schema, std::string_view table,
                          std::span<const std::string> columns, std::string_view row_alias) {

@@ -21,11 +21,6 @@
 
 namespace pgparity::conn {
 
-// "name" with every " doubled.
-std::string QuoteIdentifier(std::string_view name);
-// 'text' with every ' doubled.
-std::string QuoteLiteral(std::string_view text);
-
 // What CREATE_REPLICATION_SLOT does with the slot's starting snapshot.
 enum class SnapshotAction {
   kExport,   // export it; its name is valid until the next command on this connection

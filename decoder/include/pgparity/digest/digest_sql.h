@@ -15,11 +15,6 @@
 
 namespace pgparity::digest {
 
-// A SQL string literal for any text, safe whatever standard_conforming_strings is.
-std::string QuoteLiteral(std::string_view s);
-// A SQL identifier, always double-quoted.
-std::string QuoteIdent(std::string_view s);
-
 // The expression md5(<canonical encoding>) for one row of schema.table,
 // whose columns (any order) are given by name; evaluates to 32 hex digits.
 // `row_alias` qualifies the column references ("" for none).
