@@ -929,6 +929,17 @@ class Checker {
             "INSERT into the table fails",
             "ALTER TABLE " + t.qualified + " ALTER COLUMN " + IdentForDisplay(c.name) +
                 " DROP NOT NULL (or SET DEFAULT ...); on the target, or drop the column");
+      } else if (c.has_default && s.replident == 'f' && TargetKey(t).empty()) {
+        // Without a key the subscriber finds a row by comparing every
+        // column with the old row the source sent, which has NULL here.
+        Add("column_extra", Severity::kBlocking, object,
+            "exists only on the target with a default, in a table the subscriber finds rows of "
+            "by comparing every column (REPLICA IDENTITY FULL, no key on the target): the "
+            "default never equals the source's missing value, so every replicated UPDATE and "
+            "DELETE silently misses its row",
+            "ALTER TABLE " + t.qualified + " ALTER COLUMN " + IdentForDisplay(c.name) +
+                " DROP DEFAULT; on the target (rows then get NULL), give the table a primary "
+                "key on both sides, or drop the column");
       } else {
         Add("column_extra", Severity::kWarning, object,
             "exists only on the target: rows get " +

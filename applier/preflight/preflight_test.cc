@@ -454,6 +454,31 @@ TEST_F(PreflightTest, ExtraTargetColumnsAndColumnOrder) {
   ExpectFinding(r, "column_extra", Severity::kBlocking, "public.extra.required");
 }
 
+// Found by the corpus: PostgreSQL 16's subscriber compares every column of
+// a keyless FULL table, so a target-only default makes it miss every row.
+TEST_F(PreflightTest, TargetOnlyDefaultOnAKeylessFullTableIsBlocking) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  source.Exec(
+      "CREATE TABLE public.ledger (a integer, b text); ALTER TABLE public.ledger REPLICA "
+      "IDENTITY FULL");
+  target.Exec("CREATE TABLE public.ledger (a integer, b text, added integer DEFAULT 0)");
+  Cleanup cleanup([&] {
+    source.Exec("DROP TABLE IF EXISTS public.ledger");
+    target.Exec("DROP TABLE IF EXISTS public.ledger");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_FALSE(r.ready()) << Dump(r);
+  const Finding& f = ExpectFinding(r, "column_extra", Severity::kBlocking, "public.ledger.added");
+  EXPECT_NE(f.detail.find("every replicated UPDATE and DELETE silently misses its row"),
+            std::string::npos)
+      << f.detail;
+  // Without the default rows get NULL, which the comparison matches.
+  target.Exec("ALTER TABLE public.ledger ALTER COLUMN added DROP DEFAULT");
+  r = RunPreflight();
+  ExpectFinding(r, "column_extra", Severity::kWarning, "public.ledger.added");
+}
+
 TEST_F(PreflightTest, TargetKeyTheSourceDoesNotSendIsBlocking) {
   SqlClient source(servers().source.Dsn());
   SqlClient target(servers().target.Dsn());
