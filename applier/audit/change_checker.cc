@@ -6,7 +6,6 @@
 
 #include "pgparity/applier/row_key.h"
 #include "pgparity/applier/row_read.h"
-#include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
@@ -30,16 +29,8 @@ ChangeChecker::~ChangeChecker() = default;
 
 Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
     const TableSpec& spec, const std::vector<std::string>& keys) {
-  if (!relkinds_) {
-    // Partitioned on the target or not: read once per checker (a session).
-    PGPARITY_ASSIGN_OR_RETURN(auto r,
-                              target_->Query("SELECT n.nspname || '.' || c.relname FROM pg_class c "
-                                             "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                             "WHERE c.relkind = 'p'"));
-    relkinds_.emplace();
-    for (int i = 0; i < r.rows(); ++i) relkinds_->emplace(r.Value(i, 0));
-  }
-  const TableRead read = TargetRead(spec, relkinds_->contains(spec.QualifiedName()) ? 'p' : 'r');
+  // Partitioned on the target or not, as planned when pgparity started.
+  const TableRead read = TargetRead(spec, spec.target_relkind);
   ComparedColumns compared(spec);
   digest::RowDigester digester = compared.MakeDigester(spec);
   RowDigests found;

@@ -298,6 +298,7 @@ void PlanComparison(const std::vector<TargetTable>& targets, std::string_view so
     spec.compare.assign(spec.columns.size(), TypeChange());
     if (!targets[i].exists) continue;  // compared as text if it appears
     spec.target_types = targets[i].types;
+    spec.target_relkind = targets[i].relkind;
     for (size_t c = 0; c < spec.columns.size(); ++c) {
       if (targets[i].types[c].empty()) continue;  // missing on the target
       spec.compare[c] = ClassifyTypeChange(spec.types[c], targets[i].types[c]);

@@ -23,10 +23,8 @@
 #define PGPARITY_APPLIER_CHANGE_CHECKER_H_
 
 #include <absl/container/flat_hash_map.h>
-#include <absl/container/flat_hash_set.h>
 
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,8 +74,6 @@ class ChangeChecker {
   wire::Lsn cursor_;
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
-  // "schema.name" of the target's partitioned tables (read once).
-  std::optional<absl::flat_hash_set<std::string>> relkinds_;
 };
 
 }  // namespace pgparity::applier

@@ -58,6 +58,7 @@ struct TableSpec {
   // every digest of this table, on both sides.
   std::vector<TypeChange> compare;
   std::vector<std::string> target_types;  // format_type() on the target when planned
+  char target_relkind = 'r';              // 'p': partitioned on the target when planned
   // The source's default TimeZone (a new session's), for kAtTimeZone.
   std::string source_timezone;
 
