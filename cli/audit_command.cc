@@ -35,7 +35,7 @@ int RunAudit(const std::vector<std::string>& args) {
                 kExitUsage);
   }
   CheckOptionValues common;
-  if (Status s = ReadCheckOptions(vm, common); !s.ok()) {
+  if (Status s = ReadCheckOptions(vm, "audit", common); !s.ok()) {
     return Fail("audit", std::string(s.message()), kExitUsage);
   }
   applier::AuditOptions options;

@@ -11,8 +11,8 @@
 
 #include "command.h"
 #include "exit_codes.h"
-#include "pgparity/applier/preflight.h"
 #include "pgparity/applier/table_scan.h"
+#include "pgparity/conn/connect.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/digest_sql.h"
@@ -36,10 +36,9 @@ int RunDigest(const std::vector<std::string>& args) {
   if (!vm.count("table")) {
     return Fail("digest", "--table is required — e.g. --table public.users", kExitUsage);
   }
-  // Parsed with connect_timeout added, errors naming the server.
-  auto params = applier::PreflightParams(vm["dsn"].as<std::string>(), "server");
+  auto params = conn::ParseServerDsn(vm["dsn"].as<std::string>(), "dsn", "digest");
   if (!params.ok()) return Fail("digest", std::string(params.status().message()), kExitUsage);
-  auto session = applier::ConnectForPreflight(*params, "server");
+  auto session = conn::ConnectSession(*params, "server");
   if (!session.ok()) {
     return Fail("digest", std::string(session.status().message()), ExitCodeFor(session.status()));
   }

@@ -7,6 +7,7 @@
 #include "exit_codes.h"
 #include "pgparity/applier/preflight.h"
 #include "pgparity/applier/preflight_render.h"
+#include "pgparity/conn/connect.h"
 #include "source_options.h"
 
 namespace po = boost::program_options;
@@ -43,19 +44,19 @@ int RunPreflight(const std::vector<std::string>& args) {
   }
 
   // Both DSNs are checked before either side is connected.
-  auto source_params = applier::PreflightParams(vm["source"].as<std::string>(), "source");
+  auto source_params = conn::ParseServerDsn(vm["source"].as<std::string>(), "source", "preflight");
   if (!source_params.ok()) {
     return Fail("preflight", std::string(source_params.status().message()), kExitUsage);
   }
-  auto target_params = applier::PreflightParams(vm["target"].as<std::string>(), "target");
+  auto target_params = conn::ParseServerDsn(vm["target"].as<std::string>(), "target", "preflight");
   if (!target_params.ok()) {
     return Fail("preflight", std::string(target_params.status().message()), kExitUsage);
   }
-  auto source = applier::ConnectForPreflight(*source_params, "source");
+  auto source = conn::ConnectSession(*source_params, "source");
   if (!source.ok()) {
     return Fail("preflight", std::string(source.status().message()), ExitCodeFor(source.status()));
   }
-  auto target = applier::ConnectForPreflight(*target_params, "target");
+  auto target = conn::ConnectSession(*target_params, "target");
   if (!target.ok()) {
     return Fail("preflight", std::string(target.status().message()), ExitCodeFor(target.status()));
   }

@@ -53,7 +53,7 @@ int RunRecord(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (auto done = ParseCommandLine("record", args, opts, nullptr, vm)) return *done;
   consumer::SlotConsumerOptions options;
-  if (Status s = ReadSourceOptions(vm, options); !s.ok()) {
+  if (Status s = ReadSourceOptions(vm, "record", options); !s.ok()) {
     return Fail("record", std::string(s.message()), kExitUsage);
   }
   if (!vm.count("slot"))

@@ -43,15 +43,19 @@ void AddCheckOptions(po::options_description& opts) {
       "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on");
 }
 
-Status ReadCheckOptions(const po::variables_map& vm, CheckOptionValues& out) {
+Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
+                        CheckOptionValues& out) {
   for (const char* required : {"source", "target"}) {
     if (!vm.count(required)) {
       return Status::InvalidArgument(std::string("--") + required + " is required — e.g. --" +
                                      required + " 'host=... dbname=...'");
     }
   }
-  out.source_dsn = vm["source"].as<std::string>();
-  out.target_dsn = vm["target"].as<std::string>();
+  // Both DSNs are checked before either side is connected.
+  PGPARITY_ASSIGN_OR_RETURN(
+      out.source, conn::ParseServerDsn(vm["source"].as<std::string>(), "source", command));
+  PGPARITY_ASSIGN_OR_RETURN(
+      out.target, conn::ParseServerDsn(vm["target"].as<std::string>(), "target", command));
   out.publication = vm["publication"].as<std::string>();
   if (vm.count("subscription")) out.subscription = vm["subscription"].as<std::string>();
   if (out.publication.empty() || (out.subscription && out.subscription->empty())) {
@@ -67,11 +71,13 @@ Status ReadCheckOptions(const po::variables_map& vm, CheckOptionValues& out) {
   return Status::OK();
 }
 
-Status ReadSourceOptions(const po::variables_map& vm, consumer::SlotConsumerOptions& out) {
+Status ReadSourceOptions(const po::variables_map& vm, std::string_view command,
+                         consumer::SlotConsumerOptions& out) {
   if (!vm.count("source")) {
     return Status::InvalidArgument("--source is required — e.g. --source 'host=... dbname=...'");
   }
-  out.dsn = vm["source"].as<std::string>();
+  PGPARITY_ASSIGN_OR_RETURN(
+      out.source, conn::ParseServerDsn(vm["source"].as<std::string>(), "source", command));
   out.publications = vm.count("publication") ? vm["publication"].as<std::vector<std::string>>()
                                              : std::vector<std::string>{"my_publication"};
   out.proto_version = vm["proto-version"].as<int>();

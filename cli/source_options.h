@@ -6,8 +6,10 @@
 #include <boost/program_options.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "pgparity/conn/connect.h"
 #include "pgparity/consumer/slot_consumer.h"
 
 namespace pgparity::cli {
@@ -18,15 +20,16 @@ void AddSourceOptions(boost::program_options::options_description& opts);
 
 // Fills `out` from the parsed options; InvalidArgument naming the option
 // when a value is unusable.
-Status ReadSourceOptions(const boost::program_options::variables_map& vm,
+// `command` names the session in pg_stat_activity ("pgparity record").
+Status ReadSourceOptions(const boost::program_options::variables_map& vm, std::string_view command,
                          consumer::SlotConsumerOptions& out);
 
 // The options verify and audit share: --source, --target (both required),
 // --publication, --subscription, --parallel, --max-rows.
 void AddCheckOptions(boost::program_options::options_description& opts);
 struct CheckOptionValues {
-  std::string source_dsn;
-  std::string target_dsn;
+  conn::ConnParams source;  // conn::ParseServerDsn's
+  conn::ConnParams target;
   std::string publication;
   std::optional<std::string> subscription;
   size_t parallel = 2;
@@ -34,12 +37,14 @@ struct CheckOptionValues {
   std::string metrics_listen;
 };
 // InvalidArgument naming the option when one is missing or unusable.
-Status ReadCheckOptions(const boost::program_options::variables_map& vm, CheckOptionValues& out);
+// `command` names the sessions in pg_stat_activity ("pgparity audit").
+Status ReadCheckOptions(const boost::program_options::variables_map& vm, std::string_view command,
+                        CheckOptionValues& out);
 // Copies them into applier::VerifyOptions or applier::AuditOptions.
 template <typename Options>
 void ApplyCheckOptions(const CheckOptionValues& v, Options& out) {
-  out.source_dsn = v.source_dsn;
-  out.target_dsn = v.target_dsn;
+  out.source = v.source;
+  out.target = v.target;
   out.publication = v.publication;
   out.subscription = v.subscription;
   out.parallel = v.parallel;

@@ -81,7 +81,7 @@ int RunTail(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (auto done = ParseCommandLine("tail", args, opts, nullptr, vm)) return *done;
   consumer::SlotConsumerOptions options;
-  if (Status s = ReadSourceOptions(vm, options); !s.ok()) {
+  if (Status s = ReadSourceOptions(vm, "tail", options); !s.ok()) {
     return Fail("tail", std::string(s.message()), kExitUsage);
   }
   options.slot =

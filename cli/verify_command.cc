@@ -24,7 +24,7 @@ int RunVerify(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (auto done = ParseCommandLine("verify", args, opts, nullptr, vm)) return *done;
   CheckOptionValues common;
-  if (Status s = ReadCheckOptions(vm, common); !s.ok()) {
+  if (Status s = ReadCheckOptions(vm, "verify", common); !s.ok()) {
     return Fail("verify", std::string(s.message()), kExitUsage);
   }
   const int timeout = vm["timeout"].as<int>();

@@ -438,7 +438,7 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
   // (b) pgparity, in process, up to end_lsn.
   OracleSink sink(names);
   consumer::SlotConsumerOptions options;
-  options.dsn = server.Dsn();
+  options.source = *conn::ConnParams::Parse(server.Dsn());
   options.slot = "oracle_pg";
   options.publications = {"oracle_pub"};
   options.create_slot = false;

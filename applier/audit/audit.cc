@@ -86,7 +86,7 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
           ? (std::filesystem::path(options.state_dir) / "report.json").string()
           : options.report_path;
 
-  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source_dsn, options.target_dsn,
+  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
                                                    options.publication, options.subscription));
   ShadowState shadow(sides.specs);
   CheckpointMeta meta{options.slot, options.publication, ""};
@@ -138,7 +138,7 @@ Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
   std::atomic<bool> stopping{false};
 
   consumer::SlotConsumerOptions copts;
-  copts.dsn = options.source_dsn;
+  copts.source = options.source;
   copts.slot = options.slot;
   copts.publications = {options.publication};
   copts.create_slot = !resumed;

@@ -1353,29 +1353,4 @@ Result<PreflightReport> Preflight::Run() {
   return checker.Run();
 }
 
-Result<conn::ConnParams> PreflightParams(std::string_view dsn, std::string_view side) {
-  Result<conn::ConnParams> params = conn::ConnParams::Parse(dsn);
-  if (!params.ok()) {
-    return Status::InvalidArgument("--" + Str(side) + ": " + Str(params.status().message()) +
-                                   " — e.g. 'host=... port=5432 dbname=... user=...'");
-  }
-  if (!params->Get("connect_timeout")) params->Set("connect_timeout", "10");
-  if (!params->Get("application_name")) params->Set("application_name", "pgparity preflight");
-  return params;
-}
-
-Result<conn::PgSession> ConnectForPreflight(const conn::ConnParams& params, std::string_view side) {
-  Result<conn::PgSession> session = conn::PgSession::Connect(params);
-  if (!session.ok()) {
-    return session.status().WithMessage("cannot connect to the " + Str(side) + " (" +
-                                        Str(session.status().message()) + ")");
-  }
-  return session;
-}
-
-Result<conn::PgSession> ConnectForPreflight(std::string_view dsn, std::string_view side) {
-  PGPARITY_ASSIGN_OR_RETURN(conn::ConnParams params, PreflightParams(dsn, side));
-  return ConnectForPreflight(params, side);
-}
-
 }  // namespace pgparity::applier

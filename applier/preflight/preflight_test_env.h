@@ -19,6 +19,7 @@
 
 #include "pgparity/applier/preflight.h"
 #include "pgparity/applier/preflight_render.h"
+#include "pgparity/conn/connect.h"
 #include "support/migration_env.h"
 
 namespace pgparity::applier {
@@ -184,15 +185,20 @@ class PreflightFixture : public testing::MigrationFixture {
     WaitForApplyWorker(source, target);
   }
 
+  // Connects as `pgparity preflight` does.
+  static Result<conn::PgSession> ConnectDsn(const std::string& dsn, std::string_view side) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::ConnParams params,
+                              conn::ParseServerDsn(dsn, side, "preflight"));
+    return conn::ConnectSession(params, side);
+  }
+
   // Runs the preflight against the fixture's pair, or the DSNs given.
   static Result<PreflightReport> TryPreflight(const PreflightOptions& options = {},
                                               const std::string& target_dsn = "",
                                               const std::string& source_dsn = "") {
-    auto source =
-        ConnectForPreflight(source_dsn.empty() ? servers().source.Dsn() : source_dsn, "source");
+    auto source = ConnectDsn(source_dsn.empty() ? servers().source.Dsn() : source_dsn, "source");
     if (!source.ok()) return source.status();
-    auto target =
-        ConnectForPreflight(target_dsn.empty() ? servers().target.Dsn() : target_dsn, "target");
+    auto target = ConnectDsn(target_dsn.empty() ? servers().target.Dsn() : target_dsn, "target");
     if (!target.ok()) return target.status();
     Preflight preflight(*source, *target, options);
     return preflight.Run();

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <ctime>
 
-#include "pgparity/applier/preflight.h"
 #include "pgparity/applier/server_defaults.h"
 #include "pgparity/applier/table_scan.h"
+#include "pgparity/conn/connect.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
 
@@ -15,16 +15,16 @@ namespace pgparity::applier {
 
 using std::chrono::steady_clock;
 
-Result<Sides> OpenSides(const std::string& source_dsn, const std::string& target_dsn,
+Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& target,
                         const std::string& publication,
                         const std::optional<std::string>& subscription) {
   Sides s;
-  PGPARITY_ASSIGN_OR_RETURN(s.source_params, PreflightParams(source_dsn, "source"));
-  PGPARITY_ASSIGN_OR_RETURN(s.target_params, PreflightParams(target_dsn, "target"));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source, ConnectForPreflight(s.source_params, "source"));
-  s.source.emplace(std::move(source));
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, ConnectForPreflight(s.target_params, "target"));
-  s.target.emplace(std::move(target));
+  s.source_params = source;
+  s.target_params = target;
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession source_session, conn::ConnectSession(source, "source"));
+  s.source.emplace(std::move(source_session));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target_session, conn::ConnectSession(target, "target"));
+  s.target.emplace(std::move(target_session));
   PGPARITY_ASSIGN_OR_RETURN(s.specs, LoadPublishedTables(*s.source, publication));
   PGPARITY_ASSIGN_OR_RETURN(s.sub, FindSubscription(*s.target, subscription, publication));
   PGPARITY_RETURN_IF_ERROR(ReadRemoteLsn(*s.target, s.sub).status());

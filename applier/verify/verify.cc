@@ -51,7 +51,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   Impl& m = *impl;
   m.options = options;
   m.started = steady_clock::now();
-  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source_dsn, options.target_dsn,
+  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
                                                    options.publication, options.subscription));
   m.source_params = sides.source_params;
   m.target_params = sides.target_params;
@@ -62,7 +62,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
 
   m.shadow = std::make_unique<ShadowState>(std::move(specs));
   consumer::SlotConsumerOptions copts;
-  copts.dsn = options.source_dsn;
+  copts.source = options.source;
   copts.slot =
       "pgparity_verify_" + std::to_string(::getpid()) + "_" + std::to_string(std::time(nullptr));
   // Metrics first: an address that cannot be listened on fails before the

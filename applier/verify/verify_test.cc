@@ -197,8 +197,8 @@ class VerifyOracleFixture : public testing::MigrationFixture {
 TEST_F(VerifyOracleFixture, OracleWorkloadStreamedThroughTheShadowHasNoFalsePositive) {
   auto& s = servers();
   VerifyOptions options;
-  options.source_dsn = Dsn(s.source);
-  options.target_dsn = Dsn(s.target);
+  options.source = *conn::ConnParams::Parse(Dsn(s.source));
+  options.target = *conn::ConnParams::Parse(Dsn(s.target));
   auto session = VerifySession::Start(options);
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   Psql(s.source, "-f " + ShellQuote(SourcePath("tests/oracle/workload.sql").string()));

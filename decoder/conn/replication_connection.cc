@@ -93,15 +93,14 @@ ReplicationConnection::~ReplicationConnection() {
 }
 
 Result<std::unique_ptr<ReplicationConnection>> ReplicationConnection::Connect(
-    std::string_view dsn) {
-  PGPARITY_ASSIGN_OR_RETURN(ConnParams params, ConnParams::Parse(dsn));
+    const ConnParams& params) {
   ConnParams repl = params.WithPinnedFormats();
   repl.Set("replication", "database");
   if (!repl.Get("application_name")) repl.Set("application_name", "pgparity");
   PGPARITY_ASSIGN_OR_RETURN(PgConnPtr conn, repl.Connect("replication connection"));
 
   std::unique_ptr<ReplicationConnection> self(
-      new ReplicationConnection(std::move(conn), std::move(params)));
+      new ReplicationConnection(std::move(conn), params));
   if (self->server_version_ < 100000) {
     return Status::NotSupported("server " + self->endpoint_ + " is version " +
                                 std::to_string(self->server_version_) +

@@ -29,8 +29,15 @@ using testing::SharedServer;
 using testing::WaitFor;
 using wire::Lsn;
 
+// The DSN as the command line's edge would parse it.
+Result<std::unique_ptr<ReplicationConnection>> ConnectDsn(const std::string& dsn) {
+  Result<ConnParams> params = ConnParams::Parse(dsn);
+  if (!params.ok()) return params.status();
+  return ReplicationConnection::Connect(*params);
+}
+
 std::unique_ptr<ReplicationConnection> MustConnect(const std::string& dsn) {
-  auto conn = ReplicationConnection::Connect(dsn);
+  auto conn = ConnectDsn(dsn);
   if (!conn.ok()) {
     ADD_FAILURE() << conn.status().ToString();
     return nullptr;
@@ -427,7 +434,7 @@ TEST(ReplicationErrorTest, WrongPasswordIsUnauthenticated) {
   auto& server = SharedServer(14);
   std::string dsn = server.Dsn();
   dsn.replace(dsn.find("password=postgres"), 17, "password=wrong");
-  auto conn = ReplicationConnection::Connect(dsn);
+  auto conn = ConnectDsn(dsn);
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.status().code(), Status::Code::kUnauthenticated) << conn.status().ToString();
   EXPECT_NE(conn.status().ToString().find("replication connection to 127.0.0.1:"),
@@ -439,8 +446,8 @@ TEST(ReplicationErrorTest, WrongPasswordIsUnauthenticated) {
 
 TEST(ReplicationErrorTest, NothingListeningIsUnavailable) {
   const int port = pgparity::testing::FreePort();
-  auto conn = ReplicationConnection::Connect(
-      "postgresql://postgres:postgres@127.0.0.1:" + std::to_string(port) + "/x?connect_timeout=5");
+  auto conn = ConnectDsn("postgresql://postgres:postgres@127.0.0.1:" + std::to_string(port) +
+                         "/x?connect_timeout=5");
   ASSERT_FALSE(conn.ok());
   EXPECT_TRUE(conn.status().IsUnavailable()) << conn.status().ToString();
   EXPECT_NE(conn.status().ToString().find(std::to_string(port)), std::string::npos);

@@ -53,7 +53,7 @@ ConsumerProgress SlotConsumer::progress() const {
 }
 
 Status SlotConsumer::Connect(bool first) {
-  auto c = conn::ReplicationConnection::Connect(options_.dsn);
+  auto c = conn::ReplicationConnection::Connect(options_.source);
   if (!c.ok()) return c.status();
   conn_ = std::move(*c);
   PGPARITY_RETURN_IF_ERROR(conn_->CheckPublications(options_.publications));

@@ -27,13 +27,15 @@
 #include <string>
 
 #include "pgparity/applier/verify_report.h"
+#include "pgparity/conn/pg_handle.h"
 #include "pgparity/status.h"
 
 namespace pgparity::applier {
 
 struct AuditOptions {
-  std::string source_dsn;
-  std::string target_dsn;
+  // Both servers, parsed at the command line's edge (conn::ParseServerDsn).
+  conn::ConnParams source;
+  conn::ConnParams target;
   std::string state_dir;
   std::string publication = "my_publication";
   std::string slot = "pgparity_audit";

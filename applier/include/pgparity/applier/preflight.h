@@ -97,19 +97,6 @@ class Preflight {
   PreflightOptions options_;
 };
 
-// The connection parameters of one side: `dsn` parsed (InvalidArgument
-// "--<side>: invalid connection string: ..." when it cannot be), with
-// connect_timeout=10 when it has none, so that no connection attempt hangs.
-Result<conn::ConnParams> PreflightParams(std::string_view dsn, std::string_view side);
-
-// Connects to one side for the preflight; `side` ("source" or "target")
-// names it in errors: "cannot connect to the target (...)". Codes as
-// ConnParams::Connect: Unavailable, Unauthenticated, PermissionDenied,
-// NotFound (the database).
-Result<conn::PgSession> ConnectForPreflight(const conn::ConnParams& params, std::string_view side);
-// PreflightParams, then ConnectForPreflight.
-Result<conn::PgSession> ConnectForPreflight(std::string_view dsn, std::string_view side);
-
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_PREFLIGHT_H_

@@ -18,7 +18,7 @@
 namespace pgparity::applier {
 
 struct Sides {
-  conn::ConnParams source_params;  // with connect_timeout
+  conn::ConnParams source_params;
   conn::ConnParams target_params;
   std::optional<conn::PgSession> source;
   std::optional<conn::PgSession> target;
@@ -26,10 +26,10 @@ struct Sides {
   SubscriptionInfo sub;
 };
 
-// Parses and connects both DSNs (errors name the side), loads the
-// publication's tables and finds the subscription, and reads its applied
-// position once so that a missing privilege fails before any slot exists.
-Result<Sides> OpenSides(const std::string& source_dsn, const std::string& target_dsn,
+// Connects to both servers (errors name the side), loads the publication's
+// tables and finds the subscription, and reads its applied position once so
+// that a missing privilege fails before any slot exists.
+Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& target,
                         const std::string& publication,
                         const std::optional<std::string>& subscription);
 

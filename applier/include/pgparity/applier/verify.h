@@ -22,13 +22,15 @@
 #include <string>
 
 #include "pgparity/applier/verify_report.h"
+#include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
 
 namespace pgparity::applier {
 
 struct VerifyOptions {
-  std::string source_dsn;
-  std::string target_dsn;
+  // Both servers, parsed at the command line's edge (conn::ParseServerDsn).
+  conn::ConnParams source;
+  conn::ConnParams target;
   std::string publication = "my_publication";
   std::optional<std::string> subscription;  // nullopt: the one subscribing to the publication
   std::chrono::seconds timeout{300};        // for everything after the bootstrap

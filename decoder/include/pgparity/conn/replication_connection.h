@@ -4,7 +4,7 @@
 // Boost.Asio.
 //
 // Lifecycle:
-//   auto conn = ReplicationConnection::Connect(dsn);       // blocking
+//   auto conn = ReplicationConnection::Connect(params);    // blocking
 //   conn->IdentifySystem(); conn->CreateLogicalSlot(...);   // blocking commands
 //   conn->StartReplication(slot, start, options);           // enters COPY BOTH
 //   conn->StartStreaming(io.get_executor(), on_frame, on_done);
@@ -107,11 +107,12 @@ class ReplicationConnection {
   // connection is destroyed.
   using DoneHandler = std::function<void(Status)>;
 
-  // Connects with `dsn` (conninfo or URI) plus replication=database, the
-  // pinned text formats (options, client_encoding=UTF8), and
-  // application_name=pgparity unless the DSN names one; then reads the server
-  // version and SHOW wal_sender_timeout. Errors: see ConnectError.
-  static Result<std::unique_ptr<ReplicationConnection>> Connect(std::string_view dsn);
+  // Connects with `params` (conn::ParseServerDsn's, normally) plus
+  // replication=database, the pinned text formats (options,
+  // client_encoding=UTF8), and application_name=pgparity unless `params`
+  // names one; then reads the server version and SHOW wal_sender_timeout.
+  // Errors: see ConnectError.
+  static Result<std::unique_ptr<ReplicationConnection>> Connect(const ConnParams& params);
 
   ~ReplicationConnection();
   ReplicationConnection(const ReplicationConnection&) = delete;

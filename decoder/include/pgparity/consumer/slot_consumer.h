@@ -41,7 +41,10 @@ class io_context;
 namespace pgparity::consumer {
 
 struct SlotConsumerOptions {
-  std::string dsn;  // libpq conninfo or URI of the source database
+  // The source database, parsed once at the command line's edge
+  // (conn::ParseServerDsn): its connect_timeout and application_name hold
+  // for every reconnection too.
+  conn::ConnParams source;
   std::string slot;
   std::vector<std::string> publications;
   bool create_slot = true;      // create the slot when it does not exist
