@@ -1,0 +1,321 @@
+// The shadow checkpoint's format (shadow_checkpoint.h) pinned down: a small
+// ShadowState built by hand is written and compared with the bytes format 02
+// has always had (captured from the writer before the format moved into one
+// file, so a refactoring cannot change a byte unnoticed), read back, and
+// written again.
+//
+// Every map of the state holds at most one entry: abseil's tables iterate in
+// an order that depends on heap addresses, and the format writes them in
+// iteration order, so only single entries give fixed bytes.
+#include "pgparity/applier/shadow_checkpoint.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/testing/stream_builder.h"
+#include "pgparity/applier/shadow_state.h"
+#include "pgparity/core/relation_cache.h"
+
+namespace pgparity::applier {
+namespace {
+
+using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
+using core::testing::Tuple;
+using digest::ColumnValue;
+
+// Views into `row`, which must outlive them.
+std::vector<ColumnValue> Values(const Row& row) {
+  std::vector<ColumnValue> v;
+  for (const auto& s : row)
+    v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
+  return v;
+}
+std::vector<ColumnValue> Values(Row&& row) = delete;
+
+// public.accounts (id int PK, note text, body text, n int not compared),
+// partitioned, toast_tuple_target 128: rows of 16 bytes of text keep their
+// toastable values.
+TableSpec AccountsSpec() {
+  TableSpec s;
+  s.schema = "public";
+  s.name = "accounts";
+  s.relkind = 'p';
+  s.partitions = {"public.accounts_1", "public.accounts_2"};
+  s.columns = {"id", "note", "body", "n"};
+  s.key_positions = {0};
+  s.integer_key = true;
+  s.toastable = {false, true, true, false};
+  s.toast_tuple_target = 128;
+  s.compare.resize(4);
+  s.compare[3].rule = CompareRule::kNotCompared;
+  return s;
+}
+
+// public.bag (v text), REPLICA IDENTITY FULL without a key: a multiset.
+TableSpec BagSpec() {
+  TableSpec s;
+  s.schema = "public";
+  s.name = "bag";
+  s.columns = {"v"};
+  s.toastable = {true};
+  s.replica_identity = 'f';
+  return s;
+}
+
+// public.empty (k text PK): no rows.
+TableSpec EmptySpec() {
+  TableSpec s;
+  s.schema = "public";
+  s.name = "empty";
+  s.columns = {"k"};
+  s.key_positions = {0};
+  s.toastable = {true};
+  return s;
+}
+
+std::vector<TableSpec> Specs() { return {AccountsSpec(), BagSpec(), EmptySpec()}; }
+
+const CheckpointMeta kMeta{"pgparity_audit", "my_publication", "7301234567890123456"};
+constexpr wire::Lsn kLsn(0x16B3748);
+
+// One UPDATE of public.accounts without an old tuple.
+Status UpdateAccounts(TableShadow& table, const Row& new_row, uint64_t lsn) {
+  wire::Relation r;
+  r.relid = 16384;
+  r.namespace_name = "public";
+  r.name = "accounts";
+  r.columns = {{1, "id", 23, -1}, {0, "note", 25, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  core::RelationCache cache;
+  const core::RelationInfo& rel = cache.Apply(r);
+  const wire::TupleBuilder t = Tuple(new_row);
+  const core::Change c{
+      core::ChangeOp::kUpdate, rel, wire::OldTupleKind::kNone, {}, t.view(), wire::Lsn(lsn), 7, 7};
+  std::vector<std::string> touched;
+  return table.Apply(c, touched);
+}
+
+Status DeleteAccounts(TableShadow& table, const Row& key_row, uint64_t lsn) {
+  wire::Relation r;
+  r.relid = 16384;
+  r.namespace_name = "public";
+  r.name = "accounts";
+  r.columns = {{1, "id", 23, -1}, {0, "note", 25, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  core::RelationCache cache;
+  const core::RelationInfo& rel = cache.Apply(r);
+  const wire::TupleBuilder t = Tuple(key_row);
+  const core::Change c{
+      core::ChangeOp::kDelete, rel, wire::OldTupleKind::kKey, t.view(), {}, wire::Lsn(lsn), 7, 7};
+  std::vector<std::string> touched;
+  return table.Apply(c, touched);
+}
+
+// Fills `state` (Specs()) with one entry in each of a table's maps:
+// accounts: an integer key (7, big: its values kept, one NULL), a key kept
+// as a RowKey ("08" is not an integer's canonical text), an unresolved row
+// ("009", updated with an unchanged TOAST value it did not keep) and an
+// anomaly (a delete of a key it does not hold); bag: one row twice.
+void FillGoldenState(ShadowState& state) {
+  TableShadow& accounts = state.table(0);
+  for (const Row& row : {Row{"7", "<null>", "a body of some length", "1"}, Row{"08", "x", "y", "2"},
+                         Row{"009", "p", "q", "3"}}) {
+    accounts.AddScannedRow(Values(row));
+  }
+  ASSERT_TRUE(UpdateAccounts(accounts, {"009", "<u>", "r", "4"}, 0x16B3000).ok());
+  ASSERT_TRUE(DeleteAccounts(accounts, {"99", "<null>", "<null>", "<null>"}, 0x16B3100).ok());
+  const Row dup{"dup"};
+  state.table(1).AddScannedRow(Values(dup));
+  state.table(1).AddScannedRow(Values(dup));
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  char buf[3];
+  for (const char c : bytes) {
+    std::snprintf(buf, sizeof buf, "%02x", static_cast<unsigned char>(c));
+    out += buf;
+  }
+  return out;
+}
+
+// The checkpoint of FillGoldenState, as format 02 writes it: integers are
+// big-endian u64, strings a u64 length and the bytes, digests hi then lo.
+constexpr std::string_view kGoldenHex =
+    // magic "PGPSHD02"
+    "5047505348443032"
+    // LSN 0/16B3748
+    "00000000016b3748"
+    // slot: 'pgparity_audit'
+    "000000000000000e70677061726974795f6175646974"
+    // publication: 'my_publication'
+    "000000000000000e6d795f7075626c69636174696f6e"
+    // system id: '7301234567890123456'
+    "000000000000001337333031323334353637383930313233343536"
+    // table: 'public.accounts'
+    "000000000000000f7075626c69632e6163636f756e7473"
+    // compared columns: 3
+    "0000000000000003"
+    //   compared: 'id'
+    "00000000000000026964"
+    //   compared: 'note'
+    "00000000000000046e6f7465"
+    //   compared: 'body'
+    "0000000000000004626f6479"
+    // partitions: 2
+    "0000000000000002"
+    //   partition: 'public.accounts_1'
+    "00000000000000117075626c69632e6163636f756e74735f31"
+    //   partition: 'public.accounts_2'
+    "00000000000000117075626c69632e6163636f756e74735f32"
+    // rows: 2
+    "0000000000000002"
+    // sum
+    "ec257abe41ca3f547697a0df9ed702d1"
+    // anomalies: 1
+    "0000000000000001"
+    // first anomaly: 'delete of a key not in the shadow at LSN 0/16B3100'
+    "000000000000003264656c657465206f662061206b6579206e6f7420696e2074"
+    "686520736861646f77206174204c534e20302f31364233313030"
+    // keyed rows: 2
+    "0000000000000002"
+    //   key 'V2:08', digest
+    "000000000000000556323a3038ff6d395a7d17487ea806dc7cef39bb22"
+    //   key 'V1:7', digest
+    "000000000000000456313a37ecb84163c4b2f6d5ce90c462af9d47af"
+    // multiset entries: 0
+    "0000000000000000"
+    // kept rows: 1
+    "0000000000000001"
+    //   key 'V1:7', 2 values: NULL, 'a body of some length'
+    "000000000000000456313a3700000000000000024e5600000000000000156120"
+    "626f6479206f6620736f6d65206c656e677468"
+    // unresolved: 1
+    "0000000000000001"
+    //   key: 'V3:009'
+    "000000000000000656333a303039"
+    // table: 'public.bag'
+    "000000000000000a7075626c69632e626167"
+    // compared columns: 1
+    "0000000000000001"
+    //   compared: 'v'
+    "000000000000000176"
+    // partitions: 0
+    "0000000000000000"
+    // rows: 2
+    "0000000000000002"
+    // sum
+    "04a33698005d1edd7c17609d2ca7d944"
+    // anomalies: 0
+    "0000000000000000"
+    // first anomaly: ''
+    "0000000000000000"
+    // keyed rows: 0
+    "0000000000000000"
+    // multiset entries: 1
+    "0000000000000001"
+    //   digest, count 2
+    "02519b4c002e8f6ebe0bb04e9653eca20000000000000002"
+    // kept rows: 0
+    "0000000000000000"
+    // unresolved: 0
+    "0000000000000000"
+    // table: 'public.empty'
+    "000000000000000c7075626c69632e656d707479"
+    // compared columns: 1
+    "0000000000000001"
+    //   compared: 'k'
+    "00000000000000016b"
+    // partitions: 0
+    "0000000000000000"
+    // rows: 0
+    "0000000000000000"
+    // sum
+    "00000000000000000000000000000000"
+    // anomalies: 0
+    "0000000000000000"
+    // first anomaly: ''
+    "0000000000000000"
+    // keyed rows: 0
+    "0000000000000000"
+    // multiset entries: 0
+    "0000000000000000"
+    // kept rows: 0
+    "0000000000000000"
+    // unresolved: 0
+    "0000000000000000"
+    // XXH64 of all the above
+    "7454a5c1e2f8af97";
+
+std::string WriteGolden(const std::string& name) {
+  ShadowState state(Specs());
+  FillGoldenState(state);
+  const std::string path = ::testing::TempDir() + "/" + name;
+  auto lk = state.Lock();
+  const Status written = WriteCheckpoint(state, kLsn, kMeta, path);
+  EXPECT_TRUE(written.ok()) << written.ToString();
+  return path;
+}
+
+TEST(ShadowCheckpointFormatTest, WritesTheBytesOfFormat02) {
+  const std::string path = WriteGolden("golden.ckpt");
+  EXPECT_EQ(Hex(ReadBytes(path)), kGoldenHex);
+}
+
+TEST(ShadowCheckpointFormatTest, ReadsBackWhatItWroteAndWritesItAgain) {
+  const std::string path = WriteGolden("roundtrip.ckpt");
+  ShadowState original(Specs());
+  FillGoldenState(original);
+  ShadowState back(Specs());
+  CheckpointMeta meta;
+  auto at = ReadCheckpoint(path, back, meta);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(**at, kLsn);
+  EXPECT_EQ(meta.slot, kMeta.slot);
+  EXPECT_EQ(meta.publication, kMeta.publication);
+  EXPECT_EQ(meta.system_id, kMeta.system_id);
+  EXPECT_EQ(back.base_point(), kLsn);
+  for (size_t i = 0; i < original.table_count(); ++i) {
+    const TableShadow& a = original.table(i);
+    const TableShadow& b = back.table(i);
+    EXPECT_EQ(b.digest(), a.digest()) << a.qualified_name();
+    EXPECT_EQ(b.anomalies(), a.anomalies()) << a.qualified_name();
+    EXPECT_EQ(b.first_anomaly(), a.first_anomaly()) << a.qualified_name();
+    EXPECT_EQ(b.unresolved_rows(), a.unresolved_rows()) << a.qualified_name();
+    EXPECT_EQ(b.spec().partitions, a.spec().partitions) << a.qualified_name();
+  }
+  const TableShadow& accounts = back.table(0);
+  EXPECT_EQ(accounts.Find("V1:7"), original.table(0).Find("V1:7"));
+  EXPECT_EQ(accounts.Find("V2:08"), original.table(0).Find("V2:08"));
+  EXPECT_TRUE(accounts.IsUnresolved("V3:009"));
+  const Row dup{"dup"};
+  EXPECT_EQ(back.table(1).Count(original.table(1).DigestValues(Values(dup))), 2);
+  // The kept values came back: an unchanged TOAST value of row 7 resolves.
+  const Row update{"7", "<null>", "<u>", "5"};
+  ASSERT_TRUE(UpdateAccounts(back.table(0), update, 0x16B4000).ok());
+  ASSERT_TRUE(UpdateAccounts(original.table(0), update, 0x16B4000).ok());
+  EXPECT_EQ(back.table(0).unresolved_rows(), 1u);
+  EXPECT_EQ(back.table(0).digest(), original.table(0).digest());
+  // Written again, the same bytes.
+  const std::string again = ::testing::TempDir() + "/roundtrip-again.ckpt";
+  {
+    ShadowState reread(Specs());
+    ASSERT_TRUE(ReadCheckpoint(path, reread, meta).ok());
+    auto lk = reread.Lock();
+    ASSERT_TRUE(WriteCheckpoint(reread, kLsn, kMeta, again).ok());
+  }
+  EXPECT_EQ(Hex(ReadBytes(again)), Hex(ReadBytes(path)));
+}
+
+}  // namespace
+}  // namespace pgparity::applier
