@@ -122,5 +122,41 @@ TEST(ByteWriterTest, WritesWhatTheReaderReads) {
   EXPECT_EQ(w.size(), buf.size());
 }
 
+TEST(ByteReaderTest, BE64PrefixedStrings) {
+  std::vector<std::byte> buf;
+  ByteWriter w(buf);
+  w.PutBE64Prefixed("public.t");
+  w.PutBE64Prefixed("");
+  w.PutBE64Prefixed(std::string_view("a\0b", 3));  // any bytes, NULs too
+  Frame expected;
+  expected.BE64(8).Raw("public.t").BE64(0).BE64(3).U8('a').U8(0).U8('b');
+  EXPECT_EQ(buf, expected.bytes());
+  ByteReader r(buf);
+  EXPECT_EQ(*r.ReadBE64Prefixed(), "public.t");
+  EXPECT_EQ(*r.ReadBE64Prefixed(), "");
+  EXPECT_EQ(*r.ReadBE64Prefixed(), std::string_view("a\0b", 3));
+  EXPECT_TRUE(r.empty());
+}
+
+TEST(ByteReaderTest, BE64PrefixedFailsWithoutMoving) {
+  Frame f;
+  f.U8(9).BE64(5).Raw("abc");
+  ByteReader r(f.span());
+  ASSERT_TRUE(r.ReadU8().ok());
+  EXPECT_EQ(r.ReadBE64Prefixed().status().message(), "need 5 bytes at offset 9, 3 left");
+  EXPECT_EQ(r.offset(), 1u);
+  // A length that cannot fit (a damaged file) does not overflow.
+  Frame huge;
+  huge.BE64(UINT64_MAX).Raw("x");
+  ByteReader h(huge.span());
+  EXPECT_FALSE(h.ReadBE64Prefixed().ok());
+  EXPECT_EQ(h.offset(), 0u);
+  // Too short for the length itself.
+  Frame short_length;
+  short_length.BE32(0);
+  ByteReader s(short_length.span());
+  EXPECT_EQ(s.ReadBE64Prefixed().status().message(), "need 8 bytes at offset 0, 4 left");
+}
+
 }  // namespace
 }  // namespace pgparity::wire

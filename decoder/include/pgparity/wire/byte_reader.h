@@ -1,5 +1,6 @@
 // ByteReader: a bounds-checked cursor that consumes big-endian integers,
-// NUL-terminated strings and byte runs from the front of a byte span.
+// NUL-terminated or length-prefixed strings and byte runs from the front of
+// a byte span.
 //
 // Every checked read returns a Result that must be looked at; on failure the
 // cursor does not move and the Status says what was missing at which offset
@@ -73,6 +74,19 @@ class ByteReader {
   [[nodiscard]] Result<std::span<const std::byte>> ReadBytes(size_t n) {
     if (remaining() < n) return Truncated(n);
     return ReadBytesUnchecked(n);
+  }
+
+  // A byte string after its BE64 length (how the shadow checkpoint writes
+  // names and values; ByteWriter::PutBE64Prefixed), as a view. Fails without
+  // moving when the length or the bytes it announces are missing; the error
+  // names the bytes' offset ("need 14 bytes at offset 24, 2 left").
+  [[nodiscard]] Result<std::string_view> ReadBE64Prefixed() {
+    if (remaining() < 8) return Truncated(8);
+    const uint64_t n = LoadBE64(data_.data() + pos_);
+    if (n > remaining() - 8) return TruncatedError(n, offset() + 8, remaining() - 8);
+    pos_ += 8;
+    const std::span<const std::byte> bytes = ReadBytesUnchecked(static_cast<size_t>(n));
+    return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
 
   // OK when every byte was consumed; else "N unexpected bytes at offset X".

@@ -1,5 +1,5 @@
-// ByteWriter: appends big-endian integers, NUL-terminated strings and byte
-// runs to a std::vector<std::byte>. The encoding twin of ByteReader.
+// ByteWriter: appends big-endian integers, NUL-terminated or length-prefixed
+// strings and byte runs to a std::vector<std::byte>. The encoding twin of ByteReader.
 //
 // Thread-safety: none.
 #ifndef PGPARITY_WIRE_BYTE_WRITER_H_
@@ -29,6 +29,12 @@ class ByteWriter {
   void PutCString(std::string_view s) {
     PutBytes(std::as_bytes(std::span(s.data(), s.size())));
     PutU8(0);
+  }
+  // Writes `s` after its BE64 length (ByteReader::ReadBE64Prefixed); any
+  // bytes, NULs included.
+  void PutBE64Prefixed(std::string_view s) {
+    PutBE64(s.size());
+    PutBytes(std::as_bytes(std::span(s.data(), s.size())));
   }
   void PutBytes(std::span<const std::byte> bytes) {
     out_.insert(out_.end(), bytes.begin(), bytes.end());
