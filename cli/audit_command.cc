@@ -1,8 +1,8 @@
 // pgparity audit --source DSN --target DSN --state-dir DIR [--publication P]
 //                [--slot S] [--subscription S] [--report FILE] [--interval SECS]
-#include <atomic>
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <stop_token>
 
 #include "command.h"
 #include "exit_codes.h"
@@ -53,11 +53,11 @@ int RunAudit(const std::vector<std::string>& args) {
   options.check_interval = std::chrono::seconds(interval);
   options.checkpoint_interval = std::chrono::seconds(ckpt);
 
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   Status s;
   {
-    StopSignals signals([&] { stop = true; });
-    s = applier::RunAudit(options, stop);
+    StopSignals signals([&] { stop.request_stop(); });
+    s = applier::RunAudit(options, stop.get_token());
   }
   if (!s.ok()) return Fail("audit", std::string(s.message()), ExitCodeFor(s));
   return kExitOk;

@@ -3,16 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <mutex>
 #include <thread>
 
 #include "pgparity/applier/change_checker.h"
-#include "pgparity/applier/metrics.h"
+#include "pgparity/applier/check_session.h"
 #include "pgparity/applier/session_setup.h"
 #include "pgparity/applier/shadow_checkpoint.h"
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/applier/target_checker.h"
-#include "pgparity/consumer/slot_consumer.h"
 #include "pgparity/file_util.h"
 
 namespace pgparity::applier {
@@ -22,7 +20,7 @@ using std::chrono::steady_clock;
 namespace {
 
 // Checkpoints the shadow at transaction boundaries, on the consumer's
-// thread (through ConsumerHooks::durable_position).
+// thread (through StreamOptions::durable_position).
 class Checkpointer {
  public:
   Checkpointer(ShadowState& shadow, CheckpointMeta meta, std::string path,
@@ -71,219 +69,263 @@ class Checkpointer {
   steady_clock::time_point last_write_{};
 };
 
-}  // namespace
-
-Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.state_dir, ec);
-  if (ec) {
-    return Status::IOError("cannot create the state directory " + options.state_dir + ": " +
-                           ec.message());
-  }
-  const std::string ckpt_path = (std::filesystem::path(options.state_dir) / "shadow.ckpt").string();
-  const std::string report_path =
-      options.report_path.empty()
-          ? (std::filesystem::path(options.state_dir) / "report.json").string()
-          : options.report_path;
-
-  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
-                                                   options.publication, options.subscription));
-  ShadowState shadow(sides.specs);
-  CheckpointMeta meta{options.slot, options.publication, ""};
-  CheckpointMeta stored;
-  PGPARITY_ASSIGN_OR_RETURN(std::optional<wire::Lsn> resumed,
-                            ReadCheckpoint(ckpt_path, shadow, stored));
+// Whether `slot` exists on the source. Inline until the catalog module
+// reads slots (issue 11): switching is this one function's body.
+Result<bool> SlotExists(conn::PgSession& source, const std::string& slot) {
   PGPARITY_ASSIGN_OR_RETURN(
-      auto slot_row, sides.source->Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
-                                         {options.slot}));
-  const bool slot_exists = slot_row.rows() > 0;
-  if (resumed) {
-    if (stored.slot != options.slot || stored.publication != options.publication) {
-      return Status::FailedPrecondition("the state in " + options.state_dir + " belongs to slot " +
-                                        stored.slot + " and publication " + stored.publication +
-                                        "; pass those, or another --state-dir");
-    }
-    if (!slot_exists) {
-      return Status::FailedPrecondition(
-          "slot " + options.slot + " no longer exists on the source but " + options.state_dir +
-          " holds a checkpoint of it; remove the state directory to start over");
-    }
-    spdlog::info("resuming from the checkpoint at {} ({} rows)", resumed->ToString(),
-                 shadow.TrackedRows());
-  } else if (slot_exists) {
+      auto rows, source.Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot}));
+  return rows.rows() > 0;
+}
+
+// The state directory and the slot belong together: a checkpoint needs
+// its slot, and a slot without a checkpoint has a position nobody can
+// trust.
+Status CheckStateMatchesSlot(const AuditOptions& options, bool resumed,
+                             const CheckpointMeta& stored, bool slot_exists) {
+  if (resumed && (stored.slot != options.slot || stored.publication != options.publication)) {
+    return Status::FailedPrecondition("the state in " + options.state_dir + " belongs to slot " +
+                                      stored.slot + " and publication " + stored.publication +
+                                      "; pass those, or another --state-dir");
+  }
+  if (resumed && !slot_exists) {
+    return Status::FailedPrecondition(
+        "slot " + options.slot + " no longer exists on the source but " + options.state_dir +
+        " holds a checkpoint of it; remove the state directory to start over");
+  }
+  if (!resumed && slot_exists) {
     return Status::FailedPrecondition(
         "slot " + options.slot + " exists on the source but " + options.state_dir +
         " has no checkpoint of it, so its position cannot be trusted; drop it "
         "(SELECT pg_drop_replication_slot('" +
         options.slot + "')) or pass another --slot");
   }
+  return Status::OK();
+}
 
-  Checkpointer checkpointer(shadow, meta, ckpt_path, options.checkpoint_interval);
-  if (resumed) checkpointer.set_last(*resumed);
-  StreamPosition position;
-  // Metrics first: an address that cannot be listened on fails before any
-  // slot is created.
-  std::unique_ptr<MetricsCollector> metrics;
-  std::unique_ptr<MetricsServer> metrics_server;
-  if (!options.metrics_listen.empty()) {
-    metrics = std::make_unique<MetricsCollector>(
-        MetricsSources{&shadow, &position, [&] { return checkpointer.last(); },
-                       sides.source_params.WithPinnedFormats(),
-                       sides.target_params.WithPinnedFormats(), options.slot, sides.sub});
-    PGPARITY_ASSIGN_OR_RETURN(
-        metrics_server, MetricsServer::Start(options.metrics_listen, [&](std::string_view path) {
-          return metrics->Handle(path);
-        }));
-  }
-  std::atomic<bool> stopping{false};
+// "per-change check: public.t id=1 differs on the target (commits A..B)".
+std::string DescribeChangeDivergence(const ChangeRound& round, const std::string& table,
+                                     const DivergentRow& row) {
+  std::string key;
+  for (const auto& [c, v] : row.key)
+    key += (key.empty() ? "" : ", ") + c + "=" + v.value_or("NULL");
+  return "per-change check: " + table + " " + key + " " + std::string(RowDivergenceName(row.kind)) +
+         " on the target (commits " + round.from.ToString() + ".." + round.to.ToString() + ")";
+}
 
-  consumer::SlotConsumerOptions copts;
-  copts.source = options.source;
-  copts.slot = options.slot;
-  copts.publications = {options.publication};
-  copts.create_slot = !resumed;
-  copts.snapshot = conn::SnapshotAction::kExport;
-  copts.resume_lsn = resumed.value_or(wire::Lsn());
-  copts.checkpoint_interval = std::chrono::milliseconds(200);
-  consumer::ConsumerHooks hooks;
-  hooks.on_slot_created = [&](const conn::CreatedSlot& slot) -> Status {
-    PGPARITY_RETURN_IF_ERROR(BootstrapShadow(sides.source_params, slot, options.parallel, shadow));
-    // Durable before the slot streams: a crash from here on resumes.
-    return checkpointer.WriteNow(slot.consistent_point);
-  };
-  hooks.durable_position = [&](wire::Lsn) { return checkpointer.Durable(stopping); };
-  hooks.on_progress = [&](wire::Lsn received, bool idle) {
-    position.received = received.value();
-    position.idle = idle;
-  };
-  consumer::SlotConsumer consumer(copts, shadow, hooks);
-  Status consumer_status;
-  std::thread stream([&] {
-    consumer_status = consumer.Run();
-    position.ended = true;
-  });
-  struct Joiner {
-    consumer::SlotConsumer& c;
-    std::thread& t;
-    std::atomic<bool>& stopping;
-    ~Joiner() {
-      stopping = true;
-      c.RequestStop();
-      if (t.joinable()) t.join();
-    }
-  } joiner{consumer, stream, stopping};
-
-  // Wait for the base point (bootstrap or checkpoint).
-  while (!position.ended && !stop) {
-    {
-      auto lk = shadow.Lock();
-      if (shadow.base_point().valid()) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+// One audit: the session, the checkpoints, and the loop of per-change
+// rounds and full checks until stopped.
+class Audit {
+ public:
+  Audit(const AuditOptions& options, std::stop_token stop)
+      : options_(options), stop_(std::move(stop)) {}
+  // The stream calls the checkpointer and the metrics read it: both stop
+  // before it goes.
+  ~Audit() {
+    if (session_) session_->Close().IgnoreError();
   }
 
-  CheckOptions check_options;
-  check_options.parallel = options.parallel;
-  check_options.max_listed_rows = options.max_listed_rows;
-  std::unique_ptr<TargetChecker> checker;
-  std::unique_ptr<ChangeChecker> changes;
-  uint64_t change_rows = 0, change_divergent = 0;
-  std::string first_change_divergence;
+  Status Run() {
+    PGPARITY_RETURN_IF_ERROR(PrepareStateDir());
+    PGPARITY_RETURN_IF_ERROR(OpenAndResume());
+    PGPARITY_RETURN_IF_ERROR(session_->Start(Stream()));
+    // The base point: the bootstrap's, or the checkpoint's at once.
+    if (session_->WaitForBasePoint(stop_)) PGPARITY_RETURN_IF_ERROR(CheckUntilStopped());
+    return Stop();
+  }
+
+ private:
+  Status PrepareStateDir();
+  Status OpenAndResume();
+  StreamOptions Stream();
+  Status CheckUntilStopped();
+  void RunChangeRound();
+  Status RunFullCheck(steady_clock::time_point& next_check);
+  Status PublishVerdict(VerifyReport& report);
+  Status Stop();
+
+  const AuditOptions& options_;
+  std::stop_token stop_;
+  std::string ckpt_path_, report_path_;
+  std::unique_ptr<CheckSession> session_;
+  std::optional<wire::Lsn> resumed_;
+  std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<TargetChecker> checker_;
+  std::unique_ptr<ChangeChecker> changes_;
+  uint64_t change_rows_ = 0, change_divergent_ = 0;
+  std::string first_change_divergence_;
+};
+
+Status Audit::PrepareStateDir() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.state_dir, ec);
+  if (ec) {
+    return Status::IOError("cannot create the state directory " + options_.state_dir + ": " +
+                           ec.message());
+  }
+  const std::filesystem::path dir(options_.state_dir);
+  ckpt_path_ = (dir / "shadow.ckpt").string();
+  report_path_ =
+      options_.report_path.empty() ? (dir / "report.json").string() : options_.report_path;
+  return Status::OK();
+}
+
+// Both sides, the checkpoint (when there is one) and the slot, checked
+// against each other before anything is created.
+Status Audit::OpenAndResume() {
+  PGPARITY_ASSIGN_OR_RETURN(
+      session_,
+      CheckSession::Open({options_.source, options_.target, options_.publication,
+                          options_.subscription, options_.parallel, options_.metrics_listen}));
+  ShadowState& shadow = session_->shadow();
+  CheckpointMeta stored;
+  PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored));
+  PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
+  PGPARITY_RETURN_IF_ERROR(
+      CheckStateMatchesSlot(options_, resumed_.has_value(), stored, slot_exists));
+  if (resumed_) {
+    spdlog::info("resuming from the checkpoint at {} ({} rows)", resumed_->ToString(),
+                 shadow.TrackedRows());
+  }
+  checkpointer_ = std::make_unique<Checkpointer>(
+      shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
+      options_.checkpoint_interval);
+  if (resumed_) checkpointer_->set_last(*resumed_);
+  return Status::OK();
+}
+
+// The persistent slot: created on the first run, resumed after.
+StreamOptions Audit::Stream() {
+  StreamOptions stream;
+  stream.slot = options_.slot;
+  stream.create_slot = !resumed_;
+  stream.resume_lsn = resumed_.value_or(wire::Lsn());
+  stream.checkpoint_interval = std::chrono::milliseconds(200);
+  Checkpointer* checkpointer = checkpointer_.get();
+  // Durable before the slot streams: a crash from here on resumes.
+  stream.after_bootstrap = [checkpointer](const conn::CreatedSlot& slot) {
+    return checkpointer->WriteNow(slot.consistent_point);
+  };
+  stream.durable_position = [checkpointer](bool stopping) {
+    return checkpointer->Durable(stopping);
+  };
+  stream.durable = [checkpointer] { return checkpointer->last(); };
+  return stream;
+}
+
+// Between full checks, every change interval: the rows each applied
+// commit touched. Woken early by a stop or the end of the stream.
+Status Audit::CheckUntilStopped() {
   auto next_check = steady_clock::now();
   auto next_change_round = steady_clock::now();
-  // Between full checks: the rows each applied commit touched.
-  auto change_round = [&] {
-    if (!changes) {
-      changes = std::make_unique<ChangeChecker>(shadow, sides.source_params.WithPinnedFormats(),
-                                                sides.target_params.WithPinnedFormats(), sides.sub);
-      auto lk = shadow.Lock();
-      changes->set_cursor(shadow.base_point());
-    }
-    auto round = changes->RunOnce();
-    if (!round.ok()) {
-      spdlog::warn("per-change check failed: {}; retrying", round.status().ToString());
-      changes.reset();
-      return;
-    }
-    change_rows += round->rows_compared;
-    if (metrics) metrics->AddChangeCheck(round->rows_compared, round->divergent.size());
-    for (const auto& [table, row] : round->divergent) {
-      std::string key;
-      for (const auto& [c, v] : row.key)
-        key += (key.empty() ? "" : ", ") + c + "=" + v.value_or("NULL");
-      const std::string line = "per-change check: " + table + " " + key + " " +
-                               std::string(RowDivergenceName(row.kind)) +
-                               " on the target (commits " + round->from.ToString() + ".." +
-                               round->to.ToString() + ")";
-      spdlog::warn("{}", line);
-      if (change_divergent++ == 0) first_change_divergence = line;
-    }
-  };
-  while (!stop && !position.ended) {
-    if (steady_clock::now() < next_check) {
-      if (steady_clock::now() >= next_change_round) {
-        next_change_round = steady_clock::now() + options.change_interval;
-        change_round();
+  while (!stop_.stop_requested() && !session_->stream_ended()) {
+    const auto now = steady_clock::now();
+    if (now < next_check) {
+      if (now >= next_change_round) {
+        next_change_round = now + options_.change_interval;
+        RunChangeRound();
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      session_->WaitUntil(std::min(next_check, next_change_round), stop_);
       continue;
     }
-    next_check = steady_clock::now() + options.check_interval;
-    if (!checker) {
-      checker = std::make_unique<TargetChecker>(
-          shadow, position, sides.source_params.WithPinnedFormats(),
-          sides.target_params.WithPinnedFormats(), sides.sub, check_options);
-    }
-    VerifyReport report;
-    report.source = sides.source->endpoint();
-    report.target = sides.target->endpoint();
-    report.publication = options.publication;
-    std::string why;
-    auto outcome = checker->FullCheck(report, why, next_check);
-    if (!outcome.ok()) {
-      if (position.ended) break;
-      spdlog::warn("full check failed: {}; retrying at the next check",
-                   outcome.status().ToString());
-      checker.reset();  // reconnects next time
-      continue;
-    }
-    if (*outcome == TargetChecker::Outcome::kNotYet) {
-      spdlog::info("full check: not yet — {}", why);
-      next_check = std::min(next_check, steady_clock::now() + std::chrono::seconds(1));
-      continue;
-    }
-    report.checked_at = UtcNow();
-    {
-      auto lk = shadow.Lock();
-      // Later checks never look below this check's window again.
-      wire::Lsn horizon = checker->last_lower_bound();
-      if (changes && changes->cursor() < horizon) horizon = changes->cursor();
-      shadow.Prune(horizon);
-    }
-    size_t match = 0;
-    for (const auto& t : report.tables) match += t.status == TableStatus::kMatch;
-    spdlog::info("full check: {} — {} of {} tables match at source LSN {}",
-                 ReportStatusName(report.status), match, report.tables.size(), report.source_lsn);
-    report.notes.push_back(
-        "per-change checks since the start: " + std::to_string(change_rows) +
-        " changed rows compared on the target, " + std::to_string(change_divergent) + " divergent" +
-        (first_change_divergence.empty() ? "" : " (first: " + first_change_divergence + ")"));
-    Status w = WriteFileAtomically(report_path, RenderReportJson(report) + "\n");
-    if (!w.ok()) return w;
-    if (metrics) metrics->SetReport(report);
-    if (options.on_report) options.on_report(report);
-  }
-  // Stop: the consumer confirms after its final checkpoint.
-  stopping = true;
-  consumer.RequestStop();
-  stream.join();
-  if (!consumer_status.ok()) return consumer_status;
-  {
-    auto lk = shadow.Lock();
-    spdlog::info("audit stopped at {}; checkpoint at {}", shadow.last_commit_end().ToString(),
-                 checkpointer.last().ToString());
+    next_check = now + options_.check_interval;
+    PGPARITY_RETURN_IF_ERROR(RunFullCheck(next_check));
   }
   return Status::OK();
+}
+
+void Audit::RunChangeRound() {
+  ShadowState& shadow = session_->shadow();
+  if (!changes_) {
+    changes_ = std::make_unique<ChangeChecker>(
+        shadow, session_->source_params().WithPinnedFormats(),
+        session_->target_params().WithPinnedFormats(), session_->subscription());
+    auto lk = shadow.Lock();
+    changes_->set_cursor(shadow.base_point());
+  }
+  auto round = changes_->RunOnce();
+  if (!round.ok()) {
+    spdlog::warn("per-change check failed: {}; retrying", round.status().ToString());
+    changes_.reset();
+    return;
+  }
+  change_rows_ += round->rows_compared;
+  session_->RecordChangeRound(round->rows_compared, round->divergent.size());
+  for (const auto& [table, row] : round->divergent) {
+    const std::string line = DescribeChangeDivergence(*round, table, row);
+    spdlog::warn("{}", line);
+    if (change_divergent_++ == 0) first_change_divergence_ = line;
+  }
+}
+
+// One full check; a failure is retried at the next one (with new
+// sessions), a target not far enough within a second.
+Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
+  if (!checker_) {
+    CheckOptions check_options;
+    check_options.parallel = options_.parallel;
+    check_options.max_listed_rows = options_.max_listed_rows;
+    checker_ = std::make_unique<TargetChecker>(
+        session_->shadow(), session_->position(), session_->source_params().WithPinnedFormats(),
+        session_->target_params().WithPinnedFormats(), session_->subscription(), check_options);
+  }
+  VerifyReport report = session_->NewReport();
+  std::string why;
+  auto outcome = checker_->FullCheck(report, why, next_check);
+  if (!outcome.ok()) {
+    if (session_->stream_ended()) return Status::OK();  // the loop ends
+    spdlog::warn("full check failed: {}; retrying at the next check", outcome.status().ToString());
+    checker_.reset();  // reconnects next time
+    return Status::OK();
+  }
+  if (*outcome == TargetChecker::Outcome::kNotYet) {
+    spdlog::info("full check: not yet — {}", why);
+    next_check = std::min(next_check, steady_clock::now() + std::chrono::seconds(1));
+    return Status::OK();
+  }
+  return PublishVerdict(report);
+}
+
+// The verdict to the report file, the metrics and the caller; the shadow's
+// history below the check's window goes.
+Status Audit::PublishVerdict(VerifyReport& report) {
+  report.checked_at = UtcNow();
+  {
+    ShadowState& shadow = session_->shadow();
+    auto lk = shadow.Lock();
+    // Later checks never look below this check's window again.
+    wire::Lsn horizon = checker_->last_lower_bound();
+    if (changes_ && changes_->cursor() < horizon) horizon = changes_->cursor();
+    shadow.Prune(horizon);
+  }
+  size_t match = 0;
+  for (const auto& t : report.tables) match += t.status == TableStatus::kMatch;
+  spdlog::info("full check: {} — {} of {} tables match at source LSN {}",
+               ReportStatusName(report.status), match, report.tables.size(), report.source_lsn);
+  report.notes.push_back(
+      "per-change checks since the start: " + std::to_string(change_rows_) +
+      " changed rows compared on the target, " + std::to_string(change_divergent_) + " divergent" +
+      (first_change_divergence_.empty() ? "" : " (first: " + first_change_divergence_ + ")"));
+  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(report_path_, RenderReportJson(report) + "\n"));
+  session_->RecordReport(report);
+  if (options_.on_report) options_.on_report(report);
+  return Status::OK();
+}
+
+// The consumer confirms after its final checkpoint.
+Status Audit::Stop() {
+  PGPARITY_RETURN_IF_ERROR(session_->Close());
+  ShadowState& shadow = session_->shadow();
+  auto lk = shadow.Lock();
+  spdlog::info("audit stopped at {}; checkpoint at {}", shadow.last_commit_end().ToString(),
+               checkpointer_->last().ToString());
+  return Status::OK();
+}
+
+}  // namespace
+
+Status RunAudit(const AuditOptions& options, std::stop_token stop) {
+  Audit audit(options, std::move(stop));
+  return audit.Run();
 }
 
 }  // namespace pgparity::applier

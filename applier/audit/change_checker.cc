@@ -2,8 +2,6 @@
 
 #include <absl/container/flat_hash_map.h>
 
-#include <map>
-
 #include "pgparity/applier/row_key.h"
 #include "pgparity/applier/row_read.h"
 #include "pgparity/digest/row_digest.h"
@@ -58,9 +56,7 @@ Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
   return found;
 }
 
-Result<ChangeRound> ChangeChecker::RunOnce() {
-  ChangeRound round;
-  round.from = round.to = cursor_;
+Status ChangeChecker::Connect() {
   if (!target_) {
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target_params_));
     PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
@@ -70,6 +66,10 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source_params_));
     source_ = std::make_unique<conn::PgSession>(std::move(s));
   }
+  return Status::OK();
+}
+
+Result<wire::Lsn> ChangeChecker::AppliedBound() {
   PGPARITY_ASSIGN_OR_RETURN(auto applied, ReadRemoteLsn(*target_, sub_));
   std::optional<wire::Lsn> flush;
   if (!sub_.slot_name.empty()) {
@@ -78,8 +78,56 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   // Commits ending before r are applied and visible.
   wire::Lsn r = applied.value_or(wire::Lsn());
   if (flush && flush->value() + 1 > r.value()) r = wire::Lsn(flush->value() + 1);
-  if (r <= cursor_) return round;
+  return r;
+}
 
+Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
+    std::vector<std::pair<size_t, std::string>> keys) {
+  std::map<size_t, TableRows> by_table;
+  for (auto& [t, k] : keys) {
+    if (k.empty() || !shadow_.table(t).spec().keyed()) continue;  // truncate / keyless
+    by_table[t].keys.push_back(std::move(k));
+  }
+  for (auto& [t, rows] : by_table) {
+    PGPARITY_ASSIGN_OR_RETURN(rows.on_target, ReadTargetRows(shadow_.table(t).spec(), rows.keys));
+  }
+  return by_table;
+}
+
+void ChangeChecker::CompareTable(size_t table, const TableRows& rows, wire::Lsn to,
+                                 ChangeRound& round) const {
+  const TableShadow& ts = shadow_.table(table);
+  bool truncated = false;
+  // Changed at or after `to` (r, or where the key cap cut the round):
+  // possibly in flight, or not yet taken by this round.
+  const auto again = shadow_.ChangedAfter(table, wire::Lsn(to.value() - 1), truncated);
+  if (truncated) return;
+  for (const auto& k : rows.keys) {
+    if (again.contains(k) || ts.IsUnresolved(k)) {
+      ++round.rows_in_flight;
+      continue;
+    }
+    ++round.rows_compared;
+    const auto held = ts.Find(k);
+    auto it = rows.on_target.find(k);
+    const bool there = it != rows.on_target.end();
+    if (!held && !there) continue;  // deleted on both
+    if (held && there && *held == it->second) continue;
+    DivergentRow row;
+    row.kind = !there  ? RowDivergence::kMissingOnTarget
+               : !held ? RowDivergence::kExtraOnTarget
+                       : RowDivergence::kDiffers;
+    row.key = KeyColumns(ts.spec(), k);
+    round.divergent.emplace_back(ts.qualified_name(), std::move(row));
+  }
+}
+
+Result<ChangeRound> ChangeChecker::RunOnce() {
+  ChangeRound round;
+  round.from = round.to = cursor_;
+  PGPARITY_RETURN_IF_ERROR(Connect());
+  PGPARITY_ASSIGN_OR_RETURN(wire::Lsn r, AppliedBound());
+  if (r <= cursor_) return round;
   std::vector<std::pair<size_t, std::string>> keys;
   wire::Lsn to;
   {
@@ -90,48 +138,13 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
     if (r <= cursor_) return round;
     keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
   }
-  // Per table: the keys, and what the target holds for them.
-  std::map<size_t, std::vector<std::string>> by_table;
-  for (auto& [t, k] : keys) {
-    if (k.empty() || !shadow_.table(t).spec().keyed()) continue;  // truncate / keyless
-    by_table[t].push_back(std::move(k));
-  }
-  std::map<size_t, absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>> on_target;
-  for (const auto& [t, table_keys] : by_table) {
-    PGPARITY_ASSIGN_OR_RETURN(on_target[t], ReadTargetRows(shadow_.table(t).spec(), table_keys));
-  }
+  PGPARITY_ASSIGN_OR_RETURN(auto by_table, ReadChangedRows(std::move(keys)));
   // What the target may have shown: everything up to r2.
   PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
   const wire::Lsn r2 = applied_after.value_or(r);
   auto lk = shadow_.Lock();
   if (shadow_.last_commit_end() < r2) return round;  // try again next round
-  for (const auto& [t, table_keys] : by_table) {
-    const TableShadow& ts = shadow_.table(t);
-    bool truncated = false;
-    // Changed at or after `to` (r, or where the key cap cut the round):
-    // possibly in flight, or not yet taken by this round.
-    const auto again = shadow_.ChangedAfter(t, wire::Lsn(to.value() - 1), truncated);
-    if (truncated) continue;
-    const auto& found = on_target[t];
-    for (const auto& k : table_keys) {
-      if (again.contains(k) || ts.IsUnresolved(k)) {
-        ++round.rows_in_flight;
-        continue;
-      }
-      ++round.rows_compared;
-      const auto held = ts.Find(k);
-      auto it = found.find(k);
-      const bool there = it != found.end();
-      if (!held && !there) continue;  // deleted on both
-      if (held && there && *held == it->second) continue;
-      DivergentRow row;
-      row.kind = !there  ? RowDivergence::kMissingOnTarget
-                 : !held ? RowDivergence::kExtraOnTarget
-                         : RowDivergence::kDiffers;
-      row.key = KeyColumns(ts.spec(), k);
-      round.divergent.emplace_back(ts.qualified_name(), std::move(row));
-    }
-  }
+  for (const auto& [t, rows] : by_table) CompareTable(t, rows, to, round);
   round.to = to;
   cursor_ = to;
   return round;

@@ -6,6 +6,31 @@ namespace pgparity::applier {
 
 using digest::ColumnValue;
 
+namespace {
+
+// The character a backslash escape of COPY's text format stands for ("\\"
+// and an escaped delimiter stand for themselves).
+char Unescaped(char c) {
+  switch (c) {
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'v':
+      return '\v';
+    default:
+      return c;
+  }
+}
+
+}  // namespace
+
 Status CopyTextRow::Parse(std::string_view line, size_t columns) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   values_.clear();
@@ -31,28 +56,7 @@ Status CopyTextRow::Parse(std::string_view line, size_t columns) {
             return Status::Corruption("COPY row ends inside an escape in column " +
                                       std::to_string(values_.size() + 1));
           }
-          switch (field[i]) {
-            case 'b':
-              c = '\b';
-              break;
-            case 'f':
-              c = '\f';
-              break;
-            case 'n':
-              c = '\n';
-              break;
-            case 'r':
-              c = '\r';
-              break;
-            case 't':
-              c = '\t';
-              break;
-            case 'v':
-              c = '\v';
-              break;
-            default:
-              c = field[i];  // "\\" and an escaped delimiter
-          }
+          c = Unescaped(field[i]);
         }
         unescaped_.push_back(c);
       }

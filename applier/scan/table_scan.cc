@@ -15,99 +15,138 @@ namespace pgparity::applier {
 
 using Clock = std::chrono::steady_clock;
 
-Status ScanTable(conn::PgSession& session, const TableRead& read, double estimated_rows,
-                 std::string_view what, const RowCallback& on_row) {
-  const std::string& table = read.qualified;
-  const size_t columns = read.select_list.size();
-  const std::string sql = CopySql(read);
-  PGconn* conn = session.get();
-  conn::PgResultPtr res(PQexec(conn, sql.c_str()));
-  if (PQresultStatus(res.get()) != PGRES_COPY_OUT) {
-    return conn::StatusFromResult(conn, res.get(), std::string(what) + ": scanning " + table);
-  }
-  CopyTextRow row;
-  uint64_t rows = 0;
-  const auto start = Clock::now();
-  auto last_log = start;
-  Status failed;
-  // Receiving (libpq copies every row into a buffer of its own) and
-  // digesting run on two threads: a reader fills batches of rows, this
-  // thread parses and digests them. The reader alone touches the PGconn
-  // until it has seen the end of the COPY.
+namespace {
+
+// Raw COPY rows (libpq's buffers, one per row), handed in batches from the
+// thread receiving them to the thread parsing them, so that receiving and
+// digesting overlap; at most kMaxQueued batches wait.
+class RowQueue {
+ public:
   struct Batch {
     std::vector<std::pair<char*, int>> rows;
   };
-  constexpr size_t kBatchRows = 256, kMaxQueued = 16;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Batch> queue;
-  bool reader_done = false;
-  Status read_error;
-  std::thread reader([&] {
-    Batch batch;
-    auto push = [&](bool last) {
-      std::unique_lock lk(mu);
-      cv.wait(lk, [&] { return queue.size() < kMaxQueued; });
-      if (!batch.rows.empty()) queue.push_back(std::move(batch));
-      batch = Batch();
-      if (last) reader_done = true;
-      cv.notify_all();
-    };
-    for (;;) {
-      char* raw = nullptr;
-      const int n = PQgetCopyData(conn, &raw, 0);
-      if (n == -1) break;
-      if (n == -2 || raw == nullptr) {
-        read_error =
-            Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
-                                session.endpoint() + ": " + conn::OneLine(PQerrorMessage(conn)));
-        break;
-      }
-      batch.rows.emplace_back(raw, n);
-      if (batch.rows.size() == kBatchRows) push(false);
-    }
-    push(true);
-  });
+  static constexpr size_t kBatchRows = 256;
+
+  // Receiver: queues `batch` unless empty and clears it, waiting while the
+  // queue is full; `last` ends the queue.
+  void Push(Batch& batch, bool last) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return queue_.size() < kMaxQueued; });
+    if (!batch.rows.empty()) queue_.push_back(std::move(batch));
+    batch = Batch();
+    if (last) done_ = true;
+    cv_.notify_all();
+  }
+  // Parser: the next batch; false once the queue has ended and is empty.
+  bool Pop(Batch& batch) {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) return false;
+    batch = std::move(queue_.front());
+    queue_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 16;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;
+  bool done_ = false;
+};
+
+// Receives every row of the COPY running on `session` into `queue`, then
+// ends it. Alone touches the PGconn until it has seen the end of the COPY.
+Status ReceiveCopy(conn::PgSession& session, RowQueue& queue, std::string_view what,
+                   const std::string& table) {
+  PGconn* conn = session.get();
+  Status error;
+  RowQueue::Batch batch;
   for (;;) {
-    Batch batch;
-    {
-      std::unique_lock lk(mu);
-      cv.wait(lk, [&] { return !queue.empty() || reader_done; });
-      if (queue.empty()) break;
-      batch = std::move(queue.front());
-      queue.pop_front();
-      cv.notify_all();
+    char* raw = nullptr;
+    const int n = PQgetCopyData(conn, &raw, 0);
+    if (n == -1) break;
+    if (n == -2 || raw == nullptr) {
+      error = Status::Unavailable(std::string(what) + ": scanning " + table + " on " +
+                                  session.endpoint() + ": " + conn::OneLine(PQerrorMessage(conn)));
+      break;
     }
+    batch.rows.emplace_back(raw, n);
+    if (batch.rows.size() == RowQueue::kBatchRows) queue.Push(batch, false);
+  }
+  queue.Push(batch, true);
+  return error;
+}
+
+// Counts a scan's rows and logs its progress (rows, rows/s, ETA) every few
+// seconds on long scans.
+class ScanProgress {
+ public:
+  ScanProgress(std::string_view what, const std::string& table, double estimated_rows)
+      : what_(what), table_(table), estimated_rows_(estimated_rows) {}
+
+  void Row() {
+    if ((++rows_ & 0xffff) != 0) return;
+    const auto now = Clock::now();
+    if (now - last_log_ < std::chrono::seconds(5)) return;
+    last_log_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    const double rate = rows_ / secs;
+    if (estimated_rows_ > rows_) {
+      spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what_, table_, rows_,
+                   100.0 * rows_ / estimated_rows_, rate, (estimated_rows_ - rows_) / rate);
+    } else {
+      spdlog::info("{}: {} {} rows, {:.0f} rows/s", what_, table_, rows_, rate);
+    }
+  }
+  // "bootstrap: public.t row 12", for an error in the next row.
+  std::string NextRow() const {
+    return std::string(what_) + ": " + table_ + " row " + std::to_string(rows_ + 1);
+  }
+  void Done() const {
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    if (secs >= 5) {
+      spdlog::info("{}: {} done, {} rows in {:.1f} s ({:.0f} rows/s)", what_, table_, rows_, secs,
+                   rows_ / secs);
+    }
+  }
+
+ private:
+  std::string_view what_;
+  const std::string& table_;
+  double estimated_rows_;
+  uint64_t rows_ = 0;
+  const Clock::time_point start_ = Clock::now();
+  Clock::time_point last_log_ = start_;
+};
+
+// Parses every queued row and hands it to `on_row`. After the first error
+// the rest is drained — the COPY must end before the session is usable —
+// and the error returned.
+Status ParseRows(RowQueue& queue, size_t columns, const RowCallback& on_row,
+                 ScanProgress& progress) {
+  CopyTextRow row;
+  Status failed;
+  RowQueue::Batch batch;
+  while (queue.Pop(batch)) {
     for (auto [raw, n] : batch.rows) {
       conn::PgMemPtr<char> owned(raw);
-      if (!failed.ok()) continue;  // drain the COPY before returning the error
+      if (!failed.ok()) continue;
       Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns);
       if (st.ok()) st = on_row(row.values());
       if (!st.ok()) {
-        failed =
-            st.WithPrefix(std::string(what) + ": " + table + " row " + std::to_string(rows + 1));
+        failed = st.WithPrefix(progress.NextRow());
         continue;
       }
-      if ((++rows & 0xffff) == 0) {
-        const auto now = Clock::now();
-        if (now - last_log >= std::chrono::seconds(5)) {
-          last_log = now;
-          const double secs = std::chrono::duration<double>(now - start).count();
-          const double rate = rows / secs;
-          if (estimated_rows > rows) {
-            spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what, table, rows,
-                         100.0 * rows / estimated_rows, rate, (estimated_rows - rows) / rate);
-          } else {
-            spdlog::info("{}: {} {} rows, {:.0f} rows/s", what, table, rows, rate);
-          }
-        }
-      }
+      progress.Row();
     }
   }
-  reader.join();
-  if (failed.ok() && !read_error.ok()) return read_error;
-  if (!read_error.ok()) return failed;
-  // The COPY's final result.
+  return failed;
+}
+
+// The COPY's final result; `failed` (the first error) wins.
+Status FinishCopy(PGconn* conn, Status failed, std::string_view what, const std::string& table) {
   for (;;) {
     conn::PgResultPtr r(PQgetResult(conn));
     if (!r) break;
@@ -115,12 +154,29 @@ Status ScanTable(conn::PgSession& session, const TableRead& read, double estimat
       failed = conn::StatusFromResult(conn, r.get(), std::string(what) + ": scanning " + table);
     }
   }
-  PGPARITY_RETURN_IF_ERROR(failed);
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  if (secs >= 5) {
-    spdlog::info("{}: {} done, {} rows in {:.1f} s ({:.0f} rows/s)", what, table, rows, secs,
-                 rows / secs);
+  return failed;
+}
+
+}  // namespace
+
+Status ScanTable(conn::PgSession& session, const TableRead& read, double estimated_rows,
+                 std::string_view what, const RowCallback& on_row) {
+  const std::string& table = read.qualified;
+  PGconn* conn = session.get();
+  conn::PgResultPtr res(PQexec(conn, CopySql(read).c_str()));
+  if (PQresultStatus(res.get()) != PGRES_COPY_OUT) {
+    return conn::StatusFromResult(conn, res.get(), std::string(what) + ": scanning " + table);
   }
+  RowQueue queue;
+  Status read_error;
+  std::thread receiver([&] { read_error = ReceiveCopy(session, queue, what, table); });
+  ScanProgress progress(what, table, estimated_rows);
+  Status failed = ParseRows(queue, read.select_list.size(), on_row, progress);
+  receiver.join();
+  if (failed.ok() && !read_error.ok()) return read_error;
+  if (!read_error.ok()) return failed;
+  PGPARITY_RETURN_IF_ERROR(FinishCopy(conn, std::move(failed), what, table));
+  progress.Done();
   return Status::OK();
 }
 

@@ -185,34 +185,73 @@ Status TargetChecker::ReportUntracked(conn::PgSession& target, VerifyReport& rep
   return Status::OK();
 }
 
+struct TargetChecker::Round {
+  std::vector<TableSpec> specs;     // as the shadow tracks them
+  std::vector<TargetTable> target;  // as the target has them, in specs order
+  // The window of commits the snapshot may be: (lo, hi], and lo itself.
+  wire::Lsn lo, hi;
+  std::optional<wire::Lsn> remote_after;  // remote_lsn read inside the snapshot
+  // The target has not applied past pgparity's start: only a match, or a
+  // table or column missing, is conclusive.
+  bool behind = false;
+  std::vector<std::optional<TableReport>> verdict;        // decided before the scan
+  std::vector<std::optional<TableDigest>> target_digest;  // scanned in the snapshot
+  // The commit at which the most tables match, and the shadow's digests there.
+  wire::Lsn best_lsn;
+  std::vector<TableDigest> at_best;
+  bool all_match = false;
+};
+
 Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, std::string& why,
                                                         steady_clock::time_point deadline) {
   PGPARITY_RETURN_IF_ERROR(Open());
+  Round round;
+  PGPARITY_ASSIGN_OR_RETURN(const bool copied, ReadTables(round, why));
+  if (!copied) return Outcome::kNotYet;
+  SnapshotGuard guard{target_};
+  PGPARITY_RETURN_IF_ERROR(BracketSnapshot(round, why));
+  PGPARITY_ASSIGN_OR_RETURN(const bool decoded, AwaitOwnStream(round.hi, deadline, why));
+  if (!decoded) return Outcome::kNotYet;
+  PGPARITY_RETURN_IF_ERROR(DecideBeforeScan(round));
+  PGPARITY_RETURN_IF_ERROR(ScanTargetDigests(round));
+  FindCandidateCommit(round);
+  if (round.behind && !round.all_match) {
+    // Only what no later commit can change is conclusive: tables or
+    // columns missing on the target.
+    bool structural = false;
+    for (const auto& v : round.verdict) structural |= v && v->status != TableStatus::kUnverified;
+    if (!structural) return Outcome::kNotYet;
+  }
+  PGPARITY_RETURN_IF_ERROR(BuildReport(round, why, report));
+  return Outcome::kDone;
+}
+
+Result<bool> TargetChecker::ReadTables(Round& round, std::string& why) {
   conn::PgSession& main = *target_[0];
   // Refresh the subscription: it may have been disabled or enabled since.
   PGPARITY_ASSIGN_OR_RETURN(sub_, FindSubscription(main, sub_.name, ""));
-  std::vector<TableSpec> specs;
-  for (size_t i = 0; i < shadow_.table_count(); ++i) specs.push_back(shadow_.table(i).spec());
-  PGPARITY_ASSIGN_OR_RETURN(std::vector<TargetTable> tt, ReadTargetTables(main, specs, sub_));
-  if (sub_.enabled) {
-    for (size_t i = 0; i < specs.size(); ++i) {
-      // A table not listed at all is not subscribed: waiting cannot help.
-      if (tt[i].exists && tt[i].missing_columns.empty() && tt[i].sync_state != 'r' &&
-          tt[i].sync_state != 0) {
-        why = "the initial copy of " + specs[i].QualifiedName() + " is not finished (state " +
-              std::string(1, tt[i].sync_state) + " in pg_subscription_rel)";
-        return Outcome::kNotYet;
-      }
+  for (size_t i = 0; i < shadow_.table_count(); ++i) round.specs.push_back(shadow_.table(i).spec());
+  PGPARITY_ASSIGN_OR_RETURN(round.target, ReadTargetTables(main, round.specs, sub_));
+  if (!sub_.enabled) return true;
+  for (size_t i = 0; i < round.specs.size(); ++i) {
+    const TargetTable& tt = round.target[i];
+    // A table not listed at all is not subscribed: waiting cannot help.
+    if (tt.exists && tt.missing_columns.empty() && tt.sync_state != 'r' && tt.sync_state != 0) {
+      why = "the initial copy of " + round.specs[i].QualifiedName() + " is not finished (state " +
+            std::string(1, tt.sync_state) + " in pg_subscription_rel)";
+      return false;
     }
   }
+  return true;
+}
 
-  // Bracket the snapshot between two readings of the applied position.
+Status TargetChecker::BracketSnapshot(Round& round, std::string& why) {
+  conn::PgSession& main = *target_[0];
   PGPARITY_ASSIGN_OR_RETURN(auto remote_before, ReadRemoteLsn(main, sub_));
   std::optional<wire::Lsn> flush_before;
   if (!sub_.slot_name.empty()) {
     PGPARITY_ASSIGN_OR_RETURN(flush_before, ReadSlotFlush(*source_, sub_.slot_name));
   }
-  SnapshotGuard guard{target_};
   PGPARITY_RETURN_IF_ERROR(main.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
   PGPARITY_ASSIGN_OR_RETURN(auto snap, main.Query("SELECT pg_export_snapshot()"));
   const std::string snapshot(snap.Value(0, 0));
@@ -221,215 +260,270 @@ Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, st
     PGPARITY_RETURN_IF_ERROR(
         target_[i]->Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
   }
-  PGPARITY_ASSIGN_OR_RETURN(auto remote_after, ReadRemoteLsn(main, sub_));
-
-  wire::Lsn lo, hi;
-  bool behind = false;
+  PGPARITY_ASSIGN_OR_RETURN(round.remote_after, ReadRemoteLsn(main, sub_));
+  if (!sub_.enabled) {
+    PGPARITY_ASSIGN_OR_RETURN(round.lo, ReadCurrentWal(*source_));
+    round.hi = round.lo;
+    return Status::OK();
+  }
+  if (remote_before && remote_before->value() > 0) round.lo = wire::Lsn(remote_before->value() - 1);
+  if (flush_before && *flush_before > round.lo) round.lo = *flush_before;
+  round.hi = std::max(round.lo, round.remote_after.value_or(wire::Lsn()));
   const wire::Lsn base = [&] {
     auto lk = shadow_.Lock();
     return shadow_.base_point();
   }();
-  if (sub_.enabled) {
-    if (remote_before && remote_before->value() > 0) lo = wire::Lsn(remote_before->value() - 1);
-    if (flush_before && *flush_before > lo) lo = *flush_before;
-    hi = std::max(lo, remote_after.value_or(wire::Lsn()));
-    if (lo < base) {
-      // The snapshot may predate what the shadow knows. A match with a
-      // state the shadow knows is still a match (equal digests are the
-      // source's state at that commit); a difference says nothing yet.
-      behind = true;
-      why = "the target has applied up to " + lo.ToString() + ", not yet past pgparity's start " +
-            base.ToString();
-      lo = base;
-      hi = std::max(hi, lo);
-    }
-  } else {
-    PGPARITY_ASSIGN_OR_RETURN(lo, ReadCurrentWal(*source_));
-    hi = lo;
+  if (round.lo < base) {
+    // The snapshot may predate what the shadow knows. A match with a
+    // state the shadow knows is still a match (equal digests are the
+    // source's state at that commit); a difference says nothing yet.
+    round.behind = true;
+    why = "the target has applied up to " + round.lo.ToString() +
+          ", not yet past pgparity's start " + base.ToString();
+    round.lo = base;
+    round.hi = std::max(round.hi, round.lo);
   }
-  // pgparity's own stream must have decoded everything up to hi.
+  return Status::OK();
+}
+
+Result<bool> TargetChecker::AwaitOwnStream(wire::Lsn hi, steady_clock::time_point deadline,
+                                           std::string& why) {
   for (;;) {
     {
       auto lk = shadow_.Lock();
       if (shadow_.last_commit_end() >= hi ||
           (!shadow_.in_transaction() && stream_.idle && stream_.received >= hi.value())) {
-        break;
+        return true;
       }
     }
     if (stream_.ended) return Status::Unavailable("pgparity's replication stream ended");
     if (steady_clock::now() > deadline) {
       why = "pgparity's own slot has not decoded up to " + hi.ToString() + " yet";
-      return Outcome::kNotYet;
+      return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
 
-  // What makes a table uncomparable before any row is read.
-  std::vector<std::optional<TableReport>> verdict(specs.size());
-  for (size_t i = 0; i < specs.size(); ++i) {
-    PGPARITY_ASSIGN_OR_RETURN(verdict[i], CheckBeforeScan(specs[i], tt[i]));
+Status TargetChecker::DecideBeforeScan(Round& round) {
+  round.verdict.resize(round.specs.size());
+  for (size_t i = 0; i < round.specs.size(); ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(round.verdict[i], CheckBeforeScan(round.specs[i], round.target[i]));
   }
-  // Scan every comparable table in the snapshot.
-  std::vector<std::optional<TableDigest>> target_digest(specs.size());
+  return Status::OK();
+}
+
+Status TargetChecker::ScanTargetDigests(Round& round) {
+  round.target_digest.resize(round.specs.size());
   std::vector<size_t> to_scan;
-  std::vector<double> weight(specs.size(), 0);
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (!verdict[i]) {
+  std::vector<double> weight(round.specs.size(), 0);
+  for (size_t i = 0; i < round.specs.size(); ++i) {
+    if (!round.verdict[i]) {
       to_scan.push_back(i);
-      weight[i] = tt[i].estimated_rows;
+      weight[i] = round.target[i].estimated_rows;
     }
   }
   std::vector<conn::PgSession*> sessions;
   for (auto& s : target_) sessions.push_back(s.get());
-  PGPARITY_RETURN_IF_ERROR(
-      ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
-        const TableSpec& spec = specs[t];
-        // Only the sum is needed here: row digests a batch at a time.
-        ComparedColumns compared(spec);
-        digest::TableDigester digester(spec.schema, spec.name, compared.names());
-        PGPARITY_RETURN_IF_ERROR(ScanTable(s, TargetRead(spec, tt[t].relkind), tt[t].estimated_rows,
-                                           "target check",
-                                           [&](std::span<const ColumnValue> v) -> Status {
-                                             digester.Add(compared.Project(v));
-                                             return Status::OK();
-                                           }));
-        target_digest[t] = digester.Finish();
-        return Status::OK();
-      }));
+  return ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
+    const TableSpec& spec = round.specs[t];
+    const TargetTable& tt = round.target[t];
+    // Only the sum is needed here: row digests a batch at a time.
+    ComparedColumns compared(spec);
+    digest::TableDigester digester(spec.schema, spec.name, compared.names());
+    PGPARITY_RETURN_IF_ERROR(ScanTable(s, TargetRead(spec, tt.relkind), tt.estimated_rows,
+                                       "target check",
+                                       [&](std::span<const ColumnValue> v) -> Status {
+                                         digester.Add(compared.Project(v));
+                                         return Status::OK();
+                                       }));
+    round.target_digest[t] = digester.Finish();
+    return Status::OK();
+  });
+}
 
-  // Which commit in the window is the snapshot?
-  std::vector<bool> comparable(specs.size(), false);
-  std::vector<TableDigest> at_best;
-  wire::Lsn best_lsn;
-  bool all_match = false;
-  {
-    auto lk = shadow_.Lock();
-    size_t comparable_count = 0;
-    for (size_t i = 0; i < specs.size(); ++i) {
-      const TableShadow& ts = shadow_.table(i);
-      comparable[i] =
-          target_digest[i].has_value() && ts.unresolved_rows() == 0 && ts.anomalies() == 0;
-      comparable_count += comparable[i];
-    }
-    std::vector<TableDigest> state = shadow_.StateAt(lo);
-    auto matches = [&] {
-      size_t m = 0;
-      for (size_t i = 0; i < specs.size(); ++i) m += comparable[i] && state[i] == *target_digest[i];
-      return m;
-    };
-    size_t m = matches();
-    size_t best = m;
-    at_best = state;
-    best_lsn = lo;
-    all_match = m == comparable_count;
-    if (!all_match) {
-      shadow_.ForEachCommit(
-          lo, hi,
-          [&](wire::Lsn, size_t t, const TableDigest& d) {
-            if (comparable[t]) m -= state[t] == *target_digest[t];
-            state[t] = d;
-            if (comparable[t]) m += state[t] == *target_digest[t];
-          },
-          [&](wire::Lsn end) {
-            if (all_match) return;
-            if (m > best || m == comparable_count) {
-              best = m;
-              at_best = state;
-              best_lsn = end;
-            }
-            if (m == comparable_count) all_match = true;
-          });
-    }
+void TargetChecker::FindCandidateCommit(Round& round) {
+  const size_t n = round.specs.size();
+  auto lk = shadow_.Lock();
+  std::vector<bool> comparable(n, false);
+  size_t comparable_count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const TableShadow& ts = shadow_.table(i);
+    comparable[i] =
+        round.target_digest[i].has_value() && ts.unresolved_rows() == 0 && ts.anomalies() == 0;
+    comparable_count += comparable[i];
   }
+  std::vector<TableDigest> state = shadow_.StateAt(round.lo);
+  auto matches_at = [&](size_t t) { return comparable[t] && state[t] == *round.target_digest[t]; };
+  size_t m = 0;
+  for (size_t i = 0; i < n; ++i) m += matches_at(i);
+  size_t best = m;
+  round.at_best = state;
+  round.best_lsn = round.lo;
+  round.all_match = m == comparable_count;
+  if (round.all_match) return;
+  shadow_.ForEachCommit(
+      round.lo, round.hi,
+      [&](wire::Lsn, size_t t, const TableDigest& d) {
+        m -= matches_at(t);
+        state[t] = d;
+        m += matches_at(t);
+      },
+      [&](wire::Lsn end) {
+        if (round.all_match) return;
+        if (m > best || m == comparable_count) {
+          best = m;
+          round.at_best = state;
+          round.best_lsn = end;
+        }
+        if (m == comparable_count) round.all_match = true;
+      });
+}
 
-  if (behind && !all_match) {
-    // Only what no later commit can change is conclusive: tables or
-    // columns missing on the target.
-    bool structural = false;
-    for (const auto& v : verdict) {
-      structural |= v && v->status != TableStatus::kUnverified;
-    }
-    if (!structural) return Outcome::kNotYet;
-  }
-
-  report.source_lsn = best_lsn.ToString();
-  report.target_lsn = remote_after ? remote_after->ToString() : "";
+Status TargetChecker::BuildReport(const Round& round, const std::string& why,
+                                  VerifyReport& report) {
+  report.source_lsn = round.best_lsn.ToString();
+  report.target_lsn = round.remote_after ? round.remote_after->ToString() : "";
   report.subscription = sub_.name;
   report.tables.clear();
   if (!sub_.enabled) {
     report.notes.push_back("subscription " + sub_.name +
                            " is disabled: the target is not replicating, so it was compared with "
                            "the source as of " +
-                           lo.ToString());
+                           round.lo.ToString());
   }
-  for (size_t i = 0; i < specs.size(); ++i) {
-    const TableShadow& ts = shadow_.table(i);
-    TableReport t = verdict[i].value_or(TableReport());
-    t.table = specs[i].QualifiedName();
-    t.source_rows = at_best[i].rows;
-    t.source_digest = at_best[i].sum.ToHex();
-    t.extra_columns = tt[i].extra_columns;
-    DescribeComparison(specs[i], t);
-    if (target_digest[i]) {
-      t.target_rows = target_digest[i]->rows;
-      t.target_digest = target_digest[i]->sum.ToHex();
-    }
-    if (verdict[i]) {
-      // Decided before the scan.
-    } else if (ts.anomalies() > 0) {
-      t.status = TableStatus::kUnverified;
-      t.reason = "pgparity's shadow of this table is not trustworthy: " + ts.first_anomaly();
-    } else if (ts.unresolved_rows() > 0) {
-      t.status = TableStatus::kUnverified;
-      t.reason = std::to_string(ts.unresolved_rows()) +
-                 " rows have unchanged TOAST values pgparity never saw; they are verified once "
-                 "rewritten";
-    } else if (at_best[i] == *target_digest[i]) {
-      t.status = TableStatus::kMatch;
-    } else if (behind) {
-      t.status = TableStatus::kUnverified;
-      t.reason = why + "; re-check";
-    } else {
-      PGPARITY_RETURN_IF_ERROR(CompareRows(i, tt[i], lo, t));
-    }
+  for (size_t i = 0; i < round.specs.size(); ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(TableReport t, ReportTable(round, i, why));
     report.tables.push_back(std::move(t));
   }
-  PGPARITY_RETURN_IF_ERROR(ReportUntracked(main, report));
+  PGPARITY_RETURN_IF_ERROR(ReportUntracked(*target_[0], report));
   report.Decide();
-  if (!behind && sub_.enabled) last_lo_ = lo;
-  {
-    auto lk = shadow_.Lock();
-    report.shadow_rows = shadow_.TrackedRows();
-    report.shadow_bytes = shadow_.MemoryBytes();
-  }
-  return Outcome::kDone;
+  if (!round.behind && sub_.enabled) last_lo_ = round.lo;
+  auto lk = shadow_.Lock();
+  report.shadow_rows = shadow_.TrackedRows();
+  report.shadow_bytes = shadow_.MemoryBytes();
+  return Status::OK();
 }
 
-Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
-                                  TableReport& out) {
-  const TableSpec& spec = shadow_.table(table).spec();
+Result<TableReport> TargetChecker::ReportTable(const Round& round, size_t i,
+                                               const std::string& why) {
+  const TableShadow& ts = shadow_.table(i);
+  const std::optional<TableDigest>& scanned = round.target_digest[i];
+  TableReport t = round.verdict[i].value_or(TableReport());
+  t.table = round.specs[i].QualifiedName();
+  t.source_rows = round.at_best[i].rows;
+  t.source_digest = round.at_best[i].sum.ToHex();
+  t.extra_columns = round.target[i].extra_columns;
+  DescribeComparison(round.specs[i], t);
+  if (scanned) {
+    t.target_rows = scanned->rows;
+    t.target_digest = scanned->sum.ToHex();
+  }
+  if (round.verdict[i]) {
+    // Decided before the scan.
+  } else if (ts.anomalies() > 0) {
+    t.status = TableStatus::kUnverified;
+    t.reason = "pgparity's shadow of this table is not trustworthy: " + ts.first_anomaly();
+  } else if (ts.unresolved_rows() > 0) {
+    t.status = TableStatus::kUnverified;
+    t.reason = std::to_string(ts.unresolved_rows()) +
+               " rows have unchanged TOAST values pgparity never saw; they are verified once "
+               "rewritten";
+  } else if (round.at_best[i] == *scanned) {
+    t.status = TableStatus::kMatch;
+  } else if (round.behind) {
+    t.status = TableStatus::kUnverified;
+    t.reason = why + "; re-check";
+  } else {
+    PGPARITY_RETURN_IF_ERROR(CompareRows(i, round.target[i], round.lo, t));
+  }
+  return t;
+}
+
+namespace {
+
+using RowDigests = absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>;
+using DigestCounts = absl::flat_hash_map<Digest128, int64_t, HashDigest>;
+using Found = std::vector<std::pair<RowDivergence, std::string>>;  // kind, key bytes or digest hex
+
+// A table's rows on the target: by key, or as a multiset of row digests
+// for a table without key.
+struct TargetRows {
+  RowDigests keyed;
+  DigestCounts multiset;
+};
+
+// Reads every row of `spec` on `session` (inside its snapshot).
+Result<TargetRows> ScanTargetRows(conn::PgSession& session, const TableSpec& spec,
+                                  const TargetTable& tt) {
   ComparedColumns compared(spec);
   digest::RowDigester digester = compared.MakeDigester(spec);
-  // The target's rows, in the same snapshot (main session's transaction).
-  absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq> keyed;
-  absl::flat_hash_map<Digest128, int64_t, HashDigest> multiset;
+  TargetRows rows;
   std::string key;
-  PGPARITY_RETURN_IF_ERROR(ScanTable(*target_[0], TargetRead(spec, tt.relkind), tt.estimated_rows,
+  PGPARITY_RETURN_IF_ERROR(ScanTable(session, TargetRead(spec, tt.relkind), tt.estimated_rows,
                                      "target row check",
                                      [&](std::span<const ColumnValue> v) -> Status {
                                        const Digest128 d = digester.Digest(compared.Project(v));
                                        if (spec.keyed()) {
                                          key.clear();
                                          EncodeKey(v, spec.key_positions, key);
-                                         keyed[key] = d;
+                                         rows.keyed[key] = d;
                                        } else {
-                                         ++multiset[d];
+                                         ++rows.multiset[d];
                                        }
                                        return Status::OK();
                                      }));
+  return rows;
+}
 
-  std::vector<std::pair<RowDivergence, std::string>> found;  // kind, key bytes or digest hex
-  uint64_t left_out = 0;
+// Keyed rows that differ between the shadow and the target, leaving out
+// `changed`. REQUIRES: the shadow's lock held.
+void DiffKeyed(const TableShadow& ts, const RowDigests& keyed, const StringSet& changed,
+               Found& found) {
+  ts.ForEachRow([&](std::string_view k, const Digest128& d) {
+    if (changed.contains(k)) return;
+    auto it = keyed.find(k);
+    if (it == keyed.end()) {
+      found.emplace_back(RowDivergence::kMissingOnTarget, std::string(k));
+    } else if (!(it->second == d)) {
+      found.emplace_back(RowDivergence::kDiffers, std::string(k));
+    }
+  });
+  for (const auto& [k, d] : keyed) {
+    if (changed.contains(k) || ts.IsUnresolved(k)) continue;
+    if (!ts.Find(k)) found.emplace_back(RowDivergence::kExtraOnTarget, k);
+  }
+}
+
+// Each copy `counts` has beyond `other`'s, as one divergence of `kind`.
+void Surplus(const DigestCounts& counts, const DigestCounts& other, const StringSet& changed,
+             RowDivergence kind, Found& found) {
+  for (const auto& [d, n] : counts) {
+    if (changed.contains(d.ToHex())) continue;
+    auto it = other.find(d);
+    const int64_t there = it == other.end() ? 0 : it->second;
+    for (int64_t i = there; i < n; ++i) found.emplace_back(kind, d.ToHex());
+  }
+}
+
+// Rows of a table without key that differ, as multisets of row digests.
+// REQUIRES: the shadow's lock held.
+void DiffMultiset(const TableShadow& ts, const DigestCounts& multiset, const StringSet& changed,
+                  Found& found) {
+  DigestCounts shadow_counts;
+  ts.ForEachRow([&](std::string_view, const Digest128& d) { ++shadow_counts[d]; });
+  Surplus(shadow_counts, multiset, changed, RowDivergence::kMissingOnTarget, found);
+  Surplus(multiset, shadow_counts, changed, RowDivergence::kExtraOnTarget, found);
+}
+
+}  // namespace
+
+Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
+                                  TableReport& out) {
+  const TableSpec& spec = shadow_.table(table).spec();
+  // The target's rows, in the same snapshot (main session's transaction).
+  PGPARITY_ASSIGN_OR_RETURN(const TargetRows rows, ScanTargetRows(*target_[0], spec, tt));
+  Found found;
   bool truncated = false;
   if (!shadow_.Pause(options_.pause_timeout)) {
     out.status = TableStatus::kUnverified;
@@ -441,43 +535,12 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
   {
     auto lk = shadow_.Lock();
     const TableShadow& ts = shadow_.table(table);
-    const auto changed = shadow_.ChangedAfter(table, lo, truncated);
-    left_out = changed.size();
-    if (!truncated) {
-      if (spec.keyed()) {
-        ts.ForEachRow([&](std::string_view k, const Digest128& d) {
-          if (changed.contains(k)) return;
-          auto it = keyed.find(k);
-          if (it == keyed.end()) {
-            found.emplace_back(RowDivergence::kMissingOnTarget, std::string(k));
-          } else if (!(it->second == d)) {
-            found.emplace_back(RowDivergence::kDiffers, std::string(k));
-          }
-        });
-        for (const auto& [k, d] : keyed) {
-          if (changed.contains(k) || ts.IsUnresolved(k)) continue;
-          if (!ts.Find(k)) found.emplace_back(RowDivergence::kExtraOnTarget, k);
-        }
-      } else {
-        absl::flat_hash_map<Digest128, int64_t, HashDigest> shadow_counts;
-        ts.ForEachRow([&](std::string_view, const Digest128& d) { ++shadow_counts[d]; });
-        // Each copy `counts` has beyond `other`'s, as one divergence of `kind`.
-        auto surplus = [&](const auto& counts, const auto& other, RowDivergence kind) {
-          for (const auto& [d, n] : counts) {
-            if (changed.contains(d.ToHex())) continue;
-            auto it = other.find(d);
-            const int64_t there = it == other.end() ? 0 : it->second;
-            for (int64_t i = there; i < n; ++i) found.emplace_back(kind, d.ToHex());
-          }
-        };
-        surplus(shadow_counts, multiset, RowDivergence::kMissingOnTarget);
-        surplus(multiset, shadow_counts, RowDivergence::kExtraOnTarget);
-      }
-    }
+    const StringSet changed = shadow_.ChangedAfter(table, lo, truncated);
+    out.rows_changed_after = changed.size();
+    if (!truncated && spec.keyed()) DiffKeyed(ts, rows.keyed, changed, found);
+    if (!truncated && !spec.keyed()) DiffMultiset(ts, rows.multiset, changed, found);
   }
   shadow_.Resume();
-
-  out.rows_changed_after = left_out;
   if (truncated) {
     out.status = TableStatus::kUnverified;
     out.reason = "truncated on the source after the compared commit; re-check";
@@ -487,10 +550,17 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
     // Every difference is in rows changed after the compared commit: not
     // a divergence (yet).
     out.status = TableStatus::kUnverified;
-    out.reason = "differs only in " + std::to_string(left_out) +
+    out.reason = "differs only in " + std::to_string(out.rows_changed_after) +
                  " rows changed after the compared commit; re-check";
     return Status::OK();
   }
+  ListDivergent(table, tt, std::move(found), out);
+  return Status::OK();
+}
+
+void TargetChecker::ListDivergent(size_t table, const TargetTable& tt, Found found,
+                                  TableReport& out) {
+  const TableSpec& spec = shadow_.table(table).spec();
   out.status = TableStatus::kMismatch;
   out.divergent_row_count = found.size();
   out.reason = std::to_string(found.size()) + " divergent rows";
@@ -509,7 +579,6 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
     }
     out.divergent_rows.push_back(std::move(row));
   }
-  return Status::OK();
 }
 
 // The columns in which the target's row differs from the source's current

@@ -15,15 +15,17 @@
 //     streams from its confirmed position; commits the checkpoint already
 //     holds are skipped, so nothing is lost or counted twice;
 //   - on stop (SIGTERM/SIGINT): a last checkpoint, the slot confirmed, exit.
+// The sides, the stream and the metrics are CheckSession's
+// (check_session.h), as verify's are.
 // The target is only read. The slot keeps WAL on the source while the
 // audit is stopped: drop it when the migration is over.
 #ifndef PGPARITY_APPLIER_AUDIT_H_
 #define PGPARITY_APPLIER_AUDIT_H_
 
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "pgparity/applier/verify_report.h"
@@ -55,12 +57,13 @@ struct AuditOptions {
   std::function<void(const VerifyReport&)> on_report;
 };
 
-// Runs until `stop` becomes true (OK, after the final checkpoint) or an
-// error retrying cannot fix: InvalidArgument, NotFound, FailedPrecondition
+// Runs until a stop is requested on `stop` (OK, after the final
+// checkpoint; the request wakes the waits at once) or an error retrying
+// cannot fix: InvalidArgument, NotFound, FailedPrecondition
 // (slot and state directory do not belong together), Unauthenticated,
 // Unavailable (the source gone for good), IOError (the state directory).
 // A target that goes away is retried at the next check.
-Status RunAudit(const AuditOptions& options, const std::atomic<bool>& stop);
+Status RunAudit(const AuditOptions& options, std::stop_token stop);
 
 }  // namespace pgparity::applier
 

@@ -24,6 +24,7 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,9 +63,24 @@ class ChangeChecker {
 
  private:
   using RowDigests = absl::flat_hash_map<std::string, digest::Digest128, RowKeyHash, RowKeyEq>;
+  // The keys of one table a round looks at, and the target's rows of them.
+  struct TableRows {
+    std::vector<std::string> keys;
+    RowDigests on_target;
+  };
+  Status Connect();
+  // The end (exclusive) of the commits the target has applied and shows.
+  Result<wire::Lsn> AppliedBound();
+  // `keys` (table, key) grouped by table, with the target's rows of them;
+  // truncates and tables without a key left out.
+  Result<std::map<size_t, TableRows>> ReadChangedRows(
+      std::vector<std::pair<size_t, std::string>> keys);
   // The target's rows of `keys` (key encodings of `spec`), by key: their
   // digests over the compared columns, read by row_read's rules.
   Result<RowDigests> ReadTargetRows(const TableSpec& spec, const std::vector<std::string>& keys);
+  // Compares one table's rows with the shadow's, leaving out keys changed
+  // at or after `to`. REQUIRES: the shadow's lock held.
+  void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;
 
   ShadowState& shadow_;
   conn::ConnParams source_params_;

@@ -1,7 +1,7 @@
-// What verify and audit both do before they stream: open both sides, read
-// the publication's tables and find the subscription (OpenSides), and the
-// bootstrap scan of the source inside a slot's exported snapshot
-// (BootstrapShadow).
+// The steps of a CheckSession (check_session.h) before it streams: open
+// both sides, read the publication's tables and find the subscription
+// (OpenSides), and the bootstrap scan of the source inside a slot's
+// exported snapshot (BootstrapShadow). Part of session/.
 #ifndef PGPARITY_APPLIER_SESSION_SETUP_H_
 #define PGPARITY_APPLIER_SESSION_SETUP_H_
 

@@ -19,6 +19,17 @@
 // outside that set are divergence; so under load there is no false
 // positive.
 //
+// FullCheck runs these phases, one function each:
+//   1. ReadTables: the subscription refreshed, every table as the target has
+//      it; not yet while an initial copy runs;
+//   2. BracketSnapshot: lo, hi and the snapshot all target sessions share;
+//   3. AwaitOwnStream: pgparity's own stream has decoded up to hi;
+//   4. DecideBeforeScan: verdicts that need no row (CheckBeforeScan);
+//   5. ScanTargetDigests: the table digests in the snapshot;
+//   6. FindCandidateCommit: the commit in [lo, hi] matching the most tables;
+//   7. BuildReport: a verdict per table, with the row drill-down
+//      (CompareRows) for the tables that match at no commit.
+//
 // A disabled subscription does not move: the target is compared with the
 // source's current state instead (a lag is then a divergence).
 //
@@ -27,27 +38,23 @@
 #ifndef PGPARITY_APPLIER_TARGET_CHECKER_H_
 #define PGPARITY_APPLIER_TARGET_CHECKER_H_
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pgparity/applier/catalog.h"
 #include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/stream_position.h"
 #include "pgparity/applier/verify_report.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
 
 namespace pgparity::applier {
-
-// How far pgparity's own stream has got, published by the consumer thread.
-struct StreamPosition {
-  std::atomic<uint64_t> received{0};  // highest wal end seen (frames and keepalives)
-  std::atomic<bool> idle{true};       // no transaction open or buffered
-  std::atomic<bool> ended{false};     // the consumer stopped
-};
 
 struct CheckOptions {
   size_t parallel = 2;           // target sessions scanning at once
@@ -73,18 +80,31 @@ class TargetChecker {
   wire::Lsn last_lower_bound() const { return last_lo_; }
 
  private:
-  struct Scanned;
+  struct Round;  // one FullCheck's tables, window, digests and best commit
   Status Open();
+  Result<bool> ReadTables(Round& round, std::string& why);
+  Status BracketSnapshot(Round& round, std::string& why);
+  Result<bool> AwaitOwnStream(wire::Lsn hi, std::chrono::steady_clock::time_point deadline,
+                              std::string& why);
+  Status DecideBeforeScan(Round& round);
+  Status ScanTargetDigests(Round& round);
+  void FindCandidateCommit(Round& round);
+  Status BuildReport(const Round& round, const std::string& why, VerifyReport& report);
+  Result<TableReport> ReportTable(const Round& round, size_t table, const std::string& why);
+  // The row drill-down of one table that matches at no commit: rows
+  // compared by key (or as multisets), leaving out rows changed after `lo`.
   Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
+  void ListDivergent(size_t table, const TargetTable& tt,
+                     std::vector<std::pair<RowDivergence, std::string>> found, TableReport& out);
   void DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
                        std::string_view key_bytes);
   // A verdict reached without reading rows: the table or columns missing on
   // the target, not subscribed, a column type changed since the plan, a key
   // column not compared, partitions attached or detached on the source.
+  Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
   // Tables whose changes the shadow skipped (ShadowState::untracked), as
   // unverified entries of `report`.
   Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
-  Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
 
   ShadowState& shadow_;
   const StreamPosition& stream_;

@@ -13,6 +13,7 @@
 //      the rows still in flight;
 //   5. the temporary slot goes with the replication connection.
 // Read-only on the target; on the source it creates only the temporary slot.
+// Steps 1-3 and 5 are CheckSession's (check_session.h), which audit shares.
 #ifndef PGPARITY_APPLIER_VERIFY_H_
 #define PGPARITY_APPLIER_VERIFY_H_
 

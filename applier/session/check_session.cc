@@ -1,0 +1,166 @@
+#include "pgparity/applier/check_session.h"
+
+#include <ctime>
+
+#include "pgparity/applier/metrics.h"
+#include "pgparity/applier/metrics_server.h"
+#include "pgparity/consumer/slot_consumer.h"
+
+namespace pgparity::applier {
+
+Result<std::unique_ptr<CheckSession>> CheckSession::Open(const CheckSessionOptions& options) {
+  PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
+                                                   options.publication, options.subscription));
+  return std::unique_ptr<CheckSession>(new CheckSession(options, std::move(sides)));
+}
+
+CheckSession::CheckSession(CheckSessionOptions options, Sides sides)
+    : options_(std::move(options)),
+      sides_(std::move(sides)),
+      shadow_(std::make_unique<ShadowState>(sides_.specs)) {}
+
+CheckSession::~CheckSession() { Close().IgnoreError(); }
+
+Status CheckSession::Start(StreamOptions stream) {
+  stream_ = std::move(stream);
+  PGPARITY_RETURN_IF_ERROR(StartMetrics());
+  StartConsumer();
+  return Status::OK();
+}
+
+Status CheckSession::StartMetrics() {
+  if (options_.metrics_listen.empty()) return Status::OK();
+  metrics_ = std::make_unique<MetricsCollector>(
+      *this, ScrapeTargets{sides_.source_params.WithPinnedFormats(),
+                           sides_.target_params.WithPinnedFormats(), stream_.slot, sides_.sub});
+  MetricsCollector* collector = metrics_.get();
+  PGPARITY_ASSIGN_OR_RETURN(
+      metrics_server_,
+      MetricsServer::Start(options_.metrics_listen,
+                           [collector](std::string_view path) { return collector->Handle(path); }));
+  return Status::OK();
+}
+
+void CheckSession::StartConsumer() {
+  consumer::SlotConsumerOptions copts;
+  copts.source = options_.source;
+  copts.slot = stream_.slot;
+  copts.publications = {options_.publication};
+  copts.create_slot = stream_.create_slot;
+  copts.temporary_slot = stream_.temporary_slot;
+  copts.snapshot = conn::SnapshotAction::kExport;
+  copts.resume_lsn = stream_.resume_lsn;
+  copts.reconnect_on_loss = stream_.reconnect_on_loss;
+  copts.checkpoint_interval = stream_.checkpoint_interval;
+  consumer::ConsumerHooks hooks;
+  hooks.on_slot_created = [this](const conn::CreatedSlot& slot) { return Bootstrap(slot); };
+  hooks.on_progress = [this](wire::Lsn received, bool idle) {
+    position_.received = received.value();
+    position_.idle = idle;
+  };
+  if (stream_.durable_position) {
+    hooks.durable_position = [this](wire::Lsn) { return stream_.durable_position(stopping_); };
+  }
+  consumer_ = std::make_unique<consumer::SlotConsumer>(copts, *shadow_, hooks);
+  stream_thread_ = std::thread([this] {
+    Status status = consumer_->Run();
+    {
+      std::lock_guard lk(mu_);
+      stream_status_ = std::move(status);
+    }
+    position_.ended = true;
+    Wake();
+  });
+}
+
+// On the consumer's thread, inside the slot's creation: the exported
+// snapshot is valid only during this call.
+Status CheckSession::Bootstrap(const conn::CreatedSlot& slot) {
+  Status scanned = BootstrapShadow(sides_.source_params, slot, options_.parallel, *shadow_);
+  Wake();  // the base point is set
+  PGPARITY_RETURN_IF_ERROR(scanned);
+  return stream_.after_bootstrap ? stream_.after_bootstrap(slot) : Status::OK();
+}
+
+void CheckSession::Wake() {
+  // Taking the mutex orders this wakeup after a waiter's predicate check:
+  // a waiter either sees the new state or is already asleep.
+  { std::lock_guard lk(mu_); }
+  cv_.notify_all();
+}
+
+bool CheckSession::WaitForBasePoint(std::stop_token stop) {
+  std::unique_lock lk(mu_);
+  return cv_.wait(lk, stop, [this] {
+    if (position_.ended) return true;
+    auto shadow_lock = shadow_->Lock();
+    return shadow_->base_point().valid();
+  }) && !position_.ended;
+}
+
+void CheckSession::WaitUntil(std::chrono::steady_clock::time_point until, std::stop_token stop) {
+  std::unique_lock lk(mu_);
+  cv_.wait_until(lk, stop, until, [this] { return position_.ended.load(); });
+}
+
+Status CheckSession::stream_status() const {
+  std::lock_guard lk(mu_);
+  return stream_status_;
+}
+
+Status CheckSession::Close() {
+  if (stream_thread_.joinable()) {
+    stopping_ = true;
+    consumer_->RequestStop();
+    stream_thread_.join();
+  }
+  metrics_server_.reset();
+  return stream_status();
+}
+
+VerifyReport CheckSession::NewReport() const {
+  VerifyReport report;
+  report.source = sides_.source->endpoint();
+  report.target = sides_.target->endpoint();
+  report.publication = options_.publication;
+  return report;
+}
+
+void CheckSession::RecordReport(const VerifyReport& report) {
+  auto copy = std::make_shared<const VerifyReport>(report);
+  std::lock_guard lk(mu_);
+  checks_.report = std::move(copy);
+  ++checks_.full_checks;
+  checks_.last_check_unix = static_cast<double>(std::time(nullptr));
+}
+
+void CheckSession::RecordChangeRound(uint64_t rows_compared, uint64_t divergent_rows) {
+  std::lock_guard lk(mu_);
+  checks_.change_rows += rows_compared;
+  checks_.change_divergent += divergent_rows;
+}
+
+StreamFigures CheckSession::ReadStream() const {
+  StreamFigures f;
+  {
+    auto lk = shadow_->Lock();
+    for (size_t i = 0; i < shadow_->table_count(); ++i) {
+      f.tables.push_back({shadow_->table(i).qualified_name(), shadow_->ops(i)});
+    }
+    f.transactions = shadow_->transactions();
+    f.changes = shadow_->changes();
+    f.tracked_rows = shadow_->TrackedRows();
+    f.shadow_bytes = shadow_->MemoryBytes();
+    f.processed = shadow_->last_commit_end();
+  }
+  f.received = wire::Lsn(position_.received.load());
+  f.durable = stream_.durable ? stream_.durable() : f.processed;
+  return f;
+}
+
+CheckFigures CheckSession::ReadChecks() const {
+  std::lock_guard lk(mu_);
+  return checks_;
+}
+
+}  // namespace pgparity::applier
