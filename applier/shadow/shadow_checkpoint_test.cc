@@ -10,10 +10,12 @@
 #include "pgparity/applier/shadow_checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "core/testing/stream_builder.h"
 #include "pgparity/applier/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
+#include "pgparity/wire/big_endian.h"
 
 namespace pgparity::applier {
 namespace {
@@ -315,6 +318,261 @@ TEST(ShadowCheckpointFormatTest, ReadsBackWhatItWroteAndWritesItAgain) {
     ASSERT_TRUE(WriteCheckpoint(reread, kLsn, kMeta, again).ok());
   }
   EXPECT_EQ(Hex(ReadBytes(again)), Hex(ReadBytes(path)));
+}
+
+TEST(ShadowCheckpointFormatTest, EncodeCheckpointIsWhatWriteCheckpointWrites) {
+  ShadowState state(Specs());
+  FillGoldenState(state);
+  auto lk = state.Lock();
+  const std::vector<std::byte> bytes = EncodeCheckpoint(state, kLsn, kMeta);
+  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())),
+            kGoldenHex);
+}
+
+// ---- Damaged files: every one refused with a named error, never a crash
+// nor a partial load that says OK.
+
+std::string Golden() {
+  ShadowState state(Specs());
+  FillGoldenState(state);
+  auto lk = state.Lock();
+  const std::vector<std::byte> bytes = EncodeCheckpoint(state, kLsn, kMeta);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// `body` (magic and fields) with a valid checksum after it: a damage the
+// checksum does not see, which the fields themselves must catch.
+std::string Sealed(std::string_view body) {
+  std::string file(body);
+  std::byte sum[8];
+  wire::StoreBE64(sum, XXH64(body.data(), body.size(), 0));
+  file.append(reinterpret_cast<const char*>(sum), sizeof sum);
+  return file;
+}
+
+std::string_view Body(std::string_view file) { return file.substr(0, file.size() - 8); }
+
+Result<wire::Lsn> Parse(std::string_view file, std::vector<TableSpec> specs = Specs()) {
+  ShadowState state(std::move(specs));
+  CheckpointMeta meta;
+  return ParseCheckpoint(std::as_bytes(std::span(file.data(), file.size())), "test.ckpt", state,
+                         meta);
+}
+
+// "<section>: <field>: " as the parser names a failure.
+const std::regex kNamedField(
+    R"((header|table public\.[a-z]+): [a-z_]+(\[[0-9]+\](\.[a-z_]+(\[[0-9]+\])?)?)?: )");
+
+TEST(ShadowCheckpointDamageTest, EveryTruncatedPrefixIsDamaged) {
+  const std::string golden = Golden();
+  for (size_t n = 0; n < golden.size(); ++n) {
+    const Result<wire::Lsn> r = Parse(std::string_view(golden).substr(0, n));
+    ASSERT_FALSE(r.ok()) << n;
+    EXPECT_TRUE(r.status().IsCorruption()) << n << ": " << r.status().ToString();
+    EXPECT_TRUE(r.status().message().starts_with("checkpoint test.ckpt is damaged ("))
+        << r.status().ToString();
+  }
+  ASSERT_TRUE(Parse(golden).ok());
+}
+
+TEST(ShadowCheckpointDamageTest, EveryResealedPrefixNamesTheFieldItEndsIn) {
+  const std::string golden = Golden();
+  const std::string_view body = Body(golden);
+  for (size_t n = 8; n < body.size(); ++n) {
+    const Result<wire::Lsn> r = Parse(Sealed(body.substr(0, n)));
+    ASSERT_FALSE(r.ok()) << n;
+    const std::string message(r.status().message());
+    if (n < 16) {  // not even the magic and an LSN
+      EXPECT_NE(message.find("too short for a checkpoint"), std::string::npos) << message;
+      continue;
+    }
+    EXPECT_TRUE(std::regex_search(message, kNamedField)) << n << ": " << message;
+    EXPECT_NE(message.find("need "), std::string::npos) << n << ": " << message;
+    EXPECT_NE(message.find("remove the state directory"), std::string::npos) << message;
+  }
+}
+
+TEST(ShadowCheckpointDamageTest, EveryTruncatedTableSectionNamesTheField) {
+  ShadowState state(Specs());
+  FillGoldenState(state);
+  std::vector<std::byte> section;
+  wire::ByteWriter out(section);
+  EncodeTableSection(state.table(0), out);
+  for (size_t n = 0; n < section.size(); ++n) {
+    TableShadow table(AccountsSpec());
+    wire::ByteReader in(std::span<const std::byte>(section).first(n));
+    const Status s = ParseTableSection(in, table);
+    ASSERT_FALSE(s.ok()) << n;
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_TRUE(std::regex_search(std::string(s.message()), kNamedField)) << s.ToString();
+  }
+  TableShadow table(AccountsSpec());
+  wire::ByteReader in(section);
+  ASSERT_TRUE(ParseTableSection(in, table).ok());
+  EXPECT_EQ(table.digest(), state.table(0).digest());
+}
+
+TEST(ShadowCheckpointDamageTest, AFlippedChecksumByteIsDamaged) {
+  const std::string golden = Golden();
+  for (size_t i = golden.size() - 8; i < golden.size(); ++i) {
+    std::string file = golden;
+    file[i] ^= 0x20;
+    const Result<wire::Lsn> r = Parse(file);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message(),
+              "checkpoint test.ckpt is damaged (its XXH64 does not match its bytes); remove the "
+              "state directory to start over (pgparity then bootstraps again)");
+  }
+}
+
+// The offset in `file` of the bytes `hex`, which must occur there once.
+size_t OffsetOf(std::string_view file, std::string_view hex) {
+  const std::string h = Hex(file);
+  const size_t at = h.find(hex);
+  EXPECT_NE(at, std::string::npos) << hex;
+  EXPECT_EQ(at % 2, 0u) << hex;
+  EXPECT_EQ(h.find(hex, at + 1), std::string::npos) << hex;
+  return at / 2;
+}
+
+// `file` with the Int64 at `at` replaced, sealed again.
+std::string WithU64(std::string_view file, size_t at, uint64_t v) {
+  std::string body(Body(file));
+  wire::StoreBE64(reinterpret_cast<std::byte*>(body.data() + at), v);
+  return Sealed(body);
+}
+
+TEST(ShadowCheckpointDamageTest, ABadLengthOrCountNamesItsField) {
+  const std::string golden = Golden();
+  struct Case {
+    std::string_view at_hex;  // the field's bytes and a few after, to find it
+    uint64_t value;
+    std::string_view message_start;
+  };
+  const Case cases[] = {
+      // The slot's length.
+      {"000000000000000e7067", 1u << 20,
+       "checkpoint test.ckpt is damaged (header: slot: need 1048576 bytes at offset 24, "},
+      {"000000000000000e7067", ~uint64_t{0}, "checkpoint test.ckpt is damaged (header: slot: "},
+      // public.accounts' count of keyed rows.
+      {"0000000000000002000000000000000556323a3038", 1000,
+       "table public.accounts: keyed_rows: 1000 entries need at least 24 bytes each, "},
+      // Its kept row's count of values.
+      {"00000000000000024e56", 3,
+       "table public.accounts: kept[0].values: 3 values where the table keeps 2 at offset "},
+      {"00000000000000024e56", 1u << 30,
+       "table public.accounts: kept[0].values: 1073741824 entries need at least 1 bytes each, "},
+      // public.bag's count of its one row: its digest no longer adds up.
+      {"0000000000000002"                  // the count
+       "00000000000000000000000000000000"  // no kept rows, no unresolved rows
+       "000000000000000c7075626c69632e656d707479",
+       3, "table public.bag: rows: the rows do not add up to the table digest (3 rows where 2 "},
+      // public.accounts' count of unresolved rows: its key is read as the
+      // next table's name.
+      {"0000000000000001000000000000000656333a303039", 0,
+       "checkpoint holds table V3:009 where public.bag was expected"},
+  };
+  for (const Case& c : cases) {
+    const Result<wire::Lsn> r = Parse(WithU64(golden, OffsetOf(golden, c.at_hex), c.value));
+    ASSERT_FALSE(r.ok()) << c.at_hex;
+    EXPECT_TRUE(r.status().message().starts_with(c.message_start)) << r.status().ToString();
+  }
+}
+
+TEST(ShadowCheckpointDamageTest, AnUnknownKeptValueKindIsNamed) {
+  const std::string golden = Golden();
+  std::string body(Body(golden));
+  body[OffsetOf(golden, "00000000000000024e56") + 8] = 'X';
+  const Result<wire::Lsn> r = Parse(Sealed(body));
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().message().starts_with(
+      "table public.accounts: kept[0].values[0]: unknown kind 0x58, expected 'V' or 'N' at "
+      "offset "))
+      << r.status().ToString();
+}
+
+// ---- Files of other tables or of an older pgparity: refused, the fix named.
+
+TEST(ShadowCheckpointDamageTest, OtherTablesAreAChangedPublication) {
+  const std::string golden = Golden();
+  const std::string suffix =
+      " (test.ckpt); the published tables changed since it was written — remove the state "
+      "directory to start over";
+  Result<wire::Lsn> swapped = Parse(golden, {BagSpec(), AccountsSpec(), EmptySpec()});
+  ASSERT_FALSE(swapped.ok());
+  EXPECT_EQ(swapped.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(swapped.status().message(),
+            "checkpoint holds table public.accounts where public.bag was expected" + suffix);
+  Result<wire::Lsn> fewer = Parse(golden, {AccountsSpec(), BagSpec()});
+  ASSERT_FALSE(fewer.ok());
+  EXPECT_EQ(fewer.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_TRUE(fewer.status().message().starts_with("after the last table: 117 unexpected bytes"))
+      << fewer.status().ToString();
+  EXPECT_TRUE(fewer.status().message().ends_with(suffix));
+  TableSpec extra = EmptySpec();
+  extra.name = "extra";
+  Result<wire::Lsn> more = Parse(golden, {AccountsSpec(), BagSpec(), EmptySpec(), extra});
+  ASSERT_FALSE(more.ok());
+  EXPECT_TRUE(more.status().message().starts_with("table public.extra: name: need 8 bytes"))
+      << more.status().ToString();
+  TableSpec compared = AccountsSpec();
+  compared.compare.clear();  // n is compared too now
+  Result<wire::Lsn> recompared = Parse(golden, {compared, BagSpec(), EmptySpec()});
+  ASSERT_FALSE(recompared.ok());
+  EXPECT_TRUE(recompared.status().message().starts_with(
+      "the columns compared in table public.accounts changed since the checkpoint"))
+      << recompared.status().ToString();
+}
+
+TEST(ShadowCheckpointDamageTest, FormatOneIsRefusedWithItsMessage) {
+  const Result<wire::Lsn> r = Parse(Sealed("PGPSHD01" + std::string(40, '\0')));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint test.ckpt was written by an older pgparity (format 1); remove the state "
+            "directory to start over (pgparity then bootstraps again)");
+}
+
+// ---- The file.
+
+TEST(ShadowCheckpointFileTest, RoundTripsAndRefusesADamagedFile) {
+  ShadowState state({BagSpec()});
+  const Row row{"seven"};
+  state.table(0).AddScannedRow(Values(row));
+  const std::string path = ::testing::TempDir() + "/shadow.ckpt";
+  {
+    auto lk = state.Lock();
+    ASSERT_TRUE(WriteCheckpoint(state, wire::Lsn(0x1234), {"s", "p", "1"}, path).ok());
+  }
+  ShadowState back({BagSpec()});
+  CheckpointMeta meta;
+  auto at = ReadCheckpoint(path, back, meta);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(**at, wire::Lsn(0x1234));
+  EXPECT_EQ(meta.slot, "s");
+  EXPECT_EQ(back.table(0).digest(), state.table(0).digest());
+  // One flipped byte anywhere: refused, the fix named.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[bytes.size() / 2] ^= 0x01;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  ShadowState damaged({BagSpec()});
+  auto bad = ReadCheckpoint(path, damaged, meta);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsCorruption());
+  EXPECT_NE(bad.status().message().find("remove the state directory"), std::string_view::npos);
+  // No file: a first run.
+  ShadowState fresh({BagSpec()});
+  auto none = ReadCheckpoint(path + ".missing", fresh, meta);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
 }
 
 }  // namespace

@@ -214,17 +214,6 @@ void ShadowState::Prune(wire::Lsn lsn) {
   base_lsn_ = lsn;
 }
 
-void ShadowState::SaveTables(std::string& out) const {
-  for (const auto& t : tables_) t->SaveTo(out);
-}
-
-Status ShadowState::LoadTables(std::string_view in, wire::Lsn at) {
-  for (auto& t : tables_) PGPARITY_RETURN_IF_ERROR(t->LoadFrom(in));
-  if (!in.empty()) return Status::Corruption("checkpoint has bytes after its last table");
-  SetBasePoint(at);
-  return Status::OK();
-}
-
 bool ShadowState::Pause(std::chrono::milliseconds timeout) {
   std::unique_lock lk(mu_);
   paused_ = true;

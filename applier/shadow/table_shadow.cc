@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <string>
 #include <utility>
-
-#include "shadow/byte_codec.h"
 
 namespace pgparity::applier {
 
@@ -216,46 +215,64 @@ bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_
   return !HasUnchanged();
 }
 
-Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& touched) {
-  const bool full_old = change.old_kind == wire::OldTupleKind::kFull;
-  const wire::TupleView* old_full = full_old ? &change.old_tuple : nullptr;
-  const char* verb = change.op == core::ChangeOp::kInsert   ? "insert"
-                     : change.op == core::ChangeOp::kUpdate ? "update"
-                                                            : "delete";
-  if (!spec_.keyed()) {
-    // A multiset: rows are identified by their digest.
-    if (change.op != core::ChangeOp::kInsert) {
-      if (!full_old) {
-        return Status::FailedPrecondition(
-            "table " + qualified_ + " has no key and its " + verb + " at LSN " +
-            change.lsn.ToString() + " carries no old row; set REPLICA IDENTITY FULL on the source");
-      }
-      Fill(change.old_tuple);
-      const Digest128 old = DigestRow(scratch_);
-      auto it = multiset_.find(old);
-      if (it == multiset_.end()) {
-        Anomaly(std::string(verb) + " of a row not in the shadow at LSN " + change.lsn.ToString());
-      } else {
-        if (--it->second == 0) multiset_.erase(it);
-        digest_.Remove(old);
-      }
-      touched.push_back(old.ToHex());
-    }
-    if (change.op != core::ChangeOp::kDelete) {
-      Fill(change.new_tuple);
-      if (!ResolveUnchanged(old_full, {})) {
-        Anomaly("unchanged TOAST value without the old row at LSN " + change.lsn.ToString());
-        return Status::OK();
-      }
-      const Digest128 d = DigestRow(scratch_);
-      ++multiset_[d];
-      digest_.Add(d);
-      touched.push_back(d.ToHex());
-    }
-    return Status::OK();
-  }
+namespace {
 
-  // Keyed. The old key comes from the old tuple when one was sent (the key
+const char* Verb(core::ChangeOp op) {
+  switch (op) {
+    case core::ChangeOp::kInsert:
+      return "insert";
+    case core::ChangeOp::kUpdate:
+      return "update";
+    case core::ChangeOp::kDelete:
+      break;
+  }
+  return "delete";
+}
+
+}  // namespace
+
+Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& touched) {
+  return spec_.keyed() ? ApplyToKeyed(change, touched) : ApplyToMultiset(change, touched);
+}
+
+Status TableShadow::ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched) {
+  // Rows are identified by their digest: the old row is needed whole.
+  const bool full_old = change.old_kind == wire::OldTupleKind::kFull;
+  if (change.op != core::ChangeOp::kInsert) {
+    if (!full_old) {
+      return Status::FailedPrecondition("table " + qualified_ + " has no key and its " +
+                                        Verb(change.op) + " at LSN " + change.lsn.ToString() +
+                                        " carries no old row; set REPLICA IDENTITY FULL on the "
+                                        "source");
+    }
+    Fill(change.old_tuple);
+    const Digest128 old = DigestRow(scratch_);
+    auto it = multiset_.find(old);
+    if (it == multiset_.end()) {
+      Anomaly(std::string(Verb(change.op)) + " of a row not in the shadow at LSN " +
+              change.lsn.ToString());
+    } else {
+      if (--it->second == 0) multiset_.erase(it);
+      digest_.Remove(old);
+    }
+    touched.push_back(old.ToHex());
+  }
+  if (change.op != core::ChangeOp::kDelete) {
+    Fill(change.new_tuple);
+    if (!ResolveUnchanged(full_old ? &change.old_tuple : nullptr, {})) {
+      Anomaly("unchanged TOAST value without the old row at LSN " + change.lsn.ToString());
+      return Status::OK();
+    }
+    const Digest128 d = DigestRow(scratch_);
+    ++multiset_[d];
+    digest_.Add(d);
+    touched.push_back(d.ToHex());
+  }
+  return Status::OK();
+}
+
+Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched) {
+  // The old key comes from the old tuple when one was sent (the key
   // changed, or FULL), else it is the new tuple's.
   const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
   if (has_old) {
@@ -281,7 +298,8 @@ Status TableShadow::Apply(const core::Change& change, std::vector<std::string>& 
   if (!has_old) old_key_ = new_key_;
   // The kept values belong to the row as it was: under the old key.
   const bool carried_unchanged = HasUnchanged();
-  const bool resolved = ResolveUnchanged(old_full, old_key_);
+  const bool full_old = change.old_kind == wire::OldTupleKind::kFull;
+  const bool resolved = ResolveUnchanged(full_old ? &change.old_tuple : nullptr, old_key_);
   if (!resolved) KeyOf(scratch_, new_key_);  // key columns resolved from the old row
   if (change.op == core::ChangeOp::kUpdate) {
     if (!RemoveRow(old_key_)) {
@@ -314,156 +332,90 @@ int64_t TableShadow::Count(const Digest128& d) const {
   return it == multiset_.end() ? 0 : it->second;
 }
 
-namespace {
-
-using codec::GetBytes;
-using codec::GetU64;
-using codec::PutBytes;
-using codec::PutU64;
-
-void PutDigest(std::string& out, const Digest128& d) {
-  PutU64(out, d.hi);
-  PutU64(out, d.lo);
-}
-bool GetDigest(std::string_view& in, Digest128& d) { return GetU64(in, d.hi) && GetU64(in, d.lo); }
-
-}  // namespace
-
-void TableShadow::SaveTo(std::string& out) const {
-  PutBytes(out, qualified_);
-  // What the digests cover and which partitions the rows came from: a
-  // resumed shadow must be compared by the same plan (LoadFrom).
-  PutU64(out, compared_.names().size());
-  for (const auto& c : compared_.names()) PutBytes(out, c);
-  PutU64(out, spec_.partitions.size());
-  for (const auto& p : spec_.partitions) PutBytes(out, p);
-  PutU64(out, static_cast<uint64_t>(digest_.rows));
-  PutDigest(out, digest_.sum);
-  PutU64(out, anomalies_);
-  PutBytes(out, first_anomaly_);
-  PutU64(out, RowCount());
-  for (const auto& [k, d] : rows_) {
-    PutBytes(out, k.view());
-    PutDigest(out, d);
-  }
-  std::string key;
-  for (const auto& [i, d] : int_rows_) {
-    EncodeIntKey(i, key);
-    PutBytes(out, key);
-    PutDigest(out, d);
-  }
-  PutU64(out, multiset_.size());
-  for (const auto& [d, n] : multiset_) {
-    PutDigest(out, d);
-    PutU64(out, static_cast<uint64_t>(n));
-  }
-  PutU64(out, kept_.size());
-  for (const auto& [k, values] : kept_) {
-    PutBytes(out, k.view());
-    PutU64(out, values.size());
-    for (const auto& v : values) {
-      out.push_back(v ? 'V' : 'N');
-      if (v) PutBytes(out, *v);
-    }
-  }
-  PutU64(out, unresolved_.size());
-  for (const auto& k : unresolved_) PutBytes(out, k.view());
-}
-
-Status TableShadow::LoadPlan(std::string_view& in) {
-  const Status bad = Status::Corruption("checkpoint of table " + qualified_ + " is malformed");
-  std::vector<std::string> compared, partitions;
-  for (auto* list : {&compared, &partitions}) {
-    uint64_t n = 0;
-    if (!GetU64(in, n) || n > in.size()) return bad;
-    for (uint64_t i = 0; i < n; ++i) {
-      std::string_view v;
-      if (!GetBytes(in, v)) return bad;
-      list->emplace_back(v);
-    }
-  }
-  if (!std::equal(compared.begin(), compared.end(), compared_.names().begin(),
-                  compared_.names().end())) {
+Status TableShadow::RestorePlan(std::span<const std::string> compared,
+                                std::vector<std::string> partitions) {
+  Truncate();
+  anomalies_ = 0;
+  first_anomaly_.clear();
+  const auto names = compared_.names();
+  if (!std::equal(compared.begin(), compared.end(), names.begin(), names.end())) {
     return Status::Corruption("the columns compared in table " + qualified_ +
                               " changed since the checkpoint (a column or its type changed on "
                               "either side)");
   }
-  // The partitions the shadow's rows came from: an ATTACH or DETACH since
-  // is found by comparing with these, across restarts too.
   spec_.partitions = std::move(partitions);
   return Status::OK();
 }
 
-Status TableShadow::LoadFrom(std::string_view& in) {
-  const Status bad = Status::Corruption("checkpoint of table " + qualified_ + " is malformed");
-  Truncate();
-  std::string_view name;
-  uint64_t rows = 0, n = 0;
-  if (!GetBytes(in, name)) return bad;
-  if (name != qualified_) {
-    return Status::Corruption("checkpoint holds table " + std::string(name) + " where " +
-                              qualified_ + " was expected");
-  }
-  PGPARITY_RETURN_IF_ERROR(LoadPlan(in));
-  std::string_view first;
-  if (!GetU64(in, rows) || !GetDigest(in, digest_.sum) || !GetU64(in, anomalies_) ||
-      !GetBytes(in, first) || !GetU64(in, n)) {
-    return bad;
-  }
-  digest_.rows = static_cast<int64_t>(rows);
-  first_anomaly_ = std::string(first);
+void TableShadow::RestoreTotals(const digest::TableDigest& digest, uint64_t anomalies,
+                                std::string first_anomaly) {
+  digest_ = digest;
+  anomalies_ = anomalies;
+  first_anomaly_ = std::move(first_anomaly);
+}
+
+void TableShadow::ReserveKeyedRows(size_t n) {
   if (spec_.integer_key) {
     int_rows_.reserve(n);
   } else {
     rows_.reserve(n);
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string_view k;
-    Digest128 d;
-    if (!GetBytes(in, k) || !GetDigest(in, d)) return bad;
-    if (PutRow(k, d)) return bad;  // a key twice
+}
+
+Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
+  if (PutRow(key, d)) return Status::Corruption("a key twice");
+  return Status::OK();
+}
+
+Status TableShadow::RestoreMultisetEntry(const Digest128& d, int64_t count) {
+  if (count <= 0) return Status::Corruption("count " + std::to_string(count) + " is not positive");
+  if (!multiset_.emplace(d, count).second) return Status::Corruption("a row twice");
+  return Status::OK();
+}
+
+Status TableShadow::RestoreKeptRow(std::string_view key, Values values) {
+  if (values.size() != toastable_positions_.size()) {
+    return Status::Corruption(std::to_string(values.size()) + " values where the table keeps " +
+                              std::to_string(toastable_positions_.size()));
   }
-  if (!GetU64(in, n)) return bad;
-  for (uint64_t i = 0; i < n; ++i) {
-    Digest128 d;
-    uint64_t count;
-    if (!GetDigest(in, d) || !GetU64(in, count)) return bad;
-    multiset_.emplace(d, static_cast<int64_t>(count));
+  if (!kept_.emplace(RowKey(key), std::move(values)).second) {
+    return Status::Corruption("a key twice");
   }
-  if (!GetU64(in, n)) return bad;
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string_view k;
-    uint64_t nv;
-    if (!GetBytes(in, k) || !GetU64(in, nv) || nv != toastable_positions_.size()) return bad;
-    Values values;
-    for (uint64_t j = 0; j < nv; ++j) {
-      if (in.empty()) return bad;
-      const char kind = in.front();
-      in.remove_prefix(1);
-      if (kind == 'N') {
-        values.emplace_back(std::nullopt);
-        continue;
-      }
-      std::string_view v;
-      if (kind != 'V' || !GetBytes(in, v)) return bad;
-      values.emplace_back(std::string(v));
-    }
-    kept_.emplace(RowKey(k), std::move(values));
-  }
-  if (!GetU64(in, n)) return bad;
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string_view k;
-    if (!GetBytes(in, k)) return bad;
-    unresolved_.insert(RowKey(k));
-  }
-  // The digest must be what the rows add up to: a check of the file.
+  return Status::OK();
+}
+
+Status TableShadow::RestoreUnresolved(std::string_view key) {
+  if (!unresolved_.insert(RowKey(key)).second) return Status::Corruption("a key twice");
+  return Status::OK();
+}
+
+namespace {
+
+// `d` added `count` times (mod 2^128, as TableDigest adds), in one step: a
+// count read from a file must not decide how long a loop runs.
+digest::Digest128 Times(const Digest128& d, int64_t count) {
+  __extension__ typedef unsigned __int128 U128;  // GCC's and Clang's
+  const U128 product = ((U128{d.hi} << 64) | d.lo) * static_cast<uint64_t>(count);
+  return Digest128{static_cast<uint64_t>(product >> 64), static_cast<uint64_t>(product)};
+}
+
+}  // namespace
+
+Status TableShadow::FinishRestore() const {
   digest::TableDigest sum;
   for (const auto& [k, d] : rows_) sum.Add(d);
   for (const auto& [k, d] : int_rows_) sum.Add(d);
   for (const auto& [d, c] : multiset_) {
-    for (int64_t i = 0; i < c; ++i) sum.Add(d);
+    if (__builtin_add_overflow(sum.rows, c, &sum.rows)) {
+      return Status::Corruption("the multiset's counts overflow");
+    }
+    sum.sum += Times(d, c);
   }
-  if (!(sum == digest_)) return bad;
+  if (!(sum == digest_)) {
+    return Status::Corruption("the rows do not add up to the table digest (" +
+                              std::to_string(sum.rows) + " rows where " +
+                              std::to_string(digest_.rows) + " were saved)");
+  }
   return Status::OK();
 }
 

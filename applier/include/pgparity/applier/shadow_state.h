@@ -52,8 +52,8 @@ class ShadowState final : public core::ChangeSink {
   const TableShadow& table(size_t i) const { return *tables_[i]; }
   std::optional<size_t> FindTable(std::string_view schema, std::string_view name) const;
 
-  // After the bootstrap scan: the state is the source's as of `lsn`, the
-  // base of the history.
+  // After the bootstrap scan (or a checkpoint's load, ReadCheckpoint): the
+  // state is the source's as of `lsn`, the base of the history.
   void SetBasePoint(wire::Lsn lsn);
   wire::Lsn base_point() const { return base_lsn_; }
 
@@ -108,12 +108,6 @@ class ShadowState final : public core::ChangeSink {
                                                           wire::Lsn& included_up_to) const;
   // Forgets history and recent changes up to `lsn` (folded into the base).
   void Prune(wire::Lsn lsn);
-
-  // The tables' state for a checkpoint (REQUIRES: lock held, no open
-  // transaction), and back (before streaming; the base point becomes the
-  // checkpoint's LSN).
-  void SaveTables(std::string& out) const;
-  Status LoadTables(std::string_view in, wire::Lsn at);
 
   // Holds the consumer at its next transaction boundary (or returns false
   // after `timeout` when a transaction does not end). Resume() lets it go.

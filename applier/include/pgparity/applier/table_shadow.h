@@ -68,6 +68,10 @@ struct HashDigest {
 
 class TableShadow {
  public:
+  // A row's kept values: its toastable columns', in column order (nullopt:
+  // NULL).
+  using Values = std::vector<std::optional<std::string>>;
+
   explicit TableShadow(TableSpec spec);
   TableShadow(const TableShadow&) = delete;
   TableShadow& operator=(const TableShadow&) = delete;
@@ -81,7 +85,7 @@ class TableShadow {
   // One decoded change of this table. `change.relation` must have the
   // spec's columns (ShadowState checks). The key of the changed row(s) is
   // appended to `touched` (for the recent-changes log).
-  Status Apply(const core::Change& change, std::vector<std::string>& touched);
+  [[nodiscard]] Status Apply(const core::Change& change, std::vector<std::string>& touched);
   // TRUNCATE: every row goes.
   void Truncate();
 
@@ -99,12 +103,7 @@ class TableShadow {
   template <typename F>
   void ForEachRow(F&& f) const {
     if (spec_.keyed()) {
-      for (const auto& [k, d] : rows_) f(k.view(), d);
-      std::string key;
-      for (const auto& [i, d] : int_rows_) {
-        EncodeIntKey(i, key);
-        f(std::string_view(key), d);
-      }
+      ForEachKeyedRow(f);
     } else {
       for (const auto& [d, n] : multiset_) {
         for (int64_t i = 0; i < n; ++i) f(std::string_view(), d);
@@ -120,22 +119,82 @@ class TableShadow {
   // The key encoding of values in spec order (keyed tables).
   void KeyOf(std::span<const digest::ColumnValue> values, std::string& out) const;
 
-  // The whole state, for a checkpoint (shadow_checkpoint.h): appends to
-  // `out` / reads back what SaveTo wrote. Load replaces the state;
-  // Corruption when the bytes are not a SaveTo of this table.
-  // The checkpoint also holds the compared columns (a resume with other
-  // ones is refused: the digests would not compare) and the partitions
-  // (taken over: TableSpec::partitions stays those the rows came from).
-  void SaveTo(std::string& out) const;
-  Status LoadFrom(std::string_view& in);
+  // ---- The whole state in parts, for the checkpoint (shadow_checkpoint.cc
+  // holds the format). Each visitor goes through one part in its hash
+  // table's order, which is neither sorted nor the same from run to run.
+
+  // What the digests cover (a resume with other columns is refused: the
+  // digests would not compare).
+  std::span<const std::string> compared_columns() const { return compared_.names(); }
+  // Resolved rows of a keyed table, and f(key encoding, row digest) for each.
+  size_t keyed_rows() const noexcept { return RowCount(); }
+  template <typename F>
+  void ForEachKeyedRow(F&& f) const {
+    for (const auto& [k, d] : rows_) f(k.view(), d);
+    std::string key;
+    for (const auto& [i, d] : int_rows_) {
+      EncodeIntKey(i, key);
+      f(std::string_view(key), d);
+    }
+  }
+  // Distinct rows of a table without key, and f(row digest, count) for each.
+  size_t multiset_entries() const noexcept { return multiset_.size(); }
+  template <typename F>
+  void ForEachMultisetEntry(F&& f) const {
+    for (const auto& [d, n] : multiset_) f(d, n);
+  }
+  // Rows whose toastable values are kept, and f(key encoding, values) for
+  // each: std::span<const std::optional<std::string>>, one per toastable
+  // column in column order, nullopt for NULL.
+  size_t kept_rows() const noexcept { return kept_.size(); }
+  template <typename F>
+  void ForEachKeptRow(F&& f) const {
+    for (const auto& [k, values] : kept_) {
+      f(k.view(), std::span<const std::optional<std::string>>(values));
+    }
+  }
+  // f(key encoding) per unresolved row (unresolved_rows() of them).
+  template <typename F>
+  void ForEachUnresolved(F&& f) const {
+    for (const auto& k : unresolved_) f(k.view());
+  }
+
+  // Refilling the table from a checkpoint, in the file's order:
+  // RestorePlan empties it, the others add the saved parts, FinishRestore
+  // checks that the rows add up to the restored digest. A table left by a
+  // failed restore is to be discarded.
+  //
+  // RestorePlan: Corruption "the columns compared in table <t> changed
+  // since the checkpoint ..." when `compared` differs from
+  // compared_columns(). The partitions are taken over: TableSpec::partitions
+  // stays those the rows came from, so an ATTACH or DETACH since is found
+  // across restarts too.
+  [[nodiscard]] Status RestorePlan(std::span<const std::string> compared,
+                                   std::vector<std::string> partitions);
+  void RestoreTotals(const digest::TableDigest& digest, uint64_t anomalies,
+                     std::string first_anomaly);
+  // `n` keyed rows follow: their map is sized once.
+  void ReserveKeyedRows(size_t n);
+  // Corruption when the key is there already.
+  [[nodiscard]] Status RestoreKeyedRow(std::string_view key, const digest::Digest128& d);
+  // Corruption when the row is there already or `count` is not positive.
+  [[nodiscard]] Status RestoreMultisetEntry(const digest::Digest128& d, int64_t count);
+  // The number of values a kept row has (its toastable columns, when the
+  // table keeps values at all).
+  size_t kept_values_per_row() const noexcept { return toastable_positions_.size(); }
+  // Corruption when `values` is not kept_values_per_row() long or the key
+  // is there already.
+  [[nodiscard]] Status RestoreKeptRow(std::string_view key, Values values);
+  // Corruption when the key is there already.
+  [[nodiscard]] Status RestoreUnresolved(std::string_view key);
+  // Corruption when the rows do not add up to the restored digest.
+  [[nodiscard]] Status FinishRestore() const;
 
   // Bytes of memory the shadow uses for this table (tables, keys, kept
   // TOAST values), for the bytes-per-row figure.
   size_t MemoryBytes() const;
 
  private:
-  using Values = std::vector<std::optional<std::string>>;  // toastable columns, in order
-
   // Integer keys: the key encoding "V<n>:<digits>" <-> the integer; false
   // when `key` is not the canonical encoding of one.
   static bool ParseIntKey(std::string_view key, int64_t& out);
@@ -147,7 +206,9 @@ class TableShadow {
   std::optional<digest::Digest128> TakeRow(std::string_view key);
   size_t RowCount() const { return rows_.size() + int_rows_.size(); }
 
-  Status LoadPlan(std::string_view& in);
+  // Apply's two halves: rows identified by their digest, or by their key.
+  Status ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched);
+  Status ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched);
   void Anomaly(std::string what);
   // `carried_unchanged`: the change that made this row had a 'u' (a value
   // out of line whatever the row's size now): its values are kept.

@@ -1,0 +1,488 @@
+// The shadow checkpoint's format, format 02, and nothing else knows it: one
+// encode/parse pair per part, side by side, reading fields in exactly the
+// order they are written, each read followed at once by its meaning check.
+//
+// Every integer is an Int64, big-endian. A String is an Int64 length and
+// that many bytes (ByteWriter::PutBE64Prefixed). A Digest is its Int64 hi,
+// then its Int64 lo. Counts are checked against the bytes left before
+// anything is allocated for them.
+//
+// Errors name what was being read: "header: slot: need 14 bytes at offset
+// 24, 2 left", "table public.t: kept[2].values[1]: unknown kind 0x58,
+// expected 'V' or 'N' at offset 412". ParseCheckpoint words them for the
+// user (shadow_checkpoint.h).
+#include "pgparity/applier/shadow_checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <utility>
+
+#include "pgparity/file_util.h"
+#include "pgparity/wire/big_endian.h"
+
+namespace pgparity::applier {
+namespace {
+
+using digest::Digest128;
+using wire::ByteReader;
+using wire::ByteWriter;
+
+// 02: each table also records its compared columns and partitions.
+constexpr std::string_view kMagic = "PGPSHD02";
+constexpr std::string_view kOlderMagic = "PGPSHD01";
+constexpr size_t kChecksumBytes = 8;
+
+// The fewest bytes one entry of each list takes.
+constexpr size_t kMinStringBytes = 8;
+constexpr size_t kDigestBytes = 16;
+constexpr size_t kMinKeyedRowBytes = kMinStringBytes + kDigestBytes;
+constexpr size_t kMultisetEntryBytes = kDigestBytes + 8;
+constexpr size_t kMinKeptRowBytes = kMinStringBytes + 8;
+constexpr size_t kMinKeptValueBytes = 1;
+
+// A field of a section, "keyed_rows[3].digest" or "kept[2].values[1]":
+// built at every read, printed only when one fails.
+struct Field {
+  static constexpr size_t kNoIndex = static_cast<size_t>(-1);
+
+  Field(const char* name) noexcept : name(name) {}  // NOLINT: implicit on purpose
+  Field(std::string_view name, size_t index, std::string_view member = {},
+        size_t member_index = kNoIndex) noexcept
+      : name(name), index(index), member(member), member_index(member_index) {}
+
+  std::string ToString() const {
+    std::string s(name);
+    if (index != kNoIndex) s += "[" + std::to_string(index) + "]";
+    if (!member.empty()) s += "." + std::string(member);
+    if (member_index != kNoIndex) s += "[" + std::to_string(member_index) + "]";
+    return s;
+  }
+
+  std::string_view name;
+  size_t index = kNoIndex;
+  std::string_view member;
+  size_t member_index = kNoIndex;
+};
+
+// wire::ByteReader's checked reads, each failure a Corruption naming the
+// section and the field: "<section>: <field>: need 8 bytes at offset 301,
+// 2 left".
+class SectionReader {
+ public:
+  SectionReader(ByteReader& in, std::string section) : in_(in), section_(std::move(section)) {}
+
+  size_t offset() const noexcept { return in_.offset(); }
+
+  [[nodiscard]] Result<uint8_t> U8(Field f) { return Named(f, in_.ReadU8()); }
+  [[nodiscard]] Result<uint64_t> U64(Field f) { return Named(f, in_.ReadBE64()); }
+  [[nodiscard]] Result<std::string_view> String(Field f) {
+    return Named(f, in_.ReadBE64Prefixed());
+  }
+  [[nodiscard]] Result<Digest128> Digest(Field f) {
+    if (in_.remaining() < kDigestBytes) {
+      return Named(f, ByteReader::TruncatedError(kDigestBytes, offset(), in_.remaining()));
+    }
+    const uint64_t hi = in_.ReadBE64Unchecked();
+    return Digest128{hi, in_.ReadBE64Unchecked()};
+  }
+  // A count of entries of at least `min_bytes` each: Corruption when the
+  // bytes left cannot hold that many.
+  [[nodiscard]] Result<uint64_t> Count(Field f, size_t min_bytes) {
+    const size_t at = offset();
+    PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, U64(f));
+    if (n > in_.remaining() / min_bytes) {
+      return Invalid(f, at,
+                     std::to_string(n) + " entries need at least " + std::to_string(min_bytes) +
+                         " bytes each, " + std::to_string(in_.remaining()) + " left");
+    }
+    return n;
+  }
+
+  // The field read at `at` means nothing valid: "<section>: <field>: <what>
+  // at offset <at>".
+  [[nodiscard]] Status Invalid(Field f, size_t at, std::string_view what) const {
+    return Status::Corruption(section_ + ": " + f.ToString() + ": " + std::string(what) +
+                              " at offset " + std::to_string(at));
+  }
+  // `s` (a TableShadow::Restore* result) about the field read at `at`.
+  [[nodiscard]] Status Check(Field f, size_t at, const Status& s) const {
+    return s.ok() ? Status::OK() : Invalid(f, at, s.message());
+  }
+
+ private:
+  template <typename T>
+  Result<T> Named(Field f, Result<T> r) const {
+    if (r.ok()) [[likely]] {
+      return r;
+    }
+    return Named(f, r.status());
+  }
+  Status Named(Field f, const Status& s) const {
+    return s.WithPrefix(section_ + ": " + f.ToString());
+  }
+
+  ByteReader& in_;
+  std::string section_;
+};
+
+void PutDigest(ByteWriter& out, const Digest128& d) {
+  out.PutBE64(d.hi);
+  out.PutBE64(d.lo);
+}
+
+// ---- A list of names: Int64 n, n x String.
+
+void PutStrings(ByteWriter& out, std::span<const std::string> list) {
+  out.PutBE64(list.size());
+  for (const std::string& s : list) out.PutBE64Prefixed(s);
+}
+
+Result<std::vector<std::string>> ParseStrings(SectionReader& in, const char* name) {
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count(name, kMinStringBytes));
+  std::vector<std::string> list;
+  list.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view s, in.String({name, i}));
+    list.emplace_back(s);
+  }
+  return list;
+}
+
+// ---- A table section's head: String qualified name ("schema.name"), the
+// compared column names (a list), the partitions its rows came from (a
+// list), Int64 rows and Digest sum (the table digest), Int64 anomalies,
+// String first anomaly.
+
+void EncodeTableHead(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64Prefixed(table.qualified_name());
+  PutStrings(out, table.compared_columns());
+  PutStrings(out, table.spec().partitions);
+  out.PutBE64(static_cast<uint64_t>(table.digest().rows));
+  PutDigest(out, table.digest().sum);
+  out.PutBE64(table.anomalies());
+  out.PutBE64Prefixed(table.first_anomaly());
+}
+
+Status ParseTableHead(SectionReader& in, TableShadow& table) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("name"));
+  if (name != table.qualified_name()) {
+    return Status::Corruption("checkpoint holds table " + std::string(name) + " where " +
+                              table.qualified_name() + " was expected");
+  }
+  PGPARITY_ASSIGN_OR_RETURN(const std::vector<std::string> compared, ParseStrings(in, "compared"));
+  PGPARITY_ASSIGN_OR_RETURN(std::vector<std::string> partitions, ParseStrings(in, "partitions"));
+  // Other compared columns: the digests would not compare (a column or its
+  // type changed). The message names the table and says so.
+  PGPARITY_RETURN_IF_ERROR(table.RestorePlan(compared, std::move(partitions)));
+  digest::TableDigest digest;
+  const size_t rows_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t rows, in.U64("rows"));
+  if (rows > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return in.Invalid("rows", rows_at, "row count " + std::to_string(rows) + " out of range");
+  }
+  digest.rows = static_cast<int64_t>(rows);
+  PGPARITY_ASSIGN_OR_RETURN(digest.sum, in.Digest("sum"));
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t anomalies, in.U64("anomalies"));
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view first, in.String("first_anomaly"));
+  table.RestoreTotals(digest, anomalies, std::string(first));
+  return Status::OK();
+}
+
+// ---- The rows. Keyed tables: Int64 n, n x (String key encoding, Digest).
+// Tables without key: Int64 n, n x (Digest, Int64 count >= 1). Each kind
+// is empty in the other kind of table.
+
+void EncodeRows(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64(table.keyed_rows());
+  table.ForEachKeyedRow([&](std::string_view key, const Digest128& d) {
+    out.PutBE64Prefixed(key);
+    PutDigest(out, d);
+  });
+  out.PutBE64(table.multiset_entries());
+  table.ForEachMultisetEntry([&](const Digest128& d, int64_t count) {
+    PutDigest(out, d);
+    out.PutBE64(static_cast<uint64_t>(count));
+  });
+}
+
+// A list that tables like `table` never have (rows by key in a table
+// without key, ...) must be empty.
+Status ExpectEmptyUnless(bool allowed, SectionReader& in, Field f, size_t at, uint64_t n,
+                         const TableShadow& table) {
+  if (n == 0 || allowed) return Status::OK();
+  return in.Invalid(f, at,
+                    std::to_string(n) + " entries, which table " + table.qualified_name() +
+                        (table.spec().keyed() ? " (with a key)" : " (without key)") +
+                        " cannot have");
+}
+
+Status ParseKeyedRows(SectionReader& in, TableShadow& table) {
+  const size_t n_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("keyed_rows", kMinKeyedRowBytes));
+  PGPARITY_RETURN_IF_ERROR(
+      ExpectEmptyUnless(table.spec().keyed(), in, "keyed_rows", n_at, n, table));
+  table.ReserveKeyedRows(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    const size_t at = in.offset();
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"keyed_rows", i, "key"}));
+    PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"keyed_rows", i, "digest"}));
+    PGPARITY_RETURN_IF_ERROR(in.Check({"keyed_rows", i}, at, table.RestoreKeyedRow(key, d)));
+  }
+  return Status::OK();
+}
+
+Status ParseMultiset(SectionReader& in, TableShadow& table) {
+  const size_t n_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("multiset", kMultisetEntryBytes));
+  PGPARITY_RETURN_IF_ERROR(
+      ExpectEmptyUnless(!table.spec().keyed(), in, "multiset", n_at, n, table));
+  for (uint64_t i = 0; i < n; ++i) {
+    PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"multiset", i, "digest"}));
+    const size_t count_at = in.offset();
+    PGPARITY_ASSIGN_OR_RETURN(const uint64_t count, in.U64({"multiset", i, "count"}));
+    if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return in.Invalid({"multiset", i, "count"}, count_at,
+                        "count " + std::to_string(count) + " out of range");
+    }
+    PGPARITY_RETURN_IF_ERROR(in.Check({"multiset", i, "count"}, count_at,
+                                      table.RestoreMultisetEntry(d, static_cast<int64_t>(count))));
+  }
+  return Status::OK();
+}
+
+// ---- The kept values: Int64 n, n x (String key encoding, Int64 m (the
+// table's toastable columns), m x (Byte 'V', String value | Byte 'N')).
+
+void EncodeKeptRows(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64(table.kept_rows());
+  table.ForEachKeptRow(
+      [&](std::string_view key, std::span<const std::optional<std::string>> values) {
+        out.PutBE64Prefixed(key);
+        out.PutBE64(values.size());
+        for (const std::optional<std::string>& v : values) {
+          out.PutU8(v ? 'V' : 'N');
+          if (v) out.PutBE64Prefixed(*v);
+        }
+      });
+}
+
+Result<std::optional<std::string>> ParseKeptValue(SectionReader& in, Field f) {
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint8_t kind, in.U8(f));
+  if (kind == 'N') return std::optional<std::string>();
+  if (kind != 'V') {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", kind);
+    return in.Invalid(f, at, "unknown kind " + std::string(hex) + ", expected 'V' or 'N'");
+  }
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view v, in.String(f));
+  return std::optional<std::string>(v);
+}
+
+Status ParseKeptRows(SectionReader& in, TableShadow& table) {
+  const size_t n_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("kept", kMinKeptRowBytes));
+  // Only keyed tables without REPLICA IDENTITY FULL keep values.
+  PGPARITY_RETURN_IF_ERROR(
+      ExpectEmptyUnless(table.kept_values_per_row() > 0, in, "kept", n_at, n, table));
+  for (uint64_t i = 0; i < n; ++i) {
+    const size_t at = in.offset();
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"kept", i, "key"}));
+    const size_t m_at = in.offset();
+    PGPARITY_ASSIGN_OR_RETURN(const uint64_t m,
+                              in.Count({"kept", i, "values"}, kMinKeptValueBytes));
+    if (m != table.kept_values_per_row()) {
+      return in.Invalid({"kept", i, "values"}, m_at,
+                        std::to_string(m) + " values where the table keeps " +
+                            std::to_string(table.kept_values_per_row()));
+    }
+    TableShadow::Values values;
+    values.reserve(m);
+    for (uint64_t j = 0; j < m; ++j) {
+      PGPARITY_ASSIGN_OR_RETURN(std::optional<std::string> v,
+                                ParseKeptValue(in, {"kept", i, "values", j}));
+      values.push_back(std::move(v));
+    }
+    PGPARITY_RETURN_IF_ERROR(
+        in.Check({"kept", i}, at, table.RestoreKeptRow(key, std::move(values))));
+  }
+  return Status::OK();
+}
+
+// ---- The unresolved rows: Int64 n, n x String key encoding.
+
+void EncodeUnresolved(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64(table.unresolved_rows());
+  table.ForEachUnresolved([&](std::string_view key) { out.PutBE64Prefixed(key); });
+}
+
+Status ParseUnresolved(SectionReader& in, TableShadow& table) {
+  const size_t n_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("unresolved", kMinStringBytes));
+  PGPARITY_RETURN_IF_ERROR(
+      ExpectEmptyUnless(table.spec().keyed(), in, "unresolved", n_at, n, table));
+  for (uint64_t i = 0; i < n; ++i) {
+    const size_t at = in.offset();
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"unresolved", i}));
+    PGPARITY_RETURN_IF_ERROR(in.Check({"unresolved", i}, at, table.RestoreUnresolved(key)));
+  }
+  return Status::OK();
+}
+
+// ---- The file's envelope and the user's wording of its errors.
+
+std::string_view AsChars(std::span<const std::byte> bytes) {
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+Status Damaged(std::string_view path, std::string_view what) {
+  return Status::Corruption("checkpoint " + std::string(path) + " is damaged (" +
+                            std::string(what) +
+                            "); remove the state directory to start over (pgparity then "
+                            "bootstraps again)");
+}
+
+// The bytes between the magic and the checksum, once both are right.
+Result<std::span<const std::byte>> Unseal(std::span<const std::byte> file, std::string_view path) {
+  const std::string_view text = AsChars(file);
+  if (text.starts_with(kOlderMagic)) {
+    return Status::FailedPrecondition("checkpoint " + std::string(path) +
+                                      " was written by an older pgparity (format 1); remove the "
+                                      "state directory to start over (pgparity then bootstraps "
+                                      "again)");
+  }
+  if (file.size() < kMagic.size() + 8 + kChecksumBytes) {
+    return Damaged(path, std::to_string(file.size()) + " bytes, too short for a checkpoint");
+  }
+  if (!text.starts_with(kMagic)) return Damaged(path, "no PGPSHD02 magic at its start");
+  const size_t sealed = file.size() - kChecksumBytes;
+  if (wire::LoadBE64(file.data() + sealed) != XXH64(file.data(), sealed, 0)) {
+    return Damaged(path, "its XXH64 does not match its bytes");
+  }
+  return file.subspan(kMagic.size(), sealed - kMagic.size());
+}
+
+Result<wire::Lsn> ParseHeader(ByteReader& bytes, CheckpointMeta& meta) {
+  SectionReader in(bytes, "header");
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t lsn, in.U64("lsn"));
+  for (auto [field, value] :
+       {std::pair{"slot", &meta.slot}, std::pair{"publication", &meta.publication},
+        std::pair{"system_id", &meta.system_id}}) {
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view v, in.String(field));
+    value->assign(v);
+  }
+  return wire::Lsn(lsn);
+}
+
+// A table section that is not the shadow's table: the publication's tables
+// changed since the checkpoint (a table added, dropped or altered).
+Status TablesChanged(std::string_view path, const Status& why) {
+  return Status::FailedPrecondition(std::string(why.message()) + " (" + std::string(path) +
+                                    "); the published tables changed since it was written — "
+                                    "remove the state directory to start over");
+}
+
+// The whole file at `path`; nullopt when there is none.
+Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoStatus("cannot open", path);
+  }
+  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
+                                                                [](const int* f) { ::close(*f); });
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot read", path);
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return std::optional<std::string>(std::move(data));
+}
+
+}  // namespace
+
+// ---- A table section: its head, its rows, its kept values, its unresolved
+// rows (each laid out above). The rows must add up to the head's digest.
+
+void EncodeTableSection(const TableShadow& table, ByteWriter& out) {
+  EncodeTableHead(table, out);
+  EncodeRows(table, out);
+  EncodeKeptRows(table, out);
+  EncodeUnresolved(table, out);
+}
+
+Status ParseTableSection(ByteReader& bytes, TableShadow& table) {
+  SectionReader in(bytes, "table " + table.qualified_name());
+  PGPARITY_RETURN_IF_ERROR(ParseTableHead(in, table));
+  PGPARITY_RETURN_IF_ERROR(ParseKeyedRows(in, table));
+  PGPARITY_RETURN_IF_ERROR(ParseMultiset(in, table));
+  PGPARITY_RETURN_IF_ERROR(ParseKeptRows(in, table));
+  PGPARITY_RETURN_IF_ERROR(ParseUnresolved(in, table));
+  // The digest must be what the rows add up to: a check of the file.
+  return in.Check("rows", in.offset(), table.FinishRestore());
+}
+
+// ---- The file: Byte8 magic "PGPSHD02", Int64 LSN (the end of the last
+// commit in the state), String slot, String publication, String system
+// identifier ("" when unknown), one table section per table of the
+// ShadowState in its order, Int64 XXH64 (seed 0) of every byte before it.
+
+std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
+                                        const CheckpointMeta& meta) {
+  std::vector<std::byte> file;
+  ByteWriter out(file);
+  out.PutBytes(std::as_bytes(std::span(kMagic.data(), kMagic.size())));
+  out.PutBE64(lsn.value());
+  out.PutBE64Prefixed(meta.slot);
+  out.PutBE64Prefixed(meta.publication);
+  out.PutBE64Prefixed(meta.system_id);
+  for (size_t i = 0; i < shadow.table_count(); ++i) EncodeTableSection(shadow.table(i), out);
+  out.PutBE64(XXH64(file.data(), file.size(), 0));
+  return file;
+}
+
+Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_view path,
+                                  ShadowState& shadow, CheckpointMeta& meta) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::span<const std::byte> body, Unseal(file, path));
+  ByteReader bytes(body, kMagic.size());  // offsets count from the file's start
+  Result<wire::Lsn> lsn = ParseHeader(bytes, meta);
+  if (!lsn.ok()) return Damaged(path, lsn.status().message());
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    const Status table = ParseTableSection(bytes, shadow.table(i));
+    if (!table.ok()) return TablesChanged(path, table);
+  }
+  if (const Status end = bytes.ExpectEnd(); !end.ok()) {
+    return TablesChanged(path, end.WithPrefix("after the last table"));
+  }
+  shadow.SetBasePoint(*lsn);
+  return *lsn;
+}
+
+Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
+                       const std::string& path) {
+  const std::vector<std::byte> file = EncodeCheckpoint(shadow, lsn, meta);
+  return WriteFileAtomically(path, AsChars(file), 0600);
+}
+
+Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
+                                                CheckpointMeta& meta) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<std::string> file, ReadFileIfExists(path));
+  if (!file) return std::optional<wire::Lsn>();
+  PGPARITY_ASSIGN_OR_RETURN(
+      const wire::Lsn lsn,
+      ParseCheckpoint(std::as_bytes(std::span(file->data(), file->size())), path, shadow, meta));
+  return std::optional<wire::Lsn>(lsn);
+}
+
+}  // namespace pgparity::applier
