@@ -39,6 +39,116 @@ bool NonEmptyFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
 }
 
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The recording: opened once the source's identity is known (on_session),
+// then written by the sink (decoded changes) or frame by frame (--raw).
+class Recording {
+ public:
+  Recording(const consumer::SlotConsumerOptions& options, std::string out, bool raw)
+      : options_(options), out_(std::move(out)), raw_(raw) {
+    // Raw mode: the decoder still checks the stream, into a chain of its own.
+    if (raw_) deferred_.target = &raw_chain_;
+  }
+
+  core::ChangeSink& sink() { return deferred_; }
+
+  consumer::ConsumerHooks Hooks() {
+    consumer::ConsumerHooks hooks;
+    hooks.on_session = [this](const consumer::SessionInfo& info, wire::Lsn& resume) {
+      return Open(info, resume);
+    };
+    if (raw_) hooks.on_frame = [this](const wire::XLogData& frame) { return WriteFrame(frame); };
+    hooks.durable = [this](wire::Lsn) { return raw_ ? raw_writer_->Sync() : sink_->Sync(); };
+    hooks.abandon = [this] { return sink_ ? sink_->AbandonTransaction() : Status::OK(); };
+    return hooks;
+  }
+
+  Status Close() {
+    return raw_writer_ ? raw_writer_->Close() : sink_ ? sink_->Close() : Status::OK();
+  }
+  const core::ChainState& chain() { return raw_ ? raw_chain_.state() : sink_->chain(); }
+
+ private:
+  pgparity::v1::Header HeaderFor(const consumer::SessionInfo& info) const {
+    pgparity::v1::Header header;
+    header.set_format_version(record::kRecordFormatVersion);
+    header.set_system_identifier(info.identity.system_id);
+    header.set_timeline(info.identity.timeline);
+    header.set_database(info.identity.dbname);
+    header.set_slot(options_.slot);
+    for (const auto& p : options_.publications) header.add_publications(p);
+    header.set_protocol_version(info.proto_version);
+    header.set_server_version_num(info.server_version);
+    header.set_start_lsn(info.start_lsn.value());
+    header.set_created_at_us(NowMicros());
+    header.set_raw(raw_);
+    return header;
+  }
+
+  // Creates the file, or continues a decoded recording of the same slot
+  // after its last commit (`resume`).
+  Status Open(const consumer::SessionInfo& info, wire::Lsn& resume) {
+    const pgparity::v1::Header header = HeaderFor(info);
+    if (raw_) {
+      PGPARITY_ASSIGN_OR_RETURN(raw_writer_, record::RecordFileWriter::Create(out_));
+      pgparity::v1::Record r;
+      *r.mutable_header() = header;
+      return raw_writer_->Write(r);
+    }
+    PGPARITY_ASSIGN_OR_RETURN(sink_, NonEmptyFile(out_) ? record::RecordSink::Resume(out_, header)
+                                                        : record::RecordSink::Create(out_, header));
+    deferred_.target = sink_.get();
+    if (sink_->resume_point().valid()) {
+      spdlog::info("continuing {} after its last commit {} ({} transactions)", out_,
+                   sink_->resume_point().ToString(), sink_->chain().transactions);
+      resume = sink_->resume_point();
+    }
+    return Status::OK();
+  }
+
+  Status WriteFrame(const wire::XLogData& frame) {
+    pgparity::v1::Record r;
+    std::vector<std::byte> bytes;
+    wire::EncodeXLogData(frame, bytes);
+    r.mutable_raw()->set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    r.mutable_raw()->set_received_at_us(NowMicros());
+    return raw_writer_->Write(r);
+  }
+
+  const consumer::SlotConsumerOptions& options_;
+  const std::string out_;
+  const bool raw_;
+  DeferredSink deferred_;
+  std::unique_ptr<record::RecordSink> sink_;
+  std::unique_ptr<record::RecordFileWriter> raw_writer_;
+  core::ChainedDigest raw_chain_;
+};
+
+// Streams the slot into the recording until --until-lsn, a signal or an
+// error; the exit code.
+int Record(const consumer::SlotConsumerOptions& options, const std::string& out, bool raw) {
+  Recording recording(options, out, raw);
+  consumer::SlotConsumer consumer(options, recording.sink(), recording.Hooks());
+  Status status;
+  {
+    StopSignals signals([&] { consumer.RequestStop(); });
+    status = consumer.Run();
+  }
+  Status closed = recording.Close();
+  if (status.ok()) status = closed;
+  if (!status.ok()) return Fail("record", status.ToString(), ExitCodeFor(status));
+  const auto p = consumer.progress();
+  spdlog::info("recorded {} transactions, {} changes into {} (confirmed up to {}); chain {}",
+               p.transactions, p.changes, out, p.durable.ToString(),
+               recording.chain().chain.ToHex());
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunRecord(const std::vector<std::string>& args) {
@@ -63,87 +173,15 @@ int RunRecord(const std::vector<std::string>& args) {
   const std::string out = vm["out"].as<std::string>();
   const bool raw = vm.count("raw") > 0;
   if (raw && NonEmptyFile(out)) {
-    return Fail("record",
-                out +
-                    " exists; raw recordings are not continued — remove it or "
-                    "choose another --out",
-                kExitUsage);
+    return Fail(
+        "record",
+        out + " exists; raw recordings are not continued — remove it or choose another --out",
+        kExitUsage);
   }
   // Raw frames of a transaction cut by a lost connection would be stored
   // twice: a raw recording ends at a lost connection instead.
   options.reconnect_on_loss = !raw;
-
-  DeferredSink deferred;
-  std::unique_ptr<record::RecordSink> sink;
-  std::unique_ptr<record::RecordFileWriter> raw_writer;
-  core::ChainedDigest raw_chain;  // raw mode: the decoder still checks the stream
-  if (raw) deferred.target = &raw_chain;
-
-  consumer::ConsumerHooks hooks;
-  hooks.on_session = [&](const consumer::SessionInfo& info, wire::Lsn& resume) -> Status {
-    pgparity::v1::Header header;
-    header.set_format_version(record::kRecordFormatVersion);
-    header.set_system_identifier(info.identity.system_id);
-    header.set_timeline(info.identity.timeline);
-    header.set_database(info.identity.dbname);
-    header.set_slot(options.slot);
-    for (const auto& p : options.publications) header.add_publications(p);
-    header.set_protocol_version(info.proto_version);
-    header.set_server_version_num(info.server_version);
-    header.set_start_lsn(info.start_lsn.value());
-    header.set_created_at_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count());
-    header.set_raw(raw);
-    if (raw) {
-      auto w = record::RecordFileWriter::Create(out);
-      if (!w.ok()) return w.status();
-      raw_writer = std::move(*w);
-      pgparity::v1::Record r;
-      *r.mutable_header() = header;
-      return raw_writer->Write(r);
-    }
-    auto s = NonEmptyFile(out) ? record::RecordSink::Resume(out, header)
-                               : record::RecordSink::Create(out, header);
-    if (!s.ok()) return s.status();
-    sink = std::move(*s);
-    deferred.target = sink.get();
-    if (sink->resume_point().valid()) {
-      spdlog::info("continuing {} after its last commit {} ({} transactions)", out,
-                   sink->resume_point().ToString(), sink->chain().transactions);
-      resume = sink->resume_point();
-    }
-    return Status::OK();
-  };
-  if (raw) {
-    hooks.on_frame = [&](const wire::XLogData& frame) -> Status {
-      pgparity::v1::Record r;
-      std::vector<std::byte> bytes;
-      wire::EncodeXLogData(frame, bytes);
-      r.mutable_raw()->set_data(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-      r.mutable_raw()->set_received_at_us(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
-      return raw_writer->Write(r);
-    };
-  }
-  hooks.durable = [&](wire::Lsn) -> Status { return raw ? raw_writer->Sync() : sink->Sync(); };
-  hooks.abandon = [&]() -> Status { return sink ? sink->AbandonTransaction() : Status::OK(); };
-
-  consumer::SlotConsumer consumer(options, deferred, hooks);
-  Status status;
-  {
-    StopSignals signals([&] { consumer.RequestStop(); });
-    status = consumer.Run();
-  }
-  Status closed = raw_writer ? raw_writer->Close() : sink ? sink->Close() : Status::OK();
-  if (status.ok()) status = closed;
-  if (!status.ok()) return Fail("record", status.ToString(), ExitCodeFor(status));
-  const auto p = consumer.progress();
-  const core::ChainState& chain = raw ? raw_chain.state() : sink->chain();
-  spdlog::info("recorded {} transactions, {} changes into {} (confirmed up to {}); chain {}",
-               p.transactions, p.changes, out, p.durable.ToString(), chain.chain.ToHex());
-  return kExitOk;
+  return Record(options, out, raw);
 }
 
 }  // namespace pgparity::cli

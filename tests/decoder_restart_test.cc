@@ -10,6 +10,8 @@
 //   under a running recorder, which reconnects with backoff, keeps
 //   recording the writes after the restart and stops cleanly on SIGTERM;
 //   again equal to the twin slot's uninterrupted recording.
+// - RawRecordingHoldsTheFramesAfterItsHeader: `record --raw` stores the
+//   CopyData frames after a header marked raw, and refuses to continue.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -222,7 +224,8 @@ class DecoderRestart : public ::testing::Test {
 
   std::unique_ptr<Subprocess> StartRecord(const std::string& slot, const std::string& out,
                                           const std::string& log,
-                                          std::optional<std::string> until = std::nullopt) {
+                                          std::optional<std::string> until = std::nullopt,
+                                          bool raw = false) {
     std::vector<std::string> argv = {PGPARITY_CLI,
                                      "record",
                                      "--source",
@@ -239,6 +242,7 @@ class DecoderRestart : public ::testing::Test {
       argv.push_back("--until-lsn");
       argv.push_back(*until);
     }
+    if (raw) argv.push_back("--raw");
     return std::make_unique<Subprocess>(argv, dir_ / log);
   }
 
@@ -329,6 +333,48 @@ TEST_F(DecoderRestart, KillNineAndResume) {
   RecordProperty("commits", std::to_string(b_upto.size()));
   RecordProperty("after_kill_1", std::to_string(after1.commits.size()));
   RecordProperty("after_kill_2", std::to_string(after2.commits.size()));
+}
+
+// `record --raw` stores the CopyData frames themselves, after a header that
+// says so; the twin slot's decoded recording of the same span has commits.
+TEST_F(DecoderRestart, RawRecordingHoldsTheFramesAfterItsHeader) {
+  auto workload = StartWorkload(2, "pgbench.log");
+  ASSERT_EQ(workload->WaitOrKill(60s), 0) << Log("pgbench.log");
+  const std::string until = CurrentLsn();
+  auto raw = StartRecord("run_a", "raw.pb", "raw.log", until, /*raw=*/true);
+  ASSERT_EQ(raw->WaitOrKill(60s), 0) << Log("raw.log");
+  auto decoded = StartRecord("run_b", "B.pb", "b.log", until);
+  ASSERT_EQ(decoded->WaitOrKill(60s), 0) << Log("b.log");
+
+  auto reader = record::RecordFileReader::Open((dir_ / "raw.pb").string());
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  size_t headers = 0, frames = 0, other = 0;
+  for (;;) {
+    auto next = (*reader)->Next();
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    if (!next->has_value()) break;
+    const pgparity::v1::Record& r = **next;
+    if (r.has_header()) {
+      ++headers;
+      EXPECT_TRUE(r.header().raw());
+      EXPECT_EQ(r.header().slot(), "run_a");
+    } else if (r.has_raw()) {
+      ++frames;
+      EXPECT_FALSE(r.raw().data().empty());
+    } else {
+      ++other;
+    }
+  }
+  EXPECT_EQ(headers, 1u);
+  EXPECT_EQ(other, 0u) << "a raw recording holds no decoded records";
+  const Recording b = ReadRecording(dir_ / "B.pb");
+  ASSERT_GT(b.commits.size(), 100u);
+  // At least one XLogData frame per message: Begin, a change, Commit.
+  EXPECT_GE(frames, 3 * b.commits.size());
+  // A raw recording is never continued: a second run refuses the file.
+  auto again = StartRecord("run_a", "raw.pb", "again.log", until, /*raw=*/true);
+  EXPECT_EQ(again->WaitOrKill(30s), 2) << Log("again.log");
+  EXPECT_NE(Log("again.log").find("raw recordings are not continued"), std::string::npos);
 }
 
 TEST_F(DecoderRestart, SourceRestartMidStream) {

@@ -19,12 +19,14 @@ using std::chrono::steady_clock;
 struct SlotConsumer::Session {
   Session(asio::io_context& io, conn::ReplicationConnection& c, wire::Lsn start,
           core::ChangeSink& sink, core::DecoderOptions options)
-      : decoder(sink, std::move(options)),
+      : io(io),
+        decoder(sink, std::move(options)),
         stream(io.get_executor(), c, start),
         checkpoint_timer(io),
         status_timer(io),
         last_status(steady_clock::now()) {}
 
+  asio::io_context& io;
   core::StreamDecoder decoder;
   conn::LogicalStream stream;
   asio::steady_timer checkpoint_timer;
@@ -135,7 +137,9 @@ void SlotConsumer::LogStatus(Session& s) {
                secs > 0 ? (changes - s.changes_at_last_status) / secs : 0.0);
 }
 
-Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
+// Checks the slot, starts replication at its confirmed position, and tells
+// on_session once per consumer; the position the server resends from.
+Result<wire::Lsn> SlotConsumer::StartReplication() {
   auto slot = conn_->CheckSlot(options_.slot);
   if (!slot.ok()) return slot.status();
   const wire::Lsn start = slot->confirmed_flush_lsn;
@@ -157,6 +161,10 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
   }
   processed_ = std::max(processed_, start);
   durable_ = std::max(durable_, start);
+  return start;
+}
+
+core::DecoderOptions SlotConsumer::DecoderOptionsForSession() const {
   core::DecoderOptions decoder_options;
   decoder_options.protocol_version = conn_->proto_version();
   decoder_options.max_buffered_bytes = options_.max_buffered_bytes;
@@ -164,88 +172,80 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
   // Everything delivered before (this process, or a sink's durable state)
   // is skipped: the server resends from the slot's confirmed position.
   decoder_options.resume_lsn = processed_;
-  spdlog::info("streaming slot {} from {} (proto {}, {})", options_.slot, start.ToString(),
-               conn_->proto_version(), conn_->endpoint());
+  return decoder_options;
+}
 
-  Session s(io, *conn_, start, sink_, decoder_options);
-  const bool has_until = options_.until_lsn.has_value();
-  const wire::Lsn until = options_.until_lsn.value_or(wire::Lsn());
+// Ends the stream after confirming what is durable.
+void SlotConsumer::Finish(Session& s, Status why) {
+  if (s.ending) return;
+  s.ending = true;
+  Status st = Checkpoint(s);
+  if (st.ok()) s.stream.feedback().SendNow();
+  s.stream.Stop(st.ok() ? std::move(why) : st);
+}
 
-  // Ends the stream after confirming what is durable.
-  auto finish = [&](Status why) {
-    if (s.ending) return;
-    s.ending = true;
+bool SlotConsumer::ReachedUntil(Session& s) const {
+  return options_.until_lsn.has_value() && s.decoder.idle() &&
+         (processed_ >= *options_.until_lsn ||
+          s.stream.feedback().received() >= *options_.until_lsn);
+}
+
+void SlotConsumer::ArmCheckpoint(Session& s) {
+  const milliseconds every = options_.until_lsn
+                                 ? std::min(options_.checkpoint_interval, milliseconds(100))
+                                 : options_.checkpoint_interval;
+  s.checkpoint_timer.expires_after(every);
+  s.checkpoint_timer.async_wait([this, &s](const boost::system::error_code& ec) {
+    if (ec || s.ending) return;
     Status st = Checkpoint(s);
-    if (st.ok()) s.stream.feedback().SendNow();
-    s.stream.Stop(st.ok() ? std::move(why) : st);
-  };
-  auto reached_until = [&] {
-    return has_until && s.decoder.idle() &&
-           (processed_ >= until || s.stream.feedback().received() >= until);
-  };
+    if (!st.ok()) return Finish(s, st);
+    if (hooks_.on_progress) {
+      hooks_.on_progress(std::max(received_, s.stream.feedback().received()), s.decoder.idle());
+    }
+    if (ReachedUntil(s)) return Finish(s, Status::OK());
+    ArmCheckpoint(s);
+  });
+}
 
-  std::function<void()> arm_checkpoint = [&] {
-    const milliseconds every = has_until ? std::min(options_.checkpoint_interval, milliseconds(100))
-                                         : options_.checkpoint_interval;
-    s.checkpoint_timer.expires_after(every);
-    s.checkpoint_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec || s.ending) return;
-      Status st = Checkpoint(s);
-      if (!st.ok()) return finish(st);
-      if (hooks_.on_progress) {
-        hooks_.on_progress(std::max(received_, s.stream.feedback().received()), s.decoder.idle());
-      }
-      if (reached_until()) return finish(Status::OK());
-      arm_checkpoint();
-    });
-  };
-  std::function<void()> arm_status = [&] {
-    if (options_.status_interval.count() <= 0) return;
-    s.status_timer.expires_after(options_.status_interval);
-    s.status_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec || s.ending) return;
-      LogStatus(s);
-      s.last_status = steady_clock::now();
-      s.changes_at_last_status = stats_.changes + s.decoder.stats().changes;
-      arm_status();
-    });
-  };
+void SlotConsumer::ArmStatus(Session& s) {
+  if (options_.status_interval.count() <= 0) return;
+  s.status_timer.expires_after(options_.status_interval);
+  s.status_timer.async_wait([this, &s](const boost::system::error_code& ec) {
+    if (ec || s.ending) return;
+    LogStatus(s);
+    s.last_status = steady_clock::now();
+    s.changes_at_last_status = stats_.changes + s.decoder.stats().changes;
+    ArmStatus(s);
+  });
+}
 
-  PGPARITY_RETURN_IF_ERROR(s.stream.Start(
-      [&](const wire::XLogData& frame) -> Status {
-        if (hooks_.on_frame) PGPARITY_RETURN_IF_ERROR(hooks_.on_frame(frame));
-        if (frame.wal_end > received_) received_ = frame.wal_end;
-        Status st = s.decoder.Feed(frame);
-        if (!st.ok()) return st;
-        processed_ = std::max(processed_, s.decoder.last_commit_end());
-        s.stream.feedback().MarkProcessed(processed_);
-        s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
-        if (reached_until()) {
-          asio::post(io, [&] { finish(Status::OK()); });
-        }
-        return Status::OK();
-      },
-      [&](Status st) {
-        s.done = std::move(st);
-        s.checkpoint_timer.cancel();
-        s.status_timer.cancel();
-      }));
-  arm_checkpoint();
-  arm_status();
-  io.restart();
-  io_ = &io;
-  if (stop_requested_) io.stop();
-  io.run();
+Status SlotConsumer::OnFrame(Session& s, const wire::XLogData& frame) {
+  if (hooks_.on_frame) PGPARITY_RETURN_IF_ERROR(hooks_.on_frame(frame));
+  if (frame.wal_end > received_) received_ = frame.wal_end;
+  PGPARITY_RETURN_IF_ERROR(s.decoder.Feed(frame));
+  processed_ = std::max(processed_, s.decoder.last_commit_end());
+  s.stream.feedback().MarkProcessed(processed_);
+  s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
+  if (ReachedUntil(s)) asio::post(s.io, [this, &s] { Finish(s, Status::OK()); });
+  return Status::OK();
+}
+
+// Runs the session's event loop until the stream ends; RequestStop() stops
+// the loop, after which the session still confirms and closes cleanly.
+void SlotConsumer::RunLoop(Session& s) {
+  s.io.restart();
+  io_ = &s.io;
+  if (stop_requested_) s.io.stop();
+  s.io.run();
   io_ = nullptr;
   if (stop_requested_ && !s.ending) {
-    // RequestStop() stopped the loop: confirm and close cleanly.
-    io.restart();
-    finish(Status::OK());
-    io.run_for(std::chrono::seconds(5));
+    s.io.restart();
+    Finish(s, Status::OK());
+    s.io.run_for(std::chrono::seconds(5));
   }
-  partial = s.decoder.in_transaction();
-  const auto& d = s.decoder.stats();
-  streamed_frames_ = d.frames > 0;
+}
+
+void SlotConsumer::AddSessionStats(const core::DecoderStats& d) {
   stats_.frames += d.frames;
   stats_.transactions += d.transactions;
   stats_.streamed_transactions += d.streamed_transactions;
@@ -257,7 +257,27 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
   stats_.spills += d.spills;
   stats_.spilled_bytes += d.spilled_bytes;
   stats_.peak_buffered_bytes = std::max(stats_.peak_buffered_bytes, d.peak_buffered_bytes);
-  if (s.done.ok() && !reached_until() && !stop_requested_) {
+}
+
+Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
+  PGPARITY_ASSIGN_OR_RETURN(const wire::Lsn start, StartReplication());
+  spdlog::info("streaming slot {} from {} (proto {}, {})", options_.slot, start.ToString(),
+               conn_->proto_version(), conn_->endpoint());
+  Session s(io, *conn_, start, sink_, DecoderOptionsForSession());
+  PGPARITY_RETURN_IF_ERROR(
+      s.stream.Start([this, &s](const wire::XLogData& frame) { return OnFrame(s, frame); },
+                     [&s](Status st) {
+                       s.done = std::move(st);
+                       s.checkpoint_timer.cancel();
+                       s.status_timer.cancel();
+                     }));
+  ArmCheckpoint(s);
+  ArmStatus(s);
+  RunLoop(s);
+  partial = s.decoder.in_transaction();
+  streamed_frames_ = s.decoder.stats().frames > 0;
+  AddSessionStats(s.decoder.stats());
+  if (s.done.ok() && !ReachedUntil(s) && !stop_requested_) {
     return Status::Unavailable("the source ended the replication stream of slot " + options_.slot);
   }
   return s.done.WithPrefix("slot " + options_.slot + " at " + received_.ToString());

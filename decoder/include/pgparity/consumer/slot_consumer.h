@@ -135,6 +135,15 @@ class SlotConsumer {
 
   Status Connect(bool first);
   Status Stream(boost::asio::io_context& io, bool& stream_started);
+  Result<wire::Lsn> StartReplication();
+  core::DecoderOptions DecoderOptionsForSession() const;
+  Status OnFrame(Session& s, const wire::XLogData& frame);
+  bool ReachedUntil(Session& s) const;
+  void Finish(Session& s, Status why);
+  void ArmCheckpoint(Session& s);
+  void ArmStatus(Session& s);
+  void RunLoop(Session& s);
+  void AddSessionStats(const core::DecoderStats& d);
   Status Checkpoint(Session& s);
   void LogStatus(Session& s);
 
