@@ -11,9 +11,11 @@
 
 #include "command.h"
 #include "exit_codes.h"
+#include "pgparity/applier/relations.h"
 #include "pgparity/applier/table_scan.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/conn/pg_handle.h"
+#include "pgparity/conn/row_reader.h"
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
@@ -22,6 +24,63 @@
 namespace po = boost::program_options;
 
 namespace pgparity::cli {
+
+namespace {
+
+// The digest of `spec`'s table: from COPY (the full check's per-table
+// work), or with `server_side` by the server with the documented SQL.
+Result<digest::TableDigest> DigestTable(conn::PgSession& session, const applier::TableSpec& spec,
+                                        bool server_side) {
+  if (!server_side) {
+    digest::TableDigester digester(spec.schema, spec.name, spec.columns);
+    PGPARITY_RETURN_IF_ERROR(applier::ScanTable(session, applier::SourceRead(spec),
+                                                spec.estimated_rows, "digest",
+                                                [&](std::span<const digest::ColumnValue> v) {
+                                                  digester.Add(v);
+                                                  return Status::OK();
+                                                }));
+    return digester.Finish();
+  }
+  PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r, session.Query(digest::TableDigestSql(
+                                                     spec.schema, spec.name, spec.columns)));
+  if (r.rows() != 1) return Status::Internal("the digest query returned no row");
+  const conn::RowReader row(r, 0, "reading the server-side digest");
+  digest::TableDigest d;
+  PGPARITY_ASSIGN_OR_RETURN(d.rows, row.Int64("rows"));
+  PGPARITY_ASSIGN_OR_RETURN(std::string_view hex, row.Text("digest"));
+  Result<digest::Digest128> sum = digest::Digest128::FromHex(hex);
+  // The server's own answer is malformed: a data error (exit 5), not usage.
+  if (!sum.ok()) return Status::Corruption(sum.status().message());
+  d.sum = *sum;
+  return d;
+}
+
+// `qualified` ("schema.name") as the digest reads it: the table's own
+// columns (not dropped, not generated) on that server. InvalidArgument for
+// a malformed name, NotFound when no such table exists.
+Result<applier::TableSpec> DigestSpec(conn::PgSession& session, const std::string& qualified) {
+  const size_t dot = qualified.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size()) {
+    return Status::InvalidArgument("--table " + qualified + ": expected schema.name");
+  }
+  const applier::RelationName name{qualified.substr(0, dot), qualified.substr(dot + 1)};
+  PGPARITY_ASSIGN_OR_RETURN(std::optional<applier::Relation> table,
+                            applier::ReadRelation(session, name));
+  if (!table) {
+    return Status::NotFound("table " + qualified + " does not exist on " + session.endpoint());
+  }
+  applier::TableSpec spec;
+  spec.schema = name.schema;
+  spec.name = name.name;
+  spec.relkind = table->relkind == 'p' ? 'p' : 'r';
+  spec.estimated_rows = table->reltuples;
+  for (const applier::RelationColumn& c : table->columns) {
+    if (!c.generated) spec.columns.push_back(c.name);
+  }
+  return spec;
+}
+
+}  // namespace
 
 int RunDigest(const std::vector<std::string>& args) {
   po::options_description opts("pgparity digest --dsn DSN --table SCHEMA.NAME [options]");
@@ -42,57 +101,19 @@ int RunDigest(const std::vector<std::string>& args) {
   if (!session.ok()) {
     return Fail("digest", std::string(session.status().message()), ExitCodeFor(session.status()));
   }
-  const bool server_side = vm.count("server-side") > 0;
   for (const auto& qualified : vm["table"].as<std::vector<std::string>>()) {
-    const size_t dot = qualified.find('.');
-    if (dot == std::string::npos || dot == 0 || dot + 1 == qualified.size()) {
-      return Fail("digest", "--table " + qualified + ": expected schema.name", kExitUsage);
+    auto spec = DigestSpec(*session, qualified);
+    if (!spec.ok()) {
+      return Fail("digest", std::string(spec.status().message()), ExitCodeFor(spec.status()));
     }
-    const std::string schema = qualified.substr(0, dot), name = qualified.substr(dot + 1);
-    auto cols = session->Query(
-        "SELECT a.attname, c.reltuples, c.relkind FROM pg_attribute a JOIN pg_class c ON c.oid = "
-        "a.attrelid "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
-        "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum",
-        {schema, name});
-    if (!cols.ok())
-      return Fail("digest", std::string(cols.status().message()), ExitCodeFor(cols.status()));
-    if (cols->rows() == 0) {
-      return Fail("digest", "table " + qualified + " does not exist on " + session->endpoint(),
-                  kExitUsage);
-    }
-    applier::TableSpec spec;
-    spec.schema = schema;
-    spec.name = name;
-    spec.relkind = cols->Value(0, 2) == "p" ? 'p' : 'r';
-    for (int i = 0; i < cols->rows(); ++i) spec.columns.emplace_back(cols->Value(i, 0));
-    const std::vector<std::string>& columns = spec.columns;
-    const double estimate = std::stod(std::string(cols->Value(0, 1)));
     const auto start = std::chrono::steady_clock::now();
-    digest::TableDigest d;
-    if (server_side) {
-      auto r = session->Query(digest::TableDigestSql(schema, name, columns));
-      if (!r.ok())
-        return Fail("digest", std::string(r.status().message()), ExitCodeFor(r.status()));
-      d.rows = std::stoll(std::string(r->Value(0, 0)));
-      auto sum = digest::Digest128::FromHex(r->Value(0, 1));
-      if (!sum.ok()) return Fail("digest", std::string(sum.status().message()), kExitData);
-      d.sum = *sum;
-    } else {
-      digest::TableDigester digester(schema, name, std::span<const std::string>(columns));
-      Status s = applier::ScanTable(*session, applier::SourceRead(spec), estimate, "digest",
-                                    [&](std::span<const digest::ColumnValue> v) {
-                                      digester.Add(v);
-                                      return Status::OK();
-                                    });
-      if (!s.ok()) return Fail("digest", std::string(s.message()), ExitCodeFor(s));
-      d = digester.Finish();
-    }
+    auto d = DigestTable(*session, *spec, vm.count("server-side") > 0);
+    if (!d.ok()) return Fail("digest", std::string(d.status().message()), ExitCodeFor(d.status()));
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%s rows=%lld digest=%s seconds=%.3f rows_per_s=%.0f\n", qualified.c_str(),
-                static_cast<long long>(d.rows), d.sum.ToHex().c_str(), secs,
-                secs > 0 ? d.rows / secs : 0.0);
+                static_cast<long long>(d->rows), d->sum.ToHex().c_str(), secs,
+                secs > 0 ? d->rows / secs : 0.0);
   }
   return kExitOk;
 }

@@ -17,6 +17,13 @@ namespace pgparity::applier {
 // the server reports TimeZone in its ParameterStatus messages.
 Result<std::string> ReadDefaultTimeZone(const conn::ConnParams& params, const std::string& side);
 
+// The same for the server `session` is connected to: a second connection
+// with the session's parameters minus pgparity's pinned server options
+// (appended last to the user's own, which stay). `session`'s own TimeZone
+// says nothing: its startup packet pinned UTC, so pg_settings shows UTC as
+// setting and reset_val, and pg_file_settings is for superusers only.
+Result<std::string> ReadDefaultTimeZone(const conn::PgSession& session, const std::string& side);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_SERVER_DEFAULTS_H_
