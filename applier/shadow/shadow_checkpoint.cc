@@ -389,27 +389,6 @@ Status TablesChanged(std::string_view path, const Status& why) {
                                     "remove the state directory to start over");
 }
 
-// The whole file at `path`; nullopt when there is none.
-Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::optional<std::string>();
-    return ErrnoStatus("cannot open", path);
-  }
-  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
-                                                                [](const int* f) { ::close(*f); });
-  std::string data;
-  char buf[1 << 16];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus("cannot read", path);
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-  }
-  return std::optional<std::string>(std::move(data));
-}
-
 }  // namespace
 
 // ---- A table section: its head, its rows, its kept values, its unresolved

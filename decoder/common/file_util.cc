@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 namespace pgparity {
 
@@ -55,6 +56,26 @@ Status WriteFileAtomically(const std::string& path, std::string_view content, mo
   }
   SyncDirectoryOf(path);
   return Status::OK();
+}
+
+Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::optional<std::string>();
+    return ErrnoStatus("cannot open", path);
+  }
+  const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
+                                                                [](const int* f) { ::close(*f); });
+  std::string data;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("cannot read", path);
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  return std::optional<std::string>(std::move(data));
 }
 
 }  // namespace pgparity

@@ -60,5 +60,25 @@ TEST_F(FileUtilTest, RenameOntoADirectoryFailsAndCleansUp) {
   EXPECT_EQ(files, 1u);  // only the directory: the temporary file is gone
 }
 
+TEST_F(FileUtilTest, ReadFileIfExistsReadsWhatWasWrittenAndNothingForNoFile) {
+  const std::string path = (dir_ / "state").string();
+  Result<std::optional<std::string>> none = ReadFileIfExists(path);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  std::string content(200000, '\0');  // more than one read, with NUL bytes
+  for (size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 7);
+  ASSERT_TRUE(WriteFileAtomically(path, content).ok());
+  Result<std::optional<std::string>> read = ReadFileIfExists(path);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->value(), content);
+}
+
+TEST_F(FileUtilTest, ReadFileIfExistsOfADirectoryIsAnIOErrorNamingIt) {
+  Result<std::optional<std::string>> read = ReadFileIfExists(dir_.string());
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Status::Code::kIOError);
+  EXPECT_NE(read.status().message().find(dir_.string()), std::string_view::npos);
+}
+
 }  // namespace
 }  // namespace pgparity

@@ -7,9 +7,11 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "pgparity/result.h"
 #include "pgparity/status.h"
 
 namespace pgparity {
@@ -24,6 +26,10 @@ Status ErrnoStatus(std::string_view what, std::string_view path);
 // failure. IOError naming `path` (a missing or unwritable directory says
 // so).
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode = 0644);
+
+// The whole content of `path`; nullopt when there is no such file (ENOENT).
+// Any other failure is an IOError naming `path`.
+Result<std::optional<std::string>> ReadFileIfExists(const std::string& path);
 
 }  // namespace pgparity
 
