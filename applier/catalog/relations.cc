@@ -28,12 +28,15 @@ std::string RelationsSql(int server_version) {
          "format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, a.atthasdef, " +
          generated +
          " AS generated, coalesce(a.attnum = ANY (pk.indkey), false) AS in_pk, "
-         "coalesce(a.attnum = ANY (ri.indkey), false) AS in_ri "
-         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+         "coalesce(a.attnum = ANY (ri.indkey), false) AS in_ri, pn.nspname AS parent_schema, "
+         "p.relname AS parent_name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
          "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
          "LEFT JOIN pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary "
          "LEFT JOIN pg_index ri ON ri.indrelid = c.oid AND ri.indisreplident "
          "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+         "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition "
+         "LEFT JOIN pg_class p ON p.oid = i.inhparent "
+         "LEFT JOIN pg_namespace pn ON pn.oid = p.relnamespace "
          "WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't' "
          "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
          "AND n.nspname NOT LIKE 'pg\\_toast%' "
@@ -61,6 +64,12 @@ Result<ColumnRow> ReadColumnRow(const RowReader& row) {
   PGPARITY_ASSIGN_OR_RETURN(t.has_identity_index, row.Bool("has_ri"));
   PGPARITY_ASSIGN_OR_RETURN(t.updates_deletes, row.Int64("updates_deletes"));
   PGPARITY_ASSIGN_OR_RETURN(t.toast_tuple_target, row.OptionalInt64("toast_tuple_target"));
+  PGPARITY_ASSIGN_OR_RETURN(std::optional<std::string_view> parent,
+                            row.OptionalText("parent_name"));
+  if (parent) {
+    PGPARITY_ASSIGN_OR_RETURN(std::string_view parent_schema, row.Text("parent_schema"));
+    t.parent = RelationName{std::string(parent_schema), std::string(*parent)};
+  }
   r.table = t.key();
   PGPARITY_ASSIGN_OR_RETURN(std::optional<std::string_view> name, row.OptionalText("attname"));
   if (!name) return r;
@@ -89,42 +98,19 @@ Result<Relations> ReadTables(conn::PgSession& session, const Params& name) {
   return relations;
 }
 
-struct PartitionRow {
-  RelationName root, leaf;
-  bool topmost = false;
-};
-
-// Every partitioned table's leaves, and every leaf's topmost root: where a
-// change really happens and where the subscriber routes it.
-Status ReadPartitionTree(conn::PgSession& session, Relations& relations) {
-  PGPARITY_ASSIGN_OR_RETURN(
-      std::vector<PartitionRow> rows,
-      QueryRows<PartitionRow>(
-          session, "reading the partitions",
-          "SELECT rn.nspname AS root_schema, r.relname AS root_name, NOT r.relispartition AS "
-          "topmost, ln.nspname AS leaf_schema, l.relname AS leaf_name "
-          "FROM pg_class r JOIN pg_namespace rn ON rn.oid = r.relnamespace "
-          "CROSS JOIN LATERAL pg_partition_tree(r.oid) t "
-          "JOIN pg_class l ON l.oid = t.relid JOIN pg_namespace ln ON ln.oid = l.relnamespace "
-          "WHERE r.relkind = 'p' AND r.relpersistence <> 't' AND t.isleaf AND l.relkind = 'r' "
-          "ORDER BY 1, 2, 4, 5",
-          {}, [](const RowReader& row) -> Result<PartitionRow> {
-            PartitionRow p;
-            PGPARITY_ASSIGN_OR_RETURN(p.root.schema, row.Text("root_schema"));
-            PGPARITY_ASSIGN_OR_RETURN(p.root.name, row.Text("root_name"));
-            PGPARITY_ASSIGN_OR_RETURN(p.topmost, row.Bool("topmost"));
-            PGPARITY_ASSIGN_OR_RETURN(p.leaf.schema, row.Text("leaf_schema"));
-            PGPARITY_ASSIGN_OR_RETURN(p.leaf.name, row.Text("leaf_name"));
-            return p;
-          }));
-  for (const PartitionRow& p : rows) {
-    auto root = relations.find(p.root);
-    auto leaf = relations.find(p.leaf);
-    if (root == relations.end() || leaf == relations.end()) continue;
-    root->second.leaves.push_back(p.leaf);
-    if (p.topmost) leaf->second.root = p.root;
+// A leaf partition belongs to each of its ancestors up to the topmost:
+// where a change really happens, and where the subscriber routes it.
+void LinkPartitions(Relations& relations) {
+  for (auto& [name, leaf] : relations) {
+    if (leaf.relkind != 'r') continue;
+    for (const std::optional<RelationName>* up = &leaf.parent; *up;) {
+      auto ancestor = relations.find(**up);
+      if (ancestor == relations.end()) break;
+      ancestor->second.leaves.push_back(name);
+      leaf.root = ancestor->first;
+      up = &ancestor->second.parent;
+    }
   }
-  return Status::OK();
 }
 
 }  // namespace
@@ -163,7 +149,7 @@ std::vector<std::string> Relation::LookupKey() const {
 
 Result<Relations> ReadRelations(conn::PgSession& session) {
   PGPARITY_ASSIGN_OR_RETURN(Relations relations, ReadTables(session, {std::nullopt, std::nullopt}));
-  PGPARITY_RETURN_IF_ERROR(ReadPartitionTree(session, relations));
+  LinkPartitions(relations);
   return relations;
 }
 

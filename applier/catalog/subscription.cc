@@ -12,49 +12,23 @@ using conn::RowReader;
 
 namespace {
 
-// "{a,b}" (a name[] in text form) -> elements; names that need quoting
-// come back quoted and are unquoted here.
-std::vector<std::string> ParseTextArray(std::string_view a) {
-  std::vector<std::string> out;
-  if (a.size() < 2) return out;
-  a = a.substr(1, a.size() - 2);
-  std::string cur;
-  bool quoted = false, any = false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const char c = a[i];
-    if (quoted) {
-      if (c == '\\' && i + 1 < a.size()) {
-        cur += a[++i];
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = any = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-      any = false;
-    } else {
-      cur += c;
-      any = true;
-    }
-  }
-  if (any || !cur.empty()) out.push_back(cur);
-  return out;
-}
+// A subscription with one of its publications (none: NULL).
+struct SubscriptionRow {
+  SubscriptionInfo sub;
+  std::optional<std::string> publication;
+};
 
-Result<SubscriptionInfo> ReadSubscriptionRow(const RowReader& row) {
-  SubscriptionInfo s;
-  PGPARITY_ASSIGN_OR_RETURN(s.oid, row.Text("oid"));
-  PGPARITY_ASSIGN_OR_RETURN(s.name, row.Text("subname"));
-  PGPARITY_ASSIGN_OR_RETURN(s.enabled, row.Bool("subenabled"));
-  PGPARITY_ASSIGN_OR_RETURN(s.slot_name, row.Text("slot_name"));
-  PGPARITY_ASSIGN_OR_RETURN(std::string_view publications, row.Text("subpublications"));
-  s.publications = ParseTextArray(publications);
-  PGPARITY_ASSIGN_OR_RETURN(s.in_current_database, row.Bool("in_current_database"));
-  return s;
+Result<SubscriptionRow> ReadSubscriptionRow(const RowReader& row) {
+  SubscriptionRow r;
+  PGPARITY_ASSIGN_OR_RETURN(r.sub.oid, row.Text("oid"));
+  PGPARITY_ASSIGN_OR_RETURN(r.sub.name, row.Text("subname"));
+  PGPARITY_ASSIGN_OR_RETURN(r.sub.enabled, row.Bool("subenabled"));
+  PGPARITY_ASSIGN_OR_RETURN(r.sub.slot_name, row.Text("slot_name"));
+  PGPARITY_ASSIGN_OR_RETURN(r.sub.in_current_database, row.Bool("in_current_database"));
+  PGPARITY_ASSIGN_OR_RETURN(std::optional<std::string_view> publication,
+                            row.OptionalText("publication"));
+  if (publication) r.publication = std::string(*publication);
+  return r;
 }
 
 }  // namespace
@@ -72,12 +46,23 @@ bool SubscriptionInfo::Subscribes(std::string_view publication) const {
 }
 
 Result<std::vector<SubscriptionInfo>> ReadSubscriptions(conn::PgSession& target) {
-  return QueryRows<SubscriptionInfo>(
-      target, "reading pg_subscription",
-      "SELECT oid, subname, subenabled, coalesce(subslotname, '') AS slot_name, subpublications, "
-      "subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AS "
-      "in_current_database FROM pg_subscription ORDER BY subname",
-      {}, ReadSubscriptionRow);
+  // One row per publication, in the subscription's order.
+  PGPARITY_ASSIGN_OR_RETURN(
+      std::vector<SubscriptionRow> rows,
+      QueryRows<SubscriptionRow>(
+          target, "reading pg_subscription",
+          "SELECT s.oid, s.subname, s.subenabled, coalesce(s.subslotname, '') AS slot_name, "
+          "s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AS "
+          "in_current_database, p.name AS publication FROM pg_subscription s "
+          "LEFT JOIN LATERAL unnest(s.subpublications) WITH ORDINALITY p(name, n) ON true "
+          "ORDER BY s.subname, s.oid, p.n",
+          {}, ReadSubscriptionRow));
+  std::vector<SubscriptionInfo> subs;
+  for (SubscriptionRow& row : rows) {
+    if (subs.empty() || subs.back().oid != row.sub.oid) subs.push_back(std::move(row.sub));
+    if (row.publication) subs.back().publications.push_back(std::move(*row.publication));
+  }
+  return subs;
 }
 
 Result<SubscriptionInfo> FindSubscription(conn::PgSession& target,
@@ -127,17 +112,14 @@ Result<std::vector<SubscriptionTable>> ReadSubscriptionTables(conn::PgSession& t
 }
 
 std::string SubscriptionStateName(char state) {
-  switch (state) {
-    case 'i':
-      return "i: initializing";
-    case 'd':
-      return "d: copying data";
-    case 'f':
-      return "f: copy finished, catching up";
-    case 's':
-      return "s: synchronized, waiting for the apply worker";
-    case 'r':
-      return "r: ready";
+  static constexpr std::pair<char, const char*> kStates[] = {
+      {'i', "i: initializing"},
+      {'d', "d: copying data"},
+      {'f', "f: copy finished, catching up"},
+      {'s', "s: synchronized, waiting for the apply worker"},
+      {'r', "r: ready"}};
+  for (const auto& [code, name] : kStates) {
+    if (code == state) return name;
   }
   return std::string(1, state);
 }

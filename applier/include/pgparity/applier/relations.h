@@ -1,8 +1,8 @@
 // The tables of one database as logical replication sees them: every
 // ordinary and partitioned table outside the system schemas, its columns
 // and the key facts both ends of a subscription act on (primary key,
-// replica identity), and how partitions hang together — read once, in one
-// query (plus one for the partitions). Also what a database stores outside
+// replica identity), and how partitions hang together — read in one query.
+// Also what a database stores outside
 // them that replication does not carry (temporary tables, large objects).
 //
 // Read-only queries on a plain session; errors are the session's (a
@@ -55,6 +55,8 @@ struct Relation {
   int64_t updates_deletes = 0;                // pg_stat_user_tables, since the last reset
   std::optional<int64_t> toast_tuple_target;  // the storage parameter, when set
   std::vector<RelationColumn> columns;        // attnum order, generated ones included
+  // A partition's partitioned table (pg_inherits).
+  std::optional<RelationName> parent;
   // ReadRelations only: a partitioned table's leaf partitions at any depth,
   // and a leaf's topmost partitioned table.
   std::vector<RelationName> leaves;
