@@ -14,6 +14,13 @@
 //                          (ReadTargetTables), PlanComparison
 //   sequences.h, server_settings.h, server_activity.h, server_defaults.h
 //
+// Every reader runs read-only queries on the session it is given and
+// returns values it owns. Errors: the session's Status for a failed query
+// (Unavailable for a lost server, PermissionDenied for a catalog the role
+// cannot read, ...), Internal (from conn::RowReader) for a value of the
+// wrong form; never a silent default. A PgSession is used by one thread at
+// a time, so a reader is too.
+//
 // This header includes the ones verify and audit read through.
 #ifndef PGPARITY_APPLIER_CATALOG_H_
 #define PGPARITY_APPLIER_CATALOG_H_

@@ -4,6 +4,7 @@
 // types, keys, replica identity, relkind and partitions.
 //
 // Read-only queries on a plain session to the source.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_PUBLICATION_H_
 #define PGPARITY_APPLIER_PUBLICATION_H_
 

@@ -3,6 +3,7 @@
 // the subscription's origin's remote_lsn is how far it has applied.
 //
 // Read-only queries on a plain session to the target.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_REPLICATION_ORIGINS_H_
 #define PGPARITY_APPLIER_REPLICATION_ORIGINS_H_
 

@@ -5,6 +5,7 @@
 //
 // Read-only queries on a plain session to the source (a primary: on a
 // standby pg_current_wal_lsn() fails).
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_REPLICATION_SLOTS_H_
 #define PGPARITY_APPLIER_REPLICATION_SLOTS_H_
 

@@ -2,6 +2,7 @@
 // target's must be set before cutover.
 //
 // A read-only query on a plain session to either side.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_SEQUENCES_H_
 #define PGPARITY_APPLIER_SEQUENCES_H_
 

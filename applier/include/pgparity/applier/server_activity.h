@@ -5,6 +5,7 @@
 // Read-only queries on a plain session to either side. A role without
 // pg_read_all_stats sees other roles' sessions without their details
 // (empty strings here, no transaction), which ReadSessionRole tells.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_SERVER_ACTIVITY_H_
 #define PGPARITY_APPLIER_SERVER_ACTIVITY_H_
 

@@ -3,6 +3,7 @@
 // (current_setting, readable by any role).
 //
 // A read-only query on a plain session to either side.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_SERVER_SETTINGS_H_
 #define PGPARITY_APPLIER_SERVER_SETTINGS_H_
 

@@ -4,6 +4,7 @@
 // workers run and fail (pg_stat_subscription, pg_stat_subscription_stats).
 //
 // Read-only queries on a plain session to the target.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_SUBSCRIPTION_H_
 #define PGPARITY_APPLIER_SUBSCRIPTION_H_
 

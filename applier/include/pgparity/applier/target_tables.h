@@ -5,6 +5,7 @@
 //
 // Read-only queries on a plain session to the target (relations.h,
 // subscription.h); PlanComparison is pure.
+// Errors and thread-safety: as catalog.h says.
 #ifndef PGPARITY_APPLIER_TARGET_TABLES_H_
 #define PGPARITY_APPLIER_TARGET_TABLES_H_
 
