@@ -7,6 +7,7 @@
 
 #include "pgparity/applier/change_checker.h"
 #include "pgparity/applier/check_session.h"
+#include "pgparity/applier/replication_slots.h"
 #include "pgparity/applier/session_setup.h"
 #include "pgparity/applier/shadow_checkpoint.h"
 #include "pgparity/applier/shadow_state.h"
@@ -69,12 +70,10 @@ class Checkpointer {
   steady_clock::time_point last_write_{};
 };
 
-// Whether `slot` exists on the source. Inline until the catalog module
-// reads slots (issue 11): switching is this one function's body.
+// Whether `slot` exists on the source.
 Result<bool> SlotExists(conn::PgSession& source, const std::string& slot) {
-  PGPARITY_ASSIGN_OR_RETURN(
-      auto rows, source.Query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {slot}));
-  return rows.rows() > 0;
+  PGPARITY_ASSIGN_OR_RETURN(const auto slots, ReadSlots(source, {slot}));
+  return !slots.empty();
 }
 
 // The state directory and the slot belong together: a checkpoint needs

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "pgparity/applier/replication_slots.h"
+
 namespace pgparity::applier {
 
 // What one scrape read from the servers.
@@ -55,47 +57,18 @@ class Exposition {
   std::ostringstream out_;
 };
 
-// One slot of pg_replication_slots on the source, as the metrics read it.
-struct SlotRow {
-  std::string name;
-  std::optional<double> lag;       // pg_current_wal_lsn() - confirmed_flush_lsn
-  std::optional<double> retained;  // pg_current_wal_lsn() - restart_lsn
-  std::optional<wire::Lsn> current_wal;
-  std::optional<wire::Lsn> confirmed_flush;
-};
-
-// pgparity's slot and the subscription's. Inline until the catalog module
-// reads slots (issue 11): switching is this one function's body.
-Result<std::vector<SlotRow>> ReadSlotRows(conn::PgSession& source, const std::string& own,
-                                          const std::string& subscription_slot) {
-  PGPARITY_ASSIGN_OR_RETURN(
-      auto r,
-      source.Query("SELECT slot_name, (pg_current_wal_lsn() - confirmed_flush_lsn)::float8, "
-                   "(pg_current_wal_lsn() - restart_lsn)::float8, pg_current_wal_lsn(), "
-                   "confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name IN ($1, $2)",
-                   {own, subscription_slot}));
-  std::vector<SlotRow> rows;
-  for (int i = 0; i < r.rows(); ++i) {
-    SlotRow row;
-    row.name = r.Value(i, 0);
-    if (!r.IsNull(i, 1)) row.lag = std::stod(std::string(r.Value(i, 1)));
-    if (!r.IsNull(i, 2)) row.retained = std::stod(std::string(r.Value(i, 2)));
-    if (auto current = wire::Lsn::Parse(r.Value(i, 3)); current.ok()) row.current_wal = *current;
-    if (!r.IsNull(i, 4)) {
-      if (auto flush = wire::Lsn::Parse(r.Value(i, 4)); flush.ok()) row.confirmed_flush = *flush;
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
-void AddSlotRows(const std::vector<SlotRow>& rows, const std::string& subscription_slot,
+// pgparity's slot and the subscription's, as catalog::ReadSlots read them.
+void AddSlotRows(const std::vector<ReplicationSlot>& slots, const std::string& subscription_slot,
                  ScrapedServers& v) {
-  for (const SlotRow& row : rows) {
-    v.slots.push_back({"slot=\"" + Label(row.name) + "\"", row.lag, row.retained});
-    if (row.current_wal) v.current_wal = row.current_wal;
-    if (row.name == subscription_slot && row.confirmed_flush) {
-      v.subscription_flush = row.confirmed_flush;
+  const auto bytes = [](std::optional<int64_t> n) {
+    return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
+  };
+  for (const ReplicationSlot& slot : slots) {
+    v.slots.push_back(
+        {"slot=\"" + Label(slot.name) + "\"", bytes(slot.lag_bytes), bytes(slot.retained_bytes)});
+    v.current_wal = slot.current_wal_lsn;
+    if (slot.name == subscription_slot && slot.confirmed_flush_lsn) {
+      v.subscription_flush = slot.confirmed_flush_lsn;
     }
   }
 }
@@ -318,7 +291,7 @@ ScrapedServers MetricsCollector::ReadServers() {
   }
   const std::string& subscription_slot = targets_.subscription.slot_name;
   if (source_) {
-    auto rows = ReadSlotRows(*source_, targets_.slot, subscription_slot);
+    auto rows = ReadSlots(*source_, {targets_.slot, subscription_slot});
     if (rows.ok()) {
       AddSlotRows(*rows, subscription_slot, v);
     } else {
