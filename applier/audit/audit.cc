@@ -1,17 +1,17 @@
-#include "pgparity/applier/audit.h"
+#include "pgparity/applier/audit/audit.h"
 
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <thread>
 
-#include "pgparity/applier/change_checker.h"
-#include "pgparity/applier/check_session.h"
-#include "pgparity/applier/replication_slots.h"
-#include "pgparity/applier/session_setup.h"
-#include "pgparity/applier/shadow_checkpoint.h"
-#include "pgparity/applier/shadow_state.h"
-#include "pgparity/applier/target_checker.h"
+#include "pgparity/applier/audit/change_checker.h"
+#include "pgparity/applier/catalog/replication_slots.h"
+#include "pgparity/applier/session/check_session.h"
+#include "pgparity/applier/session/session_setup.h"
+#include "pgparity/applier/shadow/shadow_checkpoint.h"
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/applier/verify/target_checker.h"
 #include "pgparity/file_util.h"
 
 namespace pgparity::applier {

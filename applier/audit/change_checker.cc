@@ -1,9 +1,9 @@
-#include "pgparity/applier/change_checker.h"
+#include "pgparity/applier/audit/change_checker.h"
 
 #include <absl/container/flat_hash_map.h>
 
-#include "pgparity/applier/row_key.h"
-#include "pgparity/applier/row_read.h"
+#include "pgparity/applier/scan/row_read.h"
+#include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {

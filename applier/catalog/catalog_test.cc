@@ -3,7 +3,7 @@
 // with a generated column and toast_tuple_target, a REPLICA IDENTITY FULL
 // table, a serial), its subscription with every table ready, and each
 // struct the module returns read back field by field.
-#include "pgparity/applier/catalog.h"
+#include "pgparity/applier/catalog/catalog.h"
 
 #include <gtest/gtest.h>
 
@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
-#include "pgparity/applier/relations.h"
-#include "pgparity/applier/sequences.h"
-#include "pgparity/applier/server_activity.h"
-#include "pgparity/applier/server_settings.h"
+#include "pgparity/applier/catalog/relations.h"
+#include "pgparity/applier/catalog/sequences.h"
+#include "pgparity/applier/catalog/server_activity.h"
+#include "pgparity/applier/catalog/server_settings.h"
 #include "support/migration_env.h"
 
 namespace pgparity::applier {

@@ -1,4 +1,4 @@
-#include "pgparity/applier/publication.h"
+#include "pgparity/applier/catalog/publication.h"
 
 #include "catalog/query_rows.h"
 

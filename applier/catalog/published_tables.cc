@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "catalog/query_rows.h"
-#include "pgparity/applier/publication.h"
+#include "pgparity/applier/catalog/publication.h"
 
 namespace pgparity::applier {
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/relations.h"
+#include "pgparity/applier/catalog/relations.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/replication_origins.h"
+#include "pgparity/applier/catalog/replication_origins.h"
 
 #include "catalog/query_rows.h"
 

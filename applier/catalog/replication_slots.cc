@@ -1,4 +1,4 @@
-#include "pgparity/applier/replication_slots.h"
+#include "pgparity/applier/catalog/replication_slots.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/sequences.h"
+#include "pgparity/applier/catalog/sequences.h"
 
 #include "catalog/query_rows.h"
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/server_activity.h"
+#include "pgparity/applier/catalog/server_activity.h"
 
 #include "catalog/query_rows.h"
 

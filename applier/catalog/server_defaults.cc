@@ -1,4 +1,4 @@
-#include "pgparity/applier/server_defaults.h"
+#include "pgparity/applier/catalog/server_defaults.h"
 
 namespace pgparity::applier {
 

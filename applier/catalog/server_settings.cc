@@ -1,4 +1,4 @@
-#include "pgparity/applier/server_settings.h"
+#include "pgparity/applier/catalog/server_settings.h"
 
 #include "catalog/query_rows.h"
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/subscription.h"
+#include "pgparity/applier/catalog/subscription.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/table_spec.h"
+#include "pgparity/applier/catalog/table_spec.h"
 
 namespace pgparity::applier {
 

@@ -1,9 +1,9 @@
-#include "pgparity/applier/target_tables.h"
+#include "pgparity/applier/catalog/target_tables.h"
 
 #include <algorithm>
 #include <map>
 
-#include "pgparity/applier/relations.h"
+#include "pgparity/applier/catalog/relations.h"
 
 namespace pgparity::applier {
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/type_change.h"
+#include "pgparity/applier/catalog/type_change.h"
 
 #include <charconv>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "pgparity/applier/metrics.h"
+#include "pgparity/applier/metrics/metrics.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include <sstream>
 #include <vector>
 
-#include "pgparity/applier/replication_slots.h"
+#include "pgparity/applier/catalog/replication_slots.h"
 
 namespace pgparity::applier {
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/metrics_server.h"
+#include "pgparity/applier/metrics/metrics_server.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,12 +1,12 @@
 // The preflight's checks: each a small function over the Model
 // (preflight_model.h), adding its findings in a fixed order, the report's.
-#include "pgparity/applier/preflight.h"
+#include "pgparity/applier/preflight/preflight.h"
 
 #include <algorithm>
 #include <tuple>
 #include <utility>
 
-#include "pgparity/applier/type_change.h"
+#include "pgparity/applier/catalog/type_change.h"
 #include "pgparity/sql_quote.h"
 #include "preflight/preflight_model.h"
 

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "pgparity/applier/replication_origins.h"
-#include "pgparity/applier/server_defaults.h"
+#include "pgparity/applier/catalog/replication_origins.h"
+#include "pgparity/applier/catalog/server_defaults.h"
 #include "pgparity/sql_quote.h"
 
 namespace pgparity::applier::preflight {

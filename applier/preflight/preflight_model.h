@@ -13,14 +13,14 @@
 #include <type_traits>
 #include <vector>
 
-#include "pgparity/applier/preflight.h"
-#include "pgparity/applier/publication.h"
-#include "pgparity/applier/relations.h"
-#include "pgparity/applier/replication_slots.h"
-#include "pgparity/applier/sequences.h"
-#include "pgparity/applier/server_activity.h"
-#include "pgparity/applier/server_settings.h"
-#include "pgparity/applier/subscription.h"
+#include "pgparity/applier/catalog/publication.h"
+#include "pgparity/applier/catalog/relations.h"
+#include "pgparity/applier/catalog/replication_slots.h"
+#include "pgparity/applier/catalog/sequences.h"
+#include "pgparity/applier/catalog/server_activity.h"
+#include "pgparity/applier/catalog/server_settings.h"
+#include "pgparity/applier/catalog/subscription.h"
+#include "pgparity/applier/preflight/preflight.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
 

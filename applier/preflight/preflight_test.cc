@@ -2,7 +2,7 @@
 // in the quick start (sql/), made ready, then one problem at a time injected
 // and removed again. Checks the Preflight class's findings directly; the
 // pgparity binary's exit codes and messages are in preflight_cli_test.cc.
-#include "pgparity/applier/preflight.h"
+#include "pgparity/applier/preflight/preflight.h"
 
 #include <gtest/gtest.h>
 

@@ -17,8 +17,8 @@
 #include <thread>
 #include <utility>
 
-#include "pgparity/applier/preflight.h"
-#include "pgparity/applier/preflight_render.h"
+#include "pgparity/applier/preflight/preflight.h"
+#include "pgparity/applier/preflight/render.h"
 #include "pgparity/conn/connect.h"
 #include "support/migration_env.h"
 

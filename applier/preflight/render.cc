@@ -1,10 +1,11 @@
+#include "pgparity/applier/preflight/render.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
 #include <map>
 #include <vector>
 
-#include "pgparity/applier/preflight_render.h"
 #include "preflight/preflight_report.pb.h"
 
 namespace pgparity::applier {

@@ -1,11 +1,11 @@
 // The renderers alone: text layout, verdict wording, JSON shape and escaping.
+#include "pgparity/applier/preflight/render.h"
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <sstream>
-
-#include "pgparity/applier/preflight_render.h"
 
 namespace pgparity::applier {
 namespace {

@@ -1,4 +1,4 @@
-#include "pgparity/applier/verify_report.h"
+#include "pgparity/applier/report/verify_report.h"
 
 #include <fcntl.h>
 #include <unistd.h>

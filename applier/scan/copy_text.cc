@@ -1,4 +1,4 @@
-#include "pgparity/applier/copy_text.h"
+#include "pgparity/applier/scan/copy_text.h"
 
 #include <cstring>
 

@@ -1,6 +1,6 @@
-#include "pgparity/applier/row_read.h"
+#include "pgparity/applier/scan/row_read.h"
 
-#include "pgparity/applier/row_key.h"
+#include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/table_scan.h"
+#include "pgparity/applier/scan/table_scan.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "pgparity/applier/copy_text.h"
+#include "pgparity/applier/scan/copy_text.h"
 
 namespace pgparity::applier {
 

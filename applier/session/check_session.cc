@@ -1,9 +1,9 @@
-#include "pgparity/applier/check_session.h"
+#include "pgparity/applier/session/check_session.h"
 
 #include <ctime>
 
-#include "pgparity/applier/metrics.h"
-#include "pgparity/applier/metrics_server.h"
+#include "pgparity/applier/metrics/metrics.h"
+#include "pgparity/applier/metrics/metrics_server.h"
 #include "pgparity/consumer/slot_consumer.h"
 
 namespace pgparity::applier {

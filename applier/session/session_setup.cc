@@ -1,12 +1,12 @@
-#include "pgparity/applier/session_setup.h"
+#include "pgparity/applier/session/session_setup.h"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <ctime>
 
-#include "pgparity/applier/server_defaults.h"
-#include "pgparity/applier/table_scan.h"
+#include "pgparity/applier/catalog/server_defaults.h"
+#include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"

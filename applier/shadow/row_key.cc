@@ -1,4 +1,4 @@
-#include "pgparity/applier/row_key.h"
+#include "pgparity/applier/shadow/row_key.h"
 
 #include <charconv>
 

@@ -11,7 +11,7 @@
 // 24, 2 left", "table public.t: kept[2].values[1]: unknown kind 0x58,
 // expected 'V' or 'N' at offset 412". ParseCheckpoint words them for the
 // user (shadow_checkpoint.h).
-#include "pgparity/applier/shadow_checkpoint.h"
+#include "pgparity/applier/shadow/shadow_checkpoint.h"
 
 #include <fcntl.h>
 #include <unistd.h>

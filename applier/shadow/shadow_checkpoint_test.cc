@@ -7,7 +7,7 @@
 // Every map of the state holds at most one entry: abseil's tables iterate in
 // an order that depends on heap addresses, and the format writes them in
 // iteration order, so only single entries give fixed bytes.
-#include "pgparity/applier/shadow_checkpoint.h"
+#include "pgparity/applier/shadow/shadow_checkpoint.h"
 
 #include <gtest/gtest.h>
 #include <xxhash.h>
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/testing/stream_builder.h"
-#include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/wire/big_endian.h"
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/shadow/shadow_state.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "pgparity/applier/table_shadow.h"
+#include "pgparity/applier/shadow/table_shadow.h"
 
 #include <algorithm>
 #include <charconv>

@@ -2,7 +2,7 @@
 // digest arithmetic of each change kind, unchanged-TOAST resolution (from
 // kept values, from a FULL old tuple, unresolved when unknown), multisets,
 // anomalies, and the history/recent-changes bookkeeping.
-#include "pgparity/applier/table_shadow.h"
+#include "pgparity/applier/shadow/table_shadow.h"
 
 #include <gtest/gtest.h>
 
@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/testing/stream_builder.h"
-#include "pgparity/applier/copy_text.h"
-#include "pgparity/applier/row_key.h"
-#include "pgparity/applier/shadow_checkpoint.h"
-#include "pgparity/applier/shadow_state.h"
+#include "pgparity/applier/scan/copy_text.h"
+#include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/applier/shadow/shadow_checkpoint.h"
+#include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/digest/row_digest.h"
 

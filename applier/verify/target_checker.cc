@@ -1,4 +1,4 @@
-#include "pgparity/applier/target_checker.h"
+#include "pgparity/applier/verify/target_checker.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <spdlog/spdlog.h>
@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <thread>
 
-#include "pgparity/applier/row_key.h"
-#include "pgparity/applier/row_read.h"
-#include "pgparity/applier/table_scan.h"
+#include "pgparity/applier/scan/row_read.h"
+#include "pgparity/applier/scan/table_scan.h"
+#include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/sql_quote.h"

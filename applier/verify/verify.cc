@@ -1,4 +1,4 @@
-#include "pgparity/applier/verify.h"
+#include "pgparity/applier/verify/verify.h"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -6,9 +6,9 @@
 #include <ctime>
 #include <thread>
 
-#include "pgparity/applier/check_session.h"
-#include "pgparity/applier/session_setup.h"
-#include "pgparity/applier/target_checker.h"
+#include "pgparity/applier/session/check_session.h"
+#include "pgparity/applier/session/session_setup.h"
+#include "pgparity/applier/verify/target_checker.h"
 
 namespace pgparity::applier {
 

@@ -4,7 +4,7 @@
 // disabled subscription's lag, bad input with its exit codes and no slot
 // left behind; and the decoder's oracle workload (types, TOAST, identities,
 // TRUNCATE, streamed transactions) with no false positive.
-#include "pgparity/applier/verify.h"
+#include "pgparity/applier/verify/verify.h"
 
 #include <gtest/gtest.h>
 

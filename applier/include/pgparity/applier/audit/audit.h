@@ -1,0 +1,70 @@
+// Audit: verify continuously, for the whole life of a migration.
+//
+// Like verify, but with a persistent slot and a state directory:
+//   - first run: the slot is created with an exported snapshot, the shadow
+//     state bootstrapped and checkpointed to DIR/shadow.ckpt at the slot's
+//     consistent point;
+//   - while it runs: every decoded commit moves the shadow state; every
+//     checkpoint interval the state is checkpointed (at a transaction
+//     boundary, atomically) and the slot confirmed up to that commit —
+//     never further; every check interval the target gets a full check
+//     (TargetChecker) and the report file is replaced atomically; in
+//     between, every second, the rows of the commits the target applied
+//     since are compared by key (ChangeChecker);
+//   - after kill -9 or a crash: the checkpoint is loaded and the slot
+//     streams from its confirmed position; commits the checkpoint already
+//     holds are skipped, so nothing is lost or counted twice;
+//   - on stop (SIGTERM/SIGINT): a last checkpoint, the slot confirmed, exit.
+// The sides, the stream and the metrics are CheckSession's
+// (check_session.h), as verify's are.
+// The target is only read. The slot keeps WAL on the source while the
+// audit is stopped: drop it when the migration is over.
+#ifndef PGPARITY_APPLIER_AUDIT_AUDIT_H_
+#define PGPARITY_APPLIER_AUDIT_AUDIT_H_
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+
+#include "pgparity/applier/report/verify_report.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/status.h"
+
+namespace pgparity::applier {
+
+struct AuditOptions {
+  // Both servers, parsed at the command line's edge (conn::ParseServerDsn).
+  conn::ConnParams source;
+  conn::ConnParams target;
+  std::string state_dir;
+  std::string publication = "my_publication";
+  std::string slot = "pgparity_audit";
+  std::optional<std::string> subscription;
+  std::string report_path;  // "" = <state_dir>/report.json
+  std::chrono::seconds check_interval{30};
+  std::chrono::seconds checkpoint_interval{10};
+  // Between full checks: how often the rows of newly applied commits are
+  // compared on the target (ChangeChecker).
+  std::chrono::milliseconds change_interval{1000};
+  size_t parallel = 2;
+  size_t max_listed_rows = 100;
+  // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
+  // there while running; "" = no server.
+  std::string metrics_listen;
+  // Called after each full check that reached a verdict (tests, metrics).
+  std::function<void(const VerifyReport&)> on_report;
+};
+
+// Runs until a stop is requested on `stop` (OK, after the final
+// checkpoint; the request wakes the waits at once) or an error retrying
+// cannot fix: InvalidArgument, NotFound, FailedPrecondition
+// (slot and state directory do not belong together), Unauthenticated,
+// Unavailable (the source gone for good), IOError (the state directory).
+// A target that goes away is retried at the next check.
+Status RunAudit(const AuditOptions& options, std::stop_token stop);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_AUDIT_AUDIT_H_

@@ -1,0 +1,97 @@
+// ChangeChecker: the continuous, per-change half of the target cross-check.
+// Between full checks it looks at exactly the rows the source changed: once
+// the target has applied a commit (the origin's remote_lsn is past it), the
+// rows that commit touched are read from the target by key, in batches, and
+// their digests compared with the shadow state's — unless a later commit
+// changed the same key again and may still be in flight (then the next
+// round looks at it). A divergence in a changed row is found within a
+// round, not at the next full scan.
+//
+// Rounds: R = remote_lsn; keys of commits in [cursor, R) (the commit at R
+// itself may not be visible yet: the origin moves just before the commit
+// becomes visible) — or up to and including the subscription slot's
+// confirmed_flush_lsn when that is further (the subscriber confirms only
+// what it committed, and it moves on keepalives, so on a quiet source the
+// last commit is checked too); the target rows read; R2 = remote_lsn
+// again; then,
+// with the shadow at or past R2, every key touched by a commit at or after
+// R is left out, and the rest compared. Tables without a key are left to
+// the full check (their rows have no identity to look up).
+//
+// Read-only on the target. Thread-safety: one thread.
+#ifndef PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
+#define PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
+
+#include <absl/container/flat_hash_map.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pgparity/applier/catalog/catalog.h"
+#include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/report/verify_report.h"
+#include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/digest/digest128.h"
+#include "pgparity/result.h"
+
+namespace pgparity::applier {
+
+struct ChangeRound {
+  wire::Lsn from, to;           // commits with from <= end < to were looked at
+  uint64_t rows_compared = 0;   // keys compared
+  uint64_t rows_in_flight = 0;  // left out: changed again at or after `to`
+  std::vector<std::pair<std::string, DivergentRow>> divergent;  // table, row
+};
+
+class ChangeChecker {
+ public:
+  ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
+                SubscriptionInfo subscription, size_t max_keys_per_round = 20000);
+  ~ChangeChecker();
+
+  // Starts at `lsn` (the shadow's base point when the audit starts).
+  void set_cursor(wire::Lsn lsn) { cursor_ = lsn; }
+  wire::Lsn cursor() const { return cursor_; }
+
+  // One round; an empty round (nothing applied since, or the shadow behind
+  // the target) changes nothing.
+  Result<ChangeRound> RunOnce();
+
+ private:
+  using RowDigests = absl::flat_hash_map<std::string, digest::Digest128, RowKeyHash, RowKeyEq>;
+  // The keys of one table a round looks at, and the target's rows of them.
+  struct TableRows {
+    std::vector<std::string> keys;
+    RowDigests on_target;
+  };
+  Status Connect();
+  // The end (exclusive) of the commits the target has applied and shows.
+  Result<wire::Lsn> AppliedBound();
+  // `keys` (table, key) grouped by table, with the target's rows of them;
+  // truncates and tables without a key left out.
+  Result<std::map<size_t, TableRows>> ReadChangedRows(
+      std::vector<std::pair<size_t, std::string>> keys);
+  // The target's rows of `keys` (key encodings of `spec`), by key: their
+  // digests over the compared columns, read by row_read's rules.
+  Result<RowDigests> ReadTargetRows(const TableSpec& spec, const std::vector<std::string>& keys);
+  // Compares one table's rows with the shadow's, leaving out keys changed
+  // at or after `to`. REQUIRES: the shadow's lock held.
+  void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;
+
+  ShadowState& shadow_;
+  conn::ConnParams source_params_;
+  conn::ConnParams target_params_;
+  SubscriptionInfo sub_;
+  size_t max_keys_;
+  wire::Lsn cursor_;
+  std::unique_ptr<conn::PgSession> source_;
+  std::unique_ptr<conn::PgSession> target_;
+};
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_

@@ -1,0 +1,89 @@
+// VerifyReport: the verdict of a full check of the target against the
+// shadow state, as docs/report.md defines it — JSON for machines, a short
+// summary for people.
+#ifndef PGPARITY_APPLIER_REPORT_VERIFY_REPORT_H_
+#define PGPARITY_APPLIER_REPORT_VERIFY_REPORT_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pgparity/status.h"
+
+namespace pgparity::applier {
+
+enum class TableStatus { kMatch, kMismatch, kMissingOnTarget, kUnverified };
+enum class ReportStatus { kConsistent, kDivergent, kIncomplete };
+enum class RowDivergence { kMissingOnTarget, kExtraOnTarget, kDiffers };
+
+std::string_view TableStatusName(TableStatus s);
+std::string_view ReportStatusName(ReportStatus s);
+std::string_view RowDivergenceName(RowDivergence k);
+
+struct DivergentRow {
+  // Key column -> value text (nullopt: NULL). Tables without a key:
+  // {"row_digest": hex}.
+  std::vector<std::pair<std::string, std::optional<std::string>>> key;
+  RowDivergence kind = RowDivergence::kDiffers;
+  std::vector<std::string> columns;  // kDiffers: the columns whose values differ, when known
+};
+
+// A column whose type differs on the target, and how it was compared
+// (docs/types.md).
+struct ColumnComparison {
+  std::string column;
+  std::string source_type;
+  std::string target_type;
+  std::string change_class;  // "exact", "conversion", "incompatible"
+  std::string compared_as;   // "text", "cast to real", "at time zone X", "not compared"
+  std::string note;          // the risk of a conversion, why a column is not compared
+};
+
+struct TableReport {
+  std::string table;  // schema.name
+  TableStatus status = TableStatus::kUnverified;
+  int64_t source_rows = 0;
+  int64_t target_rows = -1;  // -1: not scanned
+  std::string source_digest;
+  std::string target_digest;                   // "" when not scanned
+  std::vector<DivergentRow> divergent_rows;    // at most the cap
+  uint64_t divergent_row_count = 0;            // all found, beyond the cap too
+  uint64_t rows_changed_after = 0;             // left out: changed after the compared commit
+  std::vector<std::string> extra_columns;      // on the target, ignored
+  std::vector<ColumnComparison> type_changes;  // columns whose type differs
+  // Columns left out of the comparison (a change of type whose values
+  // cannot be compared): column -> why. The status says nothing of them.
+  std::vector<std::pair<std::string, std::string>> unverified_columns;
+  std::string reason;  // why unverified / what mismatches
+};
+
+struct VerifyReport {
+  ReportStatus status = ReportStatus::kIncomplete;
+  std::string source;  // host:port/db
+  std::string target;
+  std::string publication;
+  std::string subscription;
+  std::string source_lsn;  // the source position the target was compared at
+  std::string target_lsn;  // the target's applied position (remote_lsn) then
+  std::string checked_at;  // UTC, ISO 8601
+  std::vector<TableReport> tables;
+  std::vector<std::string> notes;
+  // Shadow state figures.
+  uint64_t shadow_rows = 0;
+  uint64_t shadow_bytes = 0;
+  double seconds = 0;
+
+  // divergent if a table mismatches or is missing; else incomplete if one
+  // is unverified; else consistent.
+  void Decide();
+};
+
+std::string RenderReportJson(const VerifyReport& report);
+void RenderReportText(const VerifyReport& report, std::ostream& out);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_REPORT_VERIFY_REPORT_H_

@@ -1,0 +1,62 @@
+// The one way the checks read rows of a table by SQL, on either side: what
+// to select for each of the spec's columns and from which relation, as a
+// COPY for whole-table scans and as a SELECT for rows looked up by key.
+//
+// Every value is its type's output text in the session's pinned formats —
+// what pgoutput sends and COPY prints — and NULL stays NULL (libpq's NULL,
+// COPY's \N), never ''. On the target a column whose type changed is read
+// by its comparison rule (type_change.h: AT TIME ZONE, a cast back, or NULL
+// when it is not compared), so its text compares with the source's.
+// Tables are read as pgoutput publishes them: a table without its
+// inheritance children (ONLY), a partitioned table with its partitions.
+#ifndef PGPARITY_APPLIER_SCAN_ROW_READ_H_
+#define PGPARITY_APPLIER_SCAN_ROW_READ_H_
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/digest/row_digest.h"
+
+namespace pgparity::applier {
+
+struct TableRead {
+  std::string qualified;                 // schema.name, for messages
+  std::string relation;                  // "schema"."name", quoted
+  bool with_partitions = false;          // a partitioned table: no ONLY
+  std::vector<std::string> select_list;  // one expression per spec column
+  // COPY relation (columns) gives the same rows: every expression is the
+  // plain column and the relation has no partitions to include.
+  bool plain = true;
+};
+
+// The source's rows of `spec`.
+TableRead SourceRead(const TableSpec& spec);
+// The target's rows of `spec` where the table has relkind `target_relkind`
+// ('p': partitioned there, read with its partitions), columns read by
+// spec.compare's rules.
+TableRead TargetRead(const TableSpec& spec, char target_relkind);
+
+// COPY ... TO STDOUT of every row (text format).
+std::string CopySql(const TableRead& read);
+// "SELECT <select list> FROM [ONLY] relation WHERE <key> IN (...)" for
+// `keys` keys of `spec`, parameters $1... in key order, key after key.
+std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys);
+
+// Row `row` of a SELECT of a TableRead as values (views into `result`),
+// NULL as NULL. REQUIRES: out.size() == the select list's size.
+void RowValues(const conn::QueryResult& result, int row, std::vector<digest::ColumnValue>& out);
+
+// A key encoding (row_key.h) as key column name -> value text (nullopt for
+// NULL); empty when `key_bytes` is not a key of `spec`.
+std::vector<std::pair<std::string, std::optional<std::string>>> KeyColumns(
+    const TableSpec& spec, std::string_view key_bytes);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_SCAN_ROW_READ_H_

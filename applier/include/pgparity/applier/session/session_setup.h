@@ -1,0 +1,47 @@
+// The steps of a CheckSession (check_session.h) before it streams: open
+// both sides, read the publication's tables and find the subscription
+// (OpenSides), and the bootstrap scan of the source inside a slot's
+// exported snapshot (BootstrapShadow). Part of session/.
+#ifndef PGPARITY_APPLIER_SESSION_SESSION_SETUP_H_
+#define PGPARITY_APPLIER_SESSION_SESSION_SETUP_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pgparity/applier/catalog/catalog.h"
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/conn/replication_connection.h"
+#include "pgparity/result.h"
+
+namespace pgparity::applier {
+
+struct Sides {
+  conn::ConnParams source_params;
+  conn::ConnParams target_params;
+  std::optional<conn::PgSession> source;
+  std::optional<conn::PgSession> target;
+  std::vector<TableSpec> specs;
+  SubscriptionInfo sub;
+};
+
+// Connects to both servers (errors name the side), loads the publication's
+// tables and finds the subscription, and reads its applied position once so
+// that a missing privilege fails before any slot exists.
+Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& target,
+                        const std::string& publication,
+                        const std::optional<std::string>& subscription);
+
+// Scans every table of `shadow` on `parallel` sessions that import the
+// slot's exported snapshot; the shadow is then the source as of the slot's
+// consistent point (its base point).
+Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
+                       size_t parallel, ShadowState& shadow);
+
+// The current UTC time, ISO 8601 ("2026-12-01T08:57:41Z").
+std::string UtcNow();
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_SESSION_SESSION_SETUP_H_

@@ -1,0 +1,83 @@
+// A checkpoint of the shadow state: every table's rows, digests, kept TOAST
+// values and unresolved keys, as of the end LSN of one source commit, in
+// one file written atomically (temporary file, fsync, rename, fsync of the
+// directory) so that a crash leaves the previous checkpoint or the new one,
+// never a mix. `pgparity audit` confirms its slot only up to the LSN of its
+// last checkpoint, so after kill -9 it resumes from there and the slot
+// resends exactly what followed: nothing lost, nothing counted twice.
+//
+// Format 02 ("PGPSHD02"): magic, the LSN, the slot, the publication, the
+// source's system identifier, the tables, and an XXH64 of everything before
+// it. The byte layout is in shadow_checkpoint.cc, above each encode/parse
+// pair; this file is the only one that knows it.
+//
+// Thread-safety: none of its own; the ShadowState's rules apply.
+#ifndef PGPARITY_APPLIER_SHADOW_SHADOW_CHECKPOINT_H_
+#define PGPARITY_APPLIER_SHADOW_SHADOW_CHECKPOINT_H_
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/applier/shadow/table_shadow.h"
+#include "pgparity/result.h"
+#include "pgparity/wire/byte_reader.h"
+#include "pgparity/wire/byte_writer.h"
+#include "pgparity/wire/lsn.h"
+
+namespace pgparity::applier {
+
+struct CheckpointMeta {
+  std::string slot;
+  std::string publication;
+  std::string system_id;  // IDENTIFY_SYSTEM's, "" when unknown
+};
+
+// Writes `shadow` (REQUIRES: its lock held, not inside a transaction) as of
+// `lsn` to `path`. IOError naming the file.
+Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
+                       const std::string& path);
+
+// Reads `path` into `shadow` (fresh, with the same tables, not streaming
+// yet: its base point becomes the checkpoint's LSN); returns that LSN and
+// fills `meta`. nullopt when there is no file. Errors as ParseCheckpoint's,
+// and IOError when the file cannot be read. On error `shadow` may hold part
+// of the checkpoint: discard it.
+Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
+                                                CheckpointMeta& meta);
+
+// ---- The format itself, without I/O (the two functions above and tests).
+
+// The bytes of a checkpoint of `shadow` as of `lsn` (REQUIRES as for
+// WriteCheckpoint).
+std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
+                                        const CheckpointMeta& meta);
+
+// Parses a whole checkpoint file as ReadCheckpoint describes; `path` names
+// it in messages. Every error says how to start over (remove the state
+// directory):
+//   Corruption "checkpoint <path> is damaged (<what>); ..." when the file is
+//     too short, not a checkpoint, fails its checksum, or a header field
+//     cannot be read ("header: slot: need 14 bytes at offset 24, 2 left");
+//   FailedPrecondition "... written by an older pgparity (format 1) ...";
+//   FailedPrecondition "<what> (<path>); the published tables changed since
+//     it was written ..." when the tables in the file are not the shadow's
+//     (another table, other compared columns, too few or too many), with
+//     ParseTableSection's message as <what>.
+Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_view path,
+                                  ShadowState& shadow, CheckpointMeta& meta);
+
+// One table's section of the file. Parsing refills `table` (TableShadow's
+// Restore* calls); Corruption naming the table and the field:
+// "table public.t: keyed_rows[3].digest: need 8 bytes at offset 301, 2 left",
+// "checkpoint holds table public.u where public.t was expected".
+void EncodeTableSection(const TableShadow& table, wire::ByteWriter& out);
+[[nodiscard]] Status ParseTableSection(wire::ByteReader& in, TableShadow& table);
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_SHADOW_SHADOW_CHECKPOINT_H_

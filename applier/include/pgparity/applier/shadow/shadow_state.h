@@ -1,0 +1,179 @@
+// ShadowState: the source's published tables as pgparity knows them — one
+// TableShadow per table, bootstrapped at the slot's consistent point, then
+// moved by every decoded transaction in commit order (a ChangeSink).
+//
+// Beside the current state it keeps what a check of a moving target needs:
+//   - the history of table digests: after every data-changing commit, the
+//     digest of each table it changed, keyed by the commit's end LSN, so the
+//     state as of any commit since the base point can be rebuilt
+//     (StateAt, ForEachCommit);
+//   - the recent changes: which keys each of those commits touched, so a
+//     row-level comparison can leave out rows changed after the compared
+//     commit (ChangedAfter).
+// Both are pruned up to a horizon the checker no longer needs (Prune).
+//
+// Thread-safety: the ChangeSink callbacks run on the consumer's thread;
+// every other member may be called from another thread while holding
+// Lock(). Pause() holds the consumer at its next transaction boundary so a
+// checker sees a state that does not move.
+#ifndef PGPARITY_APPLIER_SHADOW_SHADOW_STATE_H_
+#define PGPARITY_APPLIER_SHADOW_SHADOW_STATE_H_
+
+#include <absl/container/flat_hash_set.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/shadow/table_shadow.h"
+#include "pgparity/core/change_sink.h"
+#include "pgparity/wire/lsn.h"
+
+namespace pgparity::applier {
+
+// Key encodings (or digest hex), looked up by string_view.
+using StringSet = absl::flat_hash_set<std::string, RowKeyHash, RowKeyEq>;
+
+class ShadowState final : public core::ChangeSink {
+ public:
+  explicit ShadowState(std::vector<TableSpec> specs);
+
+  size_t table_count() const { return tables_.size(); }
+  TableShadow& table(size_t i) { return *tables_[i]; }
+  const TableShadow& table(size_t i) const { return *tables_[i]; }
+  std::optional<size_t> FindTable(std::string_view schema, std::string_view name) const;
+
+  // After the bootstrap scan (or a checkpoint's load, ReadCheckpoint): the
+  // state is the source's as of `lsn`, the base of the history.
+  void SetBasePoint(wire::Lsn lsn);
+  wire::Lsn base_point() const { return base_lsn_; }
+
+  // ChangeSink (the consumer's thread).
+  Status OnBegin(const core::TxnInfo& txn) override;
+  Status OnChange(const core::Change& change) override;
+  Status OnTruncate(const core::TruncateEvent& truncate) override;
+  Status OnLogicalMessage(const core::LogicalMessageEvent& message) override;
+  Status OnCommit(const core::CommitInfo& commit) override;
+
+  // --- For checkers; hold Lock() around these. ---
+  std::unique_lock<std::mutex> Lock() const { return std::unique_lock<std::mutex>(mu_); }
+  // End LSN of the last transaction applied (0/0 before any).
+  wire::Lsn last_commit_end() const { return last_commit_end_; }
+  bool in_transaction() const { return in_txn_; }
+  uint64_t transactions() const { return transactions_; }
+  uint64_t changes() const { return changes_; }
+  // Changes applied to one table since the process started, by kind.
+  struct OpCounts {
+    uint64_t inserts = 0, updates = 0, deletes = 0, truncates = 0;
+  };
+  const OpCounts& ops(size_t table) const { return ops_[table]; }
+
+  // Table digests as of position `lsn` (>= base_point()): the base plus
+  // every data commit ending at or before it. One per table.
+  std::vector<digest::TableDigest> StateAt(wire::Lsn lsn) const;
+  // Calls f(end_lsn, table, digest after) for every table changed by each
+  // data commit with lo < end_lsn <= hi, in commit order; a commit's tables
+  // come together and f_commit(end_lsn) follows them.
+  template <typename F, typename G>
+  void ForEachCommit(wire::Lsn lo, wire::Lsn hi, F&& f, G&& f_commit) const {
+    for (const Commit& c : commits_) {
+      if (c.end <= lo) continue;
+      if (c.end > hi) break;
+      for (uint32_t i = 0; i < c.count; ++i) {
+        const Entry& e = entries_[c.first - entries_base_ + i];
+        f(c.end, e.table, e.digest);
+      }
+      f_commit(c.end);
+    }
+  }
+  // Keys (TableShadow key encodings; row digest hex for tables without key)
+  // of `table` changed by commits ending after `lsn` or by the transaction
+  // being applied now (its changes are in the table already); `truncated`
+  // is set when the table was truncated after it.
+  StringSet ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const;
+  // The (table, key) pairs touched by commits with lo <= end_lsn < hi,
+  // each once, at most `cap` (whole commits only); `included_up_to` is set
+  // to the end of the last commit taken (hi when all were). Truncates are
+  // returned with an empty key.
+  std::vector<std::pair<size_t, std::string>> KeysChanged(wire::Lsn lo, wire::Lsn hi, size_t cap,
+                                                          wire::Lsn& included_up_to) const;
+  // Forgets history and recent changes up to `lsn` (folded into the base).
+  void Prune(wire::Lsn lsn);
+
+  // Holds the consumer at its next transaction boundary (or returns false
+  // after `timeout` when a transaction does not end). Resume() lets it go.
+  bool Pause(std::chrono::milliseconds timeout);
+  void Resume();
+
+  // Published tables pgparity has seen changes of but does not track (they
+  // joined the publication after it started): schema, name.
+  const std::set<std::pair<std::string, std::string>>& untracked() const { return untracked_; }
+
+  // Shadow memory in bytes and tracked rows, over all tables.
+  size_t MemoryBytes() const;
+  uint64_t TrackedRows() const;
+
+ private:
+  struct Entry {
+    size_t table;
+    digest::TableDigest digest;
+  };
+  struct Commit {
+    wire::Lsn end;
+    uint64_t first;  // index of its first Entry (absolute, see entries_base_)
+    uint32_t count;
+  };
+  struct Touch {
+    wire::Lsn end;
+    size_t table;
+    std::string key;  // "" with truncate
+    bool truncate;
+  };
+
+  // The table of a relation, or kUntracked; FailedPrecondition when its
+  // columns changed since pgparity started.
+  static constexpr size_t kUntracked = ~size_t{0};
+  Result<size_t> Resolve(const core::RelationInfo& relation);
+
+  std::vector<std::unique_ptr<TableShadow>> tables_;
+  std::unordered_map<std::string, size_t> by_name_;  // "schema\0name"
+  std::unordered_map<uint64_t, size_t> by_generation_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool paused_ = false;
+  bool in_txn_ = false;
+
+  wire::Lsn base_lsn_;
+  std::vector<digest::TableDigest> base_;
+  std::vector<Commit> commits_;
+  std::vector<Entry> entries_;
+  uint64_t entries_base_ = 0;  // absolute index of entries_[0]
+  std::vector<Touch> recent_;
+
+  // The open transaction.
+  std::vector<bool> txn_touched_;
+  std::vector<size_t> txn_tables_;
+  std::vector<std::pair<size_t, std::string>> txn_keys_;
+  std::vector<size_t> txn_truncated_;
+  std::vector<std::string> keys_scratch_;
+
+  wire::Lsn last_commit_end_;
+  std::vector<OpCounts> ops_;
+  uint64_t transactions_ = 0;
+  uint64_t changes_ = 0;
+  std::set<std::pair<std::string, std::string>> untracked_;
+};
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_SHADOW_SHADOW_STATE_H_

@@ -1,0 +1,255 @@
+// TableShadow: the source's state of one table as pgparity knows it — per
+// row its key and row digest, and the table digest (row count and sum,
+// docs/digest.md) — built by the bootstrap scan and moved by every decoded
+// change: insert adds, delete subtracts, update subtracts the old row's
+// digest and adds the new one.
+//
+// Keyed tables (TableSpec::key_positions) map key -> row digest. Tables
+// without a key are a multiset of row digests (duplicates count).
+//
+// Unchanged TOAST ('u' in an UPDATE's new tuple): the new row's digest needs
+// the value the server did not send. It is taken from the old tuple when the
+// table has REPLICA IDENTITY FULL (pgoutput sends the whole old row,
+// detoasted), else from the values this shadow kept: for rows large enough
+// that PostgreSQL may have moved a value out of line (SidecarRowBytes), and
+// for rows whose last change carried a 'u' (a value stays out of line when
+// the rest of its row shrinks), the toastable columns' values are kept
+// beside the digest. A 'u' whose value is
+// not known makes that row *unresolved*: it leaves the table digest and the
+// table is reported unverified until the row is rewritten or deleted —
+// pgparity never guesses a value.
+//
+// A change that contradicts the shadow (delete or update of a key it does
+// not hold, insert of a key it holds) is counted as an anomaly: the table
+// is then unverified, since the shadow is no longer known to be the source.
+//
+// Thread-safety: none; ShadowState serializes access.
+#ifndef PGPARITY_APPLIER_SHADOW_TABLE_SHADOW_H_
+#define PGPARITY_APPLIER_SHADOW_TABLE_SHADOW_H_
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/core/change_sink.h"
+#include "pgparity/digest/digest128.h"
+#include "pgparity/digest/row_digest.h"
+#include "pgparity/status.h"
+
+namespace pgparity::applier {
+
+// Rows whose values add up to at least this many bytes of text keep their
+// toastable columns' values (see above). PostgreSQL only moves values out of
+// line when a row exceeds the table's toast_tuple_target (TOAST_TUPLE_TARGET,
+// ~2 kB on disk, unless the table sets it lower: 128 bytes at least), and
+// the text of a value is at least a quarter of its on-disk size for the
+// built-in types (int8[] of one-digit numbers is the extreme): an eighth of
+// the target (256 bytes by default) leaves a 2x margin below which no row
+// carries an external value when it is written.
+inline constexpr size_t kSidecarRowBytes = 256;
+inline constexpr size_t SidecarRowBytes(size_t toast_tuple_target) {
+  return toast_tuple_target == 0 ? kSidecarRowBytes : std::max<size_t>(1, toast_tuple_target / 8);
+}
+
+struct HashDigest {
+  size_t operator()(const digest::Digest128& d) const noexcept {
+    return static_cast<size_t>(d.lo ^ (d.hi * 0x9e3779b97f4a7c15ull));
+  }
+};
+
+class TableShadow {
+ public:
+  // A row's kept values: its toastable columns', in column order (nullopt:
+  // NULL).
+  using Values = std::vector<std::optional<std::string>>;
+
+  explicit TableShadow(TableSpec spec);
+  TableShadow(const TableShadow&) = delete;
+  TableShadow& operator=(const TableShadow&) = delete;
+
+  const TableSpec& spec() const noexcept { return spec_; }
+  const std::string& qualified_name() const noexcept { return qualified_; }
+
+  // A row of the bootstrap scan (values in spec().columns order, no 'U').
+  void AddScannedRow(std::span<const digest::ColumnValue> values);
+
+  // One decoded change of this table. `change.relation` must have the
+  // spec's columns (ShadowState checks). The key of the changed row(s) is
+  // appended to `touched` (for the recent-changes log).
+  [[nodiscard]] Status Apply(const core::Change& change, std::vector<std::string>& touched);
+  // TRUNCATE: every row goes.
+  void Truncate();
+
+  const digest::TableDigest& digest() const noexcept { return digest_; }
+  uint64_t unresolved_rows() const noexcept { return unresolved_.size(); }
+  uint64_t anomalies() const noexcept { return anomalies_; }
+  const std::string& first_anomaly() const noexcept { return first_anomaly_; }
+
+  // The row digest the shadow holds for a key encoding (keyed tables);
+  // nullopt when absent or unresolved.
+  std::optional<digest::Digest128> Find(std::string_view key) const;
+  bool IsUnresolved(std::string_view key) const { return unresolved_.contains(key); }
+  // Calls f(key bytes, row digest) for every resolved row (keyed) or
+  // f(digest hex as key, digest) per multiset member, `count` times.
+  template <typename F>
+  void ForEachRow(F&& f) const {
+    if (spec_.keyed()) {
+      ForEachKeyedRow(f);
+    } else {
+      for (const auto& [d, n] : multiset_) {
+        for (int64_t i = 0; i < n; ++i) f(std::string_view(), d);
+      }
+    }
+  }
+  // Multiset tables: how often `d` is in the shadow.
+  int64_t Count(const digest::Digest128& d) const;
+
+  // The digest of values in spec order (bootstrap scans and target scans):
+  // of the compared columns (TableSpec::compare).
+  digest::Digest128 DigestValues(std::span<const digest::ColumnValue> values);
+  // The key encoding of values in spec order (keyed tables).
+  void KeyOf(std::span<const digest::ColumnValue> values, std::string& out) const;
+
+  // ---- The whole state in parts, for the checkpoint (shadow_checkpoint.cc
+  // holds the format). Each visitor goes through one part in its hash
+  // table's order, which is neither sorted nor the same from run to run.
+
+  // What the digests cover (a resume with other columns is refused: the
+  // digests would not compare).
+  std::span<const std::string> compared_columns() const { return compared_.names(); }
+  // Resolved rows of a keyed table, and f(key encoding, row digest) for each.
+  size_t keyed_rows() const noexcept { return RowCount(); }
+  template <typename F>
+  void ForEachKeyedRow(F&& f) const {
+    for (const auto& [k, d] : rows_) f(k.view(), d);
+    std::string key;
+    for (const auto& [i, d] : int_rows_) {
+      EncodeIntKey(i, key);
+      f(std::string_view(key), d);
+    }
+  }
+  // Distinct rows of a table without key, and f(row digest, count) for each.
+  size_t multiset_entries() const noexcept { return multiset_.size(); }
+  template <typename F>
+  void ForEachMultisetEntry(F&& f) const {
+    for (const auto& [d, n] : multiset_) f(d, n);
+  }
+  // Rows whose toastable values are kept, and f(key encoding, values) for
+  // each: std::span<const std::optional<std::string>>, one per toastable
+  // column in column order, nullopt for NULL.
+  size_t kept_rows() const noexcept { return kept_.size(); }
+  template <typename F>
+  void ForEachKeptRow(F&& f) const {
+    for (const auto& [k, values] : kept_) {
+      f(k.view(), std::span<const std::optional<std::string>>(values));
+    }
+  }
+  // f(key encoding) per unresolved row (unresolved_rows() of them).
+  template <typename F>
+  void ForEachUnresolved(F&& f) const {
+    for (const auto& k : unresolved_) f(k.view());
+  }
+
+  // Refilling the table from a checkpoint, in the file's order:
+  // RestorePlan empties it, the others add the saved parts, FinishRestore
+  // checks that the rows add up to the restored digest. A table left by a
+  // failed restore is to be discarded.
+  //
+  // RestorePlan: Corruption "the columns compared in table <t> changed
+  // since the checkpoint ..." when `compared` differs from
+  // compared_columns(). The partitions are taken over: TableSpec::partitions
+  // stays those the rows came from, so an ATTACH or DETACH since is found
+  // across restarts too.
+  [[nodiscard]] Status RestorePlan(std::span<const std::string> compared,
+                                   std::vector<std::string> partitions);
+  void RestoreTotals(const digest::TableDigest& digest, uint64_t anomalies,
+                     std::string first_anomaly);
+  // `n` keyed rows follow: their map is sized once.
+  void ReserveKeyedRows(size_t n);
+  // Corruption when the key is there already.
+  [[nodiscard]] Status RestoreKeyedRow(std::string_view key, const digest::Digest128& d);
+  // Corruption when the row is there already or `count` is not positive.
+  [[nodiscard]] Status RestoreMultisetEntry(const digest::Digest128& d, int64_t count);
+  // The number of values a kept row has (its toastable columns, when the
+  // table keeps values at all).
+  size_t kept_values_per_row() const noexcept { return toastable_positions_.size(); }
+  // Corruption when `values` is not kept_values_per_row() long or the key
+  // is there already.
+  [[nodiscard]] Status RestoreKeptRow(std::string_view key, Values values);
+  // Corruption when the key is there already.
+  [[nodiscard]] Status RestoreUnresolved(std::string_view key);
+  // Corruption when the rows do not add up to the restored digest.
+  [[nodiscard]] Status FinishRestore() const;
+
+  // Bytes of memory the shadow uses for this table (tables, keys, kept
+  // TOAST values), for the bytes-per-row figure.
+  size_t MemoryBytes() const;
+
+ private:
+  // Integer keys: the key encoding "V<n>:<digits>" <-> the integer; false
+  // when `key` is not the canonical encoding of one.
+  static bool ParseIntKey(std::string_view key, int64_t& out);
+  static void EncodeIntKey(int64_t v, std::string& out);
+  // The row maps (int_rows_ for integer keys, rows_ for the others).
+  std::optional<digest::Digest128> FindRow(std::string_view key) const;
+  // Inserts or replaces; returns the replaced digest.
+  std::optional<digest::Digest128> PutRow(std::string_view key, const digest::Digest128& d);
+  std::optional<digest::Digest128> TakeRow(std::string_view key);
+  size_t RowCount() const { return rows_.size() + int_rows_.size(); }
+
+  // Apply's two halves: rows identified by their digest, or by their key.
+  Status ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched);
+  Status ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched);
+  void Anomaly(std::string what);
+  // `carried_unchanged`: the change that made this row had a 'u' (a value
+  // out of line whatever the row's size now): its values are kept.
+  void AddRow(std::string_view key, const digest::Digest128& d,
+              std::span<const digest::ColumnValue> values, bool carried_unchanged = false);
+  // Removes a keyed row; false when it was not there (neither resolved nor
+  // unresolved).
+  bool RemoveRow(std::string_view key);
+  // scratch_ = the tuple's columns ('u' as kUnchangedToast).
+  void Fill(const wire::TupleView& tuple);
+  bool HasUnchanged() const;
+  // Replaces the 'u' columns of scratch_ by the values of `old_full` (a FULL
+  // old tuple) or those kept for `key`. False when one stays unknown.
+  bool ResolveUnchanged(const wire::TupleView* old_full, std::string_view key);
+  bool Big(std::span<const digest::ColumnValue> values) const;
+
+  // The digest of a row's compared columns (values in spec order).
+  digest::Digest128 DigestRow(std::span<const digest::ColumnValue> values) {
+    return digester_.Digest(compared_.Project(values));
+  }
+
+  TableSpec spec_;
+  std::string qualified_;
+  ComparedColumns compared_;
+  digest::RowDigester digester_;
+  std::vector<size_t> toastable_positions_;
+  digest::TableDigest digest_;
+  absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq> rows_;
+  absl::flat_hash_map<int64_t, digest::Digest128> int_rows_;
+  absl::flat_hash_map<digest::Digest128, int64_t, HashDigest> multiset_;
+  absl::flat_hash_map<RowKey, Values, RowKeyHash, RowKeyEq> kept_;
+  absl::flat_hash_set<RowKey, RowKeyHash, RowKeyEq> unresolved_;
+  uint64_t anomalies_ = 0;
+  std::string first_anomaly_;
+  std::vector<digest::ColumnValue> scratch_;
+  std::vector<std::string> scratch_text_;  // 'u' values copied out of kept_
+  std::string key_buf_;
+  std::string old_key_;
+  std::string new_key_;
+};
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_SHADOW_TABLE_SHADOW_H_

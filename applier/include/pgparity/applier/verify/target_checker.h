@@ -1,0 +1,122 @@
+// TargetChecker: the full check of the PostgreSQL 16 target against the
+// shadow state, while both keep moving.
+//
+// The native apply worker commits source transactions one at a time in
+// commit order and moves its origin's remote_lsn in the same commit, so a
+// snapshot of the target equals the source's state after one particular
+// commit. The checker brackets which one:
+//   lo = max(remote_lsn read before the snapshot, minus one commit — the
+//            origin moves just before the commit becomes visible —,
+//            the subscription slot's confirmed_flush_lsn read before),
+//   hi = max(lo, remote_lsn read inside the snapshot),
+// scans every table inside that one REPEATABLE READ snapshot (parallel
+// sessions importing it), and compares the table digests with the shadow's
+// history at every data commit in (lo, hi] and at lo. One commit at which
+// every table matches: consistent. None: the tables that do not match at
+// the best commit are compared row by row (a second scan in the same
+// snapshot), leaving out rows changed after lo — those may legitimately
+// differ and are re-checked by the next check. Only rows that differ
+// outside that set are divergence; so under load there is no false
+// positive.
+//
+// FullCheck runs these phases, one function each:
+//   1. ReadTables: the subscription refreshed, every table as the target has
+//      it; not yet while an initial copy runs;
+//   2. BracketSnapshot: lo, hi and the snapshot all target sessions share;
+//   3. AwaitOwnStream: pgparity's own stream has decoded up to hi;
+//   4. DecideBeforeScan: verdicts that need no row (CheckBeforeScan);
+//   5. ScanTargetDigests: the table digests in the snapshot;
+//   6. FindCandidateCommit: the commit in [lo, hi] matching the most tables;
+//   7. BuildReport: a verdict per table, with the row drill-down
+//      (CompareRows) for the tables that match at no commit.
+//
+// A disabled subscription does not move: the target is compared with the
+// source's current state instead (a lag is then a divergence).
+//
+// Read-only on both sides; it never pauses or alters the subscription.
+// Thread-safety: one FullCheck at a time.
+#ifndef PGPARITY_APPLIER_VERIFY_TARGET_CHECKER_H_
+#define PGPARITY_APPLIER_VERIFY_TARGET_CHECKER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pgparity/applier/catalog/catalog.h"
+#include "pgparity/applier/report/verify_report.h"
+#include "pgparity/applier/session/stream_position.h"
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/conn/pg_handle.h"
+#include "pgparity/result.h"
+
+namespace pgparity::applier {
+
+struct CheckOptions {
+  size_t parallel = 2;           // target sessions scanning at once
+  size_t max_listed_rows = 100;  // divergent rows listed per table
+  std::chrono::milliseconds pause_timeout{10000};
+};
+
+class TargetChecker {
+ public:
+  TargetChecker(ShadowState& shadow, const StreamPosition& stream, conn::ConnParams source,
+                conn::ConnParams target, SubscriptionInfo subscription, CheckOptions options);
+  ~TargetChecker();
+
+  enum class Outcome {
+    kDone,    // `report` holds a verdict
+    kNotYet,  // the target (or pgparity's stream) is not far enough yet: `why`
+  };
+  // One full check. Errors: the sessions' (Unavailable, PermissionDenied...).
+  Result<Outcome> FullCheck(VerifyReport& report, std::string& why,
+                            std::chrono::steady_clock::time_point deadline);
+  // The lower bound of the last conclusive check's window: no later check
+  // compares below it, so the shadow's history up to it can go.
+  wire::Lsn last_lower_bound() const { return last_lo_; }
+
+ private:
+  struct Round;  // one FullCheck's tables, window, digests and best commit
+  Status Open();
+  Result<bool> ReadTables(Round& round, std::string& why);
+  Status BracketSnapshot(Round& round, std::string& why);
+  Result<bool> AwaitOwnStream(wire::Lsn hi, std::chrono::steady_clock::time_point deadline,
+                              std::string& why);
+  Status DecideBeforeScan(Round& round);
+  Status ScanTargetDigests(Round& round);
+  void FindCandidateCommit(Round& round);
+  Status BuildReport(const Round& round, const std::string& why, VerifyReport& report);
+  Result<TableReport> ReportTable(const Round& round, size_t table, const std::string& why);
+  // The row drill-down of one table that matches at no commit: rows
+  // compared by key (or as multisets), leaving out rows changed after `lo`.
+  Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
+  void ListDivergent(size_t table, const TargetTable& tt,
+                     std::vector<std::pair<RowDivergence, std::string>> found, TableReport& out);
+  void DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
+                       std::string_view key_bytes);
+  // A verdict reached without reading rows: the table or columns missing on
+  // the target, not subscribed, a column type changed since the plan, a key
+  // column not compared, partitions attached or detached on the source.
+  Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
+  // Tables whose changes the shadow skipped (ShadowState::untracked), as
+  // unverified entries of `report`.
+  Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
+
+  ShadowState& shadow_;
+  const StreamPosition& stream_;
+  conn::ConnParams source_params_;
+  conn::ConnParams target_params_;
+  SubscriptionInfo sub_;
+  CheckOptions options_;
+  wire::Lsn last_lo_;
+  std::unique_ptr<conn::PgSession> source_;
+  std::vector<std::unique_ptr<conn::PgSession>> target_;  // [0] exports the snapshot
+};
+
+}  // namespace pgparity::applier
+
+#endif  // PGPARITY_APPLIER_VERIFY_TARGET_CHECKER_H_
