@@ -6,7 +6,7 @@
 
 #include "command.h"
 #include "exit_codes.h"
-#include "pgparity/applier/audit.h"
+#include "pgparity/applier/audit/audit.h"
 #include "source_options.h"
 #include "stop_signals.h"
 

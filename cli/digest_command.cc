@@ -11,8 +11,8 @@
 
 #include "command.h"
 #include "exit_codes.h"
-#include "pgparity/applier/relations.h"
-#include "pgparity/applier/table_scan.h"
+#include "pgparity/applier/catalog/relations.h"
+#include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/conn/row_reader.h"

@@ -5,8 +5,8 @@
 
 #include "command.h"
 #include "exit_codes.h"
-#include "pgparity/applier/preflight.h"
-#include "pgparity/applier/preflight_render.h"
+#include "pgparity/applier/preflight/preflight.h"
+#include "pgparity/applier/preflight/render.h"
 #include "pgparity/conn/connect.h"
 #include "source_options.h"
 

@@ -5,7 +5,7 @@
 
 #include "command.h"
 #include "exit_codes.h"
-#include "pgparity/applier/verify.h"
+#include "pgparity/applier/verify/verify.h"
 #include "pgparity/file_util.h"
 #include "source_options.h"
 
