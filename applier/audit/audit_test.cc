@@ -291,8 +291,22 @@ TEST_F(AuditTest, MetricsEndpointServesPrometheusAndTheReport) {
   EXPECT_EQ(st["tables"].size(), 7u);
   EXPECT_EQ(HttpGet(port, "/nope").first, 404);
 
-  // A divergence shows in the metrics of the next report.
+  // Every connection announces the command: the walsender of its own slot
+  // and its SQL sessions on the source, its sessions on the target.
+  SqlClient source(servers().source.Dsn());
+  EXPECT_EQ(source.Value("SELECT count(*) FROM pg_stat_replication "
+                         "WHERE application_name = 'pgparity audit'"),
+            "1");
   SqlClient target(servers().target.Dsn());
+  EXPECT_NE(target.Value("SELECT count(*) FROM pg_stat_activity "
+                         "WHERE application_name = 'pgparity audit'"),
+            "0");
+  EXPECT_EQ(target.Value("SELECT count(*) FROM pg_stat_activity "
+                         "WHERE application_name LIKE 'pgparity%' "
+                         "AND application_name <> 'pgparity audit'"),
+            "0");
+
+  // A divergence shows in the metrics of the next report.
   target.Exec("DELETE FROM orders WHERE id = (SELECT max(id) FROM orders)");
   WaitForReport([](const json& r) { return r["status"] == "divergent"; });
   auto bad = ParseMetrics(HttpGet(port, "/metrics").second);
