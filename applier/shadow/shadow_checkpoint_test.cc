@@ -24,6 +24,7 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/wire/big_endian.h"
+#include "shadow/testing_rows.h"
 
 namespace pgparity::applier {
 namespace {
@@ -32,14 +33,7 @@ using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
 using digest::ColumnValue;
 
-// Views into `row`, which must outlive them.
-std::vector<ColumnValue> Values(const Row& row) {
-  std::vector<ColumnValue> v;
-  for (const auto& s : row)
-    v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
-  return v;
-}
-std::vector<ColumnValue> Values(Row&& row) = delete;
+using testing::Values;
 
 // public.accounts (id int PK, note text, body text, n int not compared),
 // partitioned, toast_tuple_target 128: rows of 16 bytes of text keep their
@@ -87,8 +81,9 @@ std::vector<TableSpec> Specs() { return {AccountsSpec(), BagSpec(), EmptySpec()}
 const CheckpointMeta kMeta{"pgparity_audit", "my_publication", "7301234567890123456"};
 constexpr wire::Lsn kLsn(0x16B3748);
 
-// One UPDATE of public.accounts without an old tuple.
-Status UpdateAccounts(TableShadow& table, const Row& new_row, uint64_t lsn) {
+// One change of public.accounts: an UPDATE without an old tuple (`row` is
+// the new one) or a DELETE by key (`row` is the key).
+Status ChangeAccounts(TableShadow& table, core::ChangeOp op, const Row& row, uint64_t lsn) {
   wire::Relation r;
   r.relid = 16384;
   r.namespace_name = "public";
@@ -96,24 +91,16 @@ Status UpdateAccounts(TableShadow& table, const Row& new_row, uint64_t lsn) {
   r.columns = {{1, "id", 23, -1}, {0, "note", 25, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
   core::RelationCache cache;
   const core::RelationInfo& rel = cache.Apply(r);
-  const wire::TupleBuilder t = Tuple(new_row);
-  const core::Change c{
-      core::ChangeOp::kUpdate, rel, wire::OldTupleKind::kNone, {}, t.view(), wire::Lsn(lsn), 7, 7};
-  std::vector<std::string> touched;
-  return table.Apply(c, touched);
-}
-
-Status DeleteAccounts(TableShadow& table, const Row& key_row, uint64_t lsn) {
-  wire::Relation r;
-  r.relid = 16384;
-  r.namespace_name = "public";
-  r.name = "accounts";
-  r.columns = {{1, "id", 23, -1}, {0, "note", 25, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
-  core::RelationCache cache;
-  const core::RelationInfo& rel = cache.Apply(r);
-  const wire::TupleBuilder t = Tuple(key_row);
-  const core::Change c{
-      core::ChangeOp::kDelete, rel, wire::OldTupleKind::kKey, t.view(), {}, wire::Lsn(lsn), 7, 7};
+  const wire::TupleBuilder t = Tuple(row);
+  const bool update = op == core::ChangeOp::kUpdate;
+  const core::Change c{op,
+                       rel,
+                       update ? wire::OldTupleKind::kNone : wire::OldTupleKind::kKey,
+                       update ? wire::TupleView{} : t.view(),
+                       update ? t.view() : wire::TupleView{},
+                       wire::Lsn(lsn),
+                       7,
+                       7};
   std::vector<std::string> touched;
   return table.Apply(c, touched);
 }
@@ -129,8 +116,11 @@ void FillGoldenState(ShadowState& state) {
                          Row{"009", "p", "q", "3"}}) {
     accounts.AddScannedRow(Values(row));
   }
-  ASSERT_TRUE(UpdateAccounts(accounts, {"009", "<u>", "r", "4"}, 0x16B3000).ok());
-  ASSERT_TRUE(DeleteAccounts(accounts, {"99", "<null>", "<null>", "<null>"}, 0x16B3100).ok());
+  ASSERT_TRUE(
+      ChangeAccounts(accounts, core::ChangeOp::kUpdate, {"009", "<u>", "r", "4"}, 0x16B3000).ok());
+  ASSERT_TRUE(ChangeAccounts(accounts, core::ChangeOp::kDelete,
+                             {"99", "<null>", "<null>", "<null>"}, 0x16B3100)
+                  .ok());
   const Row dup{"dup"};
   state.table(1).AddScannedRow(Values(dup));
   state.table(1).AddScannedRow(Values(dup));
@@ -305,8 +295,8 @@ TEST(ShadowCheckpointFormatTest, ReadsBackWhatItWroteAndWritesItAgain) {
   EXPECT_EQ(back.table(1).Count(original.table(1).DigestValues(Values(dup))), 2);
   // The kept values came back: an unchanged TOAST value of row 7 resolves.
   const Row update{"7", "<null>", "<u>", "5"};
-  ASSERT_TRUE(UpdateAccounts(back.table(0), update, 0x16B4000).ok());
-  ASSERT_TRUE(UpdateAccounts(original.table(0), update, 0x16B4000).ok());
+  ASSERT_TRUE(ChangeAccounts(back.table(0), core::ChangeOp::kUpdate, update, 0x16B4000).ok());
+  ASSERT_TRUE(ChangeAccounts(original.table(0), core::ChangeOp::kUpdate, update, 0x16B4000).ok());
   EXPECT_EQ(back.table(0).unresolved_rows(), 1u);
   EXPECT_EQ(back.table(0).digest(), original.table(0).digest());
   // Written again, the same bytes.

@@ -19,6 +19,7 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/digest/row_digest.h"
+#include "shadow/testing_rows.h"
 
 namespace pgparity::applier {
 namespace {
@@ -28,14 +29,7 @@ using core::testing::Tuple;
 using digest::ColumnValue;
 using digest::TableDigest;
 
-// Views into `row`, which must outlive them.
-std::vector<ColumnValue> Values(const Row& row) {
-  std::vector<ColumnValue> v;
-  for (const auto& s : row)
-    v.push_back(s == "<null>" ? ColumnValue::Null() : ColumnValue::Value(s));
-  return v;
-}
-std::vector<ColumnValue> Values(Row&& row) = delete;
+using testing::Values;
 
 // `shadow` through its checkpoint section into a fresh table of `spec`.
 void RoundTrip(const TableShadow& shadow, const TableSpec& spec, TableShadow& copy) {
