@@ -85,7 +85,11 @@ std::string RenderReportJson(const VerifyReport& r) {
     for (const auto& d : t.divergent_rows) {
       ordered_json key = ordered_json::object();
       for (const auto& [c, v] : d.key) key[c] = v ? ordered_json(*v) : ordered_json(nullptr);
-      rows.push_back({{"key", key}, {"kind", RowDivergenceName(d.kind)}, {"columns", d.columns}});
+      rows.push_back({{"key", key},
+                      {"kind", RowDivergenceName(d.kind)},
+                      {"columns", d.columns},
+                      {"source_row_digest", d.source_row_digest ? ordered_json(*d.source_row_digest)
+                                                                : ordered_json(nullptr)}});
     }
     j["divergent_rows"] = rows;
     j["divergent_row_count"] = t.divergent_row_count;

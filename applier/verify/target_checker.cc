@@ -571,6 +571,12 @@ void TargetChecker::ListDivergent(size_t table, const TargetTable& tt, Found fou
     if (out.divergent_rows.size() == options_.max_listed_rows) break;
     DivergentRow row;
     row.kind = kind;
+    if (kind != RowDivergence::kExtraOnTarget && !spec.keyed()) {
+      row.source_row_digest = k;  // a multiset member is named by its digest
+    } else if (kind != RowDivergence::kExtraOnTarget) {
+      auto lk = shadow_.Lock();
+      if (auto held = shadow_.table(table).Find(k)) row.source_row_digest = held->ToHex();
+    }
     if (spec.keyed()) {
       row.key = KeyColumns(spec, k);
       if (kind == RowDivergence::kDiffers) DescribeDiffers(table, tt, row, k);

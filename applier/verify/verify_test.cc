@@ -8,12 +8,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "pgparity/digest/digest_sql.h"
 #include "verify/verify_test_env.h"
 
 namespace pgparity::applier {
@@ -78,6 +80,24 @@ TEST_F(VerifyFixture, PinpointsUpdateDeleteAndInsertOnTheTarget) {
   EXPECT_EQ((*missing)["kind"], "missing_on_target");
   EXPECT_EQ((*Table(v, "public.orders"))["divergent_row_count"], 1);
   EXPECT_EQ((*users)["divergent_row_count"], 2);
+  // Each row the source had carries its digest then, as the documented SQL
+  // computes it from the source's row (unchanged since).
+  SqlClient source(servers().source.Dsn());
+  const auto digest_of = [&](const std::string& table, const std::string& where) {
+    std::vector<std::string> columns;
+    const std::string list = source.Value(
+        "SELECT string_agg(attname, ',' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '" +
+        table + "'::regclass AND attnum > 0 AND NOT attisdropped");
+    for (size_t at = 0, next; at <= list.size(); at = next + 1) {
+      next = std::min(list.find(',', at), list.size());
+      columns.push_back(list.substr(at, next - at));
+    }
+    return source.Value("SELECT " + digest::RowDigestSql("public", table, columns) + " FROM " +
+                        table + " WHERE " + where);
+  };
+  EXPECT_EQ((*changed)["source_row_digest"], digest_of("users", "id = 2"));
+  EXPECT_EQ((*missing)["source_row_digest"], digest_of("orders", "id = " + order));
+  EXPECT_TRUE((*extra)["source_row_digest"].is_null());
   // The pgbench tables, changing all along, are not blamed.
   for (const char* t : {"public.pgbench_accounts", "public.pgbench_branches",
                         "public.pgbench_tellers", "public.pgbench_history"}) {

@@ -29,6 +29,11 @@ struct DivergentRow {
   std::vector<std::pair<std::string, std::optional<std::string>>> key;
   RowDivergence kind = RowDivergence::kDiffers;
   std::vector<std::string> columns;  // kDiffers: the columns whose values differ, when known
+  // The row digest (docs/digest.md, compared columns) of the source's row
+  // at the compared commit, as 32 hex digits; nullopt when the source had
+  // no such row then (kExtraOnTarget). What `pgparity repair` tells a row
+  // the source changed since from one it may copy.
+  std::optional<std::string> source_row_digest;
 };
 
 // A column whose type differs on the target, and how it was compared
