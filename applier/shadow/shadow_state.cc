@@ -79,7 +79,10 @@ Status ShadowState::OnChange(const core::Change& change) {
     txn_touched_[idx] = true;
     txn_tables_.push_back(idx);
   }
-  for (auto& k : keys_scratch_) txn_keys_.emplace_back(idx, std::move(k));
+  for (auto& k : keys_scratch_) {
+    touch_log_.Stage(idx, k, static_cast<char>(change.op));
+    txn_keys_.emplace_back(idx, std::move(k));
+  }
   ++changes_;
   OpCounts& ops = ops_[idx];
   switch (change.op) {
@@ -102,6 +105,7 @@ Status ShadowState::OnTruncate(const core::TruncateEvent& truncate) {
     PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(*r));
     if (idx == kUntracked) continue;
     tables_[idx]->Truncate();
+    touch_log_.Stage(idx, {}, 'T');
     ++ops_[idx].truncates;
     if (!txn_touched_[idx]) {
       txn_touched_[idx] = true;
@@ -128,6 +132,7 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
       for (auto& [t, k] : txn_keys_)
         recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
     }
+    touch_log_.Commit(commit.xid, commit.commit_lsn, commit.end_lsn, commit.commit_time);
     txn_tables_.clear();
     txn_keys_.clear();
     txn_truncated_.clear();
@@ -231,6 +236,16 @@ void ShadowState::Resume() {
     paused_ = false;
   }
   cv_.notify_all();
+}
+
+std::vector<RowTouch> ShadowState::RecentTouches(size_t table, std::string_view key,
+                                                 size_t max) const {
+  return touch_log_.RecentTouches(table, key, max);
+}
+
+void ShadowState::SetTouchLogCapacity(size_t capacity) {
+  std::lock_guard lk(mu_);
+  touch_log_.Reset(capacity);
 }
 
 size_t ShadowState::MemoryBytes() const {

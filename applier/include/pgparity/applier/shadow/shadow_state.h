@@ -11,6 +11,8 @@
 //     row-level comparison can leave out rows changed after the compared
 //     commit (ChangedAfter).
 // Both are pruned up to a horizon the checker no longer needs (Prune).
+//   - the touch log (touch_log.h): the last N row changes with their
+//     commits, independent of Prune, for provenance (RecentTouches).
 //
 // Thread-safety: the ChangeSink callbacks run on the consumer's thread;
 // every other member may be called from another thread while holding
@@ -35,6 +37,7 @@
 
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/applier/shadow/table_shadow.h"
+#include "pgparity/applier/shadow/touch_log.h"
 #include "pgparity/core/change_sink.h"
 #include "pgparity/wire/lsn.h"
 
@@ -107,7 +110,18 @@ class ShadowState final : public core::ChangeSink {
   std::vector<std::pair<size_t, std::string>> KeysChanged(wire::Lsn lo, wire::Lsn hi, size_t cap,
                                                           wire::Lsn& included_up_to) const;
   // Forgets history and recent changes up to `lsn` (folded into the base).
+  // The touch log is not pruned: it keeps its last N touches.
   void Prune(wire::Lsn lsn);
+  // The newest committed changes of `key` (as ChangedAfter names keys) in
+  // `table`, a TRUNCATE of it included, newest first, at most `max`; fewer
+  // when older ones fell out of the bounded touch log (touch_log.h).
+  std::vector<RowTouch> RecentTouches(size_t table, std::string_view key, size_t max) const;
+  // Bytes the touch log uses (not part of MemoryBytes()).
+  size_t TouchLogBytes() const { return touch_log_.MemoryBytes(); }
+
+  // Keeps the last `capacity` touches from now on (default
+  // TouchLog::kDefaultCapacity), forgetting those logged so far. Locks.
+  void SetTouchLogCapacity(size_t capacity);
 
   // Holds the consumer at its next transaction boundary (or returns false
   // after `timeout` when a transaction does not end). Resume() lets it go.
@@ -159,6 +173,7 @@ class ShadowState final : public core::ChangeSink {
   std::vector<Entry> entries_;
   uint64_t entries_base_ = 0;  // absolute index of entries_[0]
   std::vector<Touch> recent_;
+  TouchLog touch_log_;
 
   // The open transaction.
   std::vector<bool> txn_touched_;
