@@ -11,6 +11,10 @@
 #include "exit_codes.h"
 
 namespace pgparity::cli {
+
+// repair_command.cc (declared here: command.h is shared by every command).
+int RunRepair(const std::vector<std::string>& args);
+
 namespace {
 
 constexpr Command kCommands[] = {
@@ -21,6 +25,7 @@ constexpr Command kCommands[] = {
     {"verify", "is the target exactly the source? one-shot check, exit 0/1", RunVerify},
     {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
     {"digest", "a table's digest (docs/digest.md) on any server, from COPY or in SQL", RunDigest},
+    {"repair", "the SQL that makes the target's listed rows equal the source's", RunRepair},
 };
 
 void Usage(std::ostream& out) {
