@@ -57,13 +57,25 @@ Result<std::vector<PlannedRow>> Plan(const RepairInput& in, Sides& sides) {
   return planned;
 }
 
+// `text` as one "-- " comment line: no value in it can end the comment.
+std::string CommentLine(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return "-- " + text + "\n";
+}
+
+std::string RowLine(const char* what, const RepairedRow& r) {
+  return what + r.table + " " + r.key + " (" + r.kind + "): " + r.note;
+}
+
 std::string Script(const RepairInput& in, const std::vector<PlannedRow>& planned) {
   std::string out = "-- pgparity repair of " + std::to_string(planned.size()) +
                     " listed rows; report compared at source LSN " + in.source_lsn + "\n" +
                     "SET client_encoding = 'UTF8';\nBEGIN;\n" + kScriptSettings;
   bool any = false;
   for (const PlannedRow& p : planned) {
-    out += "-- " + p.row.table + " " + p.row.key + " (" + p.row.kind + "): " + p.row.note + "\n";
+    out += CommentLine(RowLine("", p.row));
     if (!p.statement) continue;
     out += p.statement->WithLiterals() + ";\n";
     any = true;
@@ -124,21 +136,22 @@ Result<RepairOutcome> RunRepair(const RepairOptions& options) {
 }
 
 void RenderRepairSummary(const RepairOutcome& outcome, bool as_sql_comments, std::ostream& out) {
-  const std::string lead = as_sql_comments ? "-- " : "";
-  const char* verb = outcome.applied ? "repaired" : "to repair";
-  for (const RepairedRow& r : outcome.repaired) {
-    out << lead << verb << ": " << r.table << " " << r.key << " (" << r.kind << "): " << r.note
-        << '\n';
-  }
-  for (const RepairedRow& r : outcome.left_alone) {
-    out << lead << "skipped: " << r.table << " " << r.key << " (" << r.kind << "): " << r.note
-        << '\n';
-  }
+  std::vector<std::string> lines;
+  const char* verb = outcome.applied ? "repaired: " : "to repair: ";
+  for (const RepairedRow& r : outcome.repaired) lines.push_back(RowLine(verb, r));
+  for (const RepairedRow& r : outcome.left_alone) lines.push_back(RowLine("skipped: ", r));
   for (const RepairedRow& r : outcome.still_differ) {
-    out << lead << "still differs after the repair: " << r.table << " " << r.key << '\n';
+    lines.push_back("still differs after the repair: " + r.table + " " + r.key);
   }
-  for (const std::string& n : outcome.notes) out << lead << "note: " << n << '\n';
-  if (outcome.repaired.empty()) out << lead << "nothing to repair\n";
+  for (const std::string& n : outcome.notes) lines.push_back("note: " + n);
+  if (outcome.repaired.empty()) lines.push_back("nothing to repair");
+  for (std::string& line : lines) {
+    if (as_sql_comments) {
+      out << CommentLine(std::move(line));
+    } else {
+      out << line << '\n';
+    }
+  }
 }
 
 }  // namespace pgparity::applier

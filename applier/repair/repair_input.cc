@@ -23,6 +23,11 @@ Result<RepairKind> KindOf(const std::string& name) {
   return Status::InvalidArgument("unknown kind '" + name + "'");
 }
 
+bool IsDigestHex(const std::optional<std::string>& hex) {
+  return hex && hex->size() == 32 &&
+         hex->find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+}
+
 // One divergent_rows[] entry; throws json errors for wrong types.
 Result<ListedRow> ReadRow(const json& r) {
   ListedRow row;
@@ -45,6 +50,12 @@ Result<ListedRow> ReadRow(const json& r) {
   }
   if (!row.source_row_digest && row.kind != RepairKind::kExtraOnTarget) {
     return Status::InvalidArgument("a " + row.kind_name + " row without source_row_digest");
+  }
+  if (row.source_row_digest && !IsDigestHex(row.source_row_digest)) {
+    return Status::InvalidArgument("source_row_digest is not 32 hex digits");
+  }
+  if (row.key[0].first == "row_digest" && !IsDigestHex(row.key[0].second)) {
+    return Status::InvalidArgument("row_digest is not 32 hex digits");
   }
   return row;
 }
