@@ -41,6 +41,14 @@ std::string KeyText(const std::vector<std::pair<std::string, std::optional<std::
   return out;
 }
 
+// Row `row` of `result` as owned texts (nullopt: NULL), spec column order.
+std::vector<std::optional<std::string>> RowTexts(const conn::QueryResult& result, int row,
+                                                 size_t columns) {
+  std::vector<std::optional<std::string>> out;
+  for (size_t c = 0; c < columns; ++c) out.emplace_back(result.Get(row, static_cast<int>(c)));
+  return out;
+}
+
 // The row's values now and its digest over the compared columns; nullopt
 // when the source has no row of that key.
 struct SourceRow {
@@ -60,13 +68,7 @@ Result<std::optional<SourceRow>> ReadSourceRow(conn::PgSession& source, const Ta
   ComparedColumns compared(spec);
   SourceRow row;
   row.digest = compared.MakeDigester(spec).Digest(compared.Project(values)).ToHex();
-  for (size_t c = 0; c < values.size(); ++c) {
-    if (values[c].kind == digest::ColumnValue::Kind::kNull) {
-      row.values.emplace_back();
-    } else {
-      row.values.emplace_back(std::string(values[c].text));
-    }
-  }
+  row.values = RowTexts(r, 0, spec.columns.size());
   return std::optional<SourceRow>(std::move(row));
 }
 
@@ -170,14 +172,7 @@ Result<PlannedRow> PlanKeylessRow(conn::PgSession& source, conn::PgSession& targ
     return p;
   }
   if (missing) {
-    std::vector<digest::ColumnValue> values(spec.columns.size());
-    RowValues(src, 0, values);
-    std::vector<std::optional<std::string>> texts;
-    for (const auto& v : values) {
-      texts.push_back(v.kind == digest::ColumnValue::Kind::kNull
-                          ? std::nullopt
-                          : std::optional<std::string>(std::string(v.text)));
-    }
+    const auto texts = RowTexts(src, 0, spec.columns.size());
     p.statement = InsertCopiesUpTo(spec, Pick(spec, texts, {}, false), p.digest, on_source);
   } else {
     p.statement = DeleteCopiesDownTo(spec, p.digest, on_source);
