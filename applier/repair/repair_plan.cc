@@ -72,16 +72,19 @@ Result<std::optional<SourceRow>> ReadSourceRow(conn::PgSession& source, const Ta
   return std::optional<SourceRow>(std::move(row));
 }
 
-// The compared columns of `values`, or only `names` when given.
+// Which columns of a row a statement writes.
+enum class Columns { kAll, kCompared, kComparedNonKey };
+
+// The columns `which` of `values`, or of those only `names` when given.
 ColumnValues Pick(const TableSpec& spec, const std::vector<std::optional<std::string>>& values,
-                  const std::vector<std::string>& names, bool skip_key) {
+                  Columns which, const std::vector<std::string>& names = {}) {
   ColumnValues out;
   for (size_t c = 0; c < spec.columns.size(); ++c) {
-    if (!spec.Compared(c)) continue;
+    const bool key = std::find(spec.key_positions.begin(), spec.key_positions.end(), c) !=
+                     spec.key_positions.end();
+    if (which != Columns::kAll && !spec.Compared(c)) continue;
+    if (which == Columns::kComparedNonKey && key) continue;
     if (!names.empty() && std::find(names.begin(), names.end(), spec.columns[c]) == names.end())
-      continue;
-    if (skip_key && std::find(spec.key_positions.begin(), spec.key_positions.end(), c) !=
-                        spec.key_positions.end())
       continue;
     out.emplace_back(c, values[c]);
   }
@@ -113,12 +116,12 @@ Result<PlannedRow> PlanKeyedRow(conn::PgSession& source, const TableSpec& spec,
     p.row.note = "changed on the source after the report (row digest " + now->digest +
                  ", the report compared " + *listed.source_row_digest + ")" + kLeft;
   } else if (listed.kind == RepairKind::kMissingOnTarget) {
-    p.statement = UpsertRow(spec, Pick(spec, now->values, {}, false));
+    p.statement = UpsertRow(spec, Pick(spec, now->values, Columns::kAll));
     p.row.note = "insert the source's row";
   } else {
-    ColumnValues set = Pick(spec, now->values, listed.columns, true);
-    if (set.empty()) set = Pick(spec, now->values, {}, true);
-    p.statement = set.empty() ? UpsertRow(spec, Pick(spec, now->values, {}, false))
+    ColumnValues set = Pick(spec, now->values, Columns::kComparedNonKey, listed.columns);
+    if (set.empty()) set = Pick(spec, now->values, Columns::kComparedNonKey);
+    p.statement = set.empty() ? UpsertRow(spec, Pick(spec, now->values, Columns::kAll))
                               : UpdateRow(spec, set, p.key);
     std::string names;
     for (const auto& [c, v] : set) names += (names.empty() ? "" : ", ") + spec.columns[c];
@@ -173,7 +176,8 @@ Result<PlannedRow> PlanKeylessRow(conn::PgSession& source, conn::PgSession& targ
   }
   if (missing) {
     const auto texts = RowTexts(src, 0, spec.columns.size());
-    p.statement = InsertCopiesUpTo(spec, Pick(spec, texts, {}, false), p.digest, on_source);
+    p.statement =
+        InsertCopiesUpTo(spec, Pick(spec, texts, Columns::kCompared), p.digest, on_source);
   } else {
     p.statement = DeleteCopiesDownTo(spec, p.digest, on_source);
   }

@@ -36,20 +36,21 @@ std::string Relation(const TableSpec& spec) {
   return QuoteIdent(spec.schema) + "." + QuoteIdent(spec.name);
 }
 
-// The value of column `column` as the target stores it: the source's text
-// as it is, or converted back by the column's comparison rule so that the
-// target reads it as the source's value (type_change.h).
+// The value of column `column` as the target is to store it: the source's
+// text, which the target's type reads as the subscriber does; a timestamp
+// whose zone-ness changed is the source's value read at the source's
+// TimeZone, the inverse of its comparison rule (type_change.h), so that
+// the session's own TimeZone never matters.
 void AppendValue(RepairStatement& s, const TableSpec& spec, size_t column,
                  std::optional<std::string> value) {
-  const CompareRule rule = spec.compare.empty() ? CompareRule::kText : spec.compare[column].rule;
-  if (rule == CompareRule::kText || !value) {
+  const bool at_zone =
+      !spec.compare.empty() && spec.compare[column].rule == CompareRule::kAtTimeZone;
+  if (!at_zone || !value) {
     s.Value(std::move(value));
     return;
   }
   s.Text("(CAST(").Value(std::move(value)).Text(" AS " + spec.types[column] + ")");
-  if (rule == CompareRule::kAtTimeZone)
-    s.Text(" AT TIME ZONE " + QuoteLiteral(spec.source_timezone));
-  s.Text(")");
+  s.Text(" AT TIME ZONE " + QuoteLiteral(spec.source_timezone) + ")");
 }
 
 void AppendKeyMatch(RepairStatement& s, const TableSpec& spec, const ColumnValues& key) {

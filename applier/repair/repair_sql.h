@@ -37,8 +37,8 @@ class RepairStatement {
 
 using ColumnValues = std::vector<std::pair<size_t, std::optional<std::string>>>;  // spec position
 
-// INSERT of the source row (compared columns `values`) ON CONFLICT (key)
-// DO UPDATE of its non-key columns.
+// INSERT of the source row (`values`: every published column) ON CONFLICT
+// (key) DO UPDATE of its non-key compared columns.
 RepairStatement UpsertRow(const TableSpec& spec, const ColumnValues& values);
 // UPDATE of `set` columns of the row with key `key`.
 RepairStatement UpdateRow(const TableSpec& spec, const ColumnValues& set, const ColumnValues& key);
