@@ -39,6 +39,10 @@ void AddCheckOptions(po::options_description& opts) {
       "the subscription on the target (default: the one subscribing to the publication)")(
       "parallel", po::value<int>()->default_value(2), "sessions per side scanning tables")(
       "max-rows", po::value<int>()->default_value(100), "divergent rows listed per table")(
+      "max-value-bytes", po::value<int>()->default_value(256),
+      "bytes of each value shown for a listed divergent row; longer ones are cut (with their "
+      "length and MD5)")("redact",
+                         "leave every column value out of the report and the output (keys stay)")(
       "metrics-listen", po::value<std::string>(),
       "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on");
 }
@@ -65,6 +69,10 @@ Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
   const int max_rows = vm["max-rows"].as<int>();
   if (parallel < 1 || parallel > 64) return Status::InvalidArgument("--parallel must be 1 to 64");
   if (max_rows < 0) return Status::InvalidArgument("--max-rows must be 0 or more");
+  const int max_value_bytes = vm["max-value-bytes"].as<int>();
+  if (max_value_bytes < 0) return Status::InvalidArgument("--max-value-bytes must be 0 or more");
+  out.max_value_bytes = static_cast<size_t>(max_value_bytes);
+  out.redact = vm.count("redact") > 0;
   out.parallel = static_cast<size_t>(parallel);
   out.max_rows = static_cast<size_t>(max_rows);
   if (vm.count("metrics-listen")) out.metrics_listen = vm["metrics-listen"].as<std::string>();

@@ -25,7 +25,8 @@ Status ReadSourceOptions(const boost::program_options::variables_map& vm, std::s
                          consumer::SlotConsumerOptions& out);
 
 // The options verify and audit share: --source, --target (both required),
-// --publication, --subscription, --parallel, --max-rows.
+// --publication, --subscription, --parallel, --max-rows, --max-value-bytes,
+// --redact, --metrics-listen.
 void AddCheckOptions(boost::program_options::options_description& opts);
 struct CheckOptionValues {
   conn::ConnParams source;  // conn::ParseServerDsn's
@@ -34,6 +35,8 @@ struct CheckOptionValues {
   std::optional<std::string> subscription;
   size_t parallel = 2;
   size_t max_rows = 100;
+  size_t max_value_bytes = 256;
+  bool redact = false;
   std::string metrics_listen;
 };
 // InvalidArgument naming the option when one is missing or unusable.
@@ -49,6 +52,8 @@ void ApplyCheckOptions(const CheckOptionValues& v, Options& out) {
   out.subscription = v.subscription;
   out.parallel = v.parallel;
   out.max_listed_rows = v.max_rows;
+  out.values.max_bytes = v.max_value_bytes;
+  out.values.redact = v.redact;
   out.metrics_listen = v.metrics_listen;
 }
 

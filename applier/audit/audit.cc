@@ -263,6 +263,7 @@ Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
     CheckOptions check_options;
     check_options.parallel = options_.parallel;
     check_options.max_listed_rows = options_.max_listed_rows;
+    check_options.values = options_.values;
     checker_ = std::make_unique<TargetChecker>(
         session_->shadow(), session_->position(), session_->source_params().WithPinnedFormats(),
         session_->target_params().WithPinnedFormats(), session_->subscription(), check_options);

@@ -58,8 +58,43 @@ void VerifyReport::Decide() {
                         : ReportStatus::kConsistent;
 }
 
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json ValueJson(const ShownValue& v) {
+  if (v.null) return nullptr;
+  return {{"text", v.text}, {"truncated", v.truncated}, {"bytes", v.bytes}, {"md5", v.md5}};
+}
+
+// "values": one entry per column, a side only where that side has the row.
+ordered_json ValuesJson(const DivergentRow& d) {
+  if (!d.values_shown) return nullptr;
+  ordered_json values = ordered_json::array();
+  for (const auto& c : d.values) {
+    ordered_json j = {{"column", c.column}};
+    if (c.source) j["source"] = ValueJson(*c.source);
+    if (c.target) j["target"] = ValueJson(*c.target);
+    values.push_back(std::move(j));
+  }
+  return values;
+}
+
+ordered_json DivergentRowJson(const DivergentRow& d, bool redacted) {
+  ordered_json key = ordered_json::object();
+  for (const auto& [c, v] : d.key) key[c] = v ? ordered_json(*v) : ordered_json(nullptr);
+  ordered_json row = {{"key", key},
+                      {"kind", RowDivergenceName(d.kind)},
+                      {"columns", d.columns},
+                      {"source_row_digest", d.source_row_digest ? ordered_json(*d.source_row_digest)
+                                                                : ordered_json(nullptr)}};
+  if (!redacted) row["values"] = ValuesJson(d);
+  return row;
+}
+
+}  // namespace
+
 std::string RenderReportJson(const VerifyReport& r) {
-  using nlohmann::ordered_json;
   ordered_json doc;
   doc["status"] = ReportStatusName(r.status);
   doc["source"] = r.source;
@@ -71,6 +106,7 @@ std::string RenderReportJson(const VerifyReport& r) {
   doc["checked_at"] = r.checked_at;
   doc["seconds"] = r.seconds;
   doc["shadow"] = {{"rows", r.shadow_rows}, {"bytes", r.shadow_bytes}};
+  doc["redacted"] = r.redacted;
   ordered_json tables = ordered_json::array();
   for (const auto& t : r.tables) {
     ordered_json j;
@@ -82,15 +118,7 @@ std::string RenderReportJson(const VerifyReport& r) {
     j["target_digest"] =
         t.target_digest.empty() ? ordered_json(nullptr) : ordered_json(t.target_digest);
     ordered_json rows = ordered_json::array();
-    for (const auto& d : t.divergent_rows) {
-      ordered_json key = ordered_json::object();
-      for (const auto& [c, v] : d.key) key[c] = v ? ordered_json(*v) : ordered_json(nullptr);
-      rows.push_back({{"key", key},
-                      {"kind", RowDivergenceName(d.kind)},
-                      {"columns", d.columns},
-                      {"source_row_digest", d.source_row_digest ? ordered_json(*d.source_row_digest)
-                                                                : ordered_json(nullptr)}});
-    }
+    for (const auto& d : t.divergent_rows) rows.push_back(DivergentRowJson(d, r.redacted));
     j["divergent_rows"] = rows;
     j["divergent_row_count"] = t.divergent_row_count;
     j["rows_changed_after"] = t.rows_changed_after;
@@ -119,6 +147,42 @@ std::string RenderReportJson(const VerifyReport& r) {
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// A value in the text output: NULL, or E'...' (EscapeForText), a cut one
+// followed by its whole length and MD5.
+std::string ValueText(const ShownValue& v) {
+  if (v.null) return "NULL";
+  std::string s = "E'" + EscapeForText(v.text) + "'";
+  if (v.truncated) s += "... (cut: " + std::to_string(v.bytes) + " bytes, md5 " + v.md5 + ")";
+  return s;
+}
+
+// One line per divergent row, then one per shown column.
+void DivergentRowText(const DivergentRow& d, bool redacted, std::ostream& out) {
+  out << "      " << RowDivergenceName(d.kind) << " ";
+  for (size_t i = 0; i < d.key.size(); ++i) {
+    const auto& [column, value] = d.key[i];
+    out << (i ? ", " : "") << EscapeForText(column) << "="
+        << (value ? EscapeForText(*value) : std::string("NULL"));
+  }
+  if (!d.columns.empty()) {
+    out << " columns:";
+    for (const auto& c : d.columns) out << " " << EscapeForText(c);
+  }
+  out << '\n';
+  if (redacted) return;
+  for (const auto& c : d.values) {
+    out << "        " << EscapeForText(c.column) << ":";
+    if (c.source) out << " source " << ValueText(*c.source);
+    if (c.source && c.target) out << ",";
+    if (c.target) out << " target " << ValueText(*c.target);
+    out << '\n';
+  }
+}
+
+}  // namespace
+
 void RenderReportText(const VerifyReport& r, std::ostream& out) {
   size_t match = 0;
   for (const auto& t : r.tables) match += t.status == TableStatus::kMatch;
@@ -132,17 +196,7 @@ void RenderReportText(const VerifyReport& r, std::ostream& out) {
     for (const auto& [c, why] : t.unverified_columns) {
       out << "      column " << c << " not compared: " << why << '\n';
     }
-    for (const auto& d : t.divergent_rows) {
-      out << "      " << RowDivergenceName(d.kind) << " ";
-      for (size_t i = 0; i < d.key.size(); ++i) {
-        out << (i ? ", " : "") << d.key[i].first << "=" << d.key[i].second.value_or("NULL");
-      }
-      if (!d.columns.empty()) {
-        out << " columns:";
-        for (const auto& c : d.columns) out << " " << c;
-      }
-      out << '\n';
-    }
+    for (const auto& d : t.divergent_rows) DivergentRowText(d, r.redacted, out);
     if (t.divergent_row_count > t.divergent_rows.size()) {
       out << "      ... " << (t.divergent_row_count - t.divergent_rows.size())
           << " more divergent rows (see the report)\n";

@@ -385,6 +385,7 @@ Status TargetChecker::BuildReport(const Round& round, const std::string& why,
   report.source_lsn = round.best_lsn.ToString();
   report.target_lsn = round.remote_after ? round.remote_after->ToString() : "";
   report.subscription = sub_.name;
+  report.redacted = options_.values.redact;
   report.tables.clear();
   if (!sub_.enabled) {
     report.notes.push_back("subscription " + sub_.name +
@@ -560,7 +561,6 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
 
 void TargetChecker::ListDivergent(size_t table, const TargetTable& tt, Found found,
                                   TableReport& out) {
-  const TableSpec& spec = shadow_.table(table).spec();
   out.status = TableStatus::kMismatch;
   out.divergent_row_count = found.size();
   out.reason = std::to_string(found.size()) + " divergent rows";
@@ -569,52 +569,126 @@ void TargetChecker::ListDivergent(size_t table, const TargetTable& tt, Found fou
             [](const auto& a, const auto& b) { return a.second < b.second; });
   for (const auto& [kind, k] : found) {
     if (out.divergent_rows.size() == options_.max_listed_rows) break;
-    DivergentRow row;
-    row.kind = kind;
-    if (kind != RowDivergence::kExtraOnTarget && !spec.keyed()) {
-      row.source_row_digest = k;  // a multiset member is named by its digest
-    } else if (kind != RowDivergence::kExtraOnTarget) {
-      auto lk = shadow_.Lock();
-      if (auto held = shadow_.table(table).Find(k)) row.source_row_digest = held->ToHex();
-    }
-    if (spec.keyed()) {
-      row.key = KeyColumns(spec, k);
-      if (kind == RowDivergence::kDiffers) DescribeDiffers(table, tt, row, k);
-    } else {
-      row.key.emplace_back("row_digest", k);
-    }
-    out.divergent_rows.push_back(std::move(row));
+    out.divergent_rows.push_back(DescribeRow(table, tt, kind, k));
   }
 }
 
-// The columns in which the target's row differs from the source's current
-// row. Reported only when the source row still has the digest the shadow
-// holds (else it changed since and the columns say nothing).
-void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
-                                    std::string_view key_bytes) {
+DivergentRow TargetChecker::DescribeRow(size_t table, const TargetTable& tt, RowDivergence kind,
+                                        const std::string& k) {
   const TableSpec& spec = shadow_.table(table).spec();
-  std::vector<std::optional<std::string>> params;
-  for (auto& [column, value] : row.key) params.push_back(value);
-  auto src = source_->Query(SelectByKeysSql(SourceRead(spec), spec, 1), params);
-  auto tgt = target_[0]->Query(SelectByKeysSql(TargetRead(spec, tt.relkind), spec, 1), params);
-  if (!src.ok() || !tgt.ok() || src->rows() != 1 || tgt->rows() != 1) return;
+  DivergentRow row;
+  row.kind = kind;
+  if (kind != RowDivergence::kExtraOnTarget && !spec.keyed()) {
+    row.source_row_digest = k;  // a multiset member is named by its digest
+  } else if (kind != RowDivergence::kExtraOnTarget) {
+    auto lk = shadow_.Lock();
+    if (auto held = shadow_.table(table).Find(k)) row.source_row_digest = held->ToHex();
+  }
+  if (!spec.keyed()) {
+    // Only digests of a keyless table's rows were kept: its values would
+    // take another full scan (docs/report.md).
+    row.key.emplace_back("row_digest", k);
+    return row;
+  }
+  row.key = KeyColumns(spec, k);
+  if (kind == RowDivergence::kDiffers) {
+    DescribeDiffers(table, tt, row, k);
+  } else if (!options_.values.redact) {
+    ShowWholeRow(table, tt, row, k);
+  }
+  return row;
+}
+
+namespace {
+
+using KeyParams = std::vector<std::optional<std::string>>;
+
+KeyParams ParamsOf(const DivergentRow& row) {
+  KeyParams params;
+  for (const auto& [column, value] : row.key) params.push_back(value);
+  return params;
+}
+
+// The row of one key read through `read` (row_read.h); nullopt when there
+// is none, or when the read failed (logged: values are shown when they can
+// be, they never change a verdict).
+std::optional<conn::QueryResult> ReadByKey(conn::PgSession& session, const TableRead& read,
+                                           const TableSpec& spec, const KeyParams& params) {
+  auto result = session.Query(SelectByKeysSql(read, spec, 1), params);
+  if (!result.ok()) {
+    spdlog::warn("reading a divergent row of {} again: {}", read.qualified,
+                 result.status().ToString());
+    return std::nullopt;
+  }
+  if (result->rows() != 1) return std::nullopt;
+  return std::move(*result);
+}
+
+ShownValue Show(const ColumnValue& v, const ValueOptions& options) {
+  if (v.kind != ColumnValue::Kind::kValue) return ShowValue(std::nullopt, options.max_bytes);
+  return ShowValue(v.text, options.max_bytes);
+}
+
+}  // namespace
+
+bool TargetChecker::SourceRowUnchanged(size_t table, std::string_view key_bytes,
+                                       std::span<const ColumnValue> source_row) {
+  const TableSpec& spec = shadow_.table(table).spec();
   std::optional<Digest128> held;
   {
     auto lk = shadow_.Lock();
     held = shadow_.table(table).Find(key_bytes);
   }
+  ComparedColumns compared(spec);
+  digest::RowDigester digester = compared.MakeDigester(spec);
+  return held && digester.Digest(compared.Project(source_row)) == *held;
+}
+
+// The columns in which the target's row differs from the source's current
+// row, and their values. Reported only when the source row still has the
+// digest the shadow holds (else it changed since and the columns say
+// nothing).
+void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
+                                    std::string_view key_bytes) {
+  const TableSpec& spec = shadow_.table(table).spec();
+  const KeyParams params = ParamsOf(row);
+  auto src = ReadByKey(*source_, SourceRead(spec), spec, params);
+  auto tgt = ReadByKey(*target_[0], TargetRead(spec, tt.relkind), spec, params);
+  if (!src || !tgt) return;
   std::vector<ColumnValue> source_row(spec.columns.size()), target_row(spec.columns.size());
   RowValues(*src, 0, source_row);
   RowValues(*tgt, 0, target_row);
-  ComparedColumns compared(spec);
-  digest::RowDigester digester = compared.MakeDigester(spec);
-  if (!held || !(digester.Digest(compared.Project(source_row)) == *held)) return;
+  if (!SourceRowUnchanged(table, key_bytes, source_row)) return;
+  row.values_shown = !options_.values.redact;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     const ColumnValue& a = source_row[i];
     const ColumnValue& b = target_row[i];
-    if (spec.Compared(i) && (a.kind != b.kind || a.text != b.text)) {
-      row.columns.push_back(spec.columns[i]);
+    if (!spec.Compared(i) || (a.kind == b.kind && a.text == b.text)) continue;
+    row.columns.push_back(spec.columns[i]);
+    if (row.values_shown) {
+      row.values.push_back({spec.columns[i], Show(a, options_.values), Show(b, options_.values)});
     }
+  }
+}
+
+void TargetChecker::ShowWholeRow(size_t table, const TargetTable& tt, DivergentRow& row,
+                                 std::string_view key_bytes) {
+  const TableSpec& spec = shadow_.table(table).spec();
+  const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
+  const KeyParams params = ParamsOf(row);
+  auto read = on_source ? ReadByKey(*source_, SourceRead(spec), spec, params)
+                        : ReadByKey(*target_[0], TargetRead(spec, tt.relkind), spec, params);
+  if (!read) return;
+  std::vector<ColumnValue> values(spec.columns.size());
+  RowValues(*read, 0, values);
+  // The source's row now is the one the shadow holds only if unchanged.
+  if (on_source && !SourceRowUnchanged(table, key_bytes, values)) return;
+  row.values_shown = true;
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    if (!spec.Compared(i)) continue;  // read as NULL on the target: not its value
+    ColumnValues column{spec.columns[i], std::nullopt, std::nullopt};
+    (on_source ? column.source : column.target) = Show(values[i], options_.values);
+    row.values.push_back(std::move(column));
   }
 }
 

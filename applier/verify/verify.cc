@@ -73,6 +73,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   CheckOptions check_options;
   check_options.parallel = options.parallel;
   check_options.max_listed_rows = options.max_listed_rows;
+  check_options.values = options.values;
   impl->checker = std::make_unique<TargetChecker>(
       session.shadow(), session.position(), session.source_params().WithPinnedFormats(),
       session.target_params().WithPinnedFormats(), session.subscription(), check_options);

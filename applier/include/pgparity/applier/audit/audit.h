@@ -50,6 +50,7 @@ struct AuditOptions {
   std::chrono::milliseconds change_interval{1000};
   size_t parallel = 2;
   size_t max_listed_rows = 100;
+  ValueOptions values;  // --max-value-bytes, --redact
   // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
   // there while running; "" = no server.
   std::string metrics_listen;

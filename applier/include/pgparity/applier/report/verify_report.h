@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgparity/applier/report/shown_value.h"
 #include "pgparity/status.h"
 
 namespace pgparity::applier {
@@ -23,6 +24,15 @@ std::string_view TableStatusName(TableStatus s);
 std::string_view ReportStatusName(ReportStatus s);
 std::string_view RowDivergenceName(RowDivergence k);
 
+// A column of a divergent row on the sides that have the row: nullopt for
+// the side without one (the target for missing_on_target, the source for
+// extra_on_target).
+struct ColumnValues {
+  std::string column;
+  std::optional<ShownValue> source;
+  std::optional<ShownValue> target;
+};
+
 struct DivergentRow {
   // Key column -> value text (nullopt: NULL). Tables without a key:
   // {"row_digest": hex}.
@@ -34,6 +44,16 @@ struct DivergentRow {
   // no such row then (kExtraOnTarget). What `pgparity repair` tells a row
   // the source changed since from one it may copy.
   std::optional<std::string> source_row_digest;
+
+  // ---- Values (issue 12, item 1; docs/report.md "Values") ----
+  // differs: the differing columns, both sides; missing_on_target: every
+  // compared column of the source's row; extra_on_target: every compared
+  // column of the target's row. values_shown is false when they were not
+  // read: --redact, a table without key, the source's row changed since
+  // the compared commit, or the row could not be read again.
+  bool values_shown = false;
+  std::vector<ColumnValues> values;
+  // ---- end of values ----
 };
 
 // A column whose type differs on the target, and how it was compared
@@ -76,6 +96,7 @@ struct VerifyReport {
   std::string checked_at;  // UTC, ISO 8601
   std::vector<TableReport> tables;
   std::vector<std::string> notes;
+  bool redacted = false;  // --redact: no values in the report (docs/report.md)
   // Shadow state figures.
   uint64_t shadow_rows = 0;
   uint64_t shadow_bytes = 0;

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,7 @@ namespace pgparity::applier {
 struct CheckOptions {
   size_t parallel = 2;           // target sessions scanning at once
   size_t max_listed_rows = 100;  // divergent rows listed per table
+  ValueOptions values;           // the listed rows' values: cut, or redacted
   std::chrono::milliseconds pause_timeout{10000};
 };
 
@@ -96,8 +98,20 @@ class TargetChecker {
   Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
   void ListDivergent(size_t table, const TargetTable& tt,
                      std::vector<std::pair<RowDivergence, std::string>> found, TableReport& out);
+  // One listed row: its key, its source digest, its columns and values.
+  DivergentRow DescribeRow(size_t table, const TargetTable& tt, RowDivergence kind,
+                           const std::string& key);
   void DescribeDiffers(size_t table, const TargetTable& tt, DivergentRow& row,
                        std::string_view key_bytes);
+  // The whole row of a missing_on_target (the source's) or extra_on_target
+  // (the target's, in the snapshot) keyed row, into row.values.
+  void ShowWholeRow(size_t table, const TargetTable& tt, DivergentRow& row,
+                    std::string_view key_bytes);
+  // Whether `source_row` (the source's current row of `key_bytes`) still
+  // has the digest the shadow holds for it: unchanged since the compared
+  // commit. Takes the shadow's lock.
+  bool SourceRowUnchanged(size_t table, std::string_view key_bytes,
+                          std::span<const digest::ColumnValue> source_row);
   // A verdict reached without reading rows: the table or columns missing on
   // the target, not subscribed, a column type changed since the plan, a key
   // column not compared, partitions attached or detached on the source.

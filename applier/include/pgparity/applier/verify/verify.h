@@ -37,6 +37,7 @@ struct VerifyOptions {
   std::chrono::seconds timeout{300};        // for everything after the bootstrap
   size_t parallel = 2;                      // sessions per side scanning tables
   size_t max_listed_rows = 100;
+  ValueOptions values;  // --max-value-bytes, --redact
   // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
   // there while running; "" = no server.
   std::string metrics_listen;
