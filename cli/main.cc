@@ -12,9 +12,6 @@
 
 namespace pgparity::cli {
 
-// repair_command.cc (declared here: command.h is shared by every command).
-int RunRepair(const std::vector<std::string>& args);
-
 namespace {
 
 constexpr Command kCommands[] = {
