@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "pgparity/applier/catalog/subscription_stats.h"
 #include "pgparity/applier/catalog/type_change.h"
 #include "pgparity/sql_quote.h"
 #include "preflight/preflight_model.h"
@@ -757,6 +758,24 @@ void CheckSlots(Checks& c) {
   }
 }
 
+// What provenance (docs/provenance.md) needs of the target: commit
+// timestamps tell a row written by a local session from a replicated one.
+Status CheckCommitTimestamps(Checks& c) {
+  PGPARITY_ASSIGN_OR_RETURN(const bool on,
+                            c.target.Read("track_commit_timestamp", ReadTrackCommitTimestamp));
+  auto add = c.About("track_commit_timestamp", "target track_commit_timestamp");
+  if (on) {
+    add(kInfo, "on: pgparity can tell a local write on the target from a replicated one");
+    return Status::OK();
+  }
+  add(kInfo,
+      "off: pgparity cannot tell a local write on the target from a replicated one when it "
+      "explains a divergent row (docs/provenance.md)",
+      "ALTER SYSTEM SET track_commit_timestamp = on; on the target, then restart it (it records "
+      "each transaction's commit time and replication origin: a few bytes per transaction)");
+  return Status::OK();
+}
+
 }  // namespace
 
 Preflight::Preflight(conn::PgSession& source, conn::PgSession& target, PreflightOptions options)
@@ -780,6 +799,7 @@ Result<PreflightReport> Preflight::Run() {
   CheckSequences(c);
   CheckSubscription(c);
   CheckSlots(c);
+  PGPARITY_RETURN_IF_ERROR(CheckCommitTimestamps(c));
   return PreflightReport{std::move(c.findings),           source_.endpoint(),
                          model.source.settings.version,   target_.endpoint(),
                          model.target.settings.version,   options_.publication,

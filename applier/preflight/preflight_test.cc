@@ -53,6 +53,17 @@ TEST_F(PreflightTest, ReadyEnvironmentIsReadyAndChangesNothing) {
             "blocking difference");
   ExpectFinding(r, "subscription", Severity::kInfo, "subscription my_subscription");
   ExpectFinding(r, "subscription_slot", Severity::kInfo, "source slot my_subscription");
+  // The target runs without commit timestamps: recommended, for provenance.
+  const Finding& commit_ts =
+      ExpectFinding(r, "track_commit_timestamp", Severity::kInfo, "target track_commit_timestamp");
+  EXPECT_NE(commit_ts.detail.find("cannot tell a local write on the target from a replicated one"),
+            std::string::npos)
+      << commit_ts.detail;
+  EXPECT_EQ(commit_ts.fix.rfind("ALTER SYSTEM SET track_commit_timestamp = on; on the target, then "
+                                "restart it",
+                                0),
+            0u)
+      << commit_ts.fix;
 
   // Sequences are not replicated: the copied rows came with their ids, the
   // target's sequences were never used.
