@@ -328,62 +328,32 @@ constexpr const char* kValues =
     "CREATE TABLE vals (id int PRIMARY KEY, note text, data bytea, big text);"
     "ALTER TABLE vals ALTER big SET STORAGE EXTERNAL;";
 
-TEST_F(SchemaTest, DivergentRowsShowTheirValues) {
-  SchemaPair pair(servers(), "vals",
-                  std::string(kValues) +
-                      "INSERT INTO vals VALUES (1, NULL, NULL, NULL), (2, 'was set', NULL, NULL),"
-                      "(3, NULL, NULL, (SELECT string_agg(md5(g::text), '') FROM "
-                      "generate_series(1, 200) g)),"
-                      "(4, NULL, '\\x0001ff', NULL), (5, 'plain', NULL, NULL),"
-                      "(6, 'gone-row', '\\xdead', 'gone-big');",
-                  kValues);
-  SqlClient target = pair.target();
-  target.Exec(
-      "UPDATE vals SET note = 'now-set' WHERE id = 1;"
-      "UPDATE vals SET note = NULL WHERE id = 2;"
-      "UPDATE vals SET big = big || 'tampered' WHERE id = 3;"
-      "UPDATE vals SET data = '\\x02' WHERE id = 4;"
-      "UPDATE vals SET note = E'line1\\nline2\\x1b[31m' WHERE id = 5;"
-      "DELETE FROM vals WHERE id = 6;"
-      "INSERT INTO vals VALUES (100, 'ghost-row', '\\xbeef', NULL)");
-  Verdict v = pair.Verify();
-  EXPECT_EQ(v.code, 1) << v.output;
-  const json* vals = ReportTable(v.report, "public.vals");
-  ASSERT_NE(vals, nullptr) << v.output;
-  EXPECT_EQ(v.report["redacted"], false);
-  EXPECT_EQ((*vals)["divergent_row_count"], 7) << vals->dump(2);
-  // The one entry of a differs row: its column, both sides.
-  auto only = [&](const char* id) -> json {
-    const json* row = ReportRow(vals, "id", id);
-    if (row == nullptr || !(*row)["values"].is_array() || (*row)["values"].size() != 1) {
-      ADD_FAILURE() << "row " << id << ": " << vals->dump(2);
-      return json::object({{"source", nullptr}, {"target", nullptr}});
-    }
-    return (*row)["values"][0];
-  };
-  const json one = only("1");
-  EXPECT_EQ(one["column"], "note");
-  EXPECT_TRUE(one["source"].is_null()) << one.dump();
-  EXPECT_EQ(one["target"]["text"], "now-set");
-  EXPECT_EQ(one["target"]["bytes"], 7);
-  EXPECT_EQ(only("2")["source"]["text"], "was set");
-  EXPECT_TRUE(only("2")["target"].is_null());
-  // TOASTed: cut to 256 bytes, with the whole value's length and MD5.
-  const json big = only("3");
-  SqlClient source = pair.source();
+// The one value entry of a differs row of `vals`: its column, both sides.
+json OnlyValue(const json* vals, const char* id) {
+  const json* row = ReportRow(vals, "id", id);
+  if (row == nullptr || !(*row)["values"].is_array() || (*row)["values"].size() != 1) {
+    ADD_FAILURE() << "row " << id << ": " << (vals ? vals->dump(2) : "no table");
+    return json::object({{"source", nullptr}, {"target", nullptr}});
+  }
+  return (*row)["values"][0];
+}
+
+// A TOASTed value: cut to 256 bytes, with the whole value's length and MD5
+// as SQL computes them on each side.
+void ExpectCutAsSqlSays(const json& big, SqlClient& source, SqlClient& target) {
   for (const auto& [side, client] : {std::pair{"source", &source}, std::pair{"target", &target}}) {
     const json& shown = big[side];
     EXPECT_EQ(shown["truncated"], true) << shown.dump();
     EXPECT_EQ(shown["text"].get<std::string>().size(), 256u);
-    EXPECT_EQ(shown["bytes"], std::stoi(client->Value("SELECT octet_length(big) FROM vals "
-                                                      "WHERE id = 3")));
+    EXPECT_EQ(shown["bytes"],
+              std::stoi(client->Value("SELECT octet_length(big) FROM vals WHERE id = 3")));
     EXPECT_EQ(shown["md5"], client->Value("SELECT md5(big) FROM vals WHERE id = 3")) << side;
   }
   EXPECT_EQ(big["target"]["bytes"].get<int>(), big["source"]["bytes"].get<int>() + 8);
-  EXPECT_EQ(only("4")["source"]["text"], "\\x0001ff");
-  EXPECT_EQ(only("4")["target"]["text"], "\\x02");
-  EXPECT_EQ(only("5")["target"]["text"], "line1\nline2\x1b[31m");
-  // Missing and extra rows whole, the side without the row absent.
+}
+
+// Missing and extra rows whole, the side without the row absent.
+void ExpectWholeRows(const json* vals) {
   const json* missing = ReportRow(vals, "id", "6");
   ASSERT_NE(missing, nullptr);
   EXPECT_EQ((*missing)["kind"], "missing_on_target");
@@ -397,20 +367,25 @@ TEST_F(SchemaTest, DivergentRowsShowTheirValues) {
   EXPECT_EQ((*extra)["values"][1]["target"]["text"], "ghost-row");
   EXPECT_TRUE((*extra)["values"][3]["target"].is_null());
   EXPECT_FALSE((*extra)["values"][1].contains("source"));
-  // The text output: each value on its row's line, escaped.
-  EXPECT_NE(v.output.find("note: source NULL, target E'now-set'\n"), std::string::npos) << v.output;
-  EXPECT_NE(v.output.find("note: source E'plain', target E'line1\\nline2\\x1B[31m'\n"),
-            std::string::npos)
-      << v.output;
-  EXPECT_NE(v.output.find("data: source E'\\\\x0001ff', target E'\\\\x02'\n"), std::string::npos)
-      << v.output;
-  EXPECT_NE(v.output.find("... (cut: " + std::to_string(big["source"]["bytes"].get<int>()) +
-                          " bytes, md5 " + big["source"]["md5"].get<std::string>() + ")"),
-            std::string::npos)
-      << v.output;
-  EXPECT_EQ(v.output.find('\x1b'), std::string::npos) << v.output;
+}
 
-  // --redact: the same verdict, the keys and columns, no value.
+// The text output: each value on its row's line, escaped.
+void ExpectValueLines(const std::string& output, const json& big) {
+  EXPECT_NE(output.find("note: source NULL, target E'now-set'\n"), std::string::npos) << output;
+  EXPECT_NE(output.find("note: source E'plain', target E'line1\\nline2\\x1B[31m'\n"),
+            std::string::npos)
+      << output;
+  EXPECT_NE(output.find("data: source E'\\\\x0001ff', target E'\\\\x02'\n"), std::string::npos)
+      << output;
+  EXPECT_NE(output.find("... (cut: " + std::to_string(big["source"]["bytes"].get<int>()) +
+                        " bytes, md5 " + big["source"]["md5"].get<std::string>() + ")"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find('\x1b'), std::string::npos) << output;
+}
+
+// --redact: the same verdict, the keys and columns, no value anywhere.
+void ExpectRedacted(SchemaPair& pair, const json& big) {
   Verdict redacted = pair.Verify("--timeout 60 --redact");
   EXPECT_EQ(redacted.code, 1) << redacted.output;
   EXPECT_EQ(redacted.report["redacted"], true);
@@ -435,6 +410,48 @@ TEST_F(SchemaTest, DivergentRowsShowTheirValues) {
   for (const std::string& value : values) {
     EXPECT_EQ(leaked.find(value), std::string::npos) << value << " in " << leaked;
   }
+}
+
+TEST_F(SchemaTest, DivergentRowsShowTheirValues) {
+  SchemaPair pair(servers(), "vals",
+                  std::string(kValues) +
+                      "INSERT INTO vals VALUES (1, NULL, NULL, NULL), (2, 'was set', NULL, NULL),"
+                      "(3, NULL, NULL, (SELECT string_agg(md5(g::text), '') FROM "
+                      "generate_series(1, 200) g)),"
+                      "(4, NULL, '\\x0001ff', NULL), (5, 'plain', NULL, NULL),"
+                      "(6, 'gone-row', '\\xdead', 'gone-big');",
+                  kValues);
+  SqlClient source = pair.source();
+  SqlClient target = pair.target();
+  target.Exec(
+      "UPDATE vals SET note = 'now-set' WHERE id = 1;"
+      "UPDATE vals SET note = NULL WHERE id = 2;"
+      "UPDATE vals SET big = big || 'tampered' WHERE id = 3;"
+      "UPDATE vals SET data = '\\x02' WHERE id = 4;"
+      "UPDATE vals SET note = E'line1\\nline2\\x1b[31m' WHERE id = 5;"
+      "DELETE FROM vals WHERE id = 6;"
+      "INSERT INTO vals VALUES (100, 'ghost-row', '\\xbeef', NULL)");
+  Verdict v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* vals = ReportTable(v.report, "public.vals");
+  ASSERT_NE(vals, nullptr) << v.output;
+  EXPECT_EQ(v.report["redacted"], false);
+  EXPECT_EQ((*vals)["divergent_row_count"], 7) << vals->dump(2);
+  const json one = OnlyValue(vals, "1");
+  EXPECT_EQ(one["column"], "note");
+  EXPECT_TRUE(one["source"].is_null()) << one.dump();
+  EXPECT_EQ(one["target"]["text"], "now-set");
+  EXPECT_EQ(one["target"]["bytes"], 7);
+  EXPECT_EQ(OnlyValue(vals, "2")["source"]["text"], "was set");
+  EXPECT_TRUE(OnlyValue(vals, "2")["target"].is_null());
+  const json big = OnlyValue(vals, "3");
+  ExpectCutAsSqlSays(big, source, target);
+  EXPECT_EQ(OnlyValue(vals, "4")["source"]["text"], "\\x0001ff");
+  EXPECT_EQ(OnlyValue(vals, "4")["target"]["text"], "\\x02");
+  EXPECT_EQ(OnlyValue(vals, "5")["target"]["text"], "line1\nline2\x1b[31m");
+  ExpectWholeRows(vals);
+  ExpectValueLines(v.output, big);
+  ExpectRedacted(pair, big);
 }
 
 }  // namespace
