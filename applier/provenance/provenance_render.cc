@@ -39,9 +39,12 @@ std::optional<std::string> Errors(const SubscriptionContext& s) {
   const int64_t apply = s.health->apply_errors.value_or(0);
   const int64_t sync = s.health->sync_errors.value_or(0);
   if (apply == 0 && sync == 0) return std::nullopt;
+  auto count = [](int64_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
   std::string out;
-  if (apply > 0) out = std::to_string(apply) + " apply errors";
-  if (sync > 0) out += (out.empty() ? "" : " and ") + std::to_string(sync) + " sync errors";
+  if (apply > 0) out = count(apply, "apply error");
+  if (sync > 0) out += (out.empty() ? "" : " and ") + count(sync, "sync error");
   return out + " on subscription " + s.name + " since " +
          s.health->stats_reset.value_or("it was created");
 }
