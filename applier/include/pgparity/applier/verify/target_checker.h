@@ -28,7 +28,9 @@
 //   5. ScanTargetDigests: the table digests in the snapshot;
 //   6. FindCandidateCommit: the commit in [lo, hi] matching the most tables;
 //   7. BuildReport: a verdict per table, with the row drill-down
-//      (CompareRows) for the tables that match at no commit.
+//      (CompareRows) for the tables that match at no commit; each listed
+//      row read again by key for its values (DescribeRow), after the
+//      verdict, cut or left out per CheckOptions::values.
 //
 // A disabled subscription does not move: the target is compared with the
 // source's current state instead (a lag is then a divergence).
