@@ -25,6 +25,16 @@ class SchemaTest : public testing::MigrationFixture {};
 // Names of a report row's differing columns.
 json Columns(const json* row) { return row == nullptr ? json() : (*row)["columns"]; }
 
+// The one value entry of a differs row of `table`: its column, both sides.
+json OnlyValue(const json* table, const char* id) {
+  const json* row = ReportRow(table, "id", id);
+  if (row == nullptr || !(*row)["values"].is_array() || (*row)["values"].size() != 1) {
+    ADD_FAILURE() << "row " << id << ": " << (table ? table->dump(2) : "no table");
+    return json::object({{"source", nullptr}, {"target", nullptr}});
+  }
+  return (*row)["values"][0];
+}
+
 constexpr const char* kNullable =
     "CREATE TABLE people (id int PRIMARY KEY, name text, nick text, born date, note text);"
     "INSERT INTO people SELECT g, 'name ' || g, CASE WHEN g % 2 = 0 THEN NULL ELSE 'n' || g END, "
@@ -86,6 +96,15 @@ TEST_F(SchemaTest, NullIsNeverReadAsEmptyText) {
   EXPECT_EQ(Columns(ReportRow(people, "id", "32")), json::array({"note"})) << people->dump(2);
   EXPECT_EQ(Columns(ReportRow(people, "id", "34")), json::array({"nick"})) << people->dump(2);
   EXPECT_EQ(Columns(ReportRow(people, "id", "36")), json::array({"born"})) << people->dump(2);
+  // And their values: NULL apart from ''.
+  EXPECT_EQ(OnlyValue(people, "32")["source"]["text"], "");
+  EXPECT_EQ(OnlyValue(people, "32")["source"]["bytes"], 0);
+  EXPECT_TRUE(OnlyValue(people, "32")["target"].is_null());
+  EXPECT_TRUE(OnlyValue(people, "34")["source"].is_null());
+  EXPECT_EQ(OnlyValue(people, "34")["target"]["text"], "");
+  EXPECT_TRUE(OnlyValue(people, "36")["source"].is_null());
+  EXPECT_EQ(OnlyValue(people, "36")["target"]["text"], "1999-01-01");
+  EXPECT_NE(v.output.find("nick: source NULL, target E''\n"), std::string::npos) << v.output;
 }
 
 // Range partitions with a composite (timestamptz, int) key; rows move
@@ -327,16 +346,6 @@ TEST_F(SchemaTest, TableCreatedOnTheSourceAfterTheSubscriptionIsNotSubscribed) {
 constexpr const char* kValues =
     "CREATE TABLE vals (id int PRIMARY KEY, note text, data bytea, big text);"
     "ALTER TABLE vals ALTER big SET STORAGE EXTERNAL;";
-
-// The one value entry of a differs row of `vals`: its column, both sides.
-json OnlyValue(const json* vals, const char* id) {
-  const json* row = ReportRow(vals, "id", id);
-  if (row == nullptr || !(*row)["values"].is_array() || (*row)["values"].size() != 1) {
-    ADD_FAILURE() << "row " << id << ": " << (vals ? vals->dump(2) : "no table");
-    return json::object({{"source", nullptr}, {"target", nullptr}});
-  }
-  return (*row)["values"][0];
-}
 
 // A TOASTed value: cut to 256 bytes, with the whole value's length and MD5
 // as SQL computes them on each side.
