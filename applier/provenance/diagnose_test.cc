@@ -95,7 +95,7 @@ TEST(DiagnoseTest, JsonHasEveryKeyWithNullsForTheUnknown) {
   p.source_commits.push_back(
       SourceCommit{wire::Lsn(1), wire::Lsn(2), 3, wire::Timestamp(0), 'T', std::nullopt});
   p.diagnosis = D(p);
-  const nlohmann::json j = ProvenanceJson(p);
+  const auto j = ProvenanceJson(p);
   EXPECT_EQ(j["target"]["origin"], "unknown");
   EXPECT_TRUE(j["target"]["xmin"].is_null());
   EXPECT_EQ(j["source_commits"][0]["operation"], "truncate");

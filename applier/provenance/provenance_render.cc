@@ -9,7 +9,7 @@ namespace pgparity::applier {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 template <typename T>
 json OrNull(const std::optional<T>& v) {

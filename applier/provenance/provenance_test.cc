@@ -124,7 +124,7 @@ TEST_F(ProvenanceTest, WithoutCommitTimestampsTheOriginIsUnknown) {
   EXPECT_NE(p.target.note.find("track_commit_timestamp is off"), std::string::npos)
       << p.target.note;
   EXPECT_EQ(p.diagnosis.rfind("unknown: ", 0), 0u) << p.diagnosis;
-  const nlohmann::json j = ProvenanceJson(p);
+  const auto j = ProvenanceJson(p);
   EXPECT_EQ(j["target"]["origin"], "unknown");
   EXPECT_TRUE(j["target"]["commit_time"].is_null());
   EXPECT_EQ(j["subscription"]["enabled"], true);
@@ -165,7 +165,7 @@ TEST_F(ProvenanceTest, LocalWriteAndReplicatedRowAreToldApart) {
   EXPECT_EQ(replicated.source_commits[0].applied_on_target, true);
   EXPECT_EQ(replicated.diagnosis.rfind("unknown: last written by subscription", 0), 0u)
       << replicated.diagnosis;
-  const nlohmann::json j = ProvenanceJson(replicated);
+  const auto j = ProvenanceJson(replicated);
   EXPECT_EQ(j["target"]["origin"], "subscription");
   EXPECT_EQ(j["source_commits"][0]["operation"], "update");
   EXPECT_EQ(j["source_commits"][0]["applied_on_target"], true);

@@ -2,7 +2,8 @@
 // divergent row's "provenance" key in the verify report,
 //   {"target": {...}, "source_commits": [...], "subscription": {...},
 //    "diagnosis": "..."}.
-// Every key is always present; what is not known is null.
+// Every key is always present, in the order above (an ordered_json, as the
+// report is); what is not known is null.
 #ifndef PGPARITY_APPLIER_PROVENANCE_PROVENANCE_JSON_H_
 #define PGPARITY_APPLIER_PROVENANCE_PROVENANCE_JSON_H_
 
@@ -12,7 +13,7 @@
 
 namespace pgparity::applier {
 
-nlohmann::json ProvenanceJson(const RowProvenance& p);
+nlohmann::ordered_json ProvenanceJson(const RowProvenance& p);
 
 }  // namespace pgparity::applier
 
