@@ -5,7 +5,7 @@
 #include <string>
 
 #include "pgparity/applier/provenance/provenance.h"
-#include "pgparity/applier/provenance/provenance_json.h"
+#include "pgparity/applier/report/row_provenance.h"
 
 namespace pgparity::applier {
 namespace {

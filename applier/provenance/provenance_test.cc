@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "pgparity/applier/provenance/provenance_json.h"
+#include "pgparity/applier/report/row_provenance.h"
 #include "pgparity/applier/session/check_session.h"
 #include "pgparity/conn/connect.h"
 #include "verify/schema_pair.h"
@@ -176,6 +176,22 @@ TEST_F(ProvenanceTest, LocalWriteAndReplicatedRowAreToldApart) {
   EXPECT_EQ(gone.target.origin, TargetOrigin::kNoRow);
   EXPECT_NE(gone.diagnosis.find("no such row"), std::string::npos) << gone.diagnosis;
   EXPECT_EQ(ProvenanceLine(gone), "provenance: " + gone.diagnosis);
+
+  // `pgparity verify` puts the same into its report and its text output.
+  const Verdict v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* row = ReportRow(ReportTable(v.report, "public.t"), "id", "1");
+  ASSERT_NE(row, nullptr) << v.report.dump(2);
+  EXPECT_EQ((*row)["provenance"]["target"]["origin"], "local") << row->dump(2);
+  EXPECT_EQ(
+      (*row)["provenance"]["diagnosis"].get<std::string>().rfind("local write on the target", 0),
+      0u)
+      << row->dump(2);
+  EXPECT_NE(v.output.find("provenance: local write on the target at "), std::string::npos)
+      << v.output;
+  const json* missing = ReportRow(ReportTable(v.report, "public.t"), "id", "3");
+  ASSERT_NE(missing, nullptr) << v.report.dump(2);
+  EXPECT_EQ((*missing)["provenance"]["target"]["origin"], "no_row");
 }
 
 TEST_F(ProvenanceTest, ApplyErrorsAndADisabledSubscriptionShowInTheHealth) {

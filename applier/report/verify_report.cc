@@ -89,6 +89,7 @@ ordered_json DivergentRowJson(const DivergentRow& d, bool redacted) {
                       {"source_row_digest", d.source_row_digest ? ordered_json(*d.source_row_digest)
                                                                 : ordered_json(nullptr)}};
   if (!redacted) row["values"] = ValuesJson(d);
+  row["provenance"] = d.provenance ? ProvenanceJson(*d.provenance) : ordered_json(nullptr);
   return row;
 }
 
@@ -171,6 +172,7 @@ void DivergentRowText(const DivergentRow& d, bool redacted, std::ostream& out) {
     for (const auto& c : d.columns) out << " " << EscapeForText(c);
   }
   out << '\n';
+  if (d.provenance) out << "        " << EscapeForText(ProvenanceLine(*d.provenance)) << '\n';
   if (redacted) return;
   for (const auto& c : d.values) {
     out << "        " << EscapeForText(c.column) << ":";

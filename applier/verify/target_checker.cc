@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "pgparity/applier/provenance/provenance.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
@@ -567,9 +568,13 @@ void TargetChecker::ListDivergent(size_t table, const TargetTable& tt, Found fou
   // Keys in a stable order for the report.
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.second < b.second; });
+  // Read once per table with divergent rows: the subscription's health.
+  std::optional<ProvenanceReader> provenance;
   for (const auto& [kind, k] : found) {
     if (out.divergent_rows.size() == options_.max_listed_rows) break;
-    out.divergent_rows.push_back(DescribeRow(table, tt, kind, k));
+    DivergentRow& row = out.divergent_rows.emplace_back(DescribeRow(table, tt, kind, k));
+    if (!provenance) provenance.emplace(ProvenanceReader::Open(*target_[0], source_.get(), sub_));
+    row.provenance = provenance->Explain(*target_[0], shadow_, table, tt.relkind, row, k);
   }
 }
 

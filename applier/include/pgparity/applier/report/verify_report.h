@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "pgparity/applier/report/row_provenance.h"
 #include "pgparity/applier/report/shown_value.h"
 #include "pgparity/status.h"
 
@@ -54,6 +55,10 @@ struct DivergentRow {
   bool values_shown = false;
   std::vector<ColumnValues> values;
   // ---- end of values ----
+
+  // Where the difference came from (docs/provenance.md); nullopt when it
+  // was not read.
+  std::optional<RowProvenance> provenance;
 };
 
 // A column whose type differs on the target, and how it was compared
