@@ -48,12 +48,15 @@ void AppendHexEscape(std::string& out, const char* format, unsigned value) {
 }
 
 // How the one-byte character `c` is escaped; false: it is printable.
-bool AppendAsciiEscape(std::string& out, unsigned char c) {
+// `literal`: also \\ and \' (the body of an E'' constant).
+bool AppendAsciiEscape(std::string& out, unsigned char c, bool literal) {
   switch (c) {
     case '\\':
+      if (!literal) return false;
       out += "\\\\";
       return true;
     case '\'':
+      if (!literal) return false;
       out += "\\'";
       return true;
     case '\n':
@@ -71,6 +74,30 @@ bool AppendAsciiEscape(std::string& out, unsigned char c) {
   if (c >= 0x20 && c != 0x7F) return false;
   AppendHexEscape(out, "\\x%02X", c);
   return true;
+}
+
+// EscapeForText's and EscapeControls' one body.
+std::string Escape(std::string_view text, bool literal) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    char32_t cp = 0;
+    const size_t len = Utf8Sequence(text, cp);
+    if (len == 0) {
+      AppendHexEscape(out, "\\x%02X", static_cast<unsigned char>(text[0]));
+      text.remove_prefix(1);
+      continue;
+    }
+    if (len == 1) {
+      if (!AppendAsciiEscape(out, static_cast<unsigned char>(cp), literal)) out += text[0];
+    } else if (InvisibleControl(cp)) {
+      AppendHexEscape(out, "\\u%04X", static_cast<unsigned>(cp));
+    } else {
+      out += text.substr(0, len);
+    }
+    text.remove_prefix(len);
+  }
+  return out;
 }
 
 }  // namespace
@@ -93,27 +120,8 @@ ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes) {
   return shown;
 }
 
-std::string EscapeForText(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    char32_t cp = 0;
-    const size_t len = Utf8Sequence(text, cp);
-    if (len == 0) {
-      AppendHexEscape(out, "\\x%02X", static_cast<unsigned char>(text[0]));
-      text.remove_prefix(1);
-      continue;
-    }
-    if (len == 1) {
-      if (!AppendAsciiEscape(out, static_cast<unsigned char>(cp))) out += text[0];
-    } else if (InvisibleControl(cp)) {
-      AppendHexEscape(out, "\\u%04X", static_cast<unsigned>(cp));
-    } else {
-      out += text.substr(0, len);
-    }
-    text.remove_prefix(len);
-  }
-  return out;
-}
+std::string EscapeForText(std::string_view text) { return Escape(text, /*literal=*/true); }
+
+std::string EscapeControls(std::string_view text) { return Escape(text, /*literal=*/false); }
 
 }  // namespace pgparity::applier

@@ -85,6 +85,11 @@ TEST(EscapeForText, InvalidUtf8ByteByByte) {
   EXPECT_EQ(EscapeForText("\xed\xa0\x80"), "\\xED\\xA0\\x80");  // surrogate
 }
 
+TEST(EscapeControls, QuotesAndBackslashesAsTheyAreControlsEscaped) {
+  EXPECT_EQ(EscapeControls("the source's insert \\ kept"), "the source's insert \\ kept");
+  EXPECT_EQ(EscapeControls("sub\n\x1b[2Jname\xe2\x80\xae"), "sub\\n\\x1B[2Jname\\u202E");
+}
+
 VerifyReport ReportWithValues(bool redacted) {
   DivergentRow differs;
   differs.key = {{"id", "1"}};

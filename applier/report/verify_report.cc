@@ -172,7 +172,7 @@ void DivergentRowText(const DivergentRow& d, bool redacted, std::ostream& out) {
     for (const auto& c : d.columns) out << " " << EscapeForText(c);
   }
   out << '\n';
-  if (d.provenance) out << "        " << EscapeForText(ProvenanceLine(*d.provenance)) << '\n';
+  if (d.provenance) out << "        " << EscapeControls(ProvenanceLine(*d.provenance)) << '\n';
   if (redacted) return;
   for (const auto& c : d.values) {
     out << "        " << EscapeForText(c.column) << ":";

@@ -42,6 +42,11 @@ ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes);
 // nor carries a terminal escape.
 std::string EscapeForText(std::string_view text);
 
+// The same escapes of control and invisible characters, but backslashes and
+// quotes as they are: for pgparity's own lines that quote nothing (a
+// provenance diagnosis) yet may carry a name read from a catalog.
+std::string EscapeControls(std::string_view text);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_REPORT_SHOWN_VALUE_H_
