@@ -19,10 +19,6 @@ namespace pgparity::applier {
 
 namespace {
 
-// Keyless tables up to this many rows (the source's estimate) are searched
-// by row digest: one sequential scan of the target table per listed row.
-constexpr double kMaxRowsSearchedByDigest = 100'000;
-
 // f() on `session`; when the session is inside a transaction block (the
 // check's snapshot), inside a savepoint, so that a failed query does not
 // abort that transaction.
@@ -43,16 +39,9 @@ std::string From(const TableSpec& spec, char relkind) {
          QuoteIdent(spec.name) + " t";
 }
 
-bool AllColumnsPlain(const TableSpec& spec) {
-  for (const TypeChange& c : spec.compare) {
-    if (c.rule != CompareRule::kText) return false;
-  }
-  return true;
-}
-
 // "SELECT xmin FROM <table> WHERE <the row>" with $1... for the row, or ""
 // (with `why`) when the row cannot be looked up cheaply.
-std::string SelectXminSql(const TableSpec& spec, char relkind, std::string& why) {
+std::string SelectXminSql(const TableSpec& spec, char relkind, int64_t rows, std::string& why) {
   if (spec.keyed()) {
     const TableRead read = TargetRead(spec, relkind);
     std::string key, params;
@@ -62,8 +51,7 @@ std::string SelectXminSql(const TableSpec& spec, char relkind, std::string& why)
     }
     return "SELECT t.xmin" + From(spec, relkind) + " WHERE (" + key + ") = (" + params + ")";
   }
-  if (!AllColumnsPlain(spec) || spec.estimated_rows < 0 ||
-      spec.estimated_rows > kMaxRowsSearchedByDigest) {
+  if (!SearchableByDigest(spec, rows)) {
     why = "a table without key is searched by row digest only when it is small (at most " +
           std::to_string(static_cast<int64_t>(kMaxRowsSearchedByDigest)) +
           " rows) and no column's type changed";
@@ -160,9 +148,10 @@ ProvenanceReader ProvenanceReader::Open(conn::PgSession& target, conn::PgSession
 }
 
 TargetWrite ProvenanceReader::ReadTargetWrite(conn::PgSession& target, const TableSpec& spec,
-                                              char relkind, const DivergentRow& row) const {
+                                              int64_t table_rows, char relkind,
+                                              const DivergentRow& row) const {
   TargetWrite unknown;
-  const std::string select_xmin = SelectXminSql(spec, relkind, unknown.note);
+  const std::string select_xmin = SelectXminSql(spec, relkind, table_rows, unknown.note);
   if (select_xmin.empty()) return unknown;
   std::vector<std::optional<std::string>> params;
   for (const auto& [column, value] : row.key) params.push_back(value);
@@ -213,7 +202,12 @@ RowProvenance ProvenanceReader::Explain(conn::PgSession& target, const ShadowSta
         "the target has no such row: deleted there by a local session (a DELETE leaves no "
         "trace), or the source's insert was never applied";
   } else {
-    p.target = ReadTargetWrite(target, shadow.table(table).spec(), target_relkind, row);
+    int64_t rows = 0;
+    {
+      auto lk = shadow.Lock();
+      rows = shadow.table(table).digest().rows;
+    }
+    p.target = ReadTargetWrite(target, shadow.table(table).spec(), rows, target_relkind, row);
   }
   if (p.target.origin == TargetOrigin::kUnknown && p.target.note.empty() && !commit_timestamps_) {
     p.target.note = "track_commit_timestamp is off on the target: the origin is unknown";

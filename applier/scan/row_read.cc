@@ -53,6 +53,18 @@ std::string CopySql(const TableRead& read) {
   return "COPY (SELECT " + Join(read.select_list) + From(read) + ") TO STDOUT";
 }
 
+bool SearchableByDigest(const TableSpec& spec, int64_t rows) {
+  for (const TypeChange& c : spec.compare) {
+    if (c.rule != CompareRule::kText) return false;
+  }
+  return rows <= kMaxRowsSearchedByDigest;
+}
+
+std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec) {
+  return "SELECT " + Join(read.select_list) + From(read) + " WHERE " +
+         digest::RowDigestSql(spec.schema, spec.name, spec.columns) + " = $1 LIMIT 1";
+}
+
 std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys) {
   // The key as the read expressions give it: on the target a key column
   // whose type changed is matched by its comparison rule.

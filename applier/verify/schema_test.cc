@@ -463,5 +463,38 @@ TEST_F(SchemaTest, DivergentRowsShowTheirValues) {
   ExpectRedacted(pair, big);
 }
 
+// A table without key: its rows are named by row digest, and found again by
+// it (a small table) to show them whole — the duplicate the target gained,
+// the row it lost.
+TEST_F(SchemaTest, KeylessRowsShowTheirValuesFoundByDigest) {
+  constexpr const char* kBag =
+      "CREATE TABLE bag (n int, label text); ALTER TABLE bag REPLICA IDENTITY FULL;";
+  SchemaPair pair(servers(), "bag",
+                  std::string(kBag) +
+                      "INSERT INTO bag VALUES (1, 'twice'), (1, 'twice'), "
+                      "(2, 'lost'), (3, NULL);",
+                  kBag);
+  pair.target().Exec(
+      "INSERT INTO bag VALUES (1, 'twice');"
+      "DELETE FROM bag WHERE n = 2;");
+  Verdict v = pair.Verify();
+  EXPECT_EQ(v.code, 1) << v.output;
+  const json* bag = ReportTable(v.report, "public.bag");
+  ASSERT_NE(bag, nullptr) << v.output;
+  ASSERT_EQ((*bag)["divergent_rows"].size(), 2u) << bag->dump(2);
+  for (const json& row : (*bag)["divergent_rows"]) {
+    ASSERT_TRUE(row["key"].contains("row_digest")) << row.dump(2);
+    ASSERT_TRUE(row["values"].is_array()) << row.dump(2);
+    ASSERT_EQ(row["values"].size(), 2u) << row.dump(2);
+    const bool extra = row["kind"] == "extra_on_target";
+    const char* side = extra ? "target" : "source";
+    EXPECT_EQ(row["values"][0][side]["text"], extra ? "1" : "2") << row.dump(2);
+    EXPECT_EQ(row["values"][1][side]["text"], extra ? "twice" : "lost") << row.dump(2);
+    EXPECT_FALSE(row["values"][0].contains(extra ? "source" : "target"));
+  }
+  EXPECT_NE(v.output.find("label: target E'twice'"), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("label: source E'lost'"), std::string::npos) << v.output;
+}
+
 }  // namespace
 }  // namespace pgparity::applier

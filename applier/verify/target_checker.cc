@@ -590,9 +590,17 @@ DivergentRow TargetChecker::DescribeRow(size_t table, const TargetTable& tt, Row
     if (auto held = shadow_.table(table).Find(k)) row.source_row_digest = held->ToHex();
   }
   if (!spec.keyed()) {
-    // Only digests of a keyless table's rows were kept: its values would
-    // take another full scan (docs/report.md).
     row.key.emplace_back("row_digest", k);
+    // Only digests of a keyless table's rows were kept: a small table is
+    // searched for the row by its digest (docs/report.md).
+    int64_t rows = 0;
+    {
+      auto lk = shadow_.Lock();
+      rows = shadow_.table(table).digest().rows;
+    }
+    if (!options_.values.redact && SearchableByDigest(spec, rows)) {
+      ShowRowByDigest(table, tt, row, k);
+    }
     return row;
   }
   row.key = KeyColumns(spec, k);
@@ -673,6 +681,31 @@ void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, Diverge
     if (row.values_shown) {
       row.values.push_back({spec.columns[i], Show(a, options_.values), Show(b, options_.values)});
     }
+  }
+}
+
+// The whole row of a table without key whose row digest is `digest_hex`,
+// from the side that has it (missing: the source; extra: the target).
+void TargetChecker::ShowRowByDigest(size_t table, const TargetTable& tt, DivergentRow& row,
+                                    const std::string& digest_hex) {
+  const TableSpec& spec = shadow_.table(table).spec();
+  const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
+  const TableRead read = on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind);
+  conn::PgSession& session = on_source ? *source_ : *target_[0];
+  auto found = session.Query(SelectByDigestSql(read, spec), {digest_hex});
+  if (!found.ok()) {
+    spdlog::warn("reading a divergent row of {} by its digest: {}", read.qualified,
+                 found.status().ToString());
+    return;
+  }
+  if (found->rows() != 1) return;  // gone from the source since
+  std::vector<ColumnValue> values(spec.columns.size());
+  RowValues(*found, 0, values);
+  row.values_shown = true;
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    ColumnValues column{spec.columns[i], std::nullopt, std::nullopt};
+    (on_source ? column.source : column.target) = Show(values[i], options_.values);
+    row.values.push_back(std::move(column));
   }
 }
 

@@ -69,8 +69,8 @@ class ProvenanceReader {
 
  private:
   ProvenanceReader() = default;
-  TargetWrite ReadTargetWrite(conn::PgSession& target, const TableSpec& spec, char relkind,
-                              const DivergentRow& row) const;
+  TargetWrite ReadTargetWrite(conn::PgSession& target, const TableSpec& spec, int64_t table_rows,
+                              char relkind, const DivergentRow& row) const;
   std::vector<SourceCommit> SourceCommits(const ShadowState& shadow, size_t table,
                                           std::string_view key_bytes) const;
 

@@ -48,6 +48,18 @@ std::string CopySql(const TableRead& read);
 // `keys` keys of `spec`, parameters $1... in key order, key after key.
 std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys);
 
+// A table without key is searched for one row by its row digest (a
+// sequential scan per row) only when it is small and every column is read
+// as its text: at most this many rows (`rows`: the shadow's count) and no
+// column compared by another rule.
+inline constexpr int64_t kMaxRowsSearchedByDigest = 100'000;
+bool SearchableByDigest(const TableSpec& spec, int64_t rows);
+// "SELECT <select list> FROM [ONLY] relation WHERE <row digest> = $1
+// LIMIT 1": a row of a table without key by its row digest (docs/digest.md,
+// over every column), $1 the digest as 32 hex digits.
+// REQUIRES: SearchableByDigest(spec).
+std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
+
 // Row `row` of a SELECT of a TableRead as values (views into `result`),
 // NULL as NULL. REQUIRES: out.size() == the select list's size.
 void RowValues(const conn::QueryResult& result, int row, std::vector<digest::ColumnValue>& out);

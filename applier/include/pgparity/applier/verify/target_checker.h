@@ -107,6 +107,8 @@ class TargetChecker {
                        std::string_view key_bytes);
   // The whole row of a missing_on_target (the source's) or extra_on_target
   // (the target's, in the snapshot) keyed row, into row.values.
+  void ShowRowByDigest(size_t table, const TargetTable& tt, DivergentRow& row,
+                       const std::string& digest_hex);
   void ShowWholeRow(size_t table, const TargetTable& tt, DivergentRow& row,
                     std::string_view key_bytes);
   // Whether `source_row` (the source's current row of `key_bytes`) still
