@@ -230,6 +230,11 @@ bool ShadowState::Pause(std::chrono::milliseconds timeout) {
   return true;
 }
 
+bool ShadowState::WaitForCommit(std::unique_lock<std::mutex>& lk,
+                                std::chrono::steady_clock::time_point until) {
+  return cv_.wait_until(lk, until) == std::cv_status::no_timeout;
+}
+
 void ShadowState::Resume() {
   {
     std::lock_guard lk(mu_);

@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "pgparity/applier/provenance/provenance.h"
 #include "pgparity/applier/scan/row_read.h"
@@ -289,20 +288,21 @@ Status TargetChecker::BracketSnapshot(Round& round, std::string& why) {
 
 Result<bool> TargetChecker::AwaitOwnStream(wire::Lsn hi, steady_clock::time_point deadline,
                                            std::string& why) {
+  auto lk = shadow_.Lock();
   for (;;) {
-    {
-      auto lk = shadow_.Lock();
-      if (shadow_.last_commit_end() >= hi ||
-          (!shadow_.in_transaction() && stream_.idle && stream_.received >= hi.value())) {
-        return true;
-      }
+    if (shadow_.last_commit_end() >= hi ||
+        (!shadow_.in_transaction() && stream_.idle && stream_.received >= hi.value())) {
+      return true;
     }
     if (stream_.ended) return Status::Unavailable("pgparity's replication stream ended");
-    if (steady_clock::now() > deadline) {
+    const auto now = steady_clock::now();
+    if (now > deadline) {
       why = "pgparity's own slot has not decoded up to " + hi.ToString() + " yet";
       return false;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // A commit wakes this at once; an idle stream's position (keepalives,
+    // not commits) is read again within 50 ms.
+    shadow_.WaitForCommit(lk, std::min(deadline, now + std::chrono::milliseconds(50)));
   }
 }
 

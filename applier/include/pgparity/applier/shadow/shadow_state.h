@@ -127,6 +127,11 @@ class ShadowState final : public core::ChangeSink {
   // after `timeout` when a transaction does not end). Resume() lets it go.
   bool Pause(std::chrono::milliseconds timeout);
   void Resume();
+  // Waits, holding `lk` (from Lock()), until a transaction commits or
+  // `until` passes: what a checker waiting for the stream to reach an LSN
+  // sleeps on instead of polling. May also return early (Pause/Resume or a
+  // spurious wakeup): re-check the condition. False on timeout.
+  bool WaitForCommit(std::unique_lock<std::mutex>& lk, std::chrono::steady_clock::time_point until);
 
   // Published tables pgparity has seen changes of but does not track (they
   // joined the publication after it started): schema, name.
