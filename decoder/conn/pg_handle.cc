@@ -1,8 +1,11 @@
 #include "pgparity/conn/pg_handle.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace pgparity::conn {
 // libpq's messages end with a newline and may hold several lines ("connection
@@ -34,6 +37,73 @@ std::string Field(const PGresult* result, int field) {
   return v == nullptr ? std::string() : std::string(v);
 }
 
+// The password values `dsn` may hold as written (a conninfo's password=,
+// quoted or not; a URI's userinfo after ':' and its ?password=), found
+// loosely: `dsn` is one libpq rejected, so it may be malformed anywhere.
+std::vector<std::string> PasswordsWritten(std::string_view dsn) {
+  std::vector<std::string> out;
+  if (const size_t scheme = dsn.find("://"); scheme != std::string_view::npos) {
+    const std::string_view rest = dsn.substr(scheme + 3);
+    const std::string_view userinfo = rest.substr(0, rest.find('@'));
+    if (userinfo.size() < rest.size() && userinfo.find(':') != std::string_view::npos) {
+      out.emplace_back(userinfo.substr(userinfo.find(':') + 1));
+    }
+  }
+  for (size_t at = dsn.find("password"); at != std::string_view::npos;
+       at = dsn.find("password", at + 1)) {
+    size_t v = dsn.find_first_not_of(' ', at + 8);
+    if (v == std::string_view::npos || dsn[v] != '=') continue;
+    v = dsn.find_first_not_of(' ', v + 1);
+    if (v == std::string_view::npos) continue;
+    const bool quoted = dsn[v] == '\'';
+    std::string value;  // unescaped
+    size_t i = v + (quoted ? 1 : 0);
+    for (; i < dsn.size(); ++i) {
+      if (quoted ? dsn[i] == '\'' : (dsn[i] == ' ' || dsn[i] == '&')) break;
+      if (quoted && dsn[i] == '\\' && i + 1 < dsn.size()) ++i;
+      value.push_back(dsn[i]);
+    }
+    out.push_back(std::move(value));
+    out.emplace_back(dsn.substr(v, i - v));  // as written, escapes and all
+  }
+  return out;
+}
+
+// `%XX` decoded where XX is hex; anything else kept as it is.
+std::string PercentDecoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// libpq's reason for rejecting `dsn` with every password of it masked:
+// some reasons quote the offending token or the whole URI.
+std::string WithoutPasswords(std::string message, std::string_view dsn) {
+  std::vector<std::string> secrets;
+  for (const std::string& p : PasswordsWritten(dsn)) {
+    secrets.push_back(p);
+    secrets.push_back(PercentDecoded(p));
+  }
+  // Longest first: a password's decoded form may be part of its encoded one.
+  std::ranges::sort(secrets, std::greater<>{}, [](const std::string& p) { return p.size(); });
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = message.find(secret); at != std::string::npos;
+         at = message.find(secret, at + 8)) {
+      message.replace(at, secret.size(), "********");
+    }
+  }
+  return message;
+}
+
 }  // namespace
 
 Result<ConnParams> ConnParams::Parse(std::string_view dsn) {
@@ -42,9 +112,10 @@ Result<ConnParams> ConnParams::Parse(std::string_view dsn) {
   PgConninfoPtr options(PQconninfoParse(text.c_str(), &err));
   PgMemPtr<char> err_owner(err);
   if (options == nullptr) {
-    // libpq's reason names the syntax problem, never a value.
-    return Status::InvalidArgument("invalid connection string: " +
-                                   OneLine(err != nullptr ? err : "out of memory"));
+    // libpq's reason may quote a token or the whole URI, password and all.
+    return Status::InvalidArgument(
+        "invalid connection string: " +
+        OneLine(WithoutPasswords(err != nullptr ? err : "out of memory", dsn)));
   }
   ConnParams params;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
