@@ -127,6 +127,13 @@ class SecretsTest : public testing::MigrationFixture {
     }
     SqlClient target(s.target.Dsn());
     testing::WaitForSubscriptionReady(target, "my_subscription", 120s);
+    // 's' becomes 'r' once the apply worker passes the sync point; preflight
+    // counts a table in 's' as still copying.
+    for (int i = 0; i < 1200 && target.Value("SELECT count(*) FROM pg_subscription_rel "
+                                             "WHERE srsubstate <> 'r'") != "0";
+         ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
     std::string quoted;  // standard_conforming_strings: only ' doubles
     for (char c : std::string(kPassword))
       quoted += c == '\'' ? std::string("''") : std::string(1, c);
