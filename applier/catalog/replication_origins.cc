@@ -21,7 +21,7 @@ Result<std::optional<wire::Lsn>> ReadRemoteLsn(conn::PgSession& target,
       [](const conn::RowReader& row) { return row.OptionalLsn("remote_lsn"); });
   if (!lsns.ok()) {
     return lsns.status().WithPrefix("reading the applied position of subscription " + sub.name +
-                                    " (needs superuser or pg_read_all_stats on the target)");
+                                    " on the target");
   }
   if (lsns->empty()) return std::optional<wire::Lsn>();
   return (*lsns)[0];

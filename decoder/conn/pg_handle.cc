@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pgparity/conn/permission_fix.h"
+
 namespace pgparity::conn {
 // libpq's messages end with a newline and may hold several lines ("connection
 // to server at ... failed: FATAL:  ...\n"); a Status message is one line.
@@ -229,6 +231,11 @@ std::string_view SqlState(const PGresult* result) {
 }
 
 Status StatusFromResult(const PGconn* conn, const PGresult* result, std::string_view context) {
+  return StatusFromStatement(conn, result, context, std::string_view());
+}
+
+Status StatusFromStatement(const PGconn* conn, const PGresult* result, std::string_view context,
+                           std::string_view sql) {
   auto* c = const_cast<PGconn*>(conn);
   const std::string where = conn == nullptr ? std::string() : " on " + DescribeConn(conn);
   std::string primary = Field(result, PG_DIAG_MESSAGE_PRIMARY);
@@ -258,7 +265,10 @@ Status StatusFromResult(const PGconn* conn, const PGresult* result, std::string_
     return Status::Unavailable(msg);
   }
   if (cls == "28") return Status::Unauthenticated(msg);
-  if (sqlstate == "42501") return Status::PermissionDenied(msg);
+  if (sqlstate == "42501") {
+    const char* user = conn == nullptr ? nullptr : PQuser(c);
+    return Status::PermissionDenied(msg + PermissionFix(primary, user == nullptr ? "" : user, sql));
+  }
   if (sqlstate == "42704" || sqlstate == "42P01" || sqlstate == "3D000") {
     return Status::NotFound(msg);
   }
@@ -309,7 +319,7 @@ Result<QueryResult> ExecSimple(PGconn* conn, std::string_view sql, std::string_v
   while (PGresult* raw = PQgetResult(conn)) {
     PgResultPtr result(raw);
     if (error.ok() && !IsSuccess(result.get())) {
-      error = StatusFromResult(conn, result.get(), context);
+      error = StatusFromStatement(conn, result.get(), context, text);
     }
     if (PQresultStatus(result.get()) == PGRES_COPY_BOTH ||
         PQresultStatus(result.get()) == PGRES_COPY_OUT ||
@@ -354,7 +364,7 @@ Result<QueryResult> PgSession::Query(std::string_view sql,
                                   /*paramTypes=*/nullptr, values.data(), /*paramLengths=*/nullptr,
                                   /*paramFormats=*/nullptr, /*resultFormat=*/0));
   if (result == nullptr || !IsSuccess(result.get())) {
-    return StatusFromResult(conn_.get(), result.get(), "query");
+    return StatusFromStatement(conn_.get(), result.get(), "query", text);
   }
   return QueryResult(std::move(result));
 }

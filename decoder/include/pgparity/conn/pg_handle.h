@@ -118,7 +118,14 @@ Status ConnectError(const PGconn* conn, std::string_view what);
 // 42704, 42P01, 3D000 → NotFound; 42710 → AlreadyExists; 55* and 53400 →
 // FailedPrecondition; other 42* → InvalidArgument; anything else → IOError.
 // The message: "<context>: <server message> (SQLSTATE x)[; DETAIL ...]".
+// A permission error (42501) on a table, a view, the origin-status function
+// or session_replication_role ends with the missing privilege and the GRANT
+// that fixes it ("; missing SELECT on the table: GRANT SELECT ON TABLE ...").
 Status StatusFromResult(const PGconn* conn, const PGresult* result, std::string_view context);
+// The same for the statement `sql`, whose first keyword names the privilege a
+// refused table needs (INSERT, UPDATE, DELETE; otherwise SELECT).
+Status StatusFromStatement(const PGconn* conn, const PGresult* result, std::string_view context,
+                           std::string_view sql);
 
 // The SQLSTATE of `result`, "" when it has none.
 std::string_view SqlState(const PGresult* result);

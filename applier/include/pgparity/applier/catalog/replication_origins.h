@@ -25,8 +25,8 @@ Result<std::vector<std::string>> ReadOriginNames(conn::PgSession& target);
 // The subscription's applied position on the target: the remote_lsn of its
 // replication origin (the end LSN of the last source commit it applied,
 // moved in the same local commit); nullopt before it applied anything.
-// PermissionDenied names the rights it needs (superuser or
-// pg_read_all_stats: pg_replication_origin_status).
+// PermissionDenied names the missing grant (SELECT on
+// pg_replication_origin_status, EXECUTE on the function behind it).
 Result<std::optional<wire::Lsn>> ReadRemoteLsn(conn::PgSession& target,
                                                const SubscriptionInfo& sub);
 
