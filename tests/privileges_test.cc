@@ -1,0 +1,234 @@
+// Least privilege (issue 18, docs/privileges.md): on a real 14 -> 16 pair,
+// the roles are created by sql/pgparity-role-source.sql and
+// sql/pgparity-role-target.sql, and every command of the binary runs as
+// them. Then key grants are revoked one at a time: the command exits 2 with
+// a message naming the missing grant and the GRANT that fixes it, and no
+// slot of pgparity is left on the source.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/migration_env.h"
+#include "support/subprocess.h"
+
+namespace pgparity {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::MigrationServers;
+using testing::PgServer;
+using testing::ReadFile;
+using testing::SqlClient;
+using testing::Subprocess;
+
+constexpr const char* kRole = "pgparity";
+constexpr const char* kRepairRole = "pgparity_repair";
+constexpr const char* kPassword = "least-privilege";
+
+std::string DsnAs(const PgServer& s, const std::string& role) {
+  return "host=127.0.0.1 port=" + std::to_string(s.port()) + " dbname=" + s.database() +
+         " user=" + role + " password=" + kPassword;
+}
+
+class PrivilegesTest : public testing::MigrationFixture {
+ protected:
+  static void SetUpTestSuite() {
+    MigrationFixture::SetUpTestSuite();
+    MigrationServers& s = servers();
+    std::string out;
+    if (testing::RunSqlScript(s.source, "init-source.sql", {}, &out) != 0 ||
+        testing::RunSqlScript(s.target, "init-target.sql", {}, &out) != 0 ||
+        testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
+        testing::RunSqlScript(s.target, "setup-subscription.sql",
+                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
+      throw std::runtime_error("setting up the pair failed: " + out);
+    }
+    SqlClient target(s.target.Dsn());
+    testing::WaitForSubscriptionReady(target, "my_subscription", 120s);
+    for (int i = 0; i < 1200 && target.Value("SELECT count(*) FROM pg_subscription_rel "
+                                             "WHERE srsubstate <> 'r'") != "0";
+         ++i) {
+      std::this_thread::sleep_for(100ms);
+    }
+    // Twice each: the scripts are idempotent.
+    for (int run = 0; run < 2; ++run) {
+      if (testing::RunSqlScript(s.source, "pgparity-role-source.sql",
+                                {{"role", kRole}, {"password", kPassword}}, &out) != 0 ||
+          testing::RunSqlScript(s.target, "pgparity-role-target.sql",
+                                {{"role", kRole},
+                                 {"password", kPassword},
+                                 {"repair_role", kRepairRole},
+                                 {"repair_password", kPassword}},
+                                &out) != 0) {
+        throw std::runtime_error("the role scripts failed: " + out);
+      }
+    }
+    SqlClient source(s.source.Dsn());
+    testing::WaitForCatchUp(source, "my_subscription");
+  }
+
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "pgparity-privileges-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    setenv("PGPASSFILE", (dir_ / "none").c_str(), 1);  // no ~/.pgpass of the test's user
+  }
+
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string Source(const std::string& role = kRole) { return DsnAs(servers().source, role); }
+  std::string Target(const std::string& role = kRole) { return DsnAs(servers().target, role); }
+
+  // Runs pgparity with `args` to its end; its exit code, output in *log.
+  int Run(const std::vector<std::string>& args, const std::string& name, std::string* log) {
+    std::vector<std::string> argv{PGPARITY_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::filesystem::path file = dir_ / (name + ".log");
+    Subprocess p(argv, file);
+    const std::optional<int> code = p.WaitOrKill(120s);
+    *log = ReadFile(file);
+    return code.value_or(-1);
+  }
+
+  int Verify(std::string* log, const std::string& report = "") {
+    std::vector<std::string> args{"verify", "--source",  Source(), "--target",
+                                  Target(), "--timeout", "60"};
+    if (!report.empty()) args.insert(args.end(), {"--report", report});
+    return Run(args, "verify", log);
+  }
+
+  // Slots on the source other than the subscription's: a refused command
+  // leaves none.
+  std::string LeftoverSlots() {
+    return SqlClient(servers().source.Dsn())
+        .Value(
+            "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
+            "WHERE slot_name <> 'my_subscription'");
+  }
+
+  // `command` exits 2 naming `grant`, and leaves no slot.
+  void ExpectRefusedNaming(const std::vector<std::string>& command, const std::string& grant) {
+    std::string log;
+    EXPECT_EQ(Run(command, command[0], &log), 2) << log;
+    EXPECT_NE(log.find(grant), std::string::npos) << "expected `" << grant << "` in:\n" << log;
+    EXPECT_EQ(LeftoverSlots(), "");
+  }
+
+  std::filesystem::path dir_;
+};
+
+// audit until its first report, then SIGTERM; its slot dropped after.
+void RunAuditBriefly(const std::string& source, const std::string& target,
+                     const std::filesystem::path& dir) {
+  const std::filesystem::path state = dir / "audit";
+  const std::filesystem::path log = dir / "audit.log";
+  Subprocess audit({PGPARITY_CLI, "audit", "--source", source, "--target", target, "--state-dir",
+                    state.string(), "--slot", "privileges_audit", "--interval", "1"},
+                   log);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!std::filesystem::exists(state / "report.json") && audit.Running() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(std::filesystem::exists(state / "report.json")) << ReadFile(log);
+  audit.Signal(SIGTERM);
+  EXPECT_EQ(audit.WaitOrKill(60s), 0) << ReadFile(log);
+  EXPECT_EQ(ReadFile(log).find("warning full check failed"), std::string::npos) << ReadFile(log);
+}
+
+TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
+  std::string log;
+  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", Target()}, "preflight", &log), 0)
+      << log;
+  // With the script's optional grants, preflight sees everything it reads.
+  EXPECT_EQ(log.find("cannot see other roles' sessions"), std::string::npos) << log;
+  EXPECT_EQ(log.find("not readable"), std::string::npos) << log;
+  EXPECT_EQ(Verify(&log), 0) << log;
+  for (const std::string& dsn : {Source(), Target()}) {
+    EXPECT_EQ(Run({"digest", "--dsn", dsn, "--table", "public.users"}, "digest", &log), 0) << log;
+    EXPECT_EQ(Run({"digest", "--dsn", dsn, "--table", "public.users", "--server-side"}, "sd", &log),
+              0)
+        << log;
+  }
+  RunAuditBriefly(Source(), Target(), dir_);
+  SqlClient source(servers().source.Dsn());
+  source.Exec("SELECT pg_drop_replication_slot('privileges_audit')");
+
+  const std::string lsn = source.Value("SELECT pg_current_wal_lsn()");
+  EXPECT_EQ(Run({"record", "--source", Source(), "--slot", "privileges_record", "--out",
+                 (dir_ / "rec").string(), "--until-lsn", lsn, "--status-interval", "0"},
+                "record", &log),
+            0)
+      << log;
+  source.Exec("SELECT pg_drop_replication_slot('privileges_record')");
+  EXPECT_EQ(LeftoverSlots(), "");
+}
+
+TEST_F(PrivilegesTest, RepairAppliesOnlyWithTheRepairRole) {
+  SqlClient target(servers().target.Dsn());
+  target.Exec("UPDATE users SET email = 'local@example.com' WHERE id = 1");
+  const std::string report = (dir_ / "report.json").string();
+  std::string log;
+  ASSERT_EQ(Verify(&log, report), 1) << log;
+  const std::vector<std::string> repair{"repair", "--source", Source(), "--target",
+                                        Target(), "--report", report};
+  EXPECT_EQ(Run(repair, "repair", &log), 0) << log;
+  std::vector<std::string> apply = repair;
+  apply.push_back("--apply");
+  // The read-only role may not turn replication triggers off.
+  ExpectRefusedNaming(
+      apply, std::string("GRANT SET ON PARAMETER session_replication_role TO \"") + kRole + "\"");
+  apply[4] = Target(kRepairRole);
+  EXPECT_EQ(Run(apply, "apply", &log), 0) << log;
+  EXPECT_EQ(Verify(&log), 0) << log;
+}
+
+TEST_F(PrivilegesTest, MissingOriginStatusGrantsAreNamed) {
+  SqlClient target(servers().target.Dsn());
+  const std::vector<std::string> verify{"verify", "--source",  Source(), "--target",
+                                        Target(), "--timeout", "60"};
+  target.Exec(std::string("REVOKE SELECT ON pg_replication_origin_status FROM ") + kRole);
+  ExpectRefusedNaming(verify, std::string("GRANT SELECT ON pg_catalog.pg_replication_origin_status "
+                                          "TO \"") +
+                                  kRole + "\"");
+  target.Exec(std::string("GRANT SELECT ON pg_replication_origin_status TO ") + kRole);
+  target.Exec(std::string("REVOKE EXECUTE ON FUNCTION pg_show_replication_origin_status() FROM ") +
+              kRole);
+  ExpectRefusedNaming(verify, std::string("GRANT EXECUTE ON FUNCTION "
+                                          "pg_catalog.pg_show_replication_origin_status() TO \"") +
+                                  kRole + "\"");
+  target.Exec(std::string("GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO ") +
+              kRole);
+}
+
+TEST_F(PrivilegesTest, MissingReplicationAndTableGrantsAreNamed) {
+  SqlClient source(servers().source.Dsn());
+  const std::vector<std::string> verify{"verify", "--source",  Source(), "--target",
+                                        Target(), "--timeout", "60"};
+  source.Exec(std::string("ALTER ROLE ") + kRole + " NOREPLICATION");
+  ExpectRefusedNaming(verify, std::string("ALTER ROLE \"") + kRole + "\" WITH LOGIN REPLICATION");
+  const std::string lsn = source.Value("SELECT pg_current_wal_lsn()");
+  ExpectRefusedNaming({"record", "--source", Source(), "--slot", "privileges_refused", "--out",
+                       (dir_ / "rec").string(), "--until-lsn", lsn},
+                      "WITH LOGIN REPLICATION");
+  source.Exec(std::string("ALTER ROLE ") + kRole + " REPLICATION");
+
+  source.Exec(std::string("REVOKE SELECT ON orders FROM ") + kRole);
+  const std::string grant = std::string("GRANT SELECT ON TABLE \"orders\" TO \"") + kRole + "\"";
+  ExpectRefusedNaming(verify, grant);
+  ExpectRefusedNaming({"digest", "--dsn", Source(), "--table", "public.orders"}, grant);
+  source.Exec(std::string("GRANT SELECT ON orders TO ") + kRole);
+}
+
+}  // namespace
+}  // namespace pgparity
