@@ -1,5 +1,8 @@
 #include "pgparity/conn/permission_fix.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "pgparity/sql_quote.h"
 
 namespace pgparity::conn {
@@ -21,12 +24,15 @@ std::string_view NameAfter(std::string_view primary, std::string_view prefix) {
 // UPDATE and DELETE read their WHERE clause. Unknown → SELECT: pgparity's
 // writes all go through PgSession::Query/Exec, which pass their text.
 std::string TablePrivileges(std::string_view sql) {
-  const size_t start = sql.find_first_not_of(" \t\r\n(");
-  const std::string_view rest = start == std::string_view::npos ? "" : sql.substr(start);
-  auto starts = [&](std::string_view word) { return rest.substr(0, word.size()) == word; };
-  if (starts("INSERT")) return Contains(rest, "DO UPDATE") ? "INSERT, UPDATE" : "INSERT";
-  if (starts("UPDATE")) return "SELECT, UPDATE";
-  if (starts("DELETE")) return "SELECT, DELETE";
+  std::string upper(sql);  // keywords in any case
+  std::ranges::transform(upper, upper.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const size_t start = upper.find_first_not_of(" \t\r\n(");
+  const std::string_view rest =
+      start == std::string::npos ? std::string_view() : std::string_view(upper).substr(start);
+  if (rest.starts_with("INSERT")) return Contains(rest, "DO UPDATE") ? "INSERT, UPDATE" : "INSERT";
+  if (rest.starts_with("UPDATE")) return "SELECT, UPDATE";
+  if (rest.starts_with("DELETE")) return "SELECT, DELETE";
   return "SELECT";
 }
 
