@@ -41,21 +41,8 @@ class PrivilegesTest : public testing::MigrationFixture {
   static void SetUpTestSuite() {
     MigrationFixture::SetUpTestSuite();
     MigrationServers& s = servers();
+    testing::SetUpQuickStartPair(s);
     std::string out;
-    if (testing::RunSqlScript(s.source, "init-source.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "init-target.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "setup-subscription.sql",
-                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
-      throw std::runtime_error("setting up the pair failed: " + out);
-    }
-    SqlClient target(s.target.Dsn());
-    testing::WaitForSubscriptionReady(target, "my_subscription", 120s);
-    for (int i = 0; i < 1200 && target.Value("SELECT count(*) FROM pg_subscription_rel "
-                                             "WHERE srsubstate <> 'r'") != "0";
-         ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
     // Twice each: the scripts are idempotent.
     for (int run = 0; run < 2; ++run) {
       if (testing::RunSqlScript(s.source, "pgparity-role-source.sql",

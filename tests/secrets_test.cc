@@ -117,23 +117,7 @@ class SecretsTest : public testing::MigrationFixture {
   static void SetUpTestSuite() {
     MigrationFixture::SetUpTestSuite();
     MigrationServers& s = servers();
-    std::string out;
-    if (testing::RunSqlScript(s.source, "init-source.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "init-target.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(s.target, "setup-subscription.sql",
-                              {{"source_conninfo", testing::SubscriptionConninfo(s)}}, &out) != 0) {
-      throw std::runtime_error("setting up the pair failed: " + out);
-    }
-    SqlClient target(s.target.Dsn());
-    testing::WaitForSubscriptionReady(target, "my_subscription", 120s);
-    // 's' becomes 'r' once the apply worker passes the sync point; preflight
-    // counts a table in 's' as still copying.
-    for (int i = 0; i < 1200 && target.Value("SELECT count(*) FROM pg_subscription_rel "
-                                             "WHERE srsubstate <> 'r'") != "0";
-         ++i) {
-      std::this_thread::sleep_for(100ms);
-    }
+    testing::SetUpQuickStartPair(s);
     std::string quoted;  // standard_conforming_strings: only ' doubles
     for (char c : std::string(kPassword))
       quoted += c == '\'' ? std::string("''") : std::string(1, c);

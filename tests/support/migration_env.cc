@@ -64,6 +64,26 @@ void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription
       "subscription " + subscription + " to finish its initial copy");
 }
 
+void SetUpQuickStartPair(MigrationServers& s) {
+  std::string out;
+  if (RunSqlScript(s.source, "init-source.sql", {}, &out) != 0 ||
+      RunSqlScript(s.target, "init-target.sql", {}, &out) != 0 ||
+      RunSqlScript(s.source, "setup-replication.sql", {}, &out) != 0 ||
+      RunSqlScript(s.target, "setup-subscription.sql",
+                   {{"source_conninfo", SubscriptionConninfo(s)}}, &out) != 0) {
+    throw std::runtime_error("setting up the pair failed: " + out);
+  }
+  SqlClient target(s.target.Dsn());
+  WaitForSubscriptionReady(target, "my_subscription", std::chrono::seconds(120));
+  WaitUntil(
+      std::chrono::seconds(120),
+      [&](std::string* last) {
+        *last = target.Value("SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'");
+        return *last == "0";
+      },
+      "every table of my_subscription in state r");
+}
+
 void WaitForCatchUp(SqlClient& source, const std::string& subscription,
                     std::chrono::seconds timeout) {
   const std::string goal = source.Value("SELECT pg_current_wal_flush_lsn()");

@@ -40,6 +40,12 @@ void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription
 void WaitForCatchUp(SqlClient& source, const std::string& subscription,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// The quick start's pair: sql/init-*.sql, the publication and the
+// subscription my_subscription, and every table past its initial copy
+// (state 'r': preflight counts 's' as still copying). Throws
+// std::runtime_error with psql's output when a script fails.
+void SetUpQuickStartPair(MigrationServers& servers);
+
 // Published tables of a publication as schema.name, sorted.
 std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication);
 // Every row of a table in a total order independent of collation.
