@@ -12,8 +12,6 @@
 #include "pgparity/applier/catalog/replication_slots.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/conn/row_reader.h"
-#include "pgparity/digest/digest_sql.h"
-#include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
 
@@ -35,8 +33,7 @@ auto Guarded(conn::PgSession& session, F f) -> decltype(f()) {
 }
 
 std::string From(const TableSpec& spec, char relkind) {
-  return std::string(relkind == 'p' ? " FROM " : " FROM ONLY ") + QuoteIdent(spec.schema) + "." +
-         QuoteIdent(spec.name) + " t";
+  return " FROM " + RelationRef(TargetRead(spec, relkind)) + " t";
 }
 
 // "SELECT xmin FROM <table> WHERE <the row>" with $1... for the row, or ""
@@ -58,8 +55,7 @@ std::string SelectXminSql(const TableSpec& spec, char relkind, int64_t rows, std
     return "";
   }
   // The youngest of equal rows.
-  return "SELECT t.xmin" + From(spec, relkind) + " WHERE " +
-         digest::RowDigestSql(spec.schema, spec.name, spec.columns, "t") +
+  return "SELECT t.xmin" + From(spec, relkind) + " WHERE " + ComparedRowDigestSql(spec, "t") +
          " = $1 ORDER BY age(t.xmin) LIMIT 1";
 }
 

@@ -6,7 +6,6 @@
 
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/conn/row_reader.h"
-#include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
@@ -130,22 +129,11 @@ Result<PlannedRow> PlanKeyedRow(conn::PgSession& source, const TableSpec& spec,
   return p;
 }
 
-std::string SourceFrom(const TableSpec& spec) {
-  return (spec.relkind == 'p' ? " FROM " : " FROM ONLY ") + QuoteIdent(spec.schema) + "." +
-         QuoteIdent(spec.name);
-}
-
-std::string SourceRowDigestSql(const TableSpec& spec) {
-  ComparedColumns compared(spec);
-  const std::vector<std::string> names(compared.names().begin(), compared.names().end());
-  return digest::RowDigestSql(spec.schema, spec.name, names);
-}
-
 Result<int64_t> CountTargetCopies(conn::PgSession& target, const TableSpec& spec,
                                   const std::string& digest) {
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r,
                             target.Query("SELECT count(*) AS n FROM " + TargetRelation(spec) +
-                                             " WHERE " + TargetRowDigestSql(spec) + " = $1",
+                                             " WHERE " + ComparedRowDigestSql(spec) + " = $1",
                                          {digest}));
   return conn::RowReader(r, 0, "counting the target's copies of a row").Int64("n");
 }
@@ -158,12 +146,8 @@ Result<PlannedRow> PlanKeylessRow(conn::PgSession& source, conn::PgSession& targ
   p.spec = &spec;
   p.digest = Lower(*row.key[0].second);
   p.row = {spec.QualifiedName(), "row_digest = " + p.digest, row.kind_name, ""};
-  std::string select;
-  for (const auto& e : SourceRead(spec).select_list) select += (select.empty() ? "" : ", ") + e;
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult src,
-                            source.Query("SELECT " + select + SourceFrom(spec) + " WHERE " +
-                                             SourceRowDigestSql(spec) + " = $1",
-                                         {p.digest}));
+                            source.Query(SelectByDigestSql(SourceRead(spec), spec), {p.digest}));
   PGPARITY_ASSIGN_OR_RETURN(const int64_t on_target, CountTargetCopies(target, spec, p.digest));
   const int64_t on_source = src.rows();
   const bool missing = row.kind == RepairKind::kMissingOnTarget;
@@ -250,10 +234,11 @@ Result<bool> RowMatchesNow(conn::PgSession& source, conn::PgSession& target,
                            const PlannedRow& planned) {
   const TableSpec& spec = *planned.spec;
   if (!spec.keyed()) {
-    PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult s,
-                              source.Query("SELECT count(*) AS n" + SourceFrom(spec) + " WHERE " +
-                                               SourceRowDigestSql(spec) + " = $1",
-                                           {planned.digest}));
+    PGPARITY_ASSIGN_OR_RETURN(
+        conn::QueryResult s,
+        source.Query("SELECT count(*) AS n FROM " + RelationRef(SourceRead(spec)) + " WHERE " +
+                         ComparedRowDigestSql(spec) + " = $1",
+                     {planned.digest}));
     PGPARITY_ASSIGN_OR_RETURN(const int64_t on_source,
                               conn::RowReader(s, 0, "re-checking a row").Int64("n"));
     PGPARITY_ASSIGN_OR_RETURN(const int64_t on_target,
@@ -270,11 +255,12 @@ Result<bool> RowMatchesNow(conn::PgSession& source, conn::PgSession& target,
   if (s.rows() != t.rows()) return false;
   if (s.rows() == 0) return true;
   ComparedColumns compared(spec);
+  digest::RowDigester digester = compared.MakeDigester(spec);
   std::vector<digest::ColumnValue> values(spec.columns.size());
   RowValues(s, 0, values);
-  const auto source_digest = compared.MakeDigester(spec).Digest(compared.Project(values));
+  const auto source_digest = digester.Digest(compared.Project(values));
   RowValues(t, 0, values);
-  return compared.MakeDigester(spec).Digest(compared.Project(values)) == source_digest;
+  return digester.Digest(compared.Project(values)) == source_digest;
 }
 
 }  // namespace pgparity::applier

@@ -1,6 +1,6 @@
 #include "repair/repair_sql.h"
 
-#include "pgparity/digest/digest_sql.h"
+#include "pgparity/applier/scan/row_read.h"
 #include "pgparity/sql_quote.h"
 
 namespace pgparity::applier {
@@ -70,7 +70,7 @@ bool IsKey(const TableSpec& spec, size_t column) {
 
 // "count(*) of the target's rows with row digest $n", the digest as a value.
 void AppendCopies(RepairStatement& s, const TableSpec& spec, const std::string& digest) {
-  s.Text("(SELECT count(*) FROM " + TargetRelation(spec) + " WHERE " + TargetRowDigestSql(spec) +
+  s.Text("(SELECT count(*) FROM " + TargetRelation(spec) + " WHERE " + ComparedRowDigestSql(spec) +
          " = ")
       .Value(digest)
       .Text(")");
@@ -79,13 +79,7 @@ void AppendCopies(RepairStatement& s, const TableSpec& spec, const std::string& 
 }  // namespace
 
 std::string TargetRelation(const TableSpec& spec) {
-  return (spec.target_relkind == 'p' ? "" : "ONLY ") + Relation(spec);
-}
-
-std::string TargetRowDigestSql(const TableSpec& spec) {
-  ComparedColumns compared(spec);
-  const std::vector<std::string> names(compared.names().begin(), compared.names().end());
-  return digest::RowDigestSql(spec.schema, spec.name, names);
+  return RelationRef(TargetRead(spec, spec.target_relkind));
 }
 
 RepairStatement UpsertRow(const TableSpec& spec, const ColumnValues& values) {
@@ -153,7 +147,7 @@ RepairStatement DeleteCopiesDownTo(const TableSpec& spec, const std::string& dig
   // named by (tableoid, ctid).
   s.Text("DELETE FROM " + TargetRelation(spec) +
          " WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM " + TargetRelation(spec) +
-         " WHERE " + TargetRowDigestSql(spec) + " = ")
+         " WHERE " + ComparedRowDigestSql(spec) + " = ")
       .Value(digest)
       .Text(" LIMIT greatest(0, ");
   AppendCopies(s, spec, digest);

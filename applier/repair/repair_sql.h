@@ -52,10 +52,6 @@ RepairStatement InsertCopiesUpTo(const TableSpec& spec, const ColumnValues& valu
                                  const std::string& digest, int64_t count);
 RepairStatement DeleteCopiesDownTo(const TableSpec& spec, const std::string& digest, int64_t count);
 
-// The row digest expression (digest_sql.h) of the spec's compared columns,
-// over the target's plain columns: only for tables whose compared columns
-// are read as they are (TableSpec::compare kText), checked by the caller.
-std::string TargetRowDigestSql(const TableSpec& spec);
 // "[ONLY] "schema"."name"" as the target reads the table.
 std::string TargetRelation(const TableSpec& spec);
 

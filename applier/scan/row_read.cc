@@ -17,9 +17,7 @@ TableRead ReadOf(const TableSpec& spec, bool with_partitions) {
   return r;
 }
 
-std::string From(const TableRead& read) {
-  return (read.with_partitions ? " FROM " : " FROM ONLY ") + read.relation;
-}
+std::string From(const TableRead& read) { return " FROM " + RelationRef(read); }
 
 std::string Join(std::span<const std::string> items) {
   std::string out;
@@ -60,9 +58,19 @@ bool SearchableByDigest(const TableSpec& spec, int64_t rows) {
   return rows <= kMaxRowsSearchedByDigest;
 }
 
+std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias) {
+  ComparedColumns compared(spec);
+  const std::vector<std::string> names(compared.names().begin(), compared.names().end());
+  return digest::RowDigestSql(spec.schema, spec.name, names, alias);
+}
+
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec) {
-  return "SELECT " + Join(read.select_list) + From(read) + " WHERE " +
-         digest::RowDigestSql(spec.schema, spec.name, spec.columns) + " = $1 LIMIT 1";
+  return "SELECT " + Join(read.select_list) + From(read) + " WHERE " + ComparedRowDigestSql(spec) +
+         " = $1";
+}
+
+std::string RelationRef(const TableRead& read) {
+  return (read.with_partitions ? "" : "ONLY ") + read.relation;
 }
 
 std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys) {

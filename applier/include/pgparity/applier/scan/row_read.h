@@ -54,11 +54,19 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
 // column compared by another rule.
 inline constexpr int64_t kMaxRowsSearchedByDigest = 100'000;
 bool SearchableByDigest(const TableSpec& spec, int64_t rows);
-// "SELECT <select list> FROM [ONLY] relation WHERE <row digest> = $1
-// LIMIT 1": a row of a table without key by its row digest (docs/digest.md,
-// over every column), $1 the digest as 32 hex digits.
-// REQUIRES: SearchableByDigest(spec).
+// The row digest expression (digest_sql.h) over the spec's compared
+// columns as stored: the digest the shadow holds for a row, and a row of a
+// table without key is named by. `alias` qualifies the columns ("" none).
+// Right only when every compared column is read by its text (rule kText):
+// SearchableByDigest's condition; repair checks it itself.
+std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias = "");
+// "SELECT <select list> FROM [ONLY] relation WHERE <row digest> = $1":
+// the copies of a row of a table without key, by its row digest, $1 the
+// digest as 32 hex digits. REQUIRES: the compared columns read by their text.
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
+// "[ONLY] "schema"."name"": the relation `read` reads (ONLY unless it reads
+// partitions), for FROM, UPDATE and DELETE.
+std::string RelationRef(const TableRead& read);
 
 // Row `row` of a SELECT of a TableRead as values (views into `result`),
 // NULL as NULL. REQUIRES: out.size() == the select list's size.
