@@ -2,14 +2,16 @@
 # C++ tool that verifies it. `make help` lists the targets.
 #
 # MODE=local (default): real PostgreSQL 14 and 16 servers started from the
-#   official binaries as unprivileged processes under $(RUN_DIR); no Docker.
-# MODE=docker: the same two servers from docker-compose.yml.
+#   official binaries as unprivileged processes under $(RUN_DIR), and
+#   PgBouncer in front of the source (database appdb); no Docker.
+# MODE=docker: the same from docker-compose.yml.
 # The replication steps run the same scripts in both modes (env/jobs/*.sh,
 # which are also the Kubernetes Jobs' scripts).
 
 MODE        ?= local
 SOURCE_PORT ?= 5432
 TARGET_PORT ?= 5433
+PGBOUNCER_PORT ?= 6432
 RUN_DIR     ?= $(CURDIR)/.run
 BUILD_DIR   ?= $(CURDIR)/build
 BUILD_TYPE  ?= RelWithDebInfo
@@ -17,12 +19,14 @@ JOBS        ?= $(shell nproc)
 COMPOSE     ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 K8S_NS      ?= pgparity
 PGPARITY    ?= $(BUILD_DIR)/cli/pgparity
-SOURCE_DSN  ?= host=127.0.0.1 port=$(SOURCE_PORT) dbname=sourcedb user=postgres password=postgres
-TARGET_DSN  ?= host=127.0.0.1 port=$(TARGET_PORT) dbname=targetdb user=postgres password=postgres
+# pgparity connects as its least-privileged roles, which setup-replication
+# creates (sql/pgparity-role-{source,target}.sql, docs/privileges.md).
+SOURCE_DSN  ?= host=127.0.0.1 port=$(SOURCE_PORT) dbname=sourcedb user=pgparity password=pgparity
+TARGET_DSN  ?= host=127.0.0.1 port=$(TARGET_PORT) dbname=targetdb user=pgparity password=pgparity
 # ctest -R/-E filters, e.g. make test CTEST_ARGS='-R Environment'
 CTEST_ARGS  ?=
 
-export SOURCE_PORT TARGET_PORT RUN_DIR
+export SOURCE_PORT TARGET_PORT PGBOUNCER_PORT RUN_DIR
 
 LOCAL := env/local.sh
 
@@ -48,16 +52,17 @@ help:
 	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
 	@echo "make test               install what is needed, build, run every test (ctest)"
 	@echo "make soak               the differential corpus on random seeds for SOAK_MINUTES (default 10)"
-	@echo "make up | down          start / stop the two servers (down also removes their data)"
-	@echo "make setup-replication  publication on the source, subscription on the target, initial copy"
-	@echo "make test-replication   INSERT/UPDATE/DELETE on the source"
+	@echo "make up | down          start / stop the two servers and PgBouncer (down also removes their data)"
+	@echo "make setup-replication  pgparity's roles, publication on the source, subscription on the target, initial copy"
+	@echo "make test-replication   INSERT/UPDATE/DELETE on the source (local mode: through PgBouncer's appdb)"
 	@echo "make verify             assert the target equals the source, table by table"
 	@echo "make pgparity-verify    pgparity verify: digests of every table vs pgparity's own slot -> exit 0/1"
-	@echo "make status | logs      monitoring queries / server logs"
+	@echo "make status | logs      monitoring queries and PgBouncer's SHOW POOLS / server and PgBouncer logs"
 	@echo "make build              build pgparity, its tests and benchmarks (C++)"
 	@echo "make build-cli          build only the pgparity binary"
 	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
-	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT)"
+	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT) PGBOUNCER_PORT=$(PGBOUNCER_PORT)"
+	@echo "the application connects through PgBouncer: psql \"host=127.0.0.1 port=$(PGBOUNCER_PORT) dbname=appdb user=postgres\""
 
 deps:
 	@env/install-deps.sh runtime

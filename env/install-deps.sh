@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # install-deps.sh [runtime|build|all] — installs from Debian's packages what
 # pgparity needs, skipping what is already there (a second run takes well
-# under a second). runtime: the client tools and npm for the local servers;
-# build: the C++ toolchain and libraries; bench: what bench/'s drivers run
-# (gnuplot, GNU time); all: runtime, build and the CI validators.
+# under a second). runtime: the client tools, PgBouncer and npm for the local
+# servers; build: the C++ toolchain and libraries; bench: what bench/'s
+# drivers run (gnuplot, GNU time); all: runtime, build and the CI validators.
 set -euo pipefail
 what=${1:-all}
-runtime=(postgresql-client python3 util-linux passwd)
+runtime=(postgresql-client pgbouncer python3 util-linux passwd)
 build=(cmake g++ make pkg-config libpq-dev libboost-dev libboost-program-options-dev protobuf-compiler libprotobuf-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libssl-dev libabsl-dev nlohmann-json3-dev)
 extra=(docker-compose kubectl clang libclang-rt-14-dev)

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # local.sh — the environment's local mode (no Docker): a PostgreSQL 14
-# source and a PostgreSQL 16 target under $RUN_DIR, the same databases,
-# settings and ports as docker-compose.yml. The Makefile calls this with
-# MODE=local (the default).
+# source and a PostgreSQL 16 target under $RUN_DIR, and PgBouncer in front of
+# the source (the application's entry point, database appdb), with the same
+# databases, settings and ports as docker-compose.yml. The Makefile calls
+# this with MODE=local (the default).
 #
 #   local.sh up | down | logs | status | job NAME
 #
-# RUN_DIR (default ./.run), SOURCE_PORT (5432), TARGET_PORT (5433).
+# RUN_DIR (default ./.run), SOURCE_PORT (5432), TARGET_PORT (5433),
+# PGBOUNCER_PORT (6432), PGBOUNCER (the binary; default: pgbouncer on PATH,
+# else /usr/sbin/pgbouncer, Debian's package).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 RUN_DIR=${RUN_DIR:-$top/.run}
 SOURCE_PORT=${SOURCE_PORT:-5432}
 TARGET_PORT=${TARGET_PORT:-5433}
+PGBOUNCER_PORT=${PGBOUNCER_PORT:-6432}
+PGBOUNCER=${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}
 PGPARITY_PG_USER=${PGPARITY_PG_USER:-pgparity}
 export PGPASSWORD=${PGPASSWORD:-postgres}
 export PGUSER=${PGUSER:-postgres}
@@ -50,6 +55,101 @@ psql_at() { # PORT DB args...
   psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -d "$db" "$@"
 }
 
+# As root, PgBouncer runs as the servers' unprivileged user (it refuses root).
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u "$PGPARITY_PG_USER" -- "$@"
+  else
+    "$@"
+  fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Prints the pid of the PgBouncer of $RUN_DIR/pgbouncer; fails when none runs.
+pgbouncer_pid() {
+  local pid
+  pid=$(cat "$RUN_DIR/pgbouncer/pgbouncer.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pgbouncer ] && echo "$pid"
+}
+
+# psql on PgBouncer's admin console (the virtual database "pgbouncer").
+pgbouncer_admin() {
+  psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PGBOUNCER_PORT" -d pgbouncer "$@"
+}
+
+# Writes PgBouncer's config under DIR: pgbouncer.ini (this mode's listen
+# address and paths, then the shared env/pgbouncer/settings.ini) and the
+# userlist, each time; databases.ini only when missing, because pgparity
+# cutover rewrites it and a second `up` must not undo a cutover.
+pgbouncer_config() {
+  local dir=$1
+  cp "$here/pgbouncer/settings.ini" "$dir/settings.ini"
+  cat >"$dir/pgbouncer.ini" <<EOF
+;; Written by env/local.sh up; shared settings: env/pgbouncer/settings.ini.
+;; [databases] is alone in databases.ini: pgparity cutover rewrites only it.
+%include $dir/databases.ini
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $PGBOUNCER_PORT
+unix_socket_dir =
+auth_file = $dir/userlist.txt
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+%include $dir/settings.ini
+EOF
+  if [ ! -s "$dir/databases.ini" ]; then
+    printf '[databases]\nappdb = host=127.0.0.1 port=%s dbname=sourcedb\n' "$SOURCE_PORT" >"$dir/databases.ini"
+  fi
+  # "user" "password", a double quote doubled.
+  (umask 077 && printf '"%s" "%s"\n' "${PGUSER//\"/\"\"}" "${PGPASSWORD//\"/\"\"}" >"$dir/userlist.txt")
+  if [ "$(id -u)" = 0 ]; then
+    chown -R "$PGPARITY_PG_USER" "$dir"
+  fi
+}
+
+# PgBouncer on 127.0.0.1:$PGBOUNCER_PORT, database appdb -> the source;
+# idempotent like pgenv.sh start.
+pgbouncer_up() {
+  local dir=$RUN_DIR/pgbouncer running_port
+  [ -x "$PGBOUNCER" ] ||
+    code=2 die "PgBouncer is not installed ($PGBOUNCER); install it (apt-get install pgbouncer, or make deps) or set PGBOUNCER="
+  mkdir -p "$dir"
+  dir=$(cd "$dir" && pwd -P)
+  if pgbouncer_pid >/dev/null; then
+    running_port=$(cat "$dir/port" 2>/dev/null || echo "?")
+    [ "$running_port" = "$PGBOUNCER_PORT" ] ||
+      code=2 die "PgBouncer is already running from $dir on port $running_port, not $PGBOUNCER_PORT; run 'make down' first"
+    echo "local: PgBouncer already running on port $PGBOUNCER_PORT" >&2
+    return 0
+  fi
+  ! port_in_use "$PGBOUNCER_PORT" ||
+    code=2 die "port $PGBOUNCER_PORT is already in use by another process; stop it or choose another port (PGBOUNCER_PORT= for make)"
+  pgbouncer_config "$dir"
+  echo "$PGBOUNCER_PORT" >"$dir/port"
+  as_pg "$PGBOUNCER" -d "$dir/pgbouncer.ini" >"$dir/start.log" 2>&1 ||
+    die "PgBouncer failed to start: $(tail -n 1 "$dir/start.log"); read $dir/pgbouncer.log"
+  local waited=0 # in steps of 0.1 s
+  until pgbouncer_pid >/dev/null && port_in_use "$PGBOUNCER_PORT"; do
+    [ "$waited" -lt 100 ] || die "PgBouncer did not come up on port $PGBOUNCER_PORT within 10s; read $dir/pgbouncer.log"
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  echo "local: PgBouncer started on port $PGBOUNCER_PORT (log: $dir/pgbouncer.log)" >&2
+}
+
+pgbouncer_down() {
+  local pid
+  pid=$(pgbouncer_pid) || return 0
+  # SIGTERM is PgBouncer 1.18's immediate shutdown; the servers stop next anyway.
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  echo "local: stopped PgBouncer (pid $pid)" >&2
+}
+
 up() {
   # The user is needed before prepare_run_dir can test what it reaches.
   if [ "$(id -u)" = 0 ] && ! id "$PGPARITY_PG_USER" >/dev/null 2>&1; then
@@ -62,11 +162,13 @@ up() {
     die "sql/init-source.sql failed on the source; read $RUN_DIR/source/server.log"
   psql_at "$TARGET_PORT" targetdb -f "$top/sql/init-target.sql" >/dev/null ||
     die "sql/init-target.sql failed on the target; read $RUN_DIR/target/server.log"
-  echo "local: source PostgreSQL 14 at 127.0.0.1:$SOURCE_PORT/sourcedb, target PostgreSQL 16 at 127.0.0.1:$TARGET_PORT/targetdb (user postgres, password postgres)"
+  pgbouncer_up
+  echo "local: source PostgreSQL 14 at 127.0.0.1:$SOURCE_PORT/sourcedb, target PostgreSQL 16 at 127.0.0.1:$TARGET_PORT/targetdb, PgBouncer at 127.0.0.1:$PGBOUNCER_PORT/appdb (-> $(sed -n 's/^appdb = //p' "$RUN_DIR/pgbouncer/databases.ini")) (user postgres, password postgres)"
 }
 
 down() {
   local real
+  pgbouncer_down
   for side in target source; do
     "$here/pgenv.sh" stop "$RUN_DIR/$side" || true
   done
@@ -77,18 +179,18 @@ down() {
   else
     rm -rf "$RUN_DIR"
   fi
-  echo "local: servers stopped and $RUN_DIR removed"
+  echo "local: PgBouncer and servers stopped and $RUN_DIR removed"
 }
 
 logs() {
   local f found=0
-  for f in "$RUN_DIR/source/server.log" "$RUN_DIR/target/server.log"; do
+  for f in "$RUN_DIR/source/server.log" "$RUN_DIR/target/server.log" "$RUN_DIR/pgbouncer/pgbouncer.log"; do
     [ -f "$f" ] || continue
     found=1
     echo "==> $f <=="
     tail -n "${LOG_LINES:-50}" "$f"
   done
-  [ "$found" = 1 ] || die "no server logs under $RUN_DIR; run 'make up' first"
+  [ "$found" = 1 ] || die "no logs under $RUN_DIR; run 'make up' first"
 }
 
 status() {
@@ -98,14 +200,23 @@ status() {
   echo "== target (PostgreSQL 16, 127.0.0.1:$TARGET_PORT/targetdb)"
   psql_at "$TARGET_PORT" targetdb -f "$top/sql/status-target.sql" ||
     code=3 die "cannot query the target on port $TARGET_PORT; is it up? (make up; make logs)"
+  echo "== PgBouncer (127.0.0.1:$PGBOUNCER_PORT, admin console: database pgbouncer)"
+  pgbouncer_admin -c "SHOW DATABASES" -c "SHOW POOLS" ||
+    code=3 die "cannot query PgBouncer's admin console on port $PGBOUNCER_PORT; is it up? (make up; make logs)"
 }
 
 # Runs one of env/jobs/*.sh (the Kubernetes Jobs' scripts) against the
-# local servers; the subscription reaches the source over loopback.
+# local servers; the subscription reaches the source over loopback. The test
+# DML is the application's traffic, so it goes through PgBouncer (appdb) like
+# an application's would (TEST_DML_VIA_PGBOUNCER=0: straight to the source).
 job() {
-  local name=$1
+  local name=$1 source_port=$SOURCE_PORT source_db=sourcedb
   [ -f "$here/jobs/$name.sh" ] || code=2 die "no job script env/jobs/$name.sh"
-  SOURCE_HOST=127.0.0.1 SOURCE_PORT=$SOURCE_PORT SOURCE_DB=sourcedb \
+  if [ "$name" = test-replication ] && [ "${TEST_DML_VIA_PGBOUNCER:-1}" = 1 ]; then
+    source_port=$PGBOUNCER_PORT source_db=appdb
+    echo "local: test-replication through PgBouncer (127.0.0.1:$PGBOUNCER_PORT/appdb)"
+  fi
+  SOURCE_HOST=127.0.0.1 SOURCE_PORT=$source_port SOURCE_DB=$source_db \
     TARGET_HOST=127.0.0.1 TARGET_PORT=$TARGET_PORT TARGET_DB=targetdb \
     SUBSCRIPTION_SOURCE_HOST=127.0.0.1 SUBSCRIPTION_SOURCE_PORT=$SOURCE_PORT \
     SQL_DIR="$top/sql" LOG_HINT="make logs; $RUN_DIR/*/server.log" \

@@ -5,6 +5,9 @@
 #   TARGET_HOST TARGET_PORT TARGET_DB   the PostgreSQL 16 subscriber
 #   SUBSCRIPTION_SOURCE_HOST/_PORT      the publisher as the *target server* reaches it
 #   PGUSER PGPASSWORD                   credentials (both servers)
+#   PGPARITY_ROLE PGPARITY_PASSWORD     the least-privileged role pgparity runs as (both servers;
+#                                       default pgparity/pgparity), created by setup-replication
+#   PGPARITY_REPAIR_ROLE                the target's role for repair --apply (default pgparity_repair)
 #   SQL_DIR                             where the sql/ scripts are
 #   WAIT_TIMEOUT                        seconds to wait for a server / for sync (default 120)
 #   LOG_HINT                            where to look when a server misbehaves (printed in errors)
@@ -20,6 +23,9 @@ SUBSCRIPTION_SOURCE_HOST=${SUBSCRIPTION_SOURCE_HOST:-$SOURCE_HOST}
 SUBSCRIPTION_SOURCE_PORT=${SUBSCRIPTION_SOURCE_PORT:-$SOURCE_PORT}
 PGUSER=${PGUSER:-postgres}
 PGPASSWORD=${PGPASSWORD:-postgres}
+PGPARITY_ROLE=${PGPARITY_ROLE:-pgparity}
+PGPARITY_PASSWORD=${PGPARITY_PASSWORD:-pgparity}
+PGPARITY_REPAIR_ROLE=${PGPARITY_REPAIR_ROLE:-pgparity_repair}
 SQL_DIR=${SQL_DIR:-/sql}
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-120}
 LOG_HINT=${LOG_HINT:-the server logs}
