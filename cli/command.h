@@ -23,6 +23,7 @@ int RunVerify(const std::vector<std::string>& args);
 int RunAudit(const std::vector<std::string>& args);
 int RunDigest(const std::vector<std::string>& args);
 int RunRepair(const std::vector<std::string>& args);
+int RunCanary(const std::vector<std::string>& args);
 
 // Prints "pgparity <command>: error: <message>" to stderr; returns `code`.
 int Fail(const char* command, const std::string& message, int code);

@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
     {"digest", "a table's digest (docs/digest.md) on any server, from COPY or in SQL", RunDigest},
     {"repair", "the SQL that makes the target's listed rows equal the source's", RunRepair},
+    {"canary", "write through the application's path; the stall and errors it saw", RunCanary},
 };
 
 void Usage(std::ostream& out) {

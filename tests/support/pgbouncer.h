@@ -1,0 +1,44 @@
+// A PgBouncer for tests: pool_mode = transaction in front of one server,
+// the database `appdb`, on a free port, config under its own temporary
+// directory; started as the unprivileged user the servers run as when the
+// test runs as root (PgBouncer refuses root), always stopped and removed.
+// Client auth is trust (the user must still be in its userlist); it logs into
+// the server as postgres/postgres, the test servers' superuser.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "support/pg_server.h"
+#include "support/subprocess.h"
+
+namespace pgparity::testing {
+
+class PgBouncer {
+ public:
+  // Whether a `pgbouncer` binary is on PATH (tests GTEST_SKIP without it).
+  static bool Available();
+
+  // Starts it in front of `server`'s database; throws std::runtime_error
+  // (with its log) when it does not answer within 10 s.
+  explicit PgBouncer(const PgServer& server);
+  ~PgBouncer();
+  PgBouncer(const PgBouncer&) = delete;
+  PgBouncer& operator=(const PgBouncer&) = delete;
+
+  int port() const { return port_; }
+  // The application's DSN: `appdb` through PgBouncer.
+  std::string Dsn() const;
+  // Runs one admin console command ("PAUSE appdb", "RESUME appdb", "SHOW
+  // POOLS"); throws with its error. PAUSE returns once the transactions in
+  // flight have ended.
+  void Admin(const std::string& command) const;
+
+ private:
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::unique_ptr<Subprocess> process_;
+};
+
+}  // namespace pgparity::testing
