@@ -40,7 +40,9 @@ else ifeq ($(MODE),docker)
   DOWN     = $(COMPOSE) down -v --remove-orphans
   LOGS     = $(COMPOSE) logs --tail=100
   STATUS   = docker exec -i postgres14_source psql -X -U postgres -d sourcedb < sql/status-source.sql && \
-             docker exec -i postgres16_target psql -X -U postgres -d targetdb < sql/status-target.sql
+             docker exec -i postgres16_target psql -X -U postgres -d targetdb < sql/status-target.sql && \
+             docker exec -e PGPASSWORD=postgres pgbouncer psql -X -h 127.0.0.1 -p 6432 -U postgres -d pgbouncer \
+               -c "SHOW DATABASES" -c "SHOW POOLS"
 else
   $(error MODE must be local or docker, not '$(MODE)')
 endif

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # docker-wait.sh — after `docker-compose up -d`: bounded wait until both
-# containers report healthy (their pg_isready health checks).
+# containers and PgBouncer report healthy (their pg_isready health checks).
 set -euo pipefail
 timeout=${WAIT_TIMEOUT:-120}
-for c in postgres14_source postgres16_target; do
+for c in postgres14_source postgres16_target pgbouncer; do
   waited=0
   until [ "$(docker inspect -f '{{.State.Health.Status}}' "$c" 2>/dev/null)" = healthy ]; do
     if [ "$waited" -ge "$timeout" ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# sync-k8s.sh — refresh k8s/generated/, the byte-identical copies of sql/*.sql
-# and env/jobs/*.sh that k8s/kustomization.yaml turns into ConfigMaps.
+# sync-k8s.sh — refresh k8s/generated/, the byte-identical copies of sql/*.sql,
+# env/jobs/*.sh and env/pgbouncer/*.ini that k8s/kustomization.yaml turns into
+# ConfigMaps.
 # (Kustomize loads no file from outside k8s/, symlinks included, so the
 # ConfigMaps cannot be generated from the originals directly.)
 #
@@ -8,8 +9,9 @@
 #   env/sync-k8s.sh --check  change nothing; exit 1 listing every copy that is
 #                            missing, differs from its original, or is stale
 #
-# A new file in sql/ or env/jobs/ must also be listed under configMapGenerator
-# in k8s/kustomization.yaml; env/validate-deploy.sh says so when it is not.
+# A new file in sql/, env/jobs/ or env/pgbouncer/ (*.ini) must also be listed
+# under configMapGenerator in k8s/kustomization.yaml; env/validate-deploy.sh
+# says so when it is not.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +29,7 @@ esac
 pairs=(
   "sql" "*.sql" "k8s/generated/sql"
   "env/jobs" "*.sh" "k8s/generated/jobs"
+  "env/pgbouncer" "*.ini" "k8s/generated/pgbouncer"
 )
 
 problems=()

@@ -13,8 +13,9 @@
 #   2. k8s/ renders with kubectl's kustomize (as kubectl apply -k does)
 #   3. the rendered manifests match the Kubernetes schemas, have no unknown
 #      fields, and their references resolve (k8s/validate/validate.mjs)
-#   4. k8s/generated/ is an exact copy of sql/*.sql and env/jobs/*.sh, and the
-#      rendered ConfigMaps hold exactly those files' bytes
+#   4. k8s/generated/ is an exact copy of sql/*.sql, env/jobs/*.sh and
+#      env/pgbouncer/*.ini, and the rendered ConfigMaps hold exactly those
+#      files' bytes
 #   5. docker-compose.yml, k8s/ and env/pgenv.sh agree on the server
 #      settings (-c ...), images and database names
 set -euo pipefail
@@ -99,14 +100,15 @@ fi
 
 # --- 4. one source of truth ------------------------------------------------------------
 if bash env/sync-k8s.sh --check 2>"$work/sync.err"; then
-  ok "k8s/generated/ is an exact copy of sql/*.sql and env/jobs/*.sh"
+  ok "k8s/generated/ is an exact copy of sql/*.sql, env/jobs/*.sh and env/pgbouncer/*.ini"
 else
   while IFS= read -r line; do
     error "${line#sync-k8s: } — run env/sync-k8s.sh"
   done <"$work/sync.err"
 fi
 if [ -n "$rendered" ]; then
-  validate configmaps "$rendered" 'pgparity-sql=sql/*.sql' 'pgparity-jobs=env/jobs/*.sh' || status=1
+  validate configmaps "$rendered" 'pgparity-sql=sql/*.sql' 'pgparity-jobs=env/jobs/*.sh' \
+    'pgbouncer-config=env/pgbouncer/*.ini' || status=1
 fi
 
 # --- 5. compose and k8s agree -------------------------------------------------------------

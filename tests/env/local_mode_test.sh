@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The environment's local mode and the Kubernetes Jobs' scripts, exercised
-# on real servers on free ports: up (twice), setup-replication (twice),
-# test-replication, verify -> PASS; an injected divergence -> FAIL (exit 1);
-# the failure paths (port in use, bad binaries, down after a failed up).
+# on real servers on free ports: up (twice), PgBouncer's appdb reaching the
+# source and, after a cutover-style rewrite + RELOAD, the target;
+# setup-replication (twice) with pgparity's roles, test-replication (through
+# PgBouncer), verify -> PASS; an injected divergence -> FAIL (exit 1); the
+# failure paths (port in use, bad binaries, down after a failed up).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/pgparity-localmode-XXXXXX)
 chmod 755 "$work"
 export RUN_DIR=$work/run
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export SOURCE_PORT=$(free_port) TARGET_PORT=$(free_port)
+export SOURCE_PORT=$(free_port) TARGET_PORT=$(free_port) PGBOUNCER_PORT=$(free_port)
 local_sh="$top/env/local.sh"
 cleanup() { "$local_sh" down >/dev/null 2>&1; rm -rf "$work"; }
 trap cleanup EXIT
@@ -51,16 +53,60 @@ output_has() { grep -q -- "$1" "$work/last"; }
 
 check "up" "$local_sh" up
 check "up again is harmless" "$local_sh" up
+check "appdb through PgBouncer reaches the source (PostgreSQL 14)" bash -c \
+  "[[ \$(PGPASSWORD=postgres psql -XtA 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=appdb user=postgres' \
+       -c 'show server_version_num') == 14???? ]]"
+check "PgBouncer refuses a wrong password" bash -c \
+  "! PGPASSWORD=wrong psql -XtA 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=appdb user=postgres' -c 'select 1'"
+# What pgparity cutover does (env/README.md): rewrite databases.ini, RELOAD;
+# a client connected before sees the target from its next transaction.
+pgb=$RUN_DIR/pgbouncer
+cp "$pgb/databases.ini" "$work/databases.ini"
+check "cutover-style switch: an open client session moves to the target" python3 - "$PGBOUNCER_PORT" "$TARGET_PORT" "$pgb/databases.ini" <<'PY_EOF'
+import subprocess, sys, time
+bouncer, target, ini = sys.argv[1:]
+env = {"PGPASSWORD": "postgres", "PATH": "/usr/bin:/bin"}
+app = subprocess.Popen(["psql", "-XtAq", f"host=127.0.0.1 port={bouncer} dbname=appdb user=postgres"],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+def ask(sql):
+    app.stdin.write(sql + "\n"); app.stdin.flush()
+    return app.stdout.readline().strip()
+def admin(sql):
+    subprocess.run(["psql", "-Xq", "-v", "ON_ERROR_STOP=1", f"host=127.0.0.1 port={bouncer} dbname=pgbouncer user=postgres",
+                    "-c", sql], check=True, env=env, stdout=subprocess.DEVNULL)
+before = ask("SELECT current_setting('server_version_num');")
+admin("PAUSE appdb")
+open(ini, "w").write(f"[databases]\nappdb = host=127.0.0.1 port={target} dbname=targetdb\n")
+admin("RELOAD")
+admin("RESUME appdb")
+after = ask("SELECT current_setting('server_version_num') || ' ' || current_database();")
+app.stdin.close(); app.wait()
+print("before", before, "after", after)
+sys.exit(0 if before.startswith("14") and after.startswith("16") and after.endswith(" targetdb") else 1)
+PY_EOF
+check "up again keeps a switched databases.ini" bash -c \
+  "'$local_sh' up && grep -q 'port=$TARGET_PORT dbname=targetdb' '$pgb/databases.ini'"
+cp "$work/databases.ini" "$pgb/databases.ini"
+check "switch back" bash -c \
+  "PGPASSWORD=postgres psql -Xq 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=pgbouncer user=postgres' -c RELOAD &&
+   [ \$(PGPASSWORD=postgres psql -XtA 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=appdb user=postgres' -c 'select current_database()') = sourcedb ]"
 check "setup-replication" "$local_sh" job setup-replication
 check "setup-replication again is harmless" "$local_sh" job setup-replication
+check "pgparity's roles: REPLICATION on the source, read-only and repair roles on the target" bash -c \
+  "[ \"\$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $SOURCE_PORT -U postgres -d sourcedb -c \"select rolreplication and rolcanlogin and not rolsuper from pg_roles where rolname = 'pgparity'\")\" = t ] &&
+   [ \"\$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $TARGET_PORT -U postgres -d targetdb -c \"select string_agg(rolname || ':' || rolreplication, ',' order by rolname) from pg_roles where rolname like 'pgparity%'\")\" = pgparity:false,pgparity_repair:false ] &&
+   [ \"\$(PGPASSWORD=pgparity psql -XtA -h 127.0.0.1 -p $SOURCE_PORT -U pgparity -d sourcedb -c 'select count(*) from users')\" = 5 ]"
 check "one publication, one subscription" bash -c \
   "[ \$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $SOURCE_PORT -U postgres -d sourcedb -c 'select count(*) from pg_publication') = 1 ] &&
    [ \$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $TARGET_PORT -U postgres -d targetdb -c 'select count(*) from pg_subscription') = 1 ]"
 check "test-replication" "$local_sh" job test-replication
+check "test-replication went through PgBouncer" output_has "through PgBouncer (127.0.0.1:$PGBOUNCER_PORT/appdb)"
 EXPECT_TEST_DML=1 check "verify passes" "$local_sh" job verify-replication
 check "verify printed PASS for 2 tables" output_has "PASS: target equals source (2 tables, 12 rows)"
 check "status" "$local_sh" status
+check "status shows PgBouncer's pools" output_has "appdb.*transaction"
 check "logs" "$local_sh" logs
+check "logs include PgBouncer's" output_has "pgbouncer/pgbouncer.log"
 
 # A divergence behind the subscriber's back must fail the verification.
 PGPASSWORD=postgres psql -Xq -h 127.0.0.1 -p "$TARGET_PORT" -U postgres -d targetdb \
@@ -81,7 +127,7 @@ expect_fail "unreachable target" 1 "did not accept connections within 2s" \
 
 check "down" "$local_sh" down
 check "down removed the run directory" test ! -e "$RUN_DIR"
-check "no server left listening" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SOURCE_PORT) && ! (exec 3<>/dev/tcp/127.0.0.1/$TARGET_PORT)"
+check "no server left listening" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SOURCE_PORT) && ! (exec 3<>/dev/tcp/127.0.0.1/$TARGET_PORT) && ! (exec 3<>/dev/tcp/127.0.0.1/$PGBOUNCER_PORT)"
 # A failed up (second port taken) and then down still cleans up.
 python3 -c '
 import socket, sys, time
