@@ -166,6 +166,7 @@ k8s-delete:
 k8s-logs:
 	-kubectl -n $(K8S_NS) logs statefulset/postgres-source --tail=100
 	-kubectl -n $(K8S_NS) logs statefulset/postgres-target --tail=100
+	-kubectl -n $(K8S_NS) logs deployment/pgbouncer --tail=100
 	-kubectl -n $(K8S_NS) logs job/setup-replication
 	-kubectl -n $(K8S_NS) logs job/test-replication
 	-kubectl -n $(K8S_NS) logs job/verify-replication
