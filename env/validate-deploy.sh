@@ -17,7 +17,8 @@
 #      env/pgbouncer/*.ini, and the rendered ConfigMaps hold exactly those
 #      files' bytes
 #   5. docker-compose.yml, k8s/ and env/pgenv.sh agree on the server
-#      settings (-c ...), images and database names
+#      settings (-c ...), images and database names; compose's and k8s/'s
+#      PgBouncer on the image and on appdb pointing at the source
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -115,6 +116,9 @@ fi
 if [ -n "$rendered" ]; then
   validate settings "$rendered" docker-compose.yml env/pgenv.sh \
     db_source=postgres-source db_target=postgres-target || status=1
+fi
+if [ -n "$rendered" ]; then
+  validate pgbouncer "$rendered" docker-compose.yml pgbouncer=pgbouncer db_source=postgres-source || status=1
 fi
 
 if [ "$status" = 0 ]; then

@@ -17,6 +17,11 @@
 //       of SHELLFILE (env/pgenv.sh) agree on the server's -c settings; each
 //       compose SERVICE and its STATEFULSET on image and POSTGRES_DB; and
 //       the replication-job-env ConfigMap on the database names.
+//   node validate.mjs pgbouncer FILE COMPOSE SERVICE=DEPLOYMENT SOURCE=STATEFULSET
+//       The compose PgBouncer SERVICE and the rendered DEPLOYMENT use the same
+//       image and both point appdb (PGBOUNCER_DB_HOST/_NAME) at the source:
+//       compose's SOURCE service and its POSTGRES_DB, the STATEFULSET's
+//       Service and POSTGRES_DB.
 //
 // Prints "ok: ..." or "error: ... — fix" lines; exits 0, 1 (a check
 // failed) or 2 (usage, unreadable input).
@@ -428,11 +433,51 @@ function settingsCmd(file, composeFile, shellFile, pairs) {
   failed = failed || before;
 }
 
+// --- pgbouncer ---------------------------------------------------------------
+
+function pgbouncerCmd(file, composeFile, pair, sourcePair) {
+  if (!composeFile || !pair?.includes("=") || !sourcePair?.includes("="))
+    usage("pgbouncer FILE COMPOSE SERVICE=DEPLOYMENT SOURCE=STATEFULSET");
+  const docs = readDocs(file);
+  let compose;
+  try {
+    compose = YAML.parse(fs.readFileSync(composeFile, "utf8"));
+  } catch (e) {
+    usage(`cannot read ${composeFile}: ${e.message}`);
+  }
+  const [service, deployment] = pair.split("=");
+  const [sourceService, sts] = sourcePair.split("=");
+  const svc = compose?.services?.[service];
+  const dep = docs.find((d) => d.kind === "Deployment" && d.metadata?.name === deployment);
+  const set = docs.find((d) => d.kind === "StatefulSet" && d.metadata?.name === sts);
+  if (!svc) return error(`${composeFile} has no service ${service} — restore it`);
+  if (!dep) return error(`the rendered manifests have no Deployment ${deployment} — restore k8s/pgbouncer.yaml`);
+  if (!set) return error(`the rendered manifests have no StatefulSet ${sts} — restore it`);
+  const c = dep.spec?.template?.spec?.containers?.[0] ?? {};
+  const k8sEnv = (key) => (c.env ?? []).find((e) => e.name === key)?.value;
+  const sourceDb = envValue(compose?.services?.[sourceService]?.environment, "POSTGRES_DB");
+  const k8sSourceDb = (set.spec?.template?.spec?.containers?.[0]?.env ?? []).find((e) => e.name === "POSTGRES_DB")?.value;
+  const before = failed;
+  failed = false;
+  if (svc.image !== c.image) error(`${composeFile} ${service} uses image ${svc.image}, Deployment ${deployment} ${c.image} — make them equal`);
+  if (envValue(svc.environment, "PGBOUNCER_DB_HOST") !== sourceService)
+    error(`${composeFile} ${service} has PGBOUNCER_DB_HOST=${envValue(svc.environment, "PGBOUNCER_DB_HOST")}, not the source service ${sourceService} — fix it`);
+  if (envValue(svc.environment, "PGBOUNCER_DB_NAME") !== sourceDb)
+    error(`${composeFile} ${service} has PGBOUNCER_DB_NAME=${envValue(svc.environment, "PGBOUNCER_DB_NAME")}, the source's POSTGRES_DB is ${sourceDb} — make them equal`);
+  if (k8sEnv("PGBOUNCER_DB_HOST") !== set.spec?.serviceName)
+    error(`Deployment ${deployment} has PGBOUNCER_DB_HOST=${k8sEnv("PGBOUNCER_DB_HOST")}, not the source's Service ${set.spec?.serviceName} — fix k8s/pgbouncer.yaml`);
+  if (k8sEnv("PGBOUNCER_DB_NAME") !== k8sSourceDb)
+    error(`Deployment ${deployment} has PGBOUNCER_DB_NAME=${k8sEnv("PGBOUNCER_DB_NAME")}, StatefulSet ${sts} POSTGRES_DB=${k8sSourceDb} — make them equal in k8s/pgbouncer.yaml`);
+  if (!failed) ok(`${composeFile} ${service} and Deployment ${deployment} agree: image ${c.image}, appdb -> the source's ${k8sSourceDb}`);
+  failed = failed || before;
+}
+
 // --- main --------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
 if (cmd === "configmaps") configmapsCmd(rest[0], rest.slice(1));
 else if (cmd === "settings") settingsCmd(rest[0], rest[1], rest[2], rest.slice(3));
+else if (cmd === "pgbouncer") pgbouncerCmd(rest[0], rest[1], rest[2], rest[3]);
 else if (cmd === "schema") await schemaCmd(rest[0]);
 else if (cmd === undefined || cmd === "-" || !cmd.startsWith("-")) await schemaCmd(cmd);
 else usage(`unknown option ${cmd}; see the header of ${path.join(here, "validate.mjs")}`);
