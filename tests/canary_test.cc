@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -48,6 +49,32 @@ CanaryStats RunFor(Canary& canary, std::chrono::milliseconds how_long) {
   if (!s.ok()) throw std::runtime_error(s.ToString());
   std::this_thread::sleep_for(how_long);
   return canary.Stop();
+}
+
+// One line of the numbers, in the test's output.
+void Show(const CanaryStats& s) {
+  std::cout << "  acknowledged " << s.acknowledged << ", failed " << s.failed << ", in doubt "
+            << s.in_doubt << ", reconnects " << s.reconnects << ", longest stall "
+            << applier::FormatMillis(s.longest_stall) << ", p99 "
+            << applier::FormatMillis(std::chrono::microseconds(s.latency.Quantile(0.99)))
+            << std::endl;
+  for (const std::string& e : s.errors) std::cout << "    " << e << std::endl;
+}
+
+TEST(LatencyHistogram, QuantilesAreUpperBoundsWithinASixteenth) {
+  applier::LatencyHistogram h;
+  EXPECT_EQ(h.Quantile(0.5), 0);
+  for (int64_t v = 1; v <= 1000; ++v) h.Add(v * 100);  // 100 us .. 100 ms
+  EXPECT_EQ(h.count(), 1000);
+  EXPECT_EQ(h.max(), 100000);
+  for (double q : {0.5, 0.9, 0.99}) {
+    const auto exact = static_cast<double>(q * 1000 * 100);
+    EXPECT_GE(h.Quantile(q), exact) << q;
+    EXPECT_LE(h.Quantile(q), exact * 17 / 16) << q;
+  }
+  EXPECT_EQ(h.Quantile(1.0), 100000);
+  h.Add(3);
+  EXPECT_EQ(h.count(), 1001);
 }
 
 class CanaryTest : public testing::MigrationFixture {
@@ -132,6 +159,7 @@ TEST_F(CanaryTest, ATerminatedSessionIsCountedAndTheCanaryReconnects) {
   const int64_t acks_after_kills = canary.Snapshot().acknowledged;
   std::this_thread::sleep_for(500ms);
   const CanaryStats stats = canary.Stop();
+  Show(stats);
 
   EXPECT_GE(stats.failed + stats.in_doubt, 1);
   EXPECT_GE(stats.reconnects, 1);
@@ -200,6 +228,7 @@ TEST_F(CanaryTest, PgBouncerPauseIsTheLongestStallWithNoFailure) {
   const auto pause_length = std::chrono::steady_clock::now() - paused;
   std::this_thread::sleep_for(300ms);
   const CanaryStats stats = canary.Stop();
+  Show(stats);
 
   EXPECT_GT(stats.acknowledged, 10);
   EXPECT_EQ(stats.failed, 0);
@@ -211,6 +240,33 @@ TEST_F(CanaryTest, PgBouncerPauseIsTheLongestStallWithNoFailure) {
   Result<applier::CanaryCheck> check = Canary::Check(stats, Params(Source()), 0ms);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_EQ(check->missing, 0);
+}
+
+// A PgBouncer paused for good: Stop does not wait for ever; the waiting
+// transaction's connection is closed after the grace and counted failed.
+TEST_F(CanaryTest, StopCutsATransactionWaitingPastTheGrace) {
+  if (!testing::PgBouncer::Available()) GTEST_SKIP() << "no pgbouncer on PATH";
+  testing::PgBouncer bouncer(servers().source);
+  applier::CanaryOptions options = Options(Params(bouncer.Dsn()));
+  options.stop_grace = 300ms;
+  Canary canary(options);
+  ASSERT_TRUE(canary.Start().ok());
+  std::this_thread::sleep_for(200ms);
+  bouncer.Admin("PAUSE appdb");
+  std::this_thread::sleep_for(100ms);
+  const auto stopping = std::chrono::steady_clock::now();
+  const CanaryStats stats = canary.Stop();
+  const auto stop_took = std::chrono::steady_clock::now() - stopping;
+  bouncer.Admin("RESUME appdb");
+  Show(stats);
+
+  EXPECT_GE(stop_took, 250ms);
+  EXPECT_LT(stop_took, 5s);
+  EXPECT_EQ(stats.failed + stats.in_doubt, 1);
+  ASSERT_FALSE(stats.errors.empty());
+  EXPECT_NE(stats.errors.front().find("still waited after 300 ms"), std::string::npos)
+      << stats.errors.front();
+  EXPECT_GE(stats.longest_stall, 400ms);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "pgparity/applier/cutover/canary.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -170,6 +171,11 @@ struct Canary::State {
   Steady::time_point start_steady;
   Steady::time_point last_ack;
   bool stopped = false;
+  bool done = false;  // Run returned
+  // The loop's connection's socket (-1: none), for Stop to cut a
+  // transaction that outlives the grace. Set to -1 before the connection
+  // is closed, so it never names a reused descriptor.
+  int socket = -1;
 
   Wall::time_point WallAt(Steady::time_point t) const {
     return stats.started + duration_cast<Wall::duration>(t - start_steady);
@@ -244,9 +250,11 @@ Status Canary::Start() {
 
 void Canary::Run(std::stop_token stop) {
   conn::PgConnPtr c = std::move(first_conn_);
+  SetSocket(c.get());
   int64_t seq = 0;
   while (!stop.stop_requested()) {
     if (c == nullptr || PQstatus(c.get()) != CONNECTION_OK) {
+      SetSocket(nullptr);
       c.reset();
       {
         // A fixed short pause: never a hot loop, yet a stall it adds to
@@ -264,6 +272,7 @@ void Canary::Run(std::stop_token stop) {
       }
       ++state_->stats.reconnects;
       c = std::move(fresh).value();
+      state_->socket = PQsocket(c.get());
       continue;
     }
     ++seq;
@@ -271,13 +280,35 @@ void Canary::Run(std::stop_token stop) {
     const Attempt a = RunTransaction(c.get(), options_.run_id, seq);
     state_->Record(a, seq, begin, Steady::now(), options_.kept_errors);
   }
+  SetSocket(nullptr);
+  std::lock_guard lock(state_->mu);
+  state_->done = true;
+  state_->wake.notify_all();
+}
+
+void Canary::SetSocket(PGconn* c) {
+  std::lock_guard lock(state_->mu);
+  state_->socket = c == nullptr ? -1 : PQsocket(c);
 }
 
 CanaryStats Canary::Stop() {
   if (thread_.joinable()) {
     thread_.request_stop();
+    std::unique_lock lock(state_->mu);
+    // A transaction still waiting after the grace (a PgBouncer paused for
+    // good) is cut: its connection's socket shut down, so it fails (or is
+    // in doubt) and is counted like any lost connection.
+    if (!state_->wake.wait_for(lock, options_.stop_grace, [&] { return state_->done; }) &&
+        state_->socket >= 0) {
+      state_->KeepError("stopped: a transaction still waited after " +
+                            std::to_string(options_.stop_grace.count()) +
+                            " ms; its connection was closed",
+                        options_.kept_errors);
+      shutdown(state_->socket, SHUT_RDWR);
+    }
+    lock.unlock();
     thread_.join();
-    std::lock_guard lock(state_->mu);
+    lock.lock();
     state_->stats = state_->At(Steady::now());
     state_->stopped = true;
   }

@@ -56,6 +56,9 @@ struct CanaryOptions {
   // Unique per run; empty: MakeCanaryRunId().
   std::string run_id;
   std::chrono::milliseconds reconnect_backoff{50};
+  // How long Stop waits for the transaction in flight before it closes
+  // that connection (which counts the transaction failed or in doubt).
+  std::chrono::milliseconds stop_grace{10000};
   // How many error messages are kept (the first ones).
   size_t kept_errors = 5;
 };
@@ -129,8 +132,9 @@ class Canary {
   // Connection errors as conn::ConnParams::Connect's.
   // REQUIRES: not started before.
   [[nodiscard]] Status Start();
-  // Ends the loop after the transaction in flight (blocking until it
-  // returns) and returns the final measurements. Idempotent.
+  // Ends the loop after the transaction in flight and returns the final
+  // measurements. A transaction still waiting after options.stop_grace
+  // (PgBouncer paused for good) has its connection closed. Idempotent.
   CanaryStats Stop();
   // The measurements so far; safe while running.
   CanaryStats Snapshot() const;
@@ -146,6 +150,7 @@ class Canary {
  private:
   struct State;
   void Run(std::stop_token stop);
+  void SetSocket(PGconn* c);
 
   CanaryOptions options_;
   std::unique_ptr<State> state_;
