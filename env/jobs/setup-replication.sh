@@ -8,12 +8,13 @@ set -eu
 
 wait_both
 # The grants cover the tables that exist now (docs/privileges.md); rerun this
-# step after adding tables.
+# step after adding tables. A rerun's NOTICEs ("already a member") are noise.
+quiet="SET client_min_messages = warning"
 echo "setup-replication: role $PGPARITY_ROLE on the source (sql/pgparity-role-source.sql)"
-psql_source -v role="$PGPARITY_ROLE" -v password="$PGPARITY_PASSWORD" \
+psql_source -c "$quiet" -v role="$PGPARITY_ROLE" -v password="$PGPARITY_PASSWORD" \
   -f "$SQL_DIR/pgparity-role-source.sql" >/dev/null
 echo "setup-replication: roles $PGPARITY_ROLE and $PGPARITY_REPAIR_ROLE on the target (sql/pgparity-role-target.sql)"
-psql_target -v role="$PGPARITY_ROLE" -v password="$PGPARITY_PASSWORD" -v repair_role="$PGPARITY_REPAIR_ROLE" \
+psql_target -c "$quiet" -v role="$PGPARITY_ROLE" -v password="$PGPARITY_PASSWORD" -v repair_role="$PGPARITY_REPAIR_ROLE" \
   -f "$SQL_DIR/pgparity-role-target.sql" >/dev/null
 echo "setup-replication: creating publication $PUBLICATION on $SOURCE_HOST:$SOURCE_PORT/$SOURCE_DB"
 psql_source -f "$SQL_DIR/setup-replication.sql" >/dev/null
