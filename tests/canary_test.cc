@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include "pgparity/conn/connect.h"
 #include "support/migration_env.h"
 #include "support/pgbouncer.h"
+#include "support/subprocess.h"
 
 namespace pgparity {
 namespace {
@@ -213,6 +215,43 @@ TEST_F(CanaryTest, CliRunsChecksAndReports) {
   EXPECT_EQ(doc["check"]["missing"], 0);
   EXPECT_EQ(doc["check"]["checked"], doc["acknowledged"]);
   EXPECT_GT(doc["longest_stall_ms"].get<double>(), 0.0);
+}
+
+// A check server that never received the writes (its own table, no
+// subscription): every acknowledged write is missing, exit 1.
+TEST_F(CanaryTest, CliMissingWritesOnTheCheckServerAreExitOne) {
+  SqlClient target(Target());
+  target.Exec("DROP DATABASE IF EXISTS lonely");
+  target.Exec("CREATE DATABASE lonely");
+  SqlClient lonely(servers().target.Dsn("lonely"));
+  lonely.Exec(testing::ReadFile(testing::SourcePath("sql/canary.sql")));
+  std::string out;
+  const int rc = RunCli("--duration 0.5 --dsn " + testing::ShellQuote(Source()) + " --check " +
+                            testing::ShellQuote(servers().target.Dsn("lonely")),
+                        &out);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find(" missing (seq 1, 2, 3"), std::string::npos) << out;
+}
+
+// Through PgBouncer (which refuses the startup parameter `options`) until
+// SIGTERM: the summary is printed and the exit is 0.
+TEST_F(CanaryTest, CliThroughPgBouncerUntilSigterm) {
+  if (!testing::PgBouncer::Available()) GTEST_SKIP() << "no pgbouncer on PATH";
+  testing::PgBouncer bouncer(servers().source);
+  const std::filesystem::path log =
+      std::filesystem::temp_directory_path() / ("canary-cli-" + std::to_string(getpid()));
+  testing::Subprocess cli({PGPARITY_CLI, "canary", "--dsn", bouncer.Dsn(), "--progress", "0.2"},
+                          log);
+  std::this_thread::sleep_for(1s);
+  cli.Signal(SIGTERM);
+  const std::optional<int> rc = cli.WaitOrKill(10s);
+  const std::string out = testing::ReadFile(log);
+  std::filesystem::remove(log);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("pgparity canary: run "), std::string::npos) << out;
+  EXPECT_NE(out.find("acknowledged, 0 failed, 0 in doubt; current stall"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("longest write stall"), std::string::npos) << out;
 }
 
 TEST_F(CanaryTest, PgBouncerPauseIsTheLongestStallWithNoFailure) {
