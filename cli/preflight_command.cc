@@ -1,5 +1,6 @@
 // pgparity preflight --source DSN --target DSN [--publication P]
-//                    [--subscription S] [--json]
+//                    [--subscription S] [--for COMMANDS] [--json]
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iostream>
 
@@ -14,6 +15,30 @@ namespace po = boost::program_options;
 
 namespace pgparity::cli {
 
+namespace {
+
+// --for: "verify,audit" → {"verify", "audit"}; "none" → {}.
+Result<std::vector<std::string>> ParseCommandList(std::string_view list) {
+  std::vector<std::string> commands;
+  if (list == "none") return commands;
+  const auto known = applier::PrivilegeCommands();
+  for (size_t start = 0; start <= list.size();) {
+    const size_t end = std::min(list.find(',', start), list.size());
+    const std::string_view name = list.substr(start, end - start);
+    if (std::ranges::find(known, name) == known.end()) {
+      std::string names;
+      for (auto k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+      return Status::InvalidArgument("--for: unknown command '" + std::string(name) +
+                                     "' — name some of " + names + ", or none");
+    }
+    commands.emplace_back(name);
+    start = end + 1;
+  }
+  return commands;
+}
+
+}  // namespace
+
 int RunPreflight(const std::vector<std::string>& args) {
   po::options_description opts("pgparity preflight --source DSN --target DSN [options]");
   opts.add_options()("help,h", "this help")(
@@ -25,6 +50,9 @@ int RunPreflight(const std::vector<std::string>& args) {
       "publication on the source to check (default my_publication)")(
       "subscription", po::value<std::string>(),
       "subscription on the target to check (default my_subscription when it exists)")(
+      "for", po::value<std::string>(),
+      "check the roles' privileges for these commands, comma-separated: verify, audit, record, "
+      "tail, digest, repair, repair-apply; 'none' for no check (default verify,audit)")(
       "json", "print the report as one JSON object instead of a table");
   po::variables_map vm;
   if (auto done = ParseCommandLine("preflight", args, opts, nullptr, vm)) return *done;
@@ -41,6 +69,13 @@ int RunPreflight(const std::vector<std::string>& args) {
   if (vm.count("subscription")) options.subscription = vm["subscription"].as<std::string>();
   if (options.publication.empty() || (options.subscription && options.subscription->empty())) {
     return Fail("preflight", "--publication and --subscription need a name", kExitUsage);
+  }
+
+  if (vm.count("for")) {
+    auto commands = ParseCommandList(vm["for"].as<std::string>());
+    if (!commands.ok())
+      return Fail("preflight", std::string(commands.status().message()), kExitUsage);
+    options.commands = std::move(*commands);
   }
 
   // Both DSNs are checked before either side is connected.

@@ -81,6 +81,7 @@ class PrivilegesTest : public testing::MigrationFixture {
     std::vector<std::string> argv{PGPARITY_CLI};
     argv.insert(argv.end(), args.begin(), args.end());
     const std::filesystem::path file = dir_ / (name + ".log");
+    std::filesystem::remove(file);  // Subprocess appends; *log is this run's
     Subprocess p(argv, file);
     const std::optional<int> code = p.WaitOrKill(120s);
     *log = ReadFile(file);
@@ -135,7 +136,13 @@ void RunAuditBriefly(const std::string& source, const std::string& target,
 
 TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
   std::string log;
-  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", Target()}, "preflight", &log), 0)
+  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", Target(), "--for",
+                 "verify,audit,record,tail,digest,repair"},
+                "preflight", &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("have what verify, audit, record, tail, digest, repair need"),
+            std::string::npos)
       << log;
   // With the script's optional grants, preflight sees everything it reads.
   EXPECT_EQ(log.find("cannot see other roles' sessions"), std::string::npos) << log;
@@ -167,6 +174,20 @@ TEST_F(PrivilegesTest, RepairAppliesOnlyWithTheRepairRole) {
   const std::string report = (dir_ / "report.json").string();
   std::string log;
   ASSERT_EQ(Verify(&log, report), 1) << log;
+  // Preflight says up front what the read-only role lacks for --apply.
+  const std::vector<std::string> preflight{"preflight", "--source", Source(),      "--target",
+                                           Target(),    "--for",    "repair-apply"};
+  EXPECT_EQ(Run(preflight, "preflight", &log), 1) << log;
+  for (const char* grant : {"GRANT SET ON PARAMETER session_replication_role TO \"",
+                            "GRANT INSERT, UPDATE, DELETE ON TABLE \"public\".\"orders\", "
+                            "\"public\".\"users\" TO \""}) {
+    EXPECT_NE(log.find(grant + std::string(kRole) + "\""), std::string::npos) << grant << log;
+  }
+  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", Target(kRepairRole), "--for",
+                 "repair-apply"},
+                "preflight-repair", &log),
+            0)
+      << log;
   const std::vector<std::string> repair{"repair", "--source", Source(), "--target",
                                         Target(), "--report", report};
   EXPECT_EQ(Run(repair, "repair", &log), 0) << log;
@@ -215,6 +236,56 @@ TEST_F(PrivilegesTest, MissingReplicationAndTableGrantsAreNamed) {
   ExpectRefusedNaming(verify, grant);
   ExpectRefusedNaming({"digest", "--dsn", Source(), "--table", "public.orders"}, grant);
   source.Exec(std::string("GRANT SELECT ON orders TO ") + kRole);
+}
+
+// Each grant of the scripts, revoked alone: preflight reports it up front
+// (exit 1, blocking) with the statement that restores it, and verify,
+// which needs it too, is refused naming it.
+TEST_F(PrivilegesTest, PreflightNamesEachMissingGrantUpFront) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  const std::string role = kRole;
+  const std::string to = " TO \"" + role + "\";";
+  struct Revoked {
+    SqlClient& side;
+    std::string revoke, restore, grant;
+  } cases[] = {
+      {source, "ALTER ROLE " + role + " NOREPLICATION", "ALTER ROLE " + role + " REPLICATION",
+       "ALTER ROLE \"" + role + "\" WITH LOGIN REPLICATION;"},
+      // PUBLIC has USAGE on public by default on PostgreSQL 14.
+      {source, "REVOKE USAGE ON SCHEMA public FROM PUBLIC, " + role,
+       "GRANT USAGE ON SCHEMA public TO PUBLIC, " + role, "GRANT USAGE ON SCHEMA \"public\"" + to},
+      {source, "REVOKE SELECT ON orders FROM " + role, "GRANT SELECT ON orders TO " + role,
+       "GRANT SELECT ON TABLE \"public\".\"orders\"" + to},
+      {target, "REVOKE SELECT ON users FROM " + role, "GRANT SELECT ON users TO " + role,
+       "GRANT SELECT ON TABLE \"public\".\"users\"" + to},
+      {target, "REVOKE SELECT ON pg_replication_origin_status FROM " + role,
+       "GRANT SELECT ON pg_replication_origin_status TO " + role,
+       "GRANT SELECT ON pg_catalog.pg_replication_origin_status" + to},
+      {target, "REVOKE EXECUTE ON FUNCTION pg_show_replication_origin_status() FROM " + role,
+       "GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO " + role,
+       "GRANT EXECUTE ON FUNCTION pg_catalog.pg_show_replication_origin_status()" + to},
+  };
+  const std::vector<std::string> preflight{"preflight", "--source", Source(), "--target", Target()};
+  const std::vector<std::string> verify{"verify", "--source",  Source(), "--target",
+                                        Target(), "--timeout", "60"};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.revoke);
+    c.side.Exec(c.revoke);
+    std::string log;
+    EXPECT_EQ(Run(preflight, "preflight", &log), 1) << log;
+    EXPECT_NE(log.find("\nprivileges\n  BLOCKING"), std::string::npos) << log;
+    EXPECT_NE(log.find(c.grant), std::string::npos) << c.grant << "\n" << log;
+    // verify fails on it too, naming the grant (without the schema-qualified
+    // table: the server's message has none).
+    const std::string named = c.grant.substr(0, c.grant.find(" ON TABLE ") == std::string::npos
+                                                    ? c.grant.size() - 1
+                                                    : c.grant.find(" ON TABLE ") + 9);
+    ExpectRefusedNaming(verify, named);
+    c.side.Exec(c.restore);
+  }
+  std::string log;
+  EXPECT_EQ(Run(preflight, "preflight", &log), 0) << log;
 }
 
 }  // namespace

@@ -7,9 +7,12 @@ namespace pgparity::applier {
 Result<std::vector<SequenceState>> ReadSequences(conn::PgSession& session) {
   return catalog_internal::QueryRows<SequenceState>(
       session, "reading pg_sequences",
-      "SELECT schemaname, sequencename, format('%I.%I', schemaname, sequencename) AS qualified, "
-      "last_value, has_sequence_privilege(format('%I.%I', schemaname, sequencename), "
-      "'SELECT,USAGE') AS readable FROM pg_sequences ORDER BY 1, 2",
+      // By oid: a name would need USAGE on the schema to resolve, and fail.
+      "SELECT s.schemaname, s.sequencename, "
+      "format('%I.%I', s.schemaname, s.sequencename) AS qualified, s.last_value, "
+      "has_sequence_privilege(c.oid, 'SELECT,USAGE') AS readable FROM pg_sequences s "
+      "JOIN pg_namespace n ON n.nspname = s.schemaname "
+      "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = s.sequencename ORDER BY 1, 2",
       {}, [](const conn::RowReader& row) -> Result<SequenceState> {
         SequenceState s;
         PGPARITY_ASSIGN_OR_RETURN(s.sequence.schema, row.Text("schemaname"));

@@ -9,6 +9,7 @@
 #include "pgparity/applier/catalog/subscription_stats.h"
 #include "pgparity/applier/catalog/type_change.h"
 #include "pgparity/sql_quote.h"
+#include "preflight/command_privileges.h"
 #include "preflight/preflight_model.h"
 
 namespace pgparity::applier {
@@ -102,6 +103,24 @@ void CheckVersions(Checks& c) {
           "expect differences in what the checks report");
     }
   }
+}
+
+// Before anything else fails for want of a grant: what the roles lack for
+// the commands the user means to run, each with its GRANT.
+void CheckPrivileges(Checks& c) {
+  if (c.options.commands.empty()) return;
+  const std::vector<preflight::MissingGrant> missing =
+      preflight::MissingGrants({c.options.commands, c.m.source.privileges, c.m.target.privileges,
+                                c.m.publication.tables, c.m.target.settings.version_num});
+  for (const auto& g : missing) {
+    c.Add("privileges", kBlocking, g.side + " " + g.object, g.detail,
+          g.fix + " (as a superuser on the " + g.side + ")");
+  }
+  if (!missing.empty()) return;
+  c.Add("privileges", kInfo,
+        "source role " + IdentForDisplay(c.m.source.privileges.role) + ", target role " +
+            IdentForDisplay(c.m.target.privileges.role),
+        "have what " + Join(c.options.commands) + " need");
 }
 
 void CheckWalLevel(Checks& c) {
@@ -789,6 +808,7 @@ Result<PreflightReport> Preflight::Run() {
   PGPARITY_ASSIGN_OR_RETURN(const Model model, LoadModel(source, target, options_));
   Checks c{source, target, options_, model, {}};
   CheckVersions(c);
+  CheckPrivileges(c);
   CheckWalLevel(c);
   CheckCapacity(c);
   CheckPublication(c);

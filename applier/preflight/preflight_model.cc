@@ -53,6 +53,7 @@ Result<SideModel> LoadSide(const Side& side) {
   PGPARITY_ASSIGN_OR_RETURN(m.sessions, side.Read("pg_stat_activity", ReadSessions));
   PGPARITY_ASSIGN_OR_RETURN(m.prepared, side.Read("pg_prepared_xacts", ReadPreparedTransactions));
   PGPARITY_ASSIGN_OR_RETURN(m.role, side.Read("the role's rights", ReadSessionRole));
+  PGPARITY_ASSIGN_OR_RETURN(m.privileges, side.Read("the role's privileges", ReadRolePrivileges));
   PGPARITY_ASSIGN_OR_RETURN(m.sequences, side.Read("pg_sequences", ReadSequences));
   return m;
 }

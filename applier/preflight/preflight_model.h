@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "pgparity/applier/catalog/privileges.h"
 #include "pgparity/applier/catalog/publication.h"
 #include "pgparity/applier/catalog/relations.h"
 #include "pgparity/applier/catalog/replication_slots.h"
@@ -70,6 +71,7 @@ struct SideModel {
   std::vector<ServerSession> sessions;
   std::vector<PreparedTransaction> prepared;
   std::optional<SessionRole> role;
+  RolePrivileges privileges;
   std::vector<SequenceState> sequences;
 };
 

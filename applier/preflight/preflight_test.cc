@@ -644,8 +644,21 @@ TEST_F(PreflightTest, UnprivilegedRoleIsToldWhatItCannotSee) {
     return "host=127.0.0.1 port=" + std::to_string(s.port()) + " dbname=" + s.database() +
            " user=plain password=plain";
   };
+  // By default preflight checks the roles for verify and audit: plain has
+  // none of their grants (tests/privileges_test.cc checks each one).
   PreflightReport r = RunPreflight({}, dsn(servers().target), dsn(servers().source));
+  EXPECT_FALSE(r.ready()) << Dump(r);
+  const Finding& replication =
+      ExpectFinding(r, "privileges", Severity::kBlocking, "source role plain");
+  EXPECT_EQ(replication.fix,
+            "ALTER ROLE \"plain\" WITH LOGIN REPLICATION; (as a superuser on the source)");
+  ExpectFinding(r, "privileges", Severity::kBlocking,
+                "target pg_catalog.pg_replication_origin_status");
+  PreflightOptions unchecked;
+  unchecked.commands.clear();
+  r = RunPreflight(unchecked, dsn(servers().target), dsn(servers().source));
   EXPECT_TRUE(r.ready()) << Dump(r);
+  EXPECT_EQ(FindFinding(r, "privileges", "source role plain"), nullptr);
   ExpectFinding(r, "visibility", Severity::kWarning, "source role plain");
   ExpectFinding(r, "visibility", Severity::kWarning, "target role plain");
   const Finding& seq =

@@ -36,29 +36,40 @@ std::string TablePrivileges(std::string_view sql) {
   return "SELECT";
 }
 
+std::string GrantSql(std::string_view privileges, std::string_view object, std::string_view user) {
+  return "GRANT " + std::string(privileges) + " ON " + std::string(object) + " TO " +
+         QuoteIdent(user) + ";";
+}
+
+std::string ReplicationRoleSql(std::string_view user) {
+  return "ALTER ROLE " + QuoteIdent(user) + " WITH LOGIN REPLICATION;";
+}
+
 std::string PermissionFix(std::string_view primary, std::string_view user, std::string_view sql) {
-  const std::string to =
-      " TO " + QuoteIdent(user) + "; (as a superuser on this server; docs/privileges.md)";
+  constexpr std::string_view kWhere = " (as a superuser on this server; docs/privileges.md)";
+  auto fix = [&](std::string_view missing, std::string_view privileges, std::string_view object) {
+    return "; missing " + std::string(missing) + ": " + GrantSql(privileges, object, user) +
+           std::string(kWhere);
+  };
   if (Contains(primary, "pg_show_replication_origin_status")) {
-    return "; missing EXECUTE on the function: GRANT EXECUTE ON FUNCTION "
-           "pg_catalog.pg_show_replication_origin_status()" +
-           to;
+    return fix("EXECUTE on the function", "EXECUTE", kOriginStatusFunction);
   }
   if (std::string_view view = NameAfter(primary, "permission denied for view "); !view.empty()) {
-    const std::string name = view == "pg_replication_origin_status"
-                                 ? "pg_catalog.pg_replication_origin_status"
-                                 : QuoteIdent(view);
-    return "; missing SELECT on the view: GRANT SELECT ON " + name + to;
+    return fix(
+        "SELECT on the view", "SELECT",
+        view == "pg_replication_origin_status" ? std::string(kOriginStatusView) : QuoteIdent(view));
   }
   if (std::string_view table = NameAfter(primary, "permission denied for table "); !table.empty()) {
     const std::string privileges = TablePrivileges(sql);
-    return "; missing " + privileges + " on the table: GRANT " + privileges + " ON TABLE " +
-           QuoteIdent(table) + to;
+    return fix(privileges + " on the table", privileges, "TABLE " + QuoteIdent(table));
+  }
+  if (std::string_view schema = NameAfter(primary, "permission denied for schema ");
+      !schema.empty()) {
+    return fix("USAGE on the schema", "USAGE", "SCHEMA " + QuoteIdent(schema));
   }
   if (Contains(primary, "session_replication_role")) {
-    return "; missing SET on the parameter (PostgreSQL 15+; a superuser on 14): GRANT SET ON "
-           "PARAMETER session_replication_role" +
-           to;
+    return fix("SET on the parameter (PostgreSQL 15+; a superuser on 14)", "SET",
+               "PARAMETER session_replication_role");
   }
   return std::string();
 }

@@ -37,8 +37,13 @@ TEST(PermissionFixTest, NamesTheGrantOfEachObject) {
             "docs/privileges.md)");
 }
 
+TEST(PermissionFixTest, SchemaUsage) {
+  EXPECT_EQ(PermissionFix("permission denied for schema s", "pgp", "SELECT 1"),
+            "; missing USAGE on the schema: GRANT USAGE ON SCHEMA \"s\" TO \"pgp\"; (as a "
+            "superuser on this server; docs/privileges.md)");
+}
+
 TEST(PermissionFixTest, NothingForAnUnknownObject) {
-  EXPECT_EQ(PermissionFix("permission denied for schema s", "pgp", ""), "");
   EXPECT_EQ(PermissionFix("must be owner of table t", "pgp", ""), "");
 }
 

@@ -216,8 +216,7 @@ Status ConnectError(const PGconn* conn, std::string_view what) {
   }
   if (Contains(reason, "must be superuser or replication role") ||
       Contains(reason, "permission denied") || Contains(reason, "not permitted to log in")) {
-    return Status::PermissionDenied(head + "; ALTER ROLE \"" + user +
-                                    "\" WITH LOGIN REPLICATION on the source");
+    return Status::PermissionDenied(head + "; " + ReplicationRoleSql(user) + " on the source");
   }
   if (Contains(reason, "database \"") && Contains(reason, "does not exist")) {
     return Status::NotFound(head + "; fix dbname in the DSN");

@@ -16,6 +16,19 @@ namespace pgparity::conn {
 // "SELECT, DELETE"; anything else (SELECT, COPY, "" for unknown) → "SELECT".
 std::string TablePrivileges(std::string_view sql);
 
+// "GRANT <privileges> ON <object> TO \"<user>\";" with `object` already SQL
+// ("TABLE public.users", "FUNCTION pg_catalog.f()", "PARAMETER x").
+std::string GrantSql(std::string_view privileges, std::string_view object, std::string_view user);
+
+// "ALTER ROLE \"<user>\" WITH LOGIN REPLICATION;": what a replication
+// connection needs, a role attribute rather than a grant.
+std::string ReplicationRoleSql(std::string_view user);
+
+// The origin status view and the function behind it, as GRANT names them.
+inline constexpr std::string_view kOriginStatusView = "pg_catalog.pg_replication_origin_status";
+inline constexpr std::string_view kOriginStatusFunction =
+    "FUNCTION pg_catalog.pg_show_replication_origin_status()";
+
 // "; missing <privilege> on <object>: GRANT ... TO \"<user>\"; on this server
 // (docs/privileges.md)" for the server message `primary` of a 42501 error
 // raised by `sql` ("" when unknown), or "" when the message names no object

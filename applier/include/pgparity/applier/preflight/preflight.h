@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,10 @@ struct PreflightReport {
   bool ready() const { return Count(Severity::kBlocking) == 0; }
 };
 
+// The commands PreflightOptions::commands may name, in the order of
+// docs/privileges.md; "repair" is the dry run, "repair-apply" repair --apply.
+std::span<const std::string_view> PrivilegeCommands();
+
 struct PreflightOptions {
   std::string publication = "my_publication";
   // nullopt: "my_subscription" when it exists on the target, else no
@@ -72,6 +77,10 @@ struct PreflightOptions {
   std::optional<std::string> subscription;
   // Source transactions open longer than this are reported.
   std::chrono::seconds long_transaction{300};
+  // The commands to check the roles' privileges for (docs/privileges.md;
+  // PrivilegeCommands()): each missing grant is a blocking
+  // "privileges" finding with its GRANT. Empty: no privilege check.
+  std::vector<std::string> commands = {"verify", "audit"};
   // Per statement on either side; a blocked catalog read fails instead of
   // hanging.
   std::chrono::seconds statement_timeout{60};
