@@ -172,6 +172,7 @@ TEST_F(CanaryTest, ATerminatedSessionIsCountedAndTheCanaryReconnects) {
     Result<applier::CanaryCheck> check = Canary::Check(stats, Params(dsn), 30s);
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     EXPECT_EQ(check->missing, 0) << dsn;
+    EXPECT_LE(check->in_doubt_present, stats.in_doubt) << dsn;
   }
 }
 

@@ -65,6 +65,7 @@ enum class Outcome { kAcknowledged, kFailed, kInDoubt };
 struct Attempt {
   Outcome outcome = Outcome::kAcknowledged;
   std::string error;
+  bool lost = false;  // the connection is gone (or going): open a new one
 };
 
 // Runs one statement of the transaction; the error's Status when it did not
@@ -99,16 +100,21 @@ Attempt RunTransaction(PGconn* c, const std::string& run_id, int64_t seq) {
   if (!s.ok()) {
     // Certainly not committed. The session may still be in the aborted
     // transaction: end it so the next attempt starts clean.
-    if (!Lost(c, s)) {
+    // Its own failure does not matter: a session that cannot roll back is
+    // lost, and the next attempt finds out.
+    const bool lost = Lost(c, s);
+    if (!lost) {
       conn::PgResultPtr(PQexecParams(c, "ROLLBACK", 0, nullptr, nullptr, nullptr, nullptr, 0));
     }
-    return {Outcome::kFailed, std::string(s.message())};
+    return {Outcome::kFailed, std::string(s.message()), lost};
   }
   s = Step(c, "COMMIT", 0, nullptr, PGRES_COMMAND_OK, prefix + "COMMIT");
   if (s.ok()) return {Outcome::kAcknowledged, {}};
   // A COMMIT whose answer never came may have committed all the same.
-  if (Lost(c, s)) return {Outcome::kInDoubt, std::string(s.message()) + " (commit in doubt)"};
-  return {Outcome::kFailed, std::string(s.message())};
+  if (Lost(c, s)) {
+    return {Outcome::kInDoubt, std::string(s.message()) + " (commit in doubt)", true};
+  }
+  return {Outcome::kFailed, std::string(s.message()), false};
 }
 
 }  // namespace
@@ -279,6 +285,12 @@ void Canary::Run(std::stop_token stop) {
     const Steady::time_point begin = Steady::now();
     const Attempt a = RunTransaction(c.get(), options_.run_id, seq);
     state_->Record(a, seq, begin, Steady::now(), options_.kept_errors);
+    // A server that said it is going away (57P01, 08xxx) may not have
+    // closed the socket yet: do not spend the next attempt finding out.
+    if (a.lost) {
+      SetSocket(nullptr);
+      c.reset();
+    }
   }
   SetSocket(nullptr);
   std::lock_guard lock(state_->mu);
