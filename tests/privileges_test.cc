@@ -134,6 +134,28 @@ void RunAuditBriefly(const std::string& source, const std::string& target,
   EXPECT_EQ(ReadFile(log).find("warning full check failed"), std::string::npos) << ReadFile(log);
 }
 
+// tail until it shows a row inserted after its slot exists, then SIGTERM.
+void RunTailBriefly(const std::string& source_dsn, SqlClient& source,
+                    const std::filesystem::path& dir) {
+  const std::filesystem::path log = dir / "tail.log";
+  Subprocess tail({PGPARITY_CLI, "tail", "--source", source_dsn}, log);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  auto seen = [&](const std::string& text) {
+    return ReadFile(log).find(text) != std::string::npos;
+  };
+  while (!seen("streaming") && tail.Running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  source.Exec("INSERT INTO users (username, email) VALUES ('tailed', 'tailed@example.com')");
+  while (!seen("tailed@example.com") && tail.Running() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(seen("tailed@example.com")) << ReadFile(log);
+  tail.Signal(SIGTERM);
+  EXPECT_EQ(tail.WaitOrKill(60s), 0) << ReadFile(log);
+}
+
 TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
   std::string log;
   EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", Target(), "--for",
@@ -166,6 +188,8 @@ TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
       << log;
   source.Exec("SELECT pg_drop_replication_slot('privileges_record')");
   EXPECT_EQ(LeftoverSlots(), "");
+  RunTailBriefly(Source(), source, dir_);
+  EXPECT_EQ(LeftoverSlots(), "");  // its slot was temporary
 }
 
 TEST_F(PrivilegesTest, RepairAppliesOnlyWithTheRepairRole) {
@@ -286,6 +310,39 @@ TEST_F(PrivilegesTest, PreflightNamesEachMissingGrantUpFront) {
   }
   std::string log;
   EXPECT_EQ(Run(preflight, "preflight", &log), 0) << log;
+}
+
+// A PostgreSQL 14 target (here the pair's 14 server in both roles): the
+// target script runs there without GRANT SET ON PARAMETER, which 14 lacks,
+// and preflight says repair --apply then needs a superuser; the read-only
+// grants are the same as on 16.
+TEST_F(PrivilegesTest, OnAPostgres14TargetRepairApplyNeedsASuperuser) {
+  const PgServer& pg14 = servers().source;
+  std::string out;
+  ASSERT_EQ(testing::RunSqlScript(pg14, "pgparity-role-target.sql",
+                                  {{"role", "pgparity_t14"},
+                                   {"password", kPassword},
+                                   {"repair_role", "pgparity_t14_repair"},
+                                   {"repair_password", kPassword}},
+                                  &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("PostgreSQL 14 cannot GRANT SET ON PARAMETER"), std::string::npos) << out;
+  std::string log;
+  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", DsnAs(pg14, "pgparity_t14"),
+                 "--for", "digest,repair", "--subscription", "none_here"},
+                "preflight14", &log),
+            2)
+      << log;  // no such subscription on the "target": named, exit 2
+  EXPECT_EQ(Run({"preflight", "--source", Source(), "--target", DsnAs(pg14, "pgparity_t14_repair"),
+                 "--for", "repair-apply"},
+                "preflight14", &log),
+            1)
+      << log;
+  EXPECT_NE(log.find("before PostgreSQL 15 only a superuser may set it (needed by repair-apply)"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("lacks"), std::string::npos) << log;  // every table grant is there
 }
 
 }  // namespace
