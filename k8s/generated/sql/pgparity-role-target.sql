@@ -64,7 +64,14 @@ ALTER ROLE :"repair_role" WITH PASSWORD :'repair_password';
 \endif
 GRANT :"role" TO :"repair_role";
 -- SET ON PARAMETER is PostgreSQL 15+; on 14 only a superuser can set it.
+-- PostgreSQL 15+; before, only a superuser may set it (repair --apply must
+-- then run as one, or you run the dry run's SQL yourself).
+SELECT current_setting('server_version_num')::int >= 150000 AS parameter_grants \gset
+\if :parameter_grants
 GRANT SET ON PARAMETER session_replication_role TO :"repair_role";
+\else
+\echo 'pgparity-role-target.sql: PostgreSQL 14 cannot GRANT SET ON PARAMETER; repair --apply needs a superuser on this target'
+\endif
 -- INSERT ... ON CONFLICT DO UPDATE for a row missing on the target (INSERT
 -- and UPDATE), UPDATE for a differing row, DELETE for an extra one.
 GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA :"schema" TO :"repair_role";
