@@ -82,15 +82,22 @@ Result<std::unique_ptr<PgBouncerAdmin>> PgBouncerAdmin::Connect(const conn::Conn
         "\", not the admin console — use dbname=pgbouncer, e.g. 'host=127.0.0.1 port=6432 "
         "dbname=pgbouncer user=postgres' (the user must be in PgBouncer's admin_users)");
   }
-  conn::ConnParams params = admin;
   // No pinned `options`: PgBouncer refuses a startup parameter it does not
-  // know. An explicit empty value also keeps libpq from sending PGOPTIONS
-  // from the environment (the job scripts set it).
-  if (!params.Get("options")) params.Set("options", "");
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgConnPtr c, params.Connect("PgBouncer admin console"));
-  std::string endpoint = conn::DescribeConn(c.get());
+  // know. (libpq still sends PGOPTIONS from the environment; an empty
+  // `options` does not stop it, so the error says what to do instead.)
+  const conn::ConnParams& params = admin;
+  Result<conn::PgConnPtr> c = params.Connect("PgBouncer admin console");
+  if (!c.ok()) {
+    const std::string message(c.status().message());
+    if (message.find("unsupported startup parameter") == std::string::npos) return c.status();
+    return c.status().WithMessage(
+        message +
+        " — unset PGOPTIONS (libpq sends it as `options`) or add the parameter to "
+        "PgBouncer's ignore_startup_parameters");
+  }
+  std::string endpoint = conn::DescribeConn(c->get());
   return std::unique_ptr<PgBouncerAdmin>(
-      new PgBouncerAdmin(std::move(params), std::move(c), std::move(endpoint)));
+      new PgBouncerAdmin(params, std::move(*c), std::move(endpoint)));
 }
 
 Result<conn::PgConnPtr> PgBouncerAdmin::Open() const {
@@ -143,9 +150,10 @@ Result<bool> PgBouncerAdmin::AnswerWithin(std::chrono::milliseconds timeout) {
                                  conn::OneLine(PQerrorMessage(conn_.get())));
     }
     if (!PQisBusy(conn_.get())) return true;
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
+    const Clock::time_point now = Clock::now();
+    if (now >= deadline) return false;
+    // Rounded up: a truncated wait would give up just before the deadline.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
     pollfd p{PQsocket(conn_.get()), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) < 0 && errno != EINTR) {
       return Status::IOError("PgBouncer " + endpoint_ + ": poll: " + std::strerror(errno));

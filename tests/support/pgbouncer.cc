@@ -29,15 +29,24 @@ void WriteText(const std::filesystem::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-std::string Config(const PgServer& server, int port, const std::filesystem::path& dir) {
+std::string DatabasesSection(const PgServer& server) {
   return "[databases]\nappdb = host=127.0.0.1 port=" + std::to_string(server.port()) +
-         " dbname=" + server.database() +
-         " user=postgres password=postgres\n\n"
+         " dbname=" + server.database() + " user=postgres password=postgres\n";
+}
+
+std::string Config(const PgServer& server, int port, const std::filesystem::path& dir,
+                   const PgBouncerOptions& options) {
+  const std::string databases = options.databases_include
+                                    ? "%include " + (dir / "databases.ini").string() + "\n"
+                                    : DatabasesSection(server);
+  return databases +
+         "\n"
          "[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = " +
          std::to_string(port) +
          "\nunix_socket_dir =\n"
-         "auth_type = trust\nauth_file = " +
-         (dir / "userlist.txt").string() +
+         "auth_type = " +
+         (options.scram ? "scram-sha-256" : "trust") +
+         "\nauth_file = " + (dir / "userlist.txt").string() +
          "\nadmin_users = postgres\npool_mode = transaction\n"
          "max_client_conn = 100\ndefault_pool_size = 5\n"
          "ignore_startup_parameters = extra_float_digits\n";
@@ -46,7 +55,7 @@ std::string Config(const PgServer& server, int port, const std::filesystem::path
 // Whether the admin console answers.
 bool Answers(int port) {
   const std::string dsn = "host=127.0.0.1 port=" + std::to_string(port) +
-                          " dbname=pgbouncer user=postgres connect_timeout=2";
+                          " dbname=pgbouncer user=postgres password=postgres connect_timeout=2";
   PGconn* c = PQconnectdb(dsn.c_str());
   const bool ok = PQstatus(c) == CONNECTION_OK;
   PQfinish(c);
@@ -57,12 +66,13 @@ bool Answers(int port) {
 
 bool PgBouncer::Available() { return RunCommand("command -v pgbouncer >/dev/null") == 0; }
 
-PgBouncer::PgBouncer(const PgServer& server) {
+PgBouncer::PgBouncer(const PgServer& server, PgBouncerOptions options) : options_(options) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "pgparity-bouncer-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   chmod(dir_.c_str(), 0755);
   WriteText(dir_ / "userlist.txt", "\"postgres\" \"postgres\"\n");
+  if (options_.databases_include) WriteText(dir_ / "databases.ini", DatabasesSection(server));
   std::vector<std::string> argv = {"pgbouncer", (dir_ / "pgbouncer.ini").string()};
   if (geteuid() == 0) {
     // setpriv execs in place (no intermediate process like runuser's), so
@@ -77,7 +87,7 @@ PgBouncer::PgBouncer(const PgServer& server) {
   // A port picked free may be taken before PgBouncer binds it: try again.
   for (int attempt = 0; attempt < 5 && process_ == nullptr; ++attempt) {
     port_ = FreePort();
-    WriteText(dir_ / "pgbouncer.ini", Config(server, port_, dir_));
+    WriteText(dir_ / "pgbouncer.ini", Config(server, port_, dir_, options_));
     auto p = std::make_unique<Subprocess>(argv, dir_ / "pgbouncer.log");
     for (int i = 0; i < 100 && p->Running(); ++i) {
       if (Answers(port_)) {
@@ -109,9 +119,17 @@ std::string PgBouncer::Dsn() const {
          " dbname=appdb user=postgres password=postgres connect_timeout=10";
 }
 
+std::string PgBouncer::AdminDsn() const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) +
+         " dbname=pgbouncer user=postgres password=postgres connect_timeout=10";
+}
+
+std::filesystem::path PgBouncer::databases_file() const {
+  return dir_ / (options_.databases_include ? "databases.ini" : "pgbouncer.ini");
+}
+
 void PgBouncer::Admin(const std::string& command) const {
-  const std::string dsn = "host=127.0.0.1 port=" + std::to_string(port_) +
-                          " dbname=pgbouncer user=postgres connect_timeout=10";
+  const std::string dsn = AdminDsn();
   std::unique_ptr<PGconn, decltype(&PQfinish)> c(PQconnectdb(dsn.c_str()), &PQfinish);
   if (PQstatus(c.get()) != CONNECTION_OK) {
     throw std::runtime_error("PgBouncer admin console: " + std::string(PQerrorMessage(c.get())));

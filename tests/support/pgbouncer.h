@@ -15,6 +15,15 @@
 
 namespace pgparity::testing {
 
+struct PgBouncerOptions {
+  // The [databases] section alone in databases.ini, which pgbouncer.ini
+  // %includes (as env/local.sh sets it up): a test can rewrite it and RELOAD.
+  bool databases_include = false;
+  // auth_type = scram-sha-256 (plain passwords in the userlist, as env/'s
+  // settings.ini) instead of trust: clients must give password=postgres.
+  bool scram = false;
+};
+
 class PgBouncer {
  public:
   // Whether a `pgbouncer` binary is on PATH (tests GTEST_SKIP without it).
@@ -22,7 +31,7 @@ class PgBouncer {
 
   // Starts it in front of `server`'s database; throws std::runtime_error
   // (with its log) when it does not answer within 10 s.
-  explicit PgBouncer(const PgServer& server);
+  explicit PgBouncer(const PgServer& server, PgBouncerOptions options = {});
   ~PgBouncer();
   PgBouncer(const PgBouncer&) = delete;
   PgBouncer& operator=(const PgBouncer&) = delete;
@@ -30,6 +39,11 @@ class PgBouncer {
   int port() const { return port_; }
   // The application's DSN: `appdb` through PgBouncer.
   std::string Dsn() const;
+  // The admin console's DSN (dbname=pgbouncer, user postgres, its password).
+  std::string AdminDsn() const;
+  // The file holding the [databases] section: databases.ini with
+  // databases_include, else pgbouncer.ini.
+  std::filesystem::path databases_file() const;
   // Runs one admin console command ("PAUSE appdb", "RESUME appdb", "SHOW
   // POOLS"); throws with its error. PAUSE returns once the transactions in
   // flight have ended.
@@ -37,6 +51,7 @@ class PgBouncer {
 
  private:
   std::filesystem::path dir_;
+  PgBouncerOptions options_;
   int port_ = 0;
   std::unique_ptr<Subprocess> process_;
 };
