@@ -2,8 +2,10 @@
 // the database `appdb`, on a free port, config under its own temporary
 // directory; started as the unprivileged user the servers run as when the
 // test runs as root (PgBouncer refuses root), always stopped and removed.
-// Client auth is trust (the user must still be in its userlist); it logs into
-// the server as postgres/postgres, the test servers' superuser.
+// Client auth is trust (the user must still be in its userlist) or, with
+// PgBouncerOptions::scram, scram-sha-256 with postgres/postgres; it logs into
+// the server as postgres/postgres, the test servers' superuser. The admin
+// console (admin_users = postgres) is AdminDsn().
 #pragma once
 
 #include <filesystem>

@@ -43,8 +43,9 @@ class PgBouncerAdmin {
  public:
   // `admin`: a DSN naming dbname=pgbouncer (InvalidArgument with the fix
   // otherwise). Connects WITHOUT pgparity's pinned startup options: PgBouncer
-  // refuses `options` unless it is in ignore_startup_parameters. Errors are
-  // one line, with the endpoint.
+  // refuses `options` unless it is in ignore_startup_parameters (libpq still
+  // sends PGOPTIONS from the environment; that refusal's error says to unset
+  // it). Errors are one line, with the endpoint (codes as ConnParams::Connect).
   [[nodiscard]] static Result<std::unique_ptr<PgBouncerAdmin>> Connect(
       const conn::ConnParams& admin);
 
