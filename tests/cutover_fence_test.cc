@@ -172,6 +172,23 @@ TEST_F(CutoverFenceTest, KeepLeavesTheDatabaseReadOnlyAndDropsTheDetector) {
   EXPECT_EQ(DatabaseSettings(), "");
 }
 
+// The fence's session lost after Raise (its temporary slot went with it):
+// Lower reconnects to a database that is read-only by now and restores it.
+TEST_F(CutoverFenceTest, LowerAfterTheFencesSessionWasLost) {
+  Result<std::unique_ptr<SourceFence>> opened =
+      SourceFence::Open(Params(SourceDsn(), "pgparity lost fence"), {});
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<SourceFence> fence = std::move(*opened);
+  ASSERT_TRUE(fence->Raise().ok());
+  EXPECT_EQ(Control().Value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE application_name = 'pgparity lost fence'"),
+            "1");
+  Status lowered = fence->Lower();
+  ASSERT_TRUE(lowered.ok()) << lowered.ToString();
+  EXPECT_EQ(DatabaseSettings(), "");
+  EXPECT_EQ(DetectorSlots(), "0");
+}
+
 TEST_F(CutoverFenceTest, PreparedTransactionIsRefused) {
   SqlClient control = Control();
   if (control.Value("SHOW max_prepared_transactions") == "0") {

@@ -49,6 +49,15 @@ bool SqlStateIsCancel(const Status& status) {
   return status.message().find("SQLSTATE 57014") != std::string::npos;
 }
 
+// The fence's own session. It must be able to write the ALTER DATABASE
+// even when it connects to a database that is read-only already (a
+// reconnect after Raise, or a fence kept by an earlier cutover).
+Result<conn::PgSession> ConnectFenceSession(const conn::ConnParams& params) {
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession session, conn::ConnectSession(params, "source"));
+  PGPARITY_RETURN_IF_ERROR(session.Exec("SET default_transaction_read_only = off"));
+  return session;
+}
+
 }  // namespace
 
 SourceFence::SourceFence(conn::ConnParams params, conn::PgSession session, FenceOptions options,
@@ -60,7 +69,7 @@ SourceFence::SourceFence(conn::ConnParams params, conn::PgSession session, Fence
 
 Result<std::unique_ptr<SourceFence>> SourceFence::Open(const conn::ConnParams& source,
                                                        FenceOptions options) {
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession session, conn::ConnectSession(source, "source"));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession session, ConnectFenceSession(source));
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r, session.Query("SELECT current_database()"));
   std::string database(r.Value(0, 0));
   return std::unique_ptr<SourceFence>(
@@ -101,7 +110,8 @@ Status SourceFence::CheckRights() {
   std::vector<std::string> missing;
   if (!control.may_alter) {
     missing.push_back("ALTER DATABASE needs its owner: GRANT " + QuoteIdent(control.owner) +
-                      " TO " + user + ";");
+                      " TO " + user + "; (or ALTER DATABASE " + QuoteIdent(database_) +
+                      " OWNER TO " + user + ";)");
   }
   if (!control.signal_backend) {
     missing.push_back("terminating other roles' sessions: GRANT pg_signal_backend TO " + user +
@@ -257,9 +267,13 @@ Status SourceFence::DropDetector() {
 // A lost session took its temporary slot with it; a new one can still
 // restore the setting.
 Status SourceFence::EnsureSession() {
-  if (PQstatus(session_.get()) == CONNECTION_OK) return Status::OK();
+  // libpq notices a terminated session only on its next command: probe.
+  if (PQstatus(session_.get()) == CONNECTION_OK) {
+    Status alive = session_.Exec("SELECT 1");
+    if (alive.ok() || PQstatus(session_.get()) == CONNECTION_OK) return alive;
+  }
   slot_.clear();
-  PGPARITY_ASSIGN_OR_RETURN(session_, conn::ConnectSession(params_, "source"));
+  PGPARITY_ASSIGN_OR_RETURN(session_, ConnectFenceSession(params_));
   return Status::OK();
 }
 
