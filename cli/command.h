@@ -24,6 +24,7 @@ int RunAudit(const std::vector<std::string>& args);
 int RunDigest(const std::vector<std::string>& args);
 int RunRepair(const std::vector<std::string>& args);
 int RunCanary(const std::vector<std::string>& args);
+int RunCutover(const std::vector<std::string>& args);
 
 // Prints "pgparity <command>: error: <message>" to stderr; returns `code`.
 int Fail(const char* command, const std::string& message, int code);

@@ -23,6 +23,8 @@ constexpr Command kCommands[] = {
     {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
     {"digest", "a table's digest (docs/digest.md) on any server, from COPY or in SQL", RunDigest},
     {"repair", "the SQL that makes the target's listed rows equal the source's", RunRepair},
+    {"cutover", "switch PgBouncer from source to target: fence, check, sequences, switch",
+     RunCutover},
     {"canary", "write through the application's path; the stall and errors it saw", RunCanary},
 };
 

@@ -82,10 +82,13 @@ Result<wire::Lsn> ChangeChecker::AppliedBound() {
 }
 
 Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
-    std::vector<std::pair<size_t, std::string>> keys) {
+    std::vector<std::pair<size_t, std::string>> keys, ChangeRound& round) {
   std::map<size_t, TableRows> by_table;
   for (auto& [t, k] : keys) {
-    if (k.empty() || !shadow_.table(t).spec().keyed()) continue;  // truncate / keyless
+    if (k.empty() || !shadow_.table(t).spec().keyed()) {  // truncate / keyless
+      round.left_to_full_check.insert(shadow_.table(t).qualified_name());
+      continue;
+    }
     by_table[t].keys.push_back(std::move(k));
   }
   for (auto& [t, rows] : by_table) {
@@ -103,8 +106,12 @@ void ChangeChecker::CompareTable(size_t table, const TableRows& rows, wire::Lsn 
   const auto again = shadow_.ChangedAfter(table, wire::Lsn(to.value() - 1), truncated);
   if (truncated) return;
   for (const auto& k : rows.keys) {
-    if (again.contains(k) || ts.IsUnresolved(k)) {
+    if (again.contains(k)) {
       ++round.rows_in_flight;
+      continue;
+    }
+    if (ts.IsUnresolved(k)) {  // the shadow lacks a value (unchanged TOAST)
+      round.left_to_full_check.insert(ts.qualified_name());
       continue;
     }
     ++round.rows_compared;
@@ -133,12 +140,12 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   {
     auto lk = shadow_.Lock();
     // Only commits the shadow knows: those ending at or before its last.
-    const wire::Lsn known(shadow_.last_commit_end().value() + 1);
+    const wire::Lsn known(std::max(shadow_.last_commit_end().value() + 1, decoded_before_.value()));
     if (known < r) r = known;
     if (r <= cursor_) return round;
     keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
   }
-  PGPARITY_ASSIGN_OR_RETURN(auto by_table, ReadChangedRows(std::move(keys)));
+  PGPARITY_ASSIGN_OR_RETURN(auto by_table, ReadChangedRows(std::move(keys), round));
   // What the target may have shown: everything up to r2.
   PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
   const wire::Lsn r2 = applied_after.value_or(r);

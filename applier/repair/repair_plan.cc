@@ -26,20 +26,6 @@ std::optional<size_t> PositionOf(const TableSpec& spec, const std::string& colum
   return std::nullopt;
 }
 
-// "id = 2, region = 'eu'" with every value quoted, one line: a key is
-// named in comments and messages without ever ending a comment line.
-std::string KeyText(const std::vector<std::pair<std::string, std::optional<std::string>>>& key) {
-  std::string out;
-  for (const auto& [column, value] : key) {
-    out += (out.empty() ? "" : ", ") + IdentForDisplay(column) + " = " +
-           (value ? QuoteLiteral(*value) : std::string("NULL"));
-  }
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return out;
-}
-
 // Row `row` of `result` as owned texts (nullopt: NULL), spec column order.
 std::vector<std::optional<std::string>> RowTexts(const conn::QueryResult& result, int row,
                                                  size_t columns) {

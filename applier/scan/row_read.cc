@@ -110,4 +110,16 @@ std::vector<std::pair<std::string, std::optional<std::string>>> KeyColumns(
   return out;
 }
 
+std::string KeyText(const std::vector<std::pair<std::string, std::optional<std::string>>>& key) {
+  std::string out;
+  for (const auto& [column, value] : key) {
+    out += (out.empty() ? "" : ", ") + IdentForDisplay(column) + " = " +
+           (value ? QuoteLiteral(*value) : std::string("NULL"));
+  }
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return out;
+}
+
 }  // namespace pgparity::applier

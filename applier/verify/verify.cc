@@ -19,6 +19,8 @@ struct VerifySession::Impl {
   steady_clock::time_point started;
   std::unique_ptr<CheckSession> session;
   std::unique_ptr<TargetChecker> checker;  // on the session's shadow: goes first
+  // Commits ending before it were compared by the last consistent Check().
+  std::optional<wire::Lsn> checked_before;
 };
 
 namespace {
@@ -123,11 +125,64 @@ Result<VerifyReport> VerifySession::Check(std::chrono::seconds timeout) {
     if (!done) spdlog::debug("waiting: {}", why);
     std::this_thread::sleep_for(std::chrono::milliseconds(done ? 500 : 200));
   }
+  if (report.status == ReportStatus::kConsistent) {
+    if (auto lsn = wire::Lsn::Parse(report.source_lsn); lsn.ok()) {
+      m.checked_before = wire::Lsn(lsn->value() + 1);
+    }
+  }
   report.checked_at = UtcNow();
   report.seconds = std::chrono::duration<double>(steady_clock::now() - m.started).count();
   if (checks > 1) report.notes.push_back(std::to_string(checks) + " full checks were needed");
   session.RecordReport(report);
   return report;
+}
+
+namespace {
+
+void Merge(ChangeRound& all, ChangeRound&& round) {
+  all.to = std::max(all.to, round.to);
+  all.rows_compared += round.rows_compared;
+  all.rows_in_flight = round.rows_in_flight;  // the last round's: what is still moving
+  for (auto& d : round.divergent) all.divergent.push_back(std::move(d));
+  all.left_to_full_check.merge(round.left_to_full_check);
+}
+
+}  // namespace
+
+Result<ChangeRound> VerifySession::CheckChangesThrough(wire::Lsn fence,
+                                                       steady_clock::time_point deadline) {
+  Impl& m = *impl_;
+  if (!m.checked_before) {
+    return Status::FailedPrecondition("no consistent full check to start the change check from");
+  }
+  CheckSession& session = *m.session;
+  ChangeChecker checker(session.shadow(), session.source_params().WithPinnedFormats(),
+                        session.target_params().WithPinnedFormats(), session.subscription());
+  checker.set_cursor(*m.checked_before);
+  ChangeRound all;
+  all.from = all.to = *m.checked_before;
+  const wire::Lsn past_fence(fence.value() + 1);
+  while (checker.cursor() < past_fence) {
+    if (session.stream_ended()) {
+      Status s = session.stream_status();
+      return s.ok() ? Status::Unavailable("pgparity's stream ended before the fence") : s;
+    }
+    if (steady_clock::now() >= deadline) {
+      return Status::DeadlineExceeded(
+          "the rows changed before the fence " + fence.ToString() + " were compared only up to " +
+          checker.cursor().ToString() + " (stream at " +
+          wire::Lsn(session.position().received.load()).ToString() +
+          "): the target or pgparity's stream did not reach the fence in time");
+    }
+    // Received first, idle after: idle then means everything up to it is in.
+    const uint64_t received = session.position().received.load();
+    if (session.position().idle.load()) checker.set_decoded_before(wire::Lsn(received + 1));
+    PGPARITY_ASSIGN_OR_RETURN(ChangeRound round, checker.RunOnce());
+    const bool moved = round.to > round.from;
+    Merge(all, std::move(round));
+    if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return all;
 }
 
 Result<VerifyReport> RunVerify(const VerifyOptions& options) {

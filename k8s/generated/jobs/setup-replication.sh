@@ -1,12 +1,17 @@
 #!/bin/sh
-# Creates pgparity's least-privileged roles on both sides (the tables exist:
-# the init scripts made them), the publication on the source and the
+# Creates the canary's table and pgparity's least-privileged roles on both
+# sides (the tables exist: the init scripts made them), the publication on the source and the
 # subscription on the target (all idempotent), then waits until the initial
 # copy has finished.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 wait_both
+# The canary's table (pgparity canary / cutover --canary) on both sides,
+# before the subscription, so that it is replicated like the others.
+echo "setup-replication: table pgparity_canary on both sides (sql/canary.sql)"
+psql_source -c "SET client_min_messages = warning" -f "$SQL_DIR/canary.sql" >/dev/null
+psql_target -c "SET client_min_messages = warning" -f "$SQL_DIR/canary.sql" >/dev/null
 # The grants cover the tables that exist now (docs/privileges.md); rerun this
 # step after adding tables. A rerun's NOTICEs ("already a member") are noise.
 quiet="SET client_min_messages = warning"

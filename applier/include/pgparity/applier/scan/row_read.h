@@ -77,6 +77,11 @@ void RowValues(const conn::QueryResult& result, int row, std::vector<digest::Col
 std::vector<std::pair<std::string, std::optional<std::string>>> KeyColumns(
     const TableSpec& spec, std::string_view key_bytes);
 
+// A row's key as "id = '2', region = 'eu'" (every value quoted, NULL
+// bare), on one line: control characters become '?', so a key named in a
+// message or an SQL comment never ends the line.
+std::string KeyText(const std::vector<std::pair<std::string, std::optional<std::string>>>& key);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_SCAN_ROW_READ_H_

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "pgparity/applier/audit/change_checker.h"
 #include "pgparity/applier/report/verify_report.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
@@ -57,6 +58,20 @@ class VerifySession {
 
   // The shadow state's counters (transactions and changes applied since
   // the bootstrap, unresolved rows over all tables).
+  // The incremental check at a fence (pgparity cutover's final check):
+  // every row the source changed after the last consistent Check() and in
+  // commits ending at or before `fence`, read by key on the target and
+  // compared with the shadow — a cost that follows the changes, not the
+  // tables' size. Waits until the stream has decoded up to the fence and
+  // the subscription has applied it (its slot confirmed past it), so
+  // nothing is in flight then. The result holds the divergent rows, and
+  // the tables it could not compare by key (no key, or truncated), which
+  // only a full Check() can. Errors: FailedPrecondition (no consistent
+  // Check() before), DeadlineExceeded (saying how far stream and target
+  // got), the stream's or a server's error.
+  Result<ChangeRound> CheckChangesThrough(wire::Lsn fence,
+                                          std::chrono::steady_clock::time_point deadline);
+
   struct Counters {
     uint64_t transactions = 0;
     uint64_t changes = 0;
