@@ -68,7 +68,8 @@ bool Cutover::Phase(const char* name, Fn fn) {
   p.started = UtcNow();
   Progress(std::string("cutover: ") + name + " ...");
   const auto start = steady_clock::now();
-  Status s = fn();
+  Status s = o_.before_phase ? o_.before_phase(name) : Status::OK();
+  if (s.ok()) s = fn();
   p.ended = UtcNow();
   p.seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
   p.outcome = s.ok() ? "ok" : "failed";

@@ -63,6 +63,11 @@ struct CutoverOptions {
   std::optional<conn::ConnParams> canary;
   // Called when a phase starts and ends (progress lines).
   std::function<void(const std::string& line)> progress;
+  // Called just before each phase runs, with its name; a non-OK status
+  // fails the phase with it. For tests that change a real server between
+  // phases (a row on the target, a disabled subscription) to drive each
+  // abort path.
+  std::function<Status(std::string_view phase)> before_phase;
 };
 
 struct CutoverPhase {
