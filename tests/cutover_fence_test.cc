@@ -6,6 +6,7 @@
 // Check's refusals (a prepared transaction, a role without the rights).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "pgparity/applier/cutover/source_fence.h"
 #include "pgparity/conn/connect.h"
+#include "pgparity/wire/lsn.h"
 #include "support/migration_env.h"
 
 namespace pgparity {
@@ -53,9 +55,20 @@ std::unique_ptr<SourceFence> OpenFence(const std::string& dsn) {
 
 class CutoverFenceTest : public ::testing::Test {
  protected:
+  // A setup that throws would only skip the tests: keep its reason, fail each.
+  static void SetUpTestSuite() {
+    try {
+      SetUpServers();
+    } catch (const std::exception& e) {
+      setup_error_ = e.what();
+    }
+  }
+  void SetUp() override {
+    if (!setup_error_.empty()) GTEST_FAIL() << "setting up the 14 -> 16 pair: " << setup_error_;
+  }
   // The source allows prepared transactions (ALTER SYSTEM + restart: pgenv.sh
   // does not set max_prepared_transactions on the command line).
-  static void SetUpTestSuite() {
+  static void SetUpServers() {
     servers_ = std::make_unique<MigrationServers>();
     SqlClient(servers_->source.Dsn()).Exec("ALTER SYSTEM SET max_prepared_transactions = 4");
     servers_->source.Restart();
@@ -91,9 +104,11 @@ class CutoverFenceTest : public ::testing::Test {
 
  private:
   static std::unique_ptr<MigrationServers> servers_;
+  static std::string setup_error_;
 };
 
 std::unique_ptr<MigrationServers> CutoverFenceTest::servers_;
+std::string CutoverFenceTest::setup_error_;
 
 TEST_F(CutoverFenceTest, RaiseEndsTheApplicationsSessionsAndRefusesItsWrites) {
   const std::string app = RoleDsn(servers().source, "app");
@@ -104,10 +119,17 @@ TEST_F(CutoverFenceTest, RaiseEndsTheApplicationsSessionsAndRefusesItsWrites) {
   std::unique_ptr<SourceFence> fence = OpenFence(SourceDsn());
   EXPECT_EQ(fence->database(), "sourcedb");
   ASSERT_TRUE(fence->Check().ok());
+  // The end of the last write acknowledged before the fence (its commit).
+  SqlClient writer = Control();
+  writer.Exec("INSERT INTO users (username, email) VALUES ('fence-before', 'b')");
+  Result<wire::Lsn> acknowledged =
+      wire::Lsn::Parse(writer.Value("SELECT pg_current_wal_insert_lsn()"));
+  ASSERT_TRUE(acknowledged.ok());
 
   Result<FenceRecord> record = fence->Raise();
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   EXPECT_TRUE(record->lsn.valid());
+  EXPECT_GE(record->lsn, *acknowledged);
   EXPECT_GE(record->terminated, 2);
   EXPECT_EQ(record->previous, std::nullopt);
   EXPECT_EQ(DatabaseSettings(), "default_transaction_read_only=on");
@@ -185,6 +207,27 @@ TEST_F(CutoverFenceTest, LowerAfterTheFencesSessionWasLost) {
             "1");
   Status lowered = fence->Lower();
   ASSERT_TRUE(lowered.ok()) << lowered.ToString();
+  EXPECT_EQ(DatabaseSettings(), "");
+  EXPECT_EQ(DetectorSlots(), "0");
+}
+
+// The detector's slot waits for every transaction holding an xid on the
+// server, also in another database (whose sessions the fence leaves alone):
+// bounded by the timeout, and Lower still restores.
+TEST_F(CutoverFenceTest, DetectorWaitIsBounded) {
+  SqlClient other(servers().source.Dsn("postgres"));
+  other.Exec("BEGIN; SELECT txid_current()");
+  FenceOptions options;
+  options.timeout = std::chrono::milliseconds(500);
+  Result<std::unique_ptr<SourceFence>> opened =
+      SourceFence::Open(Params(SourceDsn(), kControlApp), options);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  std::unique_ptr<SourceFence> fence = std::move(*opened);
+  Result<FenceRecord> record = fence->Raise();
+  ASSERT_FALSE(record.ok());
+  EXPECT_EQ(record.status().code(), Status::Code::kDeadlineExceeded) << record.status().ToString();
+  other.Exec("COMMIT");
+  ASSERT_TRUE(fence->Lower().ok());
   EXPECT_EQ(DatabaseSettings(), "");
   EXPECT_EQ(DetectorSlots(), "0");
 }
