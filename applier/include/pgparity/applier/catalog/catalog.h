@@ -13,6 +13,9 @@
 //   target_tables.h        each published table on the target
 //                          (ReadTargetTables), PlanComparison
 //   sequences.h, server_settings.h, server_activity.h, server_defaults.h
+//   privileges.h           what the connected role may do
+//   database_control.h     the database's owner, who may fence it, its
+//                          database-level settings (cutover's fence)
 //
 // Every reader runs read-only queries on the session it is given and
 // returns values it owns. Errors: the session's Status for a failed query
