@@ -43,7 +43,10 @@ po::options_description CutoverOptionsDescription() {
       "full-final-check", "the final check scans every table (inside the window)")(
       "canary", po::value<std::string>(),
       "measure the stall: write through this DSN (PgBouncer's database) during the cutover")(
-      "dry-run", "gates, catch-up and pre-check only; nothing is changed")(
+      "reverse", "start replication back from the target to the source before the switch")(
+      "reverse-conninfo", po::value<std::string>(),
+      "how the source server reaches the target (default: the --target DSN)")(
+      "dry-run", "gates, catch-up and pre-check only, then the plan; nothing is changed")(
       "report", po::value<std::string>(), "write the JSON report to FILE");
   return opts;
 }
@@ -83,6 +86,12 @@ Result<applier::CutoverOptions> ReadOptions(const po::variables_map& vm) {
   o.sequence_margin = vm["sequence-margin"].as<int64_t>();
   o.full_final_check = vm.count("full-final-check") > 0;
   o.dry_run = vm.count("dry-run") > 0;
+  o.reverse = vm.count("reverse") > 0;
+  if (vm.count("reverse-conninfo")) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::ConnParams reverse,
+                              conn::ConnParams::Parse(vm["reverse-conninfo"].as<std::string>()));
+    o.reverse_conninfo = std::move(reverse);
+  }
   if (o.timeout.count() <= 0 || o.pause_timeout.count() <= 0) {
     return Status::InvalidArgument("--timeout and --pause-timeout must be positive seconds");
   }
@@ -102,6 +111,8 @@ void PrintSummary(const applier::CutoverReport& r, std::ostream& out) {
     out << "  final check: " << r.final_check_rows << " changed rows compared at the fence; "
         << r.sequences.size() << " sequences copied\n";
   }
+  for (const auto& line : r.plan) out << "  plan: " << line << "\n";
+  for (const auto& line : r.notes) out << "  " << line << "\n";
   for (const auto& line : r.restored) out << "  restored: " << line << "\n";
   if (r.canary) {
     out << "  canary: " << r.canary->acknowledged << " acknowledged, " << r.canary->failed

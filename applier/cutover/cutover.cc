@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "cutover/way_back.h"
 #include "pgparity/applier/catalog/replication_slots.h"
 #include "pgparity/applier/catalog/subscription.h"
 #include "pgparity/applier/cutover/pgbouncer.h"
@@ -42,7 +43,9 @@ class Cutover {
   Status Drain();
   Status FinalCheck();
   Status Sequences();
+  Status Reverse();
   Status Switch();
+  std::vector<std::string> Plan() const;
   void Abort();
   void StopCanary();
 
@@ -57,7 +60,8 @@ class Cutover {
   std::unique_ptr<Canary> canary_;
   wire::Lsn fence_lsn_;
   steady_clock::time_point paused_at_;
-  bool paused_ = false, raised_ = false, rewritten_ = false;
+  std::optional<std::string> target_read_only_;  // the target database's, before the switch
+  bool paused_ = false, raised_ = false, rewritten_ = false, reversed_ = false, unlocked_ = false;
 };
 
 // Runs one phase, timed; a failure is recorded as the abort's cause.
@@ -92,13 +96,15 @@ CutoverReport Cutover::Run() {
                         Phase("pre_check", [&] { return PreCheck(); });
   if (prepared && o_.dry_run) {
     r_.status = "dry_run";
+    r_.plan = Plan();
     StopCanary();
     return std::move(r_);
   }
   const bool ready = prepared && Phase("fence", [&] { return Fence(); }) &&
                      Phase("drain", [&] { return Drain(); }) &&
                      Phase("final_check", [&] { return FinalCheck(); }) &&
-                     Phase("sequences", [&] { return Sequences(); });
+                     Phase("sequences", [&] { return Sequences(); }) &&
+                     (!o_.reverse || Phase("reverse", [&] { return Reverse(); }));
   if (ready && Phase("switch", [&] { return Switch(); })) {
     r_.status = "switched";
   } else {
@@ -133,13 +139,24 @@ Status Cutover::Gates() {
   PGPARITY_ASSIGN_OR_RETURN(conn::PgSession target, conn::ConnectSession(o_.target, "target"));
   source_.emplace(std::move(source));
   target_.emplace(std::move(target));
+  // The cutover's own sessions write (sequences, reverse replication), also
+  // on a database a previous cutover left read-only.
+  // CREATE SUBSCRIPTION's NOTICE is the report's to tell, not stderr's.
+  for (conn::PgSession* s : {&*source_, &*target_}) {
+    PGPARITY_RETURN_IF_ERROR(s->Exec("SET default_transaction_read_only = off"));
+    PGPARITY_RETURN_IF_ERROR(s->Exec("SET client_min_messages = warning"));
+  }
+  PGPARITY_ASSIGN_OR_RETURN(target_read_only_, cutover_internal::DatabaseReadOnly(*target_));
   PGPARITY_ASSIGN_OR_RETURN(sub_, FindSubscription(*target_, o_.subscription, o_.publication));
   if (sub_.slot_name.empty()) {
     return Status::FailedPrecondition("subscription " + sub_.name +
                                       " has no slot on the source (slot_name = NONE)");
   }
   PGPARITY_RETURN_IF_ERROR(GatePgBouncer());
-  PGPARITY_ASSIGN_OR_RETURN(fence_, SourceFence::Open(o_.source, FenceOptions{}));
+  FenceOptions fence;
+  // pgparity's read-only sessions; a canary (or anything else) is fenced.
+  fence.keep_application_prefixes = {"pgparity cutover", "pgparity audit", "pgparity verify"};
+  PGPARITY_ASSIGN_OR_RETURN(fence_, SourceFence::Open(o_.source, fence));
   PGPARITY_RETURN_IF_ERROR(fence_->Check());
   if (o_.canary) {
     CanaryOptions canary;
@@ -330,11 +347,67 @@ Status Cutover::Switch() {
     return Status::Internal("PgBouncer still points " + db.name + " at " + db.host + ":" +
                             std::to_string(db.port) + "/" + db.database + " after RELOAD");
   }
+  if (target_read_only_) {
+    unlocked_ = true;
+    PGPARITY_RETURN_IF_ERROR(cutover_internal::ResetDatabaseReadOnly(*target_));
+    r_.notes.push_back("the target database's default_transaction_read_only = " +
+                       *target_read_only_ + " (an earlier cutover's fence) was reset");
+  }
   PGPARITY_RETURN_IF_ERROR(admin_->Resume(o_.pgbouncer_database));
   paused_ = false;
   r_.window_seconds = std::chrono::duration<double>(steady_clock::now() - paused_at_).count();
   raised_ = false;  // the source stays read-only: the application writes to the target now
   return fence_->Keep();
+}
+
+cutover_internal::ReverseReplication ReverseOf(const CutoverOptions& o) {
+  cutover_internal::ReverseReplication reverse;
+  reverse.name = o.reverse_name;
+  reverse.target = o.reverse_conninfo ? *o.reverse_conninfo : o.target;
+  reverse.target.Erase("application_name");  // the subscription's name is the walsender's
+  return reverse;
+}
+
+Status Cutover::Reverse() {
+  reversed_ = true;  // before: a partly made way back is undone too
+  PGPARITY_RETURN_IF_ERROR(cutover_internal::StartReverse(*source_, *target_, sub_, ReverseOf(o_)));
+  r_.notes.push_back("replication back: publication " + o_.reverse_name +
+                     " on the target, subscription " + o_.reverse_name +
+                     " on the source (copy_data = false); subscription " + sub_.name +
+                     " disabled on the target");
+  return Status::OK();
+}
+
+// What a run without --dry-run would do next, from what the gates found.
+std::vector<std::string> Cutover::Plan() const {
+  std::vector<std::string> plan;
+  const std::string db = o_.pgbouncer_database;
+  plan.push_back("fence: PAUSE " + db + " on PgBouncer (at most " +
+                 std::to_string(o_.pause_timeout.count()) + " s), then database " +
+                 fence_->database() +
+                 " on the source read-only for every role and its client "
+                 "sessions terminated");
+  plan.push_back("drain: until subscription " + sub_.name + " (slot " + sub_.slot_name +
+                 ") confirms the fence");
+  plan.push_back(o_.full_final_check
+                     ? std::string("final check: a full scan of every published table")
+                     : std::string("final check: by key, the rows changed since the pre-check"));
+  plan.push_back("sequences: every used source sequence set on the target (margin " +
+                 std::to_string(o_.sequence_margin) + "), and no write past the fence");
+  if (o_.reverse) {
+    plan.push_back("reverse: publication " + o_.reverse_name + " on the target, subscription " +
+                   o_.reverse_name + " on the source (copy_data = false), " + sub_.name +
+                   " disabled");
+  }
+  auto entry = TargetEntry(o_);
+  plan.push_back("switch: " + db + " in " +
+                 (o_.pgbouncer_config.empty() ? "(no --pgbouncer-config)" : o_.pgbouncer_config) +
+                 " pointed at " +
+                 (entry.ok() ? std::get<0>(*entry) + ":" + std::to_string(std::get<1>(*entry)) +
+                                   "/" + std::get<2>(*entry)
+                             : std::string(entry.status().message())) +
+                 ", RELOAD, RESUME; the source stays read-only");
+  return plan;
 }
 
 // Undoes what the phases did, in the order that lets clients write at once:
@@ -348,6 +421,14 @@ void Cutover::Abort() {
       spdlog::error("cutover abort: {}: {}", what, s.ToString());
     }
   };
+  if (reversed_) {
+    note(cutover_internal::UndoReverse(*source_, *target_, sub_, ReverseOf(o_)),
+         "replication back undone, subscription " + sub_.name + " enabled");
+  }
+  if (unlocked_) {
+    note(cutover_internal::SetDatabaseReadOnly(*target_, *target_read_only_),
+         "the target database read-only again");
+  }
   if (raised_) note(fence_->Lower(), "the source accepts writes again");
   if (rewritten_) {
     note(file_->Restore(), "PgBouncer's " + o_.pgbouncer_config + " restored");
@@ -357,7 +438,7 @@ void Cutover::Abort() {
     note(admin_->Resume(o_.pgbouncer_database), "PgBouncer resumed on the source");
     r_.window_seconds = std::chrono::duration<double>(steady_clock::now() - paused_at_).count();
   }
-  r_.restored.push_back("the subscription was not touched");
+  if (!reversed_) r_.restored.push_back("the subscription was not touched");
 }
 
 // After the switch the canary writes to the target; after an abort to the

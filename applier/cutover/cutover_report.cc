@@ -51,6 +51,8 @@ std::string CutoverReportJson(const CutoverReport& r) {
                         {"divergent_rows", r.final_check_divergent},
                         {"sequences", SequencesJson(r.sequences)},
                         {"restored", r.restored},
+                        {"notes", r.notes},
+                        {"plan", r.plan},
                         {"canary", nullptr}};
   if (r.canary) doc["canary"] = nlohmann::json::parse(CanaryReportJson(*r.canary, r.canary_check));
   return doc.dump(1) + "\n";

@@ -224,6 +224,19 @@ Status ConnectError(const PGconn* conn, std::string_view what) {
   return Status::Unavailable(head + "; check that the server is running and reachable");
 }
 
+std::string ConninfoString(const ConnParams& params) {
+  std::string out;
+  for (const auto& [keyword, value] : params.entries()) {
+    out += (out.empty() ? "" : " ") + keyword + "='";
+    for (char c : value) {
+      if (c == '\\' || c == '\'') out += '\\';
+      out += c;
+    }
+    out += '\'';
+  }
+  return out;
+}
+
 std::string_view SqlState(const PGresult* result) {
   const char* v = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
   return v == nullptr ? std::string_view() : std::string_view(v);

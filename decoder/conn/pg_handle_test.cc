@@ -29,6 +29,19 @@ TEST(ConnParamsTest, ParsesConninfoAndUri) {
   EXPECT_TRUE(ConnParams::Parse("").ok());
 }
 
+TEST(ConnParamsTest, ConninfoStringRoundTripsThroughLibpq) {
+  ConnParams p;
+  p.Set("host", "127.0.0.1");
+  p.Set("password", "it's a \\ secret");
+  p.Set("dbname", "db with space");
+  const std::string text = ConninfoString(p);
+  EXPECT_EQ(text, "host='127.0.0.1' password='it\\'s a \\\\ secret' dbname='db with space'");
+  auto back = ConnParams::Parse(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->Get("password"), "it's a \\ secret");
+  EXPECT_EQ(back->Get("dbname"), "db with space");
+}
+
 TEST(ConnParamsTest, InvalidDsnDoesNotEchoThePassword) {
   Result<ConnParams> p = ConnParams::Parse("host=h password=hunter2 bogus_keyword=1");
   ASSERT_FALSE(p.ok());

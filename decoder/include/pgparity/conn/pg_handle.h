@@ -92,6 +92,12 @@ class ConnParams {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
+// The parameters as one libpq conninfo string ("host='h' port='5433' ..."),
+// every value single-quoted with \ and ' escaped as libpq parses them, for a
+// server to connect with (CREATE SUBSCRIPTION ... CONNECTION). It holds the
+// password: never for messages or logs.
+std::string ConninfoString(const ConnParams& params);
+
 // `text` on one line: runs of whitespace and newlines (libpq's multi-line
 // messages) become one space; leading/trailing whitespace is dropped.
 std::string OneLine(std::string_view text);

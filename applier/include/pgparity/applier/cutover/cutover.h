@@ -15,8 +15,11 @@
 //                check only with full_final_check;
 //   7 sequences  the target's sequences set from the fenced source's, and
 //                no write slipped past the fence;
-//   8 switch     PgBouncer's entry rewritten to the target, RELOAD, RESUME.
-// A failure in phases 1-7 aborts: the source writable again, PgBouncer
+//   - reverse    (--reverse) replication from the target back to the source;
+//   8 switch     PgBouncer's entry rewritten to the target, the target's
+//                database writable (a rollback's target was fenced), RELOAD,
+//                RESUME; the source stays read-only.
+// A failure in any phase aborts: the source writable again, PgBouncer
 // resumed on the source, the file as it was, the subscription untouched.
 // dry_run stops after phase 3.
 //
@@ -57,6 +60,13 @@ struct CutoverOptions {
   int64_t sequence_margin = 0;
   bool dry_run = false;
   bool full_final_check = false;
+  // Replication back from the target to the source, started before the
+  // switch (way_back.h): a rollback loses nothing.
+  bool reverse = false;
+  std::string reverse_name = "pgparity_reverse";
+  // How the source server reaches the target (its CONNECTION); default: the
+  // --target DSN.
+  std::optional<conn::ConnParams> reverse_conninfo;
   size_t parallel = 2;
   // Measure what the application sees: a canary through this DSN
   // (PgBouncer's application database) from the gates to after the switch.
@@ -93,6 +103,8 @@ struct CutoverReport {
   std::vector<std::string> final_check_divergent;  // "table key: kind"
   std::vector<SequenceCopied> sequences;
   std::vector<std::string> restored;  // what the abort put back
+  std::vector<std::string> notes;     // what the switch changed beyond PgBouncer
+  std::vector<std::string> plan;      // dry run: what the cutover would do
   std::optional<CanaryStats> canary;
   std::optional<CanaryCheck> canary_check;
 };
