@@ -48,7 +48,8 @@ else
 endif
 
 .PHONY: help deps up down logs status setup-replication test-replication verify pgparity-verify demo \
-        configure build build-cli test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean
+        configure build build-cli test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean \
+        cutover cutover-load k8s-cutover
 
 help:
 	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
@@ -59,10 +60,13 @@ help:
 	@echo "make test-replication   INSERT/UPDATE/DELETE on the source (local mode: through PgBouncer's appdb)"
 	@echo "make verify             assert the target equals the source, table by table"
 	@echo "make pgparity-verify    pgparity verify: digests of every table vs pgparity's own slot -> exit 0/1"
+	@echo "make cutover            pgparity cutover: PgBouncer's appdb -> the target, canary through PgBouncer ($(RUN_DIR)/cutover-report.json)"
+	@echo "make cutover-load       the same while pgbench writes through PgBouncer (LOAD_SECONDS, LOAD_CLIENTS)"
 	@echo "make status | logs      monitoring queries and PgBouncer's SHOW POOLS / server and PgBouncer logs"
 	@echo "make build              build pgparity, its tests and benchmarks (C++)"
 	@echo "make build-cli          build only the pgparity binary"
 	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
+	@echo "make k8s-cutover        the cutover on Kubernetes (k8s/cutover-job.yaml; needs the pgparity image, issue 14)"
 	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT) PGBOUNCER_PORT=$(PGBOUNCER_PORT)"
 	@echo "the application connects through PgBouncer: psql \"host=127.0.0.1 port=$(PGBOUNCER_PORT) dbname=appdb user=postgres\""
 
@@ -119,6 +123,41 @@ pgparity-verify: build-cli
 	@mkdir -p $(RUN_DIR)
 	@$(PGPARITY) verify --source "$(SOURCE_DSN)" --target "$(TARGET_DSN)" \
 	  --report $(RUN_DIR)/verify-report.json
+
+# The cutover (docs/cli.md, env/cutover.sh): as postgres, because the fence
+# (the source database read-only, its sessions terminated) needs the
+# database's owner or a superuser; pgparity's least-privileged roles of
+# SOURCE_DSN/TARGET_DSN cannot. Afterwards the environment is switched
+# (PgBouncer -> target, source read-only): make down up setup-replication
+# starts again. Local mode only: the entry PgBouncer's RELOAD reads
+# ($(RUN_DIR)/pgbouncer/databases.ini) must be a file pgparity can rewrite.
+CUTOVER_SOURCE_DSN  ?= host=127.0.0.1 port=$(SOURCE_PORT) dbname=sourcedb user=postgres password=postgres
+CUTOVER_TARGET_DSN  ?= host=127.0.0.1 port=$(TARGET_PORT) dbname=targetdb user=postgres password=postgres
+PGBOUNCER_ADMIN_DSN ?= host=127.0.0.1 port=$(PGBOUNCER_PORT) dbname=pgbouncer user=postgres password=postgres
+PGBOUNCER_CONFIG    ?= $(RUN_DIR)/pgbouncer/databases.ini
+CANARY_DSN          ?= host=127.0.0.1 port=$(PGBOUNCER_PORT) dbname=appdb user=postgres password=postgres
+CUTOVER_REPORT      ?= $(RUN_DIR)/cutover-report.json
+# More options for pgparity cutover, e.g. CUTOVER_ARGS='--dry-run' or '--reverse'.
+CUTOVER_ARGS        ?=
+cutover_env = PGPARITY="$(PGPARITY)" CUTOVER_SOURCE_DSN="$(CUTOVER_SOURCE_DSN)" \
+  CUTOVER_TARGET_DSN="$(CUTOVER_TARGET_DSN)" PGBOUNCER_ADMIN_DSN="$(PGBOUNCER_ADMIN_DSN)" \
+  PGBOUNCER_CONFIG="$(PGBOUNCER_CONFIG)" CANARY_DSN="$(CANARY_DSN)" \
+  CUTOVER_REPORT="$(CUTOVER_REPORT)" CUTOVER_ARGS="$(CUTOVER_ARGS)"
+
+cutover: build-cli
+ifneq ($(MODE),local)
+	$(error make cutover runs in MODE=local only: in docker mode PgBouncer's databases.ini is inside its container; run pgparity cutover with --pgbouncer-config on a bind-mounted file)
+endif
+	@$(cutover_env) env/cutover.sh
+
+# The same under pgbench load through PgBouncer (env/cutover-load.sql,
+# LOAD_CLIENTS=4 for LOAD_SECONDS=15, the cutover after LOAD_WARMUP=2 s):
+# prints pgbench's own failed transactions and aborted clients too.
+cutover-load: build-cli
+ifneq ($(MODE),local)
+	$(error make cutover-load runs in MODE=local only (see make cutover))
+endif
+	@$(cutover_env) env/cutover.sh --load
 
 configure:
 	@env/install-deps.sh build
