@@ -37,6 +37,20 @@ Result<std::vector<std::string>> ParseCommandList(std::string_view list) {
   return commands;
 }
 
+// --publication, --subscription and --for.
+Result<applier::PreflightOptions> ReadOptions(const po::variables_map& vm) {
+  applier::PreflightOptions options;
+  if (vm.count("publication")) options.publication = vm["publication"].as<std::string>();
+  if (vm.count("subscription")) options.subscription = vm["subscription"].as<std::string>();
+  if (options.publication.empty() || (options.subscription && options.subscription->empty())) {
+    return Status::InvalidArgument("--publication and --subscription need a name");
+  }
+  if (vm.count("for")) {
+    PGPARITY_ASSIGN_OR_RETURN(options.commands, ParseCommandList(vm["for"].as<std::string>()));
+  }
+  return options;
+}
+
 }  // namespace
 
 int RunPreflight(const std::vector<std::string>& args) {
@@ -64,19 +78,8 @@ int RunPreflight(const std::vector<std::string>& args) {
     return Fail("preflight", "--target is required — e.g. --target 'host=... dbname=targetdb'",
                 kExitUsage);
   }
-  applier::PreflightOptions options;
-  if (vm.count("publication")) options.publication = vm["publication"].as<std::string>();
-  if (vm.count("subscription")) options.subscription = vm["subscription"].as<std::string>();
-  if (options.publication.empty() || (options.subscription && options.subscription->empty())) {
-    return Fail("preflight", "--publication and --subscription need a name", kExitUsage);
-  }
-
-  if (vm.count("for")) {
-    auto commands = ParseCommandList(vm["for"].as<std::string>());
-    if (!commands.ok())
-      return Fail("preflight", std::string(commands.status().message()), kExitUsage);
-    options.commands = std::move(*commands);
-  }
+  auto options = ReadOptions(vm);
+  if (!options.ok()) return Fail("preflight", std::string(options.status().message()), kExitUsage);
 
   // Both DSNs are checked before either side is connected.
   auto source_params = conn::ParseServerDsn(vm["source"].as<std::string>(), "source", "preflight");
@@ -95,7 +98,7 @@ int RunPreflight(const std::vector<std::string>& args) {
   if (!target.ok()) {
     return Fail("preflight", std::string(target.status().message()), ExitCodeFor(target.status()));
   }
-  applier::Preflight preflight(*source, *target, options);
+  applier::Preflight preflight(*source, *target, *options);
   auto report = preflight.Run();
   if (!report.ok()) {
     return Fail("preflight", std::string(report.status().message()), ExitCodeFor(report.status()));
