@@ -213,8 +213,10 @@ k8s-logs:
 # Benchmarks (bench/README.md): decode_bench briefly, then pgparity record vs
 # pg_recvlogical on a real PostgreSQL 14, pgparity verify's scan vs COPY on a
 # real 14 -> 16 pair, then the migration benchmark (native apply catch-up,
-# lag, decoders; table, CSV and plots in bench/results/). Under 10 minutes at
-# the default sizes on 2 cores; sizes: BENCH_* in each script.
+# lag, decoders; table, CSV and plots in bench/results/), then the cutover
+# under pgbench load through PgBouncer at scales 1 and 20 (bench/cutover.sh,
+# about 3 minutes). Under 15 minutes at the default sizes on 2 cores; sizes:
+# BENCH_* in each script.
 .PHONY: bench
 bench: build
 	@env/install-deps.sh bench
@@ -222,6 +224,7 @@ bench: build
 	@BUILD_DIR=$(BUILD_DIR) BENCH_SECONDS=$${BENCH_SECONDS:-15} BENCH_BULK_ROWS=$${BENCH_BULK_ROWS:-500000} bench/e2e_decoder.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/e2e_verify.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/migration_bench.sh
+	@BUILD_DIR=$(BUILD_DIR) bench/cutover.sh
 
 format:
 	@find decoder applier tests bench -name '*.cc' -o -name '*.h' | xargs -r clang-format -i
