@@ -15,6 +15,7 @@ struct ScrapedServers {
   struct Slot {
     std::string label;  // slot="name"
     std::optional<double> lag, retained;
+    std::string wal_status;  // "" when the server does not say (before 13)
   };
   std::vector<Slot> slots;
   std::optional<wire::Lsn> current_wal;         // the source's pg_current_wal_lsn()
@@ -64,8 +65,8 @@ void AddSlotRows(const std::vector<ReplicationSlot>& slots, const std::string& s
     return n ? std::optional<double>(static_cast<double>(*n)) : std::nullopt;
   };
   for (const ReplicationSlot& slot : slots) {
-    v.slots.push_back(
-        {"slot=\"" + Label(slot.name) + "\"", bytes(slot.lag_bytes), bytes(slot.retained_bytes)});
+    v.slots.push_back({"slot=\"" + Label(slot.name) + "\"", bytes(slot.lag_bytes),
+                       bytes(slot.retained_bytes), slot.wal_status});
     v.current_wal = slot.current_wal_lsn;
     if (slot.name == subscription_slot && slot.confirmed_flush_lsn) {
       v.subscription_flush = slot.confirmed_flush_lsn;
@@ -122,6 +123,20 @@ Samples PerSlot(const Scrape& s) {
   Samples out;
   for (const auto& slot : s.servers.slots) {
     if (slot.*field) out.push_back({slot.label, *(slot.*field)});
+  }
+  return out;
+}
+
+// One-hot over pg_replication_slots.wal_status, so that an alert can match
+// status="lost" == 1 and a dashboard can show which value holds.
+Samples SlotWalStatus(const Scrape& s) {
+  Samples out;
+  for (const auto& slot : s.servers.slots) {
+    if (slot.wal_status.empty()) continue;
+    for (std::string_view st : {"reserved", "extended", "unreserved", "lost"}) {
+      out.push_back(
+          {slot.label + ",status=\"" + std::string(st) + "\"", slot.wal_status == st ? 1.0 : 0.0});
+    }
   }
   return out;
 }
@@ -202,6 +217,10 @@ const Family kFamilies[] = {
     {"pgparity_slot_retained_wal_bytes", "gauge",
      "Source WAL the slot keeps from being removed (pg_current_wal_lsn - restart_lsn).",
      PerSlot<&ScrapedServers::Slot::retained>},
+    {"pgparity_slot_wal_status", "gauge",
+     "The slot's wal_status in pg_replication_slots (one-hot over reserved, extended, "
+     "unreserved, lost).",
+     SlotWalStatus},
     {"pgparity_subscription_remote_lsn_bytes", "gauge",
      "The subscription's applied position on the target (its origin's remote_lsn).", RemoteLsn},
     {"pgparity_subscription_apply_lag_bytes", "gauge",
