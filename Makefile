@@ -199,6 +199,15 @@ k8s-apply:
 	kubectl apply -k k8s/
 	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=900s job/setup-replication job/test-replication job/verify-replication
 
+# The cutover Job (k8s/cutover-job.yaml, not in the kustomization: applying
+# k8s/ must not switch the application). Needs the pgparity image (issue 14).
+k8s-cutover:
+	kubectl -n $(K8S_NS) delete job cutover --ignore-not-found
+	kubectl apply -f k8s/cutover-job.yaml
+	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=1800s job/cutover || \
+	  { kubectl -n $(K8S_NS) logs job/cutover; exit 1; }
+	kubectl -n $(K8S_NS) logs job/cutover
+
 k8s-delete:
 	kubectl delete -k k8s/ --ignore-not-found
 

@@ -12,7 +12,8 @@
 #   1. docker-compose.yml is valid (docker-compose config -q)
 #   2. k8s/ renders with kubectl's kustomize (as kubectl apply -k does)
 #   3. the rendered manifests match the Kubernetes schemas, have no unknown
-#      fields, and their references resolve (k8s/validate/validate.mjs)
+#      fields, and their references resolve (k8s/validate/validate.mjs); the
+#      same with k8s/cutover-job.yaml added, which apply -k must not include
 #   4. k8s/generated/ is an exact copy of sql/*.sql, env/jobs/*.sh and
 #      env/pgbouncer/*.ini, and the rendered ConfigMaps hold exactly those
 #      files' bytes
@@ -97,6 +98,16 @@ if [ -n "$rendered" ]; then
   validate schema "$rendered" || status=1
 else
   error "schema validation skipped: nothing rendered — fix check 2 first"
+fi
+
+# The cutover Job is applied on its own (kubectl apply -f), never by
+# apply -k: checked with the rendered set, which holds what it references.
+if [ -n "$rendered" ]; then
+  if grep -q 'cutover-job.yaml' k8s/kustomization.yaml; then
+    error "k8s/kustomization.yaml lists cutover-job.yaml: applying k8s/ would switch the application — remove it from resources"
+  fi
+  { cat "$rendered"; echo "---"; cat k8s/cutover-job.yaml; } >"$work/with-cutover.yaml"
+  validate schema "$work/with-cutover.yaml" | sed 's/^ok: /ok: with k8s\/cutover-job.yaml: /' || status=1
 fi
 
 # --- 4. one source of truth ------------------------------------------------------------
