@@ -23,9 +23,11 @@ COPY . .
 # tests and benchmarks (make build) take several times longer; CI runs them
 # (make test). The debug info (about 100 MB) is stripped from the copy the
 # runtime stage takes; the symbols stay, so a backtrace still names functions.
-RUN make build-cli BUILD_DIR=/src/build-image BUILD_TYPE=RelWithDebInfo \
- && strip --strip-debug -o /pgparity /src/build-image/cli/pgparity \
- && /pgparity --help >/dev/null
+# Paths relative to WORKDIR: env/image-build-check.sh --build runs these
+# steps in a throwaway directory on the host.
+RUN make build-cli BUILD_DIR=build-image BUILD_TYPE=RelWithDebInfo \
+ && strip --strip-debug -o pgparity build-image/cli/pgparity \
+ && ./pgparity --help >/dev/null
 
 # --- runtime ----------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
@@ -52,7 +54,7 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 pgparity \
  && useradd --system --uid 10001 --gid pgparity --home-dir /state --shell /usr/sbin/nologin pgparity \
  && install -d -o pgparity -g pgparity -m 700 /state
-COPY --from=build /pgparity /usr/local/bin/pgparity
+COPY --from=build /src/pgparity /usr/local/bin/pgparity
 USER 10001:10001
 WORKDIR /state
 # --metrics-listen 0.0.0.0:9187 (docker-compose.yml, k8s/pgparity-audit.yaml).
