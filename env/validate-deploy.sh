@@ -20,6 +20,16 @@
 #   5. docker-compose.yml, k8s/ and env/pgenv.sh agree on the server
 #      settings (-c ...), images and database names; compose's and k8s/'s
 #      PgBouncer on the image and on appdb pointing at the source
+#   6. pgparity audit: k8s/ rendered with components/servicemonitor passes
+#      check 3 (the ServiceMonitor against the Prometheus Operator's schema,
+#      its Service and port); compose's audit service and the StatefulSet
+#      pgparity-audit agree on the image, the metrics port (container port,
+#      Service, prometheus.io/port) and the state directory's volume
+#   7. the Dockerfile, without an engine (env/image-build-check.sh): its
+#      stages and instructions, and its runtime packages cover every library
+#      of the binary ($PGPARITY_BINARY, default build/cli/pgparity: make
+#      build-cli first). The build rehearsal (--build) takes minutes: run
+#      env/image-build-check.sh --build by hand
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -131,6 +141,25 @@ fi
 if [ -n "$rendered" ]; then
   validate pgbouncer "$rendered" docker-compose.yml pgbouncer=pgbouncer db_source=postgres-source || status=1
 fi
+
+# --- 6. pgparity audit -----------------------------------------------------------------
+# The optional component, through a throwaway overlay (kustomize takes
+# relative paths only).
+if [ -n "$rendered" ]; then
+  mkdir -p "$work/overlay"
+  printf 'namespace: pgparity\nresources:\n  - %s\ncomponents:\n  - %s\n' \
+    "$(realpath --relative-to="$work/overlay" k8s)" \
+    "$(realpath --relative-to="$work/overlay" k8s/components/servicemonitor)" >"$work/overlay/kustomization.yaml"
+  if kubectl kustomize "$work/overlay" >"$work/with-monitor.yaml" 2>"$work/monitor.err"; then
+    validate schema "$work/with-monitor.yaml" | sed 's/^ok: /ok: with components\/servicemonitor: /' || status=1
+  else
+    error "k8s/ with components/servicemonitor does not render: $(grep -v '^\s*$' "$work/monitor.err" | head -1) — fix k8s/components/servicemonitor"
+  fi
+  validate audit "$rendered" docker-compose.yml audit=pgparity-audit || status=1
+fi
+
+# --- 7. the Dockerfile ------------------------------------------------------------------
+bash env/image-build-check.sh --binary "${PGPARITY_BINARY:-build/cli/pgparity}" | grep -v '^image-build-check: ' || status=1
 
 if [ "$status" = 0 ]; then
   echo "validate-deploy: all checks passed"

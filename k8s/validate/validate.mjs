@@ -7,8 +7,10 @@
 //       strict pass that rejects unknown fields (TypeScript excess-property
 //       checks against the same package's types: the schemas alone allow any
 //       extra field), plus the references between the documents (ConfigMaps,
-//       Secrets and their keys, volumes, the StatefulSets' Services).
-//       Unknown apiVersion/kind: error.
+//       Secrets and their keys, volumes, the StatefulSets' Services, the
+//       ServiceMonitors' Services and ports).
+//       Unknown apiVersion/kind: error. Custom resources: the Prometheus
+//       Operator's (monitoring.coreos.com, @kubernetes-models/prometheus-operator).
 //   node validate.mjs configmaps FILE NAME=DIR/*.EXT...
 //       The rendered ConfigMap NAME (kustomize's hash suffix allowed) holds
 //       exactly the files DIR/*.EXT, byte for byte.
@@ -22,6 +24,11 @@
 //       image and both point appdb (PGBOUNCER_DB_HOST/_NAME) at the source:
 //       compose's SOURCE service and its POSTGRES_DB, the STATEFULSET's
 //       Service and POSTGRES_DB.
+//   node validate.mjs audit FILE COMPOSE SERVICE=STATEFULSET
+//       The compose audit SERVICE and the rendered STATEFULSET run pgparity
+//       audit from the same image, on the same metrics port (also the
+//       container port, the Service's and its prometheus.io/port), with
+//       --state-dir on a named volume / a volumeClaimTemplate.
 //
 // Prints "ok: ..." or "error: ... — fix" lines; exits 0, 1 (a check
 // failed) or 2 (usage, unreadable input).
@@ -69,10 +76,15 @@ function readDocs(file) {
 
 // The kubernetes-models module of an apiVersion/kind, e.g. apps/v1 StatefulSet
 // -> kubernetes-models/apps/v1/StatefulSet, v1 Secret -> kubernetes-models/v1/Secret.
+// The custom resources k8s/ uses come from their own packages of the same
+// family (the operator's CRD schemas): monitoring.coreos.com/v1
+// ServiceMonitor -> @kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.
+const crdPackages = { "monitoring.coreos.com": "@kubernetes-models/prometheus-operator" };
 function modelModule(apiVersion, kind) {
   if (typeof apiVersion !== "string" || typeof kind !== "string") return null;
   if (!/^([a-z0-9.-]+\/)?v[0-9a-z]+$/.test(apiVersion) || !/^[A-Z][A-Za-z0-9]*$/.test(kind)) return null;
-  return `kubernetes-models/${apiVersion}/${kind}`;
+  const crd = crdPackages[apiVersion.split("/")[0]];
+  return crd ? `${crd}/${apiVersion}/${kind}` : `kubernetes-models/${apiVersion}/${kind}`;
 }
 
 async function loadModel(apiVersion, kind) {
@@ -240,6 +252,16 @@ function referencePass(docs) {
     else if (svc.spec?.clusterIP !== "None") problems.push(`${label(s)}: its Service ${svc.metadata.name} is not headless (clusterIP: None)`);
     else if (!Object.entries(svc.spec?.selector ?? { "": "" }).every(([k, v]) => podLabels[k] === v))
       problems.push(`${label(s)}: the selector of Service ${svc.metadata.name} does not match the pod labels`);
+  }
+  // A ServiceMonitor must find its Service (labels, same namespace) and the
+  // named port on it: otherwise Prometheus silently scrapes nothing.
+  for (const m of byKind("ServiceMonitor")) {
+    const want = Object.entries(m.spec?.selector?.matchLabels ?? {});
+    const svcs = byKind("Service").filter((s) => ns(s) === ns(m) && want.every(([k, v]) => s.metadata?.labels?.[k] === v));
+    if (!want.length || !svcs.length) problems.push(`${label(m)}: its selector matches no Service in namespace ${ns(m) || "(none)"}`);
+    for (const e of m.spec?.endpoints ?? [])
+      if (e.port && !svcs.some((s) => (s.spec?.ports ?? []).some((p) => p.name === e.port)))
+        problems.push(`${label(m)}: endpoint port ${e.port} is no port name of the Services it selects`);
   }
   return problems;
 }
@@ -472,12 +494,65 @@ function pgbouncerCmd(file, composeFile, pair, sourcePair) {
   failed = failed || before;
 }
 
+// --- audit -------------------------------------------------------------------
+
+// The value of --NAME=V or --NAME V in an argument list.
+const optionOf = (args, name) => {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return i < 0 ? undefined : args[i].includes("=") ? args[i].slice(name.length + 3) : args[i + 1];
+};
+
+function auditCmd(file, composeFile, pair) {
+  if (!composeFile || !pair?.includes("=")) usage("audit FILE COMPOSE SERVICE=STATEFULSET");
+  const docs = readDocs(file);
+  let compose;
+  try {
+    compose = YAML.parse(fs.readFileSync(composeFile, "utf8"));
+  } catch (e) {
+    usage(`cannot read ${composeFile}: ${e.message}`);
+  }
+  const [service, sts] = pair.split("=");
+  const svc = compose?.services?.[service];
+  const set = docs.find((d) => d.kind === "StatefulSet" && d.metadata?.name === sts);
+  if (!svc) return error(`${composeFile} has no service ${service} — restore it`);
+  if (!set) return error(`the rendered manifests have no StatefulSet ${sts} — restore k8s/pgparity-audit.yaml`);
+  const service_ = docs.find((d) => d.kind === "Service" && d.metadata?.name === set.spec?.serviceName);
+  const c = set.spec?.template?.spec?.containers?.[0] ?? {};
+  const composeArgs = (Array.isArray(svc.command) ? svc.command : String(svc.command ?? "").split(/\s+/)).map(String);
+  const k8sArgs = [...(c.command ?? []), ...(c.args ?? [])].map(String);
+  const before = failed;
+  failed = false;
+  if (svc.image !== c.image) error(`${composeFile} ${service} uses image ${svc.image}, StatefulSet ${sts} ${c.image} — make them equal`);
+  for (const [where, args] of [[`${composeFile} ${service}`, composeArgs], [`StatefulSet ${sts}`, k8sArgs]])
+    if (!args.includes("audit")) error(`${where} does not run pgparity audit — fix its command`);
+  const port = (args) => /:([0-9]+)$/.exec(optionOf(args, "metrics-listen") ?? "")?.[1];
+  const composePort = port(composeArgs);
+  const k8sPort = port(k8sArgs);
+  const containerPort = String((c.ports ?? []).find((p) => p.name === "metrics")?.containerPort);
+  const servicePort = (service_?.spec?.ports ?? []).find((p) => p.name === "metrics");
+  const annotation = service_?.metadata?.annotations?.["prometheus.io/port"];
+  if (!composePort || composePort !== k8sPort || k8sPort !== containerPort || String(servicePort?.port) !== k8sPort || annotation !== k8sPort)
+    error(`the metrics port differs: ${composeFile} ${service} --metrics-listen :${composePort}, StatefulSet ${sts} :${k8sPort}, container port metrics ${containerPort}, Service ${service_?.metadata?.name} port metrics ${servicePort?.port}, prometheus.io/port ${annotation} — make them equal`);
+  if (!(svc.ports ?? []).map(String).some((p) => p.endsWith(`:${composePort}`) || p === composePort))
+    error(`${composeFile} ${service} does not publish its metrics port ${composePort} — add it under ports`);
+  const composeState = optionOf(composeArgs, "state-dir");
+  const k8sState = optionOf(k8sArgs, "state-dir");
+  const claims = new Set((set.spec?.volumeClaimTemplates ?? []).map((t) => t.metadata?.name));
+  if (!(svc.volumes ?? []).map(String).some((v) => v.split(":")[1] === composeState && compose?.volumes && v.split(":")[0] in compose.volumes))
+    error(`${composeFile} ${service}: --state-dir ${composeState} is on no named volume — mount one there`);
+  if (!(c.volumeMounts ?? []).some((m) => m.mountPath === k8sState && claims.has(m.name)))
+    error(`StatefulSet ${sts}: --state-dir ${k8sState} is on no volumeClaimTemplate — mount one there`);
+  if (!failed) ok(`${composeFile} ${service} and StatefulSet ${sts} agree: image ${c.image}, metrics on ${k8sPort} (Service, prometheus.io/port), --state-dir on a named volume / a PVC`);
+  failed = failed || before;
+}
+
 // --- main --------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
 if (cmd === "configmaps") configmapsCmd(rest[0], rest.slice(1));
 else if (cmd === "settings") settingsCmd(rest[0], rest[1], rest[2], rest.slice(3));
 else if (cmd === "pgbouncer") pgbouncerCmd(rest[0], rest[1], rest[2], rest[3]);
+else if (cmd === "audit") auditCmd(rest[0], rest[1], rest[2]);
 else if (cmd === "schema") await schemaCmd(rest[0]);
 else if (cmd === undefined || cmd === "-" || !cmd.startsWith("-")) await schemaCmd(cmd);
 else usage(`unknown option ${cmd}; see the header of ${path.join(here, "validate.mjs")}`);
