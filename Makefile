@@ -144,16 +144,16 @@ cutover_env = PGPARITY="$(PGPARITY)" CUTOVER_SOURCE_DSN="$(CUTOVER_SOURCE_DSN)" 
   PGBOUNCER_CONFIG="$(PGBOUNCER_CONFIG)" CANARY_DSN="$(CANARY_DSN)" \
   CUTOVER_REPORT="$(CUTOVER_REPORT)" CUTOVER_ARGS="$(CUTOVER_ARGS)"
 
-cutover: build-cli
+cutover: $(if $(filter local,$(MODE)),build-cli)
 ifneq ($(MODE),local)
-	$(error make cutover runs in MODE=local only: in docker mode PgBouncer's databases.ini is inside its container; run pgparity cutover with --pgbouncer-config on a bind-mounted file)
+	$(error make cutover runs in MODE=local only: in docker mode PgBouncer's databases.ini is inside its container (/var/lib/pgbouncer); run pgparity cutover yourself with --pgbouncer-config on a file PgBouncer reads, e.g. a bind mount of that directory)
 endif
 	@$(cutover_env) env/cutover.sh
 
 # The same under pgbench load through PgBouncer (env/cutover-load.sql,
 # LOAD_CLIENTS=4 for LOAD_SECONDS=15, the cutover after LOAD_WARMUP=2 s):
 # prints pgbench's own failed transactions and aborted clients too.
-cutover-load: build-cli
+cutover-load: $(if $(filter local,$(MODE)),build-cli)
 ifneq ($(MODE),local)
 	$(error make cutover-load runs in MODE=local only (see make cutover))
 endif
