@@ -99,7 +99,8 @@ round() { # ROUND SCALE
   local load=$!
   sleep "$BENCH_WARMUP"
   kill -0 "$load" 2>/dev/null || { cat "$WORK/pgbench.out" >&2; die "pgbench ended before the cutover"; }
-  local report=$WORK/report-$scale-$r.json rc=0 c0=$SECONDS
+  local report=$WORK/report-$scale-$r.json rc=0 c0=$SECONDS loadavg
+  loadavg=$(cut -d' ' -f1 /proc/loadavg) # other work on the machine shows in the window
   "$PGPARITY" cutover --source "$src" --target "$tgt" \
     --pgbouncer "host=127.0.0.1 port=$bport dbname=pgbouncer user=postgres password=postgres" \
     --pgbouncer-config "$dir/pgbouncer/databases.ini" --canary "$app" --report "$report" \
@@ -114,18 +115,19 @@ round() { # ROUND SCALE
   local failed aborted
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$WORK/pgbench.out")
   aborted=$(grep -c 'aborted in command' "$WORK/pgbench.out" || true)
-  python3 - "$report" "$scale" "$r" "$copy_s" "${failed:-?}" "$aborted" "$load_rc" >>"$WORK/rounds.tsv" <<'EOF'
+  python3 - "$report" "$scale" "$r" "$copy_s" "${failed:-?}" "$aborted" "$load_rc" "$loadavg" >>"$WORK/rounds.tsv" <<'EOF'
 import json, sys
-rep, scale, rnd, copy_s, failed, aborted, load_rc = sys.argv[1:]
+rep, scale, rnd, copy_s, failed, aborted, load_rc, loadavg = sys.argv[1:]
 r = json.load(open(rep))
 c = r["canary"]
 ph = {p["name"]: p["seconds"] for p in r["phases"]}
 row = [scale, rnd, r["status"], copy_s, c["longest_stall_ms"], c["failed"], c["in_doubt"],
        c["check"]["missing"], c["acknowledged"], r["window_seconds"], failed, aborted, load_rc]
 row += [ph.get(n, "") for n in ("gates", "catch_up", "pre_check", "fence", "drain", "final_check", "sequences", "switch")]
+row += [loadavg]
 print("\t".join(str(x) for x in row))
 EOF
-  note "scale $scale round $r: $(tail -n 1 "$WORK/rounds.tsv" | awk -F'\t' '{ printf "%s, stall %.0f ms, canary failed %s in doubt %s missing %s, window %.3f s, pgbench failed %s aborted %s (initial copy %s s)", $3, $5, $6, $7, $8, $10, $11, $12, $4 }')"
+  note "scale $scale round $r: $(tail -n 1 "$WORK/rounds.tsv" | awk -F'\t' '{ printf "%s, stall %.0f ms, canary failed %s in doubt %s missing %s, window %.3f s, pgbench failed %s aborted %s (initial copy %s s, load average %s)", $3, $5, $6, $7, $8, $10, $11, $12, $4, $22 }')"
   RUN_DIR=$dir "$ROOT/env/local.sh" down >/dev/null 2>&1 || true
 }
 
@@ -145,6 +147,7 @@ phases = ["gates", "catch_up", "pre_check", "fence", "drain", "final_check", "se
 cols = {"stall_ms": 4, "failed": 5, "in_doubt": 6, "missing": 7, "acknowledged": 8, "window_s": 9,
         "pgbench_failed": 10, "pgbench_aborted": 11}
 cols.update({p: 13 + i for i, p in enumerate(phases)})
+cols["loadavg"] = 21
 scales = sorted({r[0] for r in rows}, key=int)
 def cell(vals, fmt):
     v = [float(x) if x not in ("", "?") else float("nan") for x in vals]
@@ -168,6 +171,18 @@ line("pgbench: aborted clients", "pgbench_aborted", n)
 line("**window, PAUSE to RESUME (s)**", "window_s", sec)
 for p in phases:
     line(f"phase {p} (s)", p, sec)
+line("machine: 1-minute load average at the cutover's start", "loadavg", lambda x: f"{x:.1f}")
+# The point, as ratios of the same round: largest scale / smallest scale.
+if len(scales) > 1:
+    lo, hi = scales[0], scales[-1]
+    def ratio(key):
+        by = {(r[0], r[1]): float(r[cols[key]]) for r in rows}
+        return [by[(hi, k)] / by[(lo, k)] for (s, k) in by if s == hi and (lo, k) in by and by[(lo, k)] > 0]
+    for label, key in (("**window**", "window_s"), ("pre_check (the full scan, outside the window)", "pre_check")):
+        v = ratio(key)
+        if v:
+            print(f"| ratio scale {hi} / scale {lo}, same round: {label} | "
+                  f"{statistics.median(v):.2f} [{min(v):.2f}-{max(v):.2f}] (rows: {int(hi) // int(lo)}x) |" + " |" * (len(scales) - 1))
 EOF
 
 bad=$(awk -F'\t' '$3 != "switched" || $6 != 0 || $8 != 0 || $11 != 0 || $12 != 0' "$WORK/rounds.tsv" | wc -l)
