@@ -212,6 +212,7 @@ rehearse() {
   done <"$work/build-steps"
   binary=$work/root/src/pgparity
   [ -x "$binary" ] || { echo "error: the build stage made no $binary (what COPY --from=build takes) — fix the strip -o step"; return 1; }
+  # shellcheck disable=SC1091
   echo "ok: the build stage's steps ran on this machine ($(. /etc/os-release && echo "$PRETTY_NAME"), from $([ "$worktree" = 1 ] && echo "the working tree" || echo "git HEAD $(git -C "$root" rev-parse --short HEAD)")): $(du -h "$binary" | cut -f1) stripped binary, --help runs"
 }
 if [ "$build" = 1 ]; then
