@@ -271,6 +271,7 @@ Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
   VerifyReport report = session_->NewReport();
   std::string why;
   auto outcome = checker_->FullCheck(report, why, next_check);
+  session_->RecordCheckAttempt(outcome.status());  // for /readyz
   if (!outcome.ok()) {
     if (session_->stream_ended()) return Status::OK();  // the loop ends
     spdlog::warn("full check failed: {}; retrying at the next check", outcome.status().ToString());

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/replication_slots.h"
+#include "pgparity/applier/metrics/web_assets.h"
 
 namespace pgparity::applier {
 
@@ -251,6 +252,26 @@ const Family kFamilies[] = {
      "Divergent rows of each table in the last full check.", TableDivergentRows},
 };
 
+const std::pair<std::string, std::string> kNoStore{"Cache-Control", "no-store"};
+
+HttpResponse Probe(const std::string& problem) {
+  if (problem.empty()) return {200, "text/plain; charset=utf-8", "ok\n", {kNoStore}};
+  return {503, "text/plain; charset=utf-8", problem + "\n", {kNoStore}};
+}
+
+// The page's files. The policy lets the browser load only this server's
+// files and fetch only from it: nothing from elsewhere, no inline script.
+HttpResponse Page(const WebAsset& asset) {
+  return {200,
+          std::string(asset.content_type),
+          std::string(asset.body),
+          {{"Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+           {"X-Content-Type-Options", "nosniff"},
+           kNoStore}};
+}
+
 }  // namespace
 
 MetricsCollector::MetricsCollector(const CheckState& state, ScrapeTargets targets)
@@ -269,7 +290,26 @@ HttpResponse MetricsCollector::Handle(std::string_view path) {
     }
     return {200, "application/json", RenderReportJson(*checks.report) + "\n"};
   }
-  return {404, "text/plain; charset=utf-8", "not found: try /metrics or /status\n"};
+  if (path == "/healthz") return Probe(Unhealthy(state_.ReadLiveness()));
+  if (path == "/readyz") return Probe(Unready(state_.ReadLiveness()));
+  for (const WebAsset& asset : WebAssets()) {
+    if (path == asset.path || (path == "/index.html" && asset.path == "/")) return Page(asset);
+  }
+  return {404, "text/plain; charset=utf-8",
+          "not found: try /, /metrics, /status, /healthz or /readyz\n"};
+}
+
+std::string Unhealthy(const Liveness& l) {
+  if (!l.stream_ended) return "";
+  return l.stream_error.empty() ? "the replication stream stopped"
+                                : "the replication stream ended: " + l.stream_error;
+}
+
+std::string Unready(const Liveness& l) {
+  if (std::string why = Unhealthy(l); !why.empty()) return why;
+  if (!l.base_point) return "no base point yet: the bootstrap scan is running";
+  if (!l.check_error.empty()) return "the last full check failed: " + l.check_error;
+  return "";
 }
 
 std::string MetricsCollector::RenderMetrics() {

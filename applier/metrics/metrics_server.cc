@@ -49,6 +49,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.version(request_.version());
     response_.set(http::field::content_type, r.content_type);
     response_.set(http::field::server, "pgparity");
+    for (const auto& [name, value] : r.headers) response_.set(name, value);
     response_.keep_alive(false);
     response_.body() = std::move(r.body);
     response_.prepare_payload();
@@ -136,8 +137,10 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(std::string_view lis
   Impl* raw = impl.get();
   raw->Accept();
   raw->thread = std::thread([raw] { raw->io.run(); });
-  spdlog::info("metrics on http://{}:{}/metrics and /status", host,
-               raw->acceptor.local_endpoint().port());
+  spdlog::info(
+      "metrics on http://{0}:{1}/metrics, /status, /healthz, /readyz; live page at "
+      "http://{0}:{1}/",
+      host, raw->acceptor.local_endpoint().port());
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
 }
 

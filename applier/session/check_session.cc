@@ -23,6 +23,10 @@ CheckSession::~CheckSession() { Close().IgnoreError(); }
 
 Status CheckSession::Start(StreamOptions stream) {
   stream_ = std::move(stream);
+  {
+    auto lk = shadow_->Lock();  // a loaded checkpoint is a base point
+    base_point_ = shadow_->base_point().valid();
+  }
   PGPARITY_RETURN_IF_ERROR(StartMetrics());
   StartConsumer();
   return Status::OK();
@@ -77,6 +81,7 @@ void CheckSession::StartConsumer() {
 // snapshot is valid only during this call.
 Status CheckSession::Bootstrap(const conn::CreatedSlot& slot) {
   Status scanned = BootstrapShadow(sides_.source_params, slot, options_.parallel, *shadow_);
+  if (scanned.ok()) base_point_ = true;
   Wake();  // the base point is set
   PGPARITY_RETURN_IF_ERROR(scanned);
   return stream_.after_bootstrap ? stream_.after_bootstrap(slot) : Status::OK();
@@ -132,6 +137,12 @@ void CheckSession::RecordReport(const VerifyReport& report) {
   checks_.report = std::move(copy);
   ++checks_.full_checks;
   checks_.last_check_unix = static_cast<double>(std::time(nullptr));
+  check_error_.clear();
+}
+
+void CheckSession::RecordCheckAttempt(const Status& status) {
+  std::lock_guard lk(mu_);
+  check_error_ = status.ok() ? "" : status.ToString();
 }
 
 void CheckSession::RecordChangeRound(uint64_t rows_compared, uint64_t divergent_rows) {
@@ -161,6 +172,17 @@ StreamFigures CheckSession::ReadStream() const {
 CheckFigures CheckSession::ReadChecks() const {
   std::lock_guard lk(mu_);
   return checks_;
+}
+
+Liveness CheckSession::ReadLiveness() const {
+  Liveness l;
+  l.base_point = base_point_;
+  l.stream_ended = position_.ended;
+  std::lock_guard lk(mu_);
+  // stream_status_ is set before `ended`: an ended stream's error is seen.
+  if (l.stream_ended && !stream_status_.ok()) l.stream_error = stream_status_.ToString();
+  l.check_error = check_error_;
+  return l;
 }
 
 }  // namespace pgparity::applier

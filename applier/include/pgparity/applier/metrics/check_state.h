@@ -1,5 +1,6 @@
 // CheckState: what a running check (verify or audit) shows on its metrics
-// endpoint, read through this interface so that metrics/ knows no check.
+// endpoint (and its /healthz, /readyz probes), read through this interface
+// so that metrics/ knows no check.
 // CheckSession (session/) implements it; MetricsCollector (metrics/) reads
 // it at every scrape. Part of metrics/: the arrow points from the session
 // down to the metrics, never back.
@@ -46,11 +47,23 @@ struct CheckFigures {
   std::shared_ptr<const VerifyReport> report;  // the last verdict; null before the first
 };
 
+// Whether the loops are alive and have something to show: what /healthz
+// and /readyz answer from (docs/cli.md, "Metrics").
+struct Liveness {
+  bool base_point = false;     // the shadow has one: bootstrap done or checkpoint loaded
+  bool stream_ended = false;   // the consumer's thread returned
+  std::string stream_error{};  // its error once ended with one; "" otherwise
+  std::string check_error{};   // the last full check attempt's error; "" when it reached a
+                               // verdict or is waiting for the target (or none ran yet)
+};
+
 class CheckState {
  public:
   virtual ~CheckState() = default;
   virtual StreamFigures ReadStream() const = 0;
   virtual CheckFigures ReadChecks() const = 0;
+  // Cheap: no server is read (probes are asked every few seconds).
+  virtual Liveness ReadLiveness() const = 0;
 };
 
 }  // namespace pgparity::applier

@@ -31,6 +31,15 @@ namespace pgparity::applier {
 // What one scrape read from the servers (metrics.cc).
 struct ScrapedServers;
 
+// The probes (docs/cli.md, "Metrics"): why /healthz, /readyz answer 503,
+// "" when they answer 200 "ok".
+// Unhealthy: pgparity's replication stream ended (with an error, or
+// stopped: the process is on its way out).
+std::string Unhealthy(const Liveness& l);
+// Unready: unhealthy, or no base point yet (bootstrap running), or the
+// last full check attempt failed (a verdict or a "not yet" clears it).
+std::string Unready(const Liveness& l);
+
 // The servers a scrape reads, and what it reads there.
 struct ScrapeTargets {
   conn::ConnParams source;  // with the pinned formats
@@ -45,7 +54,8 @@ class MetricsCollector {
   MetricsCollector(const CheckState& state, ScrapeTargets targets);
   ~MetricsCollector();
 
-  // GET /metrics, /status; 404 otherwise.
+  // GET /metrics, /status, /healthz, /readyz, the page's files (/,
+  // /index.html, /style.css, /app.js); 404 otherwise.
   HttpResponse Handle(std::string_view path);
 
  private:

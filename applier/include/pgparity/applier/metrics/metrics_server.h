@@ -1,6 +1,7 @@
 // MetricsServer: a small HTTP/1.1 server (Boost.Beast over Boost.Asio) for
-// `--metrics-listen HOST:PORT`: GET /metrics (Prometheus text format) and
-// GET /status (the current report as JSON), answered by a handler.
+// `--metrics-listen HOST:PORT`: GET /metrics (Prometheus text format),
+// /status (the current report as JSON), the /healthz and /readyz probes and
+// the live page at /, answered by a handler.
 //
 // It runs its own io_context on its own thread rather than the consumer's:
 // a scrape must be answered while the consumer is reconnecting to the
@@ -17,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "pgparity/result.h"
 
@@ -26,6 +29,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // more fields, e.g. CSP
 };
 
 class MetricsServer {

@@ -132,10 +132,14 @@ class CheckSession final : public CheckState {
   void RecordReport(const VerifyReport& report);
   // One per-change round's figures, for the metrics.
   void RecordChangeRound(uint64_t rows_compared, uint64_t divergent_rows);
+  // A full check attempt's outcome: an error is what /readyz answers with
+  // until an attempt ends without one (a verdict or "not yet").
+  void RecordCheckAttempt(const Status& status);
 
   // CheckState (the metrics server's thread).
   StreamFigures ReadStream() const override;
   CheckFigures ReadChecks() const override;
+  Liveness ReadLiveness() const override;
 
  private:
   CheckSession(CheckSessionOptions options, Sides sides);
@@ -150,11 +154,15 @@ class CheckSession final : public CheckState {
   StreamPosition position_;
   StreamOptions stream_;
   std::atomic<bool> stopping_{false};
+  // Set once the shadow has its base point: probes read it without the
+  // shadow's lock, which a full check holds for long stretches.
+  std::atomic<bool> base_point_{false};
 
   mutable std::mutex mu_;  // guards the members below; cv_ waits on it
   std::condition_variable_any cv_;
   Status stream_status_;
   CheckFigures checks_;
+  std::string check_error_;
 
   std::unique_ptr<consumer::SlotConsumer> consumer_;
   std::thread stream_thread_;
