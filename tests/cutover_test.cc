@@ -411,6 +411,30 @@ TEST_F(CutoverAbortTest, FinalCheckDivergentRow) {
   ExpectNothingLeftBehind(r, file_before, source().port());
 }
 
+// With full_final_check the final check scans every table inside the
+// window: a row changed on the target only is found too (the check by key
+// looks only at rows the source changed since the pre-check).
+TEST_F(CutoverAbortTest, FullFinalCheckFindsATargetOnlyChange) {
+  const std::string file_before = ReadText(DatabasesFile());
+  const std::string email = SqlClient(target().Dsn()).Value("SELECT email FROM users WHERE id = 4");
+  CutoverOptions o = Options();
+  o.full_final_check = true;
+  o.before_phase = [](std::string_view phase) {
+    if (phase == "final_check") {
+      UpdateOnTargetOnly("UPDATE users SET email = 'diverged@full' WHERE id = 4");
+    }
+    return Status::OK();
+  };
+  const CutoverReport r = Run(o);
+  UpdateOnTargetOnly("UPDATE users SET email = '" + email + "' WHERE id = 4");
+  ExpectAborted(r, "final_check", "the target differs from the source");
+  EXPECT_TRUE(r.divergent);
+  ASSERT_FALSE(r.final_check_divergent.empty());
+  EXPECT_NE(r.final_check_divergent.front().find("users"), std::string::npos)
+      << r.final_check_divergent.front();
+  ExpectNothingLeftBehind(r, file_before, source().port());
+}
+
 // A superuser turns the fence off for its session and writes: the detector
 // names the table. (The row replicates once the fence is lowered.)
 TEST_F(CutoverAbortTest, SequencesWriteSlippedPastTheFence) {
