@@ -7,6 +7,7 @@
 #include "command.h"
 #include "exit_codes.h"
 #include "pgparity/applier/audit/audit.h"
+#include "scan_progress_bar.h"
 #include "source_options.h"
 #include "stop_signals.h"
 
@@ -38,6 +39,7 @@ int RunAudit(const std::vector<std::string>& args) {
   if (Status s = ReadCheckOptions(vm, "audit", common); !s.ok()) {
     return Fail("audit", std::string(s.message()), kExitUsage);
   }
+  InstallScanDisplay(common.quiet);
   applier::AuditOptions options;
   ApplyCheckOptions(common, options);
   options.state_dir = vm["state-dir"].as<std::string>();

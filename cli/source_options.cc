@@ -44,7 +44,8 @@ void AddCheckOptions(po::options_description& opts) {
       "length and MD5)")("redact",
                          "leave every column value out of the report and the output (keys stay)")(
       "metrics-listen", po::value<std::string>(),
-      "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on");
+      "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on")(
+      "quiet", "no scan progress (a bar on a terminal, else a line every 5 s of a long scan)");
 }
 
 Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
@@ -73,6 +74,7 @@ Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
   if (max_value_bytes < 0) return Status::InvalidArgument("--max-value-bytes must be 0 or more");
   out.max_value_bytes = static_cast<size_t>(max_value_bytes);
   out.redact = vm.count("redact") > 0;
+  out.quiet = vm.count("quiet") > 0;
   out.parallel = static_cast<size_t>(parallel);
   out.max_rows = static_cast<size_t>(max_rows);
   if (vm.count("metrics-listen")) out.metrics_listen = vm["metrics-listen"].as<std::string>();

@@ -26,7 +26,7 @@ Status ReadSourceOptions(const boost::program_options::variables_map& vm, std::s
 
 // The options verify and audit share: --source, --target (both required),
 // --publication, --subscription, --parallel, --max-rows, --max-value-bytes,
-// --redact, --metrics-listen.
+// --redact, --metrics-listen, --quiet.
 void AddCheckOptions(boost::program_options::options_description& opts);
 struct CheckOptionValues {
   conn::ConnParams source;  // conn::ParseServerDsn's
@@ -38,6 +38,7 @@ struct CheckOptionValues {
   size_t max_value_bytes = 256;
   bool redact = false;
   std::string metrics_listen;
+  bool quiet = false;  // --quiet: no scan progress (scan_progress_bar.h)
 };
 // InvalidArgument naming the option when one is missing or unusable.
 // `command` names the sessions in pg_stat_activity ("pgparity audit").

@@ -7,6 +7,7 @@
 #include "exit_codes.h"
 #include "pgparity/applier/verify/verify.h"
 #include "pgparity/file_util.h"
+#include "scan_progress_bar.h"
 #include "source_options.h"
 
 namespace po = boost::program_options;
@@ -27,6 +28,7 @@ int RunVerify(const std::vector<std::string>& args) {
   if (Status s = ReadCheckOptions(vm, "verify", common); !s.ok()) {
     return Fail("verify", std::string(s.message()), kExitUsage);
   }
+  InstallScanDisplay(common.quiet);
   const int timeout = vm["timeout"].as<int>();
   if (timeout <= 0)
     return Fail("verify", "--timeout must be a positive number of seconds", kExitUsage);

@@ -1,7 +1,5 @@
 #include "pgparity/applier/scan/table_scan.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -10,10 +8,9 @@
 #include <thread>
 
 #include "pgparity/applier/scan/copy_text.h"
+#include "pgparity/applier/scan/scan_display.h"
 
 namespace pgparity::applier {
-
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -79,46 +76,30 @@ Status ReceiveCopy(conn::PgSession& session, RowQueue& queue, std::string_view w
   return error;
 }
 
-// Counts a scan's rows and logs its progress (rows, rows/s, ETA) every few
-// seconds on long scans.
+// Counts a scan's rows and tells the display (scan_display.h).
 class ScanProgress {
  public:
   ScanProgress(std::string_view what, const std::string& table, double estimated_rows)
-      : what_(what), table_(table), estimated_rows_(estimated_rows) {}
+      : what_(what), table_(table), display_(CurrentScanDisplay()) {
+    display_.Begin(what_, table_, estimated_rows);
+  }
+  ~ScanProgress() { display_.End(what_, table_, rows_, complete_); }
+  void Complete() { complete_ = true; }
 
   void Row() {
-    if ((++rows_ & 0xffff) != 0) return;
-    const auto now = Clock::now();
-    if (now - last_log_ < std::chrono::seconds(5)) return;
-    last_log_ = now;
-    const double secs = std::chrono::duration<double>(now - start_).count();
-    const double rate = rows_ / secs;
-    if (estimated_rows_ > rows_) {
-      spdlog::info("{}: {} {} rows ({:.0f}%), {:.0f} rows/s, ETA {:.0f} s", what_, table_, rows_,
-                   100.0 * rows_ / estimated_rows_, rate, (estimated_rows_ - rows_) / rate);
-    } else {
-      spdlog::info("{}: {} {} rows, {:.0f} rows/s", what_, table_, rows_, rate);
-    }
+    if (++rows_ % ScanDisplay::kProgressRows == 0) display_.Progress(what_, table_, rows_);
   }
   // "bootstrap: public.t row 12", for an error in the next row.
   std::string NextRow() const {
     return std::string(what_) + ": " + table_ + " row " + std::to_string(rows_ + 1);
   }
-  void Done() const {
-    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    if (secs >= 5) {
-      spdlog::info("{}: {} done, {} rows in {:.1f} s ({:.0f} rows/s)", what_, table_, rows_, secs,
-                   rows_ / secs);
-    }
-  }
 
  private:
   std::string_view what_;
   const std::string& table_;
-  double estimated_rows_;
+  ScanDisplay& display_;
   uint64_t rows_ = 0;
-  const Clock::time_point start_ = Clock::now();
-  Clock::time_point last_log_ = start_;
+  bool complete_ = false;
 };
 
 // Parses every queued row and hands it to `on_row`. After the first error
@@ -176,7 +157,7 @@ Status ScanTable(conn::PgSession& session, const TableRead& read, double estimat
   if (failed.ok() && !read_error.ok()) return read_error;
   if (!read_error.ok()) return failed;
   PGPARITY_RETURN_IF_ERROR(FinishCopy(conn, std::move(failed), what, table));
-  progress.Done();
+  progress.Complete();
   return Status::OK();
 }
 
