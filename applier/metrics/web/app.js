@@ -113,8 +113,8 @@ function renderVerdict(report, ready) {
 
 // ---- The per-table grid. ----
 function digestCell(t) {
-  if (!t.source_digest || !t.target_digest) return el('td', null, '\u2014');
-  const td = el('td');
+  if (!t.source_digest || !t.target_digest) return el('td', 'hide-narrow', '\u2014');
+  const td = el('td', 'hide-narrow');
   const same = t.source_digest === t.target_digest;
   td.appendChild(pill(same ? 'match' : 'differs', same ? 'yes' : 'no'));
   td.title = 'source ' + t.source_digest + '\ntarget ' + t.target_digest;
@@ -143,8 +143,8 @@ function renderTables(report) {
     tr.appendChild(el('td', 'num', fmtInt(t.target_rows)));
     tr.appendChild(digestCell(t));
     tr.appendChild(el('td', 'num', fmtInt(t.divergent_row_count)));
-    tr.appendChild(el('td', 'mono', report.checked_at || '\u2014'));
-    tr.appendChild(el('td', null, t.reason || ''));
+    tr.appendChild(el('td', 'mono hide-narrow', report.checked_at || '\u2014'));
+    tr.appendChild(el('td', 'hide-narrow', t.reason || ''));
     body.appendChild(tr);
   }
 }
