@@ -18,6 +18,7 @@
 #include "pgparity/applier/cutover/canary.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/file_util.h"
+#include "pgparity/utc_time.h"
 #include "source_options.h"
 #include "stop_signals.h"
 
@@ -106,7 +107,7 @@ void PrintSummary(const applier::CanaryStats& s, const std::optional<applier::Ca
             << " failed, " << s.in_doubt << " in doubt (" << s.reconnects << " reconnects, "
             << s.connect_failures << " failed connects) in " << secs << " s\n";
   std::cout << "longest write stall: " << applier::FormatMillis(s.longest_stall) << ", began "
-            << applier::FormatUtc(s.longest_stall_began) << "\n";
+            << UtcMillis(s.longest_stall_began) << "\n";
   std::cout << "latency: p50 " << applier::FormatMillis(microseconds(s.latency.Quantile(0.5)))
             << ", p99 " << applier::FormatMillis(microseconds(s.latency.Quantile(0.99))) << ", max "
             << applier::FormatMillis(microseconds(s.latency.max())) << "\n";

@@ -13,6 +13,7 @@
 
 #include "pgparity/conn/connect.h"
 #include "pgparity/conn/row_reader.h"
+#include "pgparity/utc_time.h"
 
 namespace pgparity::applier {
 
@@ -29,18 +30,6 @@ constexpr const char* kReadSql = "SELECT seq FROM pgparity_canary WHERE run_id =
 constexpr const char* kProbeSql = "SELECT 1 FROM pgparity_canary LIMIT 0";
 
 }  // namespace
-
-std::string FormatUtc(Wall::time_point t) {
-  const std::time_t secs = Wall::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count() % 1000;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms < 0 ? ms + 1000 : ms));
-  return buf;
-}
 
 namespace {
 
@@ -125,7 +114,7 @@ std::string MakeCanaryRunId() {
   std::random_device rd;
   char tail[64];
   std::snprintf(tail, sizeof tail, "-%d-", static_cast<int>(getpid()));
-  std::string stamp = FormatUtc(Wall::now());  // 2026-12-01T22:40:52.123Z
+  std::string stamp = UtcMillis(Wall::now());  // 2026-12-01T22:40:52.123Z
   std::erase_if(stamp, [](char ch) { return ch == '-' || ch == ':'; });
   char rnd[8];
   std::snprintf(rnd, sizeof rnd, "%04x", static_cast<unsigned>(rd() & 0xffff));
@@ -405,8 +394,8 @@ std::string CanaryReportJson(const CanaryStats& stats, const std::optional<Canar
   auto ms = [](microseconds d) { return static_cast<double>(d.count()) / 1000.0; };
   ordered_json doc;
   doc["run_id"] = stats.run_id;
-  doc["started"] = FormatUtc(stats.started);
-  doc["stopped"] = FormatUtc(stats.stopped);
+  doc["started"] = UtcMillis(stats.started);
+  doc["stopped"] = UtcMillis(stats.stopped);
   doc["duration_ms"] = ms(duration_cast<microseconds>(stats.stopped - stats.started));
   doc["acknowledged"] = stats.acknowledged;
   doc["failed"] = stats.failed;
@@ -415,7 +404,7 @@ std::string CanaryReportJson(const CanaryStats& stats, const std::optional<Canar
   doc["connect_failures"] = stats.connect_failures;
   doc["errors"] = stats.errors;
   doc["longest_stall_ms"] = ms(stats.longest_stall);
-  doc["longest_stall_began"] = FormatUtc(stats.longest_stall_began);
+  doc["longest_stall_began"] = UtcMillis(stats.longest_stall_began);
   doc["latency_ms"] = {{"p50", ms(microseconds(stats.latency.Quantile(0.5)))},
                        {"p99", ms(microseconds(stats.latency.Quantile(0.99)))},
                        {"max", ms(microseconds(stats.latency.max()))}};

@@ -12,9 +12,9 @@
 #include "pgparity/applier/cutover/source_fence.h"
 #include "pgparity/applier/preflight/preflight.h"
 #include "pgparity/applier/scan/row_read.h"
-#include "pgparity/applier/session/session_setup.h"
 #include "pgparity/applier/verify/verify.h"
 #include "pgparity/conn/connect.h"
+#include "pgparity/utc_time.h"
 
 namespace pgparity::applier {
 
@@ -69,12 +69,12 @@ template <typename Fn>
 bool Cutover::Phase(const char* name, Fn fn) {
   CutoverPhase p;
   p.name = name;
-  p.started = UtcNow();
+  p.started = UtcMillis(std::chrono::system_clock::now());
   Progress(std::string("cutover: ") + name + " ...");
   const auto start = steady_clock::now();
   Status s = o_.before_phase ? o_.before_phase(name) : Status::OK();
   if (s.ok()) s = fn();
-  p.ended = UtcNow();
+  p.ended = UtcMillis(std::chrono::system_clock::now());
   p.seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
   p.outcome = s.ok() ? "ok" : "failed";
   if (!s.ok()) {

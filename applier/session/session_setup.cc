@@ -10,6 +10,7 @@
 #include "pgparity/conn/connect.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
+#include "pgparity/utc_time.h"
 
 namespace pgparity::applier {
 
@@ -37,14 +38,7 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
   return s;
 }
 
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string UtcNow() { return UtcSeconds(std::chrono::system_clock::now()); }
 
 // Scans every table into the shadow inside the exported snapshot.
 Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,

@@ -162,9 +162,6 @@ class Canary {
 // one was made.
 std::string CanaryReportJson(const CanaryStats& stats, const std::optional<CanaryCheck>& check);
 
-// "2026-12-01T22:40:52.123Z".
-std::string FormatUtc(std::chrono::system_clock::time_point t);
-
 // "12.3 ms" style: milliseconds with one decimal.
 std::string FormatMillis(std::chrono::microseconds d);
 
