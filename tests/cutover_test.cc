@@ -499,6 +499,21 @@ TEST_F(CutoverAbortTest, CliDryRunChangesNothing) {
           .Exec("INSERT INTO users (username, email) VALUES ('" + FreshName("dry") + "', 'd')"));
 }
 
+// The CLI lets --dry-run go without --pgbouncer-config (nothing is
+// rewritten; the plan says "(no --pgbouncer-config)"): the gates must not
+// ask for it then.
+TEST_F(CutoverAbortTest, CliDryRunNeedsNoPgBouncerConfig) {
+  using testing::ShellQuote;
+  std::string out;
+  const int rc =
+      RunCli("--dry-run --source " + ShellQuote(source().Dsn()) + " --target " +
+                 ShellQuote(target().Dsn()) + " --pgbouncer " + ShellQuote(bouncer().AdminDsn()),
+             &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("cutover: dry_run"), std::string::npos) << out;
+  EXPECT_NE(out.find("(no --pgbouncer-config)"), std::string::npos) << out;
+}
+
 TEST_F(CutoverAbortTest, CliAbortExitsOneNamingThePhase) {
   const std::string file_before = ReadText(DatabasesFile());
   const std::string email = SqlClient(target().Dsn()).Value("SELECT email FROM users WHERE id = 3");
