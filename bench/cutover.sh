@@ -124,7 +124,7 @@ ph = {p["name"]: p["seconds"] for p in r["phases"]}
 row = [scale, rnd, r["status"], copy_s, c["longest_stall_ms"], c["failed"], c["in_doubt"],
        c["check"]["missing"], c["acknowledged"], r["window_seconds"], failed, aborted, load_rc]
 row += [ph.get(n, "") for n in ("gates", "catch_up", "pre_check", "fence", "drain", "final_check", "sequences", "switch")]
-row += [loadavg]
+row += [loadavg, r["final_check_rows"]]
 print("\t".join(str(x) for x in row))
 EOF
   note "scale $scale round $r: $(tail -n 1 "$WORK/rounds.tsv" | awk -F'\t' '{ printf "%s, stall %.0f ms, canary failed %s in doubt %s missing %s, window %.3f s, pgbench failed %s aborted %s (initial copy %s s, load average %s)", $3, $5, $6, $7, $8, $10, $11, $12, $4, $22 }')"
@@ -148,6 +148,7 @@ cols = {"stall_ms": 4, "failed": 5, "in_doubt": 6, "missing": 7, "acknowledged":
         "pgbench_failed": 10, "pgbench_aborted": 11}
 cols.update({p: 13 + i for i, p in enumerate(phases)})
 cols["loadavg"] = 21
+cols["final_rows"] = 22
 scales = sorted({r[0] for r in rows}, key=int)
 def cell(vals, fmt):
     v = [float(x) if x not in ("", "?") else float("nan") for x in vals]
@@ -169,6 +170,7 @@ for key in ("failed", "in_doubt", "missing"):
 line("pgbench: failed transactions", "pgbench_failed", n)
 line("pgbench: aborted clients", "pgbench_aborted", n)
 line("**window, PAUSE to RESUME (s)**", "window_s", sec)
+line("final check: rows compared (changed since the pre-check began)", "final_rows", n)
 for p in phases:
     line(f"phase {p} (s)", p, sec)
 line("machine: 1-minute load average at the cutover's start", "loadavg", lambda x: f"{x:.1f}")
