@@ -224,7 +224,7 @@ k8s-logs:
 # real 14 -> 16 pair, then the migration benchmark (native apply catch-up,
 # lag, decoders; table, CSV and plots in bench/results/), then the cutover
 # under pgbench load through PgBouncer at scales 1 and 20 (bench/cutover.sh,
-# about 3 minutes). Under 15 minutes at the default sizes on 2 cores; sizes:
+# about 4 minutes). Under 15 minutes at the default sizes on 2 cores; sizes:
 # BENCH_* in each script.
 .PHONY: bench
 bench: build

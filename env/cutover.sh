@@ -58,8 +58,9 @@ rm -f "$CUTOVER_REPORT"
 export PGPASSWORD=${PGPASSWORD:-postgres}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pgparity-cutover.XXXXXX")
 load_pid=""
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
-  [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
+  if [ -n "$load_pid" ]; then kill "$load_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -74,8 +75,8 @@ if [ "$load" = 1 ]; then
   kill -0 "$load_pid" 2>/dev/null || { cat "$work/pgbench.out" >&2; die "pgbench ended before the cutover began"; }
 fi
 
-# shellcheck disable=SC2086 # CUTOVER_ARGS is a list of options
 set +e
+# shellcheck disable=SC2086 # CUTOVER_ARGS is a list of options
 "$PGPARITY" cutover --source "$CUTOVER_SOURCE_DSN" --target "$CUTOVER_TARGET_DSN" \
   --pgbouncer "$PGBOUNCER_ADMIN_DSN" --pgbouncer-config "$PGBOUNCER_CONFIG" \
   --canary "$CANARY_DSN" --report "$CUTOVER_REPORT" ${CUTOVER_ARGS:-}
