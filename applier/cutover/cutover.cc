@@ -188,6 +188,7 @@ Status Cutover::GatePgBouncer() {
                                       " — a cutover switches from the source it points at");
   }
   if (o_.pgbouncer_config.empty()) {
+    if (o_.dry_run) return Status::OK();  // the plan says what is missing
     return Status::InvalidArgument(
         "--pgbouncer-config is required: the file holding PgBouncer's [databases] entry");
   }
