@@ -131,12 +131,12 @@ class WebPageTest : public VerifyFixture {
   fs::path Screenshot(const std::string& name, int width, int height) {
     const fs::path png = artifacts_ / (name + ".png");
     std::string out;
-    const int rc = RunCommand("timeout 60 " + Browser() + " --virtual-time-budget=6000 " +
-                                  "--hide-scrollbars --window-size=" + std::to_string(width) +
-                                  "," + std::to_string(height) +
-                                  " --screenshot=" + ShellQuote(png.string()) + " " +
-                                  ShellQuote(Url()) + " 2>&1",
-                              &out);
+    const int rc =
+        RunCommand("timeout 60 " + Browser() + " --virtual-time-budget=6000 " +
+                       "--hide-scrollbars --window-size=" + std::to_string(width) + "," +
+                       std::to_string(height) + " --screenshot=" + ShellQuote(png.string()) + " " +
+                       ShellQuote(Url()) + " 2>&1",
+                   &out);
     EXPECT_EQ(rc, 0) << out;
     EXPECT_TRUE(fs::exists(png) && fs::file_size(png) > 10000) << png << ": " << out;
     std::cout << "screenshot: " << png.string() << "\n";
@@ -162,10 +162,10 @@ TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
   auto load = StartLoad();
   StartAudit();
   // Alive at once; ready once the bootstrap gave the shadow its base point.
-  ASSERT_TRUE(WaitForHttp("/healthz", [](int code, const json&) { return code == 200; },
-                          seconds(30)));
-  ASSERT_TRUE(WaitForHttp("/readyz", [](int code, const json&) { return code == 200; },
-                          seconds(120)));
+  ASSERT_TRUE(WaitForHttp(
+      "/healthz", [](int code, const json&) { return code == 200; }, seconds(30)));
+  ASSERT_TRUE(WaitForHttp(
+      "/readyz", [](int code, const json&) { return code == 200; }, seconds(120)));
   json report;
   ASSERT_TRUE(WaitForHttp(
       "/status",
@@ -215,12 +215,21 @@ TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
   std::cout << "divergent row on the page " << took << " s after the UPDATE (interval "
             << kIntervalSeconds << " s)\n";
   ASSERT_TRUE(shown) << "not on the page after " << took << " s:\n" << dom << "\nlog: " << Log();
-  EXPECT_TRUE(Has(dom, "<tr data-table=\"public.users\"><td class=\"mono\">public.users</td>"
-                       "<td><span class=\"pill mismatch\">mismatch</span>"))
+  EXPECT_TRUE(Has(dom,
+                  "<tr data-table=\"public.users\"><td class=\"mono\">public.users</td>"
+                  "<td><span class=\"pill mismatch\">mismatch</span>"))
       << dom;
   EXPECT_TRUE(Has(dom, "columns: email")) << dom;
   Screenshot("divergent-1280", 1280, 900);
   Screenshot("divergent-phone", 390, 844);
+
+  // For docs/img/audit-page.png: keep the audit and the divergence running
+  // while applier/metrics/web/screenshot.mjs photographs the page with
+  // real chart history.
+  if (const char* hold = std::getenv("WEB_PAGE_HOLD_SECONDS")) {
+    std::cout << "holding " << hold << " s at " << Url() << std::endl;
+    std::this_thread::sleep_for(seconds(std::atoi(hold)));
+  }
 
   // Still alive and ready: a divergence is a verdict, not a failure.
   EXPECT_EQ(HttpGet(port_, "/healthz").first, 200);

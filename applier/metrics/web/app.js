@@ -279,9 +279,10 @@ function drawChart(canvas, legend, store, fmt) {
     g.beginPath(); g.moveTo(left, y + 0.5); g.lineTo(left + pw, y + 0.5); g.stroke();
     g.fillText(fmt((max * i) / 4), left - 6, y);
   }
-  g.textAlign = 'center';
   g.textBaseline = 'top';
   for (let m = 5; m >= 0; m--) {
+    // The outer labels align inwards so that they stay inside the canvas.
+    g.textAlign = m === 5 ? 'left' : m === 0 ? 'right' : 'center';
     g.fillText(m ? '-' + m + ' min' : 'now', left + pw - (pw * m * 60000) / WINDOW_MS, top + ph + 4);
   }
   clear(legend);
