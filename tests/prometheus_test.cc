@@ -340,7 +340,8 @@ TEST_F(PrometheusTest, EveryDashboardQueryReturnsData) {
   const std::string definition = dashboard["templating"]["list"][1].value("definition", "");
   ASSERT_EQ(definition.rfind("label_values(", 0), 0u) << definition;
   const std::string metric = definition.substr(13, definition.find(',') - 13);
-  const json instances = Query(metric);
+  json instances;
+  Eventually(60s, [&] { return (instances = Query(metric)).size() == 1; });
   ASSERT_EQ(instances.size(), 1u) << metric;
   EXPECT_EQ(instances[0]["metric"].value("instance", ""), stack().instance());
 
