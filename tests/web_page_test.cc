@@ -62,14 +62,20 @@ std::string FindChromium() {
   return "";
 }
 
+constexpr const char* kNoChromium =
+    "chromium is not installed (apt-get install chromium): the live page is not tested in a "
+    "browser";
+
 class WebPageTest : public VerifyFixture {
  protected:
+  // No browser, no servers started.
+  static void SetUpTestSuite() {
+    if (FindChromium().empty()) GTEST_SKIP() << kNoChromium;
+    VerifyFixture::SetUpTestSuite();
+  }
   void SetUp() override {
     chromium_ = FindChromium();
-    if (chromium_.empty()) {
-      GTEST_SKIP() << "chromium is not installed (apt-get install chromium): the live page is "
-                      "not tested in a browser";
-    }
+    if (chromium_.empty()) GTEST_SKIP() << kNoChromium;
     artifacts_ = WEB_PAGE_ARTIFACTS;
     fs::remove_all(artifacts_);
     fs::create_directories(artifacts_);
