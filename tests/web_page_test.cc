@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -71,14 +72,13 @@ class WebPageTest : public VerifyFixture {
   // No browser, no servers started.
   static void SetUpTestSuite() {
     if (FindChromium().empty()) GTEST_SKIP() << kNoChromium;
+    fs::create_directories(WEB_PAGE_ARTIFACTS);  // each file replaced by its test
     VerifyFixture::SetUpTestSuite();
   }
   void SetUp() override {
     chromium_ = FindChromium();
     if (chromium_.empty()) GTEST_SKIP() << kNoChromium;
     artifacts_ = WEB_PAGE_ARTIFACTS;
-    fs::remove_all(artifacts_);
-    fs::create_directories(artifacts_);
     state_ = servers().source.dir() / "web-audit";
     fs::remove_all(state_);
     profile_ = servers().source.dir() / "chromium-profile";
@@ -244,6 +244,57 @@ TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
   target.Exec(
       "SET session_replication_role = replica;"
       "UPDATE users SET email = 'bob@example.com' WHERE id = 2");
+  audit_->Signal(SIGTERM);
+  const auto exit = audit_->Wait(milliseconds(20000));
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(*exit, 0) << Log();
+}
+
+// The probes of a real audit whose target goes away and comes back: alive
+// throughout; not ready while its full checks fail (and the page says so),
+// ready again after the next one.
+TEST_F(WebPageTest, ReadyzFollowsTheFullChecksAndThePageShowsIt) {
+  StartAudit();
+  ASSERT_TRUE(WaitForHttp(
+      "/status",
+      [](int code, const json& r) {
+        return code == 200 && r.is_object() && r["status"] == "consistent";
+      },
+      seconds(120)));
+  ASSERT_EQ(HttpGet(port_, "/readyz").first, 200);
+
+  // From another database: targetdb's own sessions cannot close it.
+  SqlClient admin(servers().target.Dsn("postgres"));
+  const auto allow = [&admin](bool on) {
+    admin.Exec(std::string("ALTER DATABASE targetdb ALLOW_CONNECTIONS ") + (on ? "true" : "false"));
+  };
+  struct Reopen {  // whatever happens below, the next test finds targetdb open
+    std::function<void(bool)> allow;
+    ~Reopen() { allow(true); }
+  } reopen{allow};
+  allow(false);
+  admin.Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE application_name = 'pgparity audit' AND datname = 'targetdb'");
+  std::string why;
+  const bool unready = WaitForHttp(
+      "/readyz",
+      [&](int code, const json&) {
+        why = HttpGet(port_, "/readyz").second;
+        return code == 503 && why.starts_with("the last full check failed: ");
+      },
+      seconds(30));
+  EXPECT_EQ(HttpGet(port_, "/healthz").first, 200) << "a failing check is retried, not fatal";
+  if (unready) {
+    const std::string dom = Dom();
+    EXPECT_TRUE(Has(dom, "class=\"banner\">not ready: the last full check failed: ")) << dom;
+    EXPECT_TRUE(Has(dom, "data-status=\"consistent\">consistent</div>"))
+        << "the last verdict stays on the page";
+    Screenshot("not-ready-1280", 1280, 900);
+  }
+  allow(true);
+  EXPECT_TRUE(WaitForHttp(
+      "/readyz", [](int code, const json&) { return code == 200; }, seconds(30)));
   audit_->Signal(SIGTERM);
   const auto exit = audit_->Wait(milliseconds(20000));
   ASSERT_TRUE(exit.has_value());

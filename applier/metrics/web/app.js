@@ -253,7 +253,8 @@ function niceMax(v) {
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
-function drawChart(canvas, legend, store, fmt) {
+// `floor`: the smallest top of the scale (a flat zero line stays readable).
+function drawChart(canvas, legend, store, fmt, floor) {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth, h = canvas.clientHeight;
   if (!w || !h) return;
@@ -267,7 +268,7 @@ function drawChart(canvas, legend, store, fmt) {
   const pw = w - left - right, ph = h - top - bottom;
   let max = 0;
   for (const pts of store.values()) for (const p of pts) max = Math.max(max, p.v);
-  max = niceMax(max);
+  max = niceMax(Math.max(max, floor));
   g.font = '11px system-ui, sans-serif';
   g.fillStyle = '#59636e';
   g.strokeStyle = '#d1d9e0';
@@ -313,8 +314,8 @@ function recordMetrics(samples) {
   for (const s of pick(samples, 'pgparity_decode_rate_changes_per_second')) record(history.rate, 'changes decoded', t, s.value);
 }
 function drawCharts() {
-  drawChart($('lag-chart'), $('lag-legend'), history.lag, fmtBytes);
-  drawChart($('rate-chart'), $('rate-legend'), history.rate, fmtRate);
+  drawChart($('lag-chart'), $('lag-legend'), history.lag, fmtBytes, 4096);
+  drawChart($('rate-chart'), $('rate-legend'), history.rate, fmtRate, 10);
 }
 
 // ---- Polling. ----
