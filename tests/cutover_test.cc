@@ -401,7 +401,7 @@ TEST_F(CutoverAbortTest, FinalCheckDivergentRow) {
   };
   const CutoverReport r = Run(o);
   UpdateOnTargetOnly("UPDATE users SET email = '" + email + "' WHERE id = 2");
-  ExpectAborted(r, "final_check", "changed since the pre-check differ on the target");
+  ExpectAborted(r, "final_check", "changed since the full check differ on the target");
   EXPECT_TRUE(r.divergent);
   EXPECT_TRUE((CutoverStatus(r).code() == Status::Code::kFailedPrecondition))
       << CutoverStatus(r).ToString();

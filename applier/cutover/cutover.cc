@@ -42,6 +42,7 @@ class Cutover {
   Status Fence();
   Status Drain();
   Status FinalCheck();
+  Status Judge(const ChangeRound& round);
   Status Sequences();
   Status Reverse();
   Status Switch();
@@ -253,7 +254,17 @@ Status Cutover::PreCheck() {
   v.timeout = o_.timeout;
   v.parallel = o_.parallel;
   PGPARITY_ASSIGN_OR_RETURN(verify_, VerifySession::Start(v));
-  return ExpectConsistent(*verify_, o_.timeout, r_);
+  PGPARITY_RETURN_IF_ERROR(ExpectConsistent(*verify_, o_.timeout, r_));
+  // The changes made during the full scan, and then those made during that
+  // check, compared before the window: the final check inside it covers
+  // only the last short round's, whatever the database's size.
+  for (int round = 0; round < 2; ++round) {
+    PGPARITY_ASSIGN_OR_RETURN(wire::Lsn now, ReadCurrentWal(*source_));
+    PGPARITY_ASSIGN_OR_RETURN(ChangeRound changes, verify_->CheckChangesThrough(now, Deadline()));
+    r_.pre_check_change_rows += changes.rows_compared;
+    PGPARITY_RETURN_IF_ERROR(Judge(changes));
+  }
+  return Status::OK();
 }
 
 Status Cutover::Fence() {
@@ -283,11 +294,9 @@ Status Cutover::Drain() {
   }
 }
 
-Status Cutover::FinalCheck() {
-  if (o_.full_final_check) return ExpectConsistent(*verify_, o_.timeout, r_);
-  PGPARITY_ASSIGN_OR_RETURN(ChangeRound round,
-                            verify_->CheckChangesThrough(fence_lsn_, Deadline()));
-  r_.final_check_rows = round.rows_compared;
+// A change check's verdict: its divergent rows, or the changes it could not
+// compare by key (which only --full-final-check may scan, in the window).
+Status Cutover::Judge(const ChangeRound& round) {
   for (const auto& [table, row] : round.divergent) {
     if (r_.final_check_divergent.size() < 10) {
       r_.final_check_divergent.push_back(table + " " + KeyText(row.key) + ": " +
@@ -297,10 +306,10 @@ Status Cutover::FinalCheck() {
   if (!round.divergent.empty()) {
     r_.divergent = true;
     return Status::FailedPrecondition(std::to_string(round.divergent.size()) +
-                                      " rows changed since the pre-check differ on the target (" +
+                                      " rows changed since the full check differ on the target (" +
                                       r_.final_check_divergent.front() + ", ...)");
   }
-  if (!round.left_to_full_check.empty()) {
+  if (!round.left_to_full_check.empty() && !o_.full_final_check) {
     std::string tables;
     for (const auto& t : round.left_to_full_check) tables += (tables.empty() ? "" : ", ") + t;
     return Status::FailedPrecondition(
@@ -309,6 +318,14 @@ Status Cutover::FinalCheck() {
         "--full-final-check to scan the tables inside the window");
   }
   return Status::OK();
+}
+
+Status Cutover::FinalCheck() {
+  if (o_.full_final_check) return ExpectConsistent(*verify_, o_.timeout, r_);
+  PGPARITY_ASSIGN_OR_RETURN(ChangeRound round,
+                            verify_->CheckChangesThrough(fence_lsn_, Deadline()));
+  r_.final_check_rows = round.rows_compared;
+  return Judge(round);
 }
 
 Status Cutover::Sequences() {

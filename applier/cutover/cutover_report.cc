@@ -47,6 +47,7 @@ std::string CutoverReportJson(const CutoverReport& r) {
                         {"fence_lsn", r.fence_lsn},
                         {"terminated_sessions", r.terminated_sessions},
                         {"window_seconds", r.window_seconds},
+                        {"pre_check_change_rows", r.pre_check_change_rows},
                         {"final_check_rows", r.final_check_rows},
                         {"divergent_rows", r.final_check_divergent},
                         {"sequences", SequencesJson(r.sequences)},

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <set>
 #include <thread>
 
 #include "pgparity/applier/session/check_session.h"
@@ -21,6 +22,10 @@ struct VerifySession::Impl {
   std::unique_ptr<TargetChecker> checker;  // on the session's shadow: goes first
   // Commits ending before it were compared by the last consistent Check().
   std::optional<wire::Lsn> checked_before;
+  // The change checks since then (CheckChangesThrough): where they are, and
+  // the tables they could not compare by key.
+  std::unique_ptr<ChangeChecker> changes;
+  std::set<std::string> left_to_full_check;
 };
 
 namespace {
@@ -128,6 +133,8 @@ Result<VerifyReport> VerifySession::Check(std::chrono::seconds timeout) {
   if (report.status == ReportStatus::kConsistent) {
     if (auto lsn = wire::Lsn::Parse(report.source_lsn); lsn.ok()) {
       m.checked_before = wire::Lsn(lsn->value() + 1);
+      m.changes.reset();
+      m.left_to_full_check.clear();
     }
   }
   report.checked_at = UtcNow();
@@ -149,30 +156,34 @@ void Merge(ChangeRound& all, ChangeRound&& round) {
 
 }  // namespace
 
-Result<ChangeRound> VerifySession::CheckChangesThrough(wire::Lsn fence,
+Result<ChangeRound> VerifySession::CheckChangesThrough(wire::Lsn lsn,
                                                        steady_clock::time_point deadline) {
   Impl& m = *impl_;
   if (!m.checked_before) {
     return Status::FailedPrecondition("no consistent full check to start the change check from");
   }
   CheckSession& session = *m.session;
-  ChangeChecker checker(session.shadow(), session.source_params().WithPinnedFormats(),
-                        session.target_params().WithPinnedFormats(), session.subscription());
-  checker.set_cursor(*m.checked_before);
+  if (!m.changes) {
+    m.changes = std::make_unique<ChangeChecker>(
+        session.shadow(), session.source_params().WithPinnedFormats(),
+        session.target_params().WithPinnedFormats(), session.subscription());
+    m.changes->set_cursor(*m.checked_before);
+  }
+  ChangeChecker& checker = *m.changes;
   ChangeRound all;
-  all.from = all.to = *m.checked_before;
-  const wire::Lsn past_fence(fence.value() + 1);
-  while (checker.cursor() < past_fence) {
+  all.from = all.to = checker.cursor();
+  const wire::Lsn past(lsn.value() + 1);
+  while (checker.cursor() < past) {
     if (session.stream_ended()) {
       Status s = session.stream_status();
-      return s.ok() ? Status::Unavailable("pgparity's stream ended before the fence") : s;
+      return s.ok() ? Status::Unavailable("pgparity's stream ended before " + lsn.ToString()) : s;
     }
     if (steady_clock::now() >= deadline) {
       return Status::DeadlineExceeded(
-          "the rows changed before the fence " + fence.ToString() + " were compared only up to " +
+          "the rows changed up to " + lsn.ToString() + " were compared only up to " +
           checker.cursor().ToString() + " (stream at " +
           wire::Lsn(session.position().received.load()).ToString() +
-          "): the target or pgparity's stream did not reach the fence in time");
+          "): the target or pgparity's stream did not get there in time");
     }
     // Received first, idle after: idle then means everything up to it is in.
     const uint64_t received = session.position().received.load();
@@ -182,6 +193,8 @@ Result<ChangeRound> VerifySession::CheckChangesThrough(wire::Lsn fence,
     Merge(all, std::move(round));
     if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  m.left_to_full_check.insert(all.left_to_full_check.begin(), all.left_to_full_check.end());
+  all.left_to_full_check = m.left_to_full_check;
   return all;
 }
 

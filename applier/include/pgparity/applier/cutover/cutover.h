@@ -6,7 +6,9 @@
 //                the source, the fence's rights, no prepared transaction;
 //   2 catch_up   the subscription's slot within max_lag bytes of the
 //                source's WAL;
-//   3 pre_check  a full verify, consistent; its stream keeps running;
+//   3 pre_check  a full verify, consistent; its stream keeps running, and
+//                two rounds of the change check bring it up to date, so
+//                that the final check covers only seconds of changes;
 //   4 fence      PgBouncer PAUSE (clients wait), then the source refuses
 //                writes from every role (SourceFence), the fence LSN;
 //   5 drain      the subscription confirmed past the fence;
@@ -99,7 +101,8 @@ struct CutoverReport {
   int terminated_sessions = 0;
   // PAUSE returned -> RESUME returned: the window clients waited through.
   double window_seconds = 0;
-  uint64_t final_check_rows = 0;
+  uint64_t pre_check_change_rows = 0;              // changed rows compared before the window
+  uint64_t final_check_rows = 0;                   // inside it
   std::vector<std::string> final_check_divergent;  // "table key: kind"
   std::vector<SequenceCopied> sequences;
   std::vector<std::string> restored;  // what the abort put back

@@ -56,21 +56,23 @@ class VerifySession {
   // Full checks until one is conclusive or `timeout` passes (see RunVerify).
   Result<VerifyReport> Check(std::chrono::seconds timeout);
 
+  // The incremental check (pgparity cutover's): every row the source
+  // changed in commits ending at or before `lsn` and not compared yet —
+  // since the last consistent Check(), or the last call — read by key on
+  // the target and compared with the shadow: a cost that follows the
+  // changes, not the tables' size. Waits until the stream has decoded up to
+  // `lsn` and the subscription has applied it (its slot confirmed past it).
+  // Calls before a fence keep the last one short. Returns this call's
+  // divergent rows and rows compared; `left_to_full_check` holds every table
+  // with a change since the last consistent Check() it could not compare by
+  // key (no key, a TRUNCATE, an unchanged TOAST value). Errors:
+  // FailedPrecondition (no consistent Check() before), DeadlineExceeded
+  // (saying how far stream and target got), the stream's or a server's.
+  Result<ChangeRound> CheckChangesThrough(wire::Lsn lsn,
+                                          std::chrono::steady_clock::time_point deadline);
+
   // The shadow state's counters (transactions and changes applied since
   // the bootstrap, unresolved rows over all tables).
-  // The incremental check at a fence (pgparity cutover's final check):
-  // every row the source changed after the last consistent Check() and in
-  // commits ending at or before `fence`, read by key on the target and
-  // compared with the shadow — a cost that follows the changes, not the
-  // tables' size. Waits until the stream has decoded up to the fence and
-  // the subscription has applied it (its slot confirmed past it), so
-  // nothing is in flight then. The result holds the divergent rows, and
-  // the tables it could not compare by key (no key, or truncated), which
-  // only a full Check() can. Errors: FailedPrecondition (no consistent
-  // Check() before), DeadlineExceeded (saying how far stream and target
-  // got), the stream's or a server's error.
-  Result<ChangeRound> CheckChangesThrough(wire::Lsn fence,
-                                          std::chrono::steady_clock::time_point deadline);
 
   struct Counters {
     uint64_t transactions = 0;
