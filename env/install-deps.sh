@@ -4,13 +4,14 @@
 # under a second). runtime: the client tools, PgBouncer and npm for the local
 # servers; build: the C++ toolchain and libraries; bench: what bench/'s
 # drivers run (gnuplot, GNU time); all: runtime, build and the CI validators
-# (and prometheus, with promtool, for the rules and scrape tests).
+# (and prometheus, with promtool, for the rules and scrape tests; chromium
+# for the live page's browser test).
 set -euo pipefail
 what=${1:-all}
 runtime=(postgresql-client pgbouncer python3 util-linux passwd)
 build=(cmake g++ make pkg-config libpq-dev libboost-dev libboost-program-options-dev protobuf-compiler libprotobuf-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libssl-dev libabsl-dev nlohmann-json3-dev)
-extra=(docker-compose kubectl clang libclang-rt-14-dev prometheus)
+extra=(docker-compose kubectl clang libclang-rt-14-dev prometheus chromium)
 bench=(gnuplot-nox time)
 case "$what" in
   runtime) pkgs=("${runtime[@]}") ;;
