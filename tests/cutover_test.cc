@@ -437,6 +437,28 @@ TEST_F(CutoverAbortTest, FullFinalCheckFindsATargetOnlyChange) {
 
 // A superuser turns the fence off for its session and writes: the detector
 // names the table. (The row replicates once the fence is lowered.)
+// The target goes away inside the window (its sessions ended, new ones
+// refused): the final check fails and everything is put back.
+TEST_F(CutoverAbortTest, FinalCheckTargetUnreachable) {
+  const std::string file_before = ReadText(DatabasesFile());
+  CutoverOptions o = Options();
+  o.before_phase = [](std::string_view phase) -> Status {
+    if (phase != "final_check") return Status::OK();
+    SqlClient admin(target().Dsn() + " dbname=postgres");  // not the database it locks out
+    admin.Exec("ALTER DATABASE targetdb WITH ALLOW_CONNECTIONS false");
+    admin.Exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'targetdb' "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+    return Status::OK();
+  };
+  const CutoverReport r = Run(o);
+  SqlClient(target().Dsn() + " dbname=postgres")
+      .Exec("ALTER DATABASE targetdb WITH ALLOW_CONNECTIONS true");
+  ExpectAborted(r, "final_check", "");
+  EXPECT_FALSE(r.divergent);
+  ExpectNothingLeftBehind(r, file_before, source().port());
+}
+
 TEST_F(CutoverAbortTest, SequencesWriteSlippedPastTheFence) {
   const std::string file_before = ReadText(DatabasesFile());
   CutoverOptions o = Options();
@@ -583,11 +605,13 @@ class WriteLoad {
 // Its own pair: a switch leaves the source read-only for good.
 class CutoverSwitchTest : public CutoverFixture {};
 
-TEST_F(CutoverSwitchTest, SwitchesUnderWriteLoadWithNothingLost) {
+TEST_F(CutoverSwitchTest, SwitchesUnderLoadWithNothingLostThenRollsBack) {
   const std::string prefix = FreshName("load") + "-";
   WriteLoad load(bouncer().Dsn(), prefix);
   std::this_thread::sleep_for(300ms);
-  const CutoverReport r = Run(Options());
+  CutoverOptions forward = Options();
+  forward.reverse = true;
+  const CutoverReport r = Run(forward);
   std::this_thread::sleep_for(300ms);
   load.Stop();
   for (const std::string& e : load.errors()) std::cout << "  load error: " << e << std::endl;
@@ -637,10 +661,14 @@ TEST_F(CutoverSwitchTest, SwitchesUnderWriteLoadWithNothingLost) {
   EXPECT_TRUE(load.errors().empty()) << load.errors().front();
   EXPECT_EQ(target_db.Value("SELECT count(*) FROM users WHERE username LIKE '" + prefix + "%'"),
             std::to_string(load.committed()));
+  // Rows the target numbered itself: past the source's last value + margin
+  // (with --reverse they also replicate back, so counting per side cannot tell).
+  int64_t users_last = 0;
+  for (const auto& seq : r.sequences)
+    if (seq.sequence == "public.users_id_seq" && seq.source_value) users_last = *seq.source_value;
   EXPECT_GT(std::stoll(target_db.Value("SELECT count(*) FROM users WHERE username LIKE '" + prefix +
-                                       "%'")),
-            std::stoll(source_db.Value("SELECT count(*) FROM users WHERE username LIKE '" + prefix +
-                                       "%'")))
+                                       "%' AND id > " + std::to_string(users_last + 10))),
+            0)
       << "no load row was written on the target after the switch";
 
   // The canary: nothing failed or in doubt, every acknowledged write on the target.
@@ -658,17 +686,51 @@ TEST_F(CutoverSwitchTest, SwitchesUnderWriteLoadWithNothingLost) {
             << ", window " << r.window_seconds << " s" << std::endl;
   EXPECT_LT(r.canary->longest_stall, 5s);
 
-  // The JSON report: eight phases, each ok.
+  // The JSON report: nine phases (with reverse), each ok.
   const auto doc = nlohmann::json::parse(applier::CutoverReportJson(r));
   EXPECT_EQ(doc["status"], "switched");
-  ASSERT_EQ(doc["phases"].size(), 8u) << doc.dump();
-  const char* names[] = {"gates", "catch_up",    "pre_check", "fence",
-                         "drain", "final_check", "sequences", "switch"};
-  for (size_t i = 0; i < 8; ++i) {
+  ASSERT_EQ(doc["phases"].size(), 9u) << doc.dump();
+  const char* names[] = {"gates",       "catch_up",  "pre_check", "fence", "drain",
+                         "final_check", "sequences", "reverse",   "switch"};
+  for (size_t i = 0; i < 9; ++i) {
     EXPECT_EQ(doc["phases"][i]["name"], names[i]);
     EXPECT_EQ(doc["phases"][i]["outcome"], "ok") << doc["phases"][i].dump();
   }
   EXPECT_EQ(doc["canary"]["check"]["missing"], 0);
+
+  // The way back: a write through PgBouncer, now on 16, reaches 14.
+  const std::string after = FreshName("after-switch");
+  SqlClient(bouncer().Dsn())
+      .Exec("INSERT INTO users (username, email) VALUES ('" + after + "', 'a')");
+  const std::string on_source = "SELECT count(*) FROM users WHERE username = '" + after + "'";
+  for (int i = 0; i < 100 && source_db.Value(on_source) != "1"; ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(source_db.Value(on_source), "1") << "the reverse replication did not bring it back";
+
+  // The rollback: a second cutover, 16 -> 14, through the reverse replication.
+  CutoverOptions back = Options();
+  back.source = Params(target().Dsn());
+  back.target = Params(source().Dsn());
+  back.publication = "pgparity_reverse";
+  back.subscription = "pgparity_reverse";
+  const CutoverReport rollback = Run(back);
+  ASSERT_EQ(rollback.status, "switched") << rollback.failed_phase << ": " << rollback.reason;
+  EXPECT_EQ(AppdbPort(), std::to_string(source().port()));
+  ASSERT_TRUE(rollback.canary_check.has_value());
+  EXPECT_EQ(rollback.canary_check->missing, 0);
+  // 14 takes the application's writes again (the first fence lifted), 16 refuses them.
+  const std::string back_name = FreshName("rolled-back");
+  EXPECT_NO_THROW(
+      SqlClient(bouncer().Dsn())
+          .Exec("INSERT INTO users (username, email) VALUES ('" + back_name + "', 'b')"));
+  EXPECT_EQ(source_db.Value("SELECT count(*) FROM users WHERE username = '" + back_name + "'"),
+            "1");
+  Result<conn::PgSession> on16 = conn::ConnectSession(Params(target().Dsn()), "target");
+  ASSERT_TRUE(on16.ok()) << on16.status().ToString();
+  EXPECT_NE(on16->Exec("INSERT INTO users (username, email) VALUES ('x" + back_name + "', 'x')")
+                .message()
+                .find("SQLSTATE 25006"),
+            std::string::npos);
 }
 }  // namespace
 }  // namespace pgparity
