@@ -170,7 +170,7 @@ for key in ("failed", "in_doubt", "missing"):
 line("pgbench: failed transactions", "pgbench_failed", n)
 line("pgbench: aborted clients", "pgbench_aborted", n)
 line("**window, PAUSE to RESUME (s)**", "window_s", sec)
-line("final check: rows compared (changed since the pre-check began)", "final_rows", n)
+line("final check: rows compared (changed since the last change round before PAUSE)", "final_rows", n)
 for p in phases:
     line(f"phase {p} (s)", p, sec)
 line("machine: 1-minute load average at the cutover's start", "loadavg", lambda x: f"{x:.1f}")
