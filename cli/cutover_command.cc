@@ -6,6 +6,7 @@
 #include "command.h"
 #include "exit_codes.h"
 #include "pgparity/applier/cutover/cutover.h"
+#include "pgparity/applier/metrics/status_page.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/file_util.h"
 #include "source_options.h"
@@ -47,7 +48,10 @@ po::options_description CutoverOptionsDescription() {
       "reverse-conninfo", po::value<std::string>(),
       "how the source server reaches the target (default: the --target DSN)")(
       "dry-run", "gates, catch-up and pre-check only, then the plan; nothing is changed")(
-      "report", po::value<std::string>(), "write the JSON report to FILE");
+      "report", po::value<std::string>(), "write the JSON report to FILE")(
+      "metrics-listen", po::value<std::string>(),
+      "HOST:PORT to serve the live page (/) and /status (the report so far, JSON) on while the "
+      "cutover runs");
   return opts;
 }
 
@@ -126,6 +130,30 @@ void PrintSummary(const applier::CutoverReport& r, std::ostream& out) {
   }
 }
 
+// /status of --metrics-listen: the report so far under "cutover", which
+// tells the page it shows a cutover, not a check.
+std::string StatusJson(const applier::CutoverReport& r) {
+  return "{\"cutover\": " + applier::CutoverReportJson(r) + "}\n";
+}
+
+// The live page while the cutover runs (docs/cli.md, "cutover"): started
+// before any change, so that a port in use stops nothing half done.
+struct LivePage {
+  std::unique_ptr<applier::StatusPage> page;
+  std::unique_ptr<applier::MetricsServer> server;
+};
+
+Result<LivePage> StartLivePage(const std::string& listen, applier::CutoverOptions& o) {
+  LivePage live;
+  live.page = std::make_unique<applier::StatusPage>(StatusJson(applier::CutoverReport{}));
+  applier::StatusPage* page = live.page.get();
+  PGPARITY_ASSIGN_OR_RETURN(
+      live.server, applier::MetricsServer::Start(
+                       listen, [page](std::string_view path) { return page->Handle(path); }));
+  o.on_update = [page](const applier::CutoverReport& r) { page->Publish(StatusJson(r)); };
+  return live;
+}
+
 }  // namespace
 
 int RunCutover(const std::vector<std::string>& args) {
@@ -134,7 +162,17 @@ int RunCutover(const std::vector<std::string>& args) {
   if (auto done = ParseCommandLine("cutover", args, opts, nullptr, vm)) return *done;
   auto options = ReadOptions(vm);
   if (!options.ok()) return Fail("cutover", std::string(options.status().message()), kExitUsage);
+  LivePage live;
+  if (vm.count("metrics-listen")) {
+    auto started = StartLivePage(vm["metrics-listen"].as<std::string>(), *options);
+    if (!started.ok()) {
+      return Fail("cutover", "--metrics-listen: " + std::string(started.status().message()),
+                  kExitUsage);
+    }
+    live = std::move(*started);
+  }
   auto report = applier::RunCutover(*options);
+  if (report.ok() && live.page) live.page->Publish(StatusJson(*report));
   if (!report.ok()) {
     return Fail("cutover", std::string(report.status().message()), ExitCodeFor(report.status()));
   }

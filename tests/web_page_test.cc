@@ -7,21 +7,38 @@
 // Screenshots of each state, at 1280x900 and at a phone's 390x844, are
 // kept in the build directory (WEB_PAGE_ARTIFACTS, printed).
 //
-// Skipped, saying so, when chromium is not installed.
+// A cutover's phases on the same page (WebPageCutoverTest): `pgparity
+// cutover --metrics-listen` serving /status and the page while a phase
+// runs; applier::RunCutover held before "drain" while the browser reads
+// the page: fence ok, drain running, then switched with the canary's
+// numbers. Its own 14 -> 16 pair behind a real PgBouncer (the switch
+// leaves the source read-only).
+//
+// Skipped, saying so, when chromium (or, for the cutover, pgbouncer) is
+// not installed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <thread>
 
+#include "pgparity/applier/cutover/cutover.h"
+#include "pgparity/applier/metrics/status_page.h"
+#include "pgparity/conn/connect.h"
+#include "support/migration_env.h"
+#include "support/pgbouncer.h"
 #include "verify/verify_test_env.h"
 
 namespace pgparity::applier {
@@ -67,6 +84,45 @@ constexpr const char* kNoChromium =
     "chromium is not installed (apt-get install chromium): the live page is not tested in a "
     "browser";
 
+// Headless chromium on the page at a URL, with its own profile directory.
+struct Chromium {
+  std::string binary;
+  fs::path profile, artifacts;
+
+  // The page after its script ran (~3 polls of virtual time), as the
+  // browser's DOM.
+  std::string Dom(const std::string& url) const {
+    std::string out;
+    const int rc =
+        RunCommand("timeout 60 " + Command() + " --virtual-time-budget=6000 --dump-dom " +
+                       ShellQuote(url) + " 2>/dev/null",
+                   &out);
+    EXPECT_EQ(rc, 0) << out;
+    return out;
+  }
+  // A PNG of the page at width x height (CSS pixels); returns its path.
+  fs::path Screenshot(const std::string& url, const std::string& name, int width,
+                      int height) const {
+    const fs::path png = artifacts / (name + ".png");
+    std::string out;
+    const int rc =
+        RunCommand("timeout 60 " + Command() + " --virtual-time-budget=6000 " +
+                       "--hide-scrollbars --window-size=" + std::to_string(width) + "," +
+                       std::to_string(height) + " --screenshot=" + ShellQuote(png.string()) + " " +
+                       ShellQuote(url) + " 2>&1",
+                   &out);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_TRUE(fs::exists(png) && fs::file_size(png) > 10000) << png << ": " << out;
+    std::cout << "screenshot: " << png.string() << "\n";
+    return png;
+  }
+  std::string Command() const {
+    return ShellQuote(binary) +
+           " --headless=new --disable-gpu --no-sandbox --no-first-run --user-data-dir=" +
+           ShellQuote(profile.string());
+  }
+};
+
 class WebPageTest : public VerifyFixture {
  protected:
   // No browser, no servers started.
@@ -82,6 +138,7 @@ class WebPageTest : public VerifyFixture {
     state_ = servers().source.dir() / "web-audit";
     fs::remove_all(state_);
     profile_ = servers().source.dir() / "chromium-profile";
+    browser_ = {chromium_, profile_, artifacts_};
   }
   void TearDown() override {
     audit_.reset();
@@ -122,40 +179,13 @@ class WebPageTest : public VerifyFixture {
     return false;
   }
 
-  // The page after its script ran (~3 polls of virtual time), as the
-  // browser's DOM.
-  std::string Dom() {
-    std::string out;
-    const int rc =
-        RunCommand("timeout 60 " + Browser() + " --virtual-time-budget=6000 --dump-dom " +
-                       ShellQuote(Url()) + " 2>/dev/null",
-                   &out);
-    EXPECT_EQ(rc, 0) << out;
-    return out;
-  }
-  // A PNG of the page at width x height (CSS pixels); returns its path.
+  std::string Dom() { return browser_.Dom(Url()); }
   fs::path Screenshot(const std::string& name, int width, int height) {
-    const fs::path png = artifacts_ / (name + ".png");
-    std::string out;
-    const int rc =
-        RunCommand("timeout 60 " + Browser() + " --virtual-time-budget=6000 " +
-                       "--hide-scrollbars --window-size=" + std::to_string(width) + "," +
-                       std::to_string(height) + " --screenshot=" + ShellQuote(png.string()) + " " +
-                       ShellQuote(Url()) + " 2>&1",
-                   &out);
-    EXPECT_EQ(rc, 0) << out;
-    EXPECT_TRUE(fs::exists(png) && fs::file_size(png) > 10000) << png << ": " << out;
-    std::cout << "screenshot: " << png.string() << "\n";
-    return png;
+    return browser_.Screenshot(Url(), name, width, height);
   }
-  std::string Browser() const {
-    return ShellQuote(chromium_) +
-           " --headless=new --disable-gpu --no-sandbox --no-first-run --user-data-dir=" +
-           ShellQuote(profile_.string());
-  }
-
   std::string chromium_;
   fs::path artifacts_, state_, profile_;
+  Chromium browser_;
   int port_ = 0;
   std::unique_ptr<Subprocess> audit_;
 };
@@ -299,6 +329,239 @@ TEST_F(WebPageTest, ReadyzFollowsTheFullChecksAndThePageShowsIt) {
   const auto exit = audit_->Wait(milliseconds(20000));
   ASSERT_TRUE(exit.has_value());
   EXPECT_EQ(*exit, 0) << Log();
+}
+
+// ---- A cutover's phases on the page. ----
+
+conn::ConnParams Params(const std::string& dsn) {
+  Result<conn::ConnParams> p = conn::ParseServerDsn(dsn, "dsn", "cutover");
+  if (!p.ok()) throw std::runtime_error(p.status().ToString());
+  return *p;
+}
+
+// The pair with the canary's table on both sides, the quick start's
+// subscription, and PgBouncer in front of the source with its [databases]
+// in a file of its own (as tests/cutover_test.cc sets it up).
+struct CutoverPageEnv {
+  testing::MigrationServers servers;
+  std::unique_ptr<testing::PgBouncer> bouncer;
+
+  CutoverPageEnv() {
+    std::string out;
+    if (testing::RunSqlScript(servers.source, "canary.sql", {}, &out) != 0 ||
+        testing::RunSqlScript(servers.target, "canary.sql", {}, &out) != 0) {
+      throw std::runtime_error("sql/canary.sql failed: " + out);
+    }
+    testing::SetUpQuickStartPair(servers);
+    testing::PgBouncerOptions o;
+    o.databases_include = true;
+    bouncer = std::make_unique<testing::PgBouncer>(servers.source, o);
+  }
+};
+
+class WebPageCutoverTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (FindChromium().empty() || !testing::PgBouncer::Available()) return;
+    fs::create_directories(WEB_PAGE_ARTIFACTS);
+    try {
+      env_ = std::make_unique<CutoverPageEnv>();
+    } catch (const std::exception& e) {
+      setup_error_ = e.what();
+    }
+  }
+  static void TearDownTestSuite() { env_.reset(); }
+  void SetUp() override {
+    const std::string chromium = FindChromium();
+    if (chromium.empty()) GTEST_SKIP() << kNoChromium;
+    if (!testing::PgBouncer::Available()) GTEST_SKIP() << "no pgbouncer on PATH";
+    if (!setup_error_.empty()) GTEST_FAIL() << "setting up the pair: " << setup_error_;
+    browser_ = {chromium, env_->servers.source.dir() / "chromium-profile", WEB_PAGE_ARTIFACTS};
+  }
+
+  static const testing::PgServer& source() { return env_->servers.source; }
+  static const testing::PgServer& target() { return env_->servers.target; }
+  static const testing::PgBouncer& bouncer() { return *env_->bouncer; }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+  // /status's "cutover" once `ok` holds for it; null after `timeout`.
+  json WaitForCutover(const std::function<bool(const json&)>& ok, seconds timeout) {
+    const auto deadline = steady_clock::now() + timeout;
+    json last;
+    while (steady_clock::now() < deadline) {
+      const auto [code, body] = HttpGet(port_, "/status");
+      last = json::parse(body, nullptr, false);
+      if (code == 200 && last.is_object() && last["cutover"].is_object() && ok(last["cutover"])) {
+        return last["cutover"];
+      }
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    ADD_FAILURE() << "/status: last answer " << last.dump();
+    return nullptr;
+  }
+
+  static inline std::unique_ptr<CutoverPageEnv> env_;
+  static inline std::string setup_error_;
+  Chromium browser_;
+  int port_ = 0;
+};
+
+bool PhaseRow(const std::string& dom, const std::string& phase, const std::string& shown,
+              const std::string& kind) {
+  return Has(dom, "<tr data-phase=\"" + phase + "\"><td class=\"mono\">" + phase +
+                      "</td><td><span class=\"pill " + kind + "\">" + shown + "</span>");
+}
+
+// The CLI's --metrics-listen: /status and the page while catch_up waits
+// for a subscription held behind a lock on the target, then the abort.
+// The pair is left as it was: caught up, PgBouncer on the source.
+TEST_F(WebPageCutoverTest, CliServesThePhasesWhileTheCutoverRuns) {
+  SqlClient blocker(target().Dsn());
+  blocker.Exec("BEGIN; LOCK TABLE orders IN SHARE MODE");
+  SqlClient(source().Dsn())
+      .Exec(
+          "INSERT INTO orders (user_id, product_name, quantity, price) VALUES (1, 'page-lag', 1, "
+          "1)");
+  port_ = testing::FreePort();
+  const fs::path log = source().dir() / "cutover-cli.log";
+  Subprocess cli({PGPARITY_BINARY, "cutover", "--source", source().Dsn(), "--target",
+                  target().Dsn(), "--pgbouncer", bouncer().AdminDsn(), "--pgbouncer-config",
+                  bouncer().databases_file().string(), "--max-lag", "0", "--timeout", "12",
+                  "--metrics-listen", "127.0.0.1:" + std::to_string(port_)},
+                 log);
+  const json c =
+      WaitForCutover([](const json& c) { return c["current_phase"] == "catch_up"; }, seconds(30));
+  ASSERT_FALSE(c.is_null()) << testing::ReadFile(log);
+  EXPECT_EQ(c["status"], "running");
+  ASSERT_EQ(c["phases"].size(), 1u) << c.dump();
+  EXPECT_EQ(c["phases"][0]["name"], "gates");
+  EXPECT_EQ(c["phases"][0]["outcome"], "ok");
+  EXPECT_EQ(HttpGet(port_, "/healthz").first, 200);
+  EXPECT_EQ(HttpGet(port_, "/app.js").first, 200);
+  EXPECT_EQ(HttpGet(port_, "/metrics").first, 404);
+
+  const std::string dom = browser_.Dom(Url());
+  EXPECT_TRUE(Has(dom, "data-status=\"running\">running</div>")) << dom;
+  EXPECT_TRUE(PhaseRow(dom, "gates", "ok", "yes")) << dom;
+  EXPECT_TRUE(PhaseRow(dom, "catch_up", "running", "running")) << dom;
+  EXPECT_TRUE(PhaseRow(dom, "fence", "pending", "pending")) << dom;
+  EXPECT_TRUE(Has(dom, "<body data-mode=\"cutover\">")) << dom;
+
+  const auto exit = cli.Wait(milliseconds(60000));
+  blocker.Exec("ROLLBACK");
+  ASSERT_TRUE(exit.has_value());
+  EXPECT_EQ(*exit, 4) << "a catch-up timeout: " << testing::ReadFile(log);
+  EXPECT_NE(testing::ReadFile(log).find("cutover: aborted in catch_up"), std::string::npos)
+      << testing::ReadFile(log);
+  SqlClient source_db(source().Dsn());
+  testing::WaitForCatchUp(source_db, "my_subscription", seconds(30));
+}
+
+// A port already taken: a one-line usage error before anything is touched.
+TEST_F(WebPageCutoverTest, CliMetricsListenInUseIsAUsageError) {
+  port_ = testing::FreePort();
+  StatusPage page("{}");
+  auto server = MetricsServer::Start("127.0.0.1:" + std::to_string(port_),
+                                     [&](std::string_view path) { return page.Handle(path); });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  std::string out;
+  const int rc =
+      RunCommand(ShellQuote(PGPARITY_BINARY) + " cutover --source " + ShellQuote(source().Dsn()) +
+                     " --target " + ShellQuote(target().Dsn()) + " --pgbouncer " +
+                     ShellQuote(bouncer().AdminDsn()) + " --pgbouncer-config " +
+                     ShellQuote(bouncer().databases_file().string()) +
+                     " --metrics-listen 127.0.0.1:" + std::to_string(port_) + " 2>&1",
+                 &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("--metrics-listen"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+}
+
+// The library's on_update on the page, held before "drain" while the
+// browser reads it: fence ok, drain running, the window open; then the
+// switch, with the canary's numbers.
+TEST_F(WebPageCutoverTest, ShowsFenceOkDrainRunningThenSwitched) {
+  StatusPage page("{\"cutover\": " + CutoverReportJson(CutoverReport{}) + "}\n");
+  auto server =
+      MetricsServer::Start("127.0.0.1:0", [&](std::string_view path) { return page.Handle(path); });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  port_ = (*server)->port();
+  const auto publish = [&page](const CutoverReport& r) {
+    page.Publish("{\"cutover\": " + CutoverReportJson(r) + "}\n");
+  };
+
+  CutoverOptions o;
+  o.source = Params(source().Dsn());
+  o.target = Params(target().Dsn());
+  o.pgbouncer = Params(bouncer().AdminDsn());
+  o.pgbouncer_config = bouncer().databases_file().string();
+  o.timeout = seconds(60);
+  o.canary = Params(bouncer().Dsn());
+  o.on_update = publish;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  o.before_phase = [&](std::string_view phase) {
+    if (phase != "drain") return Status::OK();
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, seconds(60), [&] { return release; });  // the browser reads the page
+    return Status::OK();
+  };
+  const auto let_go = [&] {
+    std::lock_guard lock(mu);
+    release = true;
+    cv.notify_all();
+  };
+  std::optional<Result<CutoverReport>> result;
+  std::thread run([&] { result.emplace(RunCutover(o)); });
+  struct Join {  // whatever fails below, the cutover goes on and ends
+    std::function<void()> let_go;
+    std::thread& run;
+    ~Join() {
+      let_go();
+      if (run.joinable()) run.join();
+    }
+  } join{let_go, run};
+
+  const json held =
+      WaitForCutover([](const json& c) { return c["current_phase"] == "drain"; }, seconds(120));
+  ASSERT_FALSE(held.is_null());
+  EXPECT_EQ(held["status"], "running");
+  EXPECT_FALSE(held["fence_lsn"].get<std::string>().empty());
+  std::string dom = browser_.Dom(Url());
+  EXPECT_TRUE(Has(dom, "data-status=\"running\">running</div>")) << dom;
+  for (const char* done : {"gates", "catch_up", "pre_check", "fence"}) {
+    EXPECT_TRUE(PhaseRow(dom, done, "ok", "yes")) << done << "\n" << dom;
+  }
+  EXPECT_TRUE(PhaseRow(dom, "drain", "running", "running")) << dom;
+  EXPECT_TRUE(PhaseRow(dom, "switch", "pending", "pending")) << dom;
+  EXPECT_TRUE(Has(dom, "<dd class=\"mono\">" + held["fence_lsn"].get<std::string>() + "</dd>"))
+      << dom;
+  EXPECT_TRUE(Has(dom, "<dt>window</dt><dd class=\"mono\">open")) << dom;
+  EXPECT_TRUE(Has(dom, "<section id=\"cutover\" class=\"card wide\">")) << "shown: " << dom;
+  browser_.Screenshot(Url(), "cutover-drain-1280", 1280, 900);
+
+  let_go();
+  run.join();
+  ASSERT_TRUE(result && result->ok()) << (result ? result->status().ToString() : "no result");
+  const CutoverReport& r = **result;
+  ASSERT_EQ(r.status, "switched") << r.failed_phase << ": " << r.reason;
+  EXPECT_TRUE(r.current_phase.empty());
+  publish(r);  // what the CLI publishes once RunCutover returns
+  dom = browser_.Dom(Url());
+  EXPECT_TRUE(Has(dom, "data-status=\"switched\">switched</div>")) << dom;
+  for (const char* done : {"drain", "final_check", "sequences", "switch"}) {
+    EXPECT_TRUE(PhaseRow(dom, done, "ok", "yes")) << done << "\n" << dom;
+  }
+  EXPECT_FALSE(Has(dom, "pill running")) << dom;
+  EXPECT_TRUE(Has(dom, "(PAUSE to RESUME)")) << dom;
+  ASSERT_TRUE(r.canary.has_value());
+  EXPECT_TRUE(Has(dom, "<dt>acknowledged</dt><dd class=\"mono\">" +
+                           std::to_string(r.canary->acknowledged) + "</dd>"))
+      << dom;
+  EXPECT_TRUE(Has(dom, "<dt>failed</dt><dd class=\"mono\">0</dd>")) << dom;
+  browser_.Screenshot(Url(), "cutover-switched-1280", 1280, 900);
+  browser_.Screenshot(Url(), "cutover-switched-phone", 390, 844);
 }
 
 }  // namespace

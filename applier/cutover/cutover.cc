@@ -33,6 +33,9 @@ class Cutover {
   void Progress(const std::string& line) const {
     if (o_.progress) o_.progress(line);
   }
+  void Update() const {
+    if (o_.on_update) o_.on_update(r_);
+  }
   steady_clock::time_point Deadline() const { return steady_clock::now() + o_.timeout; }
 
   Status Gates();
@@ -72,6 +75,8 @@ bool Cutover::Phase(const char* name, Fn fn) {
   p.name = name;
   p.started = UtcMillis(std::chrono::system_clock::now());
   Progress(std::string("cutover: ") + name + " ...");
+  r_.current_phase = name;
+  Update();
   const auto start = steady_clock::now();
   Status s = o_.before_phase ? o_.before_phase(name) : Status::OK();
   if (s.ok()) s = fn();
@@ -88,6 +93,8 @@ bool Cutover::Phase(const char* name, Fn fn) {
            std::to_string(static_cast<int>(p.seconds * 1000)) + " ms)" +
            (s.ok() ? "" : ": " + p.detail));
   r_.phases.push_back(std::move(p));
+  r_.current_phase.clear();
+  Update();
   return s.ok();
 }
 

@@ -39,7 +39,8 @@ nlohmann::json SequencesJson(const std::vector<SequenceCopied>& sequences) {
 }  // namespace
 
 std::string CutoverReportJson(const CutoverReport& r) {
-  nlohmann::json doc = {{"status", r.status},
+  nlohmann::json doc = {{"status", r.status.empty() ? "running" : r.status},
+                        {"current_phase", r.current_phase},
                         {"failed_phase", r.failed_phase},
                         {"reason", r.reason},
                         {"divergent", r.divergent},

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/replication_slots.h"
-#include "pgparity/applier/metrics/web_assets.h"
+#include "pgparity/applier/metrics/status_page.h"
 
 namespace pgparity::applier {
 
@@ -259,19 +259,6 @@ HttpResponse Probe(const std::string& problem) {
   return {503, "text/plain; charset=utf-8", problem + "\n", {kNoStore}};
 }
 
-// The page's files. The policy lets the browser load only this server's
-// files and fetch only from it: nothing from elsewhere, no inline script.
-HttpResponse Page(const WebAsset& asset) {
-  return {200,
-          std::string(asset.content_type),
-          std::string(asset.body),
-          {{"Content-Security-Policy",
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-            "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
-           {"X-Content-Type-Options", "nosniff"},
-           kNoStore}};
-}
-
 }  // namespace
 
 MetricsCollector::MetricsCollector(const CheckState& state, ScrapeTargets targets)
@@ -292,9 +279,7 @@ HttpResponse MetricsCollector::Handle(std::string_view path) {
   }
   if (path == "/healthz") return Probe(Unhealthy(state_.ReadLiveness()));
   if (path == "/readyz") return Probe(Unready(state_.ReadLiveness()));
-  for (const WebAsset& asset : WebAssets()) {
-    if (path == asset.path || (path == "/index.html" && asset.path == "/")) return Page(asset);
-  }
+  if (auto asset = WebAssetResponse(path)) return std::move(*asset);
   return {404, "text/plain; charset=utf-8",
           "not found: try /, /metrics, /status, /healthz or /readyz\n"};
 }

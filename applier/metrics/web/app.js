@@ -1,7 +1,10 @@
-// The live page of pgparity verify/audit. Every 2 s it reads, from the
-// server that served it (relative URLs, so it also works behind a proxy's
-// path prefix), `status` (the last report, docs/report.md), `metrics`
-// (Prometheus text, docs/cli.md "Metrics") and `readyz`, and redraws.
+// The live page of pgparity verify/audit, and of cutover. Every 2 s it
+// reads, from the server that served it (relative URLs, so it also works
+// behind a proxy's path prefix), `status` (the last report,
+// docs/report.md), `metrics` (Prometheus text, docs/cli.md "Metrics") and
+// `readyz`, and redraws. When `status` is {"cutover": report so far}
+// (pgparity cutover --metrics-listen, docs/cli.md "cutover"), it shows the
+// cutover's phases instead, and reads nothing else.
 //
 // Every value from the report or the metrics reaches the DOM through
 // textContent or an attribute, never as HTML: table names, keys and row
@@ -318,6 +321,124 @@ function drawCharts() {
   drawChart($('rate-chart'), $('rate-legend'), history.rate, fmtRate, 10);
 }
 
+// ---- A cutover's phases (status = {"cutover": report so far}). ----
+const PHASES = ['gates', 'catch_up', 'pre_check', 'fence', 'drain', 'final_check', 'sequences',
+  'reverse', 'switch'];
+function fmtSeconds(s) {
+  return (typeof s === 'number' && isFinite(s)) ? s.toFixed(s < 10 ? 2 : 1) + ' s' : '\u2014';
+}
+// What the verdict box says: the report's status, "aborting" while a
+// failed phase's abort runs.
+function cutoverStatus(c) {
+  const status = typeof c.status === 'string' && c.status ? c.status : 'running';
+  return status === 'running' && c.failed_phase ? 'aborting' : status;
+}
+// Seconds since an ISO 8601 time of the server's clock, or NaN.
+function since(iso) { return iso ? (Date.now() - Date.parse(iso)) / 1000 : NaN; }
+function phaseRow(name, outcome, seconds, detail) {
+  const tr = el('tr');
+  tr.dataset.phase = token(name);
+  tr.appendChild(el('td', 'mono', name));
+  const kind = outcome === 'ok' ? 'yes' : outcome === 'failed' ? 'no' : outcome;
+  tr.appendChild(el('td')).appendChild(pill(String(outcome).replace(/_/g, ' '), kind));
+  tr.appendChild(el('td', 'num', seconds));
+  tr.appendChild(el('td', null, detail || ''));
+  return tr;
+}
+// The phases run, the one running, then those still to come (or, once the
+// cutover ended, not run). `reverse` only shows when it ran or runs.
+function renderPhases(c, status) {
+  const body = $('phases').tBodies[0];
+  clear(body);
+  const done = Array.isArray(c.phases) ? c.phases : [];
+  for (const p of done) body.appendChild(phaseRow(p.name, p.outcome, fmtSeconds(p.seconds), p.detail));
+  const current = typeof c.current_phase === 'string' ? c.current_phase : '';
+  if (current) {
+    const last = done.length ? done[done.length - 1].ended : null;
+    const t = since(last);
+    body.appendChild(phaseRow(current, 'running', isFinite(t) && t >= 0 ? fmtSeconds(t) + ' so far' : '\u2014', ''));
+  }
+  const seen = new Set(done.map(p => p.name).concat(current ? [current] : []));
+  const ended = status !== 'running';
+  let from = 0;
+  for (const n of seen) from = Math.max(from, PHASES.indexOf(n) + 1);
+  for (const n of PHASES.slice(from)) {
+    if (n === 'reverse') continue;
+    body.appendChild(phaseRow(n, ended ? 'not_run' : 'pending', '', ''));
+  }
+}
+function factRows(dl, rows) {
+  clear(dl);
+  for (const [k, val] of rows) {
+    if (val === undefined || val === null || val === '') continue;
+    dl.appendChild(el('dt', null, k));
+    dl.appendChild(el('dd', 'mono', val));
+  }
+}
+function windowText(c, status) {
+  if (c.window_seconds) return fmtSeconds(c.window_seconds) + ' (PAUSE to RESUME)';
+  // Fence's start is PAUSE's, to within its connection's round trip.
+  const fence = (Array.isArray(c.phases) ? c.phases : []).find(p => p.name === 'fence');
+  if (status === 'running' && fence && fence.outcome === 'ok') {
+    const t = since(fence.started);
+    return 'open' + (isFinite(t) && t >= 0 ? ', ' + fmtSeconds(t) + ' so far' : '') + ' (clients wait)';
+  }
+  if (c.current_phase === 'fence') return 'opening (PAUSE)';
+  return null;
+}
+function renderCanary(c) {
+  const box = $('cutover-canary');
+  clear(box);
+  const k = c.canary;
+  if (!k || typeof k !== 'object') return;
+  box.appendChild(el('h3', null, 'Canary'));
+  const dl = box.appendChild(el('dl', 'cutover-facts'));
+  dl.id = 'canary-facts';
+  const lat = k.latency_ms || {};
+  const check = k.check && typeof k.check === 'object' ? k.check : null;
+  factRows(dl, [
+    ['acknowledged', fmtInt(k.acknowledged)], ['failed', fmtInt(k.failed)],
+    ['in doubt', fmtInt(k.in_doubt)], ['reconnects', fmtInt(k.reconnects)],
+    ['longest stall', typeof k.longest_stall_ms === 'number' ? k.longest_stall_ms.toFixed(1) + ' ms' : null],
+    ['latency p50 / p99 / max', [lat.p50, lat.p99, lat.max].map(v => typeof v === 'number' ? v.toFixed(1) : '\u2014').join(' / ') + ' ms'],
+    ['missing', check ? fmtInt(check.missing) + ' of ' + fmtInt(check.checked) + ' acknowledged writes, on ' + check.server : null],
+  ]);
+}
+function renderCutover(c) {
+  const status = cutoverStatus(c);
+  const v = $('verdict');
+  v.textContent = status;
+  v.dataset.status = token(status);
+  document.title = 'pgparity cutover: ' + status;
+  const current = typeof c.current_phase === 'string' ? c.current_phase : '';
+  $('verdict-note').textContent = 'cutover' + (current ? ' \u00b7 ' + current + ' running' : '');
+  $('cutover-now').textContent = current ? '(' + current + ' running)' : '';
+  factRows($('facts'), [['phase', current || null], ['failed in', c.failed_phase || null]]);
+  renderPhases(c, status);
+  const failure = $('cutover-failure');
+  failure.hidden = !c.failed_phase;
+  failure.textContent = c.failed_phase ? 'failed in ' + c.failed_phase + ': ' + (c.reason || '') : '';
+  const seqs = Array.isArray(c.sequences) ? c.sequences : [];
+  factRows($('cutover-facts'), [
+    ['window', windowText(c, status)],
+    ['fence LSN', c.fence_lsn],
+    ['sessions terminated', c.fence_lsn ? fmtInt(c.terminated_sessions) : null],
+    ['rows checked before the window', c.pre_check_change_rows ? fmtInt(c.pre_check_change_rows) : null],
+    ['rows checked at the fence', c.final_check_rows ? fmtInt(c.final_check_rows) : null],
+    ['sequences copied', seqs.length ? fmtInt(seqs.length) : null],
+  ]);
+  renderCanary(c);
+  const lines = $('cutover-lines');
+  clear(lines);
+  const add = (prefix, list) => {
+    for (const line of Array.isArray(list) ? list : []) lines.appendChild(el('li', null, prefix + line));
+  };
+  add('divergent: ', c.divergent_rows);
+  add('restored: ', c.restored);
+  add('', c.notes);
+  add('plan: ', c.plan);
+}
+
 // ---- Polling. ----
 function banner(text, isError) {
   const b = $('banner');
@@ -329,23 +450,47 @@ async function fetchText(path) {
   const r = await fetch(path, { cache: 'no-store' });
   return { ok: r.ok, status: r.status, text: await r.text() };
 }
+// A cutover's page reads only `status`; a check's also `readyz` (for the
+// note under the verdict) and `metrics`.
 async function poll() {
   const problems = [];
+  let report = null;
+  try {
+    const r = await fetchText('status');
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    report = JSON.parse(r.text);
+    lastStatusAt = Date.now();
+  } catch (e) { problems.push('status: ' + e.message); }
+  const cutover = report && report.cutover && typeof report.cutover === 'object';
+  document.body.dataset.mode = cutover ? 'cutover' : 'check';
+  $('cutover').hidden = !cutover;
+  let ready = '';
+  if (cutover) {
+    renderCutover(report.cutover);
+  } else {
+    ready = await pollCheck(report, problems);
+  }
+  if (problems.length) {
+    const since = lastStatusAt ? ' \u2014 showing what was read ' + fmtAge((Date.now() - lastStatusAt) / 1000) : '';
+    banner('cannot read pgparity (' + problems.join('; ') + ')' + since, true);
+  } else {
+    banner(ready, false);
+  }
+}
+// A check's page: the report (when read), the probe, the metrics. Returns
+// the not-ready reason ('' when ready).
+async function pollCheck(report, problems) {
   let ready = '';
   try {
     const r = await fetchText('readyz');
     if (!r.ok) ready = 'not ready: ' + r.text.trim();
   } catch (e) { problems.push('readyz: ' + e.message); }
-  try {
-    const r = await fetchText('status');
-    if (!r.ok) throw new Error('HTTP ' + r.status);
-    const report = JSON.parse(r.text);
+  if (report) {
     renderVerdict(report, ready);
     renderTables(report);
     renderDivergent(report);
     renderNotes(report);
-    lastStatusAt = Date.now();
-  } catch (e) { problems.push('status: ' + e.message); }
+  }
   try {
     const r = await fetchText('metrics');
     if (!r.ok) throw new Error('HTTP ' + r.status);
@@ -354,16 +499,11 @@ async function poll() {
     renderSlots(samples);
   } catch (e) { problems.push('metrics: ' + e.message); }
   drawCharts();
-  if (problems.length) {
-    const since = lastStatusAt ? ' \u2014 showing what was read ' + fmtAge((Date.now() - lastStatusAt) / 1000) : '';
-    banner('cannot read pgparity (' + problems.join('; ') + ')' + since, true);
-  } else {
-    banner(ready, false);
-  }
+  return ready;
 }
 async function loop() {
   await poll();
   setTimeout(loop, POLL_MS);
 }
-window.addEventListener('resize', drawCharts);
+window.addEventListener('resize', () => { if (document.body.dataset.mode !== 'cutover') drawCharts(); });
 loop();

@@ -44,6 +44,8 @@
 
 namespace pgparity::applier {
 
+struct CutoverReport;
+
 struct CutoverOptions {
   conn::ConnParams source;
   conn::ConnParams target;
@@ -80,6 +82,10 @@ struct CutoverOptions {
   // phases (a row on the target, a disabled subscription) to drive each
   // abort path.
   std::function<Status(std::string_view phase)> before_phase;
+  // Called when a phase starts and when it ends, on the cutover's thread,
+  // with the report so far (`current_phase` set while one runs): the live
+  // page of --metrics-listen publishes it.
+  std::function<void(const CutoverReport& so_far)> on_update;
 };
 
 struct CutoverPhase {
@@ -91,7 +97,8 @@ struct CutoverPhase {
 };
 
 struct CutoverReport {
-  std::string status;  // "switched", "aborted", "dry_run"
+  std::string status;         // "switched", "aborted", "dry_run"; "" while running
+  std::string current_phase;  // the phase running; "" between phases and after
   std::string failed_phase;
   std::string reason;
   Status failure;          // the abort's cause (OK unless aborted)
@@ -124,7 +131,8 @@ Result<CutoverReport> RunCutover(const CutoverOptions& options);
 // as message.
 Status CutoverStatus(const CutoverReport& report);
 
-// The JSON report (docs/cli.md, "cutover").
+// The JSON report (docs/cli.md, "cutover"); "status" is "running" until
+// the cutover ends.
 std::string CutoverReportJson(const CutoverReport& report);
 
 }  // namespace pgparity::applier
