@@ -149,7 +149,8 @@ Result<LivePage> StartLivePage(const std::string& listen, applier::CutoverOption
   applier::StatusPage* page = live.page.get();
   PGPARITY_ASSIGN_OR_RETURN(
       live.server, applier::MetricsServer::Start(
-                       listen, [page](std::string_view path) { return page->Handle(path); }));
+                       listen, [page](std::string_view path) { return page->Handle(path); },
+                       "/status, /healthz"));
   o.on_update = [page](const applier::CutoverReport& r) { page->Publish(StatusJson(r)); };
   return live;
 }
@@ -166,8 +167,7 @@ int RunCutover(const std::vector<std::string>& args) {
   if (vm.count("metrics-listen")) {
     auto started = StartLivePage(vm["metrics-listen"].as<std::string>(), *options);
     if (!started.ok()) {
-      return Fail("cutover", "--metrics-listen: " + std::string(started.status().message()),
-                  kExitUsage);
+      return Fail("cutover", std::string(started.status().message()), kExitUsage);
     }
     live = std::move(*started);
   }

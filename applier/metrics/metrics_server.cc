@@ -100,7 +100,8 @@ MetricsServer::~MetricsServer() {
 uint16_t MetricsServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(std::string_view listen,
-                                                            Handler handler) {
+                                                            Handler handler,
+                                                            std::string_view paths) {
   const Status bad =
       Status::InvalidArgument("--metrics-listen " + std::string(listen) +
                               ": expected HOST:PORT, e.g. 127.0.0.1:9187 or [::1]:9187");
@@ -137,10 +138,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(std::string_view lis
   Impl* raw = impl.get();
   raw->Accept();
   raw->thread = std::thread([raw] { raw->io.run(); });
-  spdlog::info(
-      "metrics on http://{0}:{1}/metrics, /status, /healthz, /readyz; live page at "
-      "http://{0}:{1}/",
-      host, raw->acceptor.local_endpoint().port());
+  spdlog::info("serving {2} on http://{0}:{1}/; live page at http://{0}:{1}/", host,
+               raw->acceptor.local_endpoint().port(), paths);
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
 }
 

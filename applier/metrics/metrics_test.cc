@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -13,6 +14,7 @@
 #include <regex>
 
 #include "pgparity/applier/metrics/metrics_server.h"
+#include "pgparity/applier/metrics/status_page.h"
 #include "pgparity/applier/metrics/web_assets.h"
 
 namespace pgparity::applier {
@@ -160,6 +162,30 @@ TEST(WebPage, ScriptBuildsNoHtmlFromStrings) {
     EXPECT_EQ(script.find(sink), std::string_view::npos) << sink;
   }
   EXPECT_NE(script.find("textContent"), std::string_view::npos);
+}
+
+// A command that runs no check (cutover): /status is what it published
+// last; the page's files are the same as a check's, with their policy.
+TEST(StatusPage, AnswersThePublishedJsonAndThePage) {
+  StatusPage page("{\"cutover\": {\"status\": \"running\"}}\n");
+  EXPECT_EQ(page.Handle("/status").body, "{\"cutover\": {\"status\": \"running\"}}\n");
+  page.Publish("{\"cutover\": {\"status\": \"switched\"}}\n");
+  const HttpResponse status = page.Handle("/status");
+  EXPECT_EQ(status.status, 200);
+  EXPECT_EQ(status.content_type, "application/json");
+  EXPECT_EQ(status.body, "{\"cutover\": {\"status\": \"switched\"}}\n");
+  EXPECT_EQ(page.Handle("/healthz").status, 200);
+  EXPECT_EQ(page.Handle("/metrics").status, 404);
+  for (const WebAsset& asset : WebAssets()) {
+    const HttpResponse r = page.Handle(asset.path);
+    EXPECT_EQ(r.status, 200) << asset.path;
+    EXPECT_EQ(r.body, asset.body) << asset.path;
+    EXPECT_TRUE(std::any_of(r.headers.begin(), r.headers.end(), [](const auto& h) {
+      return h.first == "Content-Security-Policy";
+    })) << asset.path;
+  }
+  EXPECT_EQ(page.Handle("/index.html").body, WebAssetResponse("/")->body);
+  EXPECT_FALSE(WebAssetResponse("/status").has_value());
 }
 
 }  // namespace

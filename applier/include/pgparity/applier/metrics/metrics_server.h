@@ -38,8 +38,11 @@ class MetricsServer {
 
   // Listens on `listen` ("HOST:PORT", "[::1]:PORT"; port 0 picks one).
   // InvalidArgument for a malformed address, FailedPrecondition when it
-  // cannot listen (in use, not permitted).
-  static Result<std::unique_ptr<MetricsServer>> Start(std::string_view listen, Handler handler);
+  // cannot listen (in use, not permitted). `paths`: what the handler
+  // answers, for the log line.
+  static Result<std::unique_ptr<MetricsServer>> Start(
+      std::string_view listen, Handler handler,
+      std::string_view paths = "/metrics, /status, /healthz, /readyz");
   ~MetricsServer();  // stops accepting and joins the thread
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
