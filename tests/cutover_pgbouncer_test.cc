@@ -34,13 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace fs = std::filesystem;
 
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void WriteText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
@@ -95,7 +88,7 @@ TEST_F(DatabasesFileTest, PointAtRewritesOnlyHostPortDbnameOfTheEntry) {
   const std::string old_line = "appdb = host=old.example port=5432   dbname=sourcedb";
   want.replace(want.find(old_line), old_line.size(),
                "appdb = host=10.0.0.7 port=5433   dbname=targetdb");
-  EXPECT_EQ(ReadText(p), want);
+  EXPECT_EQ(testing::ReadFile(p), want);
   EXPECT_EQ(f->connect_string(),
             "host=10.0.0.7 port=5433   dbname=targetdb user=app pool_size=20 password='p w''d'");
   // The password still reads as PgBouncer reads it.
@@ -116,7 +109,7 @@ TEST_F(DatabasesFileTest, ValuesPgBouncerCannotReadBareAreQuoted) {
   // host replaced in place (quotes and all); port and dbname were absent:
   // appended.
   ASSERT_TRUE(f->PointAt("/var/run/postgresql", 5432, "my db's").ok());
-  EXPECT_EQ(ReadText(p),
+  EXPECT_EQ(testing::ReadFile(p),
             "[databases]\nappdb = host=/var/run/postgresql user=app port=5432 "
             "dbname='my db''s'\n");
   Result<std::vector<applier::ConnectStringPair>> pairs =
@@ -141,7 +134,7 @@ TEST_F(DatabasesFileTest, RefusesValuesThatCannotBeWrittenAndLeavesTheFile) {
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
   s = f->PointAt("h", 70000, "db");
   EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
-  EXPECT_EQ(ReadText(p), kConfig);
+  EXPECT_EQ(testing::ReadFile(p), kConfig);
 }
 
 TEST_F(DatabasesFileTest, RestoreWritesBackWhatOpenReadAndIsIdempotent) {
@@ -151,15 +144,15 @@ TEST_F(DatabasesFileTest, RestoreWritesBackWhatOpenReadAndIsIdempotent) {
   ASSERT_TRUE(f.ok());
   const std::string before = f->connect_string();
   ASSERT_TRUE(f->PointAt("10.0.0.7", 5433, "targetdb").ok());
-  ASSERT_NE(ReadText(p), kConfig);
+  ASSERT_NE(testing::ReadFile(p), kConfig);
   struct stat st {};
   ASSERT_EQ(stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);  // the mode survives the rename
   ASSERT_TRUE(f->Restore().ok());
-  EXPECT_EQ(ReadText(p), kConfig);
+  EXPECT_EQ(testing::ReadFile(p), kConfig);
   EXPECT_EQ(f->connect_string(), before);
   ASSERT_TRUE(f->Restore().ok());
-  EXPECT_EQ(ReadText(p), kConfig);
+  EXPECT_EQ(testing::ReadFile(p), kConfig);
 }
 
 TEST_F(DatabasesFileTest, EntryMissingIsNotFoundNamingTheFile) {
@@ -395,7 +388,7 @@ TEST_F(PgBouncerAdminTest, SwitchMovesAnOpenSessionToTheTargetAndRestoreBack) {
   auto admin = Admin(*bouncer_);
   Result<DatabasesFile> file = DatabasesFile::Open(bouncer_->databases_file().string(), "appdb");
   ASSERT_TRUE(file.ok()) << file.status().ToString();
-  const std::string before = ReadText(bouncer_->databases_file());
+  const std::string before = testing::ReadFile(bouncer_->databases_file());
   ASSERT_TRUE(admin->Pause("appdb", 10s).ok());
   ASSERT_TRUE(file->PointAt("127.0.0.1", target.port(), "targetdb").ok());
   ASSERT_TRUE(admin->Reload().ok());
@@ -411,7 +404,7 @@ TEST_F(PgBouncerAdminTest, SwitchMovesAnOpenSessionToTheTargetAndRestoreBack) {
   EXPECT_NE(file->connect_string().find("user=postgres password=postgres"), std::string::npos);
 
   ASSERT_TRUE(file->Restore().ok());
-  EXPECT_EQ(ReadText(bouncer_->databases_file()), before);
+  EXPECT_EQ(testing::ReadFile(bouncer_->databases_file()), before);
   ASSERT_TRUE(admin->Reload().ok());
   EXPECT_EQ(app.Value(where), std::to_string(source.port()) + " sourcedb");
   EXPECT_LT(std::stoi(app.Value("SHOW server_version_num")), 150000);

@@ -53,13 +53,6 @@ conn::ConnParams Params(const std::string& dsn) {
   return *p;
 }
 
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 void WriteText(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -85,32 +78,13 @@ std::string FreshName(const std::string& what) {
 // The pair, the canary table on both sides before the subscription, and a
 // PgBouncer in front of the source; one per test suite. The source allows
 // prepared transactions (the gate's test): pgenv.sh does not set it.
-struct CutoverEnv {
-  MigrationServers servers;
-  std::unique_ptr<PgBouncer> bouncer;
-
-  CutoverEnv() {
-    SqlClient(servers.source.Dsn()).Exec("ALTER SYSTEM SET max_prepared_transactions = 4");
-    servers.source.Restart();
-    std::string out;
-    if (testing::RunSqlScript(servers.source, "canary.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(servers.target, "canary.sql", {}, &out) != 0) {
-      throw std::runtime_error("sql/canary.sql failed: " + out);
-    }
-    testing::SetUpQuickStartPair(servers);
-    testing::PgBouncerOptions o;
-    o.databases_include = true;
-    bouncer = std::make_unique<PgBouncer>(servers.source, o);
-  }
-};
-
 class CutoverFixture : public ::testing::Test {
  protected:
   // A setup that throws would only skip the tests: keep its reason, fail each.
   static void SetUpTestSuite() {
     if (!PgBouncer::Available()) return;
     try {
-      env_ = std::make_unique<CutoverEnv>();
+      env_ = std::make_unique<testing::CutoverPair>(/*prepared_transactions=*/true);
     } catch (const std::exception& e) {
       setup_error_ = e.what();
     }
@@ -204,11 +178,11 @@ class CutoverFixture : public ::testing::Test {
                             const std::string& reason_part);
 
  private:
-  static std::unique_ptr<CutoverEnv> env_;
+  static std::unique_ptr<testing::CutoverPair> env_;
   static std::string setup_error_;
 };
 
-std::unique_ptr<CutoverEnv> CutoverFixture::env_;
+std::unique_ptr<testing::CutoverPair> CutoverFixture::env_;
 std::string CutoverFixture::setup_error_;
 
 void CutoverFixture::ExpectAborted(const CutoverReport& r, const std::string& phase,
@@ -234,7 +208,7 @@ void CutoverFixture::ExpectNothingLeftBehind(const CutoverReport& r, const std::
   ASSERT_FALSE(db.paused) << "PgBouncer's appdb is still paused";
   EXPECT_EQ(db.port, expected_port);
   EXPECT_EQ(AppdbPort(), std::to_string(expected_port));
-  EXPECT_EQ(ReadText(DatabasesFile()), file_before);
+  EXPECT_EQ(testing::ReadFile(DatabasesFile()), file_before);
   // The subscription untouched: enabled and streaming.
   SqlClient target_db(target().Dsn());
   EXPECT_EQ(target_db.Value("SELECT subenabled FROM pg_subscription WHERE subname = "
@@ -275,9 +249,9 @@ void CutoverFixture::ExpectNothingLeftBehind(const CutoverReport& r, const std::
 class CutoverAbortTest : public CutoverFixture {};
 
 TEST_F(CutoverAbortTest, GatesPgBouncerPointingElsewhere) {
-  const std::string original = ReadText(DatabasesFile());
+  const std::string original = testing::ReadFile(DatabasesFile());
   PointPgBouncerAt(target());
-  const std::string pointed = ReadText(DatabasesFile());
+  const std::string pointed = testing::ReadFile(DatabasesFile());
   const CutoverReport r = Run(Options());
   ExpectAborted(r, "gates", "not at the source");
   EXPECT_NE(r.reason.find("targetdb"), std::string::npos) << r.reason;
@@ -296,7 +270,7 @@ TEST_F(CutoverAbortTest, GatesPreparedTransaction) {
   if (control.Value("SHOW max_prepared_transactions") == "0") {
     GTEST_SKIP() << "max_prepared_transactions is 0 on the source";
   }
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   control.Exec("BEGIN; INSERT INTO users (username, email) VALUES ('" + FreshName("2pc") +
                "', 'p'); PREPARE TRANSACTION 'cutover gid 1'");
   const CutoverReport r = Run(Options());
@@ -309,7 +283,7 @@ TEST_F(CutoverAbortTest, GatesPreparedTransaction) {
 // gates, refuses a disabled one): a lock on the target's orders that its
 // apply worker waits for, and a write to orders on the source.
 TEST_F(CutoverAbortTest, CatchUpTimesOut) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   SqlClient blocker(target().Dsn());
   blocker.Exec("BEGIN; LOCK TABLE orders IN SHARE MODE");
   SqlClient(source().Dsn())
@@ -332,7 +306,7 @@ TEST_F(CutoverAbortTest, CatchUpTimesOut) {
 }
 
 TEST_F(CutoverAbortTest, PreCheckDivergentRow) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   const std::string email = SqlClient(target().Dsn()).Value("SELECT email FROM users WHERE id = 1");
   UpdateOnTargetOnly("UPDATE users SET email = 'diverged@target' WHERE id = 1");
   const CutoverReport r = Run(Options());
@@ -347,7 +321,7 @@ TEST_F(CutoverAbortTest, PreCheckDivergentRow) {
 }
 
 TEST_F(CutoverAbortTest, FencePauseTimesOutBehindAnOpenTransaction) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   SqlClient app(bouncer().Dsn());
   app.Exec("BEGIN");
   app.Value("SELECT 1");  // holds a server connection: PAUSE waits for it
@@ -368,7 +342,7 @@ TEST_F(CutoverAbortTest, FencePauseTimesOutBehindAnOpenTransaction) {
 // confirmed the fence LSN already (disabling it at the drain's start races
 // with the apply worker's feedback, which may confirm it within ms).
 TEST_F(CutoverAbortTest, DrainTimesOut) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   CutoverOptions o = Options();
   o.timeout = 3s;
   o.before_phase = [](std::string_view phase) {
@@ -388,7 +362,7 @@ TEST_F(CutoverAbortTest, DrainTimesOut) {
 // A row changed on the source after the pre-check (so the final check
 // compares it by key), then changed on the target only once it arrived.
 TEST_F(CutoverAbortTest, FinalCheckDivergentRow) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   const std::string email = "final-" + FreshName("check");
   CutoverOptions o = Options();
   o.before_phase = [&](std::string_view phase) {
@@ -415,7 +389,7 @@ TEST_F(CutoverAbortTest, FinalCheckDivergentRow) {
 // window: a row changed on the target only is found too (the check by key
 // looks only at rows the source changed since the pre-check).
 TEST_F(CutoverAbortTest, FullFinalCheckFindsATargetOnlyChange) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   const std::string email = SqlClient(target().Dsn()).Value("SELECT email FROM users WHERE id = 4");
   CutoverOptions o = Options();
   o.full_final_check = true;
@@ -440,7 +414,7 @@ TEST_F(CutoverAbortTest, FullFinalCheckFindsATargetOnlyChange) {
 // The target goes away inside the window (its sessions ended, new ones
 // refused): the final check fails and everything is put back.
 TEST_F(CutoverAbortTest, FinalCheckTargetUnreachable) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   CutoverOptions o = Options();
   o.before_phase = [](std::string_view phase) -> Status {
     if (phase != "final_check") return Status::OK();
@@ -460,7 +434,7 @@ TEST_F(CutoverAbortTest, FinalCheckTargetUnreachable) {
 }
 
 TEST_F(CutoverAbortTest, SequencesWriteSlippedPastTheFence) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   CutoverOptions o = Options();
   o.before_phase = [](std::string_view phase) {
     if (phase == "sequences") {
@@ -494,17 +468,17 @@ std::string CliArgs(const testing::PgServer& source, const testing::PgServer& ta
 }
 
 TEST_F(CutoverAbortTest, CliMissingPgBouncerIsAUsageErrorOfOneLine) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   std::string out;
   const int rc = RunCli(CliArgs(source(), target(), bouncer(), false), &out);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("--pgbouncer is required"), std::string::npos) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-  EXPECT_EQ(ReadText(DatabasesFile()), file_before);
+  EXPECT_EQ(testing::ReadFile(DatabasesFile()), file_before);
 }
 
 TEST_F(CutoverAbortTest, CliDryRunChangesNothing) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   std::string out;
   const int rc = RunCli(CliArgs(source(), target(), bouncer()) + " --dry-run", &out);
   std::cout << out;
@@ -515,7 +489,7 @@ TEST_F(CutoverAbortTest, CliDryRunChangesNothing) {
   ASSERT_FALSE(db.paused);
   EXPECT_EQ(db.port, source().port());
   EXPECT_EQ(AppdbPort(), std::to_string(source().port()));
-  EXPECT_EQ(ReadText(DatabasesFile()), file_before);
+  EXPECT_EQ(testing::ReadFile(DatabasesFile()), file_before);
   EXPECT_NO_THROW(
       SqlClient(source().Dsn())
           .Exec("INSERT INTO users (username, email) VALUES ('" + FreshName("dry") + "', 'd')"));
@@ -537,7 +511,7 @@ TEST_F(CutoverAbortTest, CliDryRunNeedsNoPgBouncerConfig) {
 }
 
 TEST_F(CutoverAbortTest, CliAbortExitsOneNamingThePhase) {
-  const std::string file_before = ReadText(DatabasesFile());
+  const std::string file_before = testing::ReadFile(DatabasesFile());
   const std::string email = SqlClient(target().Dsn()).Value("SELECT email FROM users WHERE id = 3");
   UpdateOnTargetOnly("UPDATE users SET email = 'diverged@cli' WHERE id = 3");
   std::string out;
@@ -556,7 +530,7 @@ TEST_F(CutoverAbortTest, CliAbortExitsOneNamingThePhase) {
   EXPECT_EQ(errors, 1u) << out;
   EXPECT_NE(out.find("cutover: aborted in pre_check"), std::string::npos) << out;
   EXPECT_FALSE(ShowAppdb().paused);
-  EXPECT_EQ(ReadText(DatabasesFile()), file_before);
+  EXPECT_EQ(testing::ReadFile(DatabasesFile()), file_before);
 }
 
 // INSERTs into users through PgBouncer until stopped: the application's
@@ -622,7 +596,7 @@ TEST_F(CutoverSwitchTest, SwitchesUnderLoadWithNothingLostThenRollsBack) {
             << std::endl;
 
   // PgBouncer's entry names the target; appdb reaches it.
-  const std::string file = ReadText(DatabasesFile());
+  const std::string file = testing::ReadFile(DatabasesFile());
   EXPECT_NE(file.find("port=" + std::to_string(target().port())), std::string::npos) << file;
   EXPECT_NE(file.find("dbname=targetdb"), std::string::npos) << file;
   const applier::PgBouncerDatabase db = ShowAppdb();

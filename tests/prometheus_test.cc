@@ -13,10 +13,6 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -28,11 +24,14 @@
 #include <thread>
 #include <vector>
 
+#include "support/http_get.h"
 #include "support/migration_env.h"
 #include "support/subprocess.h"
 
 namespace pgparity {
 namespace {
+
+using testing::HttpGet;
 
 using json = nlohmann::json;
 using namespace std::chrono_literals;
@@ -42,44 +41,6 @@ using testing::ReadFile;
 using testing::SourcePath;
 using testing::SqlClient;
 using testing::Subprocess;
-
-// GET http://127.0.0.1:port/target; {status, body}, {0, why} when the
-// connection fails (the server is not up yet).
-std::pair<int, std::string> HttpGet(int port, const std::string& target) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  try {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
-    stream.expires_after(10s);
-    stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-    http::request<http::empty_body> req(http::verb::get, target, 11);
-    req.set(http::field::host, "127.0.0.1");
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    return {static_cast<int>(res.result_int()), res.body()};
-  } catch (const std::exception& e) {
-    return {0, e.what()};
-  }
-}
-
-std::string UrlEncoded(const std::string& s) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
-}
 
 bool OnPath(const std::string& command) {
   return testing::RunCommand("command -v " + command + " >/dev/null 2>&1") == 0;
@@ -191,7 +152,7 @@ class PrometheusTest : public ::testing::Test {
 
   // An instant query's vector: the result array (empty when no data).
   static json Query(const std::string& promql) {
-    json j = Api("query?query=" + UrlEncoded(promql));
+    json j = Api("query?query=" + testing::PercentEncode(promql));
     if (!j.contains("data")) return json::array();
     EXPECT_EQ(j["data"].value("resultType", ""), "vector") << promql;
     return j["data"]["result"];
@@ -356,7 +317,7 @@ TEST_F(PrometheusTest, EveryDashboardQueryReturnsData) {
     json result;
     const bool data = Eventually(60s, [&] {
       auto [code, body] =
-          HttpGet(stack().prometheus_port, "/api/v1/query?query=" + UrlEncoded(expr));
+          HttpGet(stack().prometheus_port, "/api/v1/query?query=" + testing::PercentEncode(expr));
       const json j = json::parse(body, nullptr, false);
       // A parse error is final: 400 bad_data.
       if (code != 200 || !j.is_object() || j.value("status", "") != "success") {

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/http_get.h"
 #include "support/migration_env.h"
 #include "support/subprocess.h"
 
@@ -39,21 +40,6 @@ constexpr const char* kPassword = "S3cr3t-Pa55'word\\with$odd";
 // A piece of it no escaping changes: found whatever encoding a leak used.
 constexpr const char* kTell = "S3cr3t-Pa55";
 constexpr const char* kRole = "auditor";
-
-std::string PercentEncoded(const std::string& s) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) != 0) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
-    }
-  }
-  return out;
-}
 
 // A conninfo value in single quotes, ' and \ escaped (libpq's rules).
 std::string ConninfoQuoted(const std::string& s) {
@@ -85,7 +71,7 @@ const char* WayName(Way way) {
 std::string DsnFor(const PgServer& s, Way way) {
   const std::string port = std::to_string(s.port());
   if (way == Way::kUri) {
-    return std::string("postgresql://") + kRole + ":" + PercentEncoded(kPassword) +
+    return std::string("postgresql://") + kRole + ":" + testing::PercentEncode(kPassword) +
            "@127.0.0.1:" + port + "/" + s.database();
   }
   std::string dsn = "host=127.0.0.1 port=" + port + " dbname=" + s.database() + " user=" + kRole;
@@ -106,7 +92,8 @@ std::string ReadTree(const std::filesystem::path& dir) {
 
 void ExpectNoPassword(const std::string& what, const std::string& text) {
   EXPECT_EQ(text.find(kPassword), std::string::npos) << what << ":\n" << text;
-  EXPECT_EQ(text.find(PercentEncoded(kPassword)), std::string::npos) << what << ":\n" << text;
+  EXPECT_EQ(text.find(testing::PercentEncode(kPassword)), std::string::npos) << what << ":\n"
+                                                                             << text;
   EXPECT_EQ(text.find(kTell), std::string::npos) << what << ":\n" << text;
 }
 
@@ -287,7 +274,7 @@ TEST_F(SecretsTest, ErrorsDoNotRepeatThePassword) {
   const PgServer& source = servers().source;
   const std::string port = std::to_string(source.port());
   const std::string secret = ConninfoQuoted(kPassword);
-  const std::string uri_secret = PercentEncoded(kPassword);
+  const std::string uri_secret = testing::PercentEncode(kPassword);
   const struct {
     std::string dsn;
     int code;

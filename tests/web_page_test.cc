@@ -19,10 +19,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
@@ -37,6 +33,7 @@
 #include "pgparity/applier/cutover/cutover.h"
 #include "pgparity/applier/metrics/status_page.h"
 #include "pgparity/conn/connect.h"
+#include "support/http_get.h"
 #include "support/migration_env.h"
 #include "support/pgbouncer.h"
 #include "verify/verify_test_env.h"
@@ -44,30 +41,14 @@
 namespace pgparity::applier {
 namespace {
 
+using testing::HttpGet;
+
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr int kIntervalSeconds = 2;
-
-std::pair<int, std::string> HttpGet(int port, const std::string& path) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  beast::error_code ec;
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)), ec);
-  if (ec) return {0, ec.message()};
-  http::request<http::empty_body> req(http::verb::get, path, 11);
-  req.set(http::field::host, "127.0.0.1");
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return {static_cast<int>(res.result_int()), res.body()};
-}
 
 // Debian names it chromium; other distributions chromium-browser.
 std::string FindChromium() {
@@ -342,30 +323,13 @@ conn::ConnParams Params(const std::string& dsn) {
 // The pair with the canary's table on both sides, the quick start's
 // subscription, and PgBouncer in front of the source with its [databases]
 // in a file of its own (as tests/cutover_test.cc sets it up).
-struct CutoverPageEnv {
-  testing::MigrationServers servers;
-  std::unique_ptr<testing::PgBouncer> bouncer;
-
-  CutoverPageEnv() {
-    std::string out;
-    if (testing::RunSqlScript(servers.source, "canary.sql", {}, &out) != 0 ||
-        testing::RunSqlScript(servers.target, "canary.sql", {}, &out) != 0) {
-      throw std::runtime_error("sql/canary.sql failed: " + out);
-    }
-    testing::SetUpQuickStartPair(servers);
-    testing::PgBouncerOptions o;
-    o.databases_include = true;
-    bouncer = std::make_unique<testing::PgBouncer>(servers.source, o);
-  }
-};
-
 class WebPageCutoverTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (FindChromium().empty() || !testing::PgBouncer::Available()) return;
     fs::create_directories(WEB_PAGE_ARTIFACTS);
     try {
-      env_ = std::make_unique<CutoverPageEnv>();
+      env_ = std::make_unique<testing::CutoverPair>();
     } catch (const std::exception& e) {
       setup_error_ = e.what();
     }
@@ -400,7 +364,7 @@ class WebPageCutoverTest : public ::testing::Test {
     return nullptr;
   }
 
-  static inline std::unique_ptr<CutoverPageEnv> env_;
+  static inline std::unique_ptr<testing::CutoverPair> env_;
   static inline std::string setup_error_;
   Chromium browser_;
   int port_ = 0;

@@ -6,10 +6,6 @@
 // once repaired; a slot without state is refused.
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -17,30 +13,16 @@
 #include <thread>
 
 #include "pgparity/digest/digest_sql.h"
+#include "support/http_get.h"
 #include "verify/verify_test_env.h"
 
 namespace pgparity::applier {
 namespace {
 
+using testing::HttpGet;
+
 using std::chrono::seconds;
 using std::chrono::steady_clock;
-
-// GET http://127.0.0.1:port/path, as a Prometheus server scrapes.
-std::pair<int, std::string> HttpGet(int port, const std::string& path) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::empty_body> req(http::verb::get, path, 11);
-  req.set(http::field::host, "127.0.0.1");
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return {static_cast<int>(res.result_int()), res.body()};
-}
 
 // "name{labels}" -> value, checking the exposition format on the way: every
 // sample follows a # TYPE line of its family.

@@ -7,15 +7,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <mutex>
 #include <regex>
 
 #include "pgparity/applier/metrics/metrics_server.h"
 #include "pgparity/applier/metrics/status_page.h"
 #include "pgparity/applier/metrics/web_assets.h"
+#include "support/http_get.h"
 
 namespace pgparity::applier {
 namespace {
@@ -39,26 +37,9 @@ class FixedState final : public CheckState {
   Liveness liveness_;
 };
 
-struct Reply {
-  int status = 0;
-  std::string content_type, csp, body;
-};
-
-Reply Get(uint16_t port, const std::string& path) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  beast::tcp_stream stream(io);
-  stream.connect(resolver.resolve("127.0.0.1", std::to_string(port)));
-  http::request<http::empty_body> req(http::verb::get, path, 11);
-  req.set(http::field::host, "127.0.0.1");
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return {static_cast<int>(res.result_int()), std::string(res[http::field::content_type]),
-          std::string(res["Content-Security-Policy"]), res.body()};
+// The metrics server's answer, headers included.
+testing::HttpReply Get(uint16_t port, const std::string& path) {
+  return testing::HttpRequest(port, path);
 }
 
 class MetricsServerTest : public ::testing::Test {
@@ -98,7 +79,7 @@ TEST(ProbeRules, EachStateOfACheck) {
 }
 
 TEST_F(MetricsServerTest, ProbesFollowTheState) {
-  Reply h = Get(port(), "/healthz"), r = Get(port(), "/readyz");
+  testing::HttpReply h = Get(port(), "/healthz"), r = Get(port(), "/readyz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.body, "ok\n");
   EXPECT_EQ(r.status, 503) << "no base point yet";
@@ -122,12 +103,13 @@ TEST_F(MetricsServerTest, ProbesFollowTheState) {
 }
 
 TEST_F(MetricsServerTest, RootServesThePageFromThisServerOnly) {
-  const Reply page = Get(port(), "/");
+  const testing::HttpReply page = Get(port(), "/");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
   EXPECT_NE(page.body.find("<!doctype html>"), std::string::npos);
   EXPECT_NE(page.body.find("id=\"verdict\""), std::string::npos);
-  EXPECT_NE(page.csp.find("default-src 'none'"), std::string::npos) << "the browser enforces it";
+  EXPECT_NE(page.content_security_policy.find("default-src 'none'"), std::string::npos)
+      << "the browser enforces it";
   EXPECT_EQ(Get(port(), "/index.html").body, page.body);
 
   // Every file the page loads, and nothing else: the same server's
@@ -135,7 +117,7 @@ TEST_F(MetricsServerTest, RootServesThePageFromThisServerOnly) {
   const std::regex url(R"(https?://)", std::regex::icase);
   size_t served = 0;
   for (const WebAsset& asset : WebAssets()) {
-    const Reply r = Get(port(), std::string(asset.path));
+    const testing::HttpReply r = Get(port(), std::string(asset.path));
     ASSERT_EQ(r.status, 200) << asset.path;
     EXPECT_EQ(r.content_type, asset.content_type);
     EXPECT_EQ(r.body, asset.body);

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/sql_client.h"
+
 namespace pgparity::testing {
 
 namespace {
@@ -139,6 +141,22 @@ void PgBouncer::Admin(const std::string& command) const {
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     throw std::runtime_error("PgBouncer " + command + ": " + PQerrorMessage(c.get()));
   }
+}
+
+CutoverPair::CutoverPair(bool prepared_transactions) {
+  if (prepared_transactions) {
+    SqlClient(servers.source.Dsn()).Exec("ALTER SYSTEM SET max_prepared_transactions = 4");
+    servers.source.Restart();
+  }
+  std::string out;
+  if (RunSqlScript(servers.source, "canary.sql", {}, &out) != 0 ||
+      RunSqlScript(servers.target, "canary.sql", {}, &out) != 0) {
+    throw std::runtime_error("sql/canary.sql failed: " + out);
+  }
+  SetUpQuickStartPair(servers);
+  PgBouncerOptions o;
+  o.databases_include = true;
+  bouncer = std::make_unique<PgBouncer>(servers.source, o);
 }
 
 }  // namespace pgparity::testing

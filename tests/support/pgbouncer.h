@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "support/migration_env.h"
 #include "support/pg_server.h"
 #include "support/subprocess.h"
 
@@ -56,6 +57,18 @@ class PgBouncer {
   PgBouncerOptions options_;
   int port_ = 0;
   std::unique_ptr<Subprocess> process_;
+};
+
+// A PostgreSQL 14 -> 16 pair ready for a cutover: the canary's table on
+// both sides (sql/canary.sql), the quick start's publication and
+// subscription, and a PgBouncer in front of the source whose [databases]
+// entry is in its own %include'd file. With `prepared_transactions` the
+// source allows them (max_prepared_transactions = 4; one restart). Throws
+// std::runtime_error when a step fails.
+struct CutoverPair {
+  explicit CutoverPair(bool prepared_transactions = false);
+  MigrationServers servers;
+  std::unique_ptr<PgBouncer> bouncer;
 };
 
 }  // namespace pgparity::testing
