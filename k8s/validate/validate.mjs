@@ -457,16 +457,20 @@ function settingsCmd(file, composeFile, shellFile, pairs) {
 
 // --- pgbouncer ---------------------------------------------------------------
 
+// docker-compose.yml, parsed (a usage error when it cannot be read).
+function readCompose(composeFile) {
+  try {
+    return YAML.parse(fs.readFileSync(composeFile, "utf8"));
+  } catch (e) {
+    usage(`cannot read ${composeFile}: ${e.message}`);
+  }
+}
+
 function pgbouncerCmd(file, composeFile, pair, sourcePair) {
   if (!composeFile || !pair?.includes("=") || !sourcePair?.includes("="))
     usage("pgbouncer FILE COMPOSE SERVICE=DEPLOYMENT SOURCE=STATEFULSET");
   const docs = readDocs(file);
-  let compose;
-  try {
-    compose = YAML.parse(fs.readFileSync(composeFile, "utf8"));
-  } catch (e) {
-    usage(`cannot read ${composeFile}: ${e.message}`);
-  }
+  const compose = readCompose(composeFile);
   const [service, deployment] = pair.split("=");
   const [sourceService, sts] = sourcePair.split("=");
   const svc = compose?.services?.[service];
@@ -505,12 +509,7 @@ const optionOf = (args, name) => {
 function auditCmd(file, composeFile, pair) {
   if (!composeFile || !pair?.includes("=")) usage("audit FILE COMPOSE SERVICE=STATEFULSET");
   const docs = readDocs(file);
-  let compose;
-  try {
-    compose = YAML.parse(fs.readFileSync(composeFile, "utf8"));
-  } catch (e) {
-    usage(`cannot read ${composeFile}: ${e.message}`);
-  }
+  const compose = readCompose(composeFile);
   const [service, sts] = pair.split("=");
   const svc = compose?.services?.[service];
   const set = docs.find((d) => d.kind === "StatefulSet" && d.metadata?.name === sts);
