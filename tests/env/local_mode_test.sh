@@ -102,7 +102,7 @@ check "one publication, one subscription" bash -c \
 check "test-replication" "$local_sh" job test-replication
 check "test-replication went through PgBouncer" output_has "through PgBouncer (127.0.0.1:$PGBOUNCER_PORT/appdb)"
 EXPECT_TEST_DML=1 check "verify passes" "$local_sh" job verify-replication
-check "verify printed PASS for 2 tables" output_has "PASS: target equals source (2 tables, 12 rows)"
+check "verify printed PASS for 3 tables (users, orders, pgparity_canary)" output_has "PASS: target equals source (3 tables, 12 rows)"
 check "status" "$local_sh" status
 check "status shows PgBouncer's pools" output_has "appdb.*transaction"
 check "logs" "$local_sh" logs
