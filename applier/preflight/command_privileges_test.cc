@@ -3,9 +3,9 @@
 // same on real servers with the scripted roles.
 #include "preflight/command_privileges.h"
 
-#include "pgparity/applier/preflight/preflight.h"
-
 #include <gtest/gtest.h>
+
+#include "pgparity/applier/preflight/preflight.h"
 
 namespace pgparity::applier::preflight {
 namespace {
@@ -63,8 +63,10 @@ TEST(CommandPrivilegesTest, TablesGroupedByWhatTheyLackInOneGrant) {
   ASSERT_EQ(read.size(), 1u);
   EXPECT_EQ(read[0].side, "target");
   EXPECT_EQ(read[0].object, "public.orders, public.users");
-  EXPECT_EQ(read[0].detail, "the role pgp lacks SELECT on 2 of 2 published tables (needed by verify)");
-  EXPECT_EQ(read[0].fix, "GRANT SELECT ON TABLE \"public\".\"orders\", \"public\".\"users\" TO \"pgp\";");
+  EXPECT_EQ(read[0].detail,
+            "the role pgp lacks SELECT on 2 of 2 published tables (needed by verify)");
+  EXPECT_EQ(read[0].fix,
+            "GRANT SELECT ON TABLE \"public\".\"orders\", \"public\".\"users\" TO \"pgp\";");
   auto write = c.For({"repair-apply"});
   ASSERT_EQ(write.size(), 2u);
   EXPECT_EQ(write[1].object, "public.orders");
