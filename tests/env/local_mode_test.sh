@@ -6,50 +6,7 @@
 # PgBouncer), verify -> PASS; an injected divergence -> FAIL (exit 1); the
 # failure paths (port in use, bad binaries, down after a failed up).
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d /tmp/pgparity-localmode-XXXXXX)
-chmod 755 "$work"
-export RUN_DIR=$work/run
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export SOURCE_PORT=$(free_port) TARGET_PORT=$(free_port) PGBOUNCER_PORT=$(free_port)
-local_sh="$top/env/local.sh"
-cleanup() { "$local_sh" down >/dev/null 2>&1; rm -rf "$work"; }
-trap cleanup EXIT
-
-passed=0 failed=0
-check() { # check NAME COMMAND... : the command must succeed
-  local name=$1
-  shift
-  local rc=0
-  "$@" >"$work/out" 2>&1 || rc=$?
-  cp "$work/out" "$work/last"
-  if [ "$rc" = 0 ]; then
-    passed=$((passed + 1))
-    echo "ok: $name"
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $name"
-    sed 's/^/    /' "$work/out" | tail -20
-  fi
-}
-# expect_fail NAME CODE PATTERN COMMAND...: exit CODE and PATTERN in the output
-expect_fail() {
-  local name=$1 code=$2 pattern=$3 rc
-  shift 3
-  "$@" >"$work/out" 2>&1
-  rc=$?
-  cp "$work/out" "$work/last"
-  if [ "$rc" = "$code" ] && grep -q -- "$pattern" "$work/out"; then
-    passed=$((passed + 1))
-    echo "ok: $name (exit $rc: $(grep -m1 -- "$pattern" "$work/out"))"
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $name: wanted exit $code and '$pattern', got exit $rc:"
-    sed 's/^/    /' "$work/out" | tail -20
-  fi
-}
-# output_has PATTERN: in the output of the previous check
-output_has() { grep -q -- "$1" "$work/last"; }
+. "$(dirname "$0")/lib.sh" localmode
 
 check "up" "$local_sh" up
 check "up again is harmless" "$local_sh" up
@@ -143,5 +100,4 @@ kill "$blocker" 2>/dev/null
 check "down after a failed up" "$local_sh" down
 check "down after a failed up removed everything" test ! -e "$RUN_DIR"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
