@@ -1,6 +1,7 @@
 // The cutover's phases (cutover.h) and the abort that undoes them.
 #include "pgparity/applier/cutover/cutover.h"
 
+#include <absl/strings/str_join.h>
 #include <spdlog/spdlog.h>
 
 #include <thread>
@@ -317,10 +318,8 @@ Status Cutover::Judge(const ChangeRound& round) {
                                       r_.final_check_divergent.front() + ", ...)");
   }
   if (!round.left_to_full_check.empty() && !o_.full_final_check) {
-    std::string tables;
-    for (const auto& t : round.left_to_full_check) tables += (tables.empty() ? "" : ", ") + t;
     return Status::FailedPrecondition(
-        "changes to " + tables +
+        "changes to " + absl::StrJoin(round.left_to_full_check, ", ") +
         " cannot be checked by key (no key, a TRUNCATE, or an unchanged TOAST value): pass "
         "--full-final-check to scan the tables inside the window");
   }
@@ -339,9 +338,8 @@ Status Cutover::Sequences() {
   PGPARITY_ASSIGN_OR_RETURN(r_.sequences, CopySequences(*source_, *target_, o_.sequence_margin));
   PGPARITY_ASSIGN_OR_RETURN(std::vector<std::string> written, fence_->WritesSinceFence());
   if (written.empty()) return Status::OK();
-  std::string tables;
-  for (const auto& t : written) tables += (tables.empty() ? "" : ", ") + t;
-  return Status::FailedPrecondition("writes slipped past the fence into " + tables +
+  return Status::FailedPrecondition("writes slipped past the fence into " +
+                                    absl::StrJoin(written, ", ") +
                                     " (a session turned default_transaction_read_only off?)");
 }
 

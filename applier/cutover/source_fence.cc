@@ -1,5 +1,6 @@
 #include "pgparity/applier/cutover/source_fence.h"
 
+#include <absl/strings/str_join.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,15 +21,6 @@ namespace pgparity::applier {
 namespace {
 
 constexpr std::string_view kSetting = "default_transaction_read_only";
-
-std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const std::string& part : parts) {
-    if (!out.empty()) out += separator;
-    out += part;
-  }
-  return out;
-}
 
 bool StartsWithAny(std::string_view text, const std::vector<std::string>& prefixes) {
   return std::any_of(prefixes.begin(), prefixes.end(),
@@ -97,7 +89,7 @@ Status SourceFence::CheckPreparedTransactions() {
   if (gids.empty()) return Status::OK();
   return Status::FailedPrecondition(
       "the source database " + IdentForDisplay(database_) + " has " + std::to_string(gids.size()) +
-      " prepared transaction(s) " + Join(gids, ", ") +
+      " prepared transaction(s) " + absl::StrJoin(gids, ", ") +
       ", which a later COMMIT PREPARED would write past the fence; finish each with COMMIT "
       "PREPARED or ROLLBACK PREPARED first");
 }
@@ -137,7 +129,7 @@ Status SourceFence::CheckRights() {
   if (missing.empty()) return Status::OK();
   return Status::PermissionDenied("role " + IdentForDisplay(role.role) +
                                   " cannot fence the source database " +
-                                  IdentForDisplay(database_) + ": " + Join(missing, " "));
+                                  IdentForDisplay(database_) + ": " + absl::StrJoin(missing, " "));
 }
 
 Status SourceFence::Check() {
@@ -183,7 +175,7 @@ Status SourceFence::WaitGone(const std::vector<int64_t>& pids) {
       return Status::DeadlineExceeded("terminated sessions of the source database " +
                                       IdentForDisplay(database_) + " still there after " +
                                       std::to_string(options_.timeout.count()) + " ms: pid " +
-                                      Join(left, ", "));
+                                      absl::StrJoin(left, ", "));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -1,5 +1,7 @@
 #include "preflight/command_privileges.h"
 
+#include <absl/strings/str_join.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -50,12 +52,6 @@ constexpr TablePrivilege kWrite[] = {{"INSERT", &TableRights::insert},
                                      {"UPDATE", &TableRights::update},
                                      {"DELETE", &TableRights::delete_}};
 
-std::string Join(const std::vector<std::string>& items, std::string_view separator = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : std::string(separator)) + item;
-  return out;
-}
-
 std::string Quoted(const RelationName& t) {
   return QuoteIdent(t.schema) + "." + QuoteIdent(t.name);
 }
@@ -63,13 +59,16 @@ std::string Shown(const RelationName& t) {
   return IdentForDisplay(t.schema) + "." + IdentForDisplay(t.name);
 }
 
-// "a, b, c" or, past five, "a, b, c, d, e and 7 more".
-std::string Abridged(const std::vector<std::string>& names) {
+}  // namespace
+
+std::string AbridgedList(const std::vector<std::string>& names) {
   constexpr size_t kMax = 5;
-  if (names.size() <= kMax) return Join(names);
-  return Join({names.begin(), names.begin() + kMax}) + " and " +
+  if (names.size() <= kMax) return absl::StrJoin(names, ", ");
+  return absl::StrJoin(names.begin(), names.begin() + kMax, ", ") + " and " +
          std::to_string(names.size() - kMax) + " more";
 }
+
+namespace {
 
 class Collector {
  public:
@@ -83,7 +82,8 @@ class Collector {
       if (NeedsOf(command) & need) by.push_back(command);
     if (by.empty()) return;
     out_.push_back({std::string(side), std::move(object),
-                    std::move(what) + " (needed by " + Join(by) + ")", std::move(fix)});
+                    std::move(what) + " (needed by " + absl::StrJoin(by, ", ") + ")",
+                    std::move(fix)});
   }
   void TableRights(std::string_view side, const RolePrivileges& role, unsigned need,
                    std::span<const TablePrivilege> wanted);
@@ -107,9 +107,9 @@ void Collector::SchemaUsage(std::string_view side, const RolePrivileges& role, u
   std::vector<std::string> shown, quoted;
   for (const auto& s : schemas)
     shown.push_back(IdentForDisplay(s)), quoted.push_back(QuoteIdent(s));
-  Add(side, need, "schema " + Join(shown),
+  Add(side, need, "schema " + absl::StrJoin(shown, ", "),
       "the role " + IdentForDisplay(role.role) + " lacks USAGE on the schema of published tables",
-      conn::GrantSql("USAGE", "SCHEMA " + Join(quoted), role.role));
+      conn::GrantSql("USAGE", "SCHEMA " + absl::StrJoin(quoted, ", "), role.role));
 }
 
 // Published tables lacking some of `wanted`, grouped by what they lack: one
@@ -123,16 +123,16 @@ void Collector::TableRights(std::string_view side, const RolePrivileges& role, u
     std::vector<std::string> missing;
     for (const auto& p : wanted)
       if (!(it->second.*p.granted)) missing.emplace_back(p.name);
-    if (!missing.empty()) by_missing[Join(missing)].push_back(table);
+    if (!missing.empty()) by_missing[absl::StrJoin(missing, ", ")].push_back(table);
   }
   for (const auto& [missing, tables] : by_missing) {
     std::vector<std::string> shown, quoted;
     for (const auto& t : tables) shown.push_back(Shown(t)), quoted.push_back(Quoted(t));
-    Add(side, need, Abridged(shown),
+    Add(side, need, AbridgedList(shown),
         "the role " + IdentForDisplay(role.role) + " lacks " + missing + " on " +
             std::to_string(tables.size()) + " of " + std::to_string(in_.published.size()) +
             " published tables",
-        conn::GrantSql(missing, "TABLE " + Join(quoted), role.role));
+        conn::GrantSql(missing, "TABLE " + absl::StrJoin(quoted, ", "), role.role));
   }
 }
 

@@ -32,6 +32,10 @@ struct PrivilegeInput {
   int64_t target_version_num = 0;           // server_version_num
 };
 
+// "a, b, c" or, past five, "a, b, c, d, e and 7 more" (preflight's objects
+// and details name at most five of a list).
+std::string AbridgedList(const std::vector<std::string>& names);
+
 // Missing grants in a fixed order: source before target, role attributes,
 // schemas, tables, then the target's views, functions and parameters.
 // Tables missing on a side are skipped (the table checks report them).

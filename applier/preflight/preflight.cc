@@ -2,6 +2,8 @@
 // (preflight_model.h), adding its findings in a fixed order, the report's.
 #include "pgparity/applier/preflight/preflight.h"
 
+#include <absl/strings/str_join.h>
+
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -45,25 +47,11 @@ std::string Count(int64_t n, std::string_view one, std::string_view many) {
 
 int64_t Size(const auto& container) { return static_cast<int64_t>(container.size()); }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
-// "a, b, c" or, past five, "a, b, c, d, e and 7 more".
-std::string Names(const std::vector<std::string>& names) {
-  constexpr size_t kMax = 5;
-  if (names.size() <= kMax) return Join(names);
-  return Join(std::vector<std::string>(names.begin(), names.begin() + kMax)) + " and " +
-         std::to_string(names.size() - kMax) + " more";
-}
-
 // Names as a person writes them, joined.
 std::string Idents(const std::vector<std::string>& names) {
   std::vector<std::string> shown;
   for (const auto& n : names) shown.push_back(IdentForDisplay(n));
-  return Join(shown);
+  return absl::StrJoin(shown, ", ");
 }
 
 // What every check gets, and where its findings go.
@@ -120,7 +108,7 @@ void CheckPrivileges(Checks& c) {
   c.Add("privileges", kInfo,
         "source role " + IdentForDisplay(c.m.source.privileges.role) + ", target role " +
             IdentForDisplay(c.m.target.privileges.role),
-        "have what " + Join(c.options.commands) + " need");
+        "have what " + absl::StrJoin(c.options.commands, ", ") + " need");
 }
 
 void CheckWalLevel(Checks& c) {
@@ -224,14 +212,16 @@ void CheckPublication(Checks& c) {
   auto add = c.About("publication", "publication " + c.options.publication);
   const std::string alter = "ALTER PUBLICATION " + IdentForDisplay(c.options.publication);
   add(kInfo, std::string(p.all_tables ? "FOR ALL TABLES" : "a list of tables") + ", publishes " +
-                 (published.empty() ? std::string("nothing") : Join(published)) + "; " +
-                 Count(Size(p.tables), "table", "tables"));
+                 (published.empty() ? std::string("nothing") : absl::StrJoin(published, ", ")) +
+                 "; " + Count(Size(p.tables), "table", "tables"));
   if (p.tables.empty()) {
     add(kWarning, "publishes no table: nothing would be replicated",
         alter + " ADD TABLE ... on the source");
   }
   if (!missing.empty()) {
-    add(kWarning, "does not publish " + Join(missing) + ": those changes never reach the target",
+    add(kWarning,
+        "does not publish " + absl::StrJoin(missing, ", ") +
+            ": those changes never reach the target",
         alter +
             " SET (publish = 'insert, update, delete, truncate'); on the source, unless "
             "intended");
@@ -257,14 +247,15 @@ void CheckPartitions(Checks& c) {
       "publish_via_partition_root = " + std::string(c.m.publication.via_root ? "true" : "false");
   if (!roots.empty()) {
     detail += ": changes of every partition are published as its partitioned root (" +
-              Names(roots) +
+              preflight::AbridgedList(roots) +
               "); the target needs a table of that name, partitioned in any way or not at "
               "all; pg_publication_tables lists the root";
   }
   if (!leaves.empty()) {
     detail += std::string(roots.empty() ? ": " : "; ") +
-              "each leaf partition is published under its own name (" + Names(leaves) +
-              ", partitions of " + Names(parents) +
+              "each leaf partition is published under its own name (" +
+              preflight::AbridgedList(leaves) + ", partitions of " +
+              preflight::AbridgedList(parents) +
               "); the target needs a table of each leaf's name (partitioned differently only "
               "if those names exist); rows moved between partitions by an UPDATE of the "
               "partition key arrive as DELETE + INSERT";
@@ -711,12 +702,13 @@ void CheckSubscriptionRunning(Checks& c, const SubscriptionInfo& sub) {
     add(kWarning, "enabled, but no apply worker is running (starting, or failing and restarting)",
         "read the target's server log for the apply worker's error");
   } else {
-    add(kInfo, "enabled, apply worker running, publications: " + Join(sub.publications));
+    add(kInfo,
+        "enabled, apply worker running, publications: " + absl::StrJoin(sub.publications, ", "));
   }
   if (!sub.Subscribes(c.options.publication)) {
     add(kWarning,
-        "subscribes to " + Join(sub.publications) + ", not to " + c.options.publication +
-            ": the tables checked here may not be the ones it replicates",
+        "subscribes to " + absl::StrJoin(sub.publications, ", ") + ", not to " +
+            c.options.publication + ": the tables checked here may not be the ones it replicates",
         "pass --publication with the subscription's publication, or ALTER SUBSCRIPTION " +
             IdentForDisplay(sub.name) + " SET PUBLICATION " +
             IdentForDisplay(c.options.publication));

@@ -1,5 +1,7 @@
 #include "preflight/preflight_model.h"
 
+#include <absl/strings/str_join.h>
+
 #include <utility>
 
 #include "pgparity/applier/catalog/replication_origins.h"
@@ -60,9 +62,7 @@ Result<SideModel> LoadSide(const Side& side) {
 
 // "it has: a, b" or "it has none", for an unknown name's error.
 std::string Existing(const std::vector<std::string>& names) {
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  return names.empty() ? "it has none" : "it has: " + list;
+  return names.empty() ? "it has none" : "it has: " + absl::StrJoin(names, ", ");
 }
 
 Status LoadPublication(const Side& source, const std::string& name, Model& m) {

@@ -1,5 +1,7 @@
 #include "pgparity/applier/scan/row_read.h"
 
+#include <absl/strings/str_join.h>
+
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
@@ -18,12 +20,6 @@ TableRead ReadOf(const TableSpec& spec, bool with_partitions) {
 }
 
 std::string From(const TableRead& read) { return " FROM " + RelationRef(read); }
-
-std::string Join(std::span<const std::string> items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out;
-}
 
 }  // namespace
 
@@ -47,8 +43,9 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind) {
 }
 
 std::string CopySql(const TableRead& read) {
-  if (read.plain) return "COPY " + read.relation + " (" + Join(read.select_list) + ") TO STDOUT";
-  return "COPY (SELECT " + Join(read.select_list) + From(read) + ") TO STDOUT";
+  if (read.plain)
+    return "COPY " + read.relation + " (" + absl::StrJoin(read.select_list, ", ") + ") TO STDOUT";
+  return "COPY (SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + ") TO STDOUT";
 }
 
 bool SearchableByDigest(const TableSpec& spec, int64_t rows) {
@@ -65,8 +62,8 @@ std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias) 
 }
 
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec) {
-  return "SELECT " + Join(read.select_list) + From(read) + " WHERE " + ComparedRowDigestSql(spec) +
-         " = $1";
+  return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + " WHERE " +
+         ComparedRowDigestSql(spec) + " = $1";
 }
 
 std::string RelationRef(const TableRead& read) {
@@ -80,7 +77,8 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
   for (size_t i = 0; i < spec.key_positions.size(); ++i) {
     key += (i ? ", " : "") + read.select_list[spec.key_positions[i]];
   }
-  std::string sql = "SELECT " + Join(read.select_list) + From(read) + " WHERE " + key + ") IN (";
+  std::string sql =
+      "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + " WHERE " + key + ") IN (";
   size_t param = 0;
   for (size_t k = 0; k < keys; ++k) {
     sql += k ? ", (" : "(";
