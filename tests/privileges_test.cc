@@ -178,7 +178,7 @@ TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
   }
   RunAuditBriefly(Source(), Target(), dir_);
   SqlClient source(servers().source.Dsn());
-  source.Exec("SELECT pg_drop_replication_slot('privileges_audit')");
+  testing::DropSlotOnceReleased(source, "privileges_audit");
 
   const std::string lsn = source.Value("SELECT pg_current_wal_lsn()");
   EXPECT_EQ(Run({"record", "--source", Source(), "--slot", "privileges_record", "--out",
@@ -186,7 +186,7 @@ TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
                 "record", &log),
             0)
       << log;
-  source.Exec("SELECT pg_drop_replication_slot('privileges_record')");
+  testing::DropSlotOnceReleased(source, "privileges_record");
   EXPECT_EQ(LeftoverSlots(), "");
   RunTailBriefly(Source(), source, dir_);
   EXPECT_EQ(LeftoverSlots(), "");  // its slot was temporary

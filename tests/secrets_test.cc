@@ -200,8 +200,8 @@ std::string SecretsTest::RunAudit(const std::string& source, const std::string& 
     audit.Signal(SIGTERM);
     EXPECT_EQ(audit.WaitOrKill(60s), 0) << ReadFile(log);
   }
-  SqlClient(servers().source.Dsn())
-      .Exec(std::string("SELECT pg_drop_replication_slot('secrets_audit_") + WayName(way) + "')");
+  SqlClient source_db(servers().source.Dsn());
+  testing::DropSlotOnceReleased(source_db, std::string("secrets_audit_") + WayName(way));
   return seen + ReadFile(log) + ReadTree(state);
 }
 
@@ -224,7 +224,7 @@ std::string SecretsTest::RunStreaming(const std::string& command, const std::str
     if (!p.Wait(60s)) p.Signal(SIGTERM);
     EXPECT_EQ(p.WaitOrKill(30s), 0) << ReadFile(log);
   }
-  if (command == "record") db.Exec("SELECT pg_drop_replication_slot('" + slot + "')");
+  if (command == "record") testing::DropSlotOnceReleased(db, slot);
   return ReadFile(log) + ReadTree(dir_ / (name + ".rec"));
 }
 

@@ -43,6 +43,16 @@ namespace {
 
 using testing::HttpGet;
 
+// 1124 -> "1,124", as the page's fmtInt (en-US grouping) shows a count.
+std::string Grouped(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
@@ -520,8 +530,8 @@ TEST_F(WebPageCutoverTest, ShowsFenceOkDrainRunningThenSwitched) {
   EXPECT_FALSE(Has(dom, "pill running")) << dom;
   EXPECT_TRUE(Has(dom, "(PAUSE to RESUME)")) << dom;
   ASSERT_TRUE(r.canary.has_value());
-  EXPECT_TRUE(Has(dom, "<dt>acknowledged</dt><dd class=\"mono\">" +
-                           std::to_string(r.canary->acknowledged) + "</dd>"))
+  EXPECT_TRUE(Has(
+      dom, "<dt>acknowledged</dt><dd class=\"mono\">" + Grouped(r.canary->acknowledged) + "</dd>"))
       << dom;
   EXPECT_TRUE(Has(dom, "<dt>failed</dt><dd class=\"mono\">0</dd>")) << dom;
   browser_.Screenshot(Url(), "cutover-switched-1280", 1280, 900);

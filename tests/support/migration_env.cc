@@ -101,6 +101,21 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
       "the target to apply up to source LSN " + goal);
 }
 
+void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
+                          std::chrono::seconds timeout) {
+  WaitUntil(
+      timeout,
+      [&](std::string* last) {
+        *last = source.Value(
+            "SELECT coalesce(string_agg(active_pid::text, ','), 'none') FROM pg_replication_slots "
+            "WHERE slot_name = '" +
+            slot + "' AND active");
+        return *last == "none";
+      },
+      "slot " + slot + " to be released by its walsender");
+  source.Exec("SELECT pg_drop_replication_slot('" + slot + "')");
+}
+
 std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication) {
   std::vector<std::string> tables;
   for (auto& row : source.Query("SELECT format('%I.%I', schemaname, tablename) FROM "

@@ -40,6 +40,12 @@ void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription
 void WaitForCatchUp(SqlClient& source, const std::string& subscription,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// Drops `slot` on the source once no walsender holds it: a client that
+// exited has its walsender go a moment later, and dropping before that
+// fails ("is active for PID").
+void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
+                          std::chrono::seconds timeout = std::chrono::seconds(30));
+
 // The quick start's pair: sql/init-*.sql, the publication and the
 // subscription my_subscription, and every table past its initial copy
 // (state 'r': preflight counts 's' as still copying). Throws
