@@ -1,4 +1,4 @@
-// pgparity dump FILE [--json]
+// pgparity dump FILE [--json] [--full-values]
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/program_options.hpp>
@@ -17,7 +17,8 @@ namespace pgparity::cli {
 int RunDump(const std::vector<std::string>& args) {
   po::options_description opts("pgparity dump FILE [options]");
   opts.add_options()("help,h", "this help")("json", "one JSON object per record")(
-      "file", po::value<std::string>(), "a recording made by pgparity record");
+      "full-values", kFullValuesHelp)("file", po::value<std::string>(),
+                                      "a recording made by pgparity record");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
@@ -30,7 +31,9 @@ int RunDump(const std::vector<std::string>& args) {
   const bool json = vm.count("json") > 0;
   google::protobuf::util::JsonPrintOptions json_options;
   json_options.preserve_proto_field_names = true;
-  RecordPrinter printer(std::cout);
+  RecordPrinterOptions print_options;
+  if (vm.count("full-values")) print_options.max_value_bytes = 0;
+  RecordPrinter printer(std::cout, print_options);
   for (;;) {
     auto next = (*reader)->Next();
     if (!next.ok()) return Fail("dump", next.status().ToString(), ExitCodeFor(next.status()));

@@ -1,5 +1,6 @@
 #include "record_printer.h"
 
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/wire/lsn.h"
 #include "pgparity/wire/timestamp.h"
 
@@ -23,9 +24,29 @@ std::string FormatDigest(const std::string& bytes) {
   return out;
 }
 
+size_t Utf8PrefixLength(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text.size();
+  // Back off over continuation bytes (10xxxxxx) to the start of the
+  // character that straddles the cut; a character has at most 4 bytes, so
+  // malformed text backs off at most 3.
+  size_t n = max_bytes;
+  while (n > 0 && max_bytes - n < 3 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return n;
+}
+
 namespace {
 
-void PrintValue(std::ostream& out, const pgparity::v1::Value& v) {
+void PrintQuoted(std::ostream& out, std::string_view text) {
+  out << '\'';
+  for (char c : text) {
+    if (c == '\'') out << '\'';
+    out << c;
+  }
+  out << '\'';
+}
+
+void PrintValue(std::ostream& out, const pgparity::v1::Value& v,
+                const RecordPrinterOptions& options) {
   switch (v.kind()) {
     case pgparity::v1::Value::NULL_VALUE:
       out << "null";
@@ -34,15 +55,18 @@ void PrintValue(std::ostream& out, const pgparity::v1::Value& v) {
       out << "unchanged-toast";
       return;
     case pgparity::v1::Value::BINARY:
-      out << "binary:" << v.binary().size() << "B";
+      out << "binary:" << v.binary().size() << "B(md5 " << digest::Md5(v.binary()).ToHex() << ')';
       return;
-    default:
-      out << '\'';
-      for (char c : v.text()) {
-        if (c == '\'') out << '\'';
-        out << c;
+    default: {
+      const std::string& text = v.text();
+      if (options.max_value_bytes == 0 || text.size() <= options.max_value_bytes) {
+        PrintQuoted(out, text);
+        return;
       }
-      out << '\'';
+      PrintQuoted(
+          out, std::string_view(text).substr(0, Utf8PrefixLength(text, options.max_value_bytes)));
+      out << "...(" << text.size() << " bytes, md5 " << digest::Md5(text).ToHex() << ')';
+    }
   }
 }
 
@@ -73,7 +97,7 @@ void RecordPrinter::PrintTuple(uint32_t relid, const pgparity::v1::Tuple& tuple,
       out_ << '$' << (i + 1);
     }
     out_ << '=';
-    PrintValue(out_, v);
+    PrintValue(out_, v, options_);
   }
 }
 

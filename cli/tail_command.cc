@@ -1,4 +1,4 @@
-// pgparity tail --source DSN [--publication P] [--until-lsn LSN]
+// pgparity tail --source DSN [--publication P] [--until-lsn LSN] [--full-values]
 // Decoded changes live, one line each, from a temporary slot of its own.
 #include <unistd.h>
 
@@ -22,7 +22,8 @@ namespace {
 // Prints every delivered event as the record `pgparity dump` would show.
 class PrintingSink final : public core::ChangeSink {
  public:
-  explicit PrintingSink(std::ostream& out) : out_(out), printer_(out) {}
+  PrintingSink(std::ostream& out, RecordPrinterOptions options)
+      : out_(out), printer_(out, options) {}
 
   Status OnBegin(const core::TxnInfo& t) override {
     PGPARITY_RETURN_IF_ERROR(chain_.OnBegin(t));
@@ -76,7 +77,8 @@ class PrintingSink final : public core::ChangeSink {
 int RunTail(const std::vector<std::string>& args) {
   po::options_description opts("pgparity tail --source DSN [options]");
   opts.add_options()("help,h", "this help")("slot", po::value<std::string>(),
-                                            "temporary slot name (default pgparity_tail_<pid>)");
+                                            "temporary slot name (default pgparity_tail_<pid>)")(
+      "full-values", kFullValuesHelp);
   AddSourceOptions(opts);
   po::variables_map vm;
   if (auto done = ParseCommandLine("tail", args, opts, nullptr, vm)) return *done;
@@ -87,7 +89,9 @@ int RunTail(const std::vector<std::string>& args) {
   options.slot =
       vm.count("slot") ? vm["slot"].as<std::string>() : "pgparity_tail_" + std::to_string(getpid());
   options.temporary_slot = true;
-  PrintingSink sink(std::cout);
+  RecordPrinterOptions print_options;
+  if (vm.count("full-values")) print_options.max_value_bytes = 0;
+  PrintingSink sink(std::cout, print_options);
   consumer::SlotConsumer consumer(options, sink);
   Status status;
   {
