@@ -4,7 +4,7 @@
 # real PostgreSQL 14 -> 16 pair with the native subscription. It only runs
 # the pgparity binary, psql and COPY, so it measures any build of pgparity.
 #
-#   bench/wide_rows.sh                                  # all shapes, 3 rounds (~10 min on 2 cores)
+#   bench/wide_rows.sh                                  # all shapes, 3 rounds (~6 min on 2 cores)
 #   BENCH_SHAPES="narrow huge4" bench/wide_rows.sh      # some shapes
 #   BENCH_W8K_ROWS=20000 BENCH_ROUNDS=5 bench/wide_rows.sh
 #
