@@ -32,6 +32,8 @@ struct Change {
   };
   bool condition_uses_params = false;
   bool keyed = true;
+  // Which tables qualify; {r} in condition is the row's relation (a whole-row reference).
+  std::function<bool(const Table&)> table = [](const Table&) { return true; };
 };
 
 struct Found {
@@ -53,7 +55,7 @@ bool Converted(const Column& c) {
 
 bool TextLike(Kind k) {
   return k == Kind::kText || k == Kind::kCollatedText || k == Kind::kVarcharToText ||
-         k == Kind::kDomain || k == Kind::kLongText;
+         k == Kind::kDomain || k == Kind::kLongText || k == Kind::kWideText;
 }
 
 class Injector {
@@ -65,7 +67,7 @@ class Injector {
   std::vector<std::string> done;
 
  private:
-  std::vector<Spot> Spots(bool keyed, const std::function<bool(const Column&)>& ok);
+  std::vector<Spot> Spots(const Change& change);
   std::optional<Found> FindRow(const Spot& s, const std::string& condition,
                                const std::vector<Value>& params);
   bool Update(const Change& change);
@@ -81,13 +83,13 @@ class Injector {
   int64_t next_reserved_ = -1000;
 };
 
-std::vector<Spot> Injector::Spots(bool keyed, const std::function<bool(const Column&)>& ok) {
+std::vector<Spot> Injector::Spots(const Change& change) {
   std::vector<Spot> out;
   for (const auto& t : schema_.tables) {
-    if (t.keyless() == keyed) continue;
+    if (t.keyless() == change.keyed || !change.table(t)) continue;
     for (const auto& rel : PublishedNames(schema_, t)) {
       for (const auto& c : t.columns) {
-        if (c.generated.empty() && !IsKey(t, c) && ok(c)) out.push_back({&t, rel, &c});
+        if (c.generated.empty() && !IsKey(t, c) && change.column(c)) out.push_back({&t, rel, &c});
       }
     }
   }
@@ -133,10 +135,11 @@ std::optional<Found> Injector::FindRow(const Spot& s, const std::string& conditi
 // The first spot (random order) with a row meeting the change's
 // condition, changed.
 bool Injector::Update(const Change& change) {
-  for (const auto& s : Spots(change.keyed, change.column)) {
-    const std::string c = QuoteIdent(s.column->name);
+  for (const auto& s : Spots(change)) {
+    const std::string c = QuoteIdent(s.column->name), r = QuoteIdent(s.relation);
     auto subst = [&](std::string sql) {
       for (size_t p; (p = sql.find("{c}")) != std::string::npos;) sql.replace(p, 3, c);
+      for (size_t p; (p = sql.find("{r}")) != std::string::npos;) sql.replace(p, 3, r);
       return sql;
     };
     auto values = change.params(*s.column);
@@ -158,7 +161,23 @@ bool Injector::Update(const Change& change) {
 std::vector<Change> Changes(Rng& rng) {
   auto nullable_text = [](const Column& c) { return c.nullable && TextLike(c.kind); };
   auto nullable = [](const Column& c) { return c.nullable; };
-  auto kind = [](Kind k) { return [k](const Column& c) { return c.kind == k; }; };
+  auto kinds = [](Kind a, Kind b) {
+    return [a, b](const Column& c) { return c.kind == a || c.kind == b; };
+  };
+  auto text = [](const Column& c) { return TextLike(c.kind); };
+  auto bytea = [](const Column& c) {
+    return c.kind == Kind::kBytea || c.kind == Kind::kWideBytea || c.kind == Kind::kLongBytea;
+  };
+  // The changed value is stored inline: a row under 1.5 kB of text stays
+  // under TOAST's 2 kB threshold stored, and without toast_tuple_target =
+  // 128 the toaster moves nothing of such a row out of line.
+  auto untoasted = [](const Table& t) { return !t.toast_target; };
+  const std::string small_row = "octet_length({r}::text) < 1500";
+  // One ASCII character of a text replaced by another: the same byte length.
+  const std::string at = "1 + $1 % char_length({c})";
+  const std::string ascii_at = "octet_length(substr({c}, " + at + ", 1)) = 1";
+  const std::string one_character = "{c} = overlay({c} placing CASE WHEN substr({c}, " + at +
+                                    ", 1) = 'Q' THEN 'R' ELSE 'Q' END from " + at + " for 1)";
   auto value = [&rng](const Column& c) { return std::vector<Value>{RandomNonNull(rng, c.kind)}; };
   auto number = [&rng](int64_t lo, int64_t hi) {
     return [&rng, lo, hi](const Column&) {
@@ -177,16 +196,29 @@ std::vector<Change> Changes(Rng& rng) {
       {"'' -> NULL", nullable_text, "{c} = ''", "{c} = NULL"},
       {"NULL -> value", nullable, "{c} IS NULL", "{c} = $1", value},
       {"value -> NULL", nullable, "{c} IS NOT NULL", "{c} = NULL"},
-      {"one character of a TOASTed text", kind(Kind::kLongText), "length({c}) > 2000",
+      {"one character of a TOASTed text", kinds(Kind::kLongText, Kind::kWideText),
+       "length({c}) > 2000",
        "{c} = overlay({c} placing CASE WHEN substr({c}, $1, 1) = 'Q' THEN 'R' ELSE 'Q' END "
        "from $1 for 1)",
        number(1, 2000)},
-      {"one byte of a TOASTed bytea", kind(Kind::kLongBytea), "length({c}) > 2000",
-       "{c} = set_byte({c}, $1, (get_byte({c}, $1) + 1) % 256)", number(0, 1999)},
-      {"an int array element", kind(Kind::kIntArray), "cardinality({c}) > 0",
+      {"one byte of a TOASTed bytea", kinds(Kind::kLongBytea, Kind::kWideBytea),
+       "length({c}) > 2000", "{c} = set_byte({c}, $1, (get_byte({c}, $1) + 1) % 256)",
+       number(0, 1999)},
+      // Wide values (over the digest's 128 bytes of text) that are not
+      // TOASTed, and texts right at the threshold (128: a value, 129: a
+      // hash under digest definition 2), one byte changed.
+      {"one character of a wide inline text", text,
+       "octet_length({c}) BETWEEN 129 AND 1000 AND " + ascii_at + " AND " + small_row,
+       one_character, number(0, 999), true, true, untoasted},
+      {"one byte of a wide inline bytea", bytea, "length({c}) BETWEEN 64 AND 500 AND " + small_row,
+       "{c} = set_byte({c}, $1 % length({c}), (get_byte({c}, $1 % length({c})) + 1) % 256)",
+       number(0, 999), false, true, untoasted},
+      {"one character of a text of 128 or 129 bytes", text,
+       "octet_length({c}) IN (128, 129) AND " + ascii_at, one_character, number(0, 999), true},
+      {"an int array element", kinds(Kind::kIntArray, Kind::kIntArray), "cardinality({c}) > 0",
        element + " = coalesce(" + element + ", 0) + 1", number(0, 9)},
-      {"a text array element", kind(Kind::kTextArray), "cardinality({c}) > 0",
-       element + " = coalesce(" + element + ", '') || 'x'", number(0, 9)},
+      {"a text array element", kinds(Kind::kTextArray, Kind::kWideTextArray),
+       "cardinality({c}) > 0", element + " = coalesce(" + element + ", '') || 'x'", number(0, 9)},
       // Converted columns: a difference the rule must see (one microsecond,
       // a double real cannot hold), one it must not (a double that rounds
       // to the same real), and any value; json -> jsonb ones are not

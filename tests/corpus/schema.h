@@ -38,7 +38,20 @@ enum class Kind {
   kInt4ToInt8,     // int4 on the source, int8 on the target
   kVarcharToText,  // varchar(20) on the source, text on the target
   kNumericScaled,  // numeric(10,2) on the source, numeric(12,2) on the target
+  // The wide tables' columns (schema_tables.cc, WideTable): values whose
+  // text is short, exactly at the digest's 128-byte threshold (127, 128,
+  // 129 bytes), wide but inline, or out of line (values.h, Width).
+  kWideText,
+  kWideBytea,
+  kWideJsonb,
+  kWideTextArray,
 };
+
+// A column of one of the wide kinds above.
+inline bool IsWide(Kind k) {
+  return k == Kind::kWideText || k == Kind::kWideBytea || k == Kind::kWideJsonb ||
+         k == Kind::kWideTextArray;
+}
 
 struct Column {
   std::string name;

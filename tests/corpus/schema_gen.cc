@@ -33,6 +33,7 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
     case Kind::kRegion:
     case Kind::kText:
     case Kind::kLongText:
+    case Kind::kWideText:
       return same("text");
     case Kind::kCollatedText:
       return same("text COLLATE " + QuoteIdent(options.collation));
@@ -41,6 +42,7 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
       return same("timestamptz");
     case Kind::kBytea:
     case Kind::kLongBytea:
+    case Kind::kWideBytea:
       return same("bytea");
     case Kind::kNumeric:
       return same("numeric");
@@ -53,6 +55,7 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
     case Kind::kIntArray:
       return same("int4[]");
     case Kind::kTextArray:
+    case Kind::kWideTextArray:
       return same("text[]");
     case Kind::kEnum:
       return same(QuoteTable("Sales", "Stimmung"));
@@ -65,6 +68,7 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
     case Kind::kJson:
       return same("json");
     case Kind::kJsonb:
+    case Kind::kWideJsonb:
       return same("jsonb");
     case Kind::kReal:
       return same("real");
@@ -160,6 +164,11 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   s.tables.push_back(MeasurementsTable(rng, options));
   s.tables.push_back(CalcTable(rng, options));
   s.tables.push_back(ScratchTable(rng, options));
+  // Wide values around the digest's threshold, with and without FULL;
+  // toast_tuple_target = 128 on exactly one of the two.
+  const bool toast_first = Chance(rng, 0.5);
+  s.tables.push_back(WideTable(rng, options, "Breit", Identity::kDefault, toast_first));
+  s.tables.push_back(WideTable(rng, options, "Breit voll", Identity::kFull, !toast_first));
   // Every kind in every seed: what the pool left out goes to items.
   for (const auto& [kind, name] : PoolNames()) {
     bool present = false;

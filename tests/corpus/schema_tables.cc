@@ -113,6 +113,29 @@ Table ScratchTable(Rng& rng, const SchemaOptions& o) {
   return b.table;
 }
 
+// Wide values (values.h, Width): four columns whose values are short,
+// exactly 127, 128 or 129 bytes of text, wide but inline, or out of line,
+// often several out of line in one row; narrow columns beside them, so an
+// UPDATE can leave every TOASTed value unchanged.
+Table WideTable(Rng& rng, const SchemaOptions& o, const std::string& name, Identity identity,
+                bool toast_target) {
+  Builder b{rng, o, {}};
+  b.table.schema = "public";
+  b.table.name = name;
+  b.Key("id", Kind::kCounter);
+  b.Add("Notiz", Kind::kWideText, true);
+  b.Add("Blob", Kind::kWideBytea, true);
+  b.Add("Dokument", Kind::kWideJsonb, true);
+  b.Add("Liste", Kind::kWideTextArray, true);
+  b.Add("Titel", Kind::kText, true);
+  b.Add("Zähler", Kind::kInt4, true);
+  b.Pool(static_cast<int>(Uniform(rng, 0, 1)), true);
+  b.ShuffleSourceOrder();
+  b.table.identity = identity;
+  b.table.toast_target = toast_target;
+  return b.table;
+}
+
 namespace {
 
 std::string Ts(int year, int month) {

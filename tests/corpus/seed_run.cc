@@ -1,5 +1,6 @@
 #include "corpus/seed_run.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -92,6 +93,7 @@ void SeedRun::Run() {
   workload_->Mark(1);
   WaitCaughtUp();
   Note("phase 1: " + workload_->stats().Summary());
+  Fail("the workload left a wide-value case out", workload_->stats().Uncovered());
   if (CheckConsistent()) {
     InjectAndContinue();
     CheckDivergent();
@@ -258,6 +260,14 @@ void SeedRun::InjectAndContinue() {
   for (const auto& d : done) text += d + "\n";
   WriteFile(dir_ / "injections.txt", text);
   Note(std::to_string(done.size()) + " divergences injected on the target:\n" + text);
+  // Wide values every seed must inject into (inject.cc finds the rows).
+  for (const std::string what :
+       {"one character of a wide inline text: ", "one byte of a wide inline bytea: ",
+        "one character of a text of 128 or 129 bytes: "}) {
+    EXPECT_TRUE(std::any_of(done.begin(), done.end(),
+                            [&](const std::string& d) { return d.starts_with(what); }))
+        << "no injection '" << what << "...': no row qualified";
+  }
   workload_->Run(env_.size.phase_two, false);
   workload_->Mark(2);
   WaitCaughtUp();

@@ -1,5 +1,6 @@
 #include "corpus/values.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -191,7 +192,104 @@ std::string Real(Rng& rng) {
   return std::string(buf, end);
 }
 
+// Exactly `bytes` bytes of UTF-8 text: symbols from `symbols`, an ASCII
+// letter where the next symbol would not fit.
+std::string ExactText(Rng& rng, size_t bytes, const std::vector<std::string>& symbols) {
+  std::string s;
+  while (s.size() < bytes) {
+    const std::string& sym = Pick(rng, symbols);
+    s += s.size() + sym.size() <= bytes ? sym : std::string(1, 'a' + static_cast<char>(rng() % 26));
+  }
+  return s;
+}
+
+// Letters, digits and multi-byte letters: nothing a JSON string escapes
+// or an array element quotes.
+const std::vector<std::string>& PlainSymbols() {
+  static const std::vector<std::string> symbols{"a", "b", "k", "x", "Z",  "Q", "0", "7", "ä",
+                                                "ß", "é", "Ö", "€", "日", "😀", "m", "r"};
+  return symbols;
+}
+
+// {"k": "<s>"}: 9 bytes of text around s.
+std::string JsonDocument(const std::string& s) { return "{\"k\": \"" + s + "\"}"; }
+
+// An array of 1..4 elements of at least 5 bytes each (never the word
+// NULL, never quoted) whose text is exactly `bytes` bytes ("{}" below 7).
+std::string ExactArray(Rng& rng, size_t bytes, bool incompressible) {
+  if (bytes < 7) return "{}";
+  const size_t most = (bytes - 1) / 6;  // each element with its comma takes at least 6
+  const size_t n =
+      static_cast<size_t>(Uniform(rng, 1, static_cast<int64_t>(std::min<size_t>(4, most))));
+  size_t left = bytes - 2 - (n - 1);  // bytes of the elements
+  std::string s = "{";
+  for (size_t i = 0; i < n; ++i) {
+    const size_t len =
+        i + 1 == n
+            ? left
+            : static_cast<size_t>(Uniform(rng, 5, static_cast<int64_t>(left - 5 * (n - 1 - i))));
+    left -= len;
+    s += (i ? "," : "") + (incompressible ? Alnum(rng, len) : ExactText(rng, len, PlainSymbols()));
+  }
+  return s + "}";
+}
+
+// How many text bytes a width calls for (bytea: its hex text).
+size_t WidthBytes(Rng& rng, Width width, size_t max_inline) {
+  switch (width) {
+    case Width::kShort:
+      return static_cast<size_t>(Uniform(rng, 0, 100));
+    case Width::k127:
+      return 127;
+    case Width::k128:
+      return 128;
+    case Width::k129:
+      return 129;
+    case Width::kInline:
+      return static_cast<size_t>(Uniform(rng, 130, static_cast<int64_t>(max_inline)));
+    case Width::kOutOfLine:
+      return static_cast<size_t>(Uniform(rng, 2100, 6000));
+  }
+  return 0;
+}
+
 }  // namespace
+
+std::string WideValue(Rng& rng, Kind kind, Width width, size_t max_inline) {
+  const size_t bytes = WidthBytes(rng, width, max_inline);
+  const bool out = width == Width::kOutOfLine;
+  switch (kind) {
+    case Kind::kWideBytea: {
+      // 2 + 2n bytes of text: n = 62, 63, 64 for 126, 128, 130; 2,100 to
+      // 6,000 bytes stored when out of line.
+      const size_t n = width == Width::k127   ? 62
+                       : width == Width::k128 ? 63
+                       : width == Width::k129 ? 64
+                       : out                  ? bytes
+                       : bytes < 2            ? 0
+                                              : (bytes - 1) / 2;
+      return Hex(rng, n);
+    }
+    case Kind::kWideJsonb:
+      if (bytes < 9) return "{}";
+      return JsonDocument(out ? Alnum(rng, bytes - 9) : ExactText(rng, bytes - 9, PlainSymbols()));
+    case Kind::kWideTextArray:
+      return ExactArray(rng, bytes, out);
+    default:
+      if (width == Width::kShort && Chance(rng, 0.15)) return "";
+      return out ? Alnum(rng, bytes) : ExactText(rng, bytes, Symbols());
+  }
+}
+
+Width RandomWidth(Rng& rng) {
+  const int64_t dice = Uniform(rng, 0, 99);
+  return dice < 20   ? Width::kShort
+         : dice < 32 ? Width::k127
+         : dice < 44 ? Width::k128
+         : dice < 56 ? Width::k129
+         : dice < 76 ? Width::kInline
+                     : Width::kOutOfLine;
+}
 
 std::string RandomText(Rng& rng, size_t chars) {
   std::string s;
@@ -257,6 +355,11 @@ std::string RandomNonNull(Rng& rng, Kind kind) {
       return Json(rng, 0);
     case Kind::kReal:
       return Real(rng);
+    case Kind::kWideText:
+    case Kind::kWideBytea:
+    case Kind::kWideJsonb:
+    case Kind::kWideTextArray:
+      return WideValue(rng, kind, RandomWidth(rng));
   }
   return "";
 }

@@ -35,6 +35,41 @@ std::vector<const Column*> Writable(const Table& t, bool with_key) {
 
 bool Long(const Column& c) { return c.kind == Kind::kLongText || c.kind == Kind::kLongBytea; }
 
+// The wide columns (IsWide) a statement may write, in column order.
+std::vector<const Column*> WideColumns(const Table& t) {
+  auto cols = Writable(t, false);
+  std::erase_if(cols, [](const Column* c) { return !IsWide(c->kind); });
+  return cols;
+}
+
+// Each of `cols`' text bytes and stored bytes: a select list.
+std::string Sizes(const std::vector<const Column*>& cols) {
+  std::string out;
+  for (const auto* c : cols) {
+    const std::string q = QuoteIdent(c->name);
+    out += std::string(out.empty() ? "" : ", ") + "octet_length(" + q + "::text), pg_column_size(" +
+           q + ")";
+  }
+  return out;
+}
+
+// One value's sizes from a Sizes() row: text bytes (-1 for NULL) and
+// whether it is stored out of line: over 2 kB stored, incompressible
+// (values.h), so always TOASTed out of line.
+struct Size {
+  int64_t text = -1;
+  bool out_of_line = false;
+};
+
+Size SizeAt(const Row& row, size_t i) {
+  Size s;
+  if (row[2 * i]) s.text = std::stoll(*row[2 * i]);
+  if (row[2 * i + 1]) s.out_of_line = std::stoll(*row[2 * i + 1]) > 2000;
+  return s;
+}
+
+bool AtThreshold(int64_t text) { return text >= 126 && text <= 130; }
+
 std::string ColumnList(const std::vector<const Column*>& cols) {
   std::string out;
   for (const auto* c : cols) out += (out.empty() ? "" : ", ") + QuoteIdent(c->name);
@@ -56,13 +91,49 @@ void SwapRemove(std::vector<T>& v, size_t at) {
 
 }  // namespace
 
+namespace {
+
+// Each counter of the wide tables with its name.
+std::vector<std::pair<const char*, int>> WideCounters(const WideStats& w) {
+  return {{"values at 126..130 bytes of text", w.threshold_values},
+          {"values out of line", w.out_of_line_values},
+          {"rows inserted with 3+ out of line", w.rows_several_out},
+          {"updates across 128 bytes upward", w.up},
+          {"downward", w.down},
+          {"into TOAST", w.into_toast},
+          {"out of TOAST", w.out_of_toast},
+          {"of one of 3+ out-of-line values", w.one_of_several},
+          {"of narrow columns only, TOAST unchanged", w.narrow_only}};
+}
+
+const char* kWideNames[] = {"wide table", "wide table with REPLICA IDENTITY FULL"};
+
+}  // namespace
+
 std::string WorkloadStats::Summary() const {
-  return std::to_string(transactions) + " transactions: " + std::to_string(inserts) + " inserts, " +
-         std::to_string(updates) + " updates (" + std::to_string(toast_unchanged) +
-         " leaving TOAST unchanged), " + std::to_string(moves) + " partition moves, " +
-         std::to_string(deletes) + " deletes, " + std::to_string(reinserts) + " re-inserts, " +
-         std::to_string(duplicates) + " duplicate rows, " + std::to_string(truncates) +
-         " truncates";
+  std::string out =
+      std::to_string(transactions) + " transactions: " + std::to_string(inserts) + " inserts, " +
+      std::to_string(updates) + " updates (" + std::to_string(toast_unchanged) +
+      " leaving TOAST unchanged), " + std::to_string(moves) + " partition moves, " +
+      std::to_string(deletes) + " deletes, " + std::to_string(reinserts) + " re-inserts, " +
+      std::to_string(duplicates) + " duplicate rows, " + std::to_string(truncates) + " truncates";
+  for (int i = 0; i < 2; ++i) {
+    out += std::string("; ") + kWideNames[i] + ":";
+    for (const auto& [name, n] : WideCounters(wide[i]))
+      out += " " + std::to_string(n) + " " + name + ",";
+    out.pop_back();
+  }
+  return out;
+}
+
+std::vector<std::string> WorkloadStats::Uncovered() const {
+  std::vector<std::string> out;
+  for (int i = 0; i < 2; ++i) {
+    for (const auto& [name, n] : WideCounters(wide[i])) {
+      if (n == 0) out.push_back(std::string(kWideNames[i]) + ": no " + name);
+    }
+  }
+  return out;
 }
 
 Workload::Workload(const Schema& schema, Session& source, Rng& rng)
@@ -104,22 +175,127 @@ int64_t Workload::PickLive(TableModel& m) {
   return -1;
 }
 
+// A wide column's value in a row of `profile`: 0..2 every wide value out
+// of line, 3..4 every one inline and the row small (under 1.5 kB of text:
+// never TOASTed), else each its own random width, sometimes NULL.
+Value Workload::WideInsertValue(const Column& c, int64_t profile) {
+  if (profile <= 2) return WideValue(rng_, c.kind, Width::kOutOfLine);
+  if (profile <= 4) {
+    static const std::vector<Width> inline_widths{Width::kShort, Width::k127, Width::k128,
+                                                  Width::k129, Width::kInline};
+    return WideValue(rng_, c.kind, Pick(rng_, inline_widths), 300);
+  }
+  if (c.nullable && Chance(rng_, 0.1)) return std::nullopt;
+  return WideValue(rng_, c.kind, RandomWidth(rng_));
+}
+
 void Workload::Insert(TableModel& m, const Key& key) {
   const auto cols = Writable(*m.table, true);
+  const auto wide = WideColumns(*m.table);
+  const int64_t profile = wide.empty() ? -1 : Uniform(rng_, 0, 9);
   std::vector<Value> params;
   std::string placeholders;
   for (const auto* c : cols) {
     const auto k = std::find(m.table->key.begin(), m.table->key.end(), c->name);
     params.push_back(k != m.table->key.end()
                          ? Value(key[static_cast<size_t>(k - m.table->key.begin())])
-                         : RandomValue(rng_, *c));
+                     : IsWide(c->kind) ? WideInsertValue(*c, profile)
+                                       : RandomValue(rng_, *c));
     placeholders += (placeholders.empty() ? "" : ", ") + Param(params.size());
   }
-  source_.Exec(
-      "INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") VALUES (" + placeholders + ")",
-      params);
+  const std::string sql =
+      "INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") VALUES (" + placeholders + ")";
+  if (wide.empty()) {
+    source_.Exec(sql, params);
+  } else {
+    const Row row = source_.Query(sql + " RETURNING " + Sizes(wide), params).at(0);
+    WideStats& ws = stats_.wide[m.table->identity == Identity::kFull ? 1 : 0];
+    int out = 0;
+    for (size_t i = 0; i < wide.size(); ++i) {
+      const Size size = SizeAt(row, i);
+      ws.threshold_values += AtThreshold(size.text);
+      out += size.out_of_line;
+    }
+    ws.out_of_line_values += out;
+    ws.rows_several_out += out >= 3;
+  }
   m.live.push_back(key);
   ++stats_.inserts;
+}
+
+// An update of a wide table, one of: one wide value to a random width; narrow
+// columns only (pgoutput sends every out-of-line value as 'u'); one wide
+// value across 128 bytes of text, either way; one across TOAST, either way
+// (the last two with a narrow column now and then); else Update's.
+void Workload::WideUpdate(TableModel& m, size_t at) {
+  const Table& t = *m.table;
+  const auto wide = WideColumns(t);
+  auto narrow = Writable(t, false);
+  std::erase_if(narrow, [](const Column* c) { return IsWide(c->kind) || Long(*c); });
+  const int64_t dice = Uniform(rng_, 0, 99);
+  if (dice >= 95 || wide.empty()) return Update(m, at);
+  const Key& key = m.live[at];
+  const Row before =
+      source_
+          .Query("SELECT " + Sizes(wide) + " FROM " + Rel(t) + " WHERE " + WhereKey(t, 1),
+                 std::vector<Value>(key.begin(), key.end()))
+          .at(0);
+  std::vector<std::pair<const Column*, Value>> set;
+  size_t changed = wide.size();  // the wide column changed; none
+  if (dice >= 25 && dice < 45 && !narrow.empty()) {
+    Shuffle(rng_, narrow);
+    for (int64_t n = Uniform(rng_, 1, std::min<int64_t>(2, narrow.size())); n > 0; --n) {
+      set.emplace_back(narrow[static_cast<size_t>(n - 1)],
+                       RandomValue(rng_, *narrow[static_cast<size_t>(n - 1)]));
+    }
+  } else {
+    changed = static_cast<size_t>(Uniform(rng_, 0, static_cast<int64_t>(wide.size()) - 1));
+    const Size now = SizeAt(before, changed);
+    Width width = Width::kOutOfLine;
+    if (dice < 45) {
+      width = RandomWidth(rng_);
+    } else if (dice < 70) {
+      width = now.text > 128
+                  ? Pick(rng_, std::vector<Width>{Width::kShort, Width::k127, Width::k128})
+                  : Pick(rng_, std::vector<Width>{Width::k129, Width::kInline, Width::kOutOfLine});
+    } else if (now.out_of_line) {
+      width =
+          Pick(rng_, std::vector<Width>{Width::kShort, Width::k128, Width::k129, Width::kInline});
+    }
+    set.emplace_back(wide[changed], WideValue(rng_, wide[changed]->kind, width));
+    if (dice >= 45 && !narrow.empty() && Chance(rng_, 0.3)) {
+      const Column* c = Pick(rng_, narrow);
+      set.emplace_back(c, RandomValue(rng_, *c));
+    }
+  }
+  std::vector<Value> params;
+  std::string assignments;
+  for (const auto& [c, v] : set) {
+    params.push_back(v);
+    assignments +=
+        (assignments.empty() ? "" : ", ") + QuoteIdent(c->name) + " = " + Param(params.size());
+  }
+  const size_t first = params.size() + 1;
+  params.insert(params.end(), key.begin(), key.end());
+  const auto after = source_.Query("UPDATE " + Rel(t) + " SET " + assignments + " WHERE " +
+                                       WhereKey(t, first) + " RETURNING " + Sizes(wide),
+                                   params);
+  WideStats& ws = stats_.wide[t.identity == Identity::kFull ? 1 : 0];
+  int others_out = 0;
+  for (size_t i = 0; i < wide.size(); ++i)
+    others_out += i != changed && SizeAt(before, i).out_of_line;
+  if (changed == wide.size()) {
+    ws.narrow_only += others_out > 0;
+  } else {
+    const Size was = SizeAt(before, changed), is = SizeAt(after.at(0), changed);
+    ws.up += was.text >= 0 && was.text <= 128 && is.text > 128;
+    ws.down += was.text > 128 && is.text >= 0 && is.text <= 128;
+    ws.into_toast += was.text >= 0 && !was.out_of_line && is.out_of_line;
+    ws.out_of_toast += was.out_of_line && is.text >= 0 && !is.out_of_line;
+    ws.one_of_several += was.out_of_line && others_out >= 2;
+  }
+  if (others_out > 0) ++stats_.toast_unchanged;
+  ++stats_.updates;
 }
 
 void Workload::Update(TableModel& m, size_t at) {
@@ -190,7 +366,11 @@ void Workload::KeyedOperation(TableModel& m) {
   if (dice < 30 || at < 0) {
     Insert(m, NewKey(m));
   } else if (dice < (moves ? 47 : 72)) {
-    Update(m, static_cast<size_t>(at));
+    if (WideColumns(*m.table).empty()) {
+      Update(m, static_cast<size_t>(at));
+    } else {
+      WideUpdate(m, static_cast<size_t>(at));
+    }
   } else if (dice < 72) {
     Move(m, static_cast<size_t>(at));
   } else if (dice < 82) {
