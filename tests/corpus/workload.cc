@@ -99,11 +99,11 @@ std::vector<std::pair<const char*, int>> WideCounters(const WideStats& w) {
           {"values out of line", w.out_of_line_values},
           {"rows inserted with 3+ out of line", w.rows_several_out},
           {"updates across 128 bytes upward", w.up},
-          {"downward", w.down},
-          {"into TOAST", w.into_toast},
-          {"out of TOAST", w.out_of_toast},
-          {"of one of 3+ out-of-line values", w.one_of_several},
-          {"of narrow columns only, TOAST unchanged", w.narrow_only}};
+          {"updates across 128 bytes downward", w.down},
+          {"updates into TOAST", w.into_toast},
+          {"updates out of TOAST", w.out_of_toast},
+          {"updates of one of 3+ out-of-line values", w.one_of_several},
+          {"updates of narrow columns only (TOAST unchanged)", w.narrow_only}};
 }
 
 const char* kWideNames[] = {"wide table", "wide table with REPLICA IDENTITY FULL"};
