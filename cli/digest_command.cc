@@ -33,12 +33,12 @@ Result<digest::TableDigest> DigestTable(conn::PgSession& session, const applier:
                                         bool server_side) {
   if (!server_side) {
     digest::TableDigester digester(spec.schema, spec.name, spec.columns);
-    PGPARITY_RETURN_IF_ERROR(applier::ScanTable(session, applier::SourceRead(spec),
-                                                spec.estimated_rows, "digest",
-                                                [&](std::span<const digest::ColumnValue> v) {
-                                                  digester.Add(v);
-                                                  return Status::OK();
-                                                }));
+    PGPARITY_RETURN_IF_ERROR(applier::ScanTable(
+        session, applier::ForDigest(applier::SourceRead(spec), spec), spec.estimated_rows, "digest",
+        [&](std::span<const digest::ColumnValue> v) {
+          digester.Add(v);
+          return Status::OK();
+        }));
     return digester.Finish();
   }
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r, session.Query(digest::TableDigestSql(

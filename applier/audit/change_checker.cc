@@ -28,7 +28,7 @@ ChangeChecker::~ChangeChecker() = default;
 Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
     const TableSpec& spec, const std::vector<std::string>& keys) {
   // Partitioned on the target or not, as planned when pgparity started.
-  const TableRead read = TargetRead(spec, spec.target_relkind);
+  const TableRead read = ForDigest(TargetRead(spec, spec.target_relkind), spec);
   ComparedColumns compared(spec);
   digest::RowDigester digester = compared.MakeDigester(spec);
   RowDigests found;
@@ -47,7 +47,8 @@ Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
     PGPARITY_ASSIGN_OR_RETURN(auto rows,
                               target_->Query(SelectByKeysSql(read, spec, count), params));
     for (int row = 0; row < rows.rows(); ++row) {
-      RowValues(rows, row, v);
+      PGPARITY_RETURN_IF_ERROR(
+          RowValues(rows, row, read, v).WithPrefix("table " + spec.QualifiedName()));
       key.clear();
       EncodeKey(v, spec.key_positions, key);
       found[key] = digester.Digest(compared.Project(v));

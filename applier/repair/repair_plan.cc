@@ -49,7 +49,7 @@ Result<std::optional<SourceRow>> ReadSourceRow(conn::PgSession& source, const Ta
                             source.Query(SelectByKeysSql(SourceRead(spec), spec, 1), params));
   if (r.rows() == 0) return std::optional<SourceRow>();
   std::vector<digest::ColumnValue> values(spec.columns.size());
-  RowValues(r, 0, values);
+  PGPARITY_RETURN_IF_ERROR(RowValues(r, 0, SourceRead(spec), values));
   ComparedColumns compared(spec);
   SourceRow row;
   row.digest = compared.MakeDigester(spec).Digest(compared.Project(values)).ToHex();
@@ -233,19 +233,21 @@ Result<bool> RowMatchesNow(conn::PgSession& source, conn::PgSession& target,
   }
   std::vector<std::optional<std::string>> params;
   for (const auto& [column, value] : planned.key) params.push_back(value);
+  // Only their digests are compared: wide values are hashed on the servers.
+  const TableRead source_read = ForDigest(SourceRead(spec), spec);
+  const TableRead target_read = ForDigest(TargetRead(spec, spec.target_relkind), spec);
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult s,
-                            source.Query(SelectByKeysSql(SourceRead(spec), spec, 1), params));
-  PGPARITY_ASSIGN_OR_RETURN(
-      conn::QueryResult t,
-      target.Query(SelectByKeysSql(TargetRead(spec, spec.target_relkind), spec, 1), params));
+                            source.Query(SelectByKeysSql(source_read, spec, 1), params));
+  PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult t,
+                            target.Query(SelectByKeysSql(target_read, spec, 1), params));
   if (s.rows() != t.rows()) return false;
   if (s.rows() == 0) return true;
   ComparedColumns compared(spec);
   digest::RowDigester digester = compared.MakeDigester(spec);
   std::vector<digest::ColumnValue> values(spec.columns.size());
-  RowValues(s, 0, values);
+  PGPARITY_RETURN_IF_ERROR(RowValues(s, 0, source_read, values));
   const auto source_digest = digester.Digest(compared.Project(values));
-  RowValues(t, 0, values);
+  PGPARITY_RETURN_IF_ERROR(RowValues(t, 0, target_read, values));
   return digester.Digest(compared.Project(values)) == source_digest;
 }
 

@@ -120,6 +120,15 @@ ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes) {
   return shown;
 }
 
+ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex) {
+  ShownValue shown;
+  shown.null = false;
+  shown.truncated = true;
+  shown.bytes = bytes;
+  shown.md5 = std::string(md5_hex);
+  return shown;
+}
+
 std::string EscapeForText(std::string_view text) { return Escape(text, /*literal=*/true); }
 
 std::string EscapeControls(std::string_view text) { return Escape(text, /*literal=*/false); }

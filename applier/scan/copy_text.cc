@@ -73,4 +73,14 @@ Status CopyTextRow::Parse(std::string_view line, size_t columns) {
   return Status::OK();
 }
 
+Status CopyTextRow::Untag(const std::vector<bool>& tagged) {
+  for (size_t i = 0; i < tagged.size() && i < values_.size(); ++i) {
+    if (!tagged[i] || values_[i].kind == ColumnValue::Kind::kNull) continue;
+    Result<ColumnValue> v = digest::UntagValue(values_[i].text);
+    if (!v.ok()) return v.status().WithPrefix("column " + std::to_string(i + 1));
+    values_[i] = *v;
+  }
+  return Status::OK();
+}
+
 }  // namespace pgparity::applier

@@ -2,6 +2,8 @@
 
 #include <absl/strings/str_join.h>
 
+#include <algorithm>
+
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
@@ -40,6 +42,19 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind) {
     r.plain &= change.rule == CompareRule::kText;
   }
   return r;
+}
+
+TableRead ForDigest(TableRead read, const TableSpec& spec) {
+  read.tagged.assign(read.select_list.size(), false);
+  for (size_t i = 0; i < read.select_list.size() && i < spec.toastable.size(); ++i) {
+    const bool key = std::find(spec.key_positions.begin(), spec.key_positions.end(), i) !=
+                     spec.key_positions.end();
+    if (!spec.toastable[i] || key || !spec.Compared(i)) continue;
+    read.select_list[i] = digest::TaggedValueSql(read.select_list[i]);
+    read.tagged[i] = true;
+    read.plain = false;
+  }
+  return read;
 }
 
 std::string CopySql(const TableRead& read) {
@@ -90,12 +105,19 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
   return sql + ")";
 }
 
-void RowValues(const conn::QueryResult& result, int row, std::vector<digest::ColumnValue>& out) {
+Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,
+                 std::vector<digest::ColumnValue>& out) {
   for (size_t c = 0; c < out.size(); ++c) {
     const int ci = static_cast<int>(c);
-    out[c] = result.IsNull(row, ci) ? digest::ColumnValue::Null()
-                                    : digest::ColumnValue::Value(result.Value(row, ci));
+    if (result.IsNull(row, ci)) {
+      out[c] = digest::ColumnValue::Null();
+    } else if (c < read.tagged.size() && read.tagged[c]) {
+      PGPARITY_ASSIGN_OR_RETURN(out[c], digest::UntagValue(result.Value(row, ci)));
+    } else {
+      out[c] = digest::ColumnValue::Value(result.Value(row, ci));
+    }
   }
+  return Status::OK();
 }
 
 std::vector<std::pair<std::string, std::optional<std::string>>> KeyColumns(

@@ -105,7 +105,7 @@ class ScanProgress {
 // Parses every queued row and hands it to `on_row`. After the first error
 // the rest is drained — the COPY must end before the session is usable —
 // and the error returned.
-Status ParseRows(RowQueue& queue, size_t columns, const RowCallback& on_row,
+Status ParseRows(RowQueue& queue, const TableRead& read, const RowCallback& on_row,
                  ScanProgress& progress) {
   CopyTextRow row;
   Status failed;
@@ -114,7 +114,8 @@ Status ParseRows(RowQueue& queue, size_t columns, const RowCallback& on_row,
     for (auto [raw, n] : batch.rows) {
       conn::PgMemPtr<char> owned(raw);
       if (!failed.ok()) continue;
-      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), columns);
+      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), read.select_list.size());
+      if (st.ok()) st = row.Untag(read.tagged);
       if (st.ok()) st = on_row(row.values());
       if (!st.ok()) {
         failed = st.WithPrefix(progress.NextRow());
@@ -152,7 +153,7 @@ Status ScanTable(conn::PgSession& session, const TableRead& read, double estimat
   Status read_error;
   std::thread receiver([&] { read_error = ReceiveCopy(session, queue, what, table); });
   ScanProgress progress(what, table, estimated_rows);
-  Status failed = ParseRows(queue, read.select_list.size(), on_row, progress);
+  Status failed = ParseRows(queue, read, on_row, progress);
   receiver.join();
   if (failed.ok() && !read_error.ok()) return read_error;
   if (!read_error.ok()) return failed;

@@ -65,7 +65,7 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
       ScanInParallel(ptrs, tables, weight, [&](conn::PgSession& s, size_t t) -> Status {
         TableShadow& ts = shadow.table(t);
         const TableSpec& spec = ts.spec();
-        return ScanTable(s, SourceRead(spec), spec.estimated_rows, "bootstrap",
+        return ScanTable(s, ForDigest(SourceRead(spec), spec), spec.estimated_rows, "bootstrap",
                          [&](std::span<const digest::ColumnValue> v) -> Status {
                            ts.AddScannedRow(v);
                            return Status::OK();

@@ -4,18 +4,6 @@
 
 namespace pgparity::applier {
 
-RowKey::RowKey(std::string_view bytes) {
-  if (bytes.size() <= kInlineBytes) {
-    if (!bytes.empty()) std::memcpy(inline_.bytes, bytes.data(), bytes.size());
-    inline_.size = static_cast<unsigned char>(bytes.size());
-    return;
-  }
-  heap_.data = new char[bytes.size()];
-  std::memcpy(heap_.data, bytes.data(), bytes.size());
-  heap_.size = static_cast<uint32_t>(bytes.size());
-  heap_.tag = kHeapTag;
-}
-
 size_t RowKeyHash::operator()(std::string_view bytes) const noexcept {
   // FNV-1a then a 64-bit finalizer (murmur3 fmix64): keys are short, and
   // absl's table wants well-mixed high and low bits.

@@ -1,4 +1,4 @@
-// The shadow checkpoint's format, format 02, and nothing else knows it: one
+// The shadow checkpoint's format, format 03, and nothing else knows it: one
 // encode/parse pair per part, side by side, reading fields in exactly the
 // order they are written, each read followed at once by its meaning check.
 //
@@ -8,8 +8,8 @@
 // anything is allocated for them.
 //
 // Errors name what was being read: "header: slot: need 14 bytes at offset
-// 24, 2 left", "table public.t: kept[2].values[1]: unknown kind 0x58,
-// expected 'V' or 'N' at offset 412". ParseCheckpoint words them for the
+// 24, 2 left", "table public.t: kept[2]: kept values: an entry of unknown
+// kind at offset 412". ParseCheckpoint words them for the
 // user (shadow_checkpoint.h).
 #include "pgparity/applier/shadow/shadow_checkpoint.h"
 
@@ -34,8 +34,11 @@ using digest::Digest128;
 using wire::ByteReader;
 using wire::ByteWriter;
 
-// 02: each table also records its compared columns and partitions.
-constexpr std::string_view kMagic = "PGPSHD02";
+// 03: digest definition 2 (a wide value's MD5 in the row digests, 16 bytes
+// kept per wide value); 02: each table also records its compared columns
+// and partitions.
+constexpr std::string_view kMagic = "PGPSHD03";
+constexpr std::string_view kDefinition1Magic = "PGPSHD02";
 constexpr std::string_view kOlderMagic = "PGPSHD01";
 constexpr size_t kChecksumBytes = 8;
 
@@ -44,8 +47,7 @@ constexpr size_t kMinStringBytes = 8;
 constexpr size_t kDigestBytes = 16;
 constexpr size_t kMinKeyedRowBytes = kMinStringBytes + kDigestBytes;
 constexpr size_t kMultisetEntryBytes = kDigestBytes + 8;
-constexpr size_t kMinKeptRowBytes = kMinStringBytes + 8;
-constexpr size_t kMinKeptValueBytes = 1;
+constexpr size_t kMinKeptRowBytes = 2 * kMinStringBytes;
 
 // A field of a section, "keyed_rows[3].digest" or "kept[2].values[1]":
 // built at every read, printed only when one fails.
@@ -257,33 +259,15 @@ Status ParseMultiset(SectionReader& in, TableShadow& table) {
   return Status::OK();
 }
 
-// ---- The kept values: Int64 n, n x (String key encoding, Int64 m (the
-// table's toastable columns), m x (Byte 'V', String value | Byte 'N')).
+// ---- The kept values: Int64 n, n x (String key encoding, String kept
+// values in kept_values.h's layout, one entry per toastable column).
 
 void EncodeKeptRows(const TableShadow& table, ByteWriter& out) {
   out.PutBE64(table.kept_rows());
-  table.ForEachKeptRow(
-      [&](std::string_view key, std::span<const std::optional<std::string>> values) {
-        out.PutBE64Prefixed(key);
-        out.PutBE64(values.size());
-        for (const std::optional<std::string>& v : values) {
-          out.PutU8(v ? 'V' : 'N');
-          if (v) out.PutBE64Prefixed(*v);
-        }
-      });
-}
-
-Result<std::optional<std::string>> ParseKeptValue(SectionReader& in, Field f) {
-  const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint8_t kind, in.U8(f));
-  if (kind == 'N') return std::optional<std::string>();
-  if (kind != 'V') {
-    char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02x", kind);
-    return in.Invalid(f, at, "unknown kind " + std::string(hex) + ", expected 'V' or 'N'");
-  }
-  PGPARITY_ASSIGN_OR_RETURN(const std::string_view v, in.String(f));
-  return std::optional<std::string>(v);
+  table.ForEachKeptRow([&](std::string_view key, std::string_view values) {
+    out.PutBE64Prefixed(key);
+    out.PutBE64Prefixed(values);
+  });
 }
 
 Status ParseKeptRows(SectionReader& in, TableShadow& table) {
@@ -295,23 +279,8 @@ Status ParseKeptRows(SectionReader& in, TableShadow& table) {
   for (uint64_t i = 0; i < n; ++i) {
     const size_t at = in.offset();
     PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"kept", i, "key"}));
-    const size_t m_at = in.offset();
-    PGPARITY_ASSIGN_OR_RETURN(const uint64_t m,
-                              in.Count({"kept", i, "values"}, kMinKeptValueBytes));
-    if (m != table.kept_values_per_row()) {
-      return in.Invalid({"kept", i, "values"}, m_at,
-                        std::to_string(m) + " values where the table keeps " +
-                            std::to_string(table.kept_values_per_row()));
-    }
-    TableShadow::Values values;
-    values.reserve(m);
-    for (uint64_t j = 0; j < m; ++j) {
-      PGPARITY_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                                ParseKeptValue(in, {"kept", i, "values", j}));
-      values.push_back(std::move(v));
-    }
-    PGPARITY_RETURN_IF_ERROR(
-        in.Check({"kept", i}, at, table.RestoreKeptRow(key, std::move(values))));
+    PGPARITY_ASSIGN_OR_RETURN(const std::string_view values, in.String({"kept", i, "values"}));
+    PGPARITY_RETURN_IF_ERROR(in.Check({"kept", i}, at, table.RestoreKeptRow(key, values)));
   }
   return Status::OK();
 }
@@ -358,10 +327,20 @@ Result<std::span<const std::byte>> Unseal(std::span<const std::byte> file, std::
                                       "state directory to start over (pgparity then bootstraps "
                                       "again)");
   }
+  if (text.starts_with(kDefinition1Magic)) {
+    return Status::FailedPrecondition(
+        "checkpoint " + std::string(path) +
+        " holds row digests of digest definition 1 (pgparity before wide values were hashed, "
+        "docs/digest.md); this pgparity computes definition " +
+        std::to_string(digest::kDigestDefinition) +
+        " and cannot compare them: remove the state directory to start over (pgparity then "
+        "bootstraps again)");
+  }
   if (file.size() < kMagic.size() + 8 + kChecksumBytes) {
     return Damaged(path, std::to_string(file.size()) + " bytes, too short for a checkpoint");
   }
-  if (!text.starts_with(kMagic)) return Damaged(path, "no PGPSHD02 magic at its start");
+  if (!text.starts_with(kMagic))
+    return Damaged(path, "no " + std::string(kMagic) + " magic at its start");
   const size_t sealed = file.size() - kChecksumBytes;
   if (wire::LoadBE64(file.data() + sealed) != XXH64(file.data(), sealed, 0)) {
     return Damaged(path, "its XXH64 does not match its bytes");

@@ -1,8 +1,9 @@
 // The shadow checkpoint's format (shadow_checkpoint.h) pinned down: a small
-// ShadowState built by hand is written and compared with the bytes format 02
-// has always had (captured from the writer before the format moved into one
-// file, so a refactoring cannot change a byte unnoticed), read back, and
-// written again.
+// ShadowState built by hand is written and compared with the bytes format 03
+// has (format 02's, captured from the writer before the format moved into
+// one file, with 03's magic and kept values written by hand and the XXH64
+// recomputed with libxxhash), so a refactoring cannot change a byte
+// unnoticed; read back, and written again.
 //
 // Every map of the state holds at most one entry: abseil's tables iterate in
 // an order that depends on heap addresses, and the format writes them in
@@ -141,11 +142,11 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-// The checkpoint of FillGoldenState, as format 02 writes it: integers are
+// The checkpoint of FillGoldenState, as format 03 writes it: integers are
 // big-endian u64, strings a u64 length and the bytes, digests hi then lo.
 constexpr std::string_view kGoldenHex =
-    // magic "PGPSHD02"
-    "5047505348443032"
+    // magic "PGPSHD03"
+    "5047505348443033"
     // LSN 0/16B3748
     "00000000016b3748"
     // slot: 'pgparity_audit'
@@ -189,9 +190,9 @@ constexpr std::string_view kGoldenHex =
     "0000000000000000"
     // kept rows: 1
     "0000000000000001"
-    //   key 'V1:7', 2 values: NULL, 'a body of some length'
-    "000000000000000456313a3700000000000000024e5600000000000000156120"
-    "626f6479206f6620736f6d65206c656e677468"
+    //   key 'V1:7', kept values (24 bytes): 'N', 'V' 21 'a body of some length'
+    "000000000000000456313a370000000000000018"
+    "4e56156120626f6479206f6620736f6d65206c656e677468"
     // unresolved: 1
     "0000000000000001"
     //   key: 'V3:009'
@@ -247,7 +248,7 @@ constexpr std::string_view kGoldenHex =
     // unresolved: 0
     "0000000000000000"
     // XXH64 of all the above
-    "7454a5c1e2f8af97";
+    "a7cc94c4f1a26f9d";
 
 std::string WriteGolden(const std::string& name) {
   ShadowState state(Specs());
@@ -259,7 +260,7 @@ std::string WriteGolden(const std::string& name) {
   return path;
 }
 
-TEST(ShadowCheckpointFormatTest, WritesTheBytesOfFormat02) {
+TEST(ShadowCheckpointFormatTest, WritesTheBytesOfFormat03) {
   const std::string path = WriteGolden("golden.ckpt");
   EXPECT_EQ(Hex(ReadBytes(path)), kGoldenHex);
 }
@@ -447,11 +448,12 @@ TEST(ShadowCheckpointDamageTest, ABadLengthOrCountNamesItsField) {
       // public.accounts' count of keyed rows.
       {"0000000000000002000000000000000556323a3038", 1000,
        "table public.accounts: keyed_rows: 1000 entries need at least 24 bytes each, "},
-      // Its kept row's count of values.
-      {"00000000000000024e56", 3,
-       "table public.accounts: kept[0].values: 3 values where the table keeps 2 at offset "},
-      {"00000000000000024e56", 1u << 30,
-       "table public.accounts: kept[0].values: 1073741824 entries need at least 1 bytes each, "},
+      // Its kept row's length of values: cut, or past the file's end.
+      {"00000000000000184e56", 3,
+       "table public.accounts: kept[0]: kept values: a value longer than its row or than a "
+       "kept value at offset "},
+      {"00000000000000184e56", 1u << 30,
+       "table public.accounts: kept[0].values: need 1073741824 bytes at offset "},
       // public.bag's count of its one row: its digest no longer adds up.
       {"0000000000000002"                  // the count
        "00000000000000000000000000000000"  // no kept rows, no unresolved rows
@@ -472,12 +474,11 @@ TEST(ShadowCheckpointDamageTest, ABadLengthOrCountNamesItsField) {
 TEST(ShadowCheckpointDamageTest, AnUnknownKeptValueKindIsNamed) {
   const std::string golden = Golden();
   std::string body(Body(golden));
-  body[OffsetOf(golden, "00000000000000024e56") + 8] = 'X';
+  body[OffsetOf(golden, "00000000000000184e56") + 8] = 'X';
   const Result<wire::Lsn> r = Parse(Sealed(body));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().message().starts_with(
-      "table public.accounts: kept[0].values[0]: unknown kind 0x58, expected 'V' or 'N' at "
-      "offset "))
+      "table public.accounts: kept[0]: kept values: an entry of unknown kind at offset "))
       << r.status().ToString();
 }
 
@@ -521,6 +522,20 @@ TEST(ShadowCheckpointDamageTest, FormatOneIsRefusedWithItsMessage) {
   EXPECT_EQ(r.status().message(),
             "checkpoint test.ckpt was written by an older pgparity (format 1); remove the state "
             "directory to start over (pgparity then bootstraps again)");
+}
+
+TEST(ShadowCheckpointDamageTest, DigestDefinitionOneIsRefusedWithItsMessage) {
+  // Format 02 held row digests of digest definition 1 (docs/digest.md).
+  std::string old = Golden();
+  old[7] = '2';
+  const Result<wire::Lsn> r = Parse(Sealed(std::string(Body(old))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "checkpoint test.ckpt holds row digests of digest definition 1 (pgparity before wide "
+            "values were hashed, docs/digest.md); this pgparity computes definition 2 and cannot "
+            "compare them: remove the state directory to start over (pgparity then bootstraps "
+            "again)");
 }
 
 // ---- The file.

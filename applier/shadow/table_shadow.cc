@@ -23,6 +23,13 @@ TableShadow::TableShadow(TableSpec spec)
     }
   }
   scratch_.resize(spec_.columns.size());
+  scratch_hex_.resize(spec_.columns.size());
+  hash_in_place_.assign(spec_.columns.size(), false);
+  for (size_t i = 0; i < spec_.toastable.size() && i < spec_.columns.size(); ++i) {
+    hash_in_place_[i] = spec_.toastable[i] &&
+                        std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) ==
+                            spec_.key_positions.end();
+  }
 }
 
 Digest128 TableShadow::DigestValues(std::span<const ColumnValue> values) {
@@ -37,7 +44,13 @@ void TableShadow::KeyOf(std::span<const ColumnValue> values, std::string& out) c
 bool TableShadow::Big(std::span<const ColumnValue> values) const {
   if (toastable_positions_.empty()) return false;
   size_t bytes = 0;
-  for (const ColumnValue& v : values) bytes += v.text.size();
+  for (const ColumnValue& v : values) {
+    // A wide value counts with its text's length (hashed in place or on the
+    // server, it carries it), and at least as wide.
+    bytes += v.kind == ColumnValue::Kind::kHashed
+                 ? std::max<size_t>(v.wide_length(), digest::kWideValueBytes + 1)
+                 : v.text.size();
+  }
   return bytes >= SidecarRowBytes(spec_.toast_tuple_target);
 }
 
@@ -123,16 +136,9 @@ void TableShadow::AddRow(std::string_view key, const Digest128& d,
   }
   digest_.Add(d);
   if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
-    Values kept;
-    kept.reserve(toastable_positions_.size());
-    for (const size_t p : toastable_positions_) {
-      if (values[p].kind == ColumnValue::Kind::kValue) {
-        kept.emplace_back(std::string(values[p].text));
-      } else {
-        kept.emplace_back(std::nullopt);
-      }
-    }
-    kept_.insert_or_assign(RowKey(key), std::move(kept));
+    kept_buf_.clear();
+    EncodeKeptValues(values, toastable_positions_, kept_buf_);
+    kept_.insert_or_assign(RowKey(key), KeptValues(kept_buf_));
   }
 }
 
@@ -178,7 +184,11 @@ ColumnValue FromColumn(const wire::ColumnView& c) {
 
 void TableShadow::Fill(const wire::TupleView& tuple) {
   size_t i = 0;
-  for (const wire::ColumnView c : tuple) scratch_[i++] = FromColumn(c);
+  for (const wire::ColumnView c : tuple) {
+    scratch_[i] = FromColumn(c);
+    if (hash_in_place_[i]) digest::HashIfWide(scratch_[i], scratch_hex_[i]);
+    ++i;
+  }
 }
 
 bool TableShadow::HasUnchanged() const {
@@ -196,6 +206,7 @@ bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_
       if (scratch_[i].kind == ColumnValue::Kind::kUnchangedToast) {
         if (c.kind == wire::ColumnKind::kUnchanged) return false;
         scratch_[i] = FromColumn(c);
+        if (hash_in_place_[i]) digest::HashIfWide(scratch_[i], scratch_hex_[i]);
       }
       ++i;
     }
@@ -203,16 +214,26 @@ bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_
   }
   auto it = kept_.find(key);
   if (it == kept_.end()) return false;
-  // Copies: the new row's kept values replace these in AddRow.
-  scratch_text_.assign(toastable_positions_.size(), std::string());
-  for (size_t k = 0; k < toastable_positions_.size(); ++k) {
-    const size_t p = toastable_positions_[k];
-    if (scratch_[p].kind != ColumnValue::Kind::kUnchangedToast) continue;
-    if (!it->second[k].has_value()) return false;  // NULL is never sent as 'u'
-    scratch_text_[k] = *it->second[k];
-    scratch_[p] = ColumnValue::Value(scratch_text_[k]);
-  }
-  return !HasUnchanged();
+  // Copies: the row's kept values go (RemoveRow) before the new row's are
+  // kept (AddRow).
+  scratch_text_.resize(toastable_positions_.size());
+  bool known = true;
+  const Status read = KeptValuesReader(it->second.view(), toastable_positions_.size())
+                          .ForEach([&](size_t k, const ColumnValue& v) {
+                            const size_t p = toastable_positions_[k];
+                            if (scratch_[p].kind != ColumnValue::Kind::kUnchangedToast) return;
+                            if (v.kind == ColumnValue::Kind::kValue) {
+                              scratch_text_[k].assign(v.text);
+                              scratch_[p] = ColumnValue::Value(scratch_text_[k]);
+                            } else if (v.kind == ColumnValue::Kind::kHashed) {
+                              std::copy(v.text.begin(), v.text.end(), scratch_hex_[p].begin());
+                              scratch_[p] = ColumnValue::Hashed(
+                                  std::string_view(scratch_hex_[p].data(), v.text.size()));
+                            } else {
+                              known = false;  // NULL is never sent as 'u'
+                            }
+                          });
+  return read.ok() && known && !HasUnchanged();
 }
 
 namespace {
@@ -373,12 +394,11 @@ Status TableShadow::RestoreMultisetEntry(const Digest128& d, int64_t count) {
   return Status::OK();
 }
 
-Status TableShadow::RestoreKeptRow(std::string_view key, Values values) {
-  if (values.size() != toastable_positions_.size()) {
-    return Status::Corruption(std::to_string(values.size()) + " values where the table keeps " +
-                              std::to_string(toastable_positions_.size()));
-  }
-  if (!kept_.emplace(RowKey(key), std::move(values)).second) {
+Status TableShadow::RestoreKeptRow(std::string_view key, std::string_view values) {
+  PGPARITY_RETURN_IF_ERROR(
+      KeptValuesReader(values, toastable_positions_.size()).ForEach([](size_t, const ColumnValue&) {
+      }));
+  if (!kept_.emplace(RowKey(key), KeptValues(values)).second) {
     return Status::Corruption("a key twice");
   }
   return Status::OK();
@@ -424,15 +444,10 @@ size_t TableShadow::MemoryBytes() const {
   size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
                  int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
                  multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
-                 kept_.capacity() * (sizeof(std::pair<RowKey, Values>) + 1) +
+                 kept_.capacity() * (sizeof(std::pair<RowKey, KeptValues>) + 1) +
                  unresolved_.capacity() * (sizeof(RowKey) + 1);
   for (const auto& [k, d] : rows_) bytes += k.heap_bytes();
-  for (const auto& [k, v] : kept_) {
-    bytes += k.heap_bytes() + v.capacity() * sizeof(std::optional<std::string>);
-    for (const auto& s : v) {
-      if (s && s->capacity() > 15) bytes += s->capacity() + 1;
-    }
-  }
+  for (const auto& [k, v] : kept_) bytes += k.heap_bytes() + v.heap_bytes();
   return bytes;
 }
 

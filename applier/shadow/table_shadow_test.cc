@@ -14,6 +14,7 @@
 
 #include "core/testing/stream_builder.h"
 #include "pgparity/applier/scan/copy_text.h"
+#include "pgparity/applier/shadow/kept_values.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/applier/shadow/shadow_checkpoint.h"
 #include "pgparity/applier/shadow/shadow_state.h"
@@ -207,6 +208,102 @@ TEST_F(SmallToastTargetTest, KeepsValuesOfSmallRowsAndOfRowsThatShrank) {
   expect.Add(D({"1", "b", note}));
   expect.Add(D({"2", "<null>", "short"}));
   EXPECT_EQ(shadow_.digest(), expect);
+}
+
+// Digest definition 2: a wide value (over 128 bytes of text) is kept as
+// its 16-byte MD5, and every 'u' of it resolves exactly from that — one of
+// several unchanged, both unchanged, and values crossing the threshold
+// either way.
+TEST_F(SmallToastTargetTest, WideValuesResolveFromTheirKeptHash) {
+  const std::string a(1 << 20, 'a'), b(300, 'b'), c(129, 'c');
+  const std::string at_threshold(digest::kWideValueBytes, 't');
+  ASSERT_TRUE(Insert({"1", a, b}).ok());
+  ASSERT_TRUE(Update({"1", "<u>", "changed"}).ok());  // one of two unchanged
+  TableDigest expect;
+  expect.Add(D({"1", a, "changed"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  ASSERT_TRUE(Update({"1", "<u>", "<u>"}).ok());  // both
+  EXPECT_EQ(shadow_.digest(), expect);
+  ASSERT_TRUE(Update({"1", at_threshold, "<u>"}).ok());  // wide -> not
+  ASSERT_TRUE(Update({"1", "<u>", c}).ok());
+  expect = {};
+  expect.Add(D({"1", at_threshold, c}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  ASSERT_TRUE(Update({"1", c + "!", "<u>"}).ok());  // not -> wide, and c kept hashed
+  ASSERT_TRUE(Update({"1", "<u>", "<u>"}).ok());
+  expect = {};
+  expect.Add(D({"1", c + "!", c}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  // Through a checkpoint: the kept hashes come back and still resolve.
+  TableShadow copy(spec_);
+  RoundTrip(shadow_, spec_, copy);
+  ASSERT_TRUE(Update({"1", "<u>", "last"}).ok());
+  std::vector<std::string> touched;
+  const wire::TupleBuilder t = Tuple({"1", "<u>", "last"});
+  ASSERT_TRUE(copy.Apply(core::Change{core::ChangeOp::kUpdate,
+                                      *relation_,
+                                      wire::OldTupleKind::kNone,
+                                      {},
+                                      t.view(),
+                                      wire::Lsn(0x2000),
+                                      8,
+                                      8},
+                         touched)
+                  .ok());
+  expect = {};
+  expect.Add(D({"1", c + "!", "last"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  EXPECT_EQ(copy.digest(), expect);
+  // A row never seen whole still cannot be resolved: never guessed.
+  ASSERT_TRUE(Update({"2", "<u>", "x"}).ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 1u);
+}
+
+// What a row costs does not depend on how wide its values are.
+TEST_F(SmallToastTargetTest, MemoryPerRowDoesNotGrowWithTheValues) {
+  auto bytes_for = [&](size_t width) {
+    TableShadow shadow(spec_);
+    const std::string value(width, 'v');
+    std::vector<std::string> ids;
+    for (int i = 0; i < 100; ++i) ids.push_back(std::to_string(i));
+    for (const std::string& id : ids) {
+      const Row row{id, value, value};
+      shadow.AddScannedRow(Values(row));
+    }
+    return shadow.MemoryBytes();
+  };
+  const size_t narrow = bytes_for(200), wide = bytes_for(100'000);
+  EXPECT_EQ(narrow, wide);
+  EXPECT_LE(wide / 100, 128u) << "bytes per row, two wide values each";
+}
+
+TEST(KeptValuesTest, EncodesEachKindAndRefusesDamage) {
+  const std::string wide(1000, 'w');
+  const std::vector<ColumnValue> values{ColumnValue::Value("k"), ColumnValue::Null(),
+                                        ColumnValue::Value("short"), ColumnValue::Value(wide)};
+  const size_t positions[] = {1, 2, 3};
+  std::string kept;
+  EncodeKeptValues(values, positions, kept);
+  EXPECT_EQ(kept.size(), 1u + 7u + 17u);
+  std::vector<std::string> read;
+  ASSERT_TRUE(KeptValuesReader(kept, 3)
+                  .ForEach([&](size_t, const ColumnValue& v) {
+                    read.push_back(std::string(1, static_cast<char>(v.kind)) + std::string(v.text));
+                  })
+                  .ok());
+  EXPECT_EQ(read, (std::vector<std::string>{"N", "Vshort", "H" + digest::Md5(wide).ToHex()}));
+  auto refused = [](std::string_view bytes, size_t count) {
+    return !KeptValuesReader(bytes, count).ForEach([](size_t, const ColumnValue&) {}).ok();
+  };
+  EXPECT_TRUE(refused(kept, 2));                             // bytes left over
+  EXPECT_TRUE(refused(kept, 4));                             // an entry missing
+  EXPECT_TRUE(refused(kept.substr(0, kept.size() - 1), 3));  // a cut MD5
+  EXPECT_TRUE(refused(std::string("V\x05"
+                                  "ab"),
+                      1));                                                    // a cut value
+  EXPECT_TRUE(refused(std::string("V\x81\x01") + std::string(129, 'x'), 1));  // too long to keep
+  EXPECT_TRUE(refused("X", 1));                                               // unknown kind
 }
 
 TEST_F(ShadowTest, ContradictionsAreAnomalies) {

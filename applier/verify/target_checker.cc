@@ -332,8 +332,8 @@ Status TargetChecker::ScanTargetDigests(Round& round) {
     // Only the sum is needed here: row digests a batch at a time.
     ComparedColumns compared(spec);
     digest::TableDigester digester(spec.schema, spec.name, compared.names());
-    PGPARITY_RETURN_IF_ERROR(ScanTable(s, TargetRead(spec, tt.relkind), tt.estimated_rows,
-                                       "target check",
+    PGPARITY_RETURN_IF_ERROR(ScanTable(s, ForDigest(TargetRead(spec, tt.relkind), spec),
+                                       tt.estimated_rows, "target check",
                                        [&](std::span<const ColumnValue> v) -> Status {
                                          digester.Add(compared.Project(v));
                                          return Status::OK();
@@ -462,8 +462,8 @@ Result<TargetRows> ScanTargetRows(conn::PgSession& session, const TableSpec& spe
   digest::RowDigester digester = compared.MakeDigester(spec);
   TargetRows rows;
   std::string key;
-  PGPARITY_RETURN_IF_ERROR(ScanTable(session, TargetRead(spec, tt.relkind), tt.estimated_rows,
-                                     "target row check",
+  PGPARITY_RETURN_IF_ERROR(ScanTable(session, ForDigest(TargetRead(spec, tt.relkind), spec),
+                                     tt.estimated_rows, "target row check",
                                      [&](std::span<const ColumnValue> v) -> Status {
                                        const Digest128 d = digester.Digest(compared.Project(v));
                                        if (spec.keyed()) {
@@ -637,7 +637,17 @@ std::optional<conn::QueryResult> ReadByKey(conn::PgSession& session, const Table
   return std::move(*result);
 }
 
+// Row 0 of `result` as values; false (logged) when it cannot be read.
+bool RowValuesOrLog(const conn::QueryResult& result, const TableRead& read,
+                    std::vector<ColumnValue>& out) {
+  const Status st = RowValues(result, 0, read, out);
+  if (!st.ok())
+    spdlog::warn("reading a divergent row of {} again: {}", read.qualified, st.ToString());
+  return st.ok();
+}
+
 ShownValue Show(const ColumnValue& v, const ValueOptions& options) {
+  if (v.kind == ColumnValue::Kind::kHashed) return ShowWideValue(v.wide_length(), v.md5_hex());
   if (v.kind != ColumnValue::Kind::kValue) return ShowValue(std::nullopt, options.max_bytes);
   return ShowValue(v.text, options.max_bytes);
 }
@@ -665,12 +675,17 @@ void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, Diverge
                                     std::string_view key_bytes) {
   const TableSpec& spec = shadow_.table(table).spec();
   const KeyParams params = ParamsOf(row);
-  auto src = ReadByKey(*source_, SourceRead(spec), spec, params);
-  auto tgt = ReadByKey(*target_[0], TargetRead(spec, tt.relkind), spec, params);
+  // Read for their digests: a wide value shows as its length and MD5.
+  const TableRead source_read = ForDigest(SourceRead(spec), spec);
+  const TableRead target_read = ForDigest(TargetRead(spec, tt.relkind), spec);
+  auto src = ReadByKey(*source_, source_read, spec, params);
+  auto tgt = ReadByKey(*target_[0], target_read, spec, params);
   if (!src || !tgt) return;
   std::vector<ColumnValue> source_row(spec.columns.size()), target_row(spec.columns.size());
-  RowValues(*src, 0, source_row);
-  RowValues(*tgt, 0, target_row);
+  if (!RowValuesOrLog(*src, source_read, source_row) ||
+      !RowValuesOrLog(*tgt, target_read, target_row)) {
+    return;
+  }
   if (!SourceRowUnchanged(table, key_bytes, source_row)) return;
   row.values_shown = !options_.values.redact;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
@@ -690,7 +705,8 @@ void TargetChecker::ShowRowByDigest(size_t table, const TargetTable& tt, Diverge
                                     const std::string& digest_hex) {
   const TableSpec& spec = shadow_.table(table).spec();
   const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
-  const TableRead read = on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind);
+  const TableRead read =
+      ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind), spec);
   conn::PgSession& session = on_source ? *source_ : *target_[0];
   auto found = session.Query(SelectByDigestSql(read, spec), {digest_hex});
   if (!found.ok()) {
@@ -700,7 +716,7 @@ void TargetChecker::ShowRowByDigest(size_t table, const TargetTable& tt, Diverge
   }
   if (found->rows() == 0) return;  // gone from the source since (copies are alike)
   std::vector<ColumnValue> values(spec.columns.size());
-  RowValues(*found, 0, values);
+  if (!RowValuesOrLog(*found, read, values)) return;
   row.values_shown = true;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     ColumnValues column{spec.columns[i], std::nullopt, std::nullopt};
@@ -714,11 +730,12 @@ void TargetChecker::ShowWholeRow(size_t table, const TargetTable& tt, DivergentR
   const TableSpec& spec = shadow_.table(table).spec();
   const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
   const KeyParams params = ParamsOf(row);
-  auto read = on_source ? ReadByKey(*source_, SourceRead(spec), spec, params)
-                        : ReadByKey(*target_[0], TargetRead(spec, tt.relkind), spec, params);
-  if (!read) return;
+  const TableRead read =
+      ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind), spec);
+  auto found = ReadByKey(on_source ? *source_ : *target_[0], read, spec, params);
+  if (!found) return;
   std::vector<ColumnValue> values(spec.columns.size());
-  RowValues(*read, 0, values);
+  if (!RowValuesOrLog(*found, read, values)) return;
   // The source's row now is the one the shadow holds only if unchanged.
   if (on_source && !SourceRowUnchanged(table, key_bytes, values)) return;
   row.values_shown = true;

@@ -23,14 +23,24 @@ std::string RowDigestSql(std::string_view schema, std::string_view table,
         row_alias.empty() ? QuoteIdent(name) : std::string(row_alias) + "." + QuoteIdent(name);
     // format('%s', v) is the type's output function; a cast to text is not
     // always (bool::text is 'true', bpchar::text drops trailing blanks).
-    std::string value = "format('%s', " + ref + ")";
+    const std::string value = "format('%s', " + ref + ")";
     std::string encoded_name;
     AppendCounted(encoded_name, name);
     sql += " || " + QuoteLiteral(encoded_name) + " || CASE WHEN " + ref +
-           " IS NULL THEN 'N' ELSE 'V' || octet_length(" + value + ") || ':' || " + value + " END";
+           " IS NULL THEN 'N' WHEN octet_length(" + value + ") > " +
+           std::to_string(kWideValueBytes) + " THEN 'H' || md5(" + value + ") ELSE 'V' || " +
+           "octet_length(" + value + ") || ':' || " + value + " END";
   }
   sql += ")";
   return sql;
+}
+
+std::string TaggedValueSql(std::string_view expression) {
+  const std::string e(expression);
+  const std::string value = "format('%s', " + e + ")";
+  return "CASE WHEN " + e + " IS NULL THEN NULL WHEN octet_length(" + value + ") > " +
+         std::to_string(kWideValueBytes) + " THEN 'H' || md5(" + value + ") || octet_length(" +
+         value + ") ELSE 'V' || " + value + " END";
 }
 
 std::string TableDigestSql(std::string_view schema, std::string_view table,

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/digest/row_digest.h"
+#include "pgparity/sql_quote.h"
 #include "support/pg_server.h"
 #include "support/sql_client.h"
 
@@ -53,7 +55,21 @@ INSERT INTO "Odd schema"."types ""corpus""" VALUES
   NULL, '0.0.0.0/0', B'11111111', '(1e300,-1e-300)'),
  (5, 1, 1, 1, '1e-20', 0.1, 0.1, 0.1, repeat('long value ', 1000), 'x', 'x',
   decode(repeat('ab', 5000), 'hex'), NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ -- Around the wide-value threshold (128 bytes of text): 128 stays text,
+ -- 129 is hashed; bytea's text is 2 + 2n bytes, 'é' is 2 bytes.
+ (6, 2, 2, 2, repeat('9', 128)::numeric, 2, 2, 2, repeat('x', 128), 'y', 'y',
+  decode(repeat('cd', 63), 'hex'), ('{"k": "' || repeat('v', 119) || '"}')::jsonb, NULL,
+  NULL, ARRAY[repeat('a', 63), repeat('b', 62)], NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL),
+ (7, 3, 3, 3, repeat('9', 129)::numeric, 3, 3, 3, repeat('x', 129), 'z', 'z',
+  decode(repeat('cd', 64), 'hex'), ('{"k": "' || repeat('v', 120) || '"}')::jsonb, NULL,
+  NULL, ARRAY[repeat('a', 63), repeat('b', 63)], NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL),
+ (8, 4, 4, 4, NULL, 4, 4, 4, repeat('é', 64), NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+ (9, 5, 5, 5, NULL, 5, 5, 5, repeat('é', 64) || 'x', NULL, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 )sql";
 
 struct Computed {
@@ -82,6 +98,45 @@ Computed DigestBothWays(SqlClient& db) {
   return {cpp.rows, cpp.sum.ToHex(), *sql[0][1]};
 }
 
+// The columns' names, in table order.
+std::vector<std::string> CorpusColumns(SqlClient& db) {
+  std::vector<std::string> columns;
+  for (auto& row : db.Query("SELECT attname FROM pg_attribute WHERE attrelid = "
+                            "'\"Odd schema\".\"types \"\"corpus\"\"\"'::regclass "
+                            "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
+    columns.push_back(*row[0]);
+  }
+  return columns;
+}
+
+// The table digest from values read through TaggedValueSql (wide values
+// hashed by the server), as the scans read them.
+std::string DigestFromTaggedRead(SqlClient& db, int64_t* hashed) {
+  const std::vector<std::string> columns = CorpusColumns(db);
+  std::string select;
+  for (const auto& c : columns) {
+    select += (select.empty() ? "" : ", ") + TaggedValueSql(QuoteIdent(c));
+  }
+  RowDigester digester("Odd schema", "types \"corpus\"", columns);
+  TableDigest sum;
+  for (auto& row : db.Query("SELECT " + select + " FROM \"Odd schema\".\"types \"\"corpus\"\"\"")) {
+    std::vector<ColumnValue> values;
+    for (auto& v : row) {
+      if (!v) {
+        values.push_back(ColumnValue::Null());
+        continue;
+      }
+      Result<ColumnValue> untagged = UntagValue(*v);
+      EXPECT_TRUE(untagged.ok()) << untagged.status().ToString();
+      if (!untagged.ok()) return "";
+      *hashed += untagged->kind == ColumnValue::Kind::kHashed;
+      values.push_back(*untagged);
+    }
+    sum.Add(digester.Digest(values));
+  }
+  return sum.sum.ToHex();
+}
+
 TEST(DigestSqlTest, CppEqualsSqlOnPostgres14And16ForEveryCorpusType) {
   PgServer pg14(14, "corpus"), pg16(16, "corpus");
   SqlClient db14(pg14.Dsn()), db16(pg16.Dsn());
@@ -90,7 +145,7 @@ TEST(DigestSqlTest, CppEqualsSqlOnPostgres14And16ForEveryCorpusType) {
 
   Computed c14 = DigestBothWays(db14);
   Computed c16 = DigestBothWays(db16);
-  EXPECT_EQ(c14.rows, 5);
+  EXPECT_EQ(c14.rows, 9);
   EXPECT_EQ(c14.cpp, c14.sql);
   EXPECT_EQ(c16.cpp, c16.sql);
   EXPECT_EQ(c14.cpp, c16.cpp) << "the same rows digest differently on 14 and 16";
@@ -105,6 +160,24 @@ TEST(DigestSqlTest, CppEqualsSqlOnPostgres14And16ForEveryCorpusType) {
   const std::string per_row = "SELECT id, " + RowDigestSql("Odd schema", "types \"corpus\"", cols) +
                               " FROM \"Odd schema\".\"types \"\"corpus\"\"\" ORDER BY id";
   EXPECT_EQ(db14.Query(per_row), db16.Query(per_row));
+
+  // Wide values hashed by the server digest as the same values sent whole.
+  // Wide: rows 5 (t, b), 7 (n, t, b, j, tarr), 9 (t); 6 and 8 are at 128.
+  int64_t hashed14 = 0, hashed16 = 0;
+  EXPECT_EQ(DigestFromTaggedRead(db14, &hashed14), c14.sql);
+  EXPECT_EQ(DigestFromTaggedRead(db16, &hashed16), c16.sql);
+  EXPECT_EQ(hashed14, 8);
+  EXPECT_EQ(hashed16, 8);
+
+  // The definition's example (docs/digest.md): a wide value enters as 'H'
+  // and the MD5 of its text (printf 'x%.0s' {1..129} | md5sum).
+  const std::string cols_t[] = {"id", "t"};
+  RowDigester example("public", "t", cols_t);
+  const std::string wide(129, 'x');
+  const ColumnValue row_values[] = {ColumnValue::Value("1"), ColumnValue::Value(wide)};
+  example.Digest(row_values);
+  EXPECT_EQ(example.last_encoding(), "6:public.1:t2:idV1:11:tH" + Md5(wide).ToHex());
+  EXPECT_EQ(Md5(wide).ToHex(), "3926841d393c00c3f36260e5ace10dc1");
 
   // A one-character change anywhere changes the digest.
   db16.Exec("UPDATE \"Odd schema\".\"types \"\"corpus\"\"\" SET c = 'ab ' WHERE id = 1");

@@ -128,8 +128,12 @@ TEST(RowDigesterLengthsTest, EncodingIsExactForEveryLength) {
       wire::TupleBuilder tuple;
       tuple.AddText(value).AddText("1");
       one_by_one.push_back(d.Digest(tuple.view()));
-      const std::string expected = "1:s.1:t" + std::to_string(name_len) + ":" + name + "V" +
-                                   std::to_string(len) + ":" + value + "2:idV1:1";
+      // Up to kWideValueBytes the text, past it 'H' and its MD5.
+      const std::string encoded_value = len <= kWideValueBytes
+                                            ? "V" + std::to_string(len) + ":" + value
+                                            : "H" + Md5(value).ToHex();
+      const std::string expected =
+          "1:s.1:t" + std::to_string(name_len) + ":" + name + encoded_value + "2:idV1:1";
       ASSERT_EQ(d.last_encoding(), expected) << name_len << " " << len;
       Digest128 now;
       const size_t i = d.EncodeInto(tuple.view(), batch, now);
@@ -142,21 +146,26 @@ TEST(RowDigesterLengthsTest, EncodingIsExactForEveryLength) {
 }
 
 // A row too large for a batch is hashed at once, with the same digest.
+// Wide values being hashed, only a row of thousands of columns is.
 TEST(RowDigesterLengthsTest, ARowLargerThanABatchBoundIsHashedAtOnce) {
-  RowDigester d("s", "t", std::vector<std::string>{"v"});
-  const std::string big(RowDigester::kMaxBatchedBytes + 1, 'b');
-  const std::vector<ColumnValue> row{ColumnValue::Value(big)};
+  const size_t columns = RowDigester::kMaxBatchedBytes / kWideValueBytes + 1;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < columns; ++i) names.push_back("c" + std::to_string(i));
+  RowDigester d("s", "t", names);
+  const std::string value(kWideValueBytes, 'b');
+  const std::vector<ColumnValue> row(columns, ColumnValue::Value(value));
   Md5Batch batch;
   Digest128 now;
   EXPECT_EQ(d.EncodeInto(row, batch, now), RowDigester::kHashedNow);
   EXPECT_TRUE(batch.empty());
   EXPECT_EQ(now, d.Digest(row));
-  TableDigester t("s", "t", std::vector<std::string>{"v"});
+  TableDigester t("s", "t", names);
+  const std::vector<ColumnValue> small(columns, ColumnValue::Null());
   t.Add(row);
-  t.Add(std::vector<ColumnValue>{ColumnValue::Value("small")});
+  t.Add(small);
   TableDigest expected;
   expected.Add(d.Digest(row));
-  expected.Add(d.Digest(std::vector<ColumnValue>{ColumnValue::Value("small")}));
+  expected.Add(d.Digest(small));
   EXPECT_EQ(t.Finish(), expected);
 }
 

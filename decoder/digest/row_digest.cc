@@ -50,6 +50,42 @@ void RowDigester::Init(std::string_view schema, std::string_view table) {
   }
   fixed_bytes_ = prefix_.size() + names_blob_.size() + names_.size();
   scratch_.resize(names_.size());
+  wide_hex_.resize(names_.size());
+}
+
+uint64_t ColumnValue::wide_length() const noexcept {
+  uint64_t n = 0;
+  if (text.size() > 32) std::from_chars(text.data() + 32, text.data() + text.size(), n);
+  return n;
+}
+
+void HashIfWide(ColumnValue& v, WideHashHex& storage) {
+  if (v.kind != ColumnValue::Kind::kValue || !IsWide(v.text)) return;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const Digest128 d = Md5(v.text);
+  for (int i = 0; i < 16; ++i) {
+    storage[static_cast<size_t>(i)] = kDigits[(d.hi >> (60 - 4 * i)) & 0xf];
+    storage[static_cast<size_t>(16 + i)] = kDigits[(d.lo >> (60 - 4 * i)) & 0xf];
+  }
+  char* end =
+      std::to_chars(storage.data() + 32, storage.data() + storage.size(), v.text.size()).ptr;
+  v = ColumnValue::Hashed(
+      std::string_view(storage.data(), static_cast<size_t>(end - storage.data())));
+}
+
+Result<ColumnValue> UntagValue(std::string_view tagged) {
+  if (!tagged.empty() && tagged[0] == 'V') return ColumnValue::Value(tagged.substr(1));
+  if (tagged.size() > 33 && tagged.size() <= 53 && tagged[0] == 'H' &&
+      tagged.find_first_not_of("0123456789abcdef", 1) == std::string_view::npos) {
+    return ColumnValue::Hashed(tagged.substr(1));
+  }
+  return Status::Corruption("a value read for its digest (" + std::to_string(tagged.size()) +
+                            " bytes) is neither 'V' and its text nor 'H', 32 hex digits and "
+                            "its length");
+}
+
+void RowDigester::HashWideValues() {
+  for (size_t i = 0; i < scratch_.size(); ++i) HashIfWide(scratch_[i], wide_hex_[i]);
 }
 
 namespace {
@@ -128,6 +164,7 @@ Digest128 RowDigester::Digest(std::span<const ColumnValue> values) {
 size_t RowDigester::Load(std::span<const ColumnValue> values) {
   std::copy(values.begin(), values.begin() + static_cast<ptrdiff_t>(scratch_.size()),
             scratch_.begin());
+  HashWideValues();
   return EncodedBound();
 }
 
@@ -146,7 +183,10 @@ size_t RowDigester::Load(const wire::TupleView& tuple) {
       case wire::ColumnKind::kText:
       case wire::ColumnKind::kBinary:
         scratch_[i] = ColumnValue::Value(column.text());
-        bound += kMaxLengthBytes + column.text().size();
+        HashIfWide(scratch_[i], wide_hex_[i]);
+        bound += scratch_[i].kind == ColumnValue::Kind::kHashed
+                     ? 32
+                     : kMaxLengthBytes + scratch_[i].text.size();
         break;
     }
     ++i;
@@ -206,6 +246,7 @@ size_t RowDigester::EncodedBound() const {
   size_t bound = fixed_bytes_;
   for (const ColumnValue& v : scratch_) {
     if (v.kind == ColumnValue::Kind::kValue) bound += kMaxLengthBytes + v.text.size();
+    if (v.kind == ColumnValue::Kind::kHashed) bound += 32;
   }
   return bound;
 }
@@ -228,6 +269,9 @@ char* RowDigester::Encode(char* out) const {
       out = PutLength(out, v.text.size());
       CopyShort(out, v.text.data(), v.text.size());  // nothing read when empty
       out += v.text.size();
+    } else if (v.kind == ColumnValue::Kind::kHashed) {
+      CopyShort(out, v.text.data(), 32);  // the digits only
+      out += 32;
     }
   }
   return out;

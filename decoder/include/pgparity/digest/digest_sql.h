@@ -21,6 +21,13 @@ namespace pgparity::digest {
 std::string RowDigestSql(std::string_view schema, std::string_view table,
                          std::span<const std::string> columns, std::string_view row_alias = "");
 
+// An expression for reading `expression`'s value so that a wide value
+// (row_digest.h) is hashed on the server and never sent: NULL stays NULL,
+// else 'V' and the value's text, or, when it is longer than
+// kWideValueBytes, 'H', the MD5 of its text and its length in bytes.
+// UntagValue (row_digest.h) reads it back.
+std::string TaggedValueSql(std::string_view expression);
+
 // A query returning one row (rows bigint, digest text): the table's row
 // count and the sum of its row digests mod 2^128 as 32 hex digits.
 std::string TableDigestSql(std::string_view schema, std::string_view table,

@@ -8,6 +8,7 @@
 #ifndef PGPARITY_DIGEST_ROW_DIGEST_H_
 #define PGPARITY_DIGEST_ROW_DIGEST_H_
 
+#include <array>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -16,9 +17,25 @@
 
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/md5_batch.h"
+#include "pgparity/result.h"
 #include "pgparity/wire/tuple.h"
 
 namespace pgparity::digest {
+
+// The digest definition these classes implement (docs/digest.md). 2: a
+// value whose text is longer than kWideValueBytes enters the row encoding
+// as "H" and the MD5 of its text; 1: every value entered as its text.
+// Digests of different definitions never compare: state and recordings
+// say which one they hold.
+inline constexpr int kDigestDefinition = 2;
+
+// A value whose text is longer than this many bytes is wide: the row
+// encoding holds its MD5, not its text, so whoever digests rows needs 16
+// bytes per wide value, never the value (docs/digest.md says why 128).
+inline constexpr size_t kWideValueBytes = 128;
+inline constexpr bool IsWide(std::string_view text) noexcept {
+  return text.size() > kWideValueBytes;
+}
 
 // One column's value as the digest sees it.
 struct ColumnValue {
@@ -26,14 +43,37 @@ struct ColumnValue {
     kNull = 'N',
     kUnchangedToast = 'U',  // only in change records, never in a stored row
     kValue = 'V',           // text output of the type's output function
+    kHashed = 'H',          // a wide value, given as the MD5 of its text
   };
   Kind kind = Kind::kNull;
-  std::string_view text;  // for kValue
+  // kValue: the text. kHashed: the MD5 of the text as 32 lower-case hex
+  // digits (what SQL's md5() prints), then, when known, the text's length
+  // in decimal (for showing the value; only the 32 digits are digested).
+  std::string_view text;
 
   static ColumnValue Null() { return {Kind::kNull, {}}; }
   static ColumnValue Unchanged() { return {Kind::kUnchangedToast, {}}; }
   static ColumnValue Value(std::string_view v) { return {Kind::kValue, v}; }
+  // REQUIRES: md5_hex starts with 32 lower-case hex digits.
+  static ColumnValue Hashed(std::string_view md5_hex) { return {Kind::kHashed, md5_hex}; }
+
+  // kHashed: the 32 digits, and the length (0 when not known).
+  std::string_view md5_hex() const noexcept { return text.substr(0, 32); }
+  uint64_t wide_length() const noexcept;
 };
+
+// The storage behind a kHashed value: 32 hex digits and up to 20 of length.
+using WideHashHex = std::array<char, 52>;
+
+// When `v` is a wide kValue, replaces it by its kHashed form (digits and
+// length written into `storage`, which must outlive `v`'s use); otherwise
+// leaves it. The one place a wide value's MD5 is computed from its text.
+void HashIfWide(ColumnValue& v, WideHashHex& storage);
+
+// A value read through TaggedValueSql (digest_sql.h) as the ColumnValue it
+// stands for (a view into `tagged`); Corruption when it is neither 'V' and
+// text nor 'H', 32 hex digits and a decimal length.
+Result<ColumnValue> UntagValue(std::string_view tagged);
 
 class RowDigester {
  public:
@@ -60,7 +100,9 @@ class RowDigester {
   // instead (a batch is bounded; such rows gain nothing from lanes): then
   // the result is kHashedNow and the digest is in *now.
   // REQUIRES: tuple.size() == column_count().
-  static constexpr size_t kMaxBatchedBytes = size_t{16} << 20;
+  // (Wide values being hashed, a row's encoding is at most about 160 bytes
+  // per column: only a table of well over a thousand columns gets there.)
+  static constexpr size_t kMaxBatchedBytes = size_t{256} << 10;
   static constexpr size_t kHashedNow = ~size_t{0};
   size_t EncodeInto(const wire::TupleView& tuple, Md5Batch& batch, Digest128& now);
   // REQUIRES: values.size() == column_count(), in tuple order.
@@ -90,6 +132,9 @@ class RowDigester {
   size_t Load(std::span<const ColumnValue> values);
   // The most bytes Encode writes for scratch_.
   size_t EncodedBound() const;
+  // Replaces the wide values in scratch_ by their hashes (wide_hex_ holds
+  // the digits).
+  void HashWideValues();
   // Encodes scratch_ (tuple order) at out; returns the end.
   char* Encode(char* out) const;
   // scratch_ (of at most `bound` encoded bytes) into the batch, or hashed
@@ -98,14 +143,15 @@ class RowDigester {
   // Encodes scratch_ (at most `bound` bytes) into buffer_ and hashes it.
   Digest128 EncodeAndHash(size_t bound);
 
-  std::vector<std::string> names_;    // tuple order
-  std::string prefix_;                // encoded table name
-  std::vector<SortedColumn> sorted_;  // encoding order
-  std::string names_blob_;            // the encoded names, back to back
-  size_t fixed_bytes_ = 0;            // prefix + names + one kind byte per column
-  std::vector<ColumnValue> scratch_;  // tuple columns, reused
-  std::vector<char> buffer_;          // the encoding, reused; grows, never shrinks
-  size_t length_ = 0;                 // of the last encoding in buffer_
+  std::vector<std::string> names_;     // tuple order
+  std::string prefix_;                 // encoded table name
+  std::vector<SortedColumn> sorted_;   // encoding order
+  std::string names_blob_;             // the encoded names, back to back
+  size_t fixed_bytes_ = 0;             // prefix + names + one kind byte per column
+  std::vector<ColumnValue> scratch_;   // tuple columns, reused
+  std::vector<WideHashHex> wide_hex_;  // per column: a wide value's MD5 digits
+  std::vector<char> buffer_;           // the encoding, reused; grows, never shrinks
+  size_t length_ = 0;                  // of the last encoding in buffer_
 };
 
 // A table's digest from its rows, the row digests computed a batch at a time

@@ -26,10 +26,12 @@
 
 namespace pgparity::record {
 
-// Header.format_version of new recordings. 2: transaction digests and the
-// chain are XXH3-128 (docs/digest.md); 1: they were MD5. A recording is
-// only continued in its own format, so its chain stays one definition.
-inline constexpr uint32_t kRecordFormatVersion = 2;
+// Header.format_version of new recordings. 3: the row digests in the chain
+// are digest definition 2 (a wide value enters as its MD5); 2: transaction
+// digests and the chain are XXH3-128 (docs/digest.md); 1: they were MD5. A
+// recording is only continued in its own format, so its chain stays one
+// definition.
+inline constexpr uint32_t kRecordFormatVersion = 3;
 
 class RecordSink final : public core::ChangeSink {
  public:

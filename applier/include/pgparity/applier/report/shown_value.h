@@ -34,6 +34,10 @@ struct ShownValue {
 // `value` (nullopt: SQL NULL) shown within `max_bytes`.
 ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes);
 
+// A wide value read as its length and MD5 (row_read.h ForDigest): shown
+// as nothing of its text, truncated, with both.
+ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex);
+
 // `text` as the body of a PostgreSQL escape string constant E'...': \\ and
 // \' for backslash and quote, \n \r \t, \xHH for every other control
 // character (C0, DEL) and for each byte of invalid UTF-8, \uXXXX for the

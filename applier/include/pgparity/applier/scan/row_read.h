@@ -33,6 +33,9 @@ struct TableRead {
   // COPY relation (columns) gives the same rows: every expression is the
   // plain column and the relation has no partitions to include.
   bool plain = true;
+  // Per select-list entry: read through digest::TaggedValueSql (ForDigest),
+  // so a wide value arrives as its MD5. Empty: none is.
+  std::vector<bool> tagged;
 };
 
 // The source's rows of `spec`.
@@ -41,6 +44,14 @@ TableRead SourceRead(const TableSpec& spec);
 // ('p': partitioned there, read with its partitions), columns read by
 // spec.compare's rules.
 TableRead TargetRead(const TableSpec& spec, char target_relkind);
+
+// `read` for the checks that only digest rows: every compared, toastable,
+// non-key column is read through digest::TaggedValueSql, so a wide value
+// is hashed on the server and crosses the network as 33 bytes, whatever
+// its size. Keys stay plain (rows are looked up by them). Values of such a
+// read are kHashed or kValue (RowValues, CopyTextRow::Untag turn them
+// back); a read for repair or display keeps every value whole.
+TableRead ForDigest(TableRead read, const TableSpec& spec);
 
 // COPY ... TO STDOUT of every row (text format).
 std::string CopySql(const TableRead& read);
@@ -68,9 +79,11 @@ std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
 // partitions), for FROM, UPDATE and DELETE.
 std::string RelationRef(const TableRead& read);
 
-// Row `row` of a SELECT of a TableRead as values (views into `result`),
-// NULL as NULL. REQUIRES: out.size() == the select list's size.
-void RowValues(const conn::QueryResult& result, int row, std::vector<digest::ColumnValue>& out);
+// Row `row` of a SELECT of `read` as values (views into `result`), NULL as
+// NULL, tagged columns untagged. Corruption when a tagged value is not
+// one. REQUIRES: out.size() == the select list's size.
+[[nodiscard]] Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,
+                               std::vector<digest::ColumnValue>& out);
 
 // A key encoding (row_key.h) as key column name -> value text (nullopt for
 // NULL); empty when `key_bytes` is not a key of `spec`.

@@ -1,7 +1,6 @@
 // RowKey: a row's replica-identity key as the shadow state stores it, in 16
-// bytes: keys up to 15 bytes (every int/bigint key, short text keys) live
-// inline, longer ones in one heap block. The shadow state holds one per
-// tracked row, so its size is most of the memory per row (docs/verify.md).
+// bytes (CompactBytes): keys up to 15 bytes (every int/bigint key, short
+// text keys) live inline, longer ones in one heap block.
 //
 // The bytes are the key encoding of EncodeKey below; two keys are equal iff
 // their bytes are.
@@ -20,66 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "pgparity/applier/shadow/compact_bytes.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
 
-class RowKey {
- public:
-  static constexpr size_t kInlineBytes = 15;
-
-  RowKey() noexcept { inline_.size = 0; }
-  explicit RowKey(std::string_view bytes);
-  RowKey(const RowKey& other) : RowKey(other.view()) {}
-  RowKey(RowKey&& other) noexcept {
-    std::memcpy(static_cast<void*>(this), &other, sizeof *this);
-    other.inline_.size = 0;
-  }
-  RowKey& operator=(RowKey other) noexcept {
-    Swap(other);
-    return *this;
-  }
-  ~RowKey() {
-    if (is_heap()) delete[] heap_.data;
-  }
-
-  std::string_view view() const noexcept {
-    return is_heap() ? std::string_view(heap_.data, heap_.size)
-                     : std::string_view(inline_.bytes, inline_.size);
-  }
-  size_t size() const noexcept { return view().size(); }
-  // Bytes allocated outside the 16 (for memory accounting).
-  size_t heap_bytes() const noexcept { return is_heap() ? heap_.size : 0; }
-
-  friend bool operator==(const RowKey& a, const RowKey& b) noexcept { return a.view() == b.view(); }
-
-  void Swap(RowKey& other) noexcept {
-    RowKey* a = this;
-    unsigned char tmp[sizeof(RowKey)];
-    std::memcpy(tmp, static_cast<void*>(a), sizeof tmp);
-    std::memcpy(static_cast<void*>(a), &other, sizeof tmp);
-    std::memcpy(static_cast<void*>(&other), tmp, sizeof tmp);
-  }
-
- private:
-  static constexpr unsigned char kHeapTag = 0xff;
-  bool is_heap() const noexcept { return inline_.size == kHeapTag; }
-
-  struct Inline {
-    char bytes[kInlineBytes];
-    unsigned char size;  // <= kInlineBytes, or kHeapTag
-  };
-  struct Heap {
-    char* data;
-    uint32_t size;
-    unsigned char pad[3];
-    unsigned char tag;  // overlays Inline::size
-  };
-  union {
-    Inline inline_;
-    Heap heap_;
-  };
-};
+using RowKey = CompactBytes<16>;
 static_assert(sizeof(RowKey) == 16);
 
 // Hash and equality for absl containers, with lookups by string_view (no

@@ -10,11 +10,12 @@
 // Unchanged TOAST ('u' in an UPDATE's new tuple): the new row's digest needs
 // the value the server did not send. It is taken from the old tuple when the
 // table has REPLICA IDENTITY FULL (pgoutput sends the whole old row,
-// detoasted), else from the values this shadow kept: for rows large enough
-// that PostgreSQL may have moved a value out of line (SidecarRowBytes), and
-// for rows whose last change carried a 'u' (a value stays out of line when
-// the rest of its row shrinks), the toastable columns' values are kept
-// beside the digest. A 'u' whose value is
+// detoasted), else from what this shadow kept: for rows large enough that
+// PostgreSQL may have moved a value out of line (SidecarRowBytes), and for
+// rows whose last change carried a 'u' (a value stays out of line when the
+// rest of its row shrinks), the toastable columns' parts of the row
+// encoding are kept beside the digest (kept_values.h): a wide value as its
+// 16-byte MD5, whatever its size. A 'u' whose value is
 // not known makes that row *unresolved*: it leaves the table digest and the
 // table is reported unverified until the row is rewritten or deleted —
 // pgparity never guesses a value.
@@ -39,6 +40,7 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/shadow/kept_values.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/core/change_sink.h"
 #include "pgparity/digest/digest128.h"
@@ -68,10 +70,6 @@ struct HashDigest {
 
 class TableShadow {
  public:
-  // A row's kept values: its toastable columns', in column order (nullopt:
-  // NULL).
-  using Values = std::vector<std::optional<std::string>>;
-
   explicit TableShadow(TableSpec spec);
   TableShadow(const TableShadow&) = delete;
   TableShadow& operator=(const TableShadow&) = delete;
@@ -143,15 +141,12 @@ class TableShadow {
   void ForEachMultisetEntry(F&& f) const {
     for (const auto& [d, n] : multiset_) f(d, n);
   }
-  // Rows whose toastable values are kept, and f(key encoding, values) for
-  // each: std::span<const std::optional<std::string>>, one per toastable
-  // column in column order, nullopt for NULL.
+  // Rows whose toastable values are kept, and f(key encoding, kept values
+  // in kept_values.h's layout) for each.
   size_t kept_rows() const noexcept { return kept_.size(); }
   template <typename F>
   void ForEachKeptRow(F&& f) const {
-    for (const auto& [k, values] : kept_) {
-      f(k.view(), std::span<const std::optional<std::string>>(values));
-    }
+    for (const auto& [k, values] : kept_) f(k.view(), values.view());
   }
   // f(key encoding) per unresolved row (unresolved_rows() of them).
   template <typename F>
@@ -182,9 +177,9 @@ class TableShadow {
   // The number of values a kept row has (its toastable columns, when the
   // table keeps values at all).
   size_t kept_values_per_row() const noexcept { return toastable_positions_.size(); }
-  // Corruption when `values` is not kept_values_per_row() long or the key
-  // is there already.
-  [[nodiscard]] Status RestoreKeptRow(std::string_view key, Values values);
+  // Corruption when `values` are not kept_values_per_row() well-formed
+  // entries (kept_values.h) or the key is there already.
+  [[nodiscard]] Status RestoreKeptRow(std::string_view key, std::string_view values);
   // Corruption when the key is there already.
   [[nodiscard]] Status RestoreUnresolved(std::string_view key);
   // Corruption when the rows do not add up to the restored digest.
@@ -217,7 +212,9 @@ class TableShadow {
   // Removes a keyed row; false when it was not there (neither resolved nor
   // unresolved).
   bool RemoveRow(std::string_view key);
-  // scratch_ = the tuple's columns ('u' as kUnchangedToast).
+  // scratch_ = the tuple's columns ('u' as kUnchangedToast), wide values
+  // of non-key columns hashed (the digest and the kept values need only
+  // that: hashed once).
   void Fill(const wire::TupleView& tuple);
   bool HasUnchanged() const;
   // Replaces the 'u' columns of scratch_ by the values of `old_full` (a FULL
@@ -239,12 +236,15 @@ class TableShadow {
   absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq> rows_;
   absl::flat_hash_map<int64_t, digest::Digest128> int_rows_;
   absl::flat_hash_map<digest::Digest128, int64_t, HashDigest> multiset_;
-  absl::flat_hash_map<RowKey, Values, RowKeyHash, RowKeyEq> kept_;
+  absl::flat_hash_map<RowKey, KeptValues, RowKeyHash, RowKeyEq> kept_;
   absl::flat_hash_set<RowKey, RowKeyHash, RowKeyEq> unresolved_;
   uint64_t anomalies_ = 0;
   std::string first_anomaly_;
   std::vector<digest::ColumnValue> scratch_;
-  std::vector<std::string> scratch_text_;  // 'u' values copied out of kept_
+  std::vector<bool> hash_in_place_;               // per column: toastable, not in the key
+  std::vector<digest::WideHashHex> scratch_hex_;  // per column: behind a kHashed
+  std::vector<std::string> scratch_text_;         // 'u' values copied out of kept_
+  std::string kept_buf_;
   std::string key_buf_;
   std::string old_key_;
   std::string new_key_;
