@@ -232,6 +232,7 @@ bench: build
 	@$(BUILD_DIR)/bench/decode_bench --benchmark_min_time=0.2
 	@BUILD_DIR=$(BUILD_DIR) BENCH_SECONDS=$${BENCH_SECONDS:-15} BENCH_BULK_ROWS=$${BENCH_BULK_ROWS:-500000} bench/e2e_decoder.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/e2e_verify.sh
+	@BUILD_DIR=$(BUILD_DIR) bench/wide_rows.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/migration_bench.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/cutover.sh
 

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -327,6 +328,32 @@ TEST_F(AuditTest, RefusesASlotItHasNoStateFor) {
   Cli usage = RunCli("audit --source x --target y");
   EXPECT_EQ(usage.code, 2) << usage.output;
   EXPECT_NE(usage.output.find("--state-dir is required"), std::string::npos) << usage.output;
+}
+
+// A state directory of digest definition 1 (checkpoint format 02) is
+// refused with the fix, and left as it was: its digests would not compare.
+TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
+  StartAudit();
+  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
+  audit_->Signal(SIGTERM);
+  ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
+  audit_.reset();
+  const std::filesystem::path ckpt = state_ / "shadow.ckpt";
+  std::string bytes = testing::ReadFile(ckpt.string());
+  ASSERT_EQ(bytes.substr(0, 8), "PGPSHD03");
+  bytes.replace(0, 8, "PGPSHD02");
+  {
+    std::ofstream out(ckpt, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
+                 ShellQuote(Dsn(servers().target)) + " --state-dir " + ShellQuote(state_.string()));
+  EXPECT_EQ(c.code, 2) << c.output;
+  EXPECT_NE(c.output.find("holds row digests of digest definition 1"), std::string::npos)
+      << c.output;
+  EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
+      << c.output;
+  EXPECT_EQ(testing::ReadFile(ckpt.string()), bytes) << "the refused state was rewritten";
 }
 
 }  // namespace

@@ -120,9 +120,9 @@ ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes) {
   return shown;
 }
 
-ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex) {
-  ShownValue shown;
-  shown.null = false;
+ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex, std::string_view prefix,
+                         size_t max_bytes) {
+  ShownValue shown = ShowValue(prefix, max_bytes);
   shown.truncated = true;
   shown.bytes = bytes;
   shown.md5 = std::string(md5_hex);

@@ -44,13 +44,13 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind) {
   return r;
 }
 
-TableRead ForDigest(TableRead read, const TableSpec& spec) {
+TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars) {
   read.tagged.assign(read.select_list.size(), false);
   for (size_t i = 0; i < read.select_list.size() && i < spec.toastable.size(); ++i) {
     const bool key = std::find(spec.key_positions.begin(), spec.key_positions.end(), i) !=
                      spec.key_positions.end();
     if (!spec.toastable[i] || key || !spec.Compared(i)) continue;
-    read.select_list[i] = digest::TaggedValueSql(read.select_list[i]);
+    read.select_list[i] = digest::TaggedValueSql(read.select_list[i], shown_chars);
     read.tagged[i] = true;
     read.plain = false;
   }

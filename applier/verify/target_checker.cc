@@ -647,7 +647,9 @@ bool RowValuesOrLog(const conn::QueryResult& result, const TableRead& read,
 }
 
 ShownValue Show(const ColumnValue& v, const ValueOptions& options) {
-  if (v.kind == ColumnValue::Kind::kHashed) return ShowWideValue(v.wide_length(), v.md5_hex());
+  if (v.kind == ColumnValue::Kind::kHashed) {
+    return ShowWideValue(v.wide_length(), v.md5_hex(), v.wide_prefix(), options.max_bytes);
+  }
   if (v.kind != ColumnValue::Kind::kValue) return ShowValue(std::nullopt, options.max_bytes);
   return ShowValue(v.text, options.max_bytes);
 }
@@ -675,9 +677,11 @@ void TargetChecker::DescribeDiffers(size_t table, const TargetTable& tt, Diverge
                                     std::string_view key_bytes) {
   const TableSpec& spec = shadow_.table(table).spec();
   const KeyParams params = ParamsOf(row);
-  // Read for their digests: a wide value shows as its length and MD5.
-  const TableRead source_read = ForDigest(SourceRead(spec), spec);
-  const TableRead target_read = ForDigest(TargetRead(spec, tt.relkind), spec);
+  // Read for their digests: a wide value comes as its length, MD5 and the
+  // characters shown, never whole.
+  const size_t shown = options_.values.max_bytes;
+  const TableRead source_read = ForDigest(SourceRead(spec), spec, shown);
+  const TableRead target_read = ForDigest(TargetRead(spec, tt.relkind), spec, shown);
   auto src = ReadByKey(*source_, source_read, spec, params);
   auto tgt = ReadByKey(*target_[0], target_read, spec, params);
   if (!src || !tgt) return;
@@ -705,8 +709,8 @@ void TargetChecker::ShowRowByDigest(size_t table, const TargetTable& tt, Diverge
                                     const std::string& digest_hex) {
   const TableSpec& spec = shadow_.table(table).spec();
   const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
-  const TableRead read =
-      ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind), spec);
+  const TableRead read = ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind),
+                                   spec, options_.values.max_bytes);
   conn::PgSession& session = on_source ? *source_ : *target_[0];
   auto found = session.Query(SelectByDigestSql(read, spec), {digest_hex});
   if (!found.ok()) {
@@ -730,8 +734,8 @@ void TargetChecker::ShowWholeRow(size_t table, const TargetTable& tt, DivergentR
   const TableSpec& spec = shadow_.table(table).spec();
   const bool on_source = row.kind == RowDivergence::kMissingOnTarget;
   const KeyParams params = ParamsOf(row);
-  const TableRead read =
-      ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind), spec);
+  const TableRead read = ForDigest(on_source ? SourceRead(spec) : TargetRead(spec, tt.relkind),
+                                   spec, options_.values.max_bytes);
   auto found = ReadByKey(on_source ? *source_ : *target_[0], read, spec, params);
   if (!found) return;
   std::vector<ColumnValue> values(spec.columns.size());

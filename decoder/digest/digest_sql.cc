@@ -35,12 +35,14 @@ std::string RowDigestSql(std::string_view schema, std::string_view table,
   return sql;
 }
 
-std::string TaggedValueSql(std::string_view expression) {
+std::string TaggedValueSql(std::string_view expression, size_t shown_chars) {
   const std::string e(expression);
   const std::string value = "format('%s', " + e + ")";
+  const std::string shown =
+      shown_chars == 0 ? "" : " || ':' || left(" + value + ", " + std::to_string(shown_chars) + ")";
   return "CASE WHEN " + e + " IS NULL THEN NULL WHEN octet_length(" + value + ") > " +
-         std::to_string(kWideValueBytes) + " THEN 'H' || md5(" + value + ") || octet_length(" +
-         value + ") ELSE 'V' || " + value + " END";
+         std::to_string(std::max(kWideValueBytes, shown_chars)) + " THEN 'H' || md5(" + value +
+         ") || octet_length(" + value + ")" + shown + " ELSE 'V' || " + value + " END";
 }
 
 std::string TableDigestSql(std::string_view schema, std::string_view table,

@@ -111,11 +111,11 @@ std::vector<std::string> CorpusColumns(SqlClient& db) {
 
 // The table digest from values read through TaggedValueSql (wide values
 // hashed by the server), as the scans read them.
-std::string DigestFromTaggedRead(SqlClient& db, int64_t* hashed) {
+std::string DigestFromTaggedRead(SqlClient& db, int64_t* hashed, size_t shown_chars = 0) {
   const std::vector<std::string> columns = CorpusColumns(db);
   std::string select;
   for (const auto& c : columns) {
-    select += (select.empty() ? "" : ", ") + TaggedValueSql(QuoteIdent(c));
+    select += (select.empty() ? "" : ", ") + TaggedValueSql(QuoteIdent(c), shown_chars);
   }
   RowDigester digester("Odd schema", "types \"corpus\"", columns);
   TableDigest sum;
@@ -168,6 +168,11 @@ TEST(DigestSqlTest, CppEqualsSqlOnPostgres14And16ForEveryCorpusType) {
   EXPECT_EQ(DigestFromTaggedRead(db16, &hashed16), c16.sql);
   EXPECT_EQ(hashed14, 8);
   EXPECT_EQ(hashed16, 8);
+  // Read for showing (values up to 200 bytes whole, wider ones with their
+  // first 200 characters): the same digests.
+  int64_t hashed_shown = 0;
+  EXPECT_EQ(DigestFromTaggedRead(db16, &hashed_shown, 200), c16.sql);
+  EXPECT_EQ(hashed_shown, 2);  // row 5: t and b; row 7's 129-130 bytes come whole
 
   // The definition's example (docs/digest.md): a wide value enters as 'H'
   // and the MD5 of its text (printf 'x%.0s' {1..129} | md5sum).

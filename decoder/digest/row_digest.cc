@@ -59,6 +59,11 @@ uint64_t ColumnValue::wide_length() const noexcept {
   return n;
 }
 
+std::string_view ColumnValue::wide_prefix() const noexcept {
+  const size_t colon = text.find(':', 32);
+  return colon == std::string_view::npos ? std::string_view() : text.substr(colon + 1);
+}
+
 void HashIfWide(ColumnValue& v, WideHashHex& storage) {
   if (v.kind != ColumnValue::Kind::kValue || !IsWide(v.text)) return;
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -75,9 +80,14 @@ void HashIfWide(ColumnValue& v, WideHashHex& storage) {
 
 Result<ColumnValue> UntagValue(std::string_view tagged) {
   if (!tagged.empty() && tagged[0] == 'V') return ColumnValue::Value(tagged.substr(1));
-  if (tagged.size() > 33 && tagged.size() <= 53 && tagged[0] == 'H' &&
-      tagged.find_first_not_of("0123456789abcdef", 1) == std::string_view::npos) {
-    return ColumnValue::Hashed(tagged.substr(1));
+  if (tagged.size() > 33 && tagged[0] == 'H') {
+    // 'H', 32 hex digits, the length's digits, then maybe ':' and text.
+    const std::string_view head = tagged.substr(0, tagged.find(':'));
+    const std::string_view md5 = head.substr(1, 32), length = head.substr(33);
+    if (md5.find_first_not_of("0123456789abcdef") == std::string_view::npos && !length.empty() &&
+        length.size() <= 20 && length.find_first_not_of("0123456789") == std::string_view::npos) {
+      return ColumnValue::Hashed(tagged.substr(1));
+    }
   }
   return Status::Corruption("a value read for its digest (" + std::to_string(tagged.size()) +
                             " bytes) is neither 'V' and its text nor 'H', 32 hex digits and "

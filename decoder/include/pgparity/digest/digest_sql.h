@@ -22,11 +22,13 @@ std::string RowDigestSql(std::string_view schema, std::string_view table,
                          std::span<const std::string> columns, std::string_view row_alias = "");
 
 // An expression for reading `expression`'s value so that a wide value
-// (row_digest.h) is hashed on the server and never sent: NULL stays NULL,
-// else 'V' and the value's text, or, when it is longer than
-// kWideValueBytes, 'H', the MD5 of its text and its length in bytes.
-// UntagValue (row_digest.h) reads it back.
-std::string TaggedValueSql(std::string_view expression);
+// (row_digest.h) is hashed on the server and never sent whole: NULL stays
+// NULL, else 'V' and the value's text, or, when the text is longer than
+// max(kWideValueBytes, `shown_chars`), 'H', the MD5 of the text and its
+// length in bytes — and with `shown_chars` > 0, ':' and its first
+// `shown_chars` characters (for showing it). UntagValue (row_digest.h)
+// reads it back.
+std::string TaggedValueSql(std::string_view expression, size_t shown_chars = 0);
 
 // A query returning one row (rows bigint, digest text): the table's row
 // count and the sum of its row digests mod 2^128 as 32 hex digits.

@@ -48,7 +48,8 @@ struct ColumnValue {
   Kind kind = Kind::kNull;
   // kValue: the text. kHashed: the MD5 of the text as 32 lower-case hex
   // digits (what SQL's md5() prints), then, when known, the text's length
-  // in decimal (for showing the value; only the 32 digits are digested).
+  // in decimal and maybe ':' and the text's first characters (for showing
+  // the value: only the 32 digits are digested).
   std::string_view text;
 
   static ColumnValue Null() { return {Kind::kNull, {}}; }
@@ -57,9 +58,11 @@ struct ColumnValue {
   // REQUIRES: md5_hex starts with 32 lower-case hex digits.
   static ColumnValue Hashed(std::string_view md5_hex) { return {Kind::kHashed, md5_hex}; }
 
-  // kHashed: the 32 digits, and the length (0 when not known).
+  // kHashed: the 32 digits, the length (0 when not known) and the start
+  // of the text (empty when not read).
   std::string_view md5_hex() const noexcept { return text.substr(0, 32); }
   uint64_t wide_length() const noexcept;
+  std::string_view wide_prefix() const noexcept;
 };
 
 // The storage behind a kHashed value: 32 hex digits and up to 20 of length.
@@ -72,7 +75,7 @@ void HashIfWide(ColumnValue& v, WideHashHex& storage);
 
 // A value read through TaggedValueSql (digest_sql.h) as the ColumnValue it
 // stands for (a view into `tagged`); Corruption when it is neither 'V' and
-// text nor 'H', 32 hex digits and a decimal length.
+// text nor 'H', 32 hex digits, a decimal length and maybe ':' and text.
 Result<ColumnValue> UntagValue(std::string_view tagged);
 
 class RowDigester {

@@ -34,9 +34,10 @@ struct ShownValue {
 // `value` (nullopt: SQL NULL) shown within `max_bytes`.
 ShownValue ShowValue(std::optional<std::string_view> value, size_t max_bytes);
 
-// A wide value read as its length and MD5 (row_read.h ForDigest): shown
-// as nothing of its text, truncated, with both.
-ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex);
+// A wide value read as its length, MD5 and first characters (row_read.h
+// ForDigest): shown as those characters cut to `max_bytes`, truncated.
+ShownValue ShowWideValue(uint64_t bytes, std::string_view md5_hex, std::string_view prefix,
+                         size_t max_bytes);
 
 // `text` as the body of a PostgreSQL escape string constant E'...': \\ and
 // \' for backslash and quote, \n \r \t, \xHH for every other control

@@ -50,8 +50,10 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind);
 // is hashed on the server and crosses the network as 33 bytes, whatever
 // its size. Keys stay plain (rows are looked up by them). Values of such a
 // read are kHashed or kValue (RowValues, CopyTextRow::Untag turn them
-// back); a read for repair or display keeps every value whole.
-TableRead ForDigest(TableRead read, const TableSpec& spec);
+// back); a read for repair keeps every value whole. `shown_chars` > 0 (a
+// read for showing values, at most that many): values up to that many
+// bytes come whole, wider ones with their first `shown_chars` characters.
+TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars = 0);
 
 // COPY ... TO STDOUT of every row (text format).
 std::string CopySql(const TableRead& read);

@@ -1,7 +1,7 @@
 // CompactBytes<N>: an immutable byte string in N bytes: up to N - 1 bytes
 // live inline, longer ones in one heap block of exactly their size. The
 // shadow state holds millions of them (a row's key, a row's kept values),
-// so their size is most of its memory per row (docs/verify.md).
+// so their size is most of its memory per row (applier/README.md, Memory).
 //
 // Thread-compatible value type.
 #ifndef PGPARITY_APPLIER_SHADOW_COMPACT_BYTES_H_
