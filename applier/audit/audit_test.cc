@@ -334,7 +334,9 @@ TEST_F(AuditTest, RefusesASlotItHasNoStateFor) {
 // refused with the fix, and left as it was: its digests would not compare.
 TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
   StartAudit();
-  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
+  // Any verdict (earlier tests of the suite may leave divergences): only
+  // the state directory matters here.
+  WaitForReport([](const json& r) { return r.contains("status"); });
   audit_->Signal(SIGTERM);
   ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
   audit_.reset();

@@ -73,13 +73,25 @@ Status CopyTextRow::Parse(std::string_view line, size_t columns) {
   return Status::OK();
 }
 
-Status CopyTextRow::Untag(const std::vector<bool>& tagged) {
-  for (size_t i = 0; i < tagged.size() && i < values_.size(); ++i) {
-    if (!tagged[i] || values_[i].kind == ColumnValue::Kind::kNull) continue;
-    Result<ColumnValue> v = digest::UntagValue(values_[i].text);
-    if (!v.ok()) return v.status().WithPrefix("column " + std::to_string(i + 1));
-    values_[i] = *v;
+Status CopyTextRow::FoldWideValues(const std::vector<bool>& wide_read) {
+  size_t out = 0, field = 0;
+  for (size_t c = 0; c < wide_read.size() && field < values_.size(); ++c, ++out) {
+    if (!wide_read[c]) {
+      values_[out] = values_[field++];
+      continue;
+    }
+    const ColumnValue wide = values_[field + 1];
+    if (wide.kind == ColumnValue::Kind::kNull) {
+      values_[out] = values_[field];
+    } else {
+      Result<ColumnValue> v = digest::ParseWideValue(wide.text);
+      if (!v.ok()) return v.status().WithPrefix("column " + std::to_string(c + 1));
+      values_[out] = *v;
+    }
+    field += 2;
   }
+  for (; field < values_.size(); ++field, ++out) values_[out] = values_[field];
+  values_.resize(out);
   return Status::OK();
 }
 

@@ -27,7 +27,10 @@ std::string From(const TableRead& read) { return " FROM " + RelationRef(read); }
 
 TableRead SourceRead(const TableSpec& spec) {
   TableRead r = ReadOf(spec, spec.relkind == 'p');
-  for (const auto& c : spec.columns) r.select_list.push_back(QuoteIdent(c));
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    r.select_list.push_back(QuoteIdent(spec.columns[i]));
+    r.types.push_back(i < spec.types.size() ? spec.types[i] : "");
+  }
   return r;
 }
 
@@ -39,19 +42,31 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind) {
     const std::string_view type = i < spec.types.size() ? spec.types[i] : std::string_view();
     r.select_list.push_back(
         TargetReadExpression(spec.columns[i], type, change, spec.source_timezone));
-    r.plain &= change.rule == CompareRule::kText;
+    // Read as is, the value has the target's type; by another rule, the
+    // source's (a cast back) or none that matters (not toastable, NULL).
+    const bool as_is = change.rule == CompareRule::kText;
+    r.types.push_back(as_is && i < spec.target_types.size() && !spec.target_types[i].empty()
+                          ? spec.target_types[i]
+                          : std::string(type));
+    r.plain &= as_is;
   }
   return r;
 }
 
+size_t TableRead::fields() const {
+  return select_list.size() +
+         static_cast<size_t>(std::count(wide_read.begin(), wide_read.end(), true));
+}
+
 TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars) {
-  read.tagged.assign(read.select_list.size(), false);
+  read.wide_read.assign(read.select_list.size(), false);
   for (size_t i = 0; i < read.select_list.size() && i < spec.toastable.size(); ++i) {
     const bool key = std::find(spec.key_positions.begin(), spec.key_positions.end(), i) !=
                      spec.key_positions.end();
     if (!spec.toastable[i] || key || !spec.Compared(i)) continue;
-    read.select_list[i] = digest::TaggedValueSql(read.select_list[i], shown_chars);
-    read.tagged[i] = true;
+    const std::string_view type = i < read.types.size() ? read.types[i] : std::string_view();
+    read.select_list[i] = digest::WideValueReadSql(read.select_list[i], type, shown_chars);
+    read.wide_read[i] = true;
     read.plain = false;
   }
   return read;
@@ -107,15 +122,16 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
 
 Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,
                  std::vector<digest::ColumnValue>& out) {
+  int field = 0;
   for (size_t c = 0; c < out.size(); ++c) {
-    const int ci = static_cast<int>(c);
-    if (result.IsNull(row, ci)) {
-      out[c] = digest::ColumnValue::Null();
-    } else if (c < read.tagged.size() && read.tagged[c]) {
-      PGPARITY_ASSIGN_OR_RETURN(out[c], digest::UntagValue(result.Value(row, ci)));
+    const bool wide_read = c < read.wide_read.size() && read.wide_read[c];
+    if (wide_read && !result.IsNull(row, field + 1)) {
+      PGPARITY_ASSIGN_OR_RETURN(out[c], digest::ParseWideValue(result.Value(row, field + 1)));
     } else {
-      out[c] = digest::ColumnValue::Value(result.Value(row, ci));
+      out[c] = result.IsNull(row, field) ? digest::ColumnValue::Null()
+                                         : digest::ColumnValue::Value(result.Value(row, field));
     }
+    field += wide_read ? 2 : 1;
   }
   return Status::OK();
 }

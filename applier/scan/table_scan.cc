@@ -114,8 +114,8 @@ Status ParseRows(RowQueue& queue, const TableRead& read, const RowCallback& on_r
     for (auto [raw, n] : batch.rows) {
       conn::PgMemPtr<char> owned(raw);
       if (!failed.ok()) continue;
-      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), read.select_list.size());
-      if (st.ok()) st = row.Untag(read.tagged);
+      Status st = row.Parse(std::string_view(raw, static_cast<size_t>(n)), read.fields());
+      if (st.ok()) st = row.FoldWideValues(read.wide_read);
       if (st.ok()) st = on_row(row.values());
       if (!st.ok()) {
         failed = st.WithPrefix(progress.NextRow());

@@ -35,14 +35,45 @@ std::string RowDigestSql(std::string_view schema, std::string_view table,
   return sql;
 }
 
-std::string TaggedValueSql(std::string_view expression, size_t shown_chars) {
+namespace {
+
+// The byte length of `e`'s text and the text to hash, for a column of type
+// `type` (format_type's spelling): cheap where the type allows it (the
+// length from the varlena header, no output function called), format('%s')
+// otherwise. The cheap forms hold under the pinned settings: bytea_output
+// hex (2 + 2n bytes), and bpchar's output keeps its padding as its
+// octet_length does (a cast to text would drop it).
+struct TextSql {
+  std::string length;
+  std::string text;
+};
+TextSql TextOf(const std::string& e, std::string_view type) {
+  const std::string formatted = "format('%s', " + e + ")";
+  // "character varying(20)", not "character varying(20)[]".
+  auto with_length = [&](std::string_view name) {
+    return type == name || (type.starts_with(std::string(name) + "(") && type.ends_with(")"));
+  };
+  if (type == "text" || with_length("character varying")) return {"octet_length(" + e + ")", e};
+  if (with_length("character") || type == "bpchar") {
+    return {"octet_length(" + e + ")", formatted};
+  }
+  if (type == "bytea") return {"(2 * octet_length(" + e + ") + 2)", formatted};
+  return {"octet_length(" + formatted + ")", formatted};
+}
+
+}  // namespace
+
+std::string WideValueReadSql(std::string_view expression, std::string_view type,
+                             size_t shown_chars) {
   const std::string e(expression);
-  const std::string value = "format('%s', " + e + ")";
+  const TextSql t = TextOf(e, type);
+  const std::string wide =
+      t.length + " > " + std::to_string(std::max(kWideValueBytes, shown_chars));
   const std::string shown =
-      shown_chars == 0 ? "" : " || ':' || left(" + value + ", " + std::to_string(shown_chars) + ")";
-  return "CASE WHEN " + e + " IS NULL THEN NULL WHEN octet_length(" + value + ") > " +
-         std::to_string(std::max(kWideValueBytes, shown_chars)) + " THEN 'H' || md5(" + value +
-         ") || octet_length(" + value + ")" + shown + " ELSE 'V' || " + value + " END";
+      shown_chars == 0 ? ""
+                       : " || ':' || left(" + t.text + ", " + std::to_string(shown_chars) + ")";
+  return "CASE WHEN " + wide + " THEN NULL ELSE " + e + " END, CASE WHEN " + wide + " THEN md5(" +
+         t.text + ") || " + t.length + shown + " END";
 }
 
 std::string TableDigestSql(std::string_view schema, std::string_view table,

@@ -70,6 +70,13 @@ INSERT INTO "Odd schema"."types ""corpus""" VALUES
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
  (9, 5, 5, 5, NULL, 5, 5, 5, repeat('é', 64) || 'x', NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+-- char(n) keeps its padding in its text: 'x' in char(128) is 128 bytes,
+-- in char(130) 130 (wide); 128 'é' are 256 bytes, 'éé' and 126 blanks 130.
+ALTER TABLE "Odd schema"."types ""corpus""" ADD COLUMN c128 char(128), ADD COLUMN c130 char(130),
+  ADD COLUMN vw varchar(200);
+UPDATE "Odd schema"."types ""corpus""" SET c128 = 'x', c130 = 'y', vw = repeat('v', 128) WHERE id = 6;
+UPDATE "Odd schema"."types ""corpus""" SET c128 = repeat('é', 128), vw = repeat('v', 129) WHERE id = 7;
+UPDATE "Odd schema"."types ""corpus""" SET c128 = 'éé' WHERE id = 8;
 )sql";
 
 struct Computed {
@@ -98,39 +105,44 @@ Computed DigestBothWays(SqlClient& db) {
   return {cpp.rows, cpp.sum.ToHex(), *sql[0][1]};
 }
 
-// The columns' names, in table order.
-std::vector<std::string> CorpusColumns(SqlClient& db) {
-  std::vector<std::string> columns;
-  for (auto& row : db.Query("SELECT attname FROM pg_attribute WHERE attrelid = "
-                            "'\"Odd schema\".\"types \"\"corpus\"\"\"'::regclass "
+// The columns' names and types (format_type), in table order.
+std::vector<std::pair<std::string, std::string>> CorpusColumns(SqlClient& db) {
+  std::vector<std::pair<std::string, std::string>> columns;
+  for (auto& row : db.Query("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                            "WHERE attrelid = '\"Odd schema\".\"types \"\"corpus\"\"\"'::regclass "
                             "AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
-    columns.push_back(*row[0]);
+    columns.emplace_back(*row[0], *row[1]);
   }
   return columns;
 }
 
-// The table digest from values read through TaggedValueSql (wide values
-// hashed by the server), as the scans read them.
-std::string DigestFromTaggedRead(SqlClient& db, int64_t* hashed, size_t shown_chars = 0) {
-  const std::vector<std::string> columns = CorpusColumns(db);
-  std::string select;
-  for (const auto& c : columns) {
-    select += (select.empty() ? "" : ", ") + TaggedValueSql(QuoteIdent(c), shown_chars);
+// The table digest from values read through WideValueReadSql (wide values
+// hashed by the server, by the cheap length where the type has one), as
+// the scans read them.
+std::string DigestFromWideRead(SqlClient& db, int64_t* hashed, size_t shown_chars = 0) {
+  std::vector<std::string> names, select;
+  for (const auto& [name, type] : CorpusColumns(db)) {
+    names.push_back(name);
+    select.push_back(WideValueReadSql(QuoteIdent(name), type, shown_chars));
   }
-  RowDigester digester("Odd schema", "types \"corpus\"", columns);
+  RowDigester digester("Odd schema", "types \"corpus\"", names);
   TableDigest sum;
-  for (auto& row : db.Query("SELECT " + select + " FROM \"Odd schema\".\"types \"\"corpus\"\"\"")) {
+  std::string list;
+  for (const auto& e : select) list += (list.empty() ? "" : ", ") + e;
+  for (auto& row : db.Query("SELECT " + list + " FROM \"Odd schema\".\"types \"\"corpus\"\"\"")) {
     std::vector<ColumnValue> values;
-    for (auto& v : row) {
-      if (!v) {
-        values.push_back(ColumnValue::Null());
-        continue;
+    EXPECT_EQ(row.size(), 2 * names.size());
+    for (size_t i = 0; i + 1 < row.size(); i += 2) {
+      if (row[i + 1]) {
+        Result<ColumnValue> wide = ParseWideValue(*row[i + 1]);
+        EXPECT_TRUE(wide.ok()) << wide.status().ToString();
+        if (!wide.ok()) return "";
+        EXPECT_FALSE(row[i].has_value());
+        ++*hashed;
+        values.push_back(*wide);
+      } else {
+        values.push_back(row[i] ? ColumnValue::Value(*row[i]) : ColumnValue::Null());
       }
-      Result<ColumnValue> untagged = UntagValue(*v);
-      EXPECT_TRUE(untagged.ok()) << untagged.status().ToString();
-      if (!untagged.ok()) return "";
-      *hashed += untagged->kind == ColumnValue::Kind::kHashed;
-      values.push_back(*untagged);
     }
     sum.Add(digester.Digest(values));
   }
@@ -162,17 +174,18 @@ TEST(DigestSqlTest, CppEqualsSqlOnPostgres14And16ForEveryCorpusType) {
   EXPECT_EQ(db14.Query(per_row), db16.Query(per_row));
 
   // Wide values hashed by the server digest as the same values sent whole.
-  // Wide: rows 5 (t, b), 7 (n, t, b, j, tarr), 9 (t); 6 and 8 are at 128.
+  // Wide: rows 5 (t, b), 6 (c130), 7 (n, t, b, j, tarr, c128, vw),
+  // 8 (c128), 9 (t); the others are at 128 or below.
   int64_t hashed14 = 0, hashed16 = 0;
-  EXPECT_EQ(DigestFromTaggedRead(db14, &hashed14), c14.sql);
-  EXPECT_EQ(DigestFromTaggedRead(db16, &hashed16), c16.sql);
-  EXPECT_EQ(hashed14, 8);
-  EXPECT_EQ(hashed16, 8);
+  EXPECT_EQ(DigestFromWideRead(db14, &hashed14), c14.sql);
+  EXPECT_EQ(DigestFromWideRead(db16, &hashed16), c16.sql);
+  EXPECT_EQ(hashed14, 12);
+  EXPECT_EQ(hashed16, 12);
   // Read for showing (values up to 200 bytes whole, wider ones with their
   // first 200 characters): the same digests.
   int64_t hashed_shown = 0;
-  EXPECT_EQ(DigestFromTaggedRead(db16, &hashed_shown, 200), c16.sql);
-  EXPECT_EQ(hashed_shown, 2);  // row 5: t and b; row 7's 129-130 bytes come whole
+  EXPECT_EQ(DigestFromWideRead(db16, &hashed_shown, 200), c16.sql);
+  EXPECT_EQ(hashed_shown, 3);  // row 5: t and b, row 7: c128 (256 bytes)
 
   // The definition's example (docs/digest.md): a wide value enters as 'H'
   // and the MD5 of its text (printf 'x%.0s' {1..129} | md5sum).

@@ -78,20 +78,18 @@ void HashIfWide(ColumnValue& v, WideHashHex& storage) {
       std::string_view(storage.data(), static_cast<size_t>(end - storage.data())));
 }
 
-Result<ColumnValue> UntagValue(std::string_view tagged) {
-  if (!tagged.empty() && tagged[0] == 'V') return ColumnValue::Value(tagged.substr(1));
-  if (tagged.size() > 33 && tagged[0] == 'H') {
-    // 'H', 32 hex digits, the length's digits, then maybe ':' and text.
-    const std::string_view head = tagged.substr(0, tagged.find(':'));
-    const std::string_view md5 = head.substr(1, 32), length = head.substr(33);
-    if (md5.find_first_not_of("0123456789abcdef") == std::string_view::npos && !length.empty() &&
-        length.size() <= 20 && length.find_first_not_of("0123456789") == std::string_view::npos) {
-      return ColumnValue::Hashed(tagged.substr(1));
-    }
+Result<ColumnValue> ParseWideValue(std::string_view wide) {
+  // 32 hex digits, the length's digits, then maybe ':' and text.
+  const std::string_view head = wide.substr(0, wide.find(':'));
+  const std::string_view md5 = head.substr(0, 32);
+  const std::string_view length = head.size() > 32 ? head.substr(32) : std::string_view();
+  if (md5.size() == 32 && md5.find_first_not_of("0123456789abcdef") == std::string_view::npos &&
+      !length.empty() && length.size() <= 20 &&
+      length.find_first_not_of("0123456789") == std::string_view::npos) {
+    return ColumnValue::Hashed(wide);
   }
-  return Status::Corruption("a value read for its digest (" + std::to_string(tagged.size()) +
-                            " bytes) is neither 'V' and its text nor 'H', 32 hex digits and "
-                            "its length");
+  return Status::Corruption("a wide value read as its MD5 (" + std::to_string(wide.size()) +
+                            " bytes) is not 32 hex digits and a length");
 }
 
 void RowDigester::HashWideValues() {

@@ -21,14 +21,19 @@ namespace pgparity::digest {
 std::string RowDigestSql(std::string_view schema, std::string_view table,
                          std::span<const std::string> columns, std::string_view row_alias = "");
 
-// An expression for reading `expression`'s value so that a wide value
-// (row_digest.h) is hashed on the server and never sent whole: NULL stays
-// NULL, else 'V' and the value's text, or, when the text is longer than
-// max(kWideValueBytes, `shown_chars`), 'H', the MD5 of the text and its
-// length in bytes — and with `shown_chars` > 0, ':' and its first
-// `shown_chars` characters (for showing it). UntagValue (row_digest.h)
-// reads it back.
-std::string TaggedValueSql(std::string_view expression, size_t shown_chars = 0);
+// Two select-list expressions, "value, wide", for reading `expression` (of
+// type `type`, as format_type spells it) so that a wide value
+// (row_digest.h) is hashed on the server and never sent whole: when its
+// text is longer than max(kWideValueBytes, `shown_chars`) bytes, value is
+// NULL and wide is the MD5 of the text, its length in bytes and, with
+// `shown_chars` > 0, ':' and its first `shown_chars` characters (to show
+// it); otherwise value is the value (NULL for NULL) and wide NULL.
+// ParseWideValue (row_digest.h) reads wide back. For text, varchar,
+// bpchar and bytea the length comes from the value's header, without the
+// output function: a narrow value costs the server almost nothing more
+// than reading it plainly.
+std::string WideValueReadSql(std::string_view expression, std::string_view type,
+                             size_t shown_chars = 0);
 
 // A query returning one row (rows bigint, digest text): the table's row
 // count and the sum of its row digests mod 2^128 as 32 hex digits.

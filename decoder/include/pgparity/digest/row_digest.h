@@ -73,10 +73,10 @@ using WideHashHex = std::array<char, 52>;
 // leaves it. The one place a wide value's MD5 is computed from its text.
 void HashIfWide(ColumnValue& v, WideHashHex& storage);
 
-// A value read through TaggedValueSql (digest_sql.h) as the ColumnValue it
-// stands for (a view into `tagged`); Corruption when it is neither 'V' and
-// text nor 'H', 32 hex digits, a decimal length and maybe ':' and text.
-Result<ColumnValue> UntagValue(std::string_view tagged);
+// The wide half of WideValueReadSql (digest_sql.h) as the kHashed value it
+// stands for (a view into `wide`); Corruption when it is not 32 hex
+// digits, a decimal length and maybe ':' and text.
+Result<ColumnValue> ParseWideValue(std::string_view wide);
 
 class RowDigester {
  public:

@@ -25,10 +25,11 @@ class CopyTextRow {
   // when it has not exactly `columns` fields or ends inside an escape.
   // The values are valid until the next Parse and while `line` lives.
   Status Parse(std::string_view line, size_t columns);
-  // Reads the columns marked in `tagged` (TableRead::tagged, one flag per
-  // column or none) back from digest::TaggedValueSql's form. Corruption
-  // when one is not in it.
-  Status Untag(const std::vector<bool>& tagged);
+  // Puts the two fields of each column marked in `wide_read`
+  // (TableRead::wide_read: one flag per column, or none) back together as
+  // one value (digest::WideValueReadSql). Corruption when a wide field is
+  // malformed. REQUIRES: Parse got TableRead::fields() fields.
+  Status FoldWideValues(const std::vector<bool>& wide_read);
   std::span<const digest::ColumnValue> values() const { return values_; }
 
  private:

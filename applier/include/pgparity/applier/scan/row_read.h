@@ -29,13 +29,18 @@ struct TableRead {
   std::string qualified;                 // schema.name, for messages
   std::string relation;                  // "schema"."name", quoted
   bool with_partitions = false;          // a partitioned table: no ONLY
-  std::vector<std::string> select_list;  // one expression per spec column
+  std::vector<std::string> select_list;  // one entry per spec column
+  std::vector<std::string> types;        // of each entry's value, as format_type spells it
   // COPY relation (columns) gives the same rows: every expression is the
   // plain column and the relation has no partitions to include.
   bool plain = true;
-  // Per select-list entry: read through digest::TaggedValueSql (ForDigest),
-  // so a wide value arrives as its MD5. Empty: none is.
-  std::vector<bool> tagged;
+  // Per select-list entry: read through digest::WideValueReadSql
+  // (ForDigest): two fields, value and wide, so a wide value arrives as
+  // its MD5. Empty: none is.
+  std::vector<bool> wide_read;
+
+  // The fields a row of the read has: one per entry, two per wide read.
+  size_t fields() const;
 };
 
 // The source's rows of `spec`.
@@ -46,11 +51,12 @@ TableRead SourceRead(const TableSpec& spec);
 TableRead TargetRead(const TableSpec& spec, char target_relkind);
 
 // `read` for the checks that only digest rows: every compared, toastable,
-// non-key column is read through digest::TaggedValueSql, so a wide value
-// is hashed on the server and crosses the network as 33 bytes, whatever
-// its size. Keys stay plain (rows are looked up by them). Values of such a
-// read are kHashed or kValue (RowValues, CopyTextRow::Untag turn them
-// back); a read for repair keeps every value whole. `shown_chars` > 0 (a
+// non-key column is read through digest::WideValueReadSql, so a wide
+// value is hashed on the server and crosses the network as about 40
+// bytes, whatever its size. Keys stay plain (rows are looked up by them).
+// Values of such a read are kHashed, kValue or kNull (RowValues and
+// CopyTextRow::FoldWideValues put the two fields back together); a read
+// for repair keeps every value whole. `shown_chars` > 0 (a
 // read for showing values, at most that many): values up to that many
 // bytes come whole, wider ones with their first `shown_chars` characters.
 TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars = 0);
@@ -82,8 +88,8 @@ std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
 std::string RelationRef(const TableRead& read);
 
 // Row `row` of a SELECT of `read` as values (views into `result`), NULL as
-// NULL, tagged columns untagged. Corruption when a tagged value is not
-// one. REQUIRES: out.size() == the select list's size.
+// NULL, a wide read's two fields as one value. Corruption when a wide
+// field is malformed. REQUIRES: out.size() == the select list's size.
 [[nodiscard]] Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,
                                std::vector<digest::ColumnValue>& out);
 
