@@ -84,66 +84,86 @@ void TableShadow::EncodeIntKey(int64_t v, std::string& out) {
   digest::AppendCounted(out, std::string_view(digits, static_cast<size_t>(end - digits)));
 }
 
-std::optional<Digest128> TableShadow::FindRow(std::string_view key) const {
-  int64_t i;
-  if (spec_.integer_key && ParseIntKey(key, i)) {
-    auto it = int_rows_.find(i);
-    if (it != int_rows_.end()) return it->second;
-    return std::nullopt;
+namespace {
+
+// A row's digest in the map of rows without kept values or in that of
+// rows with (the same key type), and taking it out of either.
+template <typename Plain, typename Kept, typename K>
+std::optional<Digest128> FindIn(const Plain& plain, const Kept& kept, const K& k) {
+  if (auto it = plain.find(k); it != plain.end()) return it->second;
+  if (auto it = kept.find(k); it != kept.end()) return it->second.digest;
+  return std::nullopt;
+}
+template <typename Plain, typename Kept, typename K>
+std::optional<Digest128> TakeFrom(Plain& plain, Kept& kept, const K& k) {
+  if (auto it = plain.find(k); it != plain.end()) {
+    const Digest128 d = it->second;
+    plain.erase(it);
+    return d;
   }
-  auto it = rows_.find(key);
-  if (it == rows_.end()) return std::nullopt;
-  return it->second;
+  if (auto it = kept.find(k); it != kept.end()) {
+    const Digest128 d = it->second.digest;
+    kept.erase(it);
+    return d;
+  }
+  return std::nullopt;
 }
 
-std::optional<Digest128> TableShadow::PutRow(std::string_view key, const Digest128& d) {
+}  // namespace
+
+std::optional<Digest128> TableShadow::FindRow(std::string_view key) const {
   int64_t i;
-  if (spec_.integer_key && ParseIntKey(key, i)) {
-    auto [it, inserted] = int_rows_.try_emplace(i, d);
-    if (inserted) return std::nullopt;
-    const Digest128 old = it->second;
-    it->second = d;
-    return old;
-  }
-  auto [it, inserted] = rows_.try_emplace(RowKey(key), d);
-  if (inserted) return std::nullopt;
-  const Digest128 old = it->second;
-  it->second = d;
-  return old;
+  if (spec_.integer_key && ParseIntKey(key, i)) return FindIn(int_rows_, int_kept_, i);
+  return FindIn(rows_, kept_, key);
 }
 
 std::optional<Digest128> TableShadow::TakeRow(std::string_view key) {
   int64_t i;
+  if (spec_.integer_key && ParseIntKey(key, i)) return TakeFrom(int_rows_, int_kept_, i);
+  return TakeFrom(rows_, kept_, key);
+}
+
+const KeptValues* TableShadow::FindKept(std::string_view key) const {
+  int64_t i;
   if (spec_.integer_key && ParseIntKey(key, i)) {
-    auto it = int_rows_.find(i);
-    if (it == int_rows_.end()) return std::nullopt;
-    const Digest128 d = it->second;
-    int_rows_.erase(it);
-    return d;
+    auto it = int_kept_.find(i);
+    return it == int_kept_.end() ? nullptr : &it->second.values;
   }
-  auto it = rows_.find(key);
-  if (it == rows_.end()) return std::nullopt;
-  const Digest128 d = it->second;
-  rows_.erase(it);
-  return d;
+  auto it = kept_.find(key);
+  return it == kept_.end() ? nullptr : &it->second.values;
+}
+
+void TableShadow::PutRow(std::string_view key, const Digest128& d, std::string_view kept) {
+  int64_t i;
+  const bool int_key = spec_.integer_key && ParseIntKey(key, i);
+  if (kept.empty()) {
+    if (int_key) {
+      int_rows_.insert_or_assign(i, d);
+    } else {
+      rows_.insert_or_assign(RowKey(key), d);
+    }
+  } else if (int_key) {
+    int_kept_.insert_or_assign(i, KeptRow{d, KeptValues(kept)});
+  } else {
+    kept_.insert_or_assign(RowKey(key), KeptRow{d, KeptValues(kept)});
+  }
 }
 
 void TableShadow::AddRow(std::string_view key, const Digest128& d,
                          std::span<const ColumnValue> values, bool carried_unchanged) {
-  if (auto replaced = PutRow(key, d)) {
+  if (auto replaced = TakeRow(key)) {
     Anomaly("insert of a key the shadow already holds");
     digest_.Remove(*replaced);
   }
   digest_.Add(d);
+  kept_buf_.clear();
   if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
-    kept_buf_.clear();
-    EncodeKeptValues(values, toastable_positions_, kept_buf_);
-    kept_.insert_or_assign(RowKey(key), KeptValues(kept_buf_));
+    EncodeKeptValues(values, toastable_positions_, kept_buf_);  // never empty: 1+ entries
   }
+  PutRow(key, d, kept_buf_);
 }
 
 bool TableShadow::RemoveRow(std::string_view key) {
-  kept_.erase(key);
   if (auto u = unresolved_.find(key); u != unresolved_.end()) {
     unresolved_.erase(u);
     return true;
@@ -212,13 +232,13 @@ bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_
     }
     return true;
   }
-  auto it = kept_.find(key);
-  if (it == kept_.end()) return false;
+  const KeptValues* kept = FindKept(key);
+  if (kept == nullptr) return false;
   // Copies: the row's kept values go (RemoveRow) before the new row's are
   // kept (AddRow).
   scratch_text_.resize(toastable_positions_.size());
   bool known = true;
-  const Status read = KeptValuesReader(it->second.view(), toastable_positions_.size())
+  const Status read = KeptValuesReader(kept->view(), toastable_positions_.size())
                           .ForEach([&](size_t k, const ColumnValue& v) {
                             const size_t p = toastable_positions_[k];
                             if (scratch_[p].kind != ColumnValue::Kind::kUnchangedToast) return;
@@ -340,6 +360,7 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
 void TableShadow::Truncate() {
   rows_.clear();
   int_rows_.clear();
+  int_kept_.clear();
   multiset_.clear();
   kept_.clear();
   unresolved_.clear();
@@ -384,7 +405,8 @@ void TableShadow::ReserveKeyedRows(size_t n) {
 }
 
 Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
-  if (PutRow(key, d)) return Status::Corruption("a key twice");
+  if (FindRow(key)) return Status::Corruption("a key twice");
+  PutRow(key, d, {});
   return Status::OK();
 }
 
@@ -398,9 +420,11 @@ Status TableShadow::RestoreKeptRow(std::string_view key, std::string_view values
   PGPARITY_RETURN_IF_ERROR(
       KeptValuesReader(values, toastable_positions_.size()).ForEach([](size_t, const ColumnValue&) {
       }));
-  if (!kept_.emplace(RowKey(key), KeptValues(values)).second) {
-    return Status::Corruption("a key twice");
-  }
+  if (FindKept(key) != nullptr) return Status::Corruption("a key twice");
+  // The row's digest came with the keyed rows: it moves to the kept rows.
+  const std::optional<Digest128> d = TakeRow(key);
+  if (!d) return Status::Corruption("kept values of a row the shadow does not hold");
+  PutRow(key, *d, values);
   return Status::OK();
 }
 
@@ -423,8 +447,7 @@ digest::Digest128 Times(const Digest128& d, int64_t count) {
 
 Status TableShadow::FinishRestore() const {
   digest::TableDigest sum;
-  for (const auto& [k, d] : rows_) sum.Add(d);
-  for (const auto& [k, d] : int_rows_) sum.Add(d);
+  ForEachKeyedRow([&](std::string_view, const Digest128& d) { sum.Add(d); });
   for (const auto& [d, c] : multiset_) {
     if (__builtin_add_overflow(sum.rows, c, &sum.rows)) {
       return Status::Corruption("the multiset's counts overflow");
@@ -443,11 +466,13 @@ size_t TableShadow::MemoryBytes() const {
   // absl's flat tables: one control byte per slot plus the slot.
   size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
                  int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
+                 kept_.capacity() * (sizeof(std::pair<RowKey, KeptRow>) + 1) +
+                 int_kept_.capacity() * (sizeof(std::pair<int64_t, KeptRow>) + 1) +
                  multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
-                 kept_.capacity() * (sizeof(std::pair<RowKey, KeptValues>) + 1) +
                  unresolved_.capacity() * (sizeof(RowKey) + 1);
   for (const auto& [k, d] : rows_) bytes += k.heap_bytes();
-  for (const auto& [k, v] : kept_) bytes += k.heap_bytes() + v.heap_bytes();
+  for (const auto& [k, r] : kept_) bytes += k.heap_bytes() + r.values.heap_bytes();
+  for (const auto& [k, r] : int_kept_) bytes += r.values.heap_bytes();
   return bytes;
 }
 

@@ -129,10 +129,15 @@ class TableShadow {
   template <typename F>
   void ForEachKeyedRow(F&& f) const {
     for (const auto& [k, d] : rows_) f(k.view(), d);
+    for (const auto& [k, r] : kept_) f(k.view(), r.digest);
     std::string key;
     for (const auto& [i, d] : int_rows_) {
       EncodeIntKey(i, key);
       f(std::string_view(key), d);
+    }
+    for (const auto& [i, r] : int_kept_) {
+      EncodeIntKey(i, key);
+      f(std::string_view(key), r.digest);
     }
   }
   // Distinct rows of a table without key, and f(row digest, count) for each.
@@ -143,10 +148,15 @@ class TableShadow {
   }
   // Rows whose toastable values are kept, and f(key encoding, kept values
   // in kept_values.h's layout) for each.
-  size_t kept_rows() const noexcept { return kept_.size(); }
+  size_t kept_rows() const noexcept { return kept_.size() + int_kept_.size(); }
   template <typename F>
   void ForEachKeptRow(F&& f) const {
-    for (const auto& [k, values] : kept_) f(k.view(), values.view());
+    for (const auto& [k, r] : kept_) f(k.view(), r.values.view());
+    std::string key;
+    for (const auto& [i, r] : int_kept_) {
+      EncodeIntKey(i, key);
+      f(std::string_view(key), r.values.view());
+    }
   }
   // f(key encoding) per unresolved row (unresolved_rows() of them).
   template <typename F>
@@ -178,7 +188,8 @@ class TableShadow {
   // table keeps values at all).
   size_t kept_values_per_row() const noexcept { return toastable_positions_.size(); }
   // Corruption when `values` are not kept_values_per_row() well-formed
-  // entries (kept_values.h) or the key is there already.
+  // entries (kept_values.h), the key's row was not restored before
+  // (RestoreKeyedRow) or it has kept values already.
   [[nodiscard]] Status RestoreKeptRow(std::string_view key, std::string_view values);
   // Corruption when the key is there already.
   [[nodiscard]] Status RestoreUnresolved(std::string_view key);
@@ -194,12 +205,17 @@ class TableShadow {
   // when `key` is not the canonical encoding of one.
   static bool ParseIntKey(std::string_view key, int64_t& out);
   static void EncodeIntKey(int64_t v, std::string& out);
-  // The row maps (int_rows_ for integer keys, rows_ for the others).
+  // The row maps: int_* for integer keys, the others for the rest; *kept_
+  // for rows with kept values (the digest beside them), *rows_ for the
+  // others. A row is in one of them, or unresolved, or absent.
   std::optional<digest::Digest128> FindRow(std::string_view key) const;
-  // Inserts or replaces; returns the replaced digest.
-  std::optional<digest::Digest128> PutRow(std::string_view key, const digest::Digest128& d);
+  const KeptValues* FindKept(std::string_view key) const;
+  // REQUIRES: the key is in no map. `kept` empty: none kept.
+  void PutRow(std::string_view key, const digest::Digest128& d, std::string_view kept);
   std::optional<digest::Digest128> TakeRow(std::string_view key);
-  size_t RowCount() const { return rows_.size() + int_rows_.size(); }
+  size_t RowCount() const {
+    return rows_.size() + int_rows_.size() + kept_.size() + int_kept_.size();
+  }
 
   // Apply's two halves: rows identified by their digest, or by their key.
   Status ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched);
@@ -236,7 +252,14 @@ class TableShadow {
   absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq> rows_;
   absl::flat_hash_map<int64_t, digest::Digest128> int_rows_;
   absl::flat_hash_map<digest::Digest128, int64_t, HashDigest> multiset_;
-  absl::flat_hash_map<RowKey, KeptValues, RowKeyHash, RowKeyEq> kept_;
+  // One slot per row with kept values, digest and all: a wide row costs one
+  // map entry, not two (applier/README.md, Memory).
+  struct KeptRow {
+    digest::Digest128 digest;
+    KeptValues values;
+  };
+  absl::flat_hash_map<RowKey, KeptRow, RowKeyHash, RowKeyEq> kept_;
+  absl::flat_hash_map<int64_t, KeptRow> int_kept_;
   absl::flat_hash_set<RowKey, RowKeyHash, RowKeyEq> unresolved_;
   uint64_t anomalies_ = 0;
   std::string first_anomaly_;
