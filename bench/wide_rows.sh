@@ -12,7 +12,7 @@
 # pglz cannot compress, so the wide values are TOASTed at full size):
 #   narrow  BENCH_NARROW_ROWS (100,000) rows: int key + 90 characters of text;
 #   w8k     BENCH_W8K_ROWS (100,000) rows: int key + 8 KiB of text (256 MD5s);
-#   w10m    8 rows: int key + 10 MiB of text (327,680 MD5s);
+#   w10m    BENCH_W10M_ROWS (8) rows: int key + 10 MiB of text (327,680 MD5s);
 #   huge4   4 rows (id, name, doc text, blob bytea); row 4 holds a 40 MiB
 #           text (MD5 hex) and a 48 MiB bytea (raw MD5 bytes), rows 1-3 are
 #           small — issue 17's table.
@@ -48,11 +48,12 @@ PGPARITY=${PGPARITY:-$BUILD_DIR/cli/pgparity}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_W8K_ROWS=${BENCH_W8K_ROWS:-100000}
 BENCH_NARROW_ROWS=${BENCH_NARROW_ROWS:-100000}
+BENCH_W10M_ROWS=${BENCH_W10M_ROWS:-8}
 BENCH_SHAPES=${BENCH_SHAPES:-narrow w8k w10m huge4}
 BENCH_OUT=${BENCH_OUT:-$ROOT/bench/results}
 BENCH_LABEL=${BENCH_LABEL:-commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 
-for v in BENCH_ROUNDS BENCH_W8K_ROWS BENCH_NARROW_ROWS; do
+for v in BENCH_ROUNDS BENCH_W8K_ROWS BENCH_NARROW_ROWS BENCH_W10M_ROWS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] && [ "${!v}" -ge 1 ] || usage "$v=${!v} is not a positive number"
 done
 for shape in $BENCH_SHAPES; do
@@ -78,7 +79,7 @@ fill() {
     narrow) echo "INSERT INTO narrow SELECT i, md5(i::text) || md5((-i)::text) || left(md5((i + 1)::text), 26)
                   FROM generate_series(1, $BENCH_NARROW_ROWS) i" ;;
     w8k) echo "INSERT INTO w8k SELECT i, $(md5s 256 i) FROM generate_series(1, $BENCH_W8K_ROWS) i" ;;
-    w10m) echo "INSERT INTO w10m SELECT i, $(md5s $((10 * MIB / 32)) i) FROM generate_series(1, 8) i" ;;
+    w10m) echo "INSERT INTO w10m SELECT i, $(md5s $((10 * MIB / 32)) i) FROM generate_series(1, $BENCH_W10M_ROWS) i" ;;
     huge4) echo "INSERT INTO huge4 VALUES
                    (1, 'small 1', 'a short document', '\\x0102'),
                    (2, 'small 2', NULL, NULL),
@@ -214,7 +215,7 @@ OUT=$BENCH_OUT/wide_rows-$(date -u +%Y-%m-%dT%H%MZ).md
 {
   echo "# bench/wide_rows.sh: $STARTED, $BENCH_LABEL"
   echo
-  echo "\`$PGPARITY\`; BENCH_ROUNDS=$BENCH_ROUNDS, BENCH_W8K_ROWS=$BENCH_W8K_ROWS, BENCH_NARROW_ROWS=$BENCH_NARROW_ROWS;" \
+  echo "\`$PGPARITY\`; BENCH_ROUNDS=$BENCH_ROUNDS, BENCH_W8K_ROWS=$BENCH_W8K_ROWS, BENCH_NARROW_ROWS=$BENCH_NARROW_ROWS, BENCH_W10M_ROWS=$BENCH_W10M_ROWS;" \
     "$(nproc) CPUs, 1-minute load average $LOAD_START at the start, $(cut -d' ' -f1 /proc/loadavg) at the end."
   echo
   echo "| shape | rows | row as text, avg bytes | table on disk (MiB) | shadow rows | shadow bytes | **shadow bytes/row** | key size (int: decimal length + 3, avg) | verify peak RSS (MiB), median [min-max] | verify wall (s), median [min-max] | verdict |"
