@@ -14,12 +14,13 @@ void PutLeb128(size_t n, std::string& out) {
   } while (n);
 }
 
-// The 16 bytes of a kHashed value's 32 hex digits.
+// The 16 bytes of a kHashed value's 32 hex digits (ParseWideValue or
+// HashIfWide checked them).
 void PutMd5Bytes(std::string_view hex, std::string& out) {
-  auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (size_t i = 0; i < 32; i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) << 4 | nibble(hex[i + 1])));
-  }
+  unsigned char bytes[16];
+  const Result<digest::Digest128> d = digest::Digest128::FromHex(hex);
+  (d.ok() ? *d : digest::Digest128{}).WriteBigEndian(bytes);
+  out.append(reinterpret_cast<const char*>(bytes), sizeof bytes);
 }
 
 }  // namespace
@@ -57,12 +58,10 @@ Status KeptValuesReader::Next(ColumnValue& v) {
   }
   if (kind == 'H') {
     if (kept_.size() - pos_ < 16) return Status::Corruption("kept values: a cut MD5");
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (size_t i = 0; i < 16; ++i) {
-      const auto b = static_cast<unsigned char>(kept_[pos_ + i]);
-      hex_[2 * i] = kDigits[b >> 4];
-      hex_[2 * i + 1] = kDigits[b & 0xf];
-    }
+    digest::Digest128::FromBigEndian(
+        std::span<const unsigned char, 16>(
+            reinterpret_cast<const unsigned char*>(kept_.data() + pos_), 16))
+        .WriteHex(hex_.data());
     pos_ += 16;
     v = ColumnValue::Hashed(std::string_view(hex_.data(), 32));
     return Status::OK();

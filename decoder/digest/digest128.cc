@@ -47,13 +47,24 @@ Result<Digest128> Digest128::FromHex(std::string_view hex) {
 }
 
 std::string Digest128::ToHex() const {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(32, '0');
+  WriteHex(out.data());
+  return out;
+}
+
+void Digest128::WriteHex(char* out) const noexcept {
+  static constexpr char kDigits[] = "0123456789abcdef";
   for (int i = 0; i < 16; ++i) {
     out[15 - i] = kDigits[(hi >> (4 * i)) & 0xf];
     out[31 - i] = kDigits[(lo >> (4 * i)) & 0xf];
   }
-  return out;
+}
+
+void Digest128::WriteBigEndian(unsigned char* out) const noexcept {
+  for (int i = 0; i < 8; ++i) {
+    out[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+    out[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+  }
 }
 
 }  // namespace pgparity::digest

@@ -66,12 +66,7 @@ std::string_view ColumnValue::wide_prefix() const noexcept {
 
 void HashIfWide(ColumnValue& v, WideHashHex& storage) {
   if (v.kind != ColumnValue::Kind::kValue || !IsWide(v.text)) return;
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const Digest128 d = Md5(v.text);
-  for (int i = 0; i < 16; ++i) {
-    storage[static_cast<size_t>(i)] = kDigits[(d.hi >> (60 - 4 * i)) & 0xf];
-    storage[static_cast<size_t>(16 + i)] = kDigits[(d.lo >> (60 - 4 * i)) & 0xf];
-  }
+  Md5(v.text).WriteHex(storage.data());
   char* end =
       std::to_chars(storage.data() + 32, storage.data() + storage.size(), v.text.size()).ptr;
   v = ColumnValue::Hashed(

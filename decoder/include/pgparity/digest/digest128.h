@@ -29,6 +29,10 @@ struct Digest128 {
 
   // 32 lower-case hex digits, most significant first.
   std::string ToHex() const;
+  // The same digits written at `out` (32 chars), allocating nothing.
+  void WriteHex(char* out) const noexcept;
+  // The 16 big-endian bytes FromBigEndian reads, written at `out`.
+  void WriteBigEndian(unsigned char* out) const noexcept;
 
   Digest128& operator+=(const Digest128& o) noexcept {
     const uint64_t lo_sum = lo + o.lo;
