@@ -17,18 +17,21 @@ TableShadow::TableShadow(TableSpec spec)
       digester_(compared_.MakeDigester(spec_)) {
   // Kept values are needed only where 'u' cannot be resolved from the old
   // tuple: keyed tables without REPLICA IDENTITY FULL.
+  // Not key columns: an unchanged one comes from the old key (KeyFromOld).
+  auto is_key = [&](size_t i) {
+    return std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) !=
+           spec_.key_positions.end();
+  };
   if (spec_.keyed() && spec_.replica_identity != 'f') {
     for (size_t i = 0; i < spec_.toastable.size(); ++i) {
-      if (spec_.toastable[i]) toastable_positions_.push_back(i);
+      if (spec_.toastable[i] && !is_key(i)) toastable_positions_.push_back(i);
     }
   }
   scratch_.resize(spec_.columns.size());
   scratch_hex_.resize(spec_.columns.size());
   hash_in_place_.assign(spec_.columns.size(), false);
   for (size_t i = 0; i < spec_.toastable.size() && i < spec_.columns.size(); ++i) {
-    hash_in_place_[i] = spec_.toastable[i] &&
-                        std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) ==
-                            spec_.key_positions.end();
+    hash_in_place_[i] = spec_.toastable[i] && !is_key(i);
   }
 }
 
@@ -211,6 +214,19 @@ void TableShadow::Fill(const wire::TupleView& tuple) {
   }
 }
 
+void TableShadow::KeyFromOld(const wire::TupleView& old) {
+  size_t i = 0;
+  for (const wire::ColumnView c : old) {
+    const bool key = std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) !=
+                     spec_.key_positions.end();
+    if (key && scratch_[i].kind == ColumnValue::Kind::kUnchangedToast &&
+        c.kind != wire::ColumnKind::kUnchanged) {
+      scratch_[i] = FromColumn(c);
+    }
+    ++i;
+  }
+}
+
 bool TableShadow::HasUnchanged() const {
   for (const ColumnValue& v : scratch_) {
     if (v.kind == ColumnValue::Kind::kUnchangedToast) return true;
@@ -328,6 +344,7 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
     return Status::OK();
   }
   Fill(change.new_tuple);
+  if (has_old) KeyFromOld(change.old_tuple);
   for (const size_t p : spec_.key_positions) {
     if (scratch_[p].kind == ColumnValue::Kind::kUnchangedToast && !has_old) {
       Anomaly("update at LSN " + change.lsn.ToString() +

@@ -260,6 +260,35 @@ TEST_F(SmallToastTargetTest, WideValuesResolveFromTheirKeptHash) {
   EXPECT_EQ(shadow_.unresolved_rows(), 1u);
 }
 
+// A wide, TOASTed key column left unchanged ('u') while another key column
+// changes: taken from the old key pgoutput sends, not from kept values
+// (which never hold the key), so it is never hashed into the key.
+class WideKeyTest : public ShadowTest {
+ protected:
+  WideKeyTest()
+      : ShadowTest('d', true, false, [](TableSpec& s) {
+          s.key_positions = {0, 2};
+          s.toastable = {true, true, false};
+        }) {}
+};
+
+TEST_F(WideKeyTest, AnUnchangedWideKeyColumnComesFromTheOldKey) {
+  const std::string key(300, 'k'), body(1000, 'b');
+  ASSERT_TRUE(Insert({key, body, "1"}).ok());
+  ASSERT_TRUE(Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kKey, {key, "<null>", "1"},
+                     {"<u>", "<u>", "2"})
+                  .ok());
+  EXPECT_EQ(shadow_.unresolved_rows(), 0u);
+  EXPECT_EQ(shadow_.anomalies(), 0u);
+  TableDigest expect;
+  expect.Add(D({key, body, "2"}));
+  EXPECT_EQ(shadow_.digest(), expect);
+  std::string moved;
+  const Row now{key, body, "2"};
+  shadow_.KeyOf(Values(now), moved);
+  EXPECT_TRUE(shadow_.Find(moved).has_value()) << "the row is under its full key";
+}
+
 // What a row costs does not depend on how wide its values are.
 TEST_F(SmallToastTargetTest, MemoryPerRowDoesNotGrowWithTheValues) {
   auto bytes_for = [&](size_t width) {

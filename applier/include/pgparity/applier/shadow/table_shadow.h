@@ -184,8 +184,8 @@ class TableShadow {
   [[nodiscard]] Status RestoreKeyedRow(std::string_view key, const digest::Digest128& d);
   // Corruption when the row is there already or `count` is not positive.
   [[nodiscard]] Status RestoreMultisetEntry(const digest::Digest128& d, int64_t count);
-  // The number of values a kept row has (its toastable columns, when the
-  // table keeps values at all).
+  // The number of values a kept row has (its toastable columns outside
+  // the key, when the table keeps values at all).
   size_t kept_values_per_row() const noexcept { return toastable_positions_.size(); }
   // Corruption when `values` are not kept_values_per_row() well-formed
   // entries (kept_values.h), the key's row was not restored before
@@ -233,6 +233,10 @@ class TableShadow {
   // that: hashed once).
   void Fill(const wire::TupleView& tuple);
   bool HasUnchanged() const;
+  // The key columns of scratch_ left unchanged ('u') from `old` (the old
+  // key or FULL row, which pgoutput sends detoasted): the key is the row's
+  // identity and is never kept among the values.
+  void KeyFromOld(const wire::TupleView& old);
   // Replaces the 'u' columns of scratch_ by the values of `old_full` (a FULL
   // old tuple) or those kept for `key`. False when one stays unknown.
   bool ResolveUnchanged(const wire::TupleView* old_full, std::string_view key);
