@@ -80,6 +80,7 @@ Status CopyTextRow::FoldWideValues(const std::vector<bool>& wide_read) {
       values_[out] = values_[field++];
       continue;
     }
+    if (field + 1 >= values_.size()) return Status::Corruption("COPY row ends inside a wide read");
     const ColumnValue wide = values_[field + 1];
     if (wide.kind == ColumnValue::Kind::kNull) {
       values_[out] = values_[field];
