@@ -96,12 +96,22 @@ class PrivilegesTest : public testing::MigrationFixture {
   }
 
   // Slots on the source other than the subscription's: a refused command
-  // leaves none.
+  // leaves none. A temporary slot goes when its walsender has exited, which
+  // the server finishes a moment after the client: waited for (10 s).
   std::string LeftoverSlots() {
-    return SqlClient(servers().source.Dsn())
-        .Value(
-            "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
-            "WHERE slot_name <> 'my_subscription'");
+    SqlClient source(servers().source.Dsn());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      const std::string left = source.Value(
+          "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
+          "WHERE slot_name <> 'my_subscription' AND NOT temporary");
+      const std::string any = source.Value(
+          "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
+          "WHERE slot_name <> 'my_subscription'");
+      if (any.empty() || std::chrono::steady_clock::now() > deadline) return any;
+      if (!left.empty()) return left;  // a persistent slot: left behind
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 
   // `command` exits 2 naming `grant`, and leaves no slot.
