@@ -217,10 +217,11 @@ void TableShadow::Fill(const wire::TupleView& tuple) {
 void TableShadow::KeyFromOld(const wire::TupleView& old) {
   size_t i = 0;
   for (const wire::ColumnView c : old) {
-    const bool key = std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) !=
-                     spec_.key_positions.end();
-    if (key && scratch_[i].kind == ColumnValue::Kind::kUnchangedToast &&
-        c.kind != wire::ColumnKind::kUnchanged) {
+    // 'u' first: the key lookup runs only for the rare unchanged column.
+    if (scratch_[i].kind == ColumnValue::Kind::kUnchangedToast &&
+        c.kind != wire::ColumnKind::kUnchanged &&
+        std::find(spec_.key_positions.begin(), spec_.key_positions.end(), i) !=
+            spec_.key_positions.end()) {
       scratch_[i] = FromColumn(c);
     }
     ++i;
