@@ -96,22 +96,14 @@ class PrivilegesTest : public testing::MigrationFixture {
   }
 
   // Slots on the source other than the subscription's: a refused command
-  // leaves none. A temporary slot goes when its walsender has exited, which
-  // the server finishes a moment after the client: waited for (10 s).
+  // leaves none. Its temporary slot goes a moment after it exited: waited
+  // for; a persistent one is there at once.
   std::string LeftoverSlots() {
     SqlClient source(servers().source.Dsn());
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (;;) {
-      const std::string left = source.Value(
-          "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
-          "WHERE slot_name <> 'my_subscription' AND NOT temporary");
-      const std::string any = source.Value(
-          "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
-          "WHERE slot_name <> 'my_subscription'");
-      if (any.empty() || std::chrono::steady_clock::now() > deadline) return any;
-      if (!left.empty()) return left;  // a persistent slot: left behind
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    testing::WaitForTemporarySlotsGone(source);
+    return source.Value(
+        "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
+        "WHERE slot_name <> 'my_subscription'");
   }
 
   // `command` exits 2 naming `grant`, and leaves no slot.

@@ -101,6 +101,18 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
       "the target to apply up to source LSN " + goal);
 }
 
+void WaitForTemporarySlotsGone(SqlClient& source, std::chrono::seconds timeout) {
+  WaitUntil(
+      timeout,
+      [&](std::string* last) {
+        *last = source.Value(
+            "SELECT coalesce(string_agg(slot_name, ','), '') FROM pg_replication_slots "
+            "WHERE temporary");
+        return last->empty();
+      },
+      "the temporary slots to go with their sessions");
+}
+
 void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
                           std::chrono::seconds timeout) {
   WaitUntil(

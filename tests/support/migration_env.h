@@ -40,6 +40,12 @@ void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription
 void WaitForCatchUp(SqlClient& source, const std::string& subscription,
                     std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// Returns once no temporary slot is left on the source: a temporary slot
+// goes with its walsender, which ends a moment after its client exited.
+// Throws std::runtime_error naming them after `timeout`.
+void WaitForTemporarySlotsGone(SqlClient& source,
+                               std::chrono::seconds timeout = std::chrono::seconds(10));
+
 // Drops `slot` on the source once no walsender holds it: a client that
 // exited has its walsender go a moment later, and dropping before that
 // fails ("is active for PID").
