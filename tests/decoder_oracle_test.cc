@@ -405,7 +405,7 @@ size_t CountContaining(const std::vector<std::string>& lines, std::string_view n
 
 TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
   using namespace std::chrono_literals;
-  PgServer server(14, "oracle");
+  PgServer server(testing::SourceMajor(), "oracle");
   SqlClient db(server.Dsn());
 
   std::string output;

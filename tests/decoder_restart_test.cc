@@ -180,7 +180,7 @@ void ExpectStrictlyIncreasing(const std::vector<CommitRec>& commits, const std::
 class DecoderRestart : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<PgServer>(14, "sourcedb");
+    server_ = std::make_unique<PgServer>(testing::SourceMajor(), "sourcedb");
     std::string output;
     ASSERT_EQ(
         RunCommand("timeout 60 psql -X -q -v ON_ERROR_STOP=1 -d " + ShellQuote(server_->Dsn()) +

@@ -671,7 +671,7 @@ TEST_F(PreflightTest, UnprivilegedRoleIsToldWhatItCannotSee) {
 // (pgenv.sh always starts with wal_level=logical; a server with logical
 // slots would refuse wal_level=replica, this one has none).
 TEST_F(PreflightTest, WalLevelReplicaAndPreparedTransaction) {
-  PgServer other(14, "sourcedb");
+  PgServer other(testing::SourceMajor(), "sourcedb");
   ASSERT_EQ(testing::RunSqlScript(other, "init-source.sql"), 0);
   ASSERT_EQ(testing::RunSqlScript(other, "setup-replication.sql"), 0);
   RestartWithSettings(other,

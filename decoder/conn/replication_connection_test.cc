@@ -601,7 +601,7 @@ TEST(ValidateSlotTest, ReadStates) {
 // checkpoint (wal_status = lost): CheckSlot and START_REPLICATION say so.
 // Own server: the setting affects every slot.
 TEST(ReplicationErrorTest, InvalidatedSlot) {
-  PgServer server(14, "sourcedb");
+  PgServer server(pgparity::testing::SourceMajor(), "sourcedb");
   SqlClient sql(server.Dsn());
   sql.Exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
   sql.Exec("SELECT pg_reload_conf()");

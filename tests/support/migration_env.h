@@ -1,6 +1,7 @@
-// The migration pair every integration test runs against: a PostgreSQL 14
-// source (`sourcedb`) and a PostgreSQL 16 target (`targetdb`), real servers
-// on free ports, plus the steps of the environment's quick start.
+// The migration pair every integration test runs against: a source
+// (`sourcedb`) of SourceMajor() and a target (`targetdb`) of TargetMajor(),
+// 14 and 16 unless tests/matrix.sh picks another pair; real servers on free
+// ports, plus the steps of the environment's quick start.
 //
 // MigrationFixture starts the pair once per test suite and always stops it.
 #pragma once
@@ -19,8 +20,8 @@
 namespace pgparity::testing {
 
 struct MigrationServers {
-  PgServer source{14, "sourcedb"};
-  PgServer target{16, "targetdb"};
+  PgServer source{SourceMajor(), "sourcedb"};
+  PgServer target{TargetMajor(), "targetdb"};
 };
 
 // Runs a file of sql/ with psql (the scripts use psql meta-commands) and

@@ -14,6 +14,41 @@
 
 namespace pgparity::testing {
 
+namespace {
+
+int MajorFromEnvironment(const char* variable, int fallback) {
+  const char* value = std::getenv(variable);
+  if (value == nullptr || *value == '\0') return fallback;
+  const std::string text(value);
+  if (text.size() != 2 || text < "12" || text > "18") {
+    throw std::runtime_error(std::string(variable) + "=" + text +
+                             " is not a PostgreSQL major of 12 to 18");
+  }
+  return std::stoi(text);
+}
+
+struct PairMajors {
+  int source, target;
+};
+
+const PairMajors& Majors() {
+  static const PairMajors majors = [] {
+    PairMajors m{MajorFromEnvironment("PGPARITY_SOURCE_MAJOR", 14),
+                 MajorFromEnvironment("PGPARITY_TARGET_MAJOR", 16)};
+    if (m.target < m.source) {
+      throw std::runtime_error("target major " + std::to_string(m.target) +
+                               " is older than source major " + std::to_string(m.source));
+    }
+    return m;
+  }();
+  return majors;
+}
+
+}  // namespace
+
+int SourceMajor() { return Majors().source; }
+int TargetMajor() { return Majors().target; }
+
 std::filesystem::path SourcePath(const std::string& relative) {
   return std::filesystem::path(PGPARITY_SOURCE_DIR) / relative;
 }

@@ -1,10 +1,9 @@
 // Real PostgreSQL servers for integration tests.
 //
-// PgServer starts a server of one major version (14 or 16) on a free port
+// PgServer starts a server of one major version (12 to 18) on a free port
 // under its own temporary directory through env/pgenv.sh (the same code as
-// the environment's local mode) and always removes it again. PgEnvironment
-// is the migration pair: a 14 source with `sourcedb`, a 16 target with
-// `targetdb`. Not thread-safe; one instance per test suite.
+// the environment's local mode) and always removes it again. Not
+// thread-safe; one instance per test suite.
 #pragma once
 
 #include <filesystem>
@@ -40,6 +39,13 @@ class PgServer {
   std::filesystem::path dir_;
   int port_ = 0;
 };
+
+// The majors of the migration pair under test: $PGPARITY_SOURCE_MAJOR and
+// $PGPARITY_TARGET_MAJOR (tests/matrix.sh sets them per pair), 14 and 16
+// when unset. Throws std::runtime_error for a major outside 12..18 or a
+// target older than the source.
+int SourceMajor();
+int TargetMajor();
 
 // Path of a file in the source tree (env/, sql/, ...).
 std::filesystem::path SourcePath(const std::string& relative);
