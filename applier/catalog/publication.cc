@@ -1,5 +1,7 @@
 #include "pgparity/applier/catalog/publication.h"
 
+#include <map>
+
 #include "catalog/query_rows.h"
 
 namespace pgparity::applier {
@@ -20,6 +22,44 @@ Result<Publication> ReadPublicationRow(const RowReader& row) {
   PGPARITY_ASSIGN_OR_RETURN(p.publish_truncate, row.Bool("pubtruncate"));
   PGPARITY_ASSIGN_OR_RETURN(p.via_root, row.Bool("via_root"));
   return p;
+}
+
+struct SubsetRow {
+  RelationName table;
+  std::optional<std::string> row_filter;
+  std::optional<std::string> column;  // one published column, in attnum order
+};
+
+// pg_publication_tables' column lists and row filters (PostgreSQL 15+):
+// one row per published column (attnames is in attnum order: pgoutput's),
+// or one with column NULL when the server shows no attnames.
+Result<std::map<RelationName, PublishedSubset>> ReadSubsets(conn::PgSession& source,
+                                                            const std::string& name) {
+  PGPARITY_ASSIGN_OR_RETURN(
+      std::vector<SubsetRow> rows,
+      QueryRows<SubsetRow>(source, "reading the publication's column lists and row filters",
+                           "SELECT schemaname, tablename, rowfilter, a.column_name, a.n "
+                           "FROM pg_publication_tables p LEFT JOIN LATERAL unnest(p.attnames) "
+                           "WITH ORDINALITY AS a(column_name, n) ON true "
+                           "WHERE pubname = $1 ORDER BY 1, 2, a.n",
+                           {name}, [](const RowReader& row) -> Result<SubsetRow> {
+                             SubsetRow r;
+                             PGPARITY_ASSIGN_OR_RETURN(r.table.schema, row.Text("schemaname"));
+                             PGPARITY_ASSIGN_OR_RETURN(r.table.name, row.Text("tablename"));
+                             PGPARITY_ASSIGN_OR_RETURN(auto filter, row.OptionalText("rowfilter"));
+                             if (filter) r.row_filter = std::string(*filter);
+                             PGPARITY_ASSIGN_OR_RETURN(auto column,
+                                                       row.OptionalText("column_name"));
+                             if (column) r.column = std::string(*column);
+                             return r;
+                           }));
+  std::map<RelationName, PublishedSubset> subsets;
+  for (SubsetRow& r : rows) {
+    PublishedSubset& s = subsets[r.table];
+    s.row_filter = std::move(r.row_filter);
+    if (r.column) s.columns.push_back(std::move(*r.column));
+  }
+  return subsets;
 }
 
 }  // namespace
@@ -46,7 +86,16 @@ Result<std::optional<Publication>> ReadPublication(conn::PgSession& source,
                                 PGPARITY_ASSIGN_OR_RETURN(t.name, row.Text("tablename"));
                                 return t;
                               }));
+  if (source.server_version() >= 150000) {
+    PGPARITY_ASSIGN_OR_RETURN(found[0].subsets, ReadSubsets(source, name));
+  }
   return std::optional<Publication>(std::move(found[0]));
+}
+
+const PublishedSubset& Publication::SubsetOf(const RelationName& table) const {
+  static const PublishedSubset kWhole;
+  auto it = subsets.find(table);
+  return it == subsets.end() ? kWhole : it->second;
 }
 
 Result<std::vector<std::string>> ReadPublicationNames(conn::PgSession& source) {

@@ -9,10 +9,53 @@ namespace pgparity::applier {
 
 namespace {
 
+// Whether pgoutput sends `column`: the publication's listed columns on a
+// PostgreSQL 15+ source, else every non-generated one (12 to 17 never
+// publish generated columns).
+bool Published(const PublishedSubset& subset, const RelationColumn& column) {
+  if (subset.columns.empty()) return !column.generated;
+  return std::ranges::find(subset.columns, column.name) != subset.columns.end();
+}
+
+// The columns of `table` pgoutput sends, and the key among them, into `spec`.
+void AddPublishedColumns(const Relation& table, const PublishedSubset& subset, TableSpec& spec) {
+  std::vector<size_t> pk, ident;
+  std::vector<bool> integer;
+  size_t pk_columns = 0, ident_columns = 0;
+  for (const RelationColumn& c : table.columns) {
+    pk_columns += c.in_primary_key;
+    ident_columns += c.in_identity_index;
+    if (!Published(subset, c)) continue;
+    if (c.in_primary_key) pk.push_back(spec.columns.size());
+    if (c.in_identity_index) ident.push_back(spec.columns.size());
+    spec.publishes_generated |= c.generated;
+    spec.columns.push_back(c.name);
+    spec.types.push_back(c.type);
+    spec.toastable.push_back(c.toastable);
+    integer.push_back(c.type == "smallint" || c.type == "integer" || c.type == "bigint");
+  }
+  spec.row_filter = subset.row_filter.value_or("");
+  const size_t unlisted = static_cast<size_t>(
+      std::ranges::count_if(table.columns, [](const RelationColumn& c) { return !c.generated; }));
+  if (spec.columns.size() != unlisted || spec.publishes_generated) {
+    spec.table_columns = table.columns.size();
+  }
+  // A key column outside the column list: pgoutput sends rows without it,
+  // so they cannot be told apart by it (and the server refuses UPDATE and
+  // DELETE on the table): a multiset of rows.
+  if (pk.size() != pk_columns) pk.clear();
+  if (ident.size() != ident_columns) ident.clear();
+  // The key pgoutput's old tuples carry: the identity index with USING
+  // INDEX, the primary key otherwise (FULL sends every column, so the
+  // primary key is in them too). No key: a multiset of rows.
+  spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
+  spec.integer_key = spec.key_positions.size() == 1 && integer[spec.key_positions[0]];
+}
+
 // A published table as the applier tracks it. A partitioned table
 // (published via its root) estimates its rows, and keeps values past the
 // lowest toast_tuple_target, by its leaves'.
-TableSpec SpecOf(const Relations& relations, const Relation& table) {
+TableSpec SpecOf(const Relations& relations, const Relation& table, const PublishedSubset& subset) {
   TableSpec spec;
   spec.schema = table.schema;
   spec.name = table.name;
@@ -29,22 +72,7 @@ TableSpec SpecOf(const Relations& relations, const Relation& table) {
     }
   }
   spec.toast_tuple_target = static_cast<size_t>(toast_target.value_or(0));
-  std::vector<size_t> pk, ident;
-  std::vector<bool> integer;
-  for (const RelationColumn& c : table.columns) {
-    if (c.generated) continue;  // never published
-    if (c.in_primary_key) pk.push_back(spec.columns.size());
-    if (c.in_identity_index) ident.push_back(spec.columns.size());
-    spec.columns.push_back(c.name);
-    spec.types.push_back(c.type);
-    spec.toastable.push_back(c.toastable);
-    integer.push_back(c.type == "smallint" || c.type == "integer" || c.type == "bigint");
-  }
-  // The key pgoutput's old tuples carry: the identity index with USING
-  // INDEX, the primary key otherwise (FULL sends every column, so the
-  // primary key is in them too). No key: a multiset of rows.
-  spec.key_positions = spec.replica_identity == 'i' ? ident : pk;
-  spec.integer_key = spec.key_positions.size() == 1 && integer[spec.key_positions[0]];
+  AddPublishedColumns(table, subset, spec);
   return spec;
 }
 
@@ -65,7 +93,7 @@ Result<std::vector<TableSpec>> LoadPublishedTables(conn::PgSession& source,
   for (const RelationName& name : pub->tables) {
     auto table = relations.find(name);
     if (table == relations.end()) continue;  // dropped since the publication was read
-    specs.push_back(SpecOf(relations, table->second));
+    specs.push_back(SpecOf(relations, table->second, pub->SubsetOf(name)));
     if (specs.back().relkind == 'p') {
       PGPARITY_ASSIGN_OR_RETURN(specs.back().partitions, ReadPartitions(source, specs.back()));
     }

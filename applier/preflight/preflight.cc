@@ -263,6 +263,31 @@ void CheckPartitions(Checks& c) {
   c.Add("partitions", kInfo, "publication " + c.options.publication, detail);
 }
 
+// A row filter or column list (PostgreSQL 15+ sources only) narrows what
+// is published, so what the target holds and what verify compares.
+void CheckPublishedSubsets(Checks& c) {
+  for (const auto& [name, subset] : c.m.publication.subsets) {
+    auto it = c.m.source.tables.find(name);
+    if (it == c.m.source.tables.end()) continue;
+    const Relation& t = it->second;
+    if (subset.row_filter) {
+      c.Add("row_filter", kInfo, t.qualified,
+            "published through the row filter " + *subset.row_filter +
+                " (PostgreSQL 15+): the target holds only the source's rows that pass it (an "
+                "UPDATE into or out of it arrives as INSERT or DELETE); verify compares those "
+                "rows with all of the target's");
+    }
+    const size_t unlisted = static_cast<size_t>(
+        std::ranges::count_if(t.columns, [](const RelationColumn& col) { return !col.generated; }));
+    if (!subset.columns.empty() && subset.columns.size() != unlisted) {
+      c.Add("column_list", kInfo, t.qualified,
+            "published columns " + Idents(subset.columns) + " of " + std::to_string(unlisted) +
+                " (a column list, PostgreSQL 15+): the target's other columns keep NULL or their "
+                "default; verify compares only the published ones");
+    }
+  }
+}
+
 // UPDATE and DELETE fail on the source in a partition without a replica
 // identity; a partitioned root published as itself also tells the
 // subscriber its own key (pgoutput sends the root's relation).
@@ -435,13 +460,19 @@ Result<bool> CheckColumn(Checks& c, const Relation& s, const Relation& t,
 
 Status CheckColumns(Checks& c, const Relation& s, const Relation& t) {
   std::vector<std::string> source_order, target_order;
+  const std::vector<std::string>& listed = c.m.publication.SubsetOf({s.schema, s.name}).columns;
   for (const RelationColumn& sc : s.columns) {
+    // Outside the publication's column list: never sent, so the target
+    // needs nothing of it.
+    if (!listed.empty() && std::ranges::find(listed, sc.name) == listed.end()) continue;
     PGPARITY_ASSIGN_OR_RETURN(const bool on_target, CheckColumn(c, s, t, sc));
     if (on_target) source_order.push_back(sc.name);
   }
   for (const RelationColumn& tc : t.columns) {
     if (s.Find(tc.name) != nullptr) {
-      target_order.push_back(tc.name);
+      if (listed.empty() || std::ranges::find(listed, tc.name) != listed.end()) {
+        target_order.push_back(tc.name);
+      }
     } else if (!tc.generated) {  // a generated one is computed on the target: fine
       CheckTargetOnlyColumn(c, s, t, tc);
     }
@@ -805,6 +836,7 @@ Result<PreflightReport> Preflight::Run() {
   CheckCapacity(c);
   CheckPublication(c);
   CheckPartitions(c);
+  CheckPublishedSubsets(c);
   PGPARITY_RETURN_IF_ERROR(CheckTables(c));
   CheckNotReplicated(c);
   CheckTransactions(c);

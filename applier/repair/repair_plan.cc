@@ -222,8 +222,8 @@ Result<bool> RowMatchesNow(conn::PgSession& source, conn::PgSession& target,
   if (!spec.keyed()) {
     PGPARITY_ASSIGN_OR_RETURN(
         conn::QueryResult s,
-        source.Query("SELECT count(*) AS n FROM " + RelationRef(SourceRead(spec)) + " WHERE " +
-                         ComparedRowDigestSql(spec) + " = $1",
+        source.Query("SELECT count(*) AS n FROM " + RelationRef(SourceRead(spec)) +
+                         WhereSql(SourceRead(spec), ComparedRowDigestSql(spec) + " = $1"),
                      {planned.digest}));
     PGPARITY_ASSIGN_OR_RETURN(const int64_t on_source,
                               conn::RowReader(s, 0, "re-checking a row").Int64("n"));

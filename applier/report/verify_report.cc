@@ -140,6 +140,9 @@ std::string RenderReportJson(const VerifyReport& r) {
     }
     j["unverified_columns"] = unverified;
     j["reason"] = t.reason;
+    j["row_filter"] = t.row_filter.empty() ? ordered_json(nullptr) : ordered_json(t.row_filter);
+    j["columns"] =
+        t.published_columns.empty() ? ordered_json(nullptr) : ordered_json(t.published_columns);
     tables.push_back(std::move(j));
   }
   doc["tables"] = tables;
@@ -195,6 +198,14 @@ void RenderReportText(const VerifyReport& r, std::ostream& out) {
     out << ")";
     if (!t.reason.empty()) out << " — " << t.reason;
     out << '\n';
+    if (!t.row_filter.empty()) {
+      out << "      compared through the publication's row filter " << EscapeControls(t.row_filter)
+          << '\n';
+    }
+    if (!t.published_columns.empty()) {
+      out << "      compared through the publication's column list, "
+          << EscapeControls(t.published_columns) << '\n';
+    }
     for (const auto& [c, why] : t.unverified_columns) {
       out << "      column " << c << " not compared: " << why << '\n';
     }

@@ -27,6 +27,8 @@ std::string From(const TableRead& read) { return " FROM " + RelationRef(read); }
 
 TableRead SourceRead(const TableSpec& spec) {
   TableRead r = ReadOf(spec, spec.relkind == 'p');
+  r.row_filter = spec.row_filter;
+  r.plain &= r.row_filter.empty() && !spec.publishes_generated;
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     r.select_list.push_back(QuoteIdent(spec.columns[i]));
     r.types.push_back(i < spec.types.size() ? spec.types[i] : "");
@@ -75,7 +77,8 @@ TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars) {
 std::string CopySql(const TableRead& read) {
   if (read.plain)
     return "COPY " + read.relation + " (" + absl::StrJoin(read.select_list, ", ") + ") TO STDOUT";
-  return "COPY (SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + ") TO STDOUT";
+  return "COPY (SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + WhereSql(read, "") +
+         ") TO STDOUT";
 }
 
 bool SearchableByDigest(const TableSpec& spec, int64_t rows) {
@@ -92,8 +95,16 @@ std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias) 
 }
 
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec) {
-  return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + " WHERE " +
-         ComparedRowDigestSql(spec) + " = $1";
+  return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) +
+         WhereSql(read, ComparedRowDigestSql(spec) + " = $1");
+}
+
+std::string WhereSql(const TableRead& read, std::string_view condition) {
+  // The filter is the server's own text of an expression (pg_get_expr),
+  // not a value: parenthesized, it combines with any condition.
+  const std::string filter = read.row_filter.empty() ? "" : "(" + read.row_filter + ")";
+  if (condition.empty()) return filter.empty() ? "" : " WHERE " + filter;
+  return " WHERE " + std::string(condition) + (filter.empty() ? "" : " AND " + filter);
 }
 
 std::string RelationRef(const TableRead& read) {
@@ -107,17 +118,16 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
   for (size_t i = 0; i < spec.key_positions.size(); ++i) {
     key += (i ? ", " : "") + read.select_list[spec.key_positions[i]];
   }
-  std::string sql =
-      "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + " WHERE " + key + ") IN (";
+  key += ") IN (";
   size_t param = 0;
   for (size_t k = 0; k < keys; ++k) {
-    sql += k ? ", (" : "(";
+    key += k ? ", (" : "(";
     for (size_t i = 0; i < spec.key_positions.size(); ++i) {
-      sql += (i ? ", $" : "$") + std::to_string(++param);
+      key += (i ? ", $" : "$") + std::to_string(++param);
     }
-    sql += ")";
+    key += ")";
   }
-  return sql + ")";
+  return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + WhereSql(read, key + ")");
 }
 
 Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,

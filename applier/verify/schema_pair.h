@@ -1,8 +1,8 @@
 // Test-only: a source/target database pair of its own on the suite's
-// PostgreSQL 14 -> 16 servers — a schema, a FOR ALL TABLES publication
-// (publish_via_partition_root as asked) and a subscription — so that each
-// real-world-schema test starts from a clean pair; and `pgparity verify` /
-// `audit` run against it. The pair's subscription (and so its slot) is
+// PostgreSQL 14 -> 16 servers — a schema, a publication (FOR ALL TABLES
+// unless asked otherwise; publish_via_partition_root as asked) and a
+// subscription — so that each real-world-schema test starts from a clean
+// pair; and `pgparity verify` / `audit` run against it. The pair's subscription (and so its slot) is
 // dropped at the end.
 #ifndef PGPARITY_APPLIER_VERIFY_SCHEMA_PAIR_H_
 #define PGPARITY_APPLIER_VERIFY_SCHEMA_PAIR_H_
@@ -23,9 +23,11 @@ namespace pgparity::applier {
 class SchemaPair {
  public:
   // Creates database `name` on both servers with `source_sql` / `target_sql`
-  // and subscribes the target to the source.
+  // and subscribes the target to the source. `publishes`: what publication
+  // pub publishes ("FOR TABLE t (a, b) WHERE (...)" on 15+).
   SchemaPair(testing::MigrationServers& servers, const std::string& name,
-             const std::string& source_sql, const std::string& target_sql, bool via_root = false)
+             const std::string& source_sql, const std::string& target_sql, bool via_root = false,
+             const std::string& publishes = "FOR ALL TABLES")
       : servers_(servers), name_(name) {
     for (PgServer* s : {&servers.source, &servers.target}) {
       SqlClient(s->Dsn()).Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
@@ -33,7 +35,7 @@ class SchemaPair {
     }
     source().Exec(source_sql);
     target().Exec(target_sql);
-    source().Exec("CREATE PUBLICATION pub FOR ALL TABLES WITH (publish_via_partition_root = " +
+    source().Exec("CREATE PUBLICATION pub " + publishes + " WITH (publish_via_partition_root = " +
                   std::string(via_root ? "true" : "false") + ")");
     target().Exec("CREATE SUBSCRIPTION sub_" + name + " CONNECTION '" + SourceDsn() +
                   "' PUBLICATION pub");

@@ -1,6 +1,7 @@
 #include "pgparity/applier/verify/target_checker.h"
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/strings/str_join.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -92,6 +93,15 @@ void DescribeComparison(const TableSpec& spec, TableReport& t) {
       t.unverified_columns.emplace_back(spec.columns[c], change.risk);
     }
   }
+}
+
+// What the publication publishes of `spec`'s table when it narrows it
+// (row filter, column list), into `t`: the report says how it compared.
+void DescribePublishedSubset(const TableSpec& spec, TableReport& t) {
+  t.row_filter = spec.row_filter.empty() ? "" : "(" + spec.row_filter + ")";
+  if (spec.table_columns == 0) return;
+  t.published_columns = "published: " + absl::StrJoin(spec.columns, ", ") + " (of " +
+                        std::to_string(spec.table_columns) + ")";
 }
 
 // "a, b" of the names in `a` that are not in `b` (both sorted).
@@ -417,6 +427,7 @@ Result<TableReport> TargetChecker::ReportTable(const Round& round, size_t i,
   t.source_digest = round.at_best[i].sum.ToHex();
   t.extra_columns = round.target[i].extra_columns;
   DescribeComparison(round.specs[i], t);
+  DescribePublishedSubset(round.specs[i], t);
   if (scanned) {
     t.target_rows = scanned->rows;
     t.target_digest = scanned->sum.ToHex();

@@ -8,6 +8,7 @@
 #ifndef PGPARITY_APPLIER_CATALOG_PUBLICATION_H_
 #define PGPARITY_APPLIER_CATALOG_PUBLICATION_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,19 @@
 #include "pgparity/result.h"
 
 namespace pgparity::applier {
+
+// What a publication publishes of one table beyond its name (PostgreSQL
+// 15+; pg_publication_tables' attnames and rowfilter). pgoutput sends only
+// these columns, and only the changes whose rows pass the filter.
+struct PublishedSubset {
+  // The published columns (attnames): a column list's, else every column
+  // the server publishes (on 18 generated ones too, with
+  // publish_generated_columns). Empty: not listed (before 15, or a server
+  // that shows NULL without a column list): every non-generated column.
+  std::vector<std::string> columns;
+  // The row filter as the server prints it (pg_get_expr); nullopt: none.
+  std::optional<std::string> row_filter;
+};
 
 struct Publication {
   std::string name;
@@ -30,6 +44,11 @@ struct Publication {
   // pg_publication_tables, sorted: a partitioned table's leaves, or its
   // root with publish_via_partition_root.
   std::vector<RelationName> tables;
+  // Per published table, on a PostgreSQL 15+ source; absent before 15.
+  std::map<RelationName, PublishedSubset> subsets;
+
+  // The subset of `table` (an empty one when the source has none).
+  const PublishedSubset& SubsetOf(const RelationName& table) const;
 };
 
 // The publication `name`; nullopt when the source has none of that name.

@@ -29,14 +29,30 @@ struct TableSpec {
   // 'p': the leaf partitions when pgparity started, as "schema.name"
   // sorted; an ATTACH or DETACH since moves rows without any change.
   std::vector<std::string> partitions;
-  // Non-dropped, non-generated columns in attnum order: pgoutput's Relation
-  // order and the order of the bootstrap's scan.
+  // The published columns in attnum order: pgoutput's Relation order and
+  // the order of the bootstrap's scan. Every non-dropped, non-generated
+  // column, or on a PostgreSQL 15+ source the publication's (its column
+  // list's; on 18 generated columns too when published).
   std::vector<std::string> columns;
+  // A column list narrows what is published: the table's column count
+  // (non-dropped), of which only `columns` are sent and compared. 0: no
+  // column list.
+  size_t table_columns = 0;
+  // A published column is a generated one (PostgreSQL 18): read by SELECT,
+  // since COPY's column list refuses generated columns.
+  bool publishes_generated = false;
+  // The publication's row filter (PostgreSQL 15+), an SQL expression as the
+  // server prints it: only rows that pass it are published. Every read of
+  // the source adds WHERE (row_filter); the target is read whole (a row
+  // there outside the filter is an extra row). Empty: no filter.
+  std::string row_filter;
   // format_type() of each column on the source.
   std::vector<std::string> types;
   // Positions (into columns) of the key the shadow state tracks rows by:
   // the primary key, else the replica-identity index. Empty: no key (REPLICA
-  // IDENTITY FULL or NOTHING without a primary key): rows are a multiset.
+  // IDENTITY FULL or NOTHING without a primary key), or a key column not in
+  // the publication's column list (an insert-only publication: the server
+  // refuses UPDATE and DELETE on it): rows are a multiset.
   std::vector<size_t> key_positions;
   // The key is one smallint/integer/bigint column: rows are kept under the
   // integer itself (8 bytes instead of a 16-byte RowKey).

@@ -88,6 +88,12 @@ struct TableReport {
   // cannot be compared): column -> why. The status says nothing of them.
   std::vector<std::pair<std::string, std::string>> unverified_columns;
   std::string reason;  // why unverified / what mismatches
+  // What the publication publishes of the table, when it narrows it
+  // (PostgreSQL 15+): its row filter as the server prints it — the
+  // source's rows compared are those that pass it — and its column list as
+  // "published: a, b (of 4)" — only those columns compared. "" when none.
+  std::string row_filter;
+  std::string published_columns;
 };
 
 struct VerifyReport {

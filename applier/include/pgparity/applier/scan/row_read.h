@@ -31,8 +31,12 @@ struct TableRead {
   bool with_partitions = false;          // a partitioned table: no ONLY
   std::vector<std::string> select_list;  // one entry per spec column
   std::vector<std::string> types;        // of each entry's value, as format_type spells it
+  // The publication's row filter (TableSpec::row_filter) on a read of the
+  // source, else empty: every row. Only rows that pass it are ever
+  // published, so only they are the source's rows to compare.
+  std::string row_filter;
   // COPY relation (columns) gives the same rows: every expression is the
-  // plain column and the relation has no partitions to include.
+  // plain column, the relation has no partitions to include and no filter.
   bool plain = true;
   // Per select-list entry: read through digest::WideValueReadSql
   // (ForDigest): two fields, value and wide, so a wide value arrives as
@@ -43,7 +47,12 @@ struct TableRead {
   size_t fields() const;
 };
 
-// The source's rows of `spec`.
+// The source's rows of `spec`: its published columns, and with a row
+// filter only the rows that pass it. pgoutput sends the changes of exactly
+// those rows: an UPDATE whose old row fails the filter and new row passes
+// it is sent as an INSERT, the reverse as a DELETE (pgoutput_row_filter,
+// PostgreSQL 15+), so the target converges to "the source's rows WHERE
+// filter" and a source row outside the filter is never missing there.
 TableRead SourceRead(const TableSpec& spec);
 // The target's rows of `spec` where the table has relkind `target_relkind`
 // ('p': partitioned there, read with its partitions), columns read by
@@ -61,7 +70,7 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind);
 // bytes come whole, wider ones with their first `shown_chars` characters.
 TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars = 0);
 
-// COPY ... TO STDOUT of every row (text format).
+// COPY ... TO STDOUT of every row (text format), of the filter's rows.
 std::string CopySql(const TableRead& read);
 // "SELECT <select list> FROM [ONLY] relation WHERE <key> IN (...)" for
 // `keys` keys of `spec`, parameters $1... in key order, key after key.
@@ -83,6 +92,9 @@ std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias =
 // the copies of a row of a table without key, by its row digest, $1 the
 // digest as 32 hex digits. REQUIRES: the compared columns read by their text.
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
+// " WHERE <condition>", and the read's row filter: the rows of `read` for
+// which `condition` holds. `condition` empty: only the filter (or "").
+std::string WhereSql(const TableRead& read, std::string_view condition);
 // "[ONLY] "schema"."name"": the relation `read` reads (ONLY unless it reads
 // partitions), for FROM, UPDATE and DELETE.
 std::string RelationRef(const TableRead& read);

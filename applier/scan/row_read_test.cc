@@ -1,0 +1,54 @@
+// Pure: the SQL row_read.h builds for a publication's row filter — every
+// read of the source keeps only the filter's rows, reads of the target all.
+#include "pgparity/applier/scan/row_read.h"
+
+#include <gtest/gtest.h>
+
+namespace pgparity::applier {
+namespace {
+
+TableSpec Filtered() {
+  TableSpec spec;
+  spec.schema = "public";
+  spec.name = "orders";
+  spec.columns = {"id", "amount"};
+  spec.types = {"integer", "integer"};
+  spec.toastable = {false, false};
+  spec.key_positions = {0};
+  spec.row_filter = "(amount > 300)";
+  return spec;
+}
+
+TEST(RowReadTest, SourceReadsKeepOnlyTheFilteredRows) {
+  const TableSpec spec = Filtered();
+  const TableRead source = SourceRead(spec);
+  EXPECT_FALSE(source.plain);  // COPY relation (columns) cannot filter
+  EXPECT_EQ(CopySql(source),
+            "COPY (SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE ((amount > "
+            "300))) TO STDOUT");
+  EXPECT_EQ(SelectByKeysSql(source, spec, 2),
+            "SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE (\"id\") IN (($1), "
+            "($2)) AND "
+            "((amount > 300))");
+  EXPECT_EQ(WhereSql(source, "x = $1"), " WHERE x = $1 AND ((amount > 300))");
+  EXPECT_NE(SelectByDigestSql(source, spec).find(" = $1 AND ((amount > 300))"), std::string::npos);
+}
+
+TEST(RowReadTest, TargetReadsAndUnfilteredSourcesReadEveryRow) {
+  TableSpec spec = Filtered();
+  const TableRead target = TargetRead(spec, 'r');
+  EXPECT_TRUE(target.plain);
+  EXPECT_EQ(CopySql(target), "COPY \"public\".\"orders\" (\"id\", \"amount\") TO STDOUT");
+  EXPECT_EQ(WhereSql(target, ""), "");
+  EXPECT_EQ(SelectByKeysSql(target, spec, 1),
+            "SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE (\"id\") IN (($1))");
+  spec.row_filter.clear();
+  EXPECT_EQ(CopySql(SourceRead(spec)), "COPY \"public\".\"orders\" (\"id\", \"amount\") TO STDOUT");
+  // A published generated column (PostgreSQL 18) is read by SELECT.
+  spec.publishes_generated = true;
+  EXPECT_EQ(CopySql(SourceRead(spec)),
+            "COPY (SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\") TO STDOUT");
+}
+
+}  // namespace
+}  // namespace pgparity::applier
