@@ -9,6 +9,7 @@
 #   finish                            # "N passed, M failed"; the exit status
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d "/tmp/pgparity-${1:-env}-XXXXXX")
+echo $$ >"$work/owner.pid" # env/cleanup-test-servers.sh spares it while we run
 chmod 755 "$work"  # the servers' unprivileged user reaches their run dir
 export RUN_DIR=$work/run
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -104,6 +104,12 @@ PgServer::PgServer(int major, std::string database)
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   chmod(dir_.c_str(), 0755);
+  // Who owns the server: env/cleanup-test-servers.sh leaves a server alone
+  // while this process lives (another test run on the same machine).
+  if (FILE* owner = std::fopen((dir_ / "owner.pid").c_str(), "w")) {
+    std::fprintf(owner, "%d\n", static_cast<int>(getpid()));
+    std::fclose(owner);
+  }
 
   const std::string pgenv = SourcePath("env/pgenv.sh").string();
   std::string output;
