@@ -1,14 +1,23 @@
-# pgparity — the PostgreSQL 14 -> 16 logical replication environment and the
-# C++ tool that verifies it. `make help` lists the targets.
+# pgparity — the PostgreSQL logical replication environment (14 -> 16 by
+# default) and the C++ tool that verifies it. `make help` lists the targets.
 #
-# MODE=local (default): real PostgreSQL 14 and 16 servers started from the
-#   official binaries as unprivileged processes under $(RUN_DIR), and
-#   PgBouncer in front of the source (database appdb); no Docker.
-# MODE=docker: the same from docker-compose.yml.
+# SOURCE_VERSION=14 TARGET_VERSION=16 (defaults): the pair of PostgreSQL
+#   majors, each 12 to 18, the target the same or newer (env/versions.sh
+#   refuses anything else before starting anything), e.g.
+#   make up SOURCE_VERSION=13 TARGET_VERSION=17. A local RUN_DIR keeps the
+#   majors it was started with: make down before switching.
+# MODE=local (default): real PostgreSQL servers started from the official
+#   binaries (npm's @embedded-postgres, env/pgenv.sh) as unprivileged
+#   processes under $(RUN_DIR), and PgBouncer in front of the source
+#   (database appdb); no Docker.
+# MODE=docker: the same from docker-compose.yml (images postgres:SOURCE_VERSION
+#   and postgres:TARGET_VERSION, containers postgres_source / postgres_target).
 # The replication steps run the same scripts in both modes (env/jobs/*.sh,
 # which are also the Kubernetes Jobs' scripts).
 
 MODE        ?= local
+SOURCE_VERSION ?= 14
+TARGET_VERSION ?= 16
 SOURCE_PORT ?= 5432
 TARGET_PORT ?= 5433
 PGBOUNCER_PORT ?= 6432
@@ -26,7 +35,7 @@ TARGET_DSN  ?= host=127.0.0.1 port=$(TARGET_PORT) dbname=targetdb user=pgparity 
 # ctest -R/-E filters, e.g. make test CTEST_ARGS='-R Environment'
 CTEST_ARGS  ?=
 
-export SOURCE_PORT TARGET_PORT PGBOUNCER_PORT RUN_DIR
+export SOURCE_PORT TARGET_PORT PGBOUNCER_PORT RUN_DIR SOURCE_VERSION TARGET_VERSION
 
 LOCAL := env/local.sh
 
@@ -39,23 +48,25 @@ else ifeq ($(MODE),docker)
   UP       = $(COMPOSE) up -d && env/docker-wait.sh
   DOWN     = $(COMPOSE) down -v --remove-orphans
   LOGS     = $(COMPOSE) logs --tail=100
-  STATUS   = docker exec -i postgres14_source psql -X -U postgres -d sourcedb < sql/status-source.sql && \
-             docker exec -i postgres16_target psql -X -U postgres -d targetdb < sql/status-target.sql && \
+  STATUS   = docker exec -i postgres_source psql -X -U postgres -d sourcedb < sql/status-source.sql && \
+             docker exec -i postgres_target psql -X -U postgres -d targetdb < sql/status-target.sql && \
              docker exec -e PGPASSWORD=postgres pgbouncer psql -X -h 127.0.0.1 -p 6432 -U postgres -d pgbouncer \
                -c "SHOW DATABASES" -c "SHOW POOLS"
 else
   $(error MODE must be local or docker, not '$(MODE)')
 endif
 
-.PHONY: help deps up down logs status setup-replication test-replication verify pgparity-verify demo \
+.PHONY: help deps check-versions test-matrix up down logs status setup-replication test-replication verify pgparity-verify demo \
         configure build build-cli test test-only soak validate-deploy k8s-apply k8s-delete k8s-logs format clean \
         cutover cutover-load k8s-cutover
 
 help:
 	@echo "make demo               everything end to end (up, replicate, test DML, verify) -> PASS/FAIL"
-	@echo "make test               install what is needed, build, run every test (ctest)"
+	@echo "make test               install what is needed, build, run every test (ctest) on 14 -> 16, then the matrix-quick ones on 16 -> 18"
+	@echo "make test-matrix        the version matrix: the 'matrix' tests per pair (MATRIX_PAIRS=\"12-16 17-18\"; default all 7 pairs, tests/matrix.sh)"
 	@echo "make soak               the differential corpus on random seeds for SOAK_MINUTES (default 10)"
 	@echo "make up | down          start / stop the two servers and PgBouncer (down also removes their data)"
+	@echo "                        SOURCE_VERSION=$(SOURCE_VERSION) TARGET_VERSION=$(TARGET_VERSION): the majors, 12 to 18, target >= source (make down before changing them)"
 	@echo "make setup-replication  pgparity's roles, publication on the source, subscription on the target, initial copy"
 	@echo "make test-replication   INSERT/UPDATE/DELETE on the source (local mode: through PgBouncer's appdb)"
 	@echo "make verify             assert the target equals the source, table by table"
@@ -65,7 +76,7 @@ help:
 	@echo "make status | logs      monitoring queries and PgBouncer's SHOW POOLS / server and PgBouncer logs"
 	@echo "make build              build pgparity, its tests and benchmarks (C++)"
 	@echo "make build-cli          build only the pgparity binary"
-	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes"
+	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes (with SOURCE_VERSION/TARGET_VERSION, k8s/README.md)"
 	@echo "make k8s-cutover        the cutover on Kubernetes (k8s/cutover-job.yaml; needs the pgparity image, issue 14)"
 	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT) PGBOUNCER_PORT=$(PGBOUNCER_PORT)"
 	@echo "the application connects through PgBouncer: psql \"host=127.0.0.1 port=$(PGBOUNCER_PORT) dbname=appdb user=postgres\""
@@ -73,7 +84,11 @@ help:
 deps:
 	@env/install-deps.sh runtime
 
-up: $(if $(filter local,$(MODE)),deps)
+# Bad majors are refused before anything is installed or started.
+check-versions:
+	@env/versions.sh
+
+up: check-versions $(if $(filter local,$(MODE)),deps)
 	@$(UP)
 
 down:
@@ -100,11 +115,11 @@ else
 # Jobs run inside the target container: it has psql and reaches both servers.
 run_job = docker exec -e SOURCE_HOST=db_source -e TARGET_HOST=127.0.0.1 -e SQL_DIR=/sql \
           -e EXPECT_TEST_DML=$(EXPECT_TEST_DML) -e LOG_HINT="make MODE=docker logs" \
-          postgres16_target sh /jobs/$(1).sh
+          postgres_target sh /jobs/$(1).sh
 endif
 
 # The quick start end to end, from clean servers, ending with PASS or FAIL.
-demo:
+demo: check-versions
 	@start=$$(date +%s); \
 	if $(MAKE) --no-print-directory down >/dev/null && \
 	   $(MAKE) --no-print-directory up && \
@@ -112,7 +127,7 @@ demo:
 	   $(MAKE) --no-print-directory test-replication && \
 	   $(MAKE) --no-print-directory verify EXPECT_TEST_DML=1 && \
 	   $(MAKE) --no-print-directory pgparity-verify; then \
-	  echo "demo: PASS — PostgreSQL 16 target equals the PostgreSQL 14 source ($$(( $$(date +%s) - start )) s; servers left running: make status, make down)"; \
+	  echo "demo: PASS — PostgreSQL $(TARGET_VERSION) target equals the PostgreSQL $(SOURCE_VERSION) source ($$(( $$(date +%s) - start )) s; servers left running: make status, make down)"; \
 	else \
 	  echo "demo: FAIL — see the error above; make logs shows the server logs"; exit 1; \
 	fi
@@ -178,10 +193,30 @@ test:
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory test-only
 
-# Servers of a test process that crashed are removed afterwards, pass or fail.
+# Every test on the default pair 14 -> 16, then the `matrix-quick` tests on
+# a second pair, TEST_SECOND_PAIR (16 -> 18: a 15+ source, so row filters
+# and column lists are exercised, and the newest target; TEST_SECOND_PAIR=
+# skips it; so does CTEST_ARGS). Both must pass. Servers of a test process that crashed are
+# removed afterwards, pass or fail.
+TEST_SECOND_PAIR ?= 16-18
 test-only:
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS); rc=$$?; \
+	  if [ -n "$(CTEST_ARGS)" ]; then \
+	    echo "test: the second pair ($(TEST_SECOND_PAIR)) is not run when CTEST_ARGS selects tests"; \
+	  elif [ -n "$(TEST_SECOND_PAIR)" ]; then \
+	    BUILD_DIR=$(abspath $(BUILD_DIR)) MATRIX_PAIRS="$(TEST_SECOND_PAIR)" MATRIX_LABEL=matrix-quick MATRIX_JOBS=$(JOBS) \
+	      MATRIX_RESULTS=$(abspath $(BUILD_DIR))/matrix-quick-results.md $(CURDIR)/tests/matrix.sh || rc=1; \
+	  fi; \
 	  $(CURDIR)/env/cleanup-test-servers.sh; exit $$rc
+
+# The version matrix (issue 16, tests/matrix.sh): the tests labelled
+# `matrix` once per pair of MATRIX_PAIRS (default 12-16 13-16 14-16 15-17
+# 16-18 17-18 16-16); a table of passed/failed/skipped/seconds per pair in
+# $(BUILD_DIR)/matrix-results.md. About 5 minutes per pair on 2 cores.
+MATRIX_PAIRS ?=
+test-matrix: build
+	@BUILD_DIR=$(abspath $(BUILD_DIR)) MATRIX_PAIRS="$(MATRIX_PAIRS)" MATRIX_JOBS=$(JOBS) CTEST_ARGS="$(CTEST_ARGS)" \
+	  $(CURDIR)/tests/matrix.sh; rc=$$?; $(CURDIR)/env/cleanup-test-servers.sh; exit $$rc
 
 # The differential correctness corpus (tests/corpus/README.md) for longer:
 # consecutive seeds from a random start until SOAK_MINUTES passed, on one
@@ -195,8 +230,11 @@ soak: build
 validate-deploy:
 	@env/validate-deploy.sh
 
-k8s-apply:
-	kubectl apply -k k8s/
+# k8s/ with the majors SOURCE_VERSION -> TARGET_VERSION, through the overlay
+# env/k8s-overlay.sh writes (k8s/README.md, "Versions").
+k8s-apply: check-versions
+	@overlay=$$(mktemp -d) && env/k8s-overlay.sh $$overlay && kubectl apply -k $$overlay; \
+	  rc=$$?; rm -rf $$overlay; [ $$rc = 0 ] || exit $$rc
 	kubectl -n $(K8S_NS) wait --for=condition=complete --timeout=900s job/setup-replication job/test-replication job/verify-replication
 
 # The cutover Job (k8s/cutover-job.yaml, not in the kustomization: applying

@@ -3,7 +3,7 @@
 # containers and PgBouncer report healthy (their pg_isready health checks).
 set -euo pipefail
 timeout=${WAIT_TIMEOUT:-120}
-for c in postgres14_source postgres16_target pgbouncer; do
+for c in postgres_source postgres_target pgbouncer; do
   waited=0
   until [ "$(docker inspect -f '{{.State.Health.Status}}' "$c" 2>/dev/null)" = healthy ]; do
     if [ "$waited" -ge "$timeout" ]; then

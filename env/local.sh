@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# local.sh — the environment's local mode (no Docker): a PostgreSQL 14
-# source and a PostgreSQL 16 target under $RUN_DIR, and PgBouncer in front of
-# the source (the application's entry point, database appdb), with the same
-# databases, settings and ports as docker-compose.yml. The Makefile calls
-# this with MODE=local (the default).
+# local.sh — the environment's local mode (no Docker): a PostgreSQL
+# $SOURCE_VERSION source and a PostgreSQL $TARGET_VERSION target (14 and 16
+# by default) under $RUN_DIR, and PgBouncer in front of the source (the
+# application's entry point, database appdb), with the same databases,
+# settings and ports as docker-compose.yml. The Makefile calls this with
+# MODE=local (the default).
 #
 #   local.sh up | down | logs | status | job NAME
 #
-# RUN_DIR (default ./.run), SOURCE_PORT (5432), TARGET_PORT (5433),
-# PGBOUNCER_PORT (6432), PGBOUNCER (the binary; default: pgbouncer on PATH,
-# else /usr/sbin/pgbouncer, Debian's package).
+# SOURCE_VERSION (14), TARGET_VERSION (16): the majors `up` starts, 12 to 18,
+# the target not older (env/versions.sh); a RUN_DIR holding a cluster of
+# another major is refused (make down first). RUN_DIR (default ./.run),
+# SOURCE_PORT (5432), TARGET_PORT (5433), PGBOUNCER_PORT (6432), PGBOUNCER
+# (the binary; default: pgbouncer on PATH, else /usr/sbin/pgbouncer,
+# Debian's package).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
+. "$here/versions.sh"
 RUN_DIR=${RUN_DIR:-$top/.run}
 SOURCE_PORT=${SOURCE_PORT:-5432}
 TARGET_PORT=${TARGET_PORT:-5433}
@@ -155,15 +160,19 @@ up() {
   if [ "$(id -u)" = 0 ] && ! id "$PGPARITY_PG_USER" >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin "$PGPARITY_PG_USER"
   fi
+  check_versions || exit 2
+  # Both sides before either starts: no half-started pair of mixed majors.
+  "$here/pgenv.sh" check "$SOURCE_VERSION" "$RUN_DIR/source"
+  "$here/pgenv.sh" check "$TARGET_VERSION" "$RUN_DIR/target"
   prepare_run_dir
-  "$here/pgenv.sh" start 14 "$RUN_DIR/source" "$SOURCE_PORT" sourcedb
-  "$here/pgenv.sh" start 16 "$RUN_DIR/target" "$TARGET_PORT" targetdb
+  "$here/pgenv.sh" start "$SOURCE_VERSION" "$RUN_DIR/source" "$SOURCE_PORT" sourcedb
+  "$here/pgenv.sh" start "$TARGET_VERSION" "$RUN_DIR/target" "$TARGET_PORT" targetdb
   psql_at "$SOURCE_PORT" sourcedb -f "$top/sql/init-source.sql" >/dev/null ||
     die "sql/init-source.sql failed on the source; read $RUN_DIR/source/server.log"
   psql_at "$TARGET_PORT" targetdb -f "$top/sql/init-target.sql" >/dev/null ||
     die "sql/init-target.sql failed on the target; read $RUN_DIR/target/server.log"
   pgbouncer_up
-  echo "local: source PostgreSQL 14 at 127.0.0.1:$SOURCE_PORT/sourcedb, target PostgreSQL 16 at 127.0.0.1:$TARGET_PORT/targetdb, PgBouncer at 127.0.0.1:$PGBOUNCER_PORT/appdb (-> $(sed -n 's/^appdb = //p' "$RUN_DIR/pgbouncer/databases.ini")) (user postgres, password postgres)"
+  echo "local: source PostgreSQL $SOURCE_VERSION at 127.0.0.1:$SOURCE_PORT/sourcedb, target PostgreSQL $TARGET_VERSION at 127.0.0.1:$TARGET_PORT/targetdb, PgBouncer at 127.0.0.1:$PGBOUNCER_PORT/appdb (-> $(sed -n 's/^appdb = //p' "$RUN_DIR/pgbouncer/databases.ini")) (user postgres, password postgres)"
 }
 
 down() {
@@ -193,11 +202,14 @@ logs() {
   [ "$found" = 1 ] || die "no logs under $RUN_DIR; run 'make up' first"
 }
 
+# The major of the cluster in RUN_DIR/SIDE, whatever SOURCE_/TARGET_VERSION say now.
+cluster_major() { cat "$RUN_DIR/$1/data/PG_VERSION" 2>/dev/null || echo "?"; }
+
 status() {
-  echo "== source (PostgreSQL 14, 127.0.0.1:$SOURCE_PORT/sourcedb)"
+  echo "== source (PostgreSQL $(cluster_major source), 127.0.0.1:$SOURCE_PORT/sourcedb)"
   psql_at "$SOURCE_PORT" sourcedb -f "$top/sql/status-source.sql" ||
     code=3 die "cannot query the source on port $SOURCE_PORT; is it up? (make up; make logs)"
-  echo "== target (PostgreSQL 16, 127.0.0.1:$TARGET_PORT/targetdb)"
+  echo "== target (PostgreSQL $(cluster_major target), 127.0.0.1:$TARGET_PORT/targetdb)"
   psql_at "$TARGET_PORT" targetdb -f "$top/sql/status-target.sql" ||
     code=3 die "cannot query the target on port $TARGET_PORT; is it up? (make up; make logs)"
   echo "== PgBouncer (127.0.0.1:$PGBOUNCER_PORT, admin console: database pgbouncer)"

@@ -8,6 +8,7 @@
 #   pgenv.sh stop DIR                      stop the server in DIR (no error if not running)
 #   pgenv.sh destroy DIR                   stop it and remove DIR
 #   pgenv.sh bindir MAJOR                  print the bindir of MAJOR (installing if needed)
+#   pgenv.sh check MAJOR DIR               exit 2 when DIR holds a cluster of another major
 #
 # MAJOR is 12 to 18 (docs/versions.md: which pairs are supported).
 # Binaries: $PG<MAJOR>_BINDIR (PG14_BINDIR, ...) when set (an existing
@@ -141,6 +142,15 @@ bindir() {
   echo "$dir"
 }
 
+# A cluster already in DIR (running or not) must be of MAJOR: a server of
+# another major would be reused as it is, or refuse its data directory.
+check_cluster() { # check_cluster MAJOR DIR
+  local found
+  found=$(cat "$2/data/PG_VERSION" 2>/dev/null) || return 0
+  [ "$found" = "$1" ] ||
+    die 2 "$2 holds a PostgreSQL $found cluster, not $1; remove it first (make down, with the same RUN_DIR; or pgenv.sh destroy $2)"
+}
+
 port_in_use() { # a listener accepts on 127.0.0.1:PORT
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -157,6 +167,7 @@ start() {
   shift 3
   [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] ||
     die 2 "port '$port' is not a TCP port number"
+  check_cluster "$major" "$dir"
   ensure_pg_user
   local bin
   bin=$(bindir "$major")
@@ -178,9 +189,6 @@ start() {
       chown "$PGPARITY_PG_USER" "$dir"
       as_pg test -w "$dir" ||
         die 2 "$dir is not writable by the unprivileged user '$PGPARITY_PG_USER' (a parent directory is closed to it); use a run directory under /tmp or /var/tmp (RUN_DIR=)"
-    fi
-    if [ -f "$data/PG_VERSION" ] && [ "$(cat "$data/PG_VERSION")" != "$major" ]; then
-      die 2 "$data holds a PostgreSQL $(cat "$data/PG_VERSION") cluster, not $major; remove it (make down)"
     fi
     if [ ! -f "$data/PG_VERSION" ]; then
       rm -rf "$data"
@@ -253,7 +261,7 @@ destroy() {
 }
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -268,6 +276,10 @@ case "$cmd" in
   start)
     [ $# -ge 3 ] || usage
     start "$@"
+    ;;
+  check)
+    [ $# = 2 ] || usage
+    check_cluster "$1" "$2"
     ;;
   stop)
     [ $# = 1 ] || usage

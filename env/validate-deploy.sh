@@ -25,7 +25,11 @@
 #      its Service and port); compose's audit service and the StatefulSet
 #      pgparity-audit agree on the image, the metrics port (container port,
 #      Service, prometheus.io/port) and the state directory's volume
-#   7. the Dockerfile, without an engine (env/image-build-check.sh): its
+#   7. versions: docker-compose.yml's image tags follow SOURCE_VERSION /
+#      TARGET_VERSION; env/k8s-overlay.sh (k8s/components/versions) renders
+#      k8s/ unchanged with the defaults, and with 13 -> 17 the images
+#      postgres:13 / postgres:17 (Jobs included), passing check 3
+#   8. the Dockerfile, without an engine (env/image-build-check.sh): its
 #      stages and instructions, and its runtime packages cover every library
 #      of the binary ($PGPARITY_BINARY, default build/cli/pgparity: make
 #      build-cli first). The build rehearsal (--build) takes minutes: run
@@ -158,7 +162,36 @@ if [ -n "$rendered" ]; then
   validate audit "$rendered" docker-compose.yml audit=pgparity-audit || status=1
 fi
 
-# --- 7. the Dockerfile ------------------------------------------------------------------
+# --- 7. versions -------------------------------------------------------------------------
+# The PostgreSQL majors as a parameter: compose's image tags from
+# SOURCE_VERSION/TARGET_VERSION; k8s/ through env/k8s-overlay.sh, which with
+# the defaults renders exactly k8s/ and with other majors changes only the
+# images (and still passes check 3).
+compose_images=$(SOURCE_VERSION=13 TARGET_VERSION=17 docker-compose -f docker-compose.yml config 2>/dev/null |
+  sed -n 's/^ *image: \(postgres:.*\)/\1/p' | tr '\n' ' ')
+if [ "$compose_images" = "postgres:13 postgres:17 " ]; then
+  ok "docker-compose.yml with SOURCE_VERSION=13 TARGET_VERSION=17 runs postgres:13 and postgres:17"
+else
+  error "docker-compose.yml with SOURCE_VERSION=13 TARGET_VERSION=17 runs '${compose_images% }', not postgres:13 postgres:17 — use image: postgres:\${SOURCE_VERSION:-14} / \${TARGET_VERSION:-16}"
+fi
+if [ -n "$rendered" ]; then
+  if bash env/k8s-overlay.sh "$work/versions-default" 2>"$work/overlay.err" &&
+    kubectl kustomize "$work/versions-default" >"$work/versions-default.yaml" 2>>"$work/overlay.err" &&
+    cmp -s "$rendered" "$work/versions-default.yaml"; then
+    ok "env/k8s-overlay.sh with the default versions renders exactly k8s/"
+  else
+    error "env/k8s-overlay.sh with the default versions does not render k8s/ unchanged: $(head -1 "$work/overlay.err") — fix k8s/components/versions"
+  fi
+  if SOURCE_VERSION=13 TARGET_VERSION=17 bash env/k8s-overlay.sh "$work/versions" 2>"$work/overlay.err" &&
+    kubectl kustomize "$work/versions" >"$work/versions.yaml" 2>>"$work/overlay.err"; then
+    validate versions "$work/versions.yaml" 13 17 || status=1
+    validate schema "$work/versions.yaml" | sed 's/^ok: /ok: with PostgreSQL 13 -> 17: /' || status=1
+  else
+    error "k8s/ with PostgreSQL 13 -> 17 (env/k8s-overlay.sh) does not render: $(grep -v '^\s*$' "$work/overlay.err" | head -1) — fix k8s/components/versions"
+  fi
+fi
+
+# --- 8. the Dockerfile ------------------------------------------------------------------
 bash env/image-build-check.sh --binary "${PGPARITY_BINARY:-build/cli/pgparity}" | grep -v '^image-build-check: ' || status=1
 
 if [ "$status" = 0 ]; then

@@ -1,4 +1,4 @@
--- Source (PostgreSQL 14) schema and sample data, run on database sourcedb.
+-- Source (PostgreSQL 14 by default) schema and sample data, run on database sourcedb.
 -- The target gets the same schema from init-target.sql; keep the two in step.
 CREATE TABLE IF NOT EXISTS users (
     id         serial PRIMARY KEY,

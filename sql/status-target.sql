@@ -1,4 +1,4 @@
--- Monitoring queries for the target (PostgreSQL 16), used by `make status`.
+-- Monitoring queries for the target (PostgreSQL 12 to 18), used by `make status`.
 \pset footer off
 \echo '-- subscriptions'
 SELECT subname, subenabled, subpublications, subslotname FROM pg_subscription;

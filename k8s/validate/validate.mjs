@@ -24,6 +24,10 @@
 //       image and both point appdb (PGBOUNCER_DB_HOST/_NAME) at the source:
 //       compose's SOURCE service and its POSTGRES_DB, the STATEFULSET's
 //       Service and POSTGRES_DB.
+//   node validate.mjs versions FILE SOURCE TARGET
+//       The overlay of env/k8s-overlay.sh, rendered: postgres:SOURCE in the
+//       StatefulSet postgres-source, postgres:TARGET in postgres-target and
+//       in every Job.
 //   node validate.mjs audit FILE COMPOSE SERVICE=STATEFULSET
 //       The compose audit SERVICE and the rendered STATEFULSET run pgparity
 //       audit from the same image, on the same metrics port (also the
@@ -406,7 +410,7 @@ function settingsCmd(file, composeFile, shellFile, pairs) {
   const docs = readDocs(file);
   let compose, shell;
   try {
-    compose = YAML.parse(fs.readFileSync(composeFile, "utf8"));
+    compose = YAML.parse(composeDefaults(fs.readFileSync(composeFile, "utf8")));
     shell = fs.readFileSync(shellFile, "utf8");
   } catch (e) {
     usage(`cannot read ${composeFile} or ${shellFile}: ${e.message}`);
@@ -460,10 +464,17 @@ function settingsCmd(file, composeFile, shellFile, pairs) {
 // docker-compose.yml, parsed (a usage error when it cannot be read).
 function readCompose(composeFile) {
   try {
-    return YAML.parse(fs.readFileSync(composeFile, "utf8"));
+    return YAML.parse(composeDefaults(fs.readFileSync(composeFile, "utf8")));
   } catch (e) {
     usage(`cannot read ${composeFile}: ${e.message}`);
   }
+}
+
+// Compose's ${NAME:-default} with its default, as docker-compose sees the file
+// with NAME unset (e.g. image: postgres:${SOURCE_VERSION:-14} -> postgres:14):
+// k8s/ is compared against the default versions.
+function composeDefaults(text) {
+  return text.replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:-([^}]*)\}/g, "$1");
 }
 
 function pgbouncerCmd(file, composeFile, pair, sourcePair) {
@@ -545,6 +556,32 @@ function auditCmd(file, composeFile, pair) {
   failed = failed || before;
 }
 
+// --- versions ----------------------------------------------------------------
+
+// The rendered overlay of env/k8s-overlay.sh runs postgres:SOURCE in the
+// StatefulSet postgres-source, postgres:TARGET in postgres-target and in
+// every Job (their psql); `compose` = the images docker-compose printed.
+function versionsCmd(file, source, target) {
+  if (!/^[0-9]+$/.test(source ?? "") || !/^[0-9]+$/.test(target ?? "")) usage("versions FILE SOURCE TARGET");
+  const docs = readDocs(file);
+  const before = failed;
+  failed = false;
+  const want = [
+    ["StatefulSet", "postgres-source", `postgres:${source}`],
+    ["StatefulSet", "postgres-target", `postgres:${target}`],
+    ...docs.filter((d) => d.kind === "Job").map((d) => ["Job", d.metadata?.name, `postgres:${target}`]),
+  ];
+  for (const [kind, name, image] of want) {
+    const d = docs.find((x) => x.kind === kind && x.metadata?.name === name);
+    const got = (d?.spec?.template?.spec?.containers ?? []).map((c) => c.image);
+    if (!d) error(`the rendered overlay has no ${kind} ${name} — restore it in k8s/`);
+    else if (got.length !== 1 || got[0] !== image)
+      error(`${kind} ${name} runs ${got.join(", ") || "no image"}, not ${image} — fix k8s/components/versions`);
+  }
+  if (!failed) ok(`k8s/components/versions: postgres-source on postgres:${source}, postgres-target and ${want.length - 2} Jobs on postgres:${target}`);
+  failed = failed || before;
+}
+
 // --- main --------------------------------------------------------------------
 
 const [cmd, ...rest] = process.argv.slice(2);
@@ -552,6 +589,7 @@ if (cmd === "configmaps") configmapsCmd(rest[0], rest.slice(1));
 else if (cmd === "settings") settingsCmd(rest[0], rest[1], rest[2], rest.slice(3));
 else if (cmd === "pgbouncer") pgbouncerCmd(rest[0], rest[1], rest[2], rest[3]);
 else if (cmd === "audit") auditCmd(rest[0], rest[1], rest[2]);
+else if (cmd === "versions") versionsCmd(rest[0], rest[1], rest[2]);
 else if (cmd === "schema") await schemaCmd(rest[0]);
 else if (cmd === undefined || cmd === "-" || !cmd.startsWith("-")) await schemaCmd(cmd);
 else usage(`unknown option ${cmd}; see the header of ${path.join(here, "validate.mjs")}`);

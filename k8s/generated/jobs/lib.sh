@@ -1,8 +1,8 @@
 # Shared by the replication job scripts (POSIX sh: they run unchanged in the
 # postgres image as Kubernetes Jobs, through docker exec, and on the bare
 # machine in local mode). Configuration comes from the environment:
-#   SOURCE_HOST SOURCE_PORT SOURCE_DB   the PostgreSQL 14 publisher, as this script reaches it
-#   TARGET_HOST TARGET_PORT TARGET_DB   the PostgreSQL 16 subscriber
+#   SOURCE_HOST SOURCE_PORT SOURCE_DB   the publisher (SOURCE_VERSION, 12 to 18), as this script reaches it
+#   TARGET_HOST TARGET_PORT TARGET_DB   the subscriber (TARGET_VERSION, the same major or newer)
 #   SUBSCRIPTION_SOURCE_HOST/_PORT      the publisher as the *target server* reaches it
 #   PGUSER PGPASSWORD                   credentials (both servers)
 #   PGPARITY_ROLE PGPARITY_PASSWORD     the least-privileged role pgparity runs as (both servers;

@@ -3,8 +3,8 @@
 -- sequence number, so that afterwards every acknowledged write can be looked
 -- for on the target.
 --
--- It must exist on BOTH servers, the source (PostgreSQL 14) and the target
--- (PostgreSQL 16), with the same definition, and be replicated like the
+-- It must exist on BOTH servers, the source (PostgreSQL 14 by default) and the target
+-- (16 by default), with the same definition, and be replicated like the
 -- application's tables: create it before the subscription is created, or
 -- run on the target afterwards
 --     ALTER SUBSCRIPTION <subscription> REFRESH PUBLICATION;

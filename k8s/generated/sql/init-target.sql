@@ -1,4 +1,4 @@
--- Target (PostgreSQL 16) schema, run on database targetdb. No data: the
+-- Target (PostgreSQL 16 by default) schema, run on database targetdb. No data: the
 -- subscription's initial copy fills it. Must match init-source.sql's tables.
 CREATE TABLE IF NOT EXISTS users (
     id         serial PRIMARY KEY,

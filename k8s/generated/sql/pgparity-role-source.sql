@@ -1,4 +1,4 @@
--- The least-privileged role pgparity runs as on the SOURCE (PostgreSQL 14, the
+-- The least-privileged role pgparity runs as on the SOURCE (PostgreSQL 14 by default, the
 -- publisher). Run as a superuser in the source database, once per published
 -- schema; idempotent (a second run changes nothing). The grants, and the
 -- command that needs each, are measured and listed in docs/privileges.md.

@@ -1,4 +1,4 @@
--- The least-privileged role pgparity runs as on the TARGET (PostgreSQL 16, the
+-- The least-privileged role pgparity runs as on the TARGET (PostgreSQL 16 by default, the
 -- subscriber), and the extra role `repair --apply` needs. Run as a superuser
 -- in the target database, once per replicated schema; idempotent. The grants,
 -- and the command that needs each, are measured and listed in
