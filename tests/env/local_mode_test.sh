@@ -4,12 +4,37 @@
 # source and, after a cutover-style rewrite + RELOAD, the target;
 # setup-replication (twice) with pgparity's roles, test-replication (through
 # PgBouncer), verify -> PASS; an injected divergence -> FAIL (exit 1); the
-# failure paths (port in use, bad binaries, down after a failed up).
+# failure paths (bad SOURCE_VERSION/TARGET_VERSION, another major in the run
+# directory, port in use, bad binaries, down after a failed up).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh" localmode
 
+# Bad majors: one line naming the allowed values, exit 2, nothing started.
+nothing_started() {
+  [ ! -e "$RUN_DIR" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$SOURCE_PORT") 2>/dev/null &&
+    ! (exec 3<>"/dev/tcp/127.0.0.1/$TARGET_PORT") 2>/dev/null
+}
+expect_fail "SOURCE_VERSION=11 is refused" 2 "SOURCE_VERSION='11' is not a supported PostgreSQL major; use one of 12 13 14 15 16 17 18" \
+  env SOURCE_VERSION=11 "$local_sh" up
+check "  and nothing started" nothing_started
+expect_fail "TARGET_VERSION=19 is refused" 2 "TARGET_VERSION='19' is not a supported" env TARGET_VERSION=19 "$local_sh" up
+expect_fail "SOURCE_VERSION=abc is refused" 2 "SOURCE_VERSION='abc' is not a supported" env SOURCE_VERSION=abc "$local_sh" up
+expect_fail "a target older than the source is refused" 2 "TARGET_VERSION=15 is older than SOURCE_VERSION=16" \
+  env SOURCE_VERSION=16 TARGET_VERSION=15 "$local_sh" up
+expect_fail "make up refuses a bad major before installing anything" 2 "SOURCE_VERSION='19' is not a supported" \
+  make -s -C "$top" up SOURCE_VERSION=19
+check "  and nothing started" nothing_started
+
 check "up" "$local_sh" up
 check "up again is harmless" "$local_sh" up
+# The run directory keeps its majors: another one is refused, naming make down.
+expect_fail "up with another source major on the same RUN_DIR" 2 "holds a PostgreSQL 14 cluster, not 13; remove it first (make down" \
+  env SOURCE_VERSION=13 "$local_sh" up
+expect_fail "up with another target major on the same RUN_DIR" 2 "holds a PostgreSQL 16 cluster, not 17; remove it first (make down" \
+  env TARGET_VERSION=17 "$local_sh" up
+check "  and the pair still runs 14 -> 16" bash -c \
+  "[[ \$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $SOURCE_PORT -U postgres -d sourcedb -c 'show server_version_num') == 14???? ]] &&
+   [[ \$(PGPASSWORD=postgres psql -XtA -h 127.0.0.1 -p $TARGET_PORT -U postgres -d targetdb -c 'show server_version_num') == 16???? ]]"
 check "appdb through PgBouncer reaches the source (PostgreSQL 14)" bash -c \
   "[[ \$(PGPASSWORD=postgres psql -XtA 'host=127.0.0.1 port=$PGBOUNCER_PORT dbname=appdb user=postgres' \
        -c 'show server_version_num') == 14???? ]]"
