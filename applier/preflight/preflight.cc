@@ -263,6 +263,27 @@ void CheckPartitions(Checks& c) {
   c.Add("partitions", kInfo, "publication " + c.options.publication, detail);
 }
 
+// A column list that leaves out a replica identity column: the source
+// refuses UPDATE and DELETE of the table while the publication publishes
+// them ("cannot update table ... column list used by the publication does
+// not cover the replica identity").
+void CheckListedKey(Checks& c, const Relation& t, const PublishedSubset& subset) {
+  const Publication& p = c.m.publication;
+  if (subset.columns.empty() || !(p.publish_update || p.publish_delete)) return;
+  std::vector<std::string> unlisted_key;
+  for (const std::string& k : t.SentKey()) {
+    if (std::ranges::find(subset.columns, k) == subset.columns.end()) unlisted_key.push_back(k);
+  }
+  if (unlisted_key.empty()) return;
+  c.Add("column_list_key", kBlocking, t.qualified,
+        "the publication's column list leaves out replica identity column(s) " +
+            Idents(unlisted_key) +
+            ": every UPDATE and DELETE of the table fails on the source while the publication "
+            "publishes them",
+        "add them to the column list (ALTER PUBLICATION " + IdentForDisplay(p.name) +
+            " SET TABLE ...) or publish only inserts (SET (publish = 'insert')); on the source");
+}
+
 // A row filter or column list (PostgreSQL 15+ sources only) narrows what
 // is published, so what the target holds and what verify compares.
 void CheckPublishedSubsets(Checks& c) {
@@ -285,6 +306,7 @@ void CheckPublishedSubsets(Checks& c) {
                 " (a column list, PostgreSQL 15+): the target's other columns keep NULL or their "
                 "default; verify compares only the published ones");
     }
+    CheckListedKey(c, t, subset);
   }
 }
 

@@ -225,6 +225,12 @@ TEST_F(RowFilterTest, OnlyTheListedColumnsAreCompared) {
   EXPECT_EQ(lists.size(), 2u);
   EXPECT_NE(lists["public.people"].find("published columns id, name, age of 4"), std::string::npos)
       << lists["public.people"];
+  // logs' key is not in its list while UPDATE and DELETE are published: the
+  // source refuses them, which preflight blocks on.
+  const std::map<std::string, std::string> keys = PreflightFindings(pair, "column_list_key");
+  EXPECT_EQ(keys.size(), 1u);
+  EXPECT_TRUE(keys.contains("public.logs"));
+  EXPECT_THROW(pair.source().Exec("UPDATE logs SET msg = 'm' WHERE id = 1"), std::exception);
 
   // A published column changed on the target is found; a duplicate log
   // line (a multiset) too.
