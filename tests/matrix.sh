@@ -117,4 +117,4 @@ if [ "$failed_pairs" != 0 ]; then
   echo "matrix: FAIL — $failed_pairs of ${#pairs[@]} pairs had failures (logs: $BUILD_DIR/matrix-PAIR.log; table: $MATRIX_RESULTS)"
   exit 1
 fi
-echo "matrix: PASS — ${#pairs[@]} pairs (table: $MATRIX_RESULTS)"
+echo "matrix: PASS — ${#pairs[@]} of ${#pairs[@]} pairs (table: $MATRIX_RESULTS)"
