@@ -5,7 +5,6 @@
 #include <absl/strings/str_join.h>
 
 #include <algorithm>
-#include <tuple>
 #include <utility>
 
 #include "pgparity/applier/catalog/subscription_stats.h"
@@ -13,6 +12,7 @@
 #include "pgparity/sql_quote.h"
 #include "preflight/command_privileges.h"
 #include "preflight/preflight_model.h"
+#include "preflight/version_pair.h"
 
 namespace pgparity::applier {
 
@@ -77,19 +77,11 @@ struct Checks {
 };
 
 void CheckVersions(Checks& c) {
-  const std::tuple<const char*, const ServerSettings*, int> sides[] = {
-      {"source", &c.m.source.settings, 14}, {"target", &c.m.target.settings, 16}};
-  for (const auto& [side, settings, major] : sides) {
-    auto add = c.About("server_version", side);
-    const std::string version = "PostgreSQL " + settings->version;
-    if (settings->version_num / 10000 == major) {
-      add(kInfo, version);
-    } else {
-      add(kWarning,
-          version + ", not " + std::to_string(major) +
-              ": pgparity is built and tested for PostgreSQL 14 -> 16",
-          "expect differences in what the checks report");
-    }
+  const ServerSettings& s = c.m.source.settings;
+  const ServerSettings& t = c.m.target.settings;
+  for (Finding& f : preflight::VersionPairFindings({s.version, s.version_num},
+                                                   {t.version, t.version_num})) {
+    c.findings.push_back(std::move(f));
   }
 }
 

@@ -135,7 +135,11 @@ ProvenanceReader ProvenanceReader::Open(conn::PgSession& target, conn::PgSession
   if (source != nullptr && !sub.slot_name.empty()) {
     auto slots = Guarded(*source, [&] { return ReadSlots(*source, {sub.slot_name}); });
     if (slots.ok()) {
-      c.slot_wal_status = slots->empty() ? "missing" : (*slots)[0].wal_status;
+      if (slots->empty()) {
+        c.slot_wal_status = "missing";
+      } else if (!(*slots)[0].wal_status.empty()) {  // "" before PostgreSQL 13: unknown
+        c.slot_wal_status = (*slots)[0].wal_status;
+      }
     } else {
       c.unknown.push_back("slot: " + slots.status().ToString());
     }

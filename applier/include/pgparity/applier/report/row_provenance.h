@@ -57,7 +57,8 @@ struct SubscriptionContext {
   std::optional<SubscriptionHealth> health;  // nullopt: could not be read (see unknown)
   std::optional<wire::Lsn> remote_lsn;       // its origin's applied position
   // The slot's wal_status on the source ("reserved", ..., "lost"); "missing"
-  // when the source has no such slot; nullopt when not read.
+  // when the source has no such slot; nullopt when not read, or on a source
+  // before PostgreSQL 13 (no wal_status).
   std::optional<std::string> slot_wal_status;
   std::vector<std::string> unknown;  // what could not be read, and why
 };
