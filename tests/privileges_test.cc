@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -314,12 +315,15 @@ TEST_F(PrivilegesTest, PreflightNamesEachMissingGrantUpFront) {
   EXPECT_EQ(Run(preflight, "preflight", &log), 0) << log;
 }
 
-// A PostgreSQL 14 target (here the pair's 14 server in both roles): the
+// A PostgreSQL 14 target (here a 14 server in both roles): the
 // target script runs there without GRANT SET ON PARAMETER, which 14 lacks,
 // and preflight says repair --apply then needs a superuser; the read-only
 // grants are the same as on 16.
 TEST_F(PrivilegesTest, OnAPostgres14TargetRepairApplyNeedsASuperuser) {
-  const PgServer& pg14 = servers().source;
+  // The pair's source when it is a 14, else a 14 of the test's own.
+  std::unique_ptr<PgServer> own;
+  if (testing::SourceMajor() != 14) own = std::make_unique<PgServer>(14, "sourcedb");
+  const PgServer& pg14 = own ? *own : servers().source;
   std::string out;
   ASSERT_EQ(testing::RunSqlScript(pg14, "pgparity-role-target.sql",
                                   {{"role", "pgparity_t14"},

@@ -58,6 +58,7 @@ class CatalogTest : public testing::MigrationFixture {
   // The pair once per process: schema, rows, publication, subscription,
   // every table ready and its apply worker streaming.
   static void SetUpTestSuite() {
+    if (testing::SourceMajor() < 13) return;  // SetUp skips each test
     MigrationFixture::SetUpTestSuite();
     SqlClient source(servers().source.Dsn());
     SqlClient target(servers().target.Dsn());
@@ -81,6 +82,14 @@ class CatalogTest : public testing::MigrationFixture {
         "cat_sub to copy every table and stream");
     source.Exec("INSERT INTO ledger VALUES (1, 'one')");  // an applied commit: remote_lsn
     testing::WaitForCatchUp(source, "cat_sub");
+  }
+
+  void SetUp() override {
+    if (testing::SourceMajor() < 13) {
+      GTEST_SKIP() << "the suite publishes a partitioned table via its root: "
+                      "publish_via_partition_root needs a PostgreSQL 13+ source (this pair's is "
+                   << testing::SourceMajor() << ")";
+    }
   }
 
   conn::PgSession Source() { return Ok(conn::PgSession::Connect(servers().source.Dsn())); }
@@ -225,14 +234,14 @@ TEST_F(CatalogTest, SequencesSettingsAndWhatRuns) {
   EXPECT_FALSE(Ok(ReadSequences(target))[0].last_value.has_value());  // never used there
 
   const ServerSettings s = Ok(ReadServerSettings(source));
-  EXPECT_EQ(s.version.substr(0, 3), "14.");
-  EXPECT_EQ(s.version_num / 10000, 14);
+  EXPECT_EQ(s.version.substr(0, 3), std::to_string(testing::SourceMajor()) + ".");
+  EXPECT_EQ(s.version_num / 10000, testing::SourceMajor());
   EXPECT_EQ(s.wal_level, "logical");
   SqlClient sql(servers().source.Dsn());
   EXPECT_EQ(std::to_string(s.max_replication_slots), sql.Value("SHOW max_replication_slots"));
   EXPECT_EQ(std::to_string(s.max_wal_senders), sql.Value("SHOW max_wal_senders"));
   const ServerSettings t = Ok(ReadServerSettings(target));
-  EXPECT_EQ(t.version_num / 10000, 16);
+  EXPECT_EQ(t.version_num / 10000, testing::TargetMajor());
   EXPECT_GT(t.max_logical_replication_workers, 0);
   EXPECT_GT(t.max_worker_processes, 0);
   EXPECT_GT(t.max_sync_workers_per_subscription, 0);

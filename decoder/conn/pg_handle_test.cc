@@ -63,7 +63,7 @@ TEST(OneLineTest, CollapsesWhitespace) {
 }
 
 TEST(PgSessionTest, PinsTextFormatsAndKeepsUserOptions) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   Result<PgSession> s = PgSession::Connect(server.Dsn() + " options='-c work_mem=8MB'");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Result<QueryResult> r = s->Query(
@@ -79,11 +79,11 @@ TEST(PgSessionTest, PinsTextFormatsAndKeepsUserOptions) {
   EXPECT_EQ(r->Value(0, 4), "hex");
   EXPECT_EQ(r->Value(0, 5), "UTF8");
   EXPECT_EQ(r->Value(0, 6), "8MB");
-  EXPECT_EQ(s->server_version() / 10000, 14);
+  EXPECT_EQ(s->server_version() / 10000, pgparity::testing::SourceMajor());
 }
 
 TEST(PgSessionTest, ExecQueryParamsAndNulls) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   Result<PgSession> s = PgSession::Connect(server.Dsn());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_TRUE(s->Exec("CREATE TEMP TABLE t(a int, b text); INSERT INTO t VALUES (1, 'x'), "
@@ -101,7 +101,7 @@ TEST(PgSessionTest, ExecQueryParamsAndNulls) {
 }
 
 TEST(PgSessionTest, ErrorsCarryTheServerMessageAndCode) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   Result<PgSession> s = PgSession::Connect(server.Dsn());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Status syntax = s->Exec("SELEC 1");
@@ -115,7 +115,7 @@ TEST(PgSessionTest, ErrorsCarryTheServerMessageAndCode) {
 }
 
 TEST(PgSessionTest, WrongPasswordIsAnAuthenticationError) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   std::string dsn = server.Dsn();
   dsn.replace(dsn.find("password=postgres"), 17, "password=wrong");
   Result<PgSession> s = PgSession::Connect(dsn);
@@ -128,7 +128,7 @@ TEST(PgSessionTest, WrongPasswordIsAnAuthenticationError) {
 }
 
 TEST(PgSessionTest, MissingPasswordIsAnAuthenticationError) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   std::string dsn = server.Dsn();
   dsn.replace(dsn.find("password=postgres"), 17, "passfile=/nonexistent");
   Result<PgSession> s = PgSession::Connect(dsn);
@@ -146,7 +146,7 @@ TEST(PgSessionTest, NothingListeningIsUnavailable) {
 }
 
 TEST(PgSessionTest, MissingDatabaseIsNotFound) {
-  auto& server = SharedServer(14);
+  auto& server = SharedServer(pgparity::testing::SourceMajor());
   Result<PgSession> s = PgSession::Connect(server.Dsn("no_such_db"));
   ASSERT_FALSE(s.ok());
   EXPECT_TRUE(s.status().IsNotFound()) << s.status().ToString();

@@ -109,7 +109,9 @@ void SeedRun::Run() {
 
 void SeedRun::Setup() {
   Rng pick(seed_ ^ 0x9e3779b97f4a7c15ULL);  // apart from rng_: the schema stays the same
-  SchemaOptions options{seed_ % 2 == 0, Pick(pick, env_.collations), env_.widen, env_.convert};
+  // Even seeds publish via the partition root where the source can (13+).
+  SchemaOptions options{seed_ % 2 == 0 && testing::SourceMajor() >= 13, Pick(pick, env_.collations),
+                        env_.widen, env_.convert};
   schema_ = GenerateSchema(rng_, options);
   Note(std::string("publish_via_partition_root = ") + (options.via_root ? "true" : "false") +
        ", collation " + options.collation + ", " + std::to_string(schema_.tables.size()) +
@@ -124,9 +126,8 @@ void SeedRun::Setup() {
   target_->Exec(target_ddl);
   workload_ = std::make_unique<Workload>(schema_, *source_, rng_);
   workload_->Seed(env_.size.seed_rows);
-  source_->Exec(std::string("CREATE PUBLICATION ") + kPublication +
-                " FOR ALL TABLES WITH (publish_via_partition_root = " +
-                (options.via_root ? "true" : "false") + ")");
+  source_->Exec(std::string("CREATE PUBLICATION ") + kPublication + " FOR ALL TABLES" +
+                (options.via_root ? " WITH (publish_via_partition_root = true)" : ""));
   const std::string conninfo =
       "host=127.0.0.1 port=" + std::to_string(env_.servers->source.port()) + " dbname=" + db_ +
       " user=postgres password=postgres";
@@ -324,7 +325,8 @@ void SeedRun::Cleanup() {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    source.Exec("DROP DATABASE IF EXISTS " + QuoteIdent(db_) + " WITH (FORCE)");
+    testing::SqlClient admin(env_.servers->source.Dsn());
+    testing::DropDatabaseIfExists(admin, db_);
   });
   attempt("DROP DATABASE on the target", [&] {
     target_admin.Exec("DROP DATABASE IF EXISTS " + QuoteIdent(db_) + " WITH (FORCE)");

@@ -1,6 +1,7 @@
 #include "support/migration_env.h"
 
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 namespace pgparity::testing {
@@ -126,6 +127,34 @@ void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
       },
       "slot " + slot + " to be released by its walsender");
   source.Exec("SELECT pg_drop_replication_slot('" + slot + "')");
+}
+
+void DropDatabaseIfExists(SqlClient& admin, const std::string& name) {
+  std::string ident = "\"", literal = "'";
+  for (char c : name) {
+    ident += c == '"' ? std::string("\"\"") : std::string(1, c);
+    literal += c == '\'' ? std::string("''") : std::string(1, c);
+  }
+  ident += '"';
+  literal += '\'';
+  if (std::stoi(admin.Value("SHOW server_version_num")) >= 130000) {
+    admin.Exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)");
+    return;
+  }
+  // Before 13: no FORCE; no new session can start while the database is
+  // not allowed connections.
+  if (admin.Value("SELECT count(*) FROM pg_database WHERE datname = " + literal) == "0") return;
+  admin.Exec("ALTER DATABASE " + ident + " ALLOW_CONNECTIONS false");
+  admin.Value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = " +
+              literal);
+  WaitUntil(
+      std::chrono::seconds(30),
+      [&](std::string* last) {
+        *last = admin.Value("SELECT count(*) FROM pg_stat_activity WHERE datname = " + literal);
+        return *last == "0";
+      },
+      "the sessions of database " + name + " to end");
+  admin.Exec("DROP DATABASE IF EXISTS " + ident);
 }
 
 std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication) {

@@ -53,6 +53,10 @@ void WaitForTemporarySlotsGone(SqlClient& source,
 void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
                           std::chrono::seconds timeout = std::chrono::seconds(30));
 
+// DROP DATABASE IF EXISTS `name` (an identifier, quoted here), ending its
+// sessions first: WITH (FORCE) on 13+, pg_terminate_backend before.
+void DropDatabaseIfExists(SqlClient& admin, const std::string& name);
+
 // The quick start's pair: sql/init-*.sql, the publication and the
 // subscription my_subscription, and every table past its initial copy
 // (state 'r': preflight counts 's' as still copying). Throws
