@@ -82,8 +82,9 @@ rows=()
 failed_pairs=0
 for pair in "${pairs[@]}"; do
   source=${pair%-*} target=${pair#*-}
-  junit=$BUILD_DIR/matrix-$pair.xml
-  log=$BUILD_DIR/matrix-$pair.log
+  # Per label, so make test's matrix-quick run keeps a full matrix's logs.
+  junit=$BUILD_DIR/$MATRIX_LABEL-$pair.xml
+  log=$BUILD_DIR/$MATRIX_LABEL-$pair.log
   echo "matrix: PostgreSQL $source -> $target: ctest -L $MATRIX_LABEL -j$MATRIX_JOBS (log: $log)"
   start=$(date +%s)
   PGPARITY_SOURCE_MAJOR=$source PGPARITY_TARGET_MAJOR=$target \
@@ -114,7 +115,7 @@ echo
 cat "$MATRIX_RESULTS"
 echo
 if [ "$failed_pairs" != 0 ]; then
-  echo "matrix: FAIL — $failed_pairs of ${#pairs[@]} pairs had failures (logs: $BUILD_DIR/matrix-PAIR.log; table: $MATRIX_RESULTS)"
+  echo "matrix: FAIL — $failed_pairs of ${#pairs[@]} pairs had failures (logs: $BUILD_DIR/$MATRIX_LABEL-PAIR.log; table: $MATRIX_RESULTS)"
   exit 1
 fi
 echo "matrix: PASS — ${#pairs[@]} of ${#pairs[@]} pairs (table: $MATRIX_RESULTS)"
