@@ -49,6 +49,8 @@ for pair in $MATRIX_PAIRS; do
 done
 [ ${#pairs[@]} -gt 0 ] || die 2 "MATRIX_PAIRS is empty; e.g. MATRIX_PAIRS=\"12-16 17-18\""
 [ -f "$BUILD_DIR/CTestTestfile.cmake" ] || die 2 "$BUILD_DIR is not a build directory; run make build (or set BUILD_DIR)"
+# Absolute: ctest takes --output-junit relative to the build directory.
+BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
 ctest --test-dir "$BUILD_DIR" -N -L "^$MATRIX_LABEL\$" "${extra_args[@]}" | grep -q '^Total Tests: [1-9]' ||
   die 2 "no test in $BUILD_DIR is labelled '$MATRIX_LABEL'${CTEST_ARGS:+ (with $CTEST_ARGS)}; build first (make build) or fix MATRIX_LABEL"
 for major in $(printf '%s\n' "${majors[@]}" | sort -un); do
