@@ -514,8 +514,8 @@ TEST(ReplicationErrorTest, SlotInUseByAnotherConnection) {
   EXPECT_TRUE(third->DropSlot(slot, /*wait=*/true).ok());
 }
 
-// PG14 accepts an unknown publication at START_REPLICATION; the walsender
-// fails when it decodes the first change (after having sent Begin).
+// The source accepts an unknown publication at START_REPLICATION; the
+// walsender fails when it decodes the first change.
 // CheckPublications finds it before streaming.
 TEST(ReplicationErrorTest, UnknownPublication) {
   // Declared first: the io_context must outlive the connection it serves.
@@ -535,7 +535,7 @@ TEST(ReplicationErrorTest, UnknownPublication) {
   StreamOptions options;
   options.publication_names = {"no_such_pub"};
   ASSERT_TRUE(conn->StartReplication(slot, created->consistent_point, options).ok())
-      << "PG14 checks publications lazily";
+      << "the walsender checks publications lazily";
   fx.sql.Exec("INSERT INTO nopub_t VALUES (1, 'x')");
 
   LogicalStream stream(io.get_executor(), *conn, created->consistent_point);
@@ -555,10 +555,12 @@ TEST(ReplicationErrorTest, UnknownPublication) {
   EXPECT_NE(done->ToString().find("publication \"no_such_pub\" does not exist"), std::string::npos)
       << done->ToString();
   EXPECT_FALSE(ReconnectPolicy::IsTransient(*done));
-  // What PG14 sent before failing.
+  // What the source sent before failing: Begin before 15; from 15 on,
+  // pgoutput sends Begin with the transaction's first published change
+  // (empty transactions are skipped), so nothing.
   RecordProperty("frames_before_error", types);
   RecordProperty("message", done->ToString());
-  EXPECT_EQ(types, "B");
+  EXPECT_EQ(types, pgparity::testing::SourceMajor() >= 15 ? "" : "B");
 }
 
 TEST(ValidateSlotTest, ReadStates) {
