@@ -32,16 +32,25 @@ struct SubsetRow {
 
 // pg_publication_tables' column lists and row filters (PostgreSQL 15+):
 // one row per published column (attnames is in attnum order: pgoutput's),
-// or one with column NULL when the server shows no attnames.
+// or one with column NULL when the server shows no attnames. Before 18 no
+// generated column is ever sent, but a 15 source's attnames lists them when
+// the table has no column list: they are left out there.
 Result<std::map<RelationName, PublishedSubset>> ReadSubsets(conn::PgSession& source,
                                                             const std::string& name) {
+  const std::string sent =
+      source.server_version() >= 180000
+          ? "true"
+          : "NOT EXISTS (SELECT 1 FROM pg_attribute g WHERE g.attrelid = format('%I.%I', "
+            "p.schemaname, p.tablename)::regclass AND g.attname = a.column_name AND "
+            "g.attgenerated <> '')";
   PGPARITY_ASSIGN_OR_RETURN(
       std::vector<SubsetRow> rows,
       QueryRows<SubsetRow>(source, "reading the publication's column lists and row filters",
                            "SELECT schemaname, tablename, rowfilter, a.column_name, a.n "
                            "FROM pg_publication_tables p LEFT JOIN LATERAL unnest(p.attnames) "
                            "WITH ORDINALITY AS a(column_name, n) ON true "
-                           "WHERE pubname = $1 ORDER BY 1, 2, a.n",
+                           "WHERE pubname = $1 AND (a.column_name IS NULL OR " +
+                               sent + ") ORDER BY 1, 2, a.n",
                            {name}, [](const RowReader& row) -> Result<SubsetRow> {
                              SubsetRow r;
                              PGPARITY_ASSIGN_OR_RETURN(r.table.schema, row.Text("schemaname"));
