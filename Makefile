@@ -2,7 +2,7 @@
 # default) and the C++ tool that verifies it. `make help` lists the targets.
 #
 # SOURCE_VERSION=14 TARGET_VERSION=16 (defaults): the pair of PostgreSQL
-#   majors, each 12 to 18, the target the same or newer (env/versions.sh
+#   majors, a source of 12 to 18 and a target of 15 to 18, the target the same or newer (env/versions.sh
 #   refuses anything else before starting anything), e.g.
 #   make up SOURCE_VERSION=13 TARGET_VERSION=17. A local RUN_DIR keeps the
 #   majors it was started with: make down before switching.
@@ -66,7 +66,7 @@ help:
 	@echo "make test-matrix        the version matrix: the 'matrix' tests per pair (MATRIX_PAIRS=\"12-16 17-18\"; default all 7 pairs, tests/matrix.sh)"
 	@echo "make soak               the differential corpus on random seeds for SOAK_MINUTES (default 10)"
 	@echo "make up | down          start / stop the two servers and PgBouncer (down also removes their data)"
-	@echo "                        SOURCE_VERSION=$(SOURCE_VERSION) TARGET_VERSION=$(TARGET_VERSION): the majors, 12 to 18, target >= source (make down before changing them)"
+	@echo "                        SOURCE_VERSION=$(SOURCE_VERSION) TARGET_VERSION=$(TARGET_VERSION): the majors: source 12 to 18, target 15 to 18, target >= source (make down before changing them)"
 	@echo "make setup-replication  pgparity's roles, publication on the source, subscription on the target, initial copy"
 	@echo "make test-replication   INSERT/UPDATE/DELETE on the source (local mode: through PgBouncer's appdb)"
 	@echo "make verify             assert the target equals the source, table by table"

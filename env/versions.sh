@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # versions.sh — the environment's pair of PostgreSQL majors, checked before
 # anything starts: SOURCE_VERSION (default 14) -> TARGET_VERSION (default 16),
-# each 12 to 18, the target the same major as the source or newer (logical
-# replication upgrades; it never goes back). The Makefile runs it before
+# a source of 12 to 18 and a target of 15 to 18, the target the same major as
+# the source or newer (logical replication upgrades; it never goes back) —
+# the pairs docs/versions.md supports and preflight's server_version check
+# accepts. The Makefile runs it before
 # `make up` in every mode; env/local.sh sources it.
 #
 #   env/versions.sh            exit 0, or one line naming the bad value and exit 2
@@ -21,6 +23,10 @@ check_versions() {
       return 2
     fi
   done
+  if [ "$TARGET_VERSION" -lt 15 ]; then
+    echo "versions: error: TARGET_VERSION=$TARGET_VERSION is not a supported target; use 15 16 17 or 18 (docs/versions.md)" >&2
+    return 2
+  fi
   if [ "$TARGET_VERSION" -lt "$SOURCE_VERSION" ]; then
     echo "versions: error: TARGET_VERSION=$TARGET_VERSION is older than SOURCE_VERSION=$SOURCE_VERSION; the target must be the same major or newer ($SOURCE_VERSION to 18)" >&2
     return 2

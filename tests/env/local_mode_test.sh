@@ -19,6 +19,8 @@ expect_fail "SOURCE_VERSION=11 is refused" 2 "SOURCE_VERSION='11' is not a suppo
 check "  and nothing started" nothing_started
 expect_fail "TARGET_VERSION=19 is refused" 2 "TARGET_VERSION='19' is not a supported" env TARGET_VERSION=19 "$local_sh" up
 expect_fail "SOURCE_VERSION=abc is refused" 2 "SOURCE_VERSION='abc' is not a supported" env SOURCE_VERSION=abc "$local_sh" up
+expect_fail "a target older than 15 is refused" 2 "TARGET_VERSION=14 is not a supported target; use 15 16 17 or 18" \
+  env SOURCE_VERSION=12 TARGET_VERSION=14 "$local_sh" up
 expect_fail "a target older than the source is refused" 2 "TARGET_VERSION=15 is older than SOURCE_VERSION=16" \
   env SOURCE_VERSION=16 TARGET_VERSION=15 "$local_sh" up
 expect_fail "make up refuses a bad major before installing anything" 2 "SOURCE_VERSION='19' is not a supported" \
