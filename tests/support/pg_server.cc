@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +45,29 @@ const PairMajors& Majors() {
   }();
   return majors;
 }
+
+// A test suite whose SetUpTestSuite failed (the servers did not start, a
+// major is not supported) has googletest mark its tests skipped, and ctest
+// counts "[  SKIPPED ]" as a skip, not a failure (the process's exit status
+// is ignored then): a broken pair would look like tests that do not apply.
+// This listener ends the process with status 1 before the first such test
+// prints anything, so ctest reports it failed. Registered once, for every
+// test binary that links tests/support.
+class SuiteSetUpFailureFails : public ::testing::EmptyTestEventListener {
+  void OnTestStart(const ::testing::TestInfo& test) override {
+    const ::testing::TestSuite* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    if (suite == nullptr || !suite->ad_hoc_test_result().Failed()) return;
+    std::fprintf(stderr, "%s.%s: its test suite's set-up failed (above); failing, not skipping\n",
+                 test.test_suite_name(), test.name());
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }
+};
+
+[[maybe_unused]] const bool kSuiteSetUpFailureFails = [] {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new SuiteSetUpFailureFails);
+  return true;
+}();
 
 }  // namespace
 
