@@ -1,4 +1,4 @@
-// pgparity: verify PostgreSQL 14 -> 16 logical replication independently of
+// pgparity: verify a PostgreSQL logical replication migration (12..18 -> 15..18) independently of
 // the subscriber. docs/cli.md is the reference of every command.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -18,7 +18,7 @@ constexpr Command kCommands[] = {
     {"record", "stream a slot's decoded changes (or raw frames) into a file", RunRecord},
     {"dump", "print a recording", RunDump},
     {"tail", "show decoded changes live, like pg_recvlogical with test_decoding", RunTail},
-    {"preflight", "check a 14 -> 16 migration is ready (read-only)", RunPreflight},
+    {"preflight", "check a logical replication migration is ready (read-only)", RunPreflight},
     {"verify", "is the target exactly the source? one-shot check, exit 0/1", RunVerify},
     {"audit", "verify continuously, checkpointed, resumable; a report after each check", RunAudit},
     {"digest", "a table's digest (docs/digest.md) on any server, from COPY or in SQL", RunDigest},

@@ -57,7 +57,7 @@ int RunPreflight(const std::vector<std::string>& args) {
   po::options_description opts("pgparity preflight --source DSN --target DSN [options]");
   opts.add_options()("help,h", "this help")(
       "source", po::value<std::string>(),
-      "libpq connection string or URI of the source (PostgreSQL 14 publisher) (required)")(
+      "libpq connection string or URI of the source (PostgreSQL 12 to 18 publisher) (required)")(
       "target", po::value<std::string>(),
       "libpq connection string or URI of the target (PostgreSQL 16 subscriber) (required)")(
       "publication", po::value<std::string>(),

@@ -61,7 +61,7 @@ int RunRepair(const std::vector<std::string>& args) {
   po::options_description opts(
       "pgparity repair --source DSN --target DSN --report REPORT.json [options]");
   opts.add_options()("help,h", "this help")("source", po::value<std::string>(),
-                                            "the source (PostgreSQL 14) connection string")(
+                                            "the source (publisher) connection string")(
       "target", po::value<std::string>(), "the target (PostgreSQL 16) connection string")(
       "report", po::value<std::string>(), "the JSON report of pgparity verify (or audit)")(
       "out", po::value<std::string>(), "write the SQL to FILE (replaced atomically)")(

@@ -30,7 +30,7 @@ void AddSourceOptions(po::options_description& opts) {
 void AddCheckOptions(po::options_description& opts) {
   opts.add_options()(
       "source", po::value<std::string>(),
-      "libpq connection string or URI of the source (PostgreSQL 14 publisher) (required)")(
+      "libpq connection string or URI of the source (PostgreSQL 12 to 18 publisher) (required)")(
       "target", po::value<std::string>(),
       "libpq connection string or URI of the target (PostgreSQL 16 subscriber) (required)")(
       "publication", po::value<std::string>()->default_value("my_publication"),
