@@ -1,5 +1,6 @@
 #include "pgparity/applier/catalog/publication.h"
 
+#include <algorithm>
 #include <map>
 
 #include "catalog/query_rows.h"
@@ -99,6 +100,10 @@ Result<std::optional<Publication>> ReadPublication(conn::PgSession& source,
     PGPARITY_ASSIGN_OR_RETURN(found[0].subsets, ReadSubsets(source, name));
   }
   return std::optional<Publication>(std::move(found[0]));
+}
+
+bool PublishedSubset::Lets(std::string_view name) const {
+  return columns.empty() || std::ranges::find(columns, name) != columns.end();
 }
 
 const PublishedSubset& Publication::SubsetOf(const RelationName& table) const {

@@ -13,8 +13,7 @@ namespace {
 // PostgreSQL 15+ source, else every non-generated one (12 to 17 never
 // publish generated columns).
 bool Published(const PublishedSubset& subset, const RelationColumn& column) {
-  if (subset.columns.empty()) return !column.generated;
-  return std::ranges::find(subset.columns, column.name) != subset.columns.end();
+  return subset.columns.empty() ? !column.generated : subset.Lets(column.name);
 }
 
 // The columns of `table` pgoutput sends, and the key among them, into `spec`.

@@ -79,8 +79,8 @@ struct Checks {
 void CheckVersions(Checks& c) {
   const ServerSettings& s = c.m.source.settings;
   const ServerSettings& t = c.m.target.settings;
-  for (Finding& f : preflight::VersionPairFindings({s.version, s.version_num},
-                                                   {t.version, t.version_num})) {
+  for (Finding& f :
+       preflight::VersionPairFindings({s.version, s.version_num}, {t.version, t.version_num})) {
     c.findings.push_back(std::move(f));
   }
 }
@@ -474,19 +474,17 @@ Result<bool> CheckColumn(Checks& c, const Relation& s, const Relation& t,
 
 Status CheckColumns(Checks& c, const Relation& s, const Relation& t) {
   std::vector<std::string> source_order, target_order;
-  const std::vector<std::string>& listed = c.m.publication.SubsetOf({s.schema, s.name}).columns;
+  const PublishedSubset& subset = c.m.publication.SubsetOf({s.schema, s.name});
   for (const RelationColumn& sc : s.columns) {
     // Outside the publication's column list: never sent, so the target
     // needs nothing of it.
-    if (!listed.empty() && std::ranges::find(listed, sc.name) == listed.end()) continue;
+    if (!subset.Lets(sc.name)) continue;
     PGPARITY_ASSIGN_OR_RETURN(const bool on_target, CheckColumn(c, s, t, sc));
     if (on_target) source_order.push_back(sc.name);
   }
   for (const RelationColumn& tc : t.columns) {
     if (s.Find(tc.name) != nullptr) {
-      if (listed.empty() || std::ranges::find(listed, tc.name) != listed.end()) {
-        target_order.push_back(tc.name);
-      }
+      if (subset.Lets(tc.name)) target_order.push_back(tc.name);
     } else if (!tc.generated) {  // a generated one is computed on the target: fine
       CheckTargetOnlyColumn(c, s, t, tc);
     }

@@ -220,11 +220,11 @@ Result<bool> RowMatchesNow(conn::PgSession& source, conn::PgSession& target,
                            const PlannedRow& planned) {
   const TableSpec& spec = *planned.spec;
   if (!spec.keyed()) {
-    PGPARITY_ASSIGN_OR_RETURN(
-        conn::QueryResult s,
-        source.Query("SELECT count(*) AS n FROM " + RelationRef(SourceRead(spec)) +
-                         WhereSql(SourceRead(spec), ComparedRowDigestSql(spec) + " = $1"),
-                     {planned.digest}));
+    const TableRead read = SourceRead(spec);
+    PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult s,
+                              source.Query("SELECT count(*) AS n FROM " + RelationRef(read) +
+                                               WhereSql(read, ComparedRowDigestSql(spec) + " = $1"),
+                                           {planned.digest}));
     PGPARITY_ASSIGN_OR_RETURN(const int64_t on_source,
                               conn::RowReader(s, 0, "re-checking a row").Int64("n"));
     PGPARITY_ASSIGN_OR_RETURN(const int64_t on_target,

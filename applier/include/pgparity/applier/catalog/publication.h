@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pgparity/applier/catalog/relations.h"
@@ -31,6 +32,9 @@ struct PublishedSubset {
   std::vector<std::string> columns;
   // The row filter as the server prints it (pg_get_expr); nullopt: none.
   std::optional<std::string> row_filter;
+
+  // Whether the column list lets column `name` through: listed, or no list.
+  bool Lets(std::string_view name) const;
 };
 
 struct Publication {
