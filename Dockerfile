@@ -43,6 +43,7 @@ RUN apt-get update \
       libgcc-s1 \
       libpq5 \
       libprotobuf32 \
+      librocksdb7.8 \
       libspdlog1.10 \
       libssl3 \
       libstdc++6 \
