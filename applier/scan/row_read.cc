@@ -102,9 +102,17 @@ std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec) {
 std::string WhereSql(const TableRead& read, std::string_view condition) {
   // The filter is the server's own text of an expression (pg_get_expr),
   // not a value: parenthesized, it combines with any condition.
-  const std::string filter = read.row_filter.empty() ? "" : "(" + read.row_filter + ")";
-  if (condition.empty()) return filter.empty() ? "" : " WHERE " + filter;
-  return " WHERE " + std::string(condition) + (filter.empty() ? "" : " AND " + filter);
+  std::vector<std::string> terms;
+  if (!condition.empty()) terms.emplace_back(condition);
+  if (!read.row_range.empty()) terms.push_back("(" + read.row_range + ")");
+  if (!read.row_filter.empty()) terms.push_back("(" + read.row_filter + ")");
+  return terms.empty() ? "" : " WHERE " + absl::StrJoin(terms, " AND ");
+}
+
+TableRead KeyRangeRead(TableRead read, std::string condition) {
+  read.row_range = std::move(condition);
+  read.plain &= read.row_range.empty();
+  return read;
 }
 
 std::string RelationRef(const TableRead& read) {

@@ -50,5 +50,18 @@ TEST(RowReadTest, TargetReadsAndUnfilteredSourcesReadEveryRow) {
             "COPY (SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\") TO STDOUT");
 }
 
+TEST(RowReadTest, AKeyRangeNarrowsEveryReadAndCombinesWithTheFilter) {
+  const TableSpec spec = Filtered();
+  const TableRead target = KeyRangeRead(TargetRead(spec, 'r'), "\"id\" >= '5'::integer");
+  EXPECT_FALSE(target.plain);  // COPY relation (columns) cannot narrow
+  EXPECT_EQ(CopySql(target),
+            "COPY (SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE (\"id\" >= "
+            "'5'::integer)) TO STDOUT");
+  const TableRead source = KeyRangeRead(SourceRead(spec), "\"id\" < '9'::integer");
+  EXPECT_EQ(WhereSql(source, "x = $1"),
+            " WHERE x = $1 AND (\"id\" < '9'::integer) AND ((amount > 300))");
+  EXPECT_TRUE(KeyRangeRead(TargetRead(spec, 'r'), "").plain);
+}
+
 }  // namespace
 }  // namespace pgparity::applier

@@ -35,6 +35,9 @@ struct TableRead {
   // source, else empty: every row. Only rows that pass it are ever
   // published, so only they are the source's rows to compare.
   std::string row_filter;
+  // A condition on the rows read (a key range, KeyRangeRead), combined
+  // with the filter by WhereSql; "" = every row.
+  std::string row_range;
   // COPY relation (columns) gives the same rows: every expression is the
   // plain column, the relation has no partitions to include and no filter.
   bool plain = true;
@@ -70,7 +73,13 @@ TableRead TargetRead(const TableSpec& spec, char target_relkind);
 // bytes come whole, wider ones with their first `shown_chars` characters.
 TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars = 0);
 
-// COPY ... TO STDOUT of every row (text format), of the filter's rows.
+// `read` restricted to the rows where `condition` holds (an SQL
+// expression over its columns, values quoted by the caller): what
+// CopySql, SelectByKeysSql and WhereSql read from then on.
+TableRead KeyRangeRead(TableRead read, std::string condition);
+
+// COPY ... TO STDOUT of every row (text format), of the filter's rows
+// (and the read's row_range).
 std::string CopySql(const TableRead& read);
 // "SELECT <select list> FROM [ONLY] relation WHERE <key> IN (...)" for
 // `keys` keys of `spec`, parameters $1... in key order, key after key.
@@ -92,8 +101,9 @@ std::string ComparedRowDigestSql(const TableSpec& spec, std::string_view alias =
 // the copies of a row of a table without key, by its row digest, $1 the
 // digest as 32 hex digits. REQUIRES: the compared columns read by their text.
 std::string SelectByDigestSql(const TableRead& read, const TableSpec& spec);
-// " WHERE <condition>", and the read's row filter: the rows of `read` for
-// which `condition` holds. `condition` empty: only the filter (or "").
+// " WHERE <condition>", the read's row_range and its row filter: the rows
+// of `read` for which `condition` holds. `condition` empty: only the range
+// and the filter (or "").
 std::string WhereSql(const TableRead& read, std::string_view condition);
 // "[ONLY] "schema"."name"": the relation `read` reads (ONLY unless it reads
 // partitions), for FROM, UPDATE and DELETE.
