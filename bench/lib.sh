@@ -68,12 +68,23 @@ pgbench_pair() {
   pgbench -i -q -I dtp -s "$1" "$TGT" >>"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; die "pgbench -i on the target failed"; }
 }
 
-# my_publication (all tables) and my_subscription, then waits (at most
-# TIMEOUT seconds) until every table is ready.
-subscribe_pair() {
+# pgbench's tables at SCALE, generated on each server (-I dtGvp): pgbench's
+# data is deterministic, so both sides hold the same rows without an initial
+# copy (subscribe with copy_data = false). Drops pgbench's tables first.
+pgbench_identical_pair() {
+  pgbench -i -q -I dtGvp -s "$1" "$SRC" >"$WORK/init-src.log" 2>&1 &
+  local src=$!
+  pgbench -i -q -I dtGvp -s "$1" "$TGT" >"$WORK/init-tgt.log" 2>&1 || { cat "$WORK/init-tgt.log" >&2; die "pgbench -i on the target failed"; }
+  wait "$src" || { cat "$WORK/init-src.log" >&2; die "pgbench -i on the source failed"; }
+}
+
+# my_publication (all tables) and my_subscription (WITH (OPTIONS) when
+# given, e.g. "copy_data = false"), then waits (at most TIMEOUT seconds)
+# until every table is ready.
+subscribe_pair() { # TIMEOUT [OPTIONS]
   local start
   qs "CREATE PUBLICATION my_publication FOR ALL TABLES" >/dev/null
-  qt "CREATE SUBSCRIPTION my_subscription CONNECTION '$SRC' PUBLICATION my_publication" >/dev/null 2>&1
+  qt "CREATE SUBSCRIPTION my_subscription CONNECTION '$SRC' PUBLICATION my_publication${2:+ WITH ($2)}" >/dev/null 2>&1
   start=$(date +%s)
   until [ "$(qt "SELECT count(*) FROM pg_subscription_rel WHERE srsubstate <> 'r'")" = 0 ]; do
     [ $(($(date +%s) - start)) -lt "$1" ] || die "initial copy not done after $1 s"
