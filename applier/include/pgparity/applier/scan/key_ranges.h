@@ -27,6 +27,8 @@
 #define PGPARITY_APPLIER_SCAN_KEY_RANGES_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,10 +95,15 @@ struct TableToPlan {
 
 // Every table's split, reading bounds on `session` (any snapshot: the
 // bounds only space the ranges; the partition is exact whatever they
-// are). Logs one line per split table. Errors: the session's.
+// are). Logs one line per split table, prefixed by `what` ("bootstrap").
+// Errors: the session's.
 Result<std::vector<KeySplit>> PlanKeySplits(conn::PgSession& session,
                                             std::span<const TableToPlan> tables,
-                                            const ScanPlanOptions& options);
+                                            const ScanPlanOptions& options, std::string_view what);
+// `read` limited to range `range` of `split` (KeyRangeRead), named
+// "schema.name (range 2 of 8)" in progress and errors; `read` itself when
+// the split has one range.
+TableRead RangeRead(TableRead read, const KeySplit& split, size_t range);
 
 // One work unit: range `range` of table `table` (an index into the
 // planned tables), about `weight` rows.
@@ -109,6 +116,11 @@ struct ScanUnit {
 // among its ranges; ties in table order).
 std::vector<ScanUnit> PlanUnits(std::span<const KeySplit> splits,
                                 std::span<const double> table_rows);
+// Runs `scan(session, unit)` for every unit on `sessions.size()` threads,
+// one session each, in `units` order (ScanInParallel: the first error
+// stops the others at their next unit).
+Status ScanUnits(std::vector<conn::PgSession*> sessions, std::span<const ScanUnit> units,
+                 const std::function<Status(conn::PgSession&, const ScanUnit&)>& scan);
 
 }  // namespace pgparity::applier
 
