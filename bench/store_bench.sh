@@ -9,52 +9,17 @@
 #
 # Knobs: BUILD_DIR (./build), STORE_BENCH_ROWS ("10000000 30000000"),
 # STORE_BENCH_ROUNDS (2), STORE_BENCH_CONFIGS (names below), STORE_BENCH_DIR
-# (where the stores live, ${TMPDIR:-/tmp}), STORE_BENCH_RAW (keep the raw TSV
-# there), BENCH_RESULTS (append the table to this file).
+# (where the stores live, ${TMPDIR:-/tmp}), STORE_BENCH_RAW (write the raw TSV
+# there, run by run), BENCH_RESULTS (append the table to this file), STORE_BENCH_FROM_RAW
+# (print the table of such a raw TSV, or several concatenated, and run nothing).
 set -euo pipefail
 NAME=store_bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "$NAME: error: $*" >&2; exit 1; }
 note() { echo "$NAME: $*" >&2; }
 
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-BIN=$BUILD_DIR/bench/store_bench
-ROWS=${STORE_BENCH_ROWS:-10000000 30000000}
-ROUNDS=${STORE_BENCH_ROUNDS:-2}
-CONFIGS=${STORE_BENCH_CONFIGS:-rocksdb-64 rocksdb-192 lmdb lmdb-writemap lmdb-trim256}
-[ -x "$BIN" ] || die "$BIN not found; build it: cmake --build $BUILD_DIR --target store_bench"
-
-args_of() { # CONFIG -> store_bench options
-  case $1 in
-    rocksdb-*) echo "--store=rocksdb --cache-mib=${1#rocksdb-}" ;;
-    lmdb) echo "--store=lmdb" ;;
-    lmdb-writemap) echo "--store=lmdb --writemap" ;;
-    lmdb-trim*) echo "--store=lmdb --trim-mib=${1#lmdb-trim}" ;;
-    *) die "unknown configuration '$1' (rocksdb-MIB, lmdb, lmdb-writemap, lmdb-trimMIB)" ;;
-  esac
-}
-for config in $CONFIGS; do args_of "$config" >/dev/null; done
-
-WORK=$(mktemp -d "${STORE_BENCH_DIR:-${TMPDIR:-/tmp}}/pgparity-store-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-RAW=$WORK/raw.tsv
-started=$(date -u +%Y-%m-%dT%H:%MZ)
-for round in $(seq 1 "$ROUNDS"); do
-  order=$CONFIGS
-  [ $((round % 2)) = 0 ] && order=$(echo "$CONFIGS" | tr ' ' '\n' | tac | tr '\n' ' ')
-  for rows in $ROWS; do
-    for config in $order; do
-      load=$(cut -d' ' -f1 /proc/loadavg)
-      note "round $round, $config, $rows rows (load $load)"
-      # shellcheck disable=SC2046
-      "$BIN" $(args_of "$config") --label="$config" --rows="$rows" --dir="$WORK/store" |
-        tail -n +2 | sed "s/^/$round\t$load\t/" >>"$RAW"
-    done
-  done
-done
-[ -n "${STORE_BENCH_RAW:-}" ] && cp "$RAW" "$STORE_BENCH_RAW"
-
-python3 - "$RAW" "$started" <<'EOF' | tee -a "${BENCH_RESULTS:-/dev/null}"
+summarize() { # RAW STARTED -> the markdown table on stdout (and BENCH_RESULTS)
+  python3 - "$1" "$2" <<'EOF' | tee -a "${BENCH_RESULTS:-/dev/null}"
 import collections, statistics, sys
 raw, started = sys.argv[1], sys.argv[2]
 runs = collections.defaultdict(list)
@@ -89,3 +54,47 @@ for key in order:
     print(f"| {config} | {rows/1e6:g} M | {phase} | {rates} | {med} | {max(x['panon'] for x in r):,.0f} "
           f"| {max(x['pfile'] for x in r):,.0f} | {disk} | {max(x['written'] for x in r):,.0f} |")
 EOF
+}
+
+if [ -n "${STORE_BENCH_FROM_RAW:-}" ]; then
+  summarize "$STORE_BENCH_FROM_RAW" "(from $STORE_BENCH_FROM_RAW)"
+  exit 0
+fi
+
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+BIN=$BUILD_DIR/bench/store_bench
+ROWS=${STORE_BENCH_ROWS:-10000000 30000000}
+ROUNDS=${STORE_BENCH_ROUNDS:-2}
+CONFIGS=${STORE_BENCH_CONFIGS:-rocksdb-64 rocksdb-192 lmdb lmdb-writemap lmdb-trim256}
+[ -x "$BIN" ] || die "$BIN not found; build it: cmake --build $BUILD_DIR --target store_bench"
+
+args_of() { # CONFIG -> store_bench options
+  case $1 in
+    rocksdb-*) echo "--store=rocksdb --cache-mib=${1#rocksdb-}" ;;
+    lmdb) echo "--store=lmdb" ;;
+    lmdb-writemap) echo "--store=lmdb --writemap" ;;
+    lmdb-trim*) echo "--store=lmdb --trim-mib=${1#lmdb-trim}" ;;
+    *) die "unknown configuration '$1' (rocksdb-MIB, lmdb, lmdb-writemap, lmdb-trimMIB)" ;;
+  esac
+}
+for config in $CONFIGS; do args_of "$config" >/dev/null; done
+
+WORK=$(mktemp -d "${STORE_BENCH_DIR:-${TMPDIR:-/tmp}}/pgparity-store-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+RAW=${STORE_BENCH_RAW:-$WORK/raw.tsv}  # appended run by run: a cut-short run keeps its rows
+: >"$RAW"
+started=$(date -u +%Y-%m-%dT%H:%MZ)
+for round in $(seq 1 "$ROUNDS"); do
+  order=$CONFIGS
+  [ $((round % 2)) = 0 ] && order=$(echo "$CONFIGS" | tr ' ' '\n' | tac | tr '\n' ' ')
+  for rows in $ROWS; do
+    for config in $order; do
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      note "round $round, $config, $rows rows (load $load)"
+      # shellcheck disable=SC2046
+      "$BIN" $(args_of "$config") --label="$config" --rows="$rows" --dir="$WORK/store" |
+        tail -n +2 | sed "s/^/$round\t$load\t/" >>"$RAW"
+    done
+  done
+done
+summarize "$RAW" "$started"
