@@ -5,7 +5,7 @@
 #
 #   bench/scale.sh                                   # make bench-scale
 #   BENCH_SCALES="10 100" BENCH_ROUNDS=3 bench/scale.sh
-#   BENCH_SCALES=300 BENCH_ROUNDS=2 bench/scale.sh
+#   BENCH_SCALES=300 BENCH_ROUNDS=2 BENCH_PARTS=verify bench/scale.sh
 #   bench/scale_report.py bench/results/scale-*.csv  # the tables and plot again, from several runs
 #
 # Per scale, on one pair of servers (started once, autovacuum off):
@@ -25,6 +25,14 @@
 #      read per second (pg_stat_user_tables seq_tup_read + idx_tup_fetch),
 #      between the first and the last time the counter moved.
 # The 1-minute load average is recorded with every measurement.
+#
+# Knobs: BUILD_DIR (./build) or PGPARITY (the binary); BENCH_SCALES ("10 100
+# 300"); BENCH_ROUNDS ("3 3 1": rounds per scale, the last figure repeats);
+# BENCH_PARTS ("scan verify audit"); BENCH_JOBS ("1 2 3": digest --jobs
+# values); BENCH_MEMORY_LIMIT (256MiB); BENCH_SCAN_RATE (50000 rows/s);
+# BENCH_AUDIT_SECONDS (60); BENCH_TIMEOUT (3600 s per step); BENCH_OUT;
+# BENCH_KEEP=1 keeps the temp dir. Disk: about 11 GB at scale 300 (both
+# servers under TMPDIR).
 #
 # Output in BENCH_OUT (default bench/results): scale-<UTC>.csv (one line per
 # measurement: scale,rows,round,kind,variant,metric,value,load1), then
@@ -46,6 +54,7 @@ BENCH_SCAN_RATE=${BENCH_SCAN_RATE:-50000}
 BENCH_AUDIT_SECONDS=${BENCH_AUDIT_SECONDS:-60}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}  # seconds any one step may take
 BENCH_OUT=${BENCH_OUT:-$ROOT/bench/results}
+BENCH_PARTS=${BENCH_PARTS:-scan verify audit}  # which measurements run
 
 positive() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ]; }
 for v in BENCH_SCALES BENCH_ROUNDS BENCH_JOBS; do
@@ -55,6 +64,10 @@ done
 for v in BENCH_SCAN_RATE BENCH_AUDIT_SECONDS BENCH_TIMEOUT; do
   positive "${!v}" || usage "$v=${!v} is not a positive number"
 done
+for p in $BENCH_PARTS; do
+  case $p in scan | verify | audit) ;; *) usage "BENCH_PARTS: unknown part '$p' (scan verify audit)" ;; esac
+done
+part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
 [ -x "$PGPARITY" ] || usage "$PGPARITY not found: build first (make build-cli, or BUILD_DIR=...)"
 for tool in pgbench psql python3 gnuplot; do
   command -v "$tool" >/dev/null ||
@@ -224,8 +237,8 @@ for i in "${!scales[@]}"; do
   prepare_scale
   LOAD=$(load1)
   record 0 setup pgbench_accounts rows "$ROWS"
-  measure_scan "$n"
-  measure_verify "$n"
-  if [ "$HAS_RATE" = 1 ]; then measure_audit_cap; fi
+  if part scan; then measure_scan "$n"; fi
+  if part verify; then measure_verify "$n"; fi
+  if part audit && [ "$HAS_RATE" = 1 ]; then measure_audit_cap; fi
 done
 python3 "$ROOT/bench/scale_report.py" --out "${CSV%.csv}" "$CSV"

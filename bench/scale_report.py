@@ -256,9 +256,9 @@ def main():
     except (OSError, KeyError, ValueError) as e:
         print(f"scale_report: error: cannot read {args.csv}: {e} (a bench/scale.sh CSV)", file=sys.stderr)
         return 2
-    scales = sorted(s for s in rows if any(k[1] == s and k[3] == "verify" for k in values))
+    scales = sorted(s for s in rows if any(k[1] == s and k[3] != "setup" for k in values))
     if not scales:
-        print("scale_report: error: no verify measurement in the input (did bench/scale.sh finish a scale?)", file=sys.stderr)
+        print("scale_report: error: no measurement in the input (did bench/scale.sh finish a step?)", file=sys.stderr)
         return 2
     fitted = fits(values, rows, scales)
     md = ["", *verify_table(values, rows, loads, scales), "", *scan_table(values, rows, loads, scales)]
