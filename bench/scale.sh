@@ -164,8 +164,12 @@ verify_once() {
   python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 print("verdict", r["status"])
-for k, v in r.get("shadow", {}).items():
-    if isinstance(v, (int, float)) and not isinstance(v, bool): print("shadow_" + k, v)' "$WORK/verify.json" >"$WORK/verify.figures"
+def figures(name, v):
+    if isinstance(v, dict):
+        for k, x in v.items(): figures(name + "_" + k, x)
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+        print(name, v)
+figures("shadow", r.get("shadow", {}))' "$WORK/verify.json" >"$WORK/verify.figures"
   while read -r m value; do record "$1" verify "$2" "$m" "$value"; done <"$WORK/verify.figures"
   note "scale $SCALE round $1: verify $2 $secs s, $((rss / 1024)) MiB, $(head -n 1 "$WORK/verify.figures") (load $LOAD)"
 }

@@ -272,7 +272,10 @@ def main():
     if args.out:
         with open(args.out + ".md", "w") as f:
             f.write(f"Input: {', '.join(os.path.basename(p) for p in args.csv)}\n{text}")
-        plot(values, rows, scales, fitted, args.out + ".png")
+        if variants_of(values, "verify"):
+            plot(values, rows, scales, fitted, args.out + ".png")
+        else:
+            print("scale_report: no verify measurement: no plot", file=sys.stderr)
     return 0
 
 
