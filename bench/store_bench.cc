@@ -21,7 +21,8 @@
 // Memory: a thread samples /proc/self/status every 20 ms; each line has the
 // phase's peak RssAnon and RssFile (pages of mmap'd files, LMDB's map) and
 // the current ones. Disk: allocated bytes (st_blocks) under the store's
-// directory; written: write_bytes from /proc/self/io during the phase.
+// directory; written: write_bytes from /proc/self/io during the phase; cpu:
+// the process's user + system CPU seconds during the phase.
 #include <lmdb.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
@@ -31,6 +32,7 @@
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +133,15 @@ Memory ReadMemory() {
       memory.file_kib = std::strtoull(line.c_str() + 8, nullptr, 10);
   }
   return memory;
+}
+
+// User + system CPU seconds of every thread (RocksDB's flushes and
+// compactions too): the machine is shared, so wall time alone misleads.
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 uint64_t WrittenBytes() {
@@ -485,8 +496,10 @@ template <typename Body>
 void Phases::Timed(const char* phase, Body body) {
   sampler_.TakePeaks();
   const uint64_t written_before = WrittenBytes();
+  const double cpu_before = CpuSeconds();
   const auto start = std::chrono::steady_clock::now();
   const uint64_t ops = body();
+  const double cpu = CpuSeconds() - cpu_before;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const Memory peaks = sampler_.TakePeaks();
@@ -494,12 +507,12 @@ void Phases::Timed(const char* phase, Body body) {
   const DiskUse disk = MeasureDisk(dir_ / "db");
   const DiskUse ckpt = fs::exists(dir_ / "ckpt") ? MeasureDisk(dir_ / "ckpt") : DiskUse{};
   const double mib = 1024.0 * 1024.0;
-  std::printf("%s\t%llu\t%s\t%llu\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\n",
-              config_.label.c_str(), static_cast<unsigned long long>(config_.rows), phase,
-              static_cast<unsigned long long>(ops), seconds, ops / seconds, peaks.anon_kib / 1024.0,
-              peaks.file_kib / 1024.0, now.anon_kib / 1024.0, now.file_kib / 1024.0,
-              disk.allocated / mib, (WrittenBytes() - written_before) / mib, ckpt.allocated / mib,
-              ckpt.unshared / mib);
+  std::printf(
+      "%s\t%llu\t%s\t%llu\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.3f\n",
+      config_.label.c_str(), static_cast<unsigned long long>(config_.rows), phase,
+      static_cast<unsigned long long>(ops), seconds, ops / seconds, peaks.anon_kib / 1024.0,
+      peaks.file_kib / 1024.0, now.anon_kib / 1024.0, now.file_kib / 1024.0, disk.allocated / mib,
+      (WrittenBytes() - written_before) / mib, ckpt.allocated / mib, ckpt.unshared / mib, cpu);
   std::fflush(stdout);
 }
 
@@ -685,7 +698,7 @@ int main(int argc, char** argv) {
   const fs::path dir = config.dir;
   std::printf(
       "config\trows\tphase\tops\tseconds\tops_per_s\tpeak_anon_mib\tpeak_file_mib\tanon_mib\tfile_"
-      "mib\tdisk_mib\twritten_mib\tckpt_mib\tckpt_own_mib\n");
+      "mib\tdisk_mib\twritten_mib\tckpt_mib\tckpt_own_mib\tcpu_s\n");
   {
     std::unique_ptr<Store> store = OpenStore(config, dir / "db");
     Phases phases(config, *store, dir);

@@ -4,7 +4,8 @@
 # rounds, the configurations in reverse order every other round (the machine
 # is shared and noisy), and prints a markdown table: per configuration, rows
 # and phase the ops/s of each round, the peak RssAnon and RssFile over the
-# rounds, and the disk bytes. The 1-minute load average before each run is
+# rounds, the median CPU time per operation (all threads: flushes and
+# compactions count), and the disk bytes. The 1-minute load average before each run is
 # in the raw file. See bench/README.md, "Shadow store: RocksDB or LMDB".
 #
 # Knobs: BUILD_DIR (./build), STORE_BENCH_ROWS ("10000000 30000000"),
@@ -32,26 +33,31 @@ for line in open(raw):
     key = (config, rows, phase)
     if key not in runs:
         order.append(key)
+    cpu = float(f[16]) if len(f) > 16 else None  # runs before the CPU column have none
     runs[key].append(dict(rate=rate, secs=secs, panon=panon, pfile=pfile, disk=disk,
-                          written=written, ckpt=ckpt, ckpt_own=ckpt_own))
+                          written=written, ckpt=ckpt, ckpt_own=ckpt_own,
+                          cpu_us=cpu * 1e6 / ops if cpu is not None else None))
     loads[rnd].add(load)
 print(f"store_bench, {started}; 1-minute load average before the runs, per round: "
       + "; ".join(f"round {r}: {min(v):.2f}-{max(v):.2f}" for r, v in sorted(loads.items())))
 print()
-print("| config | rows | phase | ops/s per round | median | peak RssAnon MiB | peak RssFile MiB | disk MiB | written MiB |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| config | rows | phase | ops/s per round | median | CPU µs/op | peak RssAnon MiB | peak RssFile MiB | disk MiB | written MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for key in order:
     config, rows, phase = key
     r = runs[key]
     rates = " / ".join(f"{x['rate']:,.0f}" if phase != "ckpt" else f"{x['secs']:.2f} s" for x in r)
     med = statistics.median(x["rate"] if phase != "ckpt" else x["secs"] for x in r)
     med = f"{med:,.0f}" if phase != "ckpt" else f"{med:.2f} s"
+    cpus = [x["cpu_us"] for x in r if x["cpu_us"] is not None]
+    cpu = "-" if not cpus else (f"{statistics.median(cpus)/1e6:.2f} s" if phase == "ckpt"
+                                else f"{statistics.median(cpus):.2f}")
     disk = max(x["disk"] for x in r)
     if phase == "ckpt":
         disk = f"{disk:,.0f} (+ckpt {max(x['ckpt'] for x in r):,.0f}, own {max(x['ckpt_own'] for x in r):,.0f})"
     else:
         disk = f"{disk:,.0f}"
-    print(f"| {config} | {rows/1e6:g} M | {phase} | {rates} | {med} | {max(x['panon'] for x in r):,.0f} "
+    print(f"| {config} | {rows/1e6:g} M | {phase} | {rates} | {med} | {cpu} | {max(x['panon'] for x in r):,.0f} "
           f"| {max(x['pfile'] for x in r):,.0f} | {disk} | {max(x['written'] for x in r):,.0f} |")
 EOF
 }
