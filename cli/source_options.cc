@@ -37,7 +37,6 @@ void AddCheckOptions(po::options_description& opts) {
       "the publication the subscription replicates")(
       "subscription", po::value<std::string>(),
       "the subscription on the target (default: the one subscribing to the publication)")(
-      "parallel", po::value<int>()->default_value(2), "sessions per side scanning tables")(
       "max-rows", po::value<int>()->default_value(100), "divergent rows listed per table")(
       "max-value-bytes", po::value<int>()->default_value(256),
       "bytes of each value shown for a listed divergent row; longer ones are cut (with their "
@@ -45,7 +44,29 @@ void AddCheckOptions(po::options_description& opts) {
                          "leave every column value out of the report and the output (keys stay)")(
       "metrics-listen", po::value<std::string>(),
       "HOST:PORT to serve /metrics (Prometheus text) and /status (the report, JSON) on")(
-      "quiet", "no scan progress (a bar on a terminal, else a line every 5 s of a long scan)");
+      "quiet", "no scan progress (a bar on a terminal, else a line every 5 s of a long scan)")(
+      "memory-limit", po::value<std::string>(),
+      "memory for the shadow state (e.g. 256MiB, 4GiB; 0: no limit); beyond it the largest "
+      "tables go to an on-disk store (default: 1GiB or a quarter of RAM, whichever is smaller)");
+  AddJobsOption(opts, 2, "sessions per side scanning tables (big tables in key ranges)");
+}
+
+void AddJobsOption(po::options_description& opts, int default_jobs, const std::string& what) {
+  opts.add_options()("jobs", po::value<int>(),
+                     (what + " (default " + std::to_string(default_jobs) + ")").c_str())(
+      "parallel", po::value<int>(), "deprecated: the old name of --jobs");
+}
+
+Result<size_t> ReadJobs(const po::variables_map& vm, int default_jobs) {
+  if (vm.count("jobs") && vm.count("parallel")) {
+    return Status::InvalidArgument("--parallel is the old name of --jobs: give only --jobs");
+  }
+  const char* given = vm.count("parallel") ? "parallel" : "jobs";
+  const int jobs = vm.count(given) ? vm[given].as<int>() : default_jobs;
+  if (jobs < 1 || jobs > 64) {
+    return Status::InvalidArgument(std::string("--") + given + " must be 1 to 64");
+  }
+  return static_cast<size_t>(jobs);
 }
 
 Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
@@ -66,18 +87,38 @@ Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
   if (out.publication.empty() || (out.subscription && out.subscription->empty())) {
     return Status::InvalidArgument("--publication and --subscription need a name");
   }
-  const int parallel = vm["parallel"].as<int>();
+  PGPARITY_ASSIGN_OR_RETURN(out.parallel, ReadJobs(vm, 2));
   const int max_rows = vm["max-rows"].as<int>();
-  if (parallel < 1 || parallel > 64) return Status::InvalidArgument("--parallel must be 1 to 64");
   if (max_rows < 0) return Status::InvalidArgument("--max-rows must be 0 or more");
   const int max_value_bytes = vm["max-value-bytes"].as<int>();
   if (max_value_bytes < 0) return Status::InvalidArgument("--max-value-bytes must be 0 or more");
   out.max_value_bytes = static_cast<size_t>(max_value_bytes);
   out.redact = vm.count("redact") > 0;
   out.quiet = vm.count("quiet") > 0;
-  out.parallel = static_cast<size_t>(parallel);
   out.max_rows = static_cast<size_t>(max_rows);
   if (vm.count("metrics-listen")) out.metrics_listen = vm["metrics-listen"].as<std::string>();
+  out.memory.limit = applier::DefaultMemoryLimit();
+  if (vm.count("memory-limit")) {
+    Result<size_t> limit = applier::ParseByteSize(vm["memory-limit"].as<std::string>());
+    if (!limit.ok()) return limit.status().WithPrefix("--memory-limit");
+    if (*limit != 0 && *limit < (size_t{32} << 20)) {
+      return Status::InvalidArgument("--memory-limit " + vm["memory-limit"].as<std::string>() +
+                                     " is below 32MiB, too little to run in; give 32MiB or more "
+                                     "(or 0 for no limit)");
+    }
+    out.memory.limit = *limit;
+  }
+  return Status::OK();
+}
+
+Status ReadUntilLsn(const po::variables_map& vm, std::optional<wire::Lsn>& out) {
+  if (!vm.count("until-lsn")) return Status::OK();
+  auto lsn = wire::Lsn::Parse(vm["until-lsn"].as<std::string>());
+  if (!lsn.ok()) {
+    return Status::InvalidArgument("--until-lsn: " + std::string(lsn.status().message()) +
+                                   " — an LSN looks like 0/16B3748");
+  }
+  out = *lsn;
   return Status::OK();
 }
 
@@ -94,14 +135,7 @@ Status ReadSourceOptions(const po::variables_map& vm, std::string_view command,
   if (out.proto_version < 0 || out.proto_version > 4) {
     return Status::InvalidArgument("--proto-version must be 0 (auto) or 1 to 4");
   }
-  if (vm.count("until-lsn")) {
-    auto lsn = wire::Lsn::Parse(vm["until-lsn"].as<std::string>());
-    if (!lsn.ok()) {
-      return Status::InvalidArgument("--until-lsn: " + std::string(lsn.status().message()) +
-                                     " — an LSN looks like 0/16B3748");
-    }
-    out.until_lsn = *lsn;
-  }
+  PGPARITY_RETURN_IF_ERROR(ReadUntilLsn(vm, out.until_lsn));
   out.streaming = !vm.count("no-streaming");
   out.max_buffered_bytes = vm["max-buffer-mb"].as<size_t>() << 20;
   out.spill_dir = vm["spill-dir"].as<std::string>();

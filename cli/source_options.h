@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/consumer/slot_consumer.h"
 
@@ -24,21 +25,34 @@ void AddSourceOptions(boost::program_options::options_description& opts);
 Status ReadSourceOptions(const boost::program_options::variables_map& vm, std::string_view command,
                          consumer::SlotConsumerOptions& out);
 
+// --until-lsn (record, tail, audit): unset when not given; InvalidArgument
+// naming the option when it is not an LSN.
+Status ReadUntilLsn(const boost::program_options::variables_map& vm, std::optional<wire::Lsn>& out);
+
+// --jobs N, sessions reading at once (`what`, for --help), and its
+// deprecated alias --parallel N.
+void AddJobsOption(boost::program_options::options_description& opts, int default_jobs,
+                   const std::string& what);
+// --jobs (or --parallel), `default_jobs` when neither is given.
+// InvalidArgument when both are given or the value is not 1 to 64.
+Result<size_t> ReadJobs(const boost::program_options::variables_map& vm, int default_jobs);
+
 // The options verify and audit share: --source, --target (both required),
-// --publication, --subscription, --parallel, --max-rows, --max-value-bytes,
-// --redact, --metrics-listen, --quiet.
+// --publication, --subscription, --jobs (--parallel), --max-rows,
+// --max-value-bytes, --redact, --metrics-listen, --quiet.
 void AddCheckOptions(boost::program_options::options_description& opts);
 struct CheckOptionValues {
   conn::ConnParams source;  // conn::ParseServerDsn's
   conn::ConnParams target;
   std::string publication;
   std::optional<std::string> subscription;
-  size_t parallel = 2;
+  size_t parallel = 2;  // --jobs
   size_t max_rows = 100;
   size_t max_value_bytes = 256;
   bool redact = false;
   std::string metrics_listen;
   bool quiet = false;  // --quiet: no scan progress (scan_progress_bar.h)
+  applier::MemoryBudget memory;  // --memory-limit
 };
 // InvalidArgument naming the option when one is missing or unusable.
 // `command` names the sessions in pg_stat_activity ("pgparity audit").
@@ -56,6 +70,7 @@ void ApplyCheckOptions(const CheckOptionValues& v, Options& out) {
   out.values.max_bytes = v.max_value_bytes;
   out.values.redact = v.redact;
   out.metrics_listen = v.metrics_listen;
+  out.memory = v.memory;
 }
 
 // Parses a command's args against opts (+ positionals). Returns an exit

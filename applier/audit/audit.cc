@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "pgparity/applier/audit/change_checker.h"
+#include "pgparity/applier/audit/rolling_check.h"
 #include "pgparity/applier/catalog/replication_slots.h"
 #include "pgparity/applier/session/check_session.h"
 #include "pgparity/applier/session/session_setup.h"
@@ -137,8 +138,12 @@ class Audit {
   Status OpenAndResume();
   StreamOptions Stream();
   Status CheckUntilStopped();
+  bool ReachedUntil() const;
   void RunChangeRound();
   Status RunFullCheck(steady_clock::time_point& next_check);
+  Status RunRollingStep(steady_clock::time_point& next_check,
+                        steady_clock::time_point& next_change_round);
+  TargetChecker& Checker();
   Status PublishVerdict(VerifyReport& report);
   Status Stop();
 
@@ -150,6 +155,7 @@ class Audit {
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<TargetChecker> checker_;
   std::unique_ptr<ChangeChecker> changes_;
+  std::unique_ptr<RollingCheck> rolling_;  // --scan-rate
   uint64_t change_rows_ = 0, change_divergent_ = 0;
   std::string first_change_divergence_;
 };
@@ -171,10 +177,14 @@ Status Audit::PrepareStateDir() {
 // Both sides, the checkpoint (when there is one) and the slot, checked
 // against each other before anything is created.
 Status Audit::OpenAndResume() {
-  PGPARITY_ASSIGN_OR_RETURN(
-      session_,
-      CheckSession::Open({options_.source, options_.target, options_.publication,
-                          options_.subscription, options_.parallel, options_.metrics_listen}));
+  CheckSessionOptions session_options{options_.source, options_.target, options_.publication,
+                                      options_.subscription, options_.parallel,
+                                      options_.metrics_listen};
+  session_options.memory = options_.memory;
+  // Always set: a checkpoint may have rows in the store even when this run
+  // has no limit.
+  session_options.store_dir = std::filesystem::path(options_.state_dir) / "store";
+  PGPARITY_ASSIGN_OR_RETURN(session_, CheckSession::Open(session_options));
   ShadowState& shadow = session_->shadow();
   CheckpointMeta stored;
   PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored));
@@ -216,7 +226,7 @@ StreamOptions Audit::Stream() {
 Status Audit::CheckUntilStopped() {
   auto next_check = steady_clock::now();
   auto next_change_round = steady_clock::now();
-  while (!stop_.stop_requested() && !session_->stream_ended()) {
+  while (!stop_.stop_requested() && !session_->stream_ended() && !ReachedUntil()) {
     const auto now = steady_clock::now();
     if (now < next_check) {
       if (now >= next_change_round) {
@@ -227,9 +237,16 @@ Status Audit::CheckUntilStopped() {
       continue;
     }
     next_check = now + options_.check_interval;
-    PGPARITY_RETURN_IF_ERROR(RunFullCheck(next_check));
+    PGPARITY_RETURN_IF_ERROR(options_.scan_rate > 0 ? RunRollingStep(next_check, next_change_round)
+                                                    : RunFullCheck(next_check));
   }
   return Status::OK();
+}
+
+// --until-lsn: the per-change checks have looked at every commit up to it
+// (their cursor passes it only once the shadow holds them all).
+bool Audit::ReachedUntil() const {
+  return options_.until_lsn && changes_ && changes_->cursor() > *options_.until_lsn;
 }
 
 void Audit::RunChangeRound() {
@@ -241,6 +258,7 @@ void Audit::RunChangeRound() {
     auto lk = shadow.Lock();
     changes_->set_cursor(shadow.base_point());
   }
+  changes_->set_decoded_before(session_->position().DecodedBefore());
   auto round = changes_->RunOnce();
   if (!round.ok()) {
     spdlog::warn("per-change check failed: {}; retrying", round.status().ToString());
@@ -256,9 +274,7 @@ void Audit::RunChangeRound() {
   }
 }
 
-// One full check; a failure is retried at the next one (with new
-// sessions), a target not far enough within a second.
-Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
+TargetChecker& Audit::Checker() {
   if (!checker_) {
     CheckOptions check_options;
     check_options.parallel = options_.parallel;
@@ -268,6 +284,13 @@ Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
         session_->shadow(), session_->position(), session_->source_params().WithPinnedFormats(),
         session_->target_params().WithPinnedFormats(), session_->subscription(), check_options);
   }
+  return *checker_;
+}
+
+// One full check; a failure is retried at the next one (with new
+// sessions), a target not far enough within a second.
+Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
+  Checker();
   VerifyReport report = session_->NewReport();
   std::string why;
   auto outcome = checker_->FullCheck(report, why, next_check);
@@ -286,6 +309,46 @@ Status Audit::RunFullCheck(steady_clock::time_point& next_check) {
   return PublishVerdict(report);
 }
 
+// The rolling check's next range (--scan-rate), the next one at once;
+// the per-change rounds go on while it reads (between rows). A failure or
+// a target not far enough: the same range within a second, with new
+// sessions after a failure. The walk itself goes on from where it was.
+Status Audit::RunRollingStep(steady_clock::time_point& next_check,
+                             steady_clock::time_point& next_change_round) {
+  if (!rolling_) {
+    rolling_ = std::make_unique<RollingCheck>(
+        Checker(), session_->shadow(),
+        RollingOptions{options_.scan_rate, options_.scan_window, options_.max_listed_rows});
+  }
+  const RowReadHook between_rows = [&]() -> Status {
+    if (steady_clock::now() >= next_change_round) {
+      RunChangeRound();
+      next_change_round = steady_clock::now() + options_.change_interval;
+    }
+    return Status::OK();
+  };
+  std::string why;
+  auto outcome =
+      rolling_->Step(why, stop_, steady_clock::now() + options_.scan_window, between_rows);
+  session_->RecordCheckAttempt(outcome.status());  // for /readyz
+  next_check = steady_clock::now();
+  if (!outcome.ok()) {
+    if (session_->stream_ended() || stop_.stop_requested()) return Status::OK();  // the loop ends
+    spdlog::warn("rolling check failed: {}; retrying", outcome.status().ToString());
+    checker_->Disconnect();  // new sessions for the next try
+    next_check += std::chrono::seconds(1);
+    return Status::OK();
+  }
+  if (*outcome == TargetChecker::Outcome::kNotYet) {
+    spdlog::info("rolling check: not yet — {}", why);
+    next_check += std::chrono::seconds(1);
+    return Status::OK();
+  }
+  VerifyReport report = session_->NewReport();
+  rolling_->Fill(report);
+  return PublishVerdict(report);
+}
+
 // The verdict to the report file, the metrics and the caller; the shadow's
 // history below the check's window goes.
 Status Audit::PublishVerdict(VerifyReport& report) {
@@ -300,7 +363,8 @@ Status Audit::PublishVerdict(VerifyReport& report) {
   }
   size_t match = 0;
   for (const auto& t : report.tables) match += t.status == TableStatus::kMatch;
-  spdlog::info("full check: {} — {} of {} tables match at source LSN {}",
+  spdlog::info("{}: {} — {} of {} tables match at source LSN {}",
+               options_.scan_rate > 0 ? "rolling check" : "full check",
                ReportStatusName(report.status), match, report.tables.size(), report.source_lsn);
   report.notes.push_back(
       "per-change checks since the start: " + std::to_string(change_rows_) +
@@ -317,8 +381,11 @@ Status Audit::Stop() {
   PGPARITY_RETURN_IF_ERROR(session_->Close());
   ShadowState& shadow = session_->shadow();
   auto lk = shadow.Lock();
-  spdlog::info("audit stopped at {}; checkpoint at {}", shadow.last_commit_end().ToString(),
-               checkpointer_->last().ToString());
+  spdlog::info(
+      "audit stopped at {}; checkpoint at {}; per-change checks: {} changed rows compared on the "
+      "target, {} divergent",
+      shadow.last_commit_end().ToString(), checkpointer_->last().ToString(), change_rows_,
+      change_divergent_);
   return Status::OK();
 }
 

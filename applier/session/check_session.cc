@@ -17,7 +17,9 @@ Result<std::unique_ptr<CheckSession>> CheckSession::Open(const CheckSessionOptio
 CheckSession::CheckSession(CheckSessionOptions options, Sides sides)
     : options_(std::move(options)),
       sides_(std::move(sides)),
-      shadow_(std::make_unique<ShadowState>(sides_.specs)) {}
+      shadow_(std::make_unique<ShadowState>(sides_.specs)) {
+  shadow_->SetMemoryLimit(options_.memory, options_.store_dir);
+}
 
 CheckSession::~CheckSession() { Close().IgnoreError(); }
 
@@ -80,7 +82,8 @@ void CheckSession::StartConsumer() {
 // On the consumer's thread, inside the slot's creation: the exported
 // snapshot is valid only during this call.
 Status CheckSession::Bootstrap(const conn::CreatedSlot& slot) {
-  Status scanned = BootstrapShadow(sides_.source_params, slot, options_.parallel, *shadow_);
+  const ScanPlanOptions scan{.jobs = options_.parallel, .min_range_rows = options_.min_range_rows};
+  Status scanned = BootstrapShadow(sides_.source_params, slot, scan, *shadow_);
   if (scanned.ok()) base_point_ = true;
   Wake();  // the base point is set
   PGPARITY_RETURN_IF_ERROR(scanned);

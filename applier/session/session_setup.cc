@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <ctime>
+#include <mutex>
 
 #include "pgparity/applier/catalog/server_defaults.h"
+#include "pgparity/applier/scan/key_ranges.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/digest/digest_sql.h"
@@ -40,44 +42,84 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
 
 std::string UtcNow() { return UtcSeconds(std::chrono::system_clock::now()); }
 
-// Scans every table into the shadow inside the exported snapshot.
+namespace {
+
+// A session on the source inside the slot's exported snapshot.
+Result<conn::PgSession> SnapshotSession(const conn::ConnParams& source,
+                                        const std::string& snapshot) {
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
+  PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  PGPARITY_RETURN_IF_ERROR(s.Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
+  return s;
+}
+
+// How each of the shadow's tables is cut into key ranges on the source,
+// bounds read on `session`.
+Result<std::vector<KeySplit>> PlanSourceSplits(conn::PgSession& session, ShadowState& shadow,
+                                               const ScanPlanOptions& options) {
+  std::vector<TableToPlan> plan;
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    const TableSpec& spec = shadow.table(i).spec();
+    TableToPlan p{&spec, SourceRead(spec), "", TypeChange(), spec.estimated_rows};
+    if (spec.keyed()) p.key_type = spec.types[spec.key_positions[0]];
+    plan.push_back(std::move(p));
+  }
+  return PlanKeySplits(session, plan, options, "bootstrap");
+}
+
+}  // namespace
+
+// Scans every table into the shadow inside the exported snapshot, a big
+// table in key ranges on several sessions at once.
 Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
-                       size_t parallel, ShadowState& shadow) {
+                       const ScanPlanOptions& scan, ShadowState& shadow) {
   if (!slot.snapshot_name) return Status::Internal("the slot was created without a snapshot");
   const auto start = steady_clock::now();
+  // --memory-limit: the tables that cannot fit go to the row store before
+  // their first row (the others spill if they outgrow the estimate).
+  PGPARITY_RETURN_IF_ERROR(shadow.SpillPlanned());
   std::vector<conn::PgSession> sessions;
-  for (size_t i = 0; i < std::max<size_t>(1, std::min(parallel, shadow.table_count())); ++i) {
-    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
-    PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    PGPARITY_RETURN_IF_ERROR(
-        s.Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(*slot.snapshot_name)));
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession first, SnapshotSession(source, *slot.snapshot_name));
+  sessions.push_back(std::move(first));
+  PGPARITY_ASSIGN_OR_RETURN(const std::vector<KeySplit> splits,
+                            PlanSourceSplits(sessions[0], shadow, scan));
+  std::vector<double> rows;
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    rows.push_back(shadow.table(i).spec().estimated_rows);
+  }
+  const std::vector<ScanUnit> units = PlanUnits(splits, rows);
+  while (sessions.size() < std::min(std::max<size_t>(1, scan.jobs), units.size())) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, SnapshotSession(source, *slot.snapshot_name));
     sessions.push_back(std::move(s));
   }
   std::vector<conn::PgSession*> ptrs;
   for (auto& s : sessions) ptrs.push_back(&s);
-  std::vector<size_t> tables;
-  std::vector<double> weight;
-  for (size_t i = 0; i < shadow.table_count(); ++i) {
-    tables.push_back(i);
-    weight.push_back(shadow.table(i).spec().estimated_rows);
-  }
+  // TableShadow is not thread-safe: the ranges of one table take turns.
+  std::vector<std::mutex> table_mu(shadow.table_count());
   PGPARITY_RETURN_IF_ERROR(
-      ScanInParallel(ptrs, tables, weight, [&](conn::PgSession& s, size_t t) -> Status {
-        TableShadow& ts = shadow.table(t);
+      ScanUnits(ptrs, units, [&](conn::PgSession& s, const ScanUnit& u) -> Status {
+        TableShadow& ts = shadow.table(u.table);
         const TableSpec& spec = ts.spec();
-        return ScanTable(s, ForDigest(SourceRead(spec), spec), spec.estimated_rows, "bootstrap",
+        std::mutex* mu = splits[u.table].ranges() > 1 ? &table_mu[u.table] : nullptr;
+        return ScanTable(s, RangeRead(ForDigest(SourceRead(spec), spec), splits[u.table], u.range),
+                         u.weight, "bootstrap",
                          [&](std::span<const digest::ColumnValue> v) -> Status {
+                           std::unique_lock<std::mutex> lk;
+                           if (mu) lk = std::unique_lock(*mu);
                            ts.AddScannedRow(v);
                            return Status::OK();
                          });
       }));
   for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
+  PGPARITY_RETURN_IF_ERROR(shadow.spill_status());
   shadow.SetBasePoint(slot.consistent_point);
   const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();
   spdlog::info(
-      "bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes",
+      "bootstrap: {} tables, {} rows as of {} in {:.1f} s ({:.0f} rows/s); shadow {} bytes of "
+      "memory, {} tables in the row store ({} bytes on disk)",
       shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
-      secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes());
+      secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes(), shadow.spilled_tables(),
+      shadow.store() ? shadow.store()->DiskBytes() : 0);
   return Status::OK();
 }
 

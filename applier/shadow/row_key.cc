@@ -55,4 +55,29 @@ std::vector<std::optional<std::string>> DecodeKey(std::string_view bytes, size_t
   return out;
 }
 
+bool ParseIntegerKey(std::string_view key, int64_t& out) {
+  // "V<n>:<n characters>", the characters an integer as the server prints
+  // it.
+  if (key.size() < 4 || key[0] != 'V') return false;
+  const size_t colon = key.find(':');
+  if (colon == std::string_view::npos) return false;
+  size_t n = 0;
+  auto [lp, lec] = std::from_chars(key.data() + 1, key.data() + colon, n);
+  if (lec != std::errc() || lp != key.data() + colon) return false;
+  const std::string_view digits = key.substr(colon + 1);
+  if (digits.size() != n) return false;
+  const size_t first = digits[0] == '-' ? 1 : 0;
+  if (first == digits.size()) return false;
+  if (digits[first] == '0' && (digits.size() > first + 1 || first == 1)) return false;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return ec == std::errc() && p == digits.data() + digits.size();
+}
+
+void EncodeIntegerKey(int64_t v, std::string& out) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+  out.assign("V");
+  digest::AppendCounted(out, std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
 }  // namespace pgparity::applier

@@ -1,4 +1,4 @@
-// The shadow checkpoint's format, format 03, and nothing else knows it: one
+// The shadow checkpoint's format, format 04, and nothing else knows it: one
 // encode/parse pair per part, side by side, reading fields in exactly the
 // order they are written, each read followed at once by its meaning check.
 //
@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -34,11 +35,17 @@ using digest::Digest128;
 using wire::ByteReader;
 using wire::ByteWriter;
 
-// 03: digest definition 2 (a wide value's MD5 in the row digests, 16 bytes
-// kept per wide value); 02: each table also records its compared columns
-// and partitions.
-constexpr std::string_view kMagic = "PGPSHD03";
+// 04: the row store (--memory-limit): the header names its checkpoint, each
+// table says whether its rows are there; 03: digest definition 2 (a wide
+// value's MD5 in the row digests, 16 bytes kept per wide value), read as 04
+// without a store; 02: each table also records its compared columns and
+// partitions.
+constexpr std::string_view kMagic = "PGPSHD04";
+constexpr std::string_view kFormat3Magic = "PGPSHD03";
 constexpr std::string_view kDefinition1Magic = "PGPSHD02";
+// The store checkpoints beside the checkpoint file: "store.<LSN as 16 hex
+// digits>"; the live store is "store".
+constexpr std::string_view kStoreCheckpointPrefix = "store.";
 constexpr std::string_view kOlderMagic = "PGPSHD01";
 constexpr size_t kChecksumBytes = 8;
 
@@ -197,11 +204,36 @@ Status ParseTableHead(SectionReader& in, TableShadow& table) {
   return Status::OK();
 }
 
+// ---- Where the rows are: Byte 1 when they are in the row store's
+// checkpoint (the table spilled), and the lists below are then empty; 0
+// when they follow. (Format 03 has no such byte: its rows always follow.)
+
+void EncodeInStore(const TableShadow& table, ByteWriter& out) {
+  out.PutU8(table.spilled() ? 1 : 0);
+}
+
+Result<bool> ParseInStore(SectionReader& in, bool has_store, TableShadow& table) {
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint8_t flag, in.U8("in_store"));
+  if (flag > 1) return in.Invalid("in_store", at, "value " + std::to_string(flag));
+  if (flag == 1 && !has_store) {
+    return in.Invalid("in_store", at,
+                      "table " + table.qualified_name() +
+                          " is in the row store but the checkpoint names none");
+  }
+  return flag == 1;
+}
+
 // ---- The rows. Keyed tables: Int64 n, n x (String key encoding, Digest).
 // Tables without key: Int64 n, n x (Digest, Int64 count >= 1). Each kind
-// is empty in the other kind of table.
+// is empty in the other kind of table, and both in a spilled table.
 
 void EncodeRows(const TableShadow& table, ByteWriter& out) {
+  if (table.spilled()) {
+    out.PutBE64(0);
+    out.PutBE64(0);
+    return;
+  }
   out.PutBE64(table.keyed_rows());
   table.ForEachKeyedRow([&](std::string_view key, const Digest128& d) {
     out.PutBE64Prefixed(key);
@@ -263,6 +295,10 @@ Status ParseMultiset(SectionReader& in, TableShadow& table) {
 // values in kept_values.h's layout, one entry per toastable column).
 
 void EncodeKeptRows(const TableShadow& table, ByteWriter& out) {
+  if (table.spilled()) {
+    out.PutBE64(0);
+    return;
+  }
   out.PutBE64(table.kept_rows());
   table.ForEachKeptRow([&](std::string_view key, std::string_view values) {
     out.PutBE64Prefixed(key);
@@ -318,8 +354,14 @@ Status Damaged(std::string_view path, std::string_view what) {
                             "bootstraps again)");
 }
 
-// The bytes between the magic and the checksum, once both are right.
-Result<std::span<const std::byte>> Unseal(std::span<const std::byte> file, std::string_view path) {
+// The bytes between the magic and the checksum, once both are right, and
+// the format (3 or 4).
+struct Unsealed {
+  std::span<const std::byte> body;
+  int format = 4;
+};
+
+Result<Unsealed> Unseal(std::span<const std::byte> file, std::string_view path) {
   const std::string_view text = AsChars(file);
   if (text.starts_with(kOlderMagic)) {
     return Status::FailedPrecondition("checkpoint " + std::string(path) +
@@ -339,16 +381,22 @@ Result<std::span<const std::byte>> Unseal(std::span<const std::byte> file, std::
   if (file.size() < kMagic.size() + 8 + kChecksumBytes) {
     return Damaged(path, std::to_string(file.size()) + " bytes, too short for a checkpoint");
   }
-  if (!text.starts_with(kMagic))
+  const bool format3 = text.starts_with(kFormat3Magic);
+  if (!format3 && !text.starts_with(kMagic)) {
     return Damaged(path, "no " + std::string(kMagic) + " magic at its start");
+  }
   const size_t sealed = file.size() - kChecksumBytes;
   if (wire::LoadBE64(file.data() + sealed) != XXH64(file.data(), sealed, 0)) {
     return Damaged(path, "its XXH64 does not match its bytes");
   }
-  return file.subspan(kMagic.size(), sealed - kMagic.size());
+  return Unsealed{file.subspan(kMagic.size(), sealed - kMagic.size()), format3 ? 3 : 4};
 }
 
-Result<wire::Lsn> ParseHeader(ByteReader& bytes, CheckpointMeta& meta) {
+// The header's fields; `store` is the row store checkpoint's directory
+// name ("" when none, always in format 3), checked to be a sibling of the
+// file named like the ones WriteCheckpoint makes.
+Result<wire::Lsn> ParseHeader(ByteReader& bytes, int format, CheckpointMeta& meta,
+                              std::string& store) {
   SectionReader in(bytes, "header");
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t lsn, in.U64("lsn"));
   for (auto [field, value] :
@@ -357,6 +405,15 @@ Result<wire::Lsn> ParseHeader(ByteReader& bytes, CheckpointMeta& meta) {
     PGPARITY_ASSIGN_OR_RETURN(const std::string_view v, in.String(field));
     value->assign(v);
   }
+  store.clear();
+  if (format == 3) return wire::Lsn(lsn);
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("store"));
+  if (!name.empty() && (!name.starts_with(kStoreCheckpointPrefix) ||
+                        name.find('/') != std::string_view::npos || name.find("..") != name.npos)) {
+    return in.Invalid("store", at, "'" + std::string(name) + "' is not a store checkpoint's name");
+  }
+  store.assign(name);
   return wire::Lsn(lsn);
 }
 
@@ -375,14 +432,21 @@ Status TablesChanged(std::string_view path, const Status& why) {
 
 void EncodeTableSection(const TableShadow& table, ByteWriter& out) {
   EncodeTableHead(table, out);
+  EncodeInStore(table, out);
   EncodeRows(table, out);
   EncodeKeptRows(table, out);
   EncodeUnresolved(table, out);
 }
 
-Status ParseTableSection(ByteReader& bytes, TableShadow& table) {
+Status ParseTableSection(ByteReader& bytes, TableShadow& table, RowStore* store, uint32_t index,
+                         int format) {
   SectionReader in(bytes, "table " + table.qualified_name());
   PGPARITY_RETURN_IF_ERROR(ParseTableHead(in, table));
+  if (format >= 4) {
+    PGPARITY_ASSIGN_OR_RETURN(const bool in_store, ParseInStore(in, store != nullptr, table));
+    // After the head: RestorePlan emptied the table, not the store.
+    if (in_store) table.AttachStore(*store, index);
+  }
   PGPARITY_RETURN_IF_ERROR(ParseKeyedRows(in, table));
   PGPARITY_RETURN_IF_ERROR(ParseMultiset(in, table));
   PGPARITY_RETURN_IF_ERROR(ParseKeptRows(in, table));
@@ -391,13 +455,14 @@ Status ParseTableSection(ByteReader& bytes, TableShadow& table) {
   return in.Check("rows", in.offset(), table.FinishRestore());
 }
 
-// ---- The file: Byte8 magic "PGPSHD02", Int64 LSN (the end of the last
+// ---- The file: Byte8 magic "PGPSHD04", Int64 LSN (the end of the last
 // commit in the state), String slot, String publication, String system
-// identifier ("" when unknown), one table section per table of the
+// identifier ("" when unknown), String the row store checkpoint's directory
+// ("" when no table spilled), one table section per table of the
 // ShadowState in its order, Int64 XXH64 (seed 0) of every byte before it.
 
 std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
-                                        const CheckpointMeta& meta) {
+                                        const CheckpointMeta& meta, std::string_view store) {
   std::vector<std::byte> file;
   ByteWriter out(file);
   out.PutBytes(std::as_bytes(std::span(kMagic.data(), kMagic.size())));
@@ -405,6 +470,7 @@ std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn
   out.PutBE64Prefixed(meta.slot);
   out.PutBE64Prefixed(meta.publication);
   out.PutBE64Prefixed(meta.system_id);
+  out.PutBE64Prefixed(store);
   for (size_t i = 0; i < shadow.table_count(); ++i) EncodeTableSection(shadow.table(i), out);
   out.PutBE64(XXH64(file.data(), file.size(), 0));
   return file;
@@ -412,12 +478,18 @@ std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn
 
 Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_view path,
                                   ShadowState& shadow, CheckpointMeta& meta) {
-  PGPARITY_ASSIGN_OR_RETURN(const std::span<const std::byte> body, Unseal(file, path));
-  ByteReader bytes(body, kMagic.size());  // offsets count from the file's start
-  Result<wire::Lsn> lsn = ParseHeader(bytes, meta);
+  PGPARITY_ASSIGN_OR_RETURN(const Unsealed sealed, Unseal(file, path));
+  ByteReader bytes(sealed.body, kMagic.size());  // offsets count from the file's start
+  std::string store;
+  Result<wire::Lsn> lsn = ParseHeader(bytes, sealed.format, meta, store);
   if (!lsn.ok()) return Damaged(path, lsn.status().message());
+  if (!store.empty()) {
+    PGPARITY_RETURN_IF_ERROR(shadow.OpenStoreFromCheckpoint(
+        std::filesystem::path(path).parent_path() / store));
+  }
   for (size_t i = 0; i < shadow.table_count(); ++i) {
-    const Status table = ParseTableSection(bytes, shadow.table(i));
+    const Status table = ParseTableSection(bytes, shadow.table(i), shadow.store(),
+                                           static_cast<uint32_t>(i), sealed.format);
     if (!table.ok()) return TablesChanged(path, table);
   }
   if (const Status end = bytes.ExpectEnd(); !end.ok()) {
@@ -427,10 +499,44 @@ Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_v
   return *lsn;
 }
 
+namespace {
+
+// "store.<LSN as 16 hex digits>".
+std::string StoreCheckpointName(wire::Lsn lsn) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(lsn.value()));
+  return std::string(kStoreCheckpointPrefix) + hex;
+}
+
+// The store checkpoints beside `path` other than `keep`: older ones, and
+// any a crash left half-written.
+void RemoveOtherStoreCheckpoints(const std::filesystem::path& dir, std::string_view keep) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.starts_with(kStoreCheckpointPrefix) && name != keep) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
 Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
                        const std::string& path) {
-  const std::vector<std::byte> file = EncodeCheckpoint(shadow, lsn, meta);
-  return WriteFileAtomically(path, AsChars(file), 0600);
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::string store;
+  if (RowStore* rows = shadow.store()) {
+    // The store's copy first: the file that names it is the commit point.
+    store = StoreCheckpointName(lsn);
+    std::error_code ec;
+    std::filesystem::remove_all(dir / store, ec);
+    PGPARITY_RETURN_IF_ERROR(rows->Checkpoint(dir / store));
+  }
+  const std::vector<std::byte> file = EncodeCheckpoint(shadow, lsn, meta, store);
+  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(path, AsChars(file), 0600));
+  RemoveOtherStoreCheckpoints(dir, store);
+  return Status::OK();
 }
 
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,

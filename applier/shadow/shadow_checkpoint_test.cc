@@ -1,9 +1,11 @@
 // The shadow checkpoint's format (shadow_checkpoint.h) pinned down: a small
-// ShadowState built by hand is written and compared with the bytes format 03
-// has (format 02's, captured from the writer before the format moved into
-// one file, with 03's magic and kept values written by hand and the XXH64
-// recomputed with libxxhash), so a refactoring cannot change a byte
-// unnoticed; read back, and written again.
+// ShadowState built by hand is written and compared with the bytes format 04
+// has — format 03's plus the row store's name and each table's in-store
+// byte; 03's are format 02's, captured from the writer before the format
+// moved into one file, with 03's magic and kept values written by hand and
+// the XXH64 recomputed with libxxhash — so a refactoring cannot change a
+// byte unnoticed; read back, and written again. A format 03 file is read as
+// the same state.
 //
 // Every map of the state holds at most one entry: abseil's tables iterate in
 // an order that depends on heap addresses, and the format writes them in
@@ -142,9 +144,126 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-// The checkpoint of FillGoldenState, as format 03 writes it: integers are
+// The checkpoint of FillGoldenState, as format 04 writes it: integers are
 // big-endian u64, strings a u64 length and the bytes, digests hi then lo.
 constexpr std::string_view kGoldenHex =
+    // magic "PGPSHD04"
+    "5047505348443034"
+    // LSN 0/16B3748
+    "00000000016b3748"
+    // slot: 'pgparity_audit'
+    "000000000000000e70677061726974795f6175646974"
+    // publication: 'my_publication'
+    "000000000000000e6d795f7075626c69636174696f6e"
+    // system id: '7301234567890123456'
+    "000000000000001337333031323334353637383930313233343536"
+    // row store checkpoint: '' (no table spilled)
+    "0000000000000000"
+    // table: 'public.accounts'
+    "000000000000000f7075626c69632e6163636f756e7473"
+    // compared columns: 3
+    "0000000000000003"
+    //   compared: 'id'
+    "00000000000000026964"
+    //   compared: 'note'
+    "00000000000000046e6f7465"
+    //   compared: 'body'
+    "0000000000000004626f6479"
+    // partitions: 2
+    "0000000000000002"
+    //   partition: 'public.accounts_1'
+    "00000000000000117075626c69632e6163636f756e74735f31"
+    //   partition: 'public.accounts_2'
+    "00000000000000117075626c69632e6163636f756e74735f32"
+    // rows: 2
+    "0000000000000002"
+    // sum
+    "ec257abe41ca3f547697a0df9ed702d1"
+    // anomalies: 1
+    "0000000000000001"
+    // first anomaly: 'delete of a key not in the shadow at LSN 0/16B3100'
+    "000000000000003264656c657465206f662061206b6579206e6f7420696e2074"
+    "686520736861646f77206174204c534e20302f31364233313030"
+    // in store: 0 (the rows follow)
+    "00"
+    // keyed rows: 2
+    "0000000000000002"
+    //   key 'V2:08', digest
+    "000000000000000556323a3038ff6d395a7d17487ea806dc7cef39bb22"
+    //   key 'V1:7', digest
+    "000000000000000456313a37ecb84163c4b2f6d5ce90c462af9d47af"
+    // multiset entries: 0
+    "0000000000000000"
+    // kept rows: 1
+    "0000000000000001"
+    //   key 'V1:7', kept values (24 bytes): 'N', 'V' 21 'a body of some length'
+    "000000000000000456313a370000000000000018"
+    "4e56156120626f6479206f6620736f6d65206c656e677468"
+    // unresolved: 1
+    "0000000000000001"
+    //   key: 'V3:009'
+    "000000000000000656333a303039"
+    // table: 'public.bag'
+    "000000000000000a7075626c69632e626167"
+    // compared columns: 1
+    "0000000000000001"
+    //   compared: 'v'
+    "000000000000000176"
+    // partitions: 0
+    "0000000000000000"
+    // rows: 2
+    "0000000000000002"
+    // sum
+    "04a33698005d1edd7c17609d2ca7d944"
+    // anomalies: 0
+    "0000000000000000"
+    // first anomaly: ''
+    "0000000000000000"
+    // in store: 0 (the rows follow)
+    "00"
+    // keyed rows: 0
+    "0000000000000000"
+    // multiset entries: 1
+    "0000000000000001"
+    //   digest, count 2
+    "02519b4c002e8f6ebe0bb04e9653eca20000000000000002"
+    // kept rows: 0
+    "0000000000000000"
+    // unresolved: 0
+    "0000000000000000"
+    // table: 'public.empty'
+    "000000000000000c7075626c69632e656d707479"
+    // compared columns: 1
+    "0000000000000001"
+    //   compared: 'k'
+    "00000000000000016b"
+    // partitions: 0
+    "0000000000000000"
+    // rows: 0
+    "0000000000000000"
+    // sum
+    "00000000000000000000000000000000"
+    // anomalies: 0
+    "0000000000000000"
+    // first anomaly: ''
+    "0000000000000000"
+    // in store: 0 (the rows follow)
+    "00"
+    // keyed rows: 0
+    "0000000000000000"
+    // multiset entries: 0
+    "0000000000000000"
+    // kept rows: 0
+    "0000000000000000"
+    // unresolved: 0
+    "0000000000000000"
+    // XXH64 of all the above (the writer's; format 03's below was computed
+    // with libxxhash, and the reader accepts it)
+    "eb2b220d7adf27c0";
+
+// The same state as format 03 wrote it (pgparity before the row store):
+// still read.
+constexpr std::string_view kGolden03Hex =
     // magic "PGPSHD03"
     "5047505348443033"
     // LSN 0/16B3748
@@ -260,9 +379,42 @@ std::string WriteGolden(const std::string& name) {
   return path;
 }
 
-TEST(ShadowCheckpointFormatTest, WritesTheBytesOfFormat03) {
+TEST(ShadowCheckpointFormatTest, WritesTheBytesOfFormat04) {
   const std::string path = WriteGolden("golden.ckpt");
   EXPECT_EQ(Hex(ReadBytes(path)), kGoldenHex);
+}
+
+std::string Unhex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST(ShadowCheckpointFormatTest, ReadsFormat03AsTheSameState) {
+  const std::string path = ::testing::TempDir() + "/format03.ckpt";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << Unhex(kGolden03Hex);
+  }
+  ShadowState original(Specs());
+  FillGoldenState(original);
+  ShadowState back(Specs());
+  CheckpointMeta meta;
+  auto at = ReadCheckpoint(path, back, meta);
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  ASSERT_TRUE(at->has_value());
+  EXPECT_EQ(**at, kLsn);
+  for (size_t i = 0; i < original.table_count(); ++i) {
+    EXPECT_EQ(back.table(i).digest(), original.table(i).digest());
+    EXPECT_EQ(back.table(i).kept_rows(), original.table(i).kept_rows());
+  }
+  // Written again: format 04, the same state.
+  auto lk = back.Lock();
+  const std::vector<std::byte> bytes = EncodeCheckpoint(back, kLsn, kMeta);
+  EXPECT_EQ(Hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())),
+            kGoldenHex);
 }
 
 TEST(ShadowCheckpointFormatTest, ReadsBackWhatItWroteAndWritesItAgain) {
@@ -497,7 +649,7 @@ TEST(ShadowCheckpointDamageTest, OtherTablesAreAChangedPublication) {
   Result<wire::Lsn> fewer = Parse(golden, {AccountsSpec(), BagSpec()});
   ASSERT_FALSE(fewer.ok());
   EXPECT_EQ(fewer.status().code(), Status::Code::kFailedPrecondition);
-  EXPECT_TRUE(fewer.status().message().starts_with("after the last table: 117 unexpected bytes"))
+  EXPECT_TRUE(fewer.status().message().starts_with("after the last table: 118 unexpected bytes"))
       << fewer.status().ToString();
   EXPECT_TRUE(fewer.status().message().ends_with(suffix));
   TableSpec extra = EmptySpec();

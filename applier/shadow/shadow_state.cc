@@ -1,6 +1,9 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <numeric>
 
 namespace pgparity::applier {
 
@@ -21,6 +24,7 @@ ShadowState::ShadowState(std::vector<TableSpec> specs) {
   base_.resize(tables_.size());
   ops_.resize(tables_.size());
   txn_touched_.assign(tables_.size(), false);
+  map_bytes_ = std::vector<std::atomic<size_t>>(tables_.size());
 }
 
 std::optional<size_t> ShadowState::FindTable(std::string_view schema, std::string_view name) const {
@@ -139,9 +143,12 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
     last_commit_end_ = std::max(last_commit_end_, commit.end_lsn);
     ++transactions_;
     in_txn_ = false;
+    if (budget_.limited() && transactions_ % 1024 == 0) SpillLargestIfOver();
   }
   cv_.notify_all();
-  return Status::OK();
+  // A write the store could not make (a full disk): the shadow is no longer
+  // the source's, so the stream stops with the store's error.
+  return spill_status();
 }
 
 std::vector<digest::TableDigest> ShadowState::StateAt(wire::Lsn lsn) const {
@@ -256,6 +263,7 @@ void ShadowState::SetTouchLogCapacity(size_t capacity) {
 size_t ShadowState::MemoryBytes() const {
   size_t bytes = 0;
   for (const auto& t : tables_) bytes += t->MemoryBytes();
+  if (store_) bytes += store_->MemoryBytes();
   return bytes;
 }
 
@@ -264,6 +272,110 @@ uint64_t ShadowState::TrackedRows() const {
   for (const auto& t : tables_)
     rows += static_cast<uint64_t>(std::max<int64_t>(0, t->digest().rows));
   return rows;
+}
+
+// ---- The memory limit.
+
+void ShadowState::SetMemoryLimit(MemoryBudget budget, std::filesystem::path store_dir) {
+  budget_ = budget;
+  store_dir_ = std::move(store_dir);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    if (budget_.limited()) {
+      tables_[i]->SetGrowthCheck([this, i] { OnTableGrew(i); });
+    } else {
+      tables_[i]->SetGrowthCheck(nullptr);
+    }
+  }
+}
+
+Status ShadowState::EnsureStoreLocked() {
+  if (store_ || !spill_error_.ok()) return spill_error_;
+  Result<std::unique_ptr<RowStore>> store = RowStore::Create(store_dir_, budget_.store_cache());
+  if (!store.ok()) {
+    spill_error_ = store.status().WithPrefix("--memory-limit");
+    return spill_error_;
+  }
+  store_ = std::move(*store);
+  spdlog::info("memory limit {} bytes: rows beyond {} bytes of tables go to the row store in {}",
+               budget_.limit, budget_.maps(), store_dir_.string());
+  return Status::OK();
+}
+
+void ShadowState::Spill(size_t table) {
+  std::lock_guard lk(store_mu_);
+  if (tables_[table]->spilled() || !EnsureStoreLocked().ok()) return;
+  TableShadow& t = *tables_[table];
+  const auto start = std::chrono::steady_clock::now();
+  const size_t rows = t.keyed_rows() + t.multiset_entries();
+  t.SpillTo(*store_, static_cast<uint32_t>(table));
+  map_bytes_[table].store(t.MapBytes(), std::memory_order_relaxed);
+  spdlog::info("memory limit: table {} ({} rows) moved to the row store in {:.1f} s",
+               t.qualified_name(), rows,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+Status ShadowState::SpillPlanned() {
+  if (!budget_.limited()) return Status::OK();
+  // About 48 bytes a row in the maps (applier/README.md, "Memory").
+  constexpr double kRowBytes = 48;
+  std::vector<size_t> order(tables_.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto rows = [&](size_t i) { return std::max(0.0, tables_[i]->spec().estimated_rows); };
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows(a) > rows(b); });
+  double total = 0;
+  for (size_t i : order) total += rows(i) * kRowBytes;
+  for (size_t i : order) {
+    if (total <= static_cast<double>(budget_.maps()) ||
+        rows(i) < static_cast<double>(TableShadow::kGrowthCheckRows)) {
+      break;
+    }
+    Spill(i);
+    total -= rows(i) * kRowBytes;
+  }
+  return spill_status();
+}
+
+void ShadowState::OnTableGrew(size_t table) {
+  TableShadow& t = *tables_[table];
+  if (t.spilled()) return;
+  map_bytes_[table].store(t.MapBytes(), std::memory_order_relaxed);
+  size_t total = 0;
+  for (const auto& b : map_bytes_) total += b.load(std::memory_order_relaxed);
+  if (total > budget_.maps()) Spill(table);
+}
+
+void ShadowState::SpillLargestIfOver() {
+  size_t total = 0, largest = 0;
+  std::optional<size_t> pick;
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    const size_t bytes = tables_[i]->spilled() ? 0 : tables_[i]->MapBytes();
+    total += bytes;
+    if (bytes > largest) largest = bytes, pick = i;
+  }
+  if (total > budget_.maps() && pick) Spill(*pick);
+}
+
+Status ShadowState::spill_status() const {
+  std::lock_guard lk(store_mu_);
+  if (!spill_error_.ok()) return spill_error_;
+  return store_ ? store_->status() : Status::OK();
+}
+
+size_t ShadowState::spilled_tables() const {
+  size_t n = 0;
+  for (const auto& t : tables_) n += t->spilled() ? 1 : 0;
+  return n;
+}
+
+Status ShadowState::OpenStoreFromCheckpoint(const std::filesystem::path& checkpoint) {
+  std::lock_guard lk(store_mu_);
+  if (store_dir_.empty()) {
+    return Status::FailedPrecondition("the checkpoint's rows are in a row store, but no place "
+                                      "for the live store was set (ShadowState::SetMemoryLimit)");
+  }
+  PGPARITY_ASSIGN_OR_RETURN(store_, RowStore::OpenFromCheckpoint(checkpoint, store_dir_,
+                                                                 budget_.store_cache()));
+  return Status::OK();
 }
 
 }  // namespace pgparity::applier

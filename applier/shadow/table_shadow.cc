@@ -61,32 +61,6 @@ void TableShadow::Anomaly(std::string what) {
   if (anomalies_++ == 0) first_anomaly_ = std::move(what);
 }
 
-bool TableShadow::ParseIntKey(std::string_view key, int64_t& out) {
-  // "V<n>:<n characters>", the characters an integer as the server prints
-  // it: an optional '-', no leading zero, no '+'. Anything else stays a
-  // RowKey, so the two maps never hold the same key.
-  if (key.size() < 4 || key[0] != 'V') return false;
-  const size_t colon = key.find(':');
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  auto [lp, lec] = std::from_chars(key.data() + 1, key.data() + colon, n);
-  if (lec != std::errc() || lp != key.data() + colon) return false;
-  const std::string_view digits = key.substr(colon + 1);
-  if (digits.size() != n) return false;
-  const size_t first = digits[0] == '-' ? 1 : 0;
-  if (first == digits.size()) return false;
-  if (digits[first] == '0' && (digits.size() > first + 1 || first == 1)) return false;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  return ec == std::errc() && p == digits.data() + digits.size();
-}
-
-void TableShadow::EncodeIntKey(int64_t v, std::string& out) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
-  out.assign("V");
-  digest::AppendCounted(out, std::string_view(digits, static_cast<size_t>(end - digits)));
-}
-
 namespace {
 
 // A row's digest in the map of rows without kept values or in that of
@@ -115,30 +89,42 @@ std::optional<Digest128> TakeFrom(Plain& plain, Kept& kept, const K& k) {
 }  // namespace
 
 std::optional<Digest128> TableShadow::FindRow(std::string_view key) const {
+  if (stored_) return stored_->Find(key);
   int64_t i;
-  if (spec_.integer_key && ParseIntKey(key, i)) return FindIn(int_rows_, int_kept_, i);
+  if (spec_.integer_key && ParseIntegerKey(key, i)) return FindIn(int_rows_, int_kept_, i);
   return FindIn(rows_, kept_, key);
 }
 
 std::optional<Digest128> TableShadow::TakeRow(std::string_view key) {
+  if (stored_) return stored_->Take(key);
   int64_t i;
-  if (spec_.integer_key && ParseIntKey(key, i)) return TakeFrom(int_rows_, int_kept_, i);
+  if (spec_.integer_key && ParseIntegerKey(key, i)) return TakeFrom(int_rows_, int_kept_, i);
   return TakeFrom(rows_, kept_, key);
 }
 
-const KeptValues* TableShadow::FindKept(std::string_view key) const {
+std::optional<std::string_view> TableShadow::FindKept(std::string_view key) const {
+  if (stored_) {
+    if (!stored_->Find(key, &stored_kept_) || stored_kept_.empty()) return std::nullopt;
+    return std::string_view(stored_kept_);
+  }
   int64_t i;
-  if (spec_.integer_key && ParseIntKey(key, i)) {
+  if (spec_.integer_key && ParseIntegerKey(key, i)) {
     auto it = int_kept_.find(i);
-    return it == int_kept_.end() ? nullptr : &it->second.values;
+    if (it == int_kept_.end()) return std::nullopt;
+    return it->second.values.view();
   }
   auto it = kept_.find(key);
-  return it == kept_.end() ? nullptr : &it->second.values;
+  if (it == kept_.end()) return std::nullopt;
+  return it->second.values.view();
 }
 
 void TableShadow::PutRow(std::string_view key, const Digest128& d, std::string_view kept) {
+  if (stored_) {
+    stored_->Put(key, d, kept);
+    return;
+  }
   int64_t i;
-  const bool int_key = spec_.integer_key && ParseIntKey(key, i);
+  const bool int_key = spec_.integer_key && ParseIntegerKey(key, i);
   if (kept.empty()) {
     if (int_key) {
       int_rows_.insert_or_assign(i, d);
@@ -152,11 +138,26 @@ void TableShadow::PutRow(std::string_view key, const Digest128& d, std::string_v
   }
 }
 
+bool TableShadow::AddToMultiset(const Digest128& d, int64_t delta) {
+  if (stored_) return stored_->AddCount(d, delta);
+  if (delta > 0) {
+    multiset_[d] += delta;
+    return true;
+  }
+  auto it = multiset_.find(d);
+  if (it == multiset_.end() || it->second < -delta) return false;
+  if ((it->second += delta) == 0) multiset_.erase(it);
+  return true;
+}
+
 void TableShadow::AddRow(std::string_view key, const Digest128& d,
-                         std::span<const ColumnValue> values, bool carried_unchanged) {
-  if (auto replaced = TakeRow(key)) {
-    Anomaly("insert of a key the shadow already holds");
-    digest_.Remove(*replaced);
+                         std::span<const ColumnValue> values, bool carried_unchanged,
+                         bool known_new) {
+  if (!(known_new && stored_)) {
+    if (auto replaced = TakeRow(key)) {
+      Anomaly("insert of a key the shadow already holds");
+      digest_.Remove(*replaced);
+    }
   }
   digest_.Add(d);
   kept_buf_.clear();
@@ -180,12 +181,16 @@ bool TableShadow::RemoveRow(std::string_view key) {
 void TableShadow::AddScannedRow(std::span<const ColumnValue> values) {
   const Digest128 d = DigestRow(values);
   if (!spec_.keyed()) {
-    ++multiset_[d];
+    AddToMultiset(d, 1);
     digest_.Add(d);
-    return;
+  } else {
+    KeyOf(values, key_buf_);
+    AddRow(key_buf_, d, values, /*carried_unchanged=*/false, /*known_new=*/true);
   }
-  KeyOf(values, key_buf_);
-  AddRow(key_buf_, d, values);
+  if (growth_check_ && ++scanned_since_check_ == kGrowthCheckRows) {
+    scanned_since_check_ = 0;
+    growth_check_();
+  }
 }
 
 namespace {
@@ -249,13 +254,13 @@ bool TableShadow::ResolveUnchanged(const wire::TupleView* old_full, std::string_
     }
     return true;
   }
-  const KeptValues* kept = FindKept(key);
-  if (kept == nullptr) return false;
+  const std::optional<std::string_view> kept = FindKept(key);
+  if (!kept) return false;
   // Copies: the row's kept values go (RemoveRow) before the new row's are
   // kept (AddRow).
   scratch_text_.resize(toastable_positions_.size());
   bool known = true;
-  const Status read = KeptValuesReader(kept->view(), toastable_positions_.size())
+  const Status read = KeptValuesReader(*kept, toastable_positions_.size())
                           .ForEach([&](size_t k, const ColumnValue& v) {
                             const size_t p = toastable_positions_[k];
                             if (scratch_[p].kind != ColumnValue::Kind::kUnchangedToast) return;
@@ -305,12 +310,10 @@ Status TableShadow::ApplyToMultiset(const core::Change& change, std::vector<std:
     }
     Fill(change.old_tuple);
     const Digest128 old = DigestRow(scratch_);
-    auto it = multiset_.find(old);
-    if (it == multiset_.end()) {
+    if (!AddToMultiset(old, -1)) {
       Anomaly(std::string(Verb(change.op)) + " of a row not in the shadow at LSN " +
               change.lsn.ToString());
     } else {
-      if (--it->second == 0) multiset_.erase(it);
       digest_.Remove(old);
     }
     touched.push_back(old.ToHex());
@@ -322,7 +325,7 @@ Status TableShadow::ApplyToMultiset(const core::Change& change, std::vector<std:
       return Status::OK();
     }
     const Digest128 d = DigestRow(scratch_);
-    ++multiset_[d];
+    AddToMultiset(d, 1);
     digest_.Add(d);
     touched.push_back(d.ToHex());
   }
@@ -376,6 +379,7 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
 }
 
 void TableShadow::Truncate() {
+  if (stored_) stored_->Clear();
   rows_.clear();
   int_rows_.clear();
   int_kept_.clear();
@@ -388,6 +392,7 @@ void TableShadow::Truncate() {
 std::optional<Digest128> TableShadow::Find(std::string_view key) const { return FindRow(key); }
 
 int64_t TableShadow::Count(const Digest128& d) const {
+  if (stored_) return stored_->Count(d);
   auto it = multiset_.find(d);
   return it == multiset_.end() ? 0 : it->second;
 }
@@ -415,6 +420,7 @@ void TableShadow::RestoreTotals(const digest::TableDigest& digest, uint64_t anom
 }
 
 void TableShadow::ReserveKeyedRows(size_t n) {
+  if (stored_) return;
   if (spec_.integer_key) {
     int_rows_.reserve(n);
   } else {
@@ -430,7 +436,8 @@ Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
 
 Status TableShadow::RestoreMultisetEntry(const Digest128& d, int64_t count) {
   if (count <= 0) return Status::Corruption("count " + std::to_string(count) + " is not positive");
-  if (!multiset_.emplace(d, count).second) return Status::Corruption("a row twice");
+  if (Count(d) != 0) return Status::Corruption("a row twice");
+  AddToMultiset(d, count);
   return Status::OK();
 }
 
@@ -438,7 +445,7 @@ Status TableShadow::RestoreKeptRow(std::string_view key, std::string_view values
   PGPARITY_RETURN_IF_ERROR(
       KeptValuesReader(values, toastable_positions_.size()).ForEach([](size_t, const ColumnValue&) {
       }));
-  if (FindKept(key) != nullptr) return Status::Corruption("a key twice");
+  if (FindKept(key)) return Status::Corruption("a key twice");
   // The row's digest came with the keyed rows: it moves to the kept rows.
   const std::optional<Digest128> d = TakeRow(key);
   if (!d) return Status::Corruption("kept values of a row the shadow does not hold");
@@ -466,12 +473,12 @@ digest::Digest128 Times(const Digest128& d, int64_t count) {
 Status TableShadow::FinishRestore() const {
   digest::TableDigest sum;
   ForEachKeyedRow([&](std::string_view, const Digest128& d) { sum.Add(d); });
-  for (const auto& [d, c] : multiset_) {
-    if (__builtin_add_overflow(sum.rows, c, &sum.rows)) {
-      return Status::Corruption("the multiset's counts overflow");
-    }
+  bool overflow = false;
+  ForEachMultisetEntry([&](const Digest128& d, int64_t c) {
+    overflow |= __builtin_add_overflow(sum.rows, c, &sum.rows);
     sum.sum += Times(d, c);
-  }
+  });
+  if (overflow) return Status::Corruption("the multiset's counts overflow");
   if (!(sum == digest_)) {
     return Status::Corruption("the rows do not add up to the table digest (" +
                               std::to_string(sum.rows) + " rows where " +
@@ -480,18 +487,52 @@ Status TableShadow::FinishRestore() const {
   return Status::OK();
 }
 
-size_t TableShadow::MemoryBytes() const {
+size_t TableShadow::MapBytes() const {
   // absl's flat tables: one control byte per slot plus the slot.
-  size_t bytes = rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
+  return rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
                  int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
                  kept_.capacity() * (sizeof(std::pair<RowKey, KeptRow>) + 1) +
                  int_kept_.capacity() * (sizeof(std::pair<int64_t, KeptRow>) + 1) +
                  multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
                  unresolved_.capacity() * (sizeof(RowKey) + 1);
+}
+
+size_t TableShadow::MemoryBytes() const {
+  size_t bytes = MapBytes();
   for (const auto& [k, d] : rows_) bytes += k.heap_bytes();
   for (const auto& [k, r] : kept_) bytes += k.heap_bytes() + r.values.heap_bytes();
   for (const auto& [k, r] : int_kept_) bytes += r.values.heap_bytes();
   return bytes;
+}
+
+namespace {
+
+// Frees a map's memory (clear() keeps its capacity).
+template <typename Map>
+void Release(Map& m) {
+  Map().swap(m);
+}
+
+}  // namespace
+
+void TableShadow::SpillTo(RowStore& store, uint32_t index) {
+  auto stored = std::make_unique<StoredTable>(store, index, spec_.integer_key);
+  ForEachKeyedRow([&](std::string_view k, const Digest128& d) {
+    const std::optional<std::string_view> kept = FindKept(k);
+    stored->Put(k, d, kept.value_or(std::string_view()));
+  });
+  for (const auto& [d, n] : multiset_) stored->AddCount(d, n);
+  Release(rows_);
+  Release(int_rows_);
+  Release(kept_);
+  Release(int_kept_);
+  Release(multiset_);
+  stored_ = std::move(stored);
+}
+
+void TableShadow::AttachStore(RowStore& store, uint32_t index) {
+  stored_ = std::make_unique<StoredTable>(store, index, spec_.integer_key);
+  stored_->Recount();
 }
 
 }  // namespace pgparity::applier

@@ -21,6 +21,7 @@
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/digest/row_digest.h"
 #include "shadow/testing_rows.h"
+#include "shadow/testing_shadow.h"
 
 namespace pgparity::applier {
 namespace {
@@ -30,6 +31,8 @@ using core::testing::Tuple;
 using digest::ColumnValue;
 using digest::TableDigest;
 
+using testing::ShadowTest;
+using testing::Spec;
 using testing::Values;
 
 // `shadow` through its checkpoint section into a fresh table of `spec`.
@@ -43,79 +46,6 @@ void RoundTrip(const TableShadow& shadow, const TableSpec& spec, TableShadow& co
   EXPECT_TRUE(in.empty());
   EXPECT_EQ(copy.spec().partitions, spec.partitions);
 }
-
-// public.t (id int PK, body text toastable, n int) with identity `ident`.
-TableSpec Spec(char ident = 'd', bool keyed = true, bool integer_key = true) {
-  TableSpec s;
-  s.integer_key = keyed && integer_key;
-  s.schema = "public";
-  s.name = "t";
-  s.columns = {"id", "body", "n"};
-  if (keyed) s.key_positions = {0};
-  s.toastable = {false, true, false};
-  s.replica_identity = ident;
-  return s;
-}
-
-TableSpec Adjusted(TableSpec spec, const std::function<void(TableSpec&)>& adjust) {
-  if (adjust) adjust(spec);
-  return spec;
-}
-
-class ShadowTest : public ::testing::Test {
- protected:
-  explicit ShadowTest(char ident = 'd', bool keyed = true, bool integer_key = true,
-                      const std::function<void(TableSpec&)>& adjust = {})
-      : spec_(Adjusted(Spec(ident, keyed, integer_key), adjust)), shadow_(spec_) {
-    wire::Relation r;
-    r.relid = 16384;
-    r.namespace_name = "public";
-    r.name = "t";
-    r.replica_identity =
-        ident == 'f' ? wire::ReplicaIdentity::kFull : wire::ReplicaIdentity::kDefault;
-    r.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
-    relation_ = &cache_.Apply(r);
-  }
-
-  // The digest of a full row, computed independently of the shadow.
-  digest::Digest128 D(const Row& row) {
-    digest::RowDigester d("public", "t", std::span<const std::string>(spec_.columns));
-    auto v = Values(row);
-    return d.Digest(v);
-  }
-
-  Status Change(core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
-                const Row& new_row) {
-    old_ = Tuple(old_row);
-    new_ = Tuple(new_row);
-    core::Change c{op,
-                   *relation_,
-                   old_kind,
-                   old_kind == wire::OldTupleKind::kNone ? wire::TupleView() : old_.view(),
-                   op == core::ChangeOp::kDelete ? wire::TupleView() : new_.view(),
-                   wire::Lsn(0x1000),
-                   7,
-                   7};
-    touched_.clear();
-    return shadow_.Apply(c, touched_);
-  }
-  Status Insert(const Row& r) {
-    return Change(core::ChangeOp::kInsert, wire::OldTupleKind::kNone, {}, r);
-  }
-  Status Update(const Row& r) {
-    return Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kNone, {}, r);
-  }
-  Status Delete(const Row& key) {
-    return Change(core::ChangeOp::kDelete, wire::OldTupleKind::kKey, key, {});
-  }
-
-  TableSpec spec_;
-  TableShadow shadow_;
-  core::RelationCache cache_;
-  const core::RelationInfo* relation_;
-  wire::TupleBuilder old_, new_;
-  std::vector<std::string> touched_;
-};
 
 TEST_F(ShadowTest, InsertAddsDeleteSubtractsUpdateDoesBoth) {
   ASSERT_TRUE(Insert({"1", "a", "10"}).ok());

@@ -15,9 +15,20 @@ namespace pgparity::applier {
 
 using std::chrono::steady_clock;
 
+// The row store's temporary directory, removed after the session that
+// wrote it (members go in reverse order).
+struct StoreDir {
+  std::filesystem::path path;
+  ~StoreDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+};
+
 struct VerifySession::Impl {
   VerifyOptions options;
   steady_clock::time_point started;
+  StoreDir store_dir;
   std::unique_ptr<CheckSession> session;
   std::unique_ptr<TargetChecker> checker;  // on the session's shadow: goes first
   // Commits ending before it were compared by the last consistent Check().
@@ -30,9 +41,22 @@ struct VerifySession::Impl {
 
 namespace {
 
-CheckSessionOptions SessionOptions(const VerifyOptions& options) {
-  return {options.source,       options.target,   options.publication,
-          options.subscription, options.parallel, options.metrics_listen};
+CheckSessionOptions SessionOptions(const VerifyOptions& options,
+                                   const std::filesystem::path& store_dir) {
+  return {options.source,         options.target,         options.publication,
+          options.subscription,   options.parallel,       options.metrics_listen,
+          options.min_range_rows, options.memory,         store_dir};
+}
+
+// "<TMPDIR>/pgparity-verify-store-<pid>-<time>": created only if a table
+// spills.
+std::filesystem::path TemporaryStoreDir(const VerifyOptions& options) {
+  std::error_code ec;
+  std::filesystem::path parent = options.store_parent;
+  if (parent.empty()) parent = std::filesystem::temp_directory_path(ec);
+  if (parent.empty()) parent = "/tmp";
+  return parent / ("pgparity-verify-store-" + std::to_string(::getpid()) + "-" +
+                   std::to_string(std::time(nullptr)));
 }
 
 // A temporary slot of verify's own, gone with the replication connection.
@@ -69,7 +93,9 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->started = steady_clock::now();
-  PGPARITY_ASSIGN_OR_RETURN(impl->session, CheckSession::Open(SessionOptions(options)));
+  if (options.memory.limited()) impl->store_dir.path = TemporaryStoreDir(options);
+  PGPARITY_ASSIGN_OR_RETURN(impl->session,
+                            CheckSession::Open(SessionOptions(options, impl->store_dir.path)));
   CheckSession& session = *impl->session;
   PGPARITY_RETURN_IF_ERROR(session.Start(TemporarySlot()));
   // The bootstrap runs on the stream's thread, inside the slot's creation.
@@ -79,6 +105,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   }
   CheckOptions check_options;
   check_options.parallel = options.parallel;
+  check_options.min_range_rows = options.min_range_rows;
   check_options.max_listed_rows = options.max_listed_rows;
   check_options.values = options.values;
   impl->checker = std::make_unique<TargetChecker>(
@@ -185,9 +212,7 @@ Result<ChangeRound> VerifySession::CheckChangesThrough(wire::Lsn lsn,
           wire::Lsn(session.position().received.load()).ToString() +
           "): the target or pgparity's stream did not get there in time");
     }
-    // Received first, idle after: idle then means everything up to it is in.
-    const uint64_t received = session.position().received.load();
-    if (session.position().idle.load()) checker.set_decoded_before(wire::Lsn(received + 1));
+    checker.set_decoded_before(session.position().DecodedBefore());
     PGPARITY_ASSIGN_OR_RETURN(ChangeRound round, checker.RunOnce());
     const bool moved = round.to > round.from;
     Merge(all, std::move(round));

@@ -28,9 +28,11 @@
 #include <stop_token>
 #include <string>
 
+#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/applier/report/verify_report.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/status.h"
+#include "pgparity/wire/lsn.h"
 
 namespace pgparity::applier {
 
@@ -48,7 +50,21 @@ struct AuditOptions {
   // Between full checks: how often the rows of newly applied commits are
   // compared on the target (ChangeChecker).
   std::chrono::milliseconds change_interval{1000};
+  // Stop once every commit ending at or before it is in the shadow and the
+  // per-change checks have compared the rows those commits changed (they
+  // wait for the target to apply them); then, as on a stop request, a last
+  // checkpoint and OK. A catch-up's end (bench/audit_catchup.sh); unset:
+  // run until stopped.
+  std::optional<wire::Lsn> until_lsn;
+  // --scan-rate: instead of full checks every check_interval, the rolling
+  // check (rolling_check.h) walks the tables range by range, reading at
+  // most this many rows per second from the target; 0 = full checks.
+  double scan_rate = 0;
+  std::chrono::seconds scan_window{10};  // a range holds about scan_rate x this many rows
   size_t parallel = 2;
+  // --memory-limit (0: none): tables beyond it spill to the row store in
+  // <state_dir>/store, checkpointed with the shadow (shadow_checkpoint.h).
+  MemoryBudget memory;
   size_t max_listed_rows = 100;
   ValueOptions values;  // --max-value-bytes, --redact
   // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)

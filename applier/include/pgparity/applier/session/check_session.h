@@ -62,6 +62,14 @@ struct CheckSessionOptions {
   size_t parallel = 2;                      // sessions scanning the source in the bootstrap
   // "HOST:PORT": serve /metrics and /status there while running; "" = none.
   std::string metrics_listen;
+  // The bootstrap cuts a table into key ranges no smaller than this
+  // (key_ranges.h); tests lower it.
+  double min_range_rows = kMinRangeRows;
+  // --memory-limit (memory_limit.h) and where the row store goes when a
+  // table spills (verify: a temporary directory; audit: the state
+  // directory's "store").
+  MemoryBudget memory;
+  std::filesystem::path store_dir;
 };
 
 // How pgparity's own slot is streamed: what differs between verify

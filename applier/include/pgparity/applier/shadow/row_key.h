@@ -53,6 +53,13 @@ void EncodeKey(std::span<const digest::ColumnValue> values, std::span<const size
 // when `bytes` is not a key encoding of `columns` values.
 std::vector<std::optional<std::string>> DecodeKey(std::string_view bytes, size_t columns);
 
+// Keys of one integer column: the encoding "V<n>:<digits>" <-> the integer.
+// False when `key` is not the canonical encoding of one (an optional '-',
+// no leading zero, no '+'): such a key is kept as bytes, so the two forms
+// never hold the same key.
+bool ParseIntegerKey(std::string_view key, int64_t& out);
+void EncodeIntegerKey(int64_t v, std::string& out);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_SHADOW_ROW_KEY_H_

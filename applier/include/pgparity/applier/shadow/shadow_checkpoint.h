@@ -6,10 +6,20 @@
 // last checkpoint, so after kill -9 it resumes from there and the slot
 // resends exactly what followed: nothing lost, nothing counted twice.
 //
-// Format 02 ("PGPSHD02"): magic, the LSN, the slot, the publication, the
-// source's system identifier, the tables, and an XXH64 of everything before
-// it. The byte layout is in shadow_checkpoint.cc, above each encode/parse
-// pair; this file is the only one that knows it.
+// Format 04 ("PGPSHD04"): magic, the LSN, the slot, the publication, the
+// source's system identifier, the row store's checkpoint, the tables, and an
+// XXH64 of everything before it. The byte layout is in
+// shadow_checkpoint.cc, above each encode/parse pair; this file is the only
+// one that knows it. Format 03 files (no row store) are still read.
+//
+// A spilled state (ShadowState::store()): its rows are not in the file but
+// in a RocksDB checkpoint beside it, "store.<LSN>", written first (flushed,
+// hard links, synced); the file, renamed into place after it, is the
+// commit point, and names it. Other "store.*" directories (older ones, or
+// one a crash left half-written) are removed after the rename. Resuming
+// opens a copy of the named one as the live store (the checkpoint itself is
+// never written), so a crash at any point resumes from the last file and
+// the store as it was then.
 //
 // Thread-safety: none of its own; the ShadowState's rules apply.
 #ifndef PGPARITY_APPLIER_SHADOW_SHADOW_CHECKPOINT_H_
@@ -54,11 +64,14 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
 
 // The bytes of a checkpoint of `shadow` as of `lsn` (REQUIRES as for
 // WriteCheckpoint).
+// `store`: the name of the row store checkpoint taken for it ("" when the
+// shadow has no store).
 std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
-                                        const CheckpointMeta& meta);
+                                        const CheckpointMeta& meta, std::string_view store = {});
 
 // Parses a whole checkpoint file as ReadCheckpoint describes; `path` names
-// it in messages. Every error says how to start over (remove the state
+// it in messages, and its directory holds the row store checkpoint the file
+// names (opened with ShadowState::OpenStoreFromCheckpoint). Every error says how to start over (remove the state
 // directory):
 //   Corruption "checkpoint <path> is damaged (<what>); ..." when the file is
 //     too short, not a checkpoint, fails its checksum, or a header field
@@ -75,8 +88,12 @@ Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_v
 // Restore* calls); Corruption naming the table and the field:
 // "table public.t: keyed_rows[3].digest: need 8 bytes at offset 301, 2 left",
 // "checkpoint holds table public.u where public.t was expected".
+// A spilled table's section holds no rows: `store` (the table's index
+// there `index`) has them. `format` 3 sections lack the in_store byte.
 void EncodeTableSection(const TableShadow& table, wire::ByteWriter& out);
-[[nodiscard]] Status ParseTableSection(wire::ByteReader& in, TableShadow& table);
+[[nodiscard]] Status ParseTableSection(wire::ByteReader& in, TableShadow& table,
+                                       RowStore* store = nullptr, uint32_t index = 0,
+                                       int format = 4);
 
 }  // namespace pgparity::applier
 

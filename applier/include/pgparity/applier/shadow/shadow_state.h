@@ -14,6 +14,12 @@
 //   - the touch log (touch_log.h): the last N row changes with their
 //     commits, independent of Prune, for provenance (RecentTouches).
 //
+// Under a memory limit (SetMemoryLimit) the largest tables spill to an
+// on-disk RowStore: planned from the tables' estimated rows before the
+// bootstrap, then whenever the in-memory tables outgrow their share —
+// during the bootstrap (checked every 65,536 rows a table scans) and while
+// streaming (checked every 1,024 commits).
+//
 // Thread-safety: the ChangeSink callbacks run on the consumer's thread;
 // every other member may be called from another thread while holding
 // Lock(). Pause() holds the consumer at its next transaction boundary so a
@@ -23,9 +29,11 @@
 
 #include <absl/container/flat_hash_set.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -36,6 +44,8 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/shadow/memory_limit.h"
+#include "pgparity/applier/shadow/row_store.h"
 #include "pgparity/applier/shadow/table_shadow.h"
 #include "pgparity/applier/shadow/touch_log.h"
 #include "pgparity/core/change_sink.h"
@@ -141,6 +151,23 @@ class ShadowState final : public core::ChangeSink {
   size_t MemoryBytes() const;
   uint64_t TrackedRows() const;
 
+  // ---- The memory limit (memory_limit.h). Set before the bootstrap or the
+  // checkpoint's load; the store goes in `store_dir` (created when a table
+  // first spills, whatever it held removed).
+  void SetMemoryLimit(MemoryBudget budget, std::filesystem::path store_dir);
+  const MemoryBudget& memory_budget() const { return budget_; }
+  // Before the bootstrap: spills the (still empty) tables whose estimated
+  // rows would not fit in budget.maps(), largest first. IOError when the
+  // store cannot be created.
+  [[nodiscard]] Status SpillPlanned();
+  // OK, or why a spill or the store failed (the first error).
+  Status spill_status() const;
+  // The store once a table spilled, else nullptr (the checkpoint's).
+  RowStore* store() const { return store_.get(); }
+  size_t spilled_tables() const;
+  // The live store as a copy of a checkpoint's (shadow_checkpoint.cc).
+  [[nodiscard]] Status OpenStoreFromCheckpoint(const std::filesystem::path& checkpoint);
+
  private:
   struct Entry {
     size_t table;
@@ -162,6 +189,17 @@ class ShadowState final : public core::ChangeSink {
   // columns changed since pgparity started.
   static constexpr size_t kUntracked = ~size_t{0};
   Result<size_t> Resolve(const core::RelationInfo& relation);
+
+  // A scanning thread's check of its table (every 65,536 rows): spills it
+  // when the in-memory tables passed their share.
+  void OnTableGrew(size_t table);
+  // Moves `table` to the store (created on first use). REQUIRES: the caller
+  // owns the table (its scan, or mu_ while streaming).
+  void Spill(size_t table);
+  // While streaming (mu_ held): the largest in-memory table spills when the
+  // maps passed their share.
+  void SpillLargestIfOver();
+  Status EnsureStoreLocked();
 
   std::vector<std::unique_ptr<TableShadow>> tables_;
   std::unordered_map<std::string, size_t> by_name_;  // "schema\0name"
@@ -192,6 +230,13 @@ class ShadowState final : public core::ChangeSink {
   uint64_t transactions_ = 0;
   uint64_t changes_ = 0;
   std::set<std::pair<std::string, std::string>> untracked_;
+
+  MemoryBudget budget_;
+  std::filesystem::path store_dir_;
+  mutable std::mutex store_mu_;  // store_'s creation, spill_error_
+  std::unique_ptr<RowStore> store_;
+  Status spill_error_;
+  std::vector<std::atomic<size_t>> map_bytes_;  // per table, as last reported
 };
 
 }  // namespace pgparity::applier

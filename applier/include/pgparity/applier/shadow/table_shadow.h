@@ -20,6 +20,11 @@
 // table is reported unverified until the row is rewritten or deleted —
 // pgparity never guesses a value.
 //
+// Spilled (SpillTo): beyond --memory-limit a table's rows and multiset
+// members move to the RowStore (stored_table.h lays them out) and every
+// operation reads and writes them there; unresolved keys stay in memory.
+// The digest arithmetic is the same either way.
+//
 // A change that contradicts the shadow (delete or update of a key it does
 // not hold, insert of a key it holds) is counted as an anomaly: the table
 // is then unverified, since the shadow is no longer known to be the source.
@@ -33,6 +38,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -42,6 +49,7 @@
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/applier/shadow/kept_values.h"
 #include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/applier/shadow/stored_table.h"
 #include "pgparity/core/change_sink.h"
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/row_digest.h"
@@ -78,7 +86,11 @@ class TableShadow {
   const std::string& qualified_name() const noexcept { return qualified_; }
 
   // A row of the bootstrap scan (values in spec().columns order, no 'U').
+  // Every kGrowthCheckRows rows it calls the growth check (ShadowState's
+  // memory limit), which may spill the table.
   void AddScannedRow(std::span<const digest::ColumnValue> values);
+  static constexpr uint64_t kGrowthCheckRows = 65536;
+  void SetGrowthCheck(std::function<void()> check) { growth_check_ = std::move(check); }
 
   // One decoded change of this table. `change.relation` must have the
   // spec's columns (ShadowState checks). The key of the changed row(s) is
@@ -103,9 +115,9 @@ class TableShadow {
     if (spec_.keyed()) {
       ForEachKeyedRow(f);
     } else {
-      for (const auto& [d, n] : multiset_) {
+      ForEachMultisetEntry([&](const digest::Digest128& d, int64_t n) {
         for (int64_t i = 0; i < n; ++i) f(std::string_view(), d);
-      }
+      });
     }
   }
   // Multiset tables: how often `d` is in the shadow.
@@ -128,34 +140,76 @@ class TableShadow {
   size_t keyed_rows() const noexcept { return RowCount(); }
   template <typename F>
   void ForEachKeyedRow(F&& f) const {
+    if (stored_) {
+      stored_->ForEachRow(
+          [&](std::string_view k, const digest::Digest128& d, std::string_view) { f(k, d); });
+      return;
+    }
     for (const auto& [k, d] : rows_) f(k.view(), d);
     for (const auto& [k, r] : kept_) f(k.view(), r.digest);
     std::string key;
     for (const auto& [i, d] : int_rows_) {
-      EncodeIntKey(i, key);
+      EncodeIntegerKey(i, key);
       f(std::string_view(key), d);
     }
     for (const auto& [i, r] : int_kept_) {
-      EncodeIntKey(i, key);
+      EncodeIntegerKey(i, key);
       f(std::string_view(key), r.digest);
     }
   }
   // Distinct rows of a table without key, and f(row digest, count) for each.
-  size_t multiset_entries() const noexcept { return multiset_.size(); }
+  size_t multiset_entries() const noexcept {
+    return stored_ ? stored_->members() : multiset_.size();
+  }
   template <typename F>
   void ForEachMultisetEntry(F&& f) const {
+    if (stored_) {
+      stored_->ForEachMember(f);
+      return;
+    }
     for (const auto& [d, n] : multiset_) f(d, n);
   }
   // Rows whose toastable values are kept, and f(key encoding, kept values
   // in kept_values.h's layout) for each.
-  size_t kept_rows() const noexcept { return kept_.size() + int_kept_.size(); }
+  size_t kept_rows() const noexcept {
+    return stored_ ? stored_->kept_rows() : kept_.size() + int_kept_.size();
+  }
   template <typename F>
   void ForEachKeptRow(F&& f) const {
+    if (stored_) {
+      stored_->ForEachRow([&](std::string_view k, const digest::Digest128&, std::string_view kept) {
+        if (!kept.empty()) f(k, kept);
+      });
+      return;
+    }
     for (const auto& [k, r] : kept_) f(k.view(), r.values.view());
     std::string key;
     for (const auto& [i, r] : int_kept_) {
-      EncodeIntKey(i, key);
+      EncodeIntegerKey(i, key);
       f(std::string_view(key), r.values.view());
+    }
+  }
+  // f(key encoding, row digest) for the resolved rows of a table keyed by
+  // one integer column (spec().integer_key) whose key is in [lo, hi): one
+  // seek when spilled, a walk of the table's map in memory.
+  template <typename F>
+  void ForEachIntegerRowIn(int64_t lo, int64_t hi, F&& f) const {
+    if (stored_) {
+      stored_->ForEachIntegerRowIn(
+          lo, hi, [&](std::string_view k, const digest::Digest128& d, std::string_view) { f(k, d); });
+      return;
+    }
+    std::string key;
+    auto in = [&](int64_t i) { return i >= lo && i < hi; };
+    for (const auto& [i, d] : int_rows_) {
+      if (!in(i)) continue;
+      EncodeIntegerKey(i, key);
+      f(std::string_view(key), d);
+    }
+    for (const auto& [i, r] : int_kept_) {
+      if (!in(i)) continue;
+      EncodeIntegerKey(i, key);
+      f(std::string_view(key), r.digest);
     }
   }
   // f(key encoding) per unresolved row (unresolved_rows() of them).
@@ -197,25 +251,40 @@ class TableShadow {
   [[nodiscard]] Status FinishRestore() const;
 
   // Bytes of memory the shadow uses for this table (tables, keys, kept
-  // TOAST values), for the bytes-per-row figure.
+  // TOAST values), for the bytes-per-row figure. 0 rows' worth once
+  // spilled: the store's memory is RowStore::MemoryBytes().
   size_t MemoryBytes() const;
+  // MemoryBytes() without the walk over keys and kept values (their heap
+  // blocks): what the memory limit's checks read, often.
+  size_t MapBytes() const;
+
+  // ---- Spilling (ShadowState decides when).
+  bool spilled() const noexcept { return stored_ != nullptr; }
+  // Moves every row and member into `store` under table index `index`
+  // (stored_table.h) and frees the maps. REQUIRES: not spilled.
+  void SpillTo(RowStore& store, uint32_t index);
+  // The rows are in `store` already (a checkpoint's): the table reads and
+  // writes them there. Before RestorePlan.
+  void AttachStore(RowStore& store, uint32_t index);
 
  private:
-  // Integer keys: the key encoding "V<n>:<digits>" <-> the integer; false
-  // when `key` is not the canonical encoding of one.
-  static bool ParseIntKey(std::string_view key, int64_t& out);
-  static void EncodeIntKey(int64_t v, std::string& out);
   // The row maps: int_* for integer keys, the others for the rest; *kept_
   // for rows with kept values (the digest beside them), *rows_ for the
   // others. A row is in one of them, or unresolved, or absent.
   std::optional<digest::Digest128> FindRow(std::string_view key) const;
-  const KeptValues* FindKept(std::string_view key) const;
+  // The kept values of a row (kept_values.h's layout), valid until the next
+  // call; nullopt when the row keeps none.
+  std::optional<std::string_view> FindKept(std::string_view key) const;
   // REQUIRES: the key is in no map. `kept` empty: none kept.
   void PutRow(std::string_view key, const digest::Digest128& d, std::string_view kept);
   std::optional<digest::Digest128> TakeRow(std::string_view key);
   size_t RowCount() const {
+    if (stored_) return stored_->rows();
     return rows_.size() + int_rows_.size() + kept_.size() + int_kept_.size();
   }
+  // Tables without key: `d` counted once more (delta 1) or less (-1);
+  // false when it is not there to remove.
+  bool AddToMultiset(const digest::Digest128& d, int64_t delta);
 
   // Apply's two halves: rows identified by their digest, or by their key.
   Status ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched);
@@ -223,8 +292,11 @@ class TableShadow {
   void Anomaly(std::string what);
   // `carried_unchanged`: the change that made this row had a 'u' (a value
   // out of line whatever the row's size now): its values are kept.
+  // `known_new`: the key cannot be in the table (a bootstrap scan's, whose
+  // keys are unique), so a spilled table skips the read that finds it.
   void AddRow(std::string_view key, const digest::Digest128& d,
-              std::span<const digest::ColumnValue> values, bool carried_unchanged = false);
+              std::span<const digest::ColumnValue> values, bool carried_unchanged = false,
+              bool known_new = false);
   // Removes a keyed row; false when it was not there (neither resolved nor
   // unresolved).
   bool RemoveRow(std::string_view key);
@@ -265,6 +337,10 @@ class TableShadow {
   absl::flat_hash_map<RowKey, KeptRow, RowKeyHash, RowKeyEq> kept_;
   absl::flat_hash_map<int64_t, KeptRow> int_kept_;
   absl::flat_hash_set<RowKey, RowKeyHash, RowKeyEq> unresolved_;
+  std::unique_ptr<StoredTable> stored_;  // set once spilled: the maps above are empty
+  mutable std::string stored_kept_;      // FindKept's bytes of a spilled row
+  std::function<void()> growth_check_;
+  uint64_t scanned_since_check_ = 0;
   uint64_t anomalies_ = 0;
   std::string first_anomaly_;
   std::vector<digest::ColumnValue> scratch_;

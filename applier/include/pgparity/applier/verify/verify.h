@@ -18,12 +18,15 @@
 #define PGPARITY_APPLIER_VERIFY_VERIFY_H_
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "pgparity/applier/audit/change_checker.h"
 #include "pgparity/applier/report/verify_report.h"
+#include "pgparity/applier/shadow/memory_limit.h"
+#include "pgparity/applier/scan/key_ranges.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
 
@@ -36,12 +39,20 @@ struct VerifyOptions {
   std::string publication = "my_publication";
   std::optional<std::string> subscription;  // nullopt: the one subscribing to the publication
   std::chrono::seconds timeout{300};        // for everything after the bootstrap
-  size_t parallel = 2;                      // sessions per side scanning tables
+  size_t parallel = 2;                      // sessions per side scanning tables (--jobs)
+  // A table is cut into key ranges (key_ranges.h) no smaller than this, on
+  // both sides; tests lower it to split small tables.
+  double min_range_rows = kMinRangeRows;
   size_t max_listed_rows = 100;
   ValueOptions values;  // --max-value-bytes, --redact
   // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
   // there while running; "" = no server.
   std::string metrics_listen;
+  // --memory-limit (0: none). Tables beyond it spill to a row store in a
+  // temporary directory under `store_parent` (TMPDIR when empty), removed
+  // when the session ends.
+  MemoryBudget memory;
+  std::filesystem::path store_parent;
 };
 
 // The parts of RunVerify, for callers that act between them (tests make
