@@ -1,9 +1,11 @@
-// pgparity digest --dsn DSN --table SCHEMA.NAME [--table ...] [--server-side]
+// pgparity digest --dsn DSN --table SCHEMA.NAME [--table ...] [--server-side] [--jobs N]
 //
 // The table digest of docs/digest.md for tables on any server (source or
-// target): computed here from COPY (what verify's full check does), or
+// target): computed here from COPY (what verify's full check does: with
+// --jobs N on N sessions in one snapshot, a big table in key ranges), or
 // with --server-side by the server itself with the documented SQL. Either
 // way the same number, so a report's digests can be checked independently.
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -12,13 +14,14 @@
 #include "command.h"
 #include "exit_codes.h"
 #include "pgparity/applier/catalog/relations.h"
-#include "pgparity/applier/scan/table_scan.h"
+#include "pgparity/applier/scan/range_digest.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/conn/row_reader.h"
 #include "pgparity/digest/digest128.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
+#include "pgparity/sql_quote.h"
 #include "source_options.h"
 
 namespace po = boost::program_options;
@@ -27,36 +30,63 @@ namespace pgparity::cli {
 
 namespace {
 
+// `jobs` sessions on `params` reading one snapshot: the first exports it,
+// the others import it. One session reads outside any transaction.
+Result<std::vector<conn::PgSession>> SnapshotSessions(const conn::ConnParams& params, size_t jobs) {
+  std::vector<conn::PgSession> sessions;
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession first, conn::ConnectSession(params, "server"));
+  sessions.push_back(std::move(first));
+  if (jobs <= 1) return sessions;
+  PGPARITY_RETURN_IF_ERROR(sessions[0].Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult snap,
+                            sessions[0].Query("SELECT pg_export_snapshot()"));
+  const std::string snapshot(snap.Value(0, 0));
+  while (sessions.size() < jobs) {
+    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::ConnectSession(params, "server"));
+    PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    PGPARITY_RETURN_IF_ERROR(s.Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
+    sessions.push_back(std::move(s));
+  }
+  return sessions;
+}
+
 // The digest of `spec`'s table: from COPY (the full check's per-table
-// work), or with `server_side` by the server with the documented SQL.
-Result<digest::TableDigest> DigestTable(conn::PgSession& session, const applier::TableSpec& spec,
-                                        bool server_side) {
+// work, on every session, a big table in key ranges), or with
+// `server_side` by the server with the documented SQL.
+Result<applier::DigestedTable> DigestTable(std::vector<conn::PgSession>& sessions,
+                                           const applier::TableSpec& spec, bool server_side,
+                                           double min_range_rows) {
+  conn::PgSession& session = sessions[0];
   if (!server_side) {
-    digest::TableDigester digester(spec.schema, spec.name, spec.columns);
-    PGPARITY_RETURN_IF_ERROR(applier::ScanTable(
-        session, applier::ForDigest(applier::SourceRead(spec), spec), spec.estimated_rows, "digest",
-        [&](std::span<const digest::ColumnValue> v) {
-          digester.Add(v);
-          return Status::OK();
-        }));
-    return digester.Finish();
+    std::vector<conn::PgSession*> ptrs;
+    for (auto& s : sessions) ptrs.push_back(&s);
+    applier::TableToPlan table{&spec, applier::SourceRead(spec), "", applier::TypeChange(),
+                               spec.estimated_rows};
+    if (spec.keyed()) table.key_type = spec.types[spec.key_positions[0]];
+    const applier::ScanPlanOptions options{.jobs = sessions.size(),
+                                           .min_range_rows = min_range_rows};
+    PGPARITY_ASSIGN_OR_RETURN(std::vector<applier::DigestedTable> d,
+                              applier::DigestTables(ptrs, std::span(&table, 1), options, "digest"));
+    return std::move(d[0]);
   }
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r, session.Query(digest::TableDigestSql(
                                                      spec.schema, spec.name, spec.columns)));
   if (r.rows() != 1) return Status::Internal("the digest query returned no row");
   const conn::RowReader row(r, 0, "reading the server-side digest");
-  digest::TableDigest d;
-  PGPARITY_ASSIGN_OR_RETURN(d.rows, row.Int64("rows"));
+  applier::DigestedTable d;
+  PGPARITY_ASSIGN_OR_RETURN(d.digest.rows, row.Int64("rows"));
   PGPARITY_ASSIGN_OR_RETURN(std::string_view hex, row.Text("digest"));
   Result<digest::Digest128> sum = digest::Digest128::FromHex(hex);
   // The server's own answer is malformed: a data error (exit 5), not usage.
   if (!sum.ok()) return Status::Corruption(sum.status().message());
-  d.sum = *sum;
+  d.digest.sum = *sum;
+  d.split.why = "server side";
   return d;
 }
 
 // `qualified` ("schema.name") as the digest reads it: the table's own
-// columns (not dropped, not generated) on that server. InvalidArgument for
+// columns (not dropped, not generated) on that server, keyed as a
+// subscriber looks rows up (for key ranges). InvalidArgument for
 // a malformed name, NotFound when no such table exists.
 Result<applier::TableSpec> DigestSpec(conn::PgSession& session, const std::string& qualified) {
   const size_t dot = qualified.find('.');
@@ -74,8 +104,14 @@ Result<applier::TableSpec> DigestSpec(conn::PgSession& session, const std::strin
   spec.name = name.name;
   spec.relkind = table->relkind == 'p' ? 'p' : 'r';
   spec.estimated_rows = table->reltuples;
+  const std::vector<std::string> key = table->LookupKey();
   for (const applier::RelationColumn& c : table->columns) {
-    if (!c.generated) spec.columns.push_back(c.name);
+    if (c.generated) continue;
+    if (std::find(key.begin(), key.end(), c.name) != key.end()) {
+      spec.key_positions.push_back(spec.columns.size());
+    }
+    spec.columns.push_back(c.name);
+    spec.types.push_back(c.type);
   }
   return spec;
 }
@@ -89,6 +125,9 @@ int RunDigest(const std::vector<std::string>& args) {
       "table", po::value<std::vector<std::string>>(),
       "schema.name of a table (repeatable; required)")(
       "server-side", "compute with the documented SQL on the server instead of from COPY");
+  AddJobsOption(opts, 1, "sessions reading at once, in one snapshot (a big table in key ranges)");
+  opts.add_options()("min-range-rows", po::value<double>()->default_value(applier::kMinRangeRows),
+                     "with --jobs > 1, a table is cut into key ranges of at least this many rows");
   po::variables_map vm;
   if (auto done = ParseCommandLine("digest", args, opts, nullptr, vm)) return *done;
   if (!vm.count("dsn")) return Fail("digest", "--dsn is required", kExitUsage);
@@ -97,23 +136,29 @@ int RunDigest(const std::vector<std::string>& args) {
   }
   auto params = conn::ParseServerDsn(vm["dsn"].as<std::string>(), "dsn", "digest");
   if (!params.ok()) return Fail("digest", std::string(params.status().message()), kExitUsage);
-  auto session = conn::ConnectSession(*params, "server");
-  if (!session.ok()) {
-    return Fail("digest", std::string(session.status().message()), ExitCodeFor(session.status()));
+  auto jobs = ReadJobs(vm, 1);
+  if (!jobs.ok()) return Fail("digest", std::string(jobs.status().message()), kExitUsage);
+  const double min_range_rows = vm["min-range-rows"].as<double>();
+  if (!(min_range_rows >= 1))
+    return Fail("digest", "--min-range-rows must be 1 or more", kExitUsage);
+  auto sessions = SnapshotSessions(*params, *jobs);
+  if (!sessions.ok()) {
+    return Fail("digest", std::string(sessions.status().message()), ExitCodeFor(sessions.status()));
   }
   for (const auto& qualified : vm["table"].as<std::vector<std::string>>()) {
-    auto spec = DigestSpec(*session, qualified);
+    auto spec = DigestSpec((*sessions)[0], qualified);
     if (!spec.ok()) {
       return Fail("digest", std::string(spec.status().message()), ExitCodeFor(spec.status()));
     }
     const auto start = std::chrono::steady_clock::now();
-    auto d = DigestTable(*session, *spec, vm.count("server-side") > 0);
+    auto d = DigestTable(*sessions, *spec, vm.count("server-side") > 0, min_range_rows);
     if (!d.ok()) return Fail("digest", std::string(d.status().message()), ExitCodeFor(d.status()));
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%s rows=%lld digest=%s seconds=%.3f rows_per_s=%.0f\n", qualified.c_str(),
-                static_cast<long long>(d->rows), d->sum.ToHex().c_str(), secs,
-                secs > 0 ? d->rows / secs : 0.0);
+    const digest::TableDigest& sum = d->digest;
+    std::printf("%s rows=%lld digest=%s seconds=%.3f rows_per_s=%.0f ranges=%zu\n",
+                qualified.c_str(), static_cast<long long>(sum.rows), sum.sum.ToHex().c_str(), secs,
+                secs > 0 ? sum.rows / secs : 0.0, d->split.ranges());
   }
   return kExitOk;
 }

@@ -1,5 +1,6 @@
 // pgparity verify --source DSN --target DSN [--publication P]
 //                 [--subscription S] [--report FILE] [--timeout SECS]
+//                 [--jobs N] [--min-range-rows N]
 #include <boost/program_options.hpp>
 #include <iostream>
 
@@ -21,7 +22,9 @@ int RunVerify(const std::vector<std::string>& args) {
   opts.add_options()("report", po::value<std::string>(),
                      "write the JSON report to FILE (replaced atomically)")(
       "timeout", po::value<int>()->default_value(300),
-      "seconds to wait for the target to catch up (after the bootstrap scan)");
+      "seconds to wait for the target to catch up (after the bootstrap scan)")(
+      "min-range-rows", po::value<double>()->default_value(applier::kMinRangeRows),
+      "with --jobs > 1, a table is cut into key ranges of at least this many rows");
   po::variables_map vm;
   if (auto done = ParseCommandLine("verify", args, opts, nullptr, vm)) return *done;
   CheckOptionValues common;
@@ -32,9 +35,13 @@ int RunVerify(const std::vector<std::string>& args) {
   const int timeout = vm["timeout"].as<int>();
   if (timeout <= 0)
     return Fail("verify", "--timeout must be a positive number of seconds", kExitUsage);
+  const double min_range_rows = vm["min-range-rows"].as<double>();
+  if (!(min_range_rows >= 1))
+    return Fail("verify", "--min-range-rows must be 1 or more", kExitUsage);
   applier::VerifyOptions options;
   ApplyCheckOptions(common, options);
   options.timeout = std::chrono::seconds(timeout);
+  options.min_range_rows = min_range_rows;
 
   auto report = applier::RunVerify(options);
   if (!report.ok()) {

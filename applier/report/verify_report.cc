@@ -93,6 +93,15 @@ ordered_json DivergentRowJson(const DivergentRow& d, bool redacted) {
   return row;
 }
 
+// {"ranges": 8}, or {"ranges": 1, "why": "no key"}; null when not scanned.
+ordered_json ScanJson(const TableReport& t) {
+  if (t.scan_ranges == 0) return nullptr;
+  ordered_json j;
+  j["ranges"] = t.scan_ranges;
+  if (!t.scan_why.empty()) j["why"] = t.scan_why;
+  return j;
+}
+
 }  // namespace
 
 std::string RenderReportJson(const VerifyReport& r) {
@@ -143,6 +152,7 @@ std::string RenderReportJson(const VerifyReport& r) {
     j["row_filter"] = t.row_filter.empty() ? ordered_json(nullptr) : ordered_json(t.row_filter);
     j["columns"] =
         t.published_columns.empty() ? ordered_json(nullptr) : ordered_json(t.published_columns);
+    j["scan"] = ScanJson(t);
     tables.push_back(std::move(j));
   }
   doc["tables"] = tables;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "pgparity/applier/provenance/provenance.h"
+#include "pgparity/applier/scan/range_digest.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
@@ -206,6 +207,7 @@ struct TargetChecker::Round {
   bool behind = false;
   std::vector<std::optional<TableReport>> verdict;        // decided before the scan
   std::vector<std::optional<TableDigest>> target_digest;  // scanned in the snapshot
+  std::vector<KeySplit> splits;                           // how each scanned table was read
   // The commit at which the most tables match, and the shadow's digests there.
   wire::Lsn best_lsn;
   std::vector<TableDigest> at_best;
@@ -325,32 +327,41 @@ Status TargetChecker::DecideBeforeScan(Round& round) {
 }
 
 Status TargetChecker::ScanTargetDigests(Round& round) {
-  round.target_digest.resize(round.specs.size());
+  const size_t n = round.specs.size();
+  round.target_digest.assign(n, std::nullopt);
+  round.splits.assign(n, KeySplit());
   std::vector<size_t> to_scan;
-  std::vector<double> weight(round.specs.size(), 0);
-  for (size_t i = 0; i < round.specs.size(); ++i) {
-    if (!round.verdict[i]) {
+  std::vector<TableToPlan> plan;
+  {
+    auto lk = shadow_.Lock();
+    for (size_t i = 0; i < n; ++i) {
+      if (round.verdict[i]) continue;
+      const TableSpec& spec = round.specs[i];
+      const TargetTable& tt = round.target[i];
+      // The shadow's count is exact; reltuples may be unknown (-1) on a
+      // table the subscription has just copied.
+      TableToPlan p{&spec, TargetRead(spec, tt.relkind), "", TypeChange(),
+                    std::max(tt.estimated_rows, static_cast<double>(shadow_.table(i).digest().rows))};
+      if (spec.keyed()) {
+        const size_t k = spec.key_positions[0];
+        p.key_type = k < tt.types.size() && !tt.types[k].empty() ? tt.types[k] : spec.types[k];
+        if (k < spec.compare.size()) p.key_rule = spec.compare[k];
+      }
       to_scan.push_back(i);
-      weight[i] = round.target[i].estimated_rows;
+      plan.push_back(std::move(p));
     }
   }
   std::vector<conn::PgSession*> sessions;
   for (auto& s : target_) sessions.push_back(s.get());
-  return ScanInParallel(sessions, to_scan, weight, [&](conn::PgSession& s, size_t t) -> Status {
-    const TableSpec& spec = round.specs[t];
-    const TargetTable& tt = round.target[t];
-    // Only the sum is needed here: row digests a batch at a time.
-    ComparedColumns compared(spec);
-    digest::TableDigester digester(spec.schema, spec.name, compared.names());
-    PGPARITY_RETURN_IF_ERROR(ScanTable(s, ForDigest(TargetRead(spec, tt.relkind), spec),
-                                       tt.estimated_rows, "target check",
-                                       [&](std::span<const ColumnValue> v) -> Status {
-                                         digester.Add(compared.Project(v));
-                                         return Status::OK();
-                                       }));
-    round.target_digest[t] = digester.Finish();
-    return Status::OK();
-  });
+  const ScanPlanOptions options{.jobs = options_.parallel,
+                                .min_range_rows = options_.min_range_rows};
+  PGPARITY_ASSIGN_OR_RETURN(std::vector<DigestedTable> digested,
+                            DigestTables(sessions, plan, options, "target check"));
+  for (size_t i = 0; i < to_scan.size(); ++i) {
+    round.target_digest[to_scan[i]] = digested[i].digest;
+    round.splits[to_scan[i]] = std::move(digested[i].split);
+  }
+  return Status::OK();
 }
 
 void TargetChecker::FindCandidateCommit(Round& round) {
@@ -431,6 +442,8 @@ Result<TableReport> TargetChecker::ReportTable(const Round& round, size_t i,
   if (scanned) {
     t.target_rows = scanned->rows;
     t.target_digest = scanned->sum.ToHex();
+    t.scan_ranges = round.splits[i].ranges();
+    t.scan_why = round.splits[i].why;
   }
   if (round.verdict[i]) {
     // Decided before the scan.

@@ -94,6 +94,11 @@ struct TableReport {
   // "published: a, b (of 4)" — only those columns compared. "" when none.
   std::string row_filter;
   std::string published_columns;
+  // How the full check read the table on the target (key_ranges.h): in
+  // `scan_ranges` key ranges at once, or 1 with `scan_why` (no key,
+  // small...). 0: not scanned.
+  size_t scan_ranges = 0;
+  std::string scan_why;
 };
 
 struct VerifyReport {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/catalog.h"
+#include "pgparity/applier/scan/key_ranges.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/conn/replication_connection.h"
@@ -33,11 +34,12 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
                         const std::string& publication,
                         const std::optional<std::string>& subscription);
 
-// Scans every table of `shadow` on `parallel` sessions that import the
-// slot's exported snapshot; the shadow is then the source as of the slot's
-// consistent point (its base point).
+// Scans every table of `shadow` on `scan.jobs` sessions that import the
+// slot's exported snapshot, big tables in key ranges (key_ranges.h); the
+// shadow is then the source as of the slot's consistent point (its base
+// point).
 Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
-                       size_t parallel, ShadowState& shadow);
+                       const ScanPlanOptions& scan, ShadowState& shadow);
 
 // The current UTC time, ISO 8601 ("2026-12-01T08:57:41Z").
 std::string UtcNow();

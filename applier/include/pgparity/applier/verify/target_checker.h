@@ -52,6 +52,7 @@
 
 #include "pgparity/applier/catalog/catalog.h"
 #include "pgparity/applier/report/verify_report.h"
+#include "pgparity/applier/scan/key_ranges.h"
 #include "pgparity/applier/session/stream_position.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/conn/pg_handle.h"
@@ -60,7 +61,10 @@
 namespace pgparity::applier {
 
 struct CheckOptions {
-  size_t parallel = 2;           // target sessions scanning at once
+  size_t parallel = 2;  // target sessions scanning at once (--jobs)
+  // A table is cut into key ranges no smaller than this (key_ranges.h);
+  // tests lower it to split small tables.
+  double min_range_rows = kMinRangeRows;
   size_t max_listed_rows = 100;  // divergent rows listed per table
   ValueOptions values;           // the listed rows' values: cut, or redacted
   std::chrono::milliseconds pause_timeout{10000};
