@@ -1,5 +1,6 @@
 // pgparity audit --source DSN --target DSN --state-dir DIR [--publication P]
 //                [--slot S] [--subscription S] [--report FILE] [--interval SECS]
+//                [--until-lsn LSN]
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <stop_token>
@@ -28,7 +29,10 @@ int RunAudit(const std::vector<std::string>& args) {
       "JSON report, replaced atomically after each full check (default DIR/report.json)")(
       "interval", po::value<int>()->default_value(30), "seconds between full checks")(
       "checkpoint-interval", po::value<int>()->default_value(10),
-      "seconds between checkpoints of the shadow state");
+      "seconds between checkpoints of the shadow state")(
+      "until-lsn", po::value<std::string>(),
+      "stop once every commit up to this LSN (X/X) is applied and its changed rows compared on "
+      "the target");
   po::variables_map vm;
   if (auto done = ParseCommandLine("audit", args, opts, nullptr, vm)) return *done;
   if (!vm.count("state-dir") || vm["state-dir"].as<std::string>().empty()) {
@@ -46,6 +50,9 @@ int RunAudit(const std::vector<std::string>& args) {
   options.slot = vm["slot"].as<std::string>();
   if (vm.count("report")) options.report_path = vm["report"].as<std::string>();
   if (options.slot.empty()) return Fail("audit", "--slot needs a name", kExitUsage);
+  if (Status s = ReadUntilLsn(vm, options.until_lsn); !s.ok()) {
+    return Fail("audit", std::string(s.message()), kExitUsage);
+  }
   const int interval = vm["interval"].as<int>();
   const int ckpt = vm["checkpoint-interval"].as<int>();
   if (interval <= 0 || ckpt <= 0) {

@@ -11,12 +11,23 @@
 #include <atomic>
 #include <cstdint>
 
+#include "pgparity/wire/lsn.h"
+
 namespace pgparity::applier {
 
 struct StreamPosition {
   std::atomic<uint64_t> received{0};  // highest wal end seen (frames and keepalives)
   std::atomic<bool> idle{true};       // no transaction open or buffered
   std::atomic<bool> ended{false};     // the consumer stopped
+
+  // Every commit ending before it is in the shadow, though the shadow's
+  // last commit may be older (a quiet source: keepalives move `received`):
+  // received + 1 while idle, else 0/0. Received is read first, so idle
+  // then covers it.
+  wire::Lsn DecodedBefore() const {
+    const uint64_t at = received.load();
+    return idle.load() ? wire::Lsn(at + 1) : wire::Lsn();
+  }
 };
 
 }  // namespace pgparity::applier
