@@ -92,3 +92,27 @@ subscribe_pair() { # TIMEOUT [OPTIONS]
   done
   note "initial copy done in $(($(date +%s) - start)) s"
 }
+
+# Wall-clock seconds: t0=$(now); ...; elapsed "$t0". div A B: A/B, 1 decimal.
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "nan" }'; }
+# The 1-minute load average, recorded with every measurement (shared machines).
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# The median of the arguments (numbers).
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Whether my_subscription's slot has confirmed LSN: the target applied and
+# flushed every commit before it.
+sub_slot_flush_reached() { # LSN
+  [ "$(qs "SELECT coalesce(bool_and(confirmed_flush_lsn >= '$1'), false) FROM pg_replication_slots WHERE slot_name = 'my_subscription'")" = t ]
+}
+
+# pg_recvlogical drains pgoutput slot SLOT of my_publication up to LSN into
+# /dev/null, with the options pgparity asks for (protocol 2, streaming,
+# messages); its output in LOG.
+recvlogical_drain() { # SLOT LSN LOG
+  pg_recvlogical -d "$SRC" --slot "$1" --start --endpos "$2" -f /dev/null --no-loop \
+    -o proto_version=2 -o publication_names=my_publication -o streaming=on -o messages=true \
+    >"$3" 2>&1 || { cat "$3" >&2; die "pg_recvlogical failed"; }
+}

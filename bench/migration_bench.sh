@@ -61,9 +61,6 @@ mkdir -p "$BENCH_OUT" || usage "cannot create $BENCH_OUT"
 
 bench_init
 start_pair
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "nan" }'; }
 
 note "PostgreSQL 14 on $SPORT, 16 on $TPORT; pgbench -i -s $BENCH_SCALE"
 pgbench_pair "$BENCH_SCALE"
@@ -89,10 +86,6 @@ SQL
 CSV=$BENCH_OUT/results.csv
 echo "workload,metric,value,unit" >"$CSV"
 row() { echo "$1,$2,$3,$4" >>"$CSV"; }
-
-sub_slot_flush_reached() { # LSN
-  [ "$(qs "SELECT coalesce(bool_and(confirmed_flush_lsn >= '$1'), false) FROM pg_replication_slots WHERE slot_name = 'my_subscription'")" = t ]
-}
 
 run_workload() { # NAME
   local w=$1 t0 secs txns start_lsn end_lsn wal tps
@@ -140,9 +133,7 @@ run_workload() { # NAME
 
   # The same backlog, drained by pg_recvlogical and by pgparity.
   t0=$(now)
-  pg_recvlogical -d "$SRC" --slot "rl_$w" --start --endpos "$end_lsn" -f /dev/null --no-loop \
-    -o proto_version=2 -o publication_names=my_publication -o streaming=on -o messages=true \
-    >"$WORK/rl.log" 2>&1 || { cat "$WORK/rl.log" >&2; die "pg_recvlogical failed"; }
+  recvlogical_drain "rl_$w" "$end_lsn" "$WORK/rl.log"
   secs=$(elapsed "$t0")
   row "$w" pg_recvlogical_s "$secs" s
   row "$w" pg_recvlogical_mb_per_s "$(div "$((wal / 1048576))" "$secs")" MB/s
