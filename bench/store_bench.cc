@@ -226,6 +226,8 @@ class Store {
 
 struct RocksSettings {
   uint64_t cache_bytes;  // block cache; memtables charged to it too
+  uint64_t block_bytes;  // data block size
+  bool compress;         // LZ4, or none (a miss then costs no decompression)
 };
 
 class RocksStore final : public Store {
@@ -301,7 +303,7 @@ rocksdb::Options RocksStore::Options(const RocksSettings& settings) {
   table.partition_filters = true;
   table.pin_top_level_index_and_filter = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table.block_size = 8 << 10;
+  table.block_size = settings.block_bytes;
   table.format_version = 5;
   rocksdb::Options options;
   options.create_if_missing = true;
@@ -313,8 +315,9 @@ rocksdb::Options RocksStore::Options(const RocksSettings& settings) {
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
   options.level_compaction_dynamic_level_bytes = true;
-  options.compression = rocksdb::kLZ4Compression;  // keys compress; digests do not
-  options.bottommost_compression = rocksdb::kLZ4Compression;
+  // Keys compress (table id, mostly-zero high bytes); digests do not.
+  options.compression = settings.compress ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  options.bottommost_compression = options.compression;
   options.max_open_files = 256;
   return options;
 }
@@ -452,6 +455,8 @@ struct Config {
   std::string store;  // rocksdb | lmdb
   uint64_t rows = 10'000'000;
   uint64_t cache_mib = 64;
+  uint64_t block_kib = 8;
+  std::string compression = "lz4";
   bool writemap = false;
   uint64_t trim_mib = 0;
   std::string dir;
@@ -626,7 +631,9 @@ constexpr const char* kUsage =
     "usage: store_bench --store=rocksdb|lmdb --dir=DIR [--rows=N] [--label=TEXT]\n"
     "                   [--updates=N] [--churn=N] [--absent=N] [--ranges=N] [--range-rows=N]\n"
     "                   [--txn-ops=N]   changes per store transaction (1000)\n"
-    "  rocksdb: [--cache-mib=M]        one LRU cache for blocks, index, filters and memtables\n"
+    "  rocksdb: [--cache-mib=M]        one LRU cache for blocks, index, filters and memtables "
+    "(64)\n"
+    "           [--block-kib=K] [--compression=lz4|none]   data blocks (8, lz4)\n"
     "  lmdb:    [--writemap] [--trim-mib=M]  MDB_WRITEMAP; unmap the map's pages above M MiB RSS\n"
     "  DIR must not exist (it is created, and removed at the end).";
 
@@ -645,14 +652,20 @@ uint64_t Number(std::string_view arg, std::string_view value) {
 
 Config ParseArgs(int argc, char** argv) {
   Config config;
-  const std::pair<std::string_view, uint64_t*> numbers[] = {
-      {"--rows", &config.rows},         {"--cache-mib", &config.cache_mib},
-      {"--trim-mib", &config.trim_mib}, {"--updates", &config.updates},
-      {"--churn", &config.churn},       {"--absent", &config.absent},
-      {"--ranges", &config.ranges},     {"--range-rows", &config.range_rows},
-      {"--txn-ops", &config.txn_ops}};
-  const std::pair<std::string_view, std::string*> texts[] = {
-      {"--store", &config.store}, {"--dir", &config.dir}, {"--label", &config.label}};
+  const std::pair<std::string_view, uint64_t*> numbers[] = {{"--rows", &config.rows},
+                                                            {"--cache-mib", &config.cache_mib},
+                                                            {"--block-kib", &config.block_kib},
+                                                            {"--trim-mib", &config.trim_mib},
+                                                            {"--updates", &config.updates},
+                                                            {"--churn", &config.churn},
+                                                            {"--absent", &config.absent},
+                                                            {"--ranges", &config.ranges},
+                                                            {"--range-rows", &config.range_rows},
+                                                            {"--txn-ops", &config.txn_ops}};
+  const std::pair<std::string_view, std::string*> texts[] = {{"--store", &config.store},
+                                                             {"--compression", &config.compression},
+                                                             {"--dir", &config.dir},
+                                                             {"--label", &config.label}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const size_t eq = arg.find('=');
@@ -673,6 +686,9 @@ Config ParseArgs(int argc, char** argv) {
   if (fs::exists(config.dir)) Usage("--dir " + config.dir + " exists; give a new path");
   if (config.rows < 1000) Usage("--rows must be at least 1000");
   if (config.txn_ops == 0) Usage("--txn-ops must be at least 1");
+  if (config.compression != "lz4" && config.compression != "none")
+    Usage("--compression must be lz4 or none");
+  if (config.block_kib == 0) Usage("--block-kib must be at least 1");
   if (config.label.empty()) {
     if (config.store == "rocksdb") {
       config.label = "rocksdb-" + std::to_string(config.cache_mib) + "M";
@@ -687,7 +703,9 @@ Config ParseArgs(int argc, char** argv) {
 std::unique_ptr<Store> OpenStore(const Config& config, const fs::path& dir) {
   fs::create_directories(dir);
   if (config.store == "rocksdb")
-    return std::make_unique<RocksStore>(dir, RocksSettings{config.cache_mib << 20});
+    return std::make_unique<RocksStore>(
+        dir,
+        RocksSettings{config.cache_mib << 20, config.block_kib << 10, config.compression == "lz4"});
   return std::make_unique<LmdbStore>(dir, LmdbSettings{config.writemap, config.trim_mib << 20});
 }
 

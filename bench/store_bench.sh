@@ -9,7 +9,7 @@
 # in the raw file. See bench/README.md, "Shadow store: RocksDB or LMDB".
 #
 # Knobs: BUILD_DIR (./build), STORE_BENCH_ROWS ("10000000 30000000"),
-# STORE_BENCH_ROUNDS (2), STORE_BENCH_CONFIGS (names below), STORE_BENCH_DIR
+# STORE_BENCH_ROUNDS (2), STORE_BENCH_CONFIGS (names in args_of), STORE_BENCH_DIR
 # (where the stores live, ${TMPDIR:-/tmp}), STORE_BENCH_RAW (write the raw TSV
 # there, run by run), BENCH_RESULTS (append the table to this file), STORE_BENCH_FROM_RAW
 # (print the table of such a raw TSV, or several concatenated, and run nothing).
@@ -76,11 +76,14 @@ CONFIGS=${STORE_BENCH_CONFIGS:-rocksdb-64 rocksdb-192 lmdb lmdb-writemap lmdb-tr
 
 args_of() { # CONFIG -> store_bench options
   case $1 in
+    rocksdb-*-plain) # 4 KiB blocks, no compression: a cache miss reads less and decompresses nothing
+      local mib=${1#rocksdb-}
+      echo "--store=rocksdb --cache-mib=${mib%-plain} --block-kib=4 --compression=none" ;;
     rocksdb-*) echo "--store=rocksdb --cache-mib=${1#rocksdb-}" ;;
     lmdb) echo "--store=lmdb" ;;
     lmdb-writemap) echo "--store=lmdb --writemap" ;;
     lmdb-trim*) echo "--store=lmdb --trim-mib=${1#lmdb-trim}" ;;
-    *) die "unknown configuration '$1' (rocksdb-MIB, lmdb, lmdb-writemap, lmdb-trimMIB)" ;;
+    *) die "unknown configuration '$1' (rocksdb-MIB, rocksdb-MIB-plain, lmdb, lmdb-writemap, lmdb-trimMIB)" ;;
   esac
 }
 for config in $CONFIGS; do args_of "$config" >/dev/null; done
