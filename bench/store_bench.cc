@@ -225,9 +225,10 @@ class Store {
 };
 
 struct RocksSettings {
-  uint64_t cache_bytes;  // block cache; memtables charged to it too
-  uint64_t block_bytes;  // data block size
-  bool compress;         // LZ4, or none (a miss then costs no decompression)
+  uint64_t cache_bytes;     // block cache; memtables charged to it too
+  uint64_t block_bytes;     // data block size
+  bool compress;            // LZ4, or none (a miss then costs no decompression)
+  uint64_t memtable_bytes;  // write_buffer_size; 0: a quarter of the cache
 };
 
 class RocksStore final : public Store {
@@ -311,7 +312,9 @@ rocksdb::Options RocksStore::Options(const RocksSettings& settings) {
   const size_t memtables = settings.cache_bytes / 2;
   options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(memtables, cache, /*allow_stall=*/true);
-  options.write_buffer_size = memtables / 2;
+  // Smaller memtables: shorter skiplists for every Get, more flushes.
+  options.write_buffer_size =
+      settings.memtable_bytes != 0 ? settings.memtable_bytes : memtables / 2;
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
   options.level_compaction_dynamic_level_bytes = true;
@@ -456,6 +459,7 @@ struct Config {
   uint64_t rows = 10'000'000;
   uint64_t cache_mib = 64;
   uint64_t block_kib = 8;
+  uint64_t memtable_mib = 0;
   std::string compression = "lz4";
   bool writemap = false;
   uint64_t trim_mib = 0;
@@ -634,6 +638,7 @@ constexpr const char* kUsage =
     "  rocksdb: [--cache-mib=M]        one LRU cache for blocks, index, filters and memtables "
     "(64)\n"
     "           [--block-kib=K] [--compression=lz4|none]   data blocks (8, lz4)\n"
+    "           [--memtable-mib=M]   write_buffer_size (a quarter of the cache)\n"
     "  lmdb:    [--writemap] [--trim-mib=M]  MDB_WRITEMAP; unmap the map's pages above M MiB RSS\n"
     "  DIR must not exist (it is created, and removed at the end).";
 
@@ -652,16 +657,13 @@ uint64_t Number(std::string_view arg, std::string_view value) {
 
 Config ParseArgs(int argc, char** argv) {
   Config config;
-  const std::pair<std::string_view, uint64_t*> numbers[] = {{"--rows", &config.rows},
-                                                            {"--cache-mib", &config.cache_mib},
-                                                            {"--block-kib", &config.block_kib},
-                                                            {"--trim-mib", &config.trim_mib},
-                                                            {"--updates", &config.updates},
-                                                            {"--churn", &config.churn},
-                                                            {"--absent", &config.absent},
-                                                            {"--ranges", &config.ranges},
-                                                            {"--range-rows", &config.range_rows},
-                                                            {"--txn-ops", &config.txn_ops}};
+  const std::pair<std::string_view, uint64_t*> numbers[] = {
+      {"--rows", &config.rows},           {"--cache-mib", &config.cache_mib},
+      {"--block-kib", &config.block_kib}, {"--memtable-mib", &config.memtable_mib},
+      {"--trim-mib", &config.trim_mib},   {"--updates", &config.updates},
+      {"--churn", &config.churn},         {"--absent", &config.absent},
+      {"--ranges", &config.ranges},       {"--range-rows", &config.range_rows},
+      {"--txn-ops", &config.txn_ops}};
   const std::pair<std::string_view, std::string*> texts[] = {{"--store", &config.store},
                                                              {"--compression", &config.compression},
                                                              {"--dir", &config.dir},
@@ -704,8 +706,8 @@ std::unique_ptr<Store> OpenStore(const Config& config, const fs::path& dir) {
   fs::create_directories(dir);
   if (config.store == "rocksdb")
     return std::make_unique<RocksStore>(
-        dir,
-        RocksSettings{config.cache_mib << 20, config.block_kib << 10, config.compression == "lz4"});
+        dir, RocksSettings{config.cache_mib << 20, config.block_kib << 10,
+                           config.compression == "lz4", config.memtable_mib << 20});
   return std::make_unique<LmdbStore>(dir, LmdbSettings{config.writemap, config.trim_mib << 20});
 }
 
