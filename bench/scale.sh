@@ -16,8 +16,9 @@
 #      `pgparity digest --table public.pgbench_accounts --jobs N` for each N
 #      of BENCH_JOBS (without --jobs, one stream, when digest lacks it), order
 #      alternating by round; every digest must agree;
-#   3. `pgparity verify` on the idle pair, unlimited and with --memory-limit
-#      BENCH_MEMORY_LIMIT (when verify has it), order alternating by round:
+#   3. `pgparity verify` on the idle pair, unlimited (--memory-limit 0) and
+#      with --memory-limit BENCH_MEMORY_LIMIT (when verify has the option),
+#      order alternating by round:
 #      wall time and peak RSS (/usr/bin/time -f "%e %M"), the report's shadow
 #      figures and verdict;
 #   4. `pgparity audit --scan-rate BENCH_SCAN_RATE` (when audit has it) for
@@ -86,7 +87,6 @@ has_option audit --scan-rate && HAS_RATE=1 || note "audit has no --scan-rate: th
 STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
 CSV=$BENCH_OUT/scale-$STAMP.csv
 echo "scale,rows,round,kind,variant,metric,value,load1" >"$CSV"
-load1() { cut -d' ' -f1 /proc/loadavg; }
 # record ROUND KIND VARIANT METRIC VALUE (SCALE, ROWS and LOAD are the current ones)
 record() { echo "$SCALE,$ROWS,$1,$2,$3,$4,$5,$LOAD" >>"$CSV"; }
 
@@ -151,7 +151,10 @@ measure_scan() { # ROUNDS
 # verify_once ROUND VARIANT: unlimited | limited (--memory-limit).
 verify_once() {
   local args=() rc=0 secs rss m value
-  [ "$2" = limited ] && args=(--memory-limit "$BENCH_MEMORY_LIMIT")
+  # Since --memory-limit exists its default is a limit (1GiB or a quarter of RAM): 0 is unlimited.
+  if [ "$HAS_LIMIT" = 1 ]; then
+    args=(--memory-limit "$([ "$2" = limited ] && echo "$BENCH_MEMORY_LIMIT" || echo 0)")
+  fi
   rm -f "$WORK/verify.json"
   LOAD=$(load1)
   timed verify "$PGPARITY" verify --source "$SRC" --target "$TGT" --quiet --report "$WORK/verify.json" \

@@ -76,12 +76,13 @@ def fit(points):
 
 
 def variants_of(values, kind):
-    return sorted({k[4] for k in values if k[3] == kind})
+    """The variants measured, the baselines (unlimited, copy) first."""
+    return sorted({k[4] for k in values if k[3] == kind}, key=lambda v: (v not in ("unlimited", "copy"), v))
 
 
-def per_row(values, scale, variant):
-    """shadow bytes per tracked row, per verify measurement."""
-    b = {(run, rnd): v for run, rnd, v in series(values, scale, "verify", variant, "shadow_bytes")}
+def per_row(values, scale, variant, metric="shadow_bytes"):
+    """the report's METRIC (memory bytes; shadow_store_bytes: on disk) per tracked row, per verify measurement."""
+    b = {(run, rnd): v for run, rnd, v in series(values, scale, "verify", variant, metric)}
     n = {(run, rnd): v for run, rnd, v in series(values, scale, "verify", variant, "shadow_rows")}
     return [b[k] / n[k] for k in b if n.get(k)]
 
@@ -105,9 +106,12 @@ def verify_table(values, rows, loads, scales):
             [x / rows[s] * 1e6 for *_, x in series(values, s, "verify", v, "wall_s")]) for s in scales])
         line(f"{v}: peak RSS (MiB)", [spread(
             [x / 1024 for *_, x in series(values, s, "verify", v, "rss_kib")], "{:.0f}") for s in scales])
-        line(f"{v}: shadow bytes/row (report)", [spread(per_row(values, s, v), "{:.1f}") for s in scales])
+        line(f"{v}: shadow bytes/row in memory (report)", [spread(per_row(values, s, v), "{:.1f}") for s in scales])
+        if any(x for s in scales for x in per_row(values, s, v, "shadow_store_bytes")):
+            line(f"{v}: row store bytes/row on disk (report)",
+                 [spread(per_row(values, s, v, "shadow_store_bytes"), "{:.1f}") for s in scales])
         extra = sorted({k[5] for k in values if k[3] == "verify" and k[4] == v and k[5].startswith("shadow_")}
-                       - {"shadow_bytes", "shadow_rows"})
+                       - {"shadow_bytes", "shadow_rows", "shadow_memory_limit"})
         for m in extra:
             line(f"{v}: report {m.replace('_', '.', 1)}", [spread(
                 [x for *_, x in series(values, s, "verify", v, m)], "{:.0f}") for s in scales])
