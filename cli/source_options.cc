@@ -101,10 +101,9 @@ Status ReadCheckOptions(const po::variables_map& vm, std::string_view command,
   if (vm.count("memory-limit")) {
     Result<size_t> limit = applier::ParseByteSize(vm["memory-limit"].as<std::string>());
     if (!limit.ok()) return limit.status().WithPrefix("--memory-limit");
-    if (*limit != 0 && *limit < (size_t{32} << 20)) {
+    if (*limit != 0 && *limit < (size_t{1} << 20)) {
       return Status::InvalidArgument("--memory-limit " + vm["memory-limit"].as<std::string>() +
-                                     " is below 32MiB, too little to run in; give 32MiB or more "
-                                     "(or 0 for no limit)");
+                                     " is below 1MiB; give 1MiB or more (or 0 for no limit)");
     }
     out.memory.limit = *limit;
   }

@@ -102,6 +102,24 @@ ordered_json ScanJson(const TableReport& t) {
   return j;
 }
 
+ordered_json RollingJson(const RollingProgress& p) {
+  ordered_json j;
+  j["scan_rate"] = p.scan_rate;
+  j["period_seconds"] = p.period_seconds;
+  j["period_measured"] = p.period_measured;
+  j["walks"] = p.walks;
+  j["position"] = {{"table", p.table}, {"range", p.range}};
+  j["ranges_done"] = p.ranges_done;
+  j["rows_compared"] = p.rows_compared;
+  j["rows_left_out_in_flight"] = p.rows_left_out;
+  ordered_json by_range = ordered_json::object(), whole = ordered_json::object();
+  for (const auto& [t, how] : p.by_range) by_range[t] = how;
+  for (const auto& [t, why] : p.whole) whole[t] = why;
+  j["walked_by_range"] = by_range;
+  j["read_whole"] = whole;
+  return j;
+}
+
 }  // namespace
 
 std::string RenderReportJson(const VerifyReport& r) {
@@ -115,7 +133,11 @@ std::string RenderReportJson(const VerifyReport& r) {
   doc["target_lsn"] = r.target_lsn;
   doc["checked_at"] = r.checked_at;
   doc["seconds"] = r.seconds;
-  doc["shadow"] = {{"rows", r.shadow_rows}, {"bytes", r.shadow_bytes}};
+  doc["shadow"] = {{"rows", r.shadow_rows},
+                   {"bytes", r.shadow_bytes},
+                   {"memory_limit", r.memory_limit},
+                   {"spilled_tables", r.spilled_tables},
+                   {"store_bytes", r.store_bytes}};
   doc["redacted"] = r.redacted;
   ordered_json tables = ordered_json::array();
   for (const auto& t : r.tables) {
@@ -157,6 +179,7 @@ std::string RenderReportJson(const VerifyReport& r) {
   }
   doc["tables"] = tables;
   doc["notes"] = r.notes;
+  if (r.rolling) doc["rolling"] = RollingJson(*r.rolling);
   // Invalid UTF-8 in a value must not throw: replace it.
   return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -14,6 +14,8 @@
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/sql_quote.h"
+#include "verify/check_round.h"
+#include "verify/row_diff.h"
 
 namespace pgparity::applier {
 
@@ -50,16 +52,6 @@ Status TargetChecker::Open() {
 }
 
 namespace {
-
-// Ends the snapshot transactions of the target sessions on every path.
-struct SnapshotGuard {
-  std::vector<std::unique_ptr<conn::PgSession>>& sessions;
-  ~SnapshotGuard() {
-    for (auto& s : sessions) {
-      if (PQtransactionStatus(s->get()) != PQTRANS_IDLE) s->Exec("ROLLBACK").IgnoreError();
-    }
-  }
-};
 
 std::optional<TableReport> Decided(TableStatus status, std::string reason) {
   TableReport t;
@@ -196,24 +188,6 @@ Status TargetChecker::ReportUntracked(conn::PgSession& target, VerifyReport& rep
   return Status::OK();
 }
 
-struct TargetChecker::Round {
-  std::vector<TableSpec> specs;     // as the shadow tracks them
-  std::vector<TargetTable> target;  // as the target has them, in specs order
-  // The window of commits the snapshot may be: (lo, hi], and lo itself.
-  wire::Lsn lo, hi;
-  std::optional<wire::Lsn> remote_after;  // remote_lsn read inside the snapshot
-  // The target has not applied past pgparity's start: only a match, or a
-  // table or column missing, is conclusive.
-  bool behind = false;
-  std::vector<std::optional<TableReport>> verdict;        // decided before the scan
-  std::vector<std::optional<TableDigest>> target_digest;  // scanned in the snapshot
-  std::vector<KeySplit> splits;                           // how each scanned table was read
-  // The commit at which the most tables match, and the shadow's digests there.
-  wire::Lsn best_lsn;
-  std::vector<TableDigest> at_best;
-  bool all_match = false;
-};
-
 Result<TargetChecker::Outcome> TargetChecker::FullCheck(VerifyReport& report, std::string& why,
                                                         steady_clock::time_point deadline) {
   PGPARITY_RETURN_IF_ERROR(Open());
@@ -340,8 +314,9 @@ Status TargetChecker::ScanTargetDigests(Round& round) {
       const TargetTable& tt = round.target[i];
       // The shadow's count is exact; reltuples may be unknown (-1) on a
       // table the subscription has just copied.
-      TableToPlan p{&spec, TargetRead(spec, tt.relkind), "", TypeChange(),
-                    std::max(tt.estimated_rows, static_cast<double>(shadow_.table(i).digest().rows))};
+      TableToPlan p{
+          &spec, TargetRead(spec, tt.relkind), "", TypeChange(),
+          std::max(tt.estimated_rows, static_cast<double>(shadow_.table(i).digest().rows))};
       if (spec.keyed()) {
         const size_t k = spec.key_positions[0];
         p.key_type = k < tt.types.size() && !tt.types[k].empty() ? tt.types[k] : spec.types[k];
@@ -425,6 +400,9 @@ Status TargetChecker::BuildReport(const Round& round, const std::string& why,
   auto lk = shadow_.Lock();
   report.shadow_rows = shadow_.TrackedRows();
   report.shadow_bytes = shadow_.MemoryBytes();
+  report.memory_limit = shadow_.memory_budget().limit;
+  report.spilled_tables = shadow_.spilled_tables();
+  report.store_bytes = shadow_.store() ? shadow_.store()->DiskBytes() : 0;
   return Status::OK();
 }
 
@@ -466,89 +444,14 @@ Result<TableReport> TargetChecker::ReportTable(const Round& round, size_t i,
   return t;
 }
 
-namespace {
-
-using RowDigests = absl::flat_hash_map<std::string, Digest128, RowKeyHash, RowKeyEq>;
-using DigestCounts = absl::flat_hash_map<Digest128, int64_t, HashDigest>;
-using Found = std::vector<std::pair<RowDivergence, std::string>>;  // kind, key bytes or digest hex
-
-// A table's rows on the target: by key, or as a multiset of row digests
-// for a table without key.
-struct TargetRows {
-  RowDigests keyed;
-  DigestCounts multiset;
-};
-
-// Reads every row of `spec` on `session` (inside its snapshot).
-Result<TargetRows> ScanTargetRows(conn::PgSession& session, const TableSpec& spec,
-                                  const TargetTable& tt) {
-  ComparedColumns compared(spec);
-  digest::RowDigester digester = compared.MakeDigester(spec);
-  TargetRows rows;
-  std::string key;
-  PGPARITY_RETURN_IF_ERROR(ScanTable(session, ForDigest(TargetRead(spec, tt.relkind), spec),
-                                     tt.estimated_rows, "target row check",
-                                     [&](std::span<const ColumnValue> v) -> Status {
-                                       const Digest128 d = digester.Digest(compared.Project(v));
-                                       if (spec.keyed()) {
-                                         key.clear();
-                                         EncodeKey(v, spec.key_positions, key);
-                                         rows.keyed[key] = d;
-                                       } else {
-                                         ++rows.multiset[d];
-                                       }
-                                       return Status::OK();
-                                     }));
-  return rows;
-}
-
-// Keyed rows that differ between the shadow and the target, leaving out
-// `changed`. REQUIRES: the shadow's lock held.
-void DiffKeyed(const TableShadow& ts, const RowDigests& keyed, const StringSet& changed,
-               Found& found) {
-  ts.ForEachRow([&](std::string_view k, const Digest128& d) {
-    if (changed.contains(k)) return;
-    auto it = keyed.find(k);
-    if (it == keyed.end()) {
-      found.emplace_back(RowDivergence::kMissingOnTarget, std::string(k));
-    } else if (!(it->second == d)) {
-      found.emplace_back(RowDivergence::kDiffers, std::string(k));
-    }
-  });
-  for (const auto& [k, d] : keyed) {
-    if (changed.contains(k) || ts.IsUnresolved(k)) continue;
-    if (!ts.Find(k)) found.emplace_back(RowDivergence::kExtraOnTarget, k);
-  }
-}
-
-// Each copy `counts` has beyond `other`'s, as one divergence of `kind`.
-void Surplus(const DigestCounts& counts, const DigestCounts& other, const StringSet& changed,
-             RowDivergence kind, Found& found) {
-  for (const auto& [d, n] : counts) {
-    if (changed.contains(d.ToHex())) continue;
-    auto it = other.find(d);
-    const int64_t there = it == other.end() ? 0 : it->second;
-    for (int64_t i = there; i < n; ++i) found.emplace_back(kind, d.ToHex());
-  }
-}
-
-// Rows of a table without key that differ, as multisets of row digests.
-// REQUIRES: the shadow's lock held.
-void DiffMultiset(const TableShadow& ts, const DigestCounts& multiset, const StringSet& changed,
-                  Found& found) {
-  DigestCounts shadow_counts;
-  ts.ForEachRow([&](std::string_view, const Digest128& d) { ++shadow_counts[d]; });
-  Surplus(shadow_counts, multiset, changed, RowDivergence::kMissingOnTarget, found);
-  Surplus(multiset, shadow_counts, changed, RowDivergence::kExtraOnTarget, found);
-}
-
-}  // namespace
-
 Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo,
                                   TableReport& out) {
   const TableSpec& spec = shadow_.table(table).spec();
   // The target's rows, in the same snapshot (main session's transaction).
-  PGPARITY_ASSIGN_OR_RETURN(const TargetRows rows, ScanTargetRows(*target_[0], spec, tt));
+  PGPARITY_ASSIGN_OR_RETURN(
+      const TargetRows rows,
+      ScanTargetRows(*target_[0], spec, ForDigest(TargetRead(spec, tt.relkind), spec),
+                     tt.estimated_rows));
   Found found;
   bool truncated = false;
   if (!shadow_.Pause(options_.pause_timeout)) {

@@ -101,6 +101,24 @@ struct TableReport {
   std::string scan_why;
 };
 
+// The rolling check's state (audit --scan-rate, docs/report.md): every
+// table walked range by range at a capped rate, each row once per period.
+struct RollingProgress {
+  double scan_rate = 0;          // rows per second, the cap
+  double period_seconds = 0;     // one walk of every table
+  bool period_measured = false;  // the last walk's duration; false: estimated (rows / rate)
+  uint64_t walks = 0;            // complete walks since the audit started
+  std::string table;             // the position: the range checked last, of that table
+  std::string range;             // "[lo, hi)" of the first key column, or "whole"
+  uint64_t ranges_done = 0;      // ranges checked since the audit started
+  uint64_t rows_compared = 0;    // target rows compared since the audit started
+  uint64_t rows_left_out = 0;    // rows changed after their range's compared commit (in flight)
+  // Tables walked by key range (table, "N ranges of <column>") and read
+  // whole (table, why).
+  std::vector<std::pair<std::string, std::string>> by_range;
+  std::vector<std::pair<std::string, std::string>> whole;
+};
+
 struct VerifyReport {
   ReportStatus status = ReportStatus::kIncomplete;
   std::string source;  // host:port/db
@@ -113,9 +131,16 @@ struct VerifyReport {
   std::vector<TableReport> tables;
   std::vector<std::string> notes;
   bool redacted = false;  // --redact: no values in the report (docs/report.md)
+  // audit --scan-rate only.
+  std::optional<RollingProgress> rolling;
   // Shadow state figures.
   uint64_t shadow_rows = 0;
   uint64_t shadow_bytes = 0;
+  // --memory-limit (0: none), the tables whose rows are in the on-disk row
+  // store, and its bytes on disk.
+  uint64_t memory_limit = 0;
+  uint64_t spilled_tables = 0;
+  uint64_t store_bytes = 0;
   double seconds = 0;
 
   // divergent if a table mismatches or is missing; else incomplete if one
