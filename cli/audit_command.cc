@@ -1,5 +1,6 @@
 // pgparity audit --source DSN --target DSN --state-dir DIR [--publication P]
-//                [--slot S] [--subscription S] [--report FILE] [--interval SECS]
+//                [--slot S] [--subscription S] [--report FILE]
+//                [--interval SECS | --scan-rate ROWS_PER_S [--scan-window SECS]]
 //                [--until-lsn LSN]
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -16,6 +17,30 @@ namespace po = boost::program_options;
 
 namespace pgparity::cli {
 
+namespace {
+
+// --scan-rate (and --scan-window): the rolling check instead of the full
+// checks of --interval, so not both.
+Status ReadScanRate(const po::variables_map& vm, applier::AuditOptions& options) {
+  if (!vm.count("scan-rate")) return Status::OK();
+  if (!vm["interval"].defaulted()) {
+    return Status::InvalidArgument(
+        "--scan-rate and --interval exclude each other: --interval runs a full check every "
+        "SECS, --scan-rate a rolling one; pass one of them");
+  }
+  const int64_t rate = vm["scan-rate"].as<int64_t>();
+  const int window = vm["scan-window"].as<int>();
+  if (rate <= 0 || window <= 0) {
+    return Status::InvalidArgument(
+        "--scan-rate (rows per second) and --scan-window (seconds) must be positive");
+  }
+  options.scan_rate = static_cast<double>(rate);
+  options.scan_window = std::chrono::seconds(window);
+  return Status::OK();
+}
+
+}  // namespace
+
 int RunAudit(const std::vector<std::string>& args) {
   po::options_description opts(
       "pgparity audit --source DSN --target DSN --state-dir DIR [options]");
@@ -28,6 +53,11 @@ int RunAudit(const std::vector<std::string>& args) {
       "report", po::value<std::string>(),
       "JSON report, replaced atomically after each full check (default DIR/report.json)")(
       "interval", po::value<int>()->default_value(30), "seconds between full checks")(
+      "scan-rate", po::value<int64_t>(),
+      "instead of full checks, walk the tables range by range reading at most ROWS_PER_S rows "
+      "per second from the target (the rolling check; not with --interval)")(
+      "scan-window", po::value<int>()->default_value(10),
+      "with --scan-rate: a key range holds about ROWS_PER_S x this many seconds of rows")(
       "checkpoint-interval", po::value<int>()->default_value(10),
       "seconds between checkpoints of the shadow state")(
       "until-lsn", po::value<std::string>(),
@@ -60,6 +90,9 @@ int RunAudit(const std::vector<std::string>& args) {
                 kExitUsage);
   }
   options.check_interval = std::chrono::seconds(interval);
+  if (Status rate = ReadScanRate(vm, options); !rate.ok()) {
+    return Fail("audit", std::string(rate.message()), kExitUsage);
+  }
   options.checkpoint_interval = std::chrono::seconds(ckpt);
 
   std::stop_source stop;

@@ -42,6 +42,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -53,6 +54,7 @@
 #include "pgparity/applier/catalog/catalog.h"
 #include "pgparity/applier/report/verify_report.h"
 #include "pgparity/applier/scan/key_ranges.h"
+#include "pgparity/applier/scan/key_window.h"
 #include "pgparity/applier/session/stream_position.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/conn/pg_handle.h"
@@ -70,6 +72,33 @@ struct CheckOptions {
   std::chrono::milliseconds pause_timeout{10000};
 };
 
+// One key range of one table for the rolling check (audit --scan-rate):
+// the rows its condition selects on the target (key_ranges.h's
+// KeyRangeCondition; "" every row) and, for a table walked by integer
+// ranges, the same range of the shadow's keys (nullopt: every row).
+struct RangeToCheck {
+  std::string condition;
+  std::optional<KeyWindow> window;
+};
+
+// What a range's check found.
+struct RangeCheck {
+  // The range's verdict: kMatch, kMismatch (rows listed as the full check
+  // lists them), kUnverified (reason), or a verdict reached without rows
+  // (the table missing on the target...).
+  TableReport table;
+  uint64_t rows_compared = 0;  // the target's rows read in the range
+  uint64_t rows_left_out = 0;  // of the range, changed after the compared commit (in flight)
+  std::string source_lsn;      // the commit compared at (the window's lower bound)
+  std::string target_lsn;      // the target's remote_lsn in the snapshot
+};
+
+struct TargetRows;  // a table's (or range's) rows read on the target (verify/row_diff.h)
+
+// Called after each row a check reads (the rolling check's pace); an
+// error ends the read.
+using RowReadHook = std::function<Status()>;
+
 class TargetChecker {
  public:
   TargetChecker(ShadowState& shadow, const StreamPosition& stream, conn::ConnParams source,
@@ -83,6 +112,26 @@ class TargetChecker {
   // One full check. Errors: the sessions' (Unavailable, PermissionDenied...).
   Result<Outcome> FullCheck(VerifyReport& report, std::string& why,
                             std::chrono::steady_clock::time_point deadline);
+  // The rolling check: the rows of `range` of table `table` (an index of
+  // the shadow's tables) compared with the shadow's as CompareRows does,
+  // in a REPEATABLE READ snapshot of their own bracketed as the full
+  // check's, after pgparity's stream has decoded past it; rows changed
+  // after the window's lower bound are left out (counted). `after_row`
+  // runs after each row read. kNotYet (`why`): the target or the stream
+  // is not far enough yet; try the range again.
+  Result<Outcome> CheckRange(size_t table, const RangeToCheck& range, const RowReadHook& after_row,
+                             RangeCheck& out, std::string& why,
+                             std::chrono::steady_clock::time_point deadline);
+  // Closes the sessions (after a failure); the next check opens new ones.
+  void Disconnect() {
+    target_.clear();
+    source_.reset();
+  }
+  // How the rolling check walks table `table`: key ranges of its first key
+  // column of about `rows_per_range` rows each (key_ranges.h's planner,
+  // bounds read on the target), or whole with the reason (no key, not an
+  // integer key, smaller than one range, missing on the target).
+  Result<KeySplit> PlanRanges(size_t table, double rows_per_range);
   // The lower bound of the last conclusive check's window: no later check
   // compares below it, so the shadow's history up to it can go.
   wire::Lsn last_lower_bound() const { return last_lo_; }
@@ -102,6 +151,9 @@ class TargetChecker {
   // The row drill-down of one table that matches at no commit: rows
   // compared by key (or as multisets), leaving out rows changed after `lo`.
   Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
+  // CheckRange's comparison, once the range's rows are read.
+  Status CompareRange(size_t table, const TargetTable& tt, const RangeToCheck& range, wire::Lsn lo,
+                      const TargetRows& rows, RangeCheck& out);
   void ListDivergent(size_t table, const TargetTable& tt,
                      std::vector<std::pair<RowDivergence, std::string>> found, TableReport& out);
   // One listed row: its key, its source digest, its columns and values.

@@ -1,0 +1,137 @@
+// TargetChecker::CheckRange: the rolling check's unit (audit --scan-rate),
+// one key range of one table, built from the full check's phases
+// (target_checker.h): ReadTables, CheckBeforeScan, BracketSnapshot,
+// AwaitOwnStream, then the row drill-down on the range only.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "pgparity/applier/catalog/target_tables.h"
+#include "pgparity/applier/scan/key_ranges.h"
+#include "pgparity/applier/scan/row_read.h"
+#include "pgparity/applier/verify/target_checker.h"
+#include "verify/check_round.h"
+#include "verify/row_diff.h"
+
+namespace pgparity::applier {
+
+using std::chrono::steady_clock;
+
+Result<TargetChecker::Outcome> TargetChecker::CheckRange(size_t table, const RangeToCheck& range,
+                                                         const RowReadHook& after_row,
+                                                         RangeCheck& out, std::string& why,
+                                                         steady_clock::time_point deadline) {
+  PGPARITY_RETURN_IF_ERROR(Open());
+  Round round;
+  PGPARITY_ASSIGN_OR_RETURN(const bool copied, ReadTables(round, why));
+  if (!copied) return Outcome::kNotYet;
+  const TableSpec& spec = round.specs[table];
+  const TargetTable& tt = round.target[table];
+  PGPARITY_ASSIGN_OR_RETURN(auto decided, CheckBeforeScan(spec, tt));
+  out.table = decided.value_or(TableReport());
+  out.table.table = spec.QualifiedName();
+  if (decided) return Outcome::kDone;
+  SnapshotGuard guard{target_};
+  PGPARITY_RETURN_IF_ERROR(BracketSnapshot(round, why));
+  // Before pgparity's start only a match would say something; a range
+  // check waits for the target instead.
+  if (round.behind) return Outcome::kNotYet;
+  PGPARITY_ASSIGN_OR_RETURN(const bool decoded, AwaitOwnStream(round.hi, deadline, why));
+  if (!decoded) return Outcome::kNotYet;
+  const TableRead read =
+      KeyRangeRead(ForDigest(TargetRead(spec, tt.relkind), spec), range.condition);
+  PGPARITY_ASSIGN_OR_RETURN(const TargetRows rows,
+                            ScanTargetRows(*target_[0], spec, read, tt.estimated_rows, after_row));
+  out.rows_compared = rows.rows;
+  out.source_lsn = round.lo.ToString();
+  out.target_lsn = round.remote_after ? round.remote_after->ToString() : "";
+  PGPARITY_RETURN_IF_ERROR(CompareRange(table, tt, range, round.lo, rows, out));
+  if (sub_.enabled) last_lo_ = round.lo;
+  return Outcome::kDone;
+}
+
+Result<KeySplit> TargetChecker::PlanRanges(size_t table, double rows_per_range) {
+  PGPARITY_RETURN_IF_ERROR(Open());
+  const TableSpec& spec = shadow_.table(table).spec();
+  PGPARITY_ASSIGN_OR_RETURN(const auto tts, ReadTargetTables(*target_[0], {spec}, sub_));
+  const TargetTable& tt = tts[0];
+  KeySplit split;
+  if (!tt.exists || !tt.missing_columns.empty()) {
+    split.why = "not as on the source on the target";
+    return split;
+  }
+  const size_t k = spec.keyed() ? spec.key_positions[0] : 0;
+  split.why = WhyNotByKeyWindow(spec, k < tt.types.size() ? tt.types[k] : "");
+  if (!split.why.empty()) return split;
+  TableToPlan plan{&spec, TargetRead(spec, tt.relkind), tt.types[k],
+                   k < spec.compare.size() ? spec.compare[k] : TypeChange(), tt.estimated_rows};
+  {
+    // The shadow knows the row count exactly; reltuples may be unknown (-1).
+    auto lk = shadow_.Lock();
+    plan.estimated_rows =
+        std::max(plan.estimated_rows, static_cast<double>(shadow_.table(table).digest().rows));
+  }
+  // One range per `rows_per_range` rows, however many that makes.
+  ScanPlanOptions options;
+  options.jobs = 2;
+  options.units_per_job = size_t{1} << 30;
+  options.min_range_rows = std::max(1.0, rows_per_range);
+  options.max_ranges = size_t{1} << 20;
+  PGPARITY_ASSIGN_OR_RETURN(
+      auto splits, PlanKeySplits(*target_[0], std::span(&plan, 1), options, "rolling check"));
+  return std::move(splits[0]);
+}
+
+namespace {
+
+// How many of `changed` (ChangedAfter's keys) are in `window`: the rows of
+// the range left out as in flight. A table without key or read whole
+// counts them all.
+uint64_t InWindow(const StringSet& changed, const TableSpec& spec,
+                  const std::optional<KeyWindow>& window) {
+  if (!window || !spec.keyed()) return changed.size();
+  uint64_t n = 0;
+  for (const auto& k : changed) {
+    n += window->Contains(FirstKeyAsInteger(k, spec.key_positions.size()));
+  }
+  return n;
+}
+
+}  // namespace
+
+Status TargetChecker::CompareRange(size_t table, const TargetTable& tt, const RangeToCheck& range,
+                                   wire::Lsn lo, const TargetRows& rows, RangeCheck& out) {
+  const TableSpec& spec = shadow_.table(table).spec();
+  Found found;
+  bool truncated = false;
+  if (!shadow_.Pause(options_.pause_timeout)) {
+    out.table.status = TableStatus::kUnverified;
+    out.table.reason =
+        "pgparity's stream did not reach a transaction boundary to compare the rows of the "
+        "range; re-check";
+    return Status::OK();
+  }
+  {
+    auto lk = shadow_.Lock();
+    const TableShadow& ts = shadow_.table(table);
+    const StringSet changed = shadow_.ChangedAfter(table, lo, truncated);
+    out.rows_left_out = InWindow(changed, spec, range.window);
+    out.table.rows_changed_after = out.rows_left_out;
+    if (!truncated && spec.keyed()) DiffKeyed(ts, rows.keyed, changed, found, range.window);
+    if (!truncated && !spec.keyed()) DiffMultiset(ts, rows.multiset, changed, found);
+  }
+  shadow_.Resume();
+  if (truncated) {
+    out.table.status = TableStatus::kUnverified;
+    out.table.reason = "truncated on the source after the compared commit; re-check";
+    return Status::OK();
+  }
+  if (found.empty()) {
+    out.table.status = TableStatus::kMatch;
+    return Status::OK();
+  }
+  ListDivergent(table, tt, std::move(found), out.table);
+  return Status::OK();
+}
+
+}  // namespace pgparity::applier
