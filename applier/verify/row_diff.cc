@@ -1,5 +1,7 @@
 #include "verify/row_diff.h"
 
+#include <limits>
+
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
@@ -36,6 +38,18 @@ void ForEachShadowRowIn(const TableShadow& ts, const std::optional<KeyWindow>& w
                         const std::function<void(std::string_view, const Digest128&)>& f) {
   if (!window) {
     ts.ForEachRow(f);
+    return;
+  }
+  if (ts.spec().integer_key) {
+    // [lo, hi) by the shadow's own range walk; an open end is the type's
+    // limit, and INT64_MAX itself, above every half-open range, is looked up.
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    ts.ForEachIntegerRowIn(window->lo.value_or(std::numeric_limits<int64_t>::min()),
+                           window->hi.value_or(kMax), f);
+    if (window->hi) return;
+    std::string key;
+    EncodeIntegerKey(kMax, key);
+    if (const auto d = ts.Find(key)) f(key, *d);
     return;
   }
   const size_t key_columns = ts.spec().key_positions.size();

@@ -42,8 +42,10 @@ Result<TargetRows> ScanTargetRows(conn::PgSession& session, const TableSpec& spe
                                   const RowReadHook& after_row = {});
 
 // The shadow's rows of `window` (every row: nullopt), f(key, digest) for
-// each. The one place a window is picked from the shadow: a faster range
-// iterator replaces the filter here. REQUIRES: the shadow's lock held.
+// each: TableShadow::ForEachIntegerRowIn for a table keyed by one integer
+// column (one seek when spilled), else every row filtered by its first key
+// column. The one place a window is picked from the shadow. REQUIRES: the
+// shadow's lock held.
 void ForEachShadowRowIn(const TableShadow& ts, const std::optional<KeyWindow>& window,
                         const std::function<void(std::string_view, const digest::Digest128&)>& f);
 
