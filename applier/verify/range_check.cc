@@ -38,6 +38,11 @@ Result<TargetChecker::Outcome> TargetChecker::CheckRange(size_t table, const Ran
   if (round.behind) return Outcome::kNotYet;
   PGPARITY_ASSIGN_OR_RETURN(const bool decoded, AwaitOwnStream(round.hi, deadline, why));
   if (!decoded) return Outcome::kNotYet;
+  if (!range.condition.empty()) {
+    // A range read by a sequential scan reads every tuple of the table:
+    // the server would read far more than the rows the pace counts.
+    PGPARITY_RETURN_IF_ERROR(target_[0]->Exec("SET LOCAL enable_seqscan = off"));
+  }
   const TableRead read =
       KeyRangeRead(ForDigest(TargetRead(spec, tt.relkind), spec), range.condition);
   PGPARITY_ASSIGN_OR_RETURN(const TargetRows rows,
