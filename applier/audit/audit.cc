@@ -140,6 +140,7 @@ class Audit {
   Status CheckUntilStopped();
   bool ReachedUntil() const;
   void RunChangeRound();
+  steady_clock::duration ChangeRoundPause() const;
   Status RunFullCheck(steady_clock::time_point& next_check);
   Status RunRollingStep(steady_clock::time_point& next_check,
                         steady_clock::time_point& next_change_round);
@@ -157,6 +158,8 @@ class Audit {
   std::unique_ptr<ChangeChecker> changes_;
   std::unique_ptr<RollingCheck> rolling_;  // --scan-rate
   uint64_t change_rows_ = 0, change_divergent_ = 0;
+  // The last per-change round's: the target applied more than it took.
+  bool change_capped_ = false, shadow_behind_ = false;
   std::string first_change_divergence_;
 };
 
@@ -177,9 +180,9 @@ Status Audit::PrepareStateDir() {
 // Both sides, the checkpoint (when there is one) and the slot, checked
 // against each other before anything is created.
 Status Audit::OpenAndResume() {
-  CheckSessionOptions session_options{options_.source, options_.target, options_.publication,
-                                      options_.subscription, options_.parallel,
-                                      options_.metrics_listen};
+  CheckSessionOptions session_options{options_.source,      options_.target,
+                                      options_.publication, options_.subscription,
+                                      options_.parallel,    options_.metrics_listen};
   session_options.memory = options_.memory;
   // Always set: a checkpoint may have rows in the store even when this run
   // has no limit.
@@ -222,23 +225,35 @@ StreamOptions Audit::Stream() {
 }
 
 // Between full checks, every change interval: the rows each applied
-// commit touched. Woken early by a stop or the end of the stream.
+// commit touched. Woken early by a stop or the end of the stream. While
+// the per-change rounds have a backlog (a restart catching up), they go
+// first: a full check then would only wait for the stream and scan
+// what the rounds are about to compare, so it waits, at most one more
+// interval.
 Status Audit::CheckUntilStopped() {
+  // A round first: whether there is a backlog decides what comes next.
+  RunChangeRound();
   auto next_check = steady_clock::now();
-  auto next_change_round = steady_clock::now();
+  auto next_change_round = next_check + ChangeRoundPause();
   while (!stop_.stop_requested() && !session_->stream_ended() && !ReachedUntil()) {
     const auto now = steady_clock::now();
-    if (now < next_check) {
+    const bool backlog = change_capped_ || shadow_behind_;
+    if (now < next_check || (backlog && now < next_check + options_.check_interval)) {
       if (now >= next_change_round) {
-        next_change_round = now + options_.change_interval;
         RunChangeRound();
+        next_change_round = steady_clock::now() + ChangeRoundPause();
       }
-      session_->WaitUntil(std::min(next_check, next_change_round), stop_);
+      const auto check_at = now < next_check ? next_check : next_check + options_.check_interval;
+      session_->WaitUntil(std::min(check_at, next_change_round), stop_);
       continue;
     }
     next_check = now + options_.check_interval;
     PGPARITY_RETURN_IF_ERROR(options_.scan_rate > 0 ? RunRollingStep(next_check, next_change_round)
                                                     : RunFullCheck(next_check));
+  }
+  if (ReachedUntil()) {
+    spdlog::info("caught up: every commit up to {} is applied and its changed rows compared ({})",
+                 options_.until_lsn->ToString(), change_rows_);
   }
   return Status::OK();
 }
@@ -247,6 +262,17 @@ Status Audit::CheckUntilStopped() {
 // (their cursor passes it only once the shadow holds them all).
 bool Audit::ReachedUntil() const {
   return options_.until_lsn && changes_ && changes_->cursor() > *options_.until_lsn;
+}
+
+// At once after a round that stopped at its key cap; soon while the
+// shadow catches up with the target (the stream decodes meanwhile);
+// otherwise after the change interval.
+steady_clock::duration Audit::ChangeRoundPause() const {
+  if (change_capped_) return steady_clock::duration::zero();
+  if (shadow_behind_)
+    return std::min<steady_clock::duration>(std::chrono::milliseconds(100),
+                                            options_.change_interval);
+  return options_.change_interval;
 }
 
 void Audit::RunChangeRound() {
@@ -260,11 +286,14 @@ void Audit::RunChangeRound() {
   }
   changes_->set_decoded_before(session_->position().DecodedBefore());
   auto round = changes_->RunOnce();
+  change_capped_ = shadow_behind_ = false;
   if (!round.ok()) {
     spdlog::warn("per-change check failed: {}; retrying", round.status().ToString());
     changes_.reset();
     return;
   }
+  change_capped_ = round->capped;
+  shadow_behind_ = round->shadow_behind;
   change_rows_ += round->rows_compared;
   session_->RecordChangeRound(round->rows_compared, round->divergent.size());
   for (const auto& [table, row] : round->divergent) {

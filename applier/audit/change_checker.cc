@@ -72,6 +72,7 @@ Status ChangeChecker::Connect() {
 
 Result<wire::Lsn> ChangeChecker::AppliedBound() {
   PGPARITY_ASSIGN_OR_RETURN(auto applied, ReadRemoteLsn(*target_, sub_));
+  remote_applied_ = applied.value_or(wire::Lsn());
   std::optional<wire::Lsn> flush;
   if (!sub_.slot_name.empty()) {
     PGPARITY_ASSIGN_OR_RETURN(flush, ReadSlotFlush(*source_, sub_.slot_name));
@@ -143,8 +144,12 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
     // Only commits the shadow knows: those ending at or before its last.
     const wire::Lsn known(std::max(shadow_.last_commit_end().value() + 1, decoded_before_.value()));
     if (known < r) r = known;
+    // A commit the target applied that the shadow lacks (not only the
+    // subscriber's keepalive-moved flush position ahead of pgparity's).
+    round.shadow_behind = known <= remote_applied_;
     if (r <= cursor_) return round;
     keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
+    round.capped = to < r;
   }
   PGPARITY_ASSIGN_OR_RETURN(auto by_table, ReadChangedRows(std::move(keys), round));
   // What the target may have shown: everything up to r2.

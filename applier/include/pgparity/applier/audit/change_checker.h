@@ -50,6 +50,12 @@ struct ChangeRound {
   // without a key, truncated ones, and rows the shadow does not fully know
   // (an unchanged TOAST value it never saw); left to the full check.
   std::set<std::string> left_to_full_check;
+  // The target has applied more than this round took: it stopped at the
+  // key cap (`capped`; the next round can go on at once), or the shadow has
+  // not decoded as far as the target applied (`shadow_behind`: pgparity's
+  // stream is catching up).
+  bool capped = false;
+  bool shadow_behind = false;
 };
 
 class ChangeChecker {
@@ -98,6 +104,7 @@ class ChangeChecker {
   size_t max_keys_;
   wire::Lsn cursor_;
   wire::Lsn decoded_before_;
+  wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
 };
