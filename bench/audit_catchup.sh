@@ -120,7 +120,7 @@ await_subscription() { # LSN
   note "the subscription applied the backlog ($(elapsed "$t0") s after it ended)"
 }
 
-ROWS=() # "workload|round|first|load1|audit_s|audit_cpu|recv_s|recv_cpu|compared"
+ROWS=() # "workload|round|first|load1|audit_s|audit_cpu|recv_s|recv_cpu|compared|phase_s"
 timed() { # LOG CMD... -> "wall cpu" on stdout (bash time; CPU = user + sys); fails as CMD does
   local log=$1 tf=$WORK/time TIMEFORMAT='%3R %3U %3S' w u s
   shift
@@ -132,8 +132,17 @@ timed() { # LOG CMD... -> "wall cpu" on stdout (bash time; CPU = user + sys); fa
 
 run_audit() { (audit_cmd "$@"); }
 
+# Seconds from audit's "streaming slot" line to its "caught up" line: the
+# catch-up itself, without the start (catalogs, loading the checkpoint) and
+# the stop (the last checkpoint).
+catchup_phase() { # LOG
+  awk 'function t(s, a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
+       /streaming slot/ && s == "" { s = t($2) } /caught up:/ { c = t($2) }
+       END { if (s == "" || c == "") exit 1; printf "%.3f\n", c - s }' "$1"
+}
+
 round() { # WORKLOAD ROUND
-  local w=$1 r=$2 first load kind a=() rl=() compared divergent
+  local w=$1 r=$2 first load kind a=() rl=() compared divergent phase
   local alog=$WORK/audit-$w-$r.log
   first=audit
   [ $((r % 2)) = 0 ] && first=recvlogical
@@ -147,12 +156,13 @@ round() { # WORKLOAD ROUND
         die "$w round $r: pg_recvlogical failed"
     fi
   done
+  phase=$(catchup_phase "$alog") || { cat "$alog" >&2; die "$w round $r: no 'streaming slot' or 'caught up' line in audit's log"; }
   compared=$(sed -n 's/.*per-change checks: \([0-9]*\) changed rows compared.*/\1/p' "$alog" | tail -1)
   divergent=$(sed -n 's/.*compared on the target, \([0-9]*\) divergent.*/\1/p' "$alog" | tail -1)
   [ -n "$compared" ] || { cat "$alog" >&2; die "$w round $r: audit did not stop with its per-change checks' count"; }
   [ "$divergent" = 0 ] || { cat "$alog" >&2; die "$w round $r: audit's per-change checks found $divergent divergent rows"; }
-  ROWS+=("$w|$r|$first|$load|${a[0]}|${a[1]}|${rl[0]}|${rl[1]}|$compared")
-  note "$w round $r ($first first, load $load): audit ${a[0]} s (CPU ${a[1]} s, $compared rows compared), pg_recvlogical ${rl[0]} s (CPU ${rl[1]} s): ratio $(awk -v a="${a[0]}" -v b="${rl[0]}" 'BEGIN { printf "%.3f", b / a }')"
+  ROWS+=("$w|$r|$first|$load|${a[0]}|${a[1]}|${rl[0]}|${rl[1]}|$compared|$phase")
+  note "$w round $r ($first first, load $load): audit ${a[0]} s (CPU ${a[1]} s, $compared rows compared), pg_recvlogical ${rl[0]} s (CPU ${rl[1]} s): catch-up phase $phase s; ratio $(awk -v a="${a[0]}" -v b="${rl[0]}" 'BEGIN { printf "%.3f", b / a }')"
 }
 
 run_workload() { # WORKLOAD
@@ -183,22 +193,24 @@ declare -A BACKLOG
 for w in $BENCH_WORKLOADS; do run_workload "$w"; done
 
 report() {
-  echo "| workload | round | first | load1 | audit s (CPU s) | pg_recvlogical s (CPU s) | ratio recvlogical/audit | rows compared by the per-change checks |"
-  echo "|---|---|---|---|---|---|---|---|"
-  printf '%s\n' "${ROWS[@]}" | awk -F'|' '{ printf "| %s | %s | %s | %s | %.2f (%.2f) | %.2f (%.2f) | %.3f | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $7 / $5, $9 }'
+  echo "| workload | round | first | load1 | audit s (CPU s) | of which catch-up s | pg_recvlogical s (CPU s) | ratio recvlogical/audit | ratio recvlogical/catch-up | rows compared by the per-change checks |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${ROWS[@]}" | awk -F'|' '{ printf "| %s | %s | %s | %s | %.2f (%.2f) | %.2f | %.2f (%.2f) | %.3f | %.3f | %s |\n", $1, $2, $3, $4, $5, $6, $10, $7, $8, $7 / $5, $7 / $10, $9 }'
   echo
-  echo "| workload | backlog | audit s, median | pg_recvlogical s, median | ratio, median [min-max] | target 0.95 |"
-  echo "|---|---|---|---|---|---|"
-  local w ratios a rl m
+  echo "| workload | backlog | audit s | catch-up s | pg_recvlogical s | ratio recvlogical/audit | ratio recvlogical/catch-up | target 0.95 (whole audit) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  local w m
   for w in $BENCH_WORKLOADS; do
-    ratios=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' -v w="$w" '$1 == w { printf "%.3f ", $7 / $5 }')
-    a=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' -v w="$w" '$1 == w { print $5 }')
-    rl=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' -v w="$w" '$1 == w { print $7 }')
-    # shellcheck disable=SC2086
-    m=$(median $ratios)
-    # shellcheck disable=SC2046,SC2086
-    echo "| $w | ${BACKLOG[$w]} | $(median $a) | $(median $rl) | $m [$(printf '%s\n' $ratios | sort -g | head -1)-$(printf '%s\n' $ratios | sort -g | tail -1)] | $(awk -v m="$m" 'BEGIN { print (m >= 0.95) ? "met" : "MISSED" }') |"
+    m=$(spread "$w" '$7 / $5')
+    echo "| $w | ${BACKLOG[$w]} | $(spread "$w" '$5') | $(spread "$w" '$10') | $(spread "$w" '$7') | $m | $(spread "$w" '$7 / $10') | $(awk -v m="${m%% *}" 'BEGIN { print (m >= 0.95) ? "met" : "MISSED" }') |"
   done
+}
+# "median [min-max]" of EXPR (awk, over the fields of ROWS) for WORKLOAD's rounds.
+spread() { # WORKLOAD EXPR
+  local v
+  v=$(printf '%s\n' "${ROWS[@]}" | awk -F'|' -v w="$1" "\$1 == w { printf \"%.3f\\n\", $2 }" | sort -g)
+  # shellcheck disable=SC2086
+  echo "$(median $v) [$(head -1 <<<"$v")-$(tail -1 <<<"$v")]"
 }
 
 {
