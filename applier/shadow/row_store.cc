@@ -6,6 +6,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 #include <unistd.h>
 
@@ -145,6 +146,29 @@ Status RowStore::status() const {
 
 void RowStore::Put(std::string_view key, std::string_view value) {
   const rocksdb::Status s = impl_->db->Put(impl_->write, AsSlice(key), AsSlice(value));
+  if (!s.ok()) [[unlikely]] {
+    Fail("write", s.ToString());
+  }
+}
+
+struct RowStore::Batch::Rep {
+  rocksdb::WriteBatch batch;
+};
+
+RowStore::Batch::Batch() : rep_(std::make_unique<Rep>()) {}
+RowStore::Batch::~Batch() = default;
+
+void RowStore::Batch::Put(std::string_view key, std::string_view value) {
+  rep_->batch.Put(AsSlice(key), AsSlice(value)).PermitUncheckedError();
+}
+
+size_t RowStore::Batch::count() const { return static_cast<size_t>(rep_->batch.Count()); }
+size_t RowStore::Batch::bytes() const { return rep_->batch.GetDataSize(); }
+
+void RowStore::Write(Batch& batch) {
+  if (batch.count() == 0) return;
+  const rocksdb::Status s = impl_->db->Write(impl_->write, &batch.rep_->batch);
+  batch.rep_->batch.Clear();
   if (!s.ok()) [[unlikely]] {
     Fail("write", s.ToString());
   }

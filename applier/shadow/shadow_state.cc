@@ -35,6 +35,7 @@ std::optional<size_t> ShadowState::FindTable(std::string_view schema, std::strin
 
 void ShadowState::SetBasePoint(wire::Lsn lsn) {
   std::lock_guard lk(mu_);
+  for (const auto& t : tables_) t->FlushStore();
   base_lsn_ = lsn;
   for (size_t i = 0; i < tables_.size(); ++i) base_[i] = tables_[i]->digest();
   last_commit_end_ = std::max(last_commit_end_, lsn);

@@ -68,13 +68,29 @@ int64_t StoredTable::CountOf(std::string_view value) {
   return value.size() < 8 ? 0 : static_cast<int64_t>(LoadBE64(value.data()));
 }
 
+void StoredTable::Flush() const { store_.Write(pending_); }
+
+void StoredTable::PutNew(std::string_view key, const Digest128& d, std::string_view kept) {
+  value_.clear();
+  AppendDigest(value_, d);
+  value_.append(kept);
+  pending_.Put(StoreKey(key), value_);
+  ++rows_;
+  if (!kept.empty()) ++kept_rows_;
+  // About 1 MiB per write: large enough to amortize it, small beside the
+  // memtables.
+  if (pending_.bytes() >= (size_t{1} << 20)) Flush();
+}
+
 std::optional<Digest128> StoredTable::Find(std::string_view key, std::string* kept) const {
+  Flush();
   if (!store_.Get(StoreKey(key), value_)) return std::nullopt;
   if (kept != nullptr) kept->assign(value_.size() > 16 ? value_.substr(16) : std::string());
   return DigestOf(value_);
 }
 
 std::optional<Digest128> StoredTable::Take(std::string_view key) {
+  Flush();
   const std::string& k = StoreKey(key);
   if (!store_.Get(k, value_)) return std::nullopt;
   store_.Delete(k);
@@ -84,6 +100,7 @@ std::optional<Digest128> StoredTable::Take(std::string_view key) {
 }
 
 void StoredTable::Put(std::string_view key, const Digest128& d, std::string_view kept) {
+  Flush();
   value_.clear();
   AppendDigest(value_, d);
   value_.append(kept);
@@ -93,6 +110,7 @@ void StoredTable::Put(std::string_view key, const Digest128& d, std::string_view
 }
 
 int64_t StoredTable::Count(const Digest128& d) const {
+  Flush();
   key_ = Prefix('M');
   AppendDigest(key_, d);
   return store_.Get(key_, value_) ? CountOf(value_) : 0;
@@ -115,6 +133,7 @@ bool StoredTable::AddCount(const Digest128& d, int64_t delta) {
 }
 
 void StoredTable::Clear() {
+  Flush();
   store_.DeleteRange(Prefix('\0'), Prefix('\xff'));
   rows_ = kept_rows_ = members_ = 0;
 }

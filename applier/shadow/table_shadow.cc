@@ -164,7 +164,11 @@ void TableShadow::AddRow(std::string_view key, const Digest128& d,
   if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
     EncodeKeptValues(values, toastable_positions_, kept_buf_);  // never empty: 1+ entries
   }
-  PutRow(key, d, kept_buf_);
+  if (known_new && stored_) {
+    stored_->PutNew(key, d, kept_buf_);
+  } else {
+    PutRow(key, d, kept_buf_);
+  }
 }
 
 bool TableShadow::RemoveRow(std::string_view key) {

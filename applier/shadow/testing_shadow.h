@@ -61,8 +61,9 @@ class ShadowTest : public ::testing::Test {
     return d.Digest(v);
   }
 
+  // Applies the change to `target` (shadow_ when null).
   Status Change(core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
-                const Row& new_row) {
+                const Row& new_row, TableShadow* target = nullptr) {
     old_ = Tuple(old_row);
     new_ = Tuple(new_row);
     core::Change c{op,
@@ -74,7 +75,7 @@ class ShadowTest : public ::testing::Test {
                    7,
                    7};
     touched_.clear();
-    return shadow_.Apply(c, touched_);
+    return (target ? *target : shadow_).Apply(c, touched_);
   }
   Status Insert(const Row& r) {
     return Change(core::ChangeOp::kInsert, wire::OldTupleKind::kNone, {}, r);

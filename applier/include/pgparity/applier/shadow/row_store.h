@@ -62,6 +62,23 @@ class RowStore {
   const std::filesystem::path& dir() const { return dir_; }
 
   void Put(std::string_view key, std::string_view value);
+  // Writes collected to be made at once (a bulk load's: one write per batch
+  // instead of one per row). Not visible to reads before Write().
+  class Batch {
+   public:
+    Batch();
+    ~Batch();
+    void Put(std::string_view key, std::string_view value);
+    size_t count() const;
+    size_t bytes() const;
+
+   private:
+    friend class RowStore;
+    struct Rep;
+    std::unique_ptr<Rep> rep_;
+  };
+  // Writes `batch` and empties it.
+  void Write(Batch& batch);
   // False when absent (or after an error).
   bool Get(std::string_view key, std::string& value) const;
   void Delete(std::string_view key);

@@ -40,10 +40,16 @@ class StoredTable {
   std::optional<digest::Digest128> Take(std::string_view key);
   // REQUIRES: the key is absent.
   void Put(std::string_view key, const digest::Digest128& d, std::string_view kept);
+  // Put for a bulk load (the bootstrap scan): collected, written a batch at
+  // a time. Every other call writes what is pending first, and so does
+  // Flush.
+  void PutNew(std::string_view key, const digest::Digest128& d, std::string_view kept);
+  void Flush() const;
   // f(key encoding, digest, kept values) for every row: integer keys in
   // numeric order, then the others in byte order.
   template <typename F>
   void ForEachRow(F&& f) const {
+    Flush();
     std::string key;
     store_.ForEach(Prefix('I'), Prefix('J'), [&](std::string_view k, std::string_view v) {
       EncodeIntegerKey(IntegerOf(k), key);
@@ -58,6 +64,7 @@ class StoredTable {
   template <typename F>
   void ForEachIntegerRowIn(int64_t lo, int64_t hi, F&& f) const {
     if (lo >= hi) return;
+    Flush();
     std::string key;
     store_.ForEach(IntegerKey(lo), IntegerKey(hi), [&](std::string_view k, std::string_view v) {
       EncodeIntegerKey(IntegerOf(k), key);
@@ -73,6 +80,7 @@ class StoredTable {
   bool AddCount(const digest::Digest128& d, int64_t delta);
   template <typename F>
   void ForEachMember(F&& f) const {
+    Flush();
     store_.ForEach(Prefix('M'), Prefix('N'), [&](std::string_view k, std::string_view v) {
       f(DigestOf(k.substr(5)), CountOf(v));
     });
@@ -98,6 +106,7 @@ class StoredTable {
   bool integer_key_;
   uint64_t rows_ = 0, kept_rows_ = 0, members_ = 0;
   mutable std::string key_, value_;
+  mutable RowStore::Batch pending_;
 };
 
 }  // namespace pgparity::applier

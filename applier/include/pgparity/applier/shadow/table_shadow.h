@@ -266,6 +266,11 @@ class TableShadow {
   // The rows are in `store` already (a checkpoint's): the table reads and
   // writes them there. Before RestorePlan.
   void AttachStore(RowStore& store, uint32_t index);
+  // Writes the rows a bootstrap scan left pending in the store (before a
+  // checkpoint of it). No-op in memory.
+  void FlushStore() const {
+    if (stored_) stored_->Flush();
+  }
 
  private:
   // The row maps: int_* for integer keys, the others for the rest; *kept_
