@@ -27,7 +27,8 @@ size_t CgroupMemoryMax() {
 }  // namespace
 
 size_t DefaultMemoryLimit() {
-  size_t ram = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t ram =
+      static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
   if (const size_t cgroup = CgroupMemoryMax(); cgroup != 0) ram = std::min(ram, cgroup);
   return std::min<size_t>(size_t{1} << 30, ram / 4);
 }
@@ -44,10 +45,18 @@ Result<size_t> ParseByteSize(std::string_view text) {
   if (ec != std::errc() || p == text.data()) return invalid();
   std::string unit(p, text.data() + text.size());
   for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {
-      {"", 1},           {"b", 1},          {"k", 1000},       {"kb", 1000},
-      {"m", 1000000},    {"mb", 1000000},   {"g", 1000000000}, {"gb", 1000000000},
-      {"kib", 1ull << 10}, {"mib", 1ull << 20}, {"gib", 1ull << 30}, {"tib", 1ull << 40}};
+  static constexpr std::pair<std::string_view, uint64_t> kUnits[] = {{"", 1},
+                                                                     {"b", 1},
+                                                                     {"k", 1000},
+                                                                     {"kb", 1000},
+                                                                     {"m", 1000000},
+                                                                     {"mb", 1000000},
+                                                                     {"g", 1000000000},
+                                                                     {"gb", 1000000000},
+                                                                     {"kib", 1ull << 10},
+                                                                     {"mib", 1ull << 20},
+                                                                     {"gib", 1ull << 30},
+                                                                     {"tib", 1ull << 40}};
   for (const auto& [name, factor] : kUnits) {
     if (unit != name) continue;
     uint64_t bytes;

@@ -217,9 +217,9 @@ Result<bool> ParseInStore(SectionReader& in, bool has_store, TableShadow& table)
   PGPARITY_ASSIGN_OR_RETURN(const uint8_t flag, in.U8("in_store"));
   if (flag > 1) return in.Invalid("in_store", at, "value " + std::to_string(flag));
   if (flag == 1 && !has_store) {
-    return in.Invalid("in_store", at,
-                      "table " + table.qualified_name() +
-                          " is in the row store but the checkpoint names none");
+    return in.Invalid(
+        "in_store", at,
+        "table " + table.qualified_name() + " is in the row store but the checkpoint names none");
   }
   return flag == 1;
 }
@@ -484,8 +484,8 @@ Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_v
   Result<wire::Lsn> lsn = ParseHeader(bytes, sealed.format, meta, store);
   if (!lsn.ok()) return Damaged(path, lsn.status().message());
   if (!store.empty()) {
-    PGPARITY_RETURN_IF_ERROR(shadow.OpenStoreFromCheckpoint(
-        std::filesystem::path(path).parent_path() / store));
+    PGPARITY_RETURN_IF_ERROR(
+        shadow.OpenStoreFromCheckpoint(std::filesystem::path(path).parent_path() / store));
   }
   for (size_t i = 0; i < shadow.table_count(); ++i) {
     const Status table = ParseTableSection(bytes, shadow.table(i), shadow.store(),

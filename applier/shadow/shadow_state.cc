@@ -371,11 +371,12 @@ size_t ShadowState::spilled_tables() const {
 Status ShadowState::OpenStoreFromCheckpoint(const std::filesystem::path& checkpoint) {
   std::lock_guard lk(store_mu_);
   if (store_dir_.empty()) {
-    return Status::FailedPrecondition("the checkpoint's rows are in a row store, but no place "
-                                      "for the live store was set (ShadowState::SetMemoryLimit)");
+    return Status::FailedPrecondition(
+        "the checkpoint's rows are in a row store, but no place "
+        "for the live store was set (ShadowState::SetMemoryLimit)");
   }
-  PGPARITY_ASSIGN_OR_RETURN(store_, RowStore::OpenFromCheckpoint(checkpoint, store_dir_,
-                                                                 budget_.store_cache()));
+  PGPARITY_ASSIGN_OR_RETURN(
+      store_, RowStore::OpenFromCheckpoint(checkpoint, store_dir_, budget_.store_cache()));
   return Status::OK();
 }
 

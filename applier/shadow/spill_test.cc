@@ -59,9 +59,8 @@ TEST(StoredTableTest, IntegerKeysInNumericOrderOthersAsBytes) {
   t.Put("V2:01", Digest128{3, 4}, "kept");  // not canonical: kept as bytes
   other.Put(IntKey(5), Digest128{5, 6}, "");
   std::vector<std::string> seen;
-  t.ForEachRow([&](std::string_view k, const Digest128&, std::string_view) {
-    seen.emplace_back(k);
-  });
+  t.ForEachRow(
+      [&](std::string_view k, const Digest128&, std::string_view) { seen.emplace_back(k); });
   std::vector<std::string> expect;
   for (int64_t k : keys) expect.push_back(IntKey(k));
   expect.push_back("V2:01");
@@ -118,7 +117,8 @@ class SpillDifferentialTest : public ShadowTest,
   bool keyed() const { return spec_.keyed(); }
 
   // Applies the change to shadow_ (ShadowTest) and to the spilled one.
-  void Both(core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row, const Row& new_row) {
+  void Both(core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
+            const Row& new_row) {
     ASSERT_TRUE(Change(op, old_kind, old_row, new_row).ok());
     const std::vector<std::string> in_memory = touched_;
     ASSERT_TRUE(Change(op, old_kind, old_row, new_row, spilled_.get()).ok());
@@ -202,7 +202,8 @@ TEST_P(SpillDifferentialTest, SameDigestsRowsAndAnswersAsInMemoryAndAsTheModel) 
     EXPECT_EQ(spilled_->unresolved_rows(), 0u);
     std::map<std::string, Digest128> a, b;
     shadow_.ForEachKeyedRow([&](std::string_view k, const Digest128& d) { a[std::string(k)] = d; });
-    spilled_->ForEachKeyedRow([&](std::string_view k, const Digest128& d) { b[std::string(k)] = d; });
+    spilled_->ForEachKeyedRow(
+        [&](std::string_view k, const Digest128& d) { b[std::string(k)] = d; });
     EXPECT_EQ(a, b) << "seed " << seed;
     EXPECT_EQ(spilled_->keyed_rows(), model.size());
     EXPECT_EQ(spilled_->kept_rows(), shadow_.kept_rows());

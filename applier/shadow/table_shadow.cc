@@ -494,11 +494,11 @@ Status TableShadow::FinishRestore() const {
 size_t TableShadow::MapBytes() const {
   // absl's flat tables: one control byte per slot plus the slot.
   return rows_.capacity() * (sizeof(std::pair<RowKey, Digest128>) + 1) +
-                 int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
-                 kept_.capacity() * (sizeof(std::pair<RowKey, KeptRow>) + 1) +
-                 int_kept_.capacity() * (sizeof(std::pair<int64_t, KeptRow>) + 1) +
-                 multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
-                 unresolved_.capacity() * (sizeof(RowKey) + 1);
+         int_rows_.capacity() * (sizeof(std::pair<int64_t, Digest128>) + 1) +
+         kept_.capacity() * (sizeof(std::pair<RowKey, KeptRow>) + 1) +
+         int_kept_.capacity() * (sizeof(std::pair<int64_t, KeptRow>) + 1) +
+         multiset_.capacity() * (sizeof(std::pair<Digest128, int64_t>) + 1) +
+         unresolved_.capacity() * (sizeof(RowKey) + 1);
 }
 
 size_t TableShadow::MemoryBytes() const {

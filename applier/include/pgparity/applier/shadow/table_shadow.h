@@ -196,7 +196,8 @@ class TableShadow {
   void ForEachIntegerRowIn(int64_t lo, int64_t hi, F&& f) const {
     if (stored_) {
       stored_->ForEachIntegerRowIn(
-          lo, hi, [&](std::string_view k, const digest::Digest128& d, std::string_view) { f(k, d); });
+          lo, hi,
+          [&](std::string_view k, const digest::Digest128& d, std::string_view) { f(k, d); });
       return;
     }
     std::string key;
