@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace pgparity::applier {
@@ -37,7 +38,11 @@ RollingCheck::RollingCheck(TargetChecker& checker, const ShadowState& shadow,
     : checker_(checker),
       shadow_(shadow),
       options_(options),
-      pacer_(options.scan_rate),
+      // Tokens earned while no range is read (its bracket, its comparison)
+      // are spent on the next, up to half a window's worth: the long-run
+      // rate holds the cap as long as those pauses are shorter.
+      pacer_(options.scan_rate,
+             std::max<std::chrono::milliseconds>(std::chrono::seconds(1), options.window / 2)),
       walks_(shadow.table_count()),
       walk_start_(steady_clock::now()) {
   progress_.scan_rate = options_.scan_rate;

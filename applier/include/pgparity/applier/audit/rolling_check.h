@@ -8,7 +8,8 @@
 // range's worth of rows) are read whole in one snapshot, paced alike. Each
 // range is checked by TargetChecker::CheckRange: its own bracketed
 // snapshot, rows changed after its compared commit left out and counted.
-// Rows read are paced by a RowPacer at scan_rate per second.
+// Rows read are paced by a RowPacer at scan_rate per second, bursting at
+// most half a window's worth after the pause between two ranges.
 //
 // What is known: per table the divergent rows found in the ranges checked
 // last (a range checked again replaces what was found in it), and whether
