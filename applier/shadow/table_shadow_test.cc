@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -400,6 +401,47 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   EXPECT_EQ(state.StateAt(wire::Lsn(0x200))[0].rows, 1);
   EXPECT_EQ(state.StateAt(wire::Lsn(0x300))[0].rows, 2);
   EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 1u);
+}
+
+// Under a memory limit, a table that grows by streamed commits (not by the
+// bootstrap) moves to the row store at a 1,024-commit check, and the
+// changes after the move keep the same digest as an unlimited shadow's.
+TEST(ShadowStateTest, ATableGrownByCommitsSpillsWhileStreaming) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / "stream-spill";
+  std::filesystem::remove_all(dir);
+  ShadowState limited({Spec()});
+  limited.SetMemoryLimit(MemoryBudget{1 << 20}, dir);
+  ASSERT_TRUE(limited.SpillPlanned().ok());
+  EXPECT_FALSE(limited.table(0).spilled());  // estimated empty
+  ShadowState unlimited({Spec()});
+  core::RelationCache cache;
+  const core::RelationInfo& rel = RelationOfT(cache);
+  for (ShadowState* state : {&limited, &unlimited}) {
+    state->SetBasePoint(wire::Lsn(0x100));
+    for (int i = 0; i < 40000; ++i) {
+      const Row row{std::to_string(i % 30000), "v" + std::to_string(i), "1"};
+      auto t = Tuple(row);
+      ASSERT_TRUE(state->OnBegin({}).ok());
+      const bool update = i >= 30000;
+      core::Change c{update ? core::ChangeOp::kUpdate : core::ChangeOp::kInsert,
+                     rel,
+                     wire::OldTupleKind::kNone,
+                     {},
+                     t.view(),
+                     wire::Lsn(0x200 + 16 * i),
+                     1,
+                     1};
+      ASSERT_TRUE(state->OnChange(c).ok());
+      core::CommitInfo ci;
+      ci.end_lsn = wire::Lsn(0x208 + 16 * i);
+      ASSERT_TRUE(state->OnCommit(ci).ok());
+    }
+  }
+  EXPECT_TRUE(limited.table(0).spilled());
+  EXPECT_EQ(limited.table(0).digest(), unlimited.table(0).digest());
+  EXPECT_EQ(limited.table(0).anomalies(), 0u) << limited.table(0).first_anomaly();
+  EXPECT_EQ(limited.table(0).Find("V3:123"), unlimited.table(0).Find("V3:123"));
+  EXPECT_TRUE(limited.spill_status().ok());
 }
 
 // Regression (corpus seed 3024, a per-change extra_on_target): a checker
