@@ -51,7 +51,7 @@ struct CheckOptionValues {
   size_t max_value_bytes = 256;
   bool redact = false;
   std::string metrics_listen;
-  bool quiet = false;  // --quiet: no scan progress (scan_progress_bar.h)
+  bool quiet = false;            // --quiet: no scan progress (scan_progress_bar.h)
   applier::MemoryBudget memory;  // --memory-limit
 };
 // InvalidArgument naming the option when one is missing or unusable.
