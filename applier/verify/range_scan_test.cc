@@ -242,8 +242,9 @@ TEST_F(RangeScanTest, KeylessAndSmallTablesAreReadWholeSayingWhy) {
   EXPECT_EQ((*tiny)["scan"]["ranges"], 1);
   EXPECT_NE((*tiny)["scan"]["why"].get<std::string>().find("small"), std::string::npos)
       << tiny->dump(2);
-  // One session: nothing is cut, and the report says why.
-  Verdict one = pair.Verify("--timeout 60 --jobs 1 --min-range-rows 50");
+  // One session (by --jobs' old name, still accepted): nothing is cut, and
+  // the report says why.
+  Verdict one = pair.Verify("--timeout 60 --parallel 1 --min-range-rows 50");
   ASSERT_EQ(one.code, 0) << one.output;
   EXPECT_EQ((*ReportTable(one.report, "public.tiny"))["scan"]["why"], "one session (--jobs 1)");
 }
@@ -322,6 +323,9 @@ TEST_F(RangeScanTest, DigestInRangesEqualsTheServersDigest) {
   EXPECT_EQ(both.code, 2) << both.output;
   EXPECT_NE(both.output.find("--parallel is the old name of --jobs"), std::string::npos)
       << both.output;
+  Cli none = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table public.d --jobs 0");
+  EXPECT_EQ(none.code, 2) << none.output;
+  EXPECT_NE(none.output.find("--jobs must be 1 to 64"), std::string::npos) << none.output;
 }
 
 }  // namespace
