@@ -378,7 +378,7 @@ TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
   audit_.reset();
   const std::filesystem::path ckpt = state_ / "shadow.ckpt";
   std::string bytes = testing::ReadFile(ckpt.string());
-  ASSERT_EQ(bytes.substr(0, 8), "PGPSHD03");
+  ASSERT_EQ(bytes.substr(0, 8), "PGPSHD04");
   bytes.replace(0, 8, "PGPSHD02");
   {
     std::ofstream out(ckpt, std::ios::binary | std::ios::trunc);
