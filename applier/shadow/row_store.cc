@@ -30,21 +30,31 @@ rocksdb::Slice AsSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.s
 std::string_view AsView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
 // The options that keep the store's memory at about `cache_bytes`: data,
-// index and filter blocks in one LRU cache, the memtables charged to it.
-// No compression: row digests do not compress, and the CPU is the scan's.
+// index and filter blocks in one LRU cache (index and filters in its
+// high-priority half, partitioned so only the parts in use are there), the
+// memtables charged to it and stalled rather than grown past their half
+// (bench/README.md, "Shadow store", measured these). No compression: row
+// digests do not compress, and the CPU is the scan's.
 rocksdb::Options StoreOptions(const std::shared_ptr<rocksdb::Cache>& cache, size_t cache_bytes) {
   rocksdb::Options o;
   o.create_if_missing = true;
   o.compression = rocksdb::kNoCompression;
   o.max_background_jobs = 2;
-  o.max_open_files = 512;
-  o.write_buffer_size = std::max<size_t>(cache_bytes / 8, 4 << 20);
-  o.max_write_buffer_number = 3;
-  o.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(cache_bytes / 2, cache);
+  o.max_open_files = 256;
+  o.level_compaction_dynamic_level_bytes = true;
+  o.write_buffer_size = std::max<size_t>(cache_bytes / 4, 4 << 20);
+  o.max_write_buffer_number = 2;
+  o.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(cache_bytes / 2, cache, /*allow_stall=*/true);
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
+  t.block_size = 8 << 10;
   t.cache_index_and_filter_blocks = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
   t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.pin_top_level_index_and_filter = true;
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   return o;
@@ -108,7 +118,7 @@ Result<std::unique_ptr<RowStore>> RowStore::Create(const fs::path& dir, size_t c
   fs::create_directories(dir, ec);
   if (ec) return IoError("cannot create the row store directory", dir, ec.message());
   auto impl = std::make_unique<Impl>();
-  impl->cache = rocksdb::NewLRUCache(cache_bytes);
+  impl->cache = rocksdb::NewLRUCache(cache_bytes, -1, false, /*high_pri_pool_ratio=*/0.5);
   PGPARITY_ASSIGN_OR_RETURN(impl->db, OpenDb(StoreOptions(impl->cache, cache_bytes), dir));
   impl->write.disableWAL = true;
   return std::unique_ptr<RowStore>(new RowStore(dir, std::move(impl)));
@@ -123,7 +133,7 @@ Result<std::unique_ptr<RowStore>> RowStore::OpenFromCheckpoint(const fs::path& c
   }
   PGPARITY_RETURN_IF_ERROR(CopyCheckpoint(checkpoint, dir));
   auto impl = std::make_unique<Impl>();
-  impl->cache = rocksdb::NewLRUCache(cache_bytes);
+  impl->cache = rocksdb::NewLRUCache(cache_bytes, -1, false, /*high_pri_pool_ratio=*/0.5);
   rocksdb::Options options = StoreOptions(impl->cache, cache_bytes);
   options.create_if_missing = false;
   PGPARITY_ASSIGN_OR_RETURN(impl->db, OpenDb(options, dir));

@@ -70,13 +70,17 @@ int64_t StoredTable::CountOf(std::string_view value) {
 
 void StoredTable::Flush() const { store_.Write(pending_); }
 
-void StoredTable::PutNew(std::string_view key, const Digest128& d, std::string_view kept) {
+const std::string& StoredTable::RowValue(const Digest128& d, std::string_view kept) {
   value_.clear();
   AppendDigest(value_, d);
   value_.append(kept);
-  pending_.Put(StoreKey(key), value_);
   ++rows_;
   if (!kept.empty()) ++kept_rows_;
+  return value_;
+}
+
+void StoredTable::PutNew(std::string_view key, const Digest128& d, std::string_view kept) {
+  pending_.Put(StoreKey(key), RowValue(d, kept));
   // About 1 MiB per write: large enough to amortize it, small beside the
   // memtables.
   if (pending_.bytes() >= (size_t{1} << 20)) Flush();
@@ -101,12 +105,7 @@ std::optional<Digest128> StoredTable::Take(std::string_view key) {
 
 void StoredTable::Put(std::string_view key, const Digest128& d, std::string_view kept) {
   Flush();
-  value_.clear();
-  AppendDigest(value_, d);
-  value_.append(kept);
-  store_.Put(StoreKey(key), value_);
-  ++rows_;
-  if (!kept.empty()) ++kept_rows_;
+  store_.Put(StoreKey(key), RowValue(d, kept));
 }
 
 int64_t StoredTable::Count(const Digest128& d) const {

@@ -94,6 +94,8 @@ class StoredTable {
 
  private:
   std::string Prefix(char kind) const;
+  // A row's value (digest, kept values) in value_, counted as a new row.
+  const std::string& RowValue(const digest::Digest128& d, std::string_view kept);
   std::string IntegerKey(int64_t v) const;
   // The store key of a key encoding, in key_.
   const std::string& StoreKey(std::string_view key) const;
