@@ -2,18 +2,12 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include "pgparity/applier/audit/target_rows.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
-
-using digest::ColumnValue;
-using digest::Digest128;
-
-namespace {
-constexpr size_t kBatch = 500;  // keys per SELECT
-}
 
 ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
                              SubscriptionInfo subscription, size_t max_keys_per_round)
@@ -24,38 +18,6 @@ ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn:
       max_keys_(max_keys_per_round) {}
 
 ChangeChecker::~ChangeChecker() = default;
-
-Result<ChangeChecker::RowDigests> ChangeChecker::ReadTargetRows(
-    const TableSpec& spec, const std::vector<std::string>& keys) {
-  // Partitioned on the target or not, as planned when pgparity started.
-  const TableRead read = ForDigest(TargetRead(spec, spec.target_relkind), spec);
-  ComparedColumns compared(spec);
-  digest::RowDigester digester = compared.MakeDigester(spec);
-  RowDigests found;
-  std::vector<ColumnValue> v(spec.columns.size());
-  std::string key;
-  for (size_t b = 0; b < keys.size(); b += kBatch) {
-    std::vector<std::optional<std::string>> params;
-    size_t count = 0;
-    for (size_t k = b; k < std::min(keys.size(), b + kBatch); ++k) {
-      auto values = DecodeKey(keys[k], spec.key_positions.size());
-      if (values.empty()) continue;
-      for (auto& value : values) params.push_back(std::move(value));
-      ++count;
-    }
-    if (count == 0) continue;
-    PGPARITY_ASSIGN_OR_RETURN(auto rows,
-                              target_->Query(SelectByKeysSql(read, spec, count), params));
-    for (int row = 0; row < rows.rows(); ++row) {
-      PGPARITY_RETURN_IF_ERROR(
-          RowValues(rows, row, read, v).WithPrefix("table " + spec.QualifiedName()));
-      key.clear();
-      EncodeKey(v, spec.key_positions, key);
-      found[key] = digester.Digest(compared.Project(v));
-    }
-  }
-  return found;
-}
 
 Status ChangeChecker::Connect() {
   if (!target_) {
@@ -94,7 +56,8 @@ Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRow
     by_table[t].keys.push_back(std::move(k));
   }
   for (auto& [t, rows] : by_table) {
-    PGPARITY_ASSIGN_OR_RETURN(rows.on_target, ReadTargetRows(shadow_.table(t).spec(), rows.keys));
+    PGPARITY_ASSIGN_OR_RETURN(rows.on_target,
+                              ReadTargetRowDigests(*target_, shadow_.table(t).spec(), rows.keys));
   }
   return by_table;
 }

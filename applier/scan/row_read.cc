@@ -138,6 +138,20 @@ std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t
   return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + WhereSql(read, key + ")");
 }
 
+bool ReadsIntegerKey(const TableRead& read, const TableSpec& spec) {
+  if (!spec.integer_key || spec.key_positions.size() != 1) return false;
+  const size_t k = spec.key_positions[0];
+  if (k >= read.types.size() || k >= read.select_list.size()) return false;
+  const std::string_view type = read.types[k];
+  return type == "smallint" || type == "integer" || type == "bigint";
+}
+
+std::string SelectByKeyRangeSql(const TableRead& read, const TableSpec& spec) {
+  const std::string& key = read.select_list[spec.key_positions[0]];
+  return "SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) +
+         WhereSql(read, key + " >= $1 AND " + key + " <= $2");
+}
+
 Status RowValues(const conn::QueryResult& result, int row, const TableRead& read,
                  std::vector<digest::ColumnValue>& out) {
   int field = 0;

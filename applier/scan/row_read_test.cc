@@ -34,6 +34,25 @@ TEST(RowReadTest, SourceReadsKeepOnlyTheFilteredRows) {
   EXPECT_NE(SelectByDigestSql(source, spec).find(" = $1 AND ((amount > 300))"), std::string::npos);
 }
 
+TEST(RowReadTest, AnIntegerKeyIsReadByRangeWithParameters) {
+  TableSpec spec = Filtered();
+  spec.integer_key = true;
+  const TableRead target = TargetRead(spec, 'r');
+  ASSERT_TRUE(ReadsIntegerKey(target, spec));
+  EXPECT_EQ(SelectByKeyRangeSql(target, spec),
+            "SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE \"id\" >= $1 AND "
+            "\"id\" <= $2");
+  EXPECT_EQ(SelectByKeyRangeSql(SourceRead(spec), spec),
+            "SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\" WHERE \"id\" >= $1 AND "
+            "\"id\" <= $2 AND ((amount > 300))");
+  // A key that became text on the target orders as text: not by range.
+  spec.target_types = {"text", "integer"};
+  EXPECT_FALSE(ReadsIntegerKey(TargetRead(spec, 'r'), spec));
+  spec.target_types.clear();
+  spec.integer_key = false;
+  EXPECT_FALSE(ReadsIntegerKey(target, spec));
+}
+
 TEST(RowReadTest, TargetReadsAndUnfilteredSourcesReadEveryRow) {
   TableSpec spec = Filtered();
   const TableRead target = TargetRead(spec, 'r');

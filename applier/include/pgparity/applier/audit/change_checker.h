@@ -1,7 +1,8 @@
 // ChangeChecker: the continuous, per-change half of the target cross-check.
 // Between full checks it looks at exactly the rows the source changed: once
 // the target has applied a commit (the origin's remote_lsn is past it), the
-// rows that commit touched are read from the target by key, in batches, and
+// rows that commit touched are read from the target by key, in batches
+// (target_rows.h: dense runs of integer keys by range), and
 // their digests compared with the shadow state's — unless a later commit
 // changed the same key again and may still be in flight (then the next
 // round looks at it). A divergence in a changed row is found within a
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "pgparity/applier/audit/target_rows.h"
 #include "pgparity/applier/catalog/catalog.h"
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/applier/report/verify_report.h"
@@ -77,11 +79,11 @@ class ChangeChecker {
   Result<ChangeRound> RunOnce();
 
  private:
-  using RowDigests = absl::flat_hash_map<std::string, digest::Digest128, RowKeyHash, RowKeyEq>;
-  // The keys of one table a round looks at, and the target's rows of them.
+  // The keys of one table a round looks at, and the target's rows of them
+  // (target_rows.h).
   struct TableRows {
     std::vector<std::string> keys;
-    RowDigests on_target;
+    TargetRowDigests on_target;
   };
   Status Connect();
   // The end (exclusive) of the commits the target has applied and shows.
@@ -90,9 +92,6 @@ class ChangeChecker {
   // truncates and tables without a key left out.
   Result<std::map<size_t, TableRows>> ReadChangedRows(
       std::vector<std::pair<size_t, std::string>> keys, ChangeRound& round);
-  // The target's rows of `keys` (key encodings of `spec`), by key: their
-  // digests over the compared columns, read by row_read's rules.
-  Result<RowDigests> ReadTargetRows(const TableSpec& spec, const std::vector<std::string>& keys);
   // Compares one table's rows with the shadow's, leaving out keys changed
   // at or after `to`. REQUIRES: the shadow's lock held.
   void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;

@@ -85,6 +85,17 @@ std::string CopySql(const TableRead& read);
 // `keys` keys of `spec`, parameters $1... in key order, key after key.
 std::string SelectByKeysSql(const TableRead& read, const TableSpec& spec, size_t keys);
 
+// The read's key is one column whose values it reads as smallint, integer
+// or bigint (spec.integer_key and, on the target, a key column that kept
+// an integer type): SelectByKeyRangeSql's comparisons order its values as
+// numbers, the way an IN list of them matches them.
+bool ReadsIntegerKey(const TableRead& read, const TableSpec& spec);
+// "SELECT <select list> FROM [ONLY] relation WHERE <key> >= $1 AND <key> <=
+// $2": the rows of `read` whose key is from $1 to $2 (integers as text).
+// Every row in the range, not only the keys a caller asked for: the caller
+// keeps only those. REQUIRES: ReadsIntegerKey(read, spec).
+std::string SelectByKeyRangeSql(const TableRead& read, const TableSpec& spec);
+
 // A table without key is searched for one row by its row digest (a
 // sequential scan per row) only when it is small and every column is read
 // as its text: at most this many rows (`rows`: the shadow's count) and no
