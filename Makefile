@@ -76,7 +76,7 @@ help:
 	@echo "make status | logs      monitoring queries and PgBouncer's SHOW POOLS / server and PgBouncer logs"
 	@echo "make build              build pgparity, its tests and benchmarks (C++)"
 	@echo "make build-cli          build only the pgparity binary"
-	@echo "make bench | bench-scale   the benchmarks (bench/README.md) | verify, scan and rolling check at 1 M / 10 M / 30 M rows (long: 17 min here before the issue 15 options, bench/README.md)"
+	@echo "make bench | bench-scale   the benchmarks (bench/README.md) | verify, scan and rolling check at 1 M / 10 M / 30 M rows (long: 55 min here, on a loaded 2-core machine)"
 	@echo "make k8s-apply | k8s-delete | k8s-logs   the same environment on Kubernetes (with SOURCE_VERSION/TARGET_VERSION, k8s/README.md)"
 	@echo "make k8s-cutover        the cutover on Kubernetes (k8s/cutover-job.yaml; needs the pgparity image, issue 14)"
 	@echo "MODE=local|docker (default local); SOURCE_PORT=$(SOURCE_PORT) TARGET_PORT=$(TARGET_PORT) PGBOUNCER_PORT=$(PGBOUNCER_PORT)"

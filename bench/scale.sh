@@ -28,7 +28,7 @@
 # The 1-minute load average is recorded with every measurement.
 #
 # Knobs: BUILD_DIR (./build) or PGPARITY (the binary); BENCH_SCALES ("10 100
-# 300"); BENCH_ROUNDS ("3 3 1": rounds per scale, the last figure repeats);
+# 300"); BENCH_ROUNDS ("3 3 2": rounds per scale, the last figure repeats);
 # BENCH_PARTS ("scan verify audit"); BENCH_JOBS ("1 2 3": digest --jobs
 # values); BENCH_MEMORY_LIMIT (256MiB); BENCH_SCAN_RATE (50000 rows/s);
 # BENCH_AUDIT_SECONDS (60); BENCH_TIMEOUT (3600 s per step); BENCH_OUT;
@@ -48,7 +48,7 @@ NAME=scale
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 PGPARITY=${PGPARITY:-$BUILD_DIR/cli/pgparity}
 BENCH_SCALES=${BENCH_SCALES:-10 100 300}
-BENCH_ROUNDS=${BENCH_ROUNDS:-3 3 1}  # per scale; the last figure repeats
+BENCH_ROUNDS=${BENCH_ROUNDS:-3 3 2}  # per scale; the last figure repeats
 BENCH_JOBS=${BENCH_JOBS:-1 2 3}
 BENCH_MEMORY_LIMIT=${BENCH_MEMORY_LIMIT:-256MiB}
 BENCH_SCAN_RATE=${BENCH_SCAN_RATE:-50000}
