@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "preflight/preflight_test_env.h"
@@ -104,10 +105,22 @@ class VerifyFixture : public testing::MigrationFixture {
     return nullptr;
   }
 
+  // Temporary slots left by verify runs. The walsender drops its temporary
+  // slot when it exits, a moment after pgparity disconnected: waits up to
+  // 10 s for that before counting.
   static int VerifySlotsLeft() {
     SqlClient source(servers().source.Dsn());
-    return std::stoi(source.Value(
-        "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgparity_verify%'"));
+    const auto count = [&] {
+      return std::stoi(source.Value(
+          "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'pgparity_verify%'"));
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int n = count();
+    while (n != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      n = count();
+    }
+    return n;
   }
 
   // pgbench -N on the source until the returned process is destroyed.
