@@ -7,6 +7,7 @@
 // spilled state (the store checkpoint it names, a later state not leaking
 // in, the damage messages).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -32,8 +33,11 @@ using testing::Row;
 using testing::ShadowTest;
 using testing::Values;
 
+// ctest runs each test in a process of its own, two at a time: the pid
+// keeps their stores apart (RocksDB locks its directory).
 fs::path FreshDir(const std::string& name) {
-  const fs::path dir = fs::path(::testing::TempDir()) / ("spill-" + name);
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("spill-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   return dir;
 }

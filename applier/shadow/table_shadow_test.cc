@@ -5,6 +5,7 @@
 #include "pgparity/applier/shadow/table_shadow.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -407,7 +408,8 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
 // bootstrap) moves to the row store at a 1,024-commit check, and the
 // changes after the move keep the same digest as an unlimited shadow's.
 TEST(ShadowStateTest, ATableGrownByCommitsSpillsWhileStreaming) {
-  const auto dir = std::filesystem::path(::testing::TempDir()) / "stream-spill";
+  const auto dir =
+      std::filesystem::path(::testing::TempDir()) / ("stream-spill-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   ShadowState limited({Spec()});
   limited.SetMemoryLimit(MemoryBudget{1 << 20}, dir);
