@@ -180,14 +180,20 @@ Status Audit::PrepareStateDir() {
 // Both sides, the checkpoint (when there is one) and the slot, checked
 // against each other before anything is created.
 Status Audit::OpenAndResume() {
-  CheckSessionOptions session_options{options_.source,      options_.target,
-                                      options_.publication, options_.subscription,
-                                      options_.parallel,    options_.metrics_listen};
-  session_options.memory = options_.memory;
-  // Always set: a checkpoint may have rows in the store even when this run
-  // has no limit.
-  session_options.store_dir = std::filesystem::path(options_.state_dir) / "store";
-  PGPARITY_ASSIGN_OR_RETURN(session_, CheckSession::Open(session_options));
+  PGPARITY_ASSIGN_OR_RETURN(session_,
+                            CheckSession::Open({
+                                .source = options_.source,
+                                .target = options_.target,
+                                .publication = options_.publication,
+                                .subscription = options_.subscription,
+                                .parallel = options_.parallel,
+                                .metrics_listen = options_.metrics_listen,
+                                .min_range_rows = kMinRangeRows,
+                                .memory = options_.memory,
+                                // Always set: a checkpoint may have rows in the store
+                                // even when this run has no limit.
+                                .store_dir = std::filesystem::path(options_.state_dir) / "store",
+                            }));
   ShadowState& shadow = session_->shadow();
   CheckpointMeta stored;
   PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored));

@@ -41,7 +41,9 @@ void ExpectPartition(const std::vector<std::string>& keys, const KeyRunSplit& sp
   EXPECT_EQ(leftovers.size(), split.leftovers.size()) << "a leftover twice";
   for (size_t r = 0; r < split.runs.size(); ++r) {
     const IntegerKeyRun& run = split.runs[r];
-    if (r > 0) EXPECT_LT(split.runs[r - 1].hi, run.lo) << "runs overlap or out of order";
+    if (r > 0) {
+      EXPECT_LT(split.runs[r - 1].hi, run.lo) << "runs overlap or out of order";
+    }
     const size_t in = std::distance(distinct.lower_bound(run.lo), distinct.upper_bound(run.hi));
     EXPECT_EQ(run.keys, in) << "run " << run.lo << ".." << run.hi;
     EXPECT_GE(run.keys, options.min_run_keys);

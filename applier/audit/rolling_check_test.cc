@@ -194,7 +194,9 @@ TEST_F(RollingCheckTest, ReportsAnUpdateADeleteAndAnInsertInDifferentRangesWithi
   ASSERT_NE(accounts, nullptr);
   EXPECT_EQ((*accounts)["divergent_row_count"], 3) << accounts->dump(2);
   for (const auto& row : (*accounts)["divergent_rows"]) {
-    if (row["kind"] == "differs") EXPECT_EQ(row["columns"], json::array({"filler"}));
+    if (row["kind"] == "differs") {
+      EXPECT_EQ(row["columns"], json::array({"filler"}));
+    }
   }
   // Within one period of the one the report states (the row's range may
   // have been read just before the change), plus the range being read then
@@ -204,7 +206,9 @@ TEST_F(RollingCheckTest, ReportsAnUpdateADeleteAndAnInsertInDifferentRangesWithi
   EXPECT_LE(elapsed, period + 2 * kWindowSeconds + 5) << "period " << period << " s";
   std::cout << "reported " << elapsed << " s after the change; period " << period << " s\n";
   for (const auto& t : bad["tables"]) {
-    if (t["table"] != "public.pgbench_accounts") EXPECT_EQ(t["status"], "match") << t.dump();
+    if (t["table"] != "public.pgbench_accounts") {
+      EXPECT_EQ(t["status"], "match") << t.dump();
+    }
   }
   // Put back as on the source: the findings go as their ranges are read again.
   auto value = [&](const std::string& column, int aid) {

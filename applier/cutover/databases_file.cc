@@ -31,6 +31,7 @@
 #include <sstream>
 
 #include "pgparity/applier/cutover/pgbouncer.h"
+#include "pgparity/file_util.h"
 
 namespace pgparity::applier {
 
@@ -195,17 +196,6 @@ Status WriteAll(int fd, std::string_view text, const std::string& what) {
     if (n < 0) return Status::IOError("cannot write " + what + ": " + std::strerror(errno));
     text.remove_prefix(static_cast<size_t>(n));
   }
-  return Status::OK();
-}
-
-// Makes the rename durable: fsync of the directory holding the file.
-Status SyncDirectory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return Status::IOError("cannot open " + dir.string() + ": " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int saved = errno;
-  ::close(fd);
-  if (rc != 0) return Status::IOError("cannot fsync " + dir.string() + ": " + std::strerror(saved));
   return Status::OK();
 }
 

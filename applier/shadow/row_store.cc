@@ -1,6 +1,5 @@
 #include "pgparity/applier/shadow/row_store.h"
 
-#include <fcntl.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
@@ -8,10 +7,11 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <system_error>
+
+#include "pgparity/file_util.h"
 
 namespace pgparity::applier {
 
@@ -62,14 +62,6 @@ rocksdb::Options StoreOptions(const std::shared_ptr<rocksdb::Cache>& cache, size
 
 Status IoError(std::string_view what, const fs::path& dir, const std::string& message) {
   return Status::IOError(std::string(what) + " " + dir.string() + ": " + message);
-}
-
-Status SyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return IoError("cannot open", dir, std::strerror(errno));
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::OK() : IoError("cannot sync", dir, std::strerror(errno));
 }
 
 // A fresh copy of checkpoint `from` in `to`: table files (immutable) hard

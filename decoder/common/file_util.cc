@@ -34,6 +34,16 @@ void SyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
+Status SyncDirectory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("cannot open", dir.string());
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return rc == 0 ? Status::OK() : ErrnoStatus("cannot fsync", dir.string());
+}
+
 Status ErrnoStatus(std::string_view what, std::string_view path) {
   return Status::IOError(std::string(what) + " " + std::string(path) + ": " + std::strerror(errno));
 }

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ Status ErrnoStatus(std::string_view what, std::string_view path);
 // failure. IOError naming `path` (a missing or unwritable directory says
 // so).
 Status WriteFileAtomically(const std::string& path, std::string_view content, mode_t mode = 0644);
+
+// fsync of directory `dir`: what makes a rename, or files created in it,
+// survive a crash. IOError naming it.
+Status SyncDirectory(const std::filesystem::path& dir);
 
 // The whole content of `path`; nullopt when there is no such file (ENOENT).
 // Any other failure is an IOError naming `path`.
