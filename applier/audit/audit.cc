@@ -139,6 +139,8 @@ class Audit {
   StreamOptions Stream();
   Status CheckUntilStopped();
   bool ReachedUntil() const;
+  void WaitForNextRound(steady_clock::time_point until,
+                        steady_clock::time_point& next_change_round);
   void RunChangeRound();
   steady_clock::duration ChangeRoundPause() const;
   Status RunFullCheck(steady_clock::time_point& next_check);
@@ -247,10 +249,11 @@ Status Audit::CheckUntilStopped() {
     if (now < next_check || (backlog && now < next_check + options_.check_interval)) {
       if (now >= next_change_round) {
         RunChangeRound();
+        if (ReachedUntil()) break;
         next_change_round = steady_clock::now() + ChangeRoundPause();
       }
       const auto check_at = now < next_check ? next_check : next_check + options_.check_interval;
-      session_->WaitUntil(std::min(check_at, next_change_round), stop_);
+      WaitForNextRound(std::min(check_at, next_change_round), next_change_round);
       continue;
     }
     next_check = now + options_.check_interval;
@@ -262,6 +265,18 @@ Status Audit::CheckUntilStopped() {
                  options_.until_lsn->ToString(), change_rows_);
   }
   return Status::OK();
+}
+
+// Until `until`, a stop or the end of the stream — or, while the rows a
+// round read wait for the stream to catch up, until the shadow has what
+// they need: the next round then compares them at once.
+void Audit::WaitForNextRound(steady_clock::time_point until,
+                             steady_clock::time_point& next_change_round) {
+  if (changes_ && changes_->waiting_for_shadow()) {
+    if (changes_->WaitForShadow(until)) next_change_round = steady_clock::now();
+    return;
+  }
+  session_->WaitUntil(until, stop_);
 }
 
 // --until-lsn: the per-change checks have looked at every commit up to it
@@ -405,8 +420,9 @@ Status Audit::PublishVerdict(VerifyReport& report) {
       "per-change checks since the start: " + std::to_string(change_rows_) +
       " changed rows compared on the target, " + std::to_string(change_divergent_) + " divergent" +
       (first_change_divergence_.empty() ? "" : " (first: " + first_change_divergence_ + ")"));
-  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(report_path_, RenderReportJson(report) + "\n"));
+  // The metrics first: whoever sees the file finds them at this report too.
   session_->RecordReport(report);
+  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(report_path_, RenderReportJson(report) + "\n"));
   if (options_.on_report) options_.on_report(report);
   return Status::OK();
 }

@@ -10,12 +10,14 @@
 namespace pgparity::applier {
 
 ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
-                             SubscriptionInfo subscription, size_t max_keys_per_round)
+                             SubscriptionInfo subscription, size_t max_keys_per_round,
+                             size_t max_waiting_keys)
     : shadow_(shadow),
       source_params_(std::move(source)),
       target_params_(std::move(target)),
       sub_(std::move(subscription)),
-      max_keys_(max_keys_per_round) {}
+      max_keys_(max_keys_per_round),
+      max_waiting_keys_(max_waiting_keys) {}
 
 ChangeChecker::~ChangeChecker() = default;
 
@@ -46,11 +48,11 @@ Result<wire::Lsn> ChangeChecker::AppliedBound() {
 }
 
 Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
-    std::vector<std::pair<size_t, std::string>> keys, ChangeRound& round) {
+    std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check) {
   std::map<size_t, TableRows> by_table;
   for (auto& [t, k] : keys) {
     if (k.empty() || !shadow_.table(t).spec().keyed()) {  // truncate / keyless
-      round.left_to_full_check.insert(shadow_.table(t).qualified_name());
+      left_to_full_check.insert(shadow_.table(t).qualified_name());
       continue;
     }
     by_table[t].keys.push_back(std::move(k));
@@ -98,10 +100,22 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   ChangeRound round;
   round.from = round.to = cursor_;
   PGPARITY_RETURN_IF_ERROR(Connect());
+  CompareCaughtUp(round);
+  if (waiting_keys_ >= max_waiting_keys_) {
+    round.shadow_behind = true;  // the reads wait for the stream
+    return round;
+  }
+  PGPARITY_RETURN_IF_ERROR(ReadNext(round));
+  CompareCaughtUp(round);  // read with the shadow already there
+  return round;
+}
+
+Status ChangeChecker::ReadNext(ChangeRound& round) {
   PGPARITY_ASSIGN_OR_RETURN(wire::Lsn r, AppliedBound());
-  if (r <= cursor_) return round;
+  if (r <= read_cursor_) return Status::OK();
+  ReadRound read;
+  read.from = read_cursor_;
   std::vector<std::pair<size_t, std::string>> keys;
-  wire::Lsn to;
   {
     auto lk = shadow_.Lock();
     // Only commits the shadow knows: those ending at or before its last.
@@ -110,20 +124,44 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
     // A commit the target applied that the shadow lacks (not only the
     // subscriber's keepalive-moved flush position ahead of pgparity's).
     round.shadow_behind = known <= remote_applied_;
-    if (r <= cursor_) return round;
-    keys = shadow_.KeysChanged(cursor_, r, max_keys_, to);
-    round.capped = to < r;
+    if (r <= read_cursor_) return Status::OK();
+    keys = shadow_.KeysChanged(read_cursor_, r, max_keys_, read.to);
+    round.capped = read.to < r;
   }
-  PGPARITY_ASSIGN_OR_RETURN(auto by_table, ReadChangedRows(std::move(keys), round));
-  // What the target may have shown: everything up to r2.
+  read.keys = keys.size();
+  PGPARITY_ASSIGN_OR_RETURN(read.by_table,
+                            ReadChangedRows(std::move(keys), read.left_to_full_check));
+  // What the target may have shown: everything up to R2.
   PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
-  const wire::Lsn r2 = applied_after.value_or(r);
+  read.shown = applied_after.value_or(r);
+  read_cursor_ = read.to;
+  waiting_keys_ += read.keys;
+  waiting_.push_back(std::move(read));
+  return Status::OK();
+}
+
+void ChangeChecker::CompareCaughtUp(ChangeRound& round) {
   auto lk = shadow_.Lock();
-  if (shadow_.last_commit_end() < r2) return round;  // try again next round
-  for (const auto& [t, rows] : by_table) CompareTable(t, rows, to, round);
-  round.to = to;
-  cursor_ = to;
-  return round;
+  while (!waiting_.empty() && shadow_.last_commit_end() >= waiting_.front().shown) {
+    ReadRound& read = waiting_.front();
+    for (const auto& [t, rows] : read.by_table) CompareTable(t, rows, read.to, round);
+    round.left_to_full_check.merge(read.left_to_full_check);
+    round.to = cursor_ = read.to;
+    waiting_keys_ -= read.keys;
+    waiting_.pop_front();
+  }
+}
+
+bool ChangeChecker::WaitForShadow(std::chrono::steady_clock::time_point until) const {
+  if (waiting_.empty()) return false;
+  const wire::Lsn needed = waiting_.front().shown;
+  auto lk = shadow_.Lock();
+  while (shadow_.last_commit_end() < needed) {
+    if (!shadow_.WaitForCommit(lk, until) && std::chrono::steady_clock::now() >= until) {
+      return shadow_.last_commit_end() >= needed;
+    }
+  }
+  return true;
 }
 
 }  // namespace pgparity::applier

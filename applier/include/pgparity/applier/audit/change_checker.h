@@ -19,12 +19,22 @@
 // R is left out, and the rest compared. Tables without a key are left to
 // the full check (their rows have no identity to look up).
 //
+// A target ahead of the shadow (pgparity's stream catching up a backlog):
+// the rows read wait, with their R2, until the shadow gets there, and the
+// next keys are read meanwhile — the target's reads overlap the stream
+// instead of being thrown away. The comparison is the same: a key not
+// changed from R to the shadow's last commit has one value over that span,
+// the one the target showed somewhere in it. At most `max_waiting_keys`
+// keys wait; rounds are compared in order, the cursor moving with them.
+//
 // Read-only on the target. Thread-safety: one thread.
 #ifndef PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
 #define PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
 
 #include <absl/container/flat_hash_map.h>
 
+#include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -63,20 +73,33 @@ struct ChangeRound {
 class ChangeChecker {
  public:
   ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
-                SubscriptionInfo subscription, size_t max_keys_per_round = 20000);
+                SubscriptionInfo subscription, size_t max_keys_per_round = 20000,
+                size_t max_waiting_keys = 160000);
   ~ChangeChecker();
 
   // Starts at `lsn` (the shadow's base point when the audit starts).
-  void set_cursor(wire::Lsn lsn) { cursor_ = lsn; }
+  void set_cursor(wire::Lsn lsn) {
+    cursor_ = read_cursor_ = lsn;
+    waiting_.clear();
+    waiting_keys_ = 0;
+  }
   wire::Lsn cursor() const { return cursor_; }
   // The stream has decoded every commit ending before `lsn` into the shadow
   // (its received position while idle), though the shadow's last commit may
   // be older: a quiet source's rounds may then reach `lsn`. Only raises.
   void set_decoded_before(wire::Lsn lsn) { decoded_before_ = std::max(decoded_before_, lsn); }
 
-  // One round; an empty round (nothing applied since, or the shadow behind
-  // the target) changes nothing.
+  // One round: the rounds read before whose R2 the shadow has reached are
+  // compared, then the next keys read (compared at once when the shadow is
+  // there, else they wait). The result sums what was compared; an empty
+  // one (nothing applied since, or only reads waiting for the shadow)
+  // leaves the cursor where it was.
   Result<ChangeRound> RunOnce();
+  // Rows read that wait for the shadow to reach what the target showed.
+  bool waiting_for_shadow() const { return !waiting_.empty(); }
+  // Sleeps until the shadow holds what the oldest waiting read needs, or
+  // `until`; true when it does (RunOnce then compares at once).
+  bool WaitForShadow(std::chrono::steady_clock::time_point until) const;
 
  private:
   // The keys of one table a round looks at, and the target's rows of them
@@ -85,23 +108,40 @@ class ChangeChecker {
     std::vector<std::string> keys;
     TargetRowDigests on_target;
   };
+  // One round's reads: commits [from, to), the target's rows as it showed
+  // them with everything before `shown` applied.
+  struct ReadRound {
+    wire::Lsn from, to, shown;
+    std::map<size_t, TableRows> by_table;
+    std::set<std::string> left_to_full_check;
+    size_t keys = 0;
+  };
   Status Connect();
   // The end (exclusive) of the commits the target has applied and shows.
   Result<wire::Lsn> AppliedBound();
   // `keys` (table, key) grouped by table, with the target's rows of them;
   // truncates and tables without a key left out.
   Result<std::map<size_t, TableRows>> ReadChangedRows(
-      std::vector<std::pair<size_t, std::string>> keys, ChangeRound& round);
+      std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check);
   // Compares one table's rows with the shadow's, leaving out keys changed
   // at or after `to`. REQUIRES: the shadow's lock held.
   void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;
+  // Reads the keys of the next commits (from read_cursor_) when the target
+  // applied some; sets round.capped / shadow_behind.
+  Status ReadNext(ChangeRound& round);
+  // Compares, in order, the waiting reads the shadow has caught up with.
+  void CompareCaughtUp(ChangeRound& round);
 
   ShadowState& shadow_;
   conn::ConnParams source_params_;
   conn::ConnParams target_params_;
   SubscriptionInfo sub_;
   size_t max_keys_;
-  wire::Lsn cursor_;
+  size_t max_waiting_keys_;
+  wire::Lsn cursor_;       // rounds compared up to here
+  wire::Lsn read_cursor_;  // ... and read up to here (>= cursor_)
+  std::deque<ReadRound> waiting_;
+  size_t waiting_keys_ = 0;
   wire::Lsn decoded_before_;
   wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
   std::unique_ptr<conn::PgSession> source_;
