@@ -433,9 +433,19 @@ void TableShadow::ReserveKeyedRows(size_t n) {
 }
 
 Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
-  if (FindRow(key)) return Status::Corruption("a key twice");
-  PutRow(key, d, {});
-  return Status::OK();
+  bool inserted;
+  if (stored_) {
+    inserted = !stored_->Find(key);
+    if (inserted) stored_->Put(key, d, {});
+  } else {
+    // One lookup per row (a checkpoint holds millions); the kept rows come
+    // after, so the maps of kept rows are still empty.
+    int64_t i;
+    inserted = spec_.integer_key && ParseIntegerKey(key, i)
+                   ? int_rows_.try_emplace(i, d).second
+                   : rows_.try_emplace(RowKey(key), d).second;
+  }
+  return inserted ? Status::OK() : Status::Corruption("a key twice");
 }
 
 Status TableShadow::RestoreMultisetEntry(const Digest128& d, int64_t count) {
