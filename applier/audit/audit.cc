@@ -33,7 +33,12 @@ class Checkpointer {
   // checkpoint when due (or when stopping) and the shadow is between
   // transactions.
   Result<wire::Lsn> Durable(bool force) {
-    if (!force && steady_clock::now() - last_write_ < every_) return last();
+    // The stream waits while a checkpoint is written (this thread), and a
+    // big shadow's takes seconds: the next one is due after the interval
+    // or ten times as long as the last one took, whichever is longer, so
+    // checkpoints take at most about a tenth of the stream's time.
+    const auto due = std::max<steady_clock::duration>(every_, 10 * last_took_);
+    if (!force && steady_clock::now() - last_write_ < due) return last();
     auto lk = shadow_.Lock();
     if (shadow_.in_transaction()) return last();
     const wire::Lsn at = shadow_.last_commit_end();
@@ -42,8 +47,9 @@ class Checkpointer {
     PGPARITY_RETURN_IF_ERROR(WriteCheckpoint(shadow_, at, meta_, path_));
     last_ = at.value();
     last_write_ = steady_clock::now();
+    last_took_ = last_write_ - start;
     spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), shadow_.TrackedRows(),
-                 std::chrono::duration<double>(last_write_ - start).count());
+                 std::chrono::duration<double>(last_took_).count());
     return last();
   }
 
@@ -69,6 +75,7 @@ class Checkpointer {
   std::chrono::seconds every_;
   std::atomic<uint64_t> last_{0};
   steady_clock::time_point last_write_{};
+  steady_clock::duration last_took_{};
 };
 
 // Whether `slot` exists on the source.
