@@ -308,7 +308,8 @@ void Audit::RunChangeRound() {
   if (!changes_) {
     changes_ = std::make_unique<ChangeChecker>(
         shadow, session_->source_params().WithPinnedFormats(),
-        session_->target_params().WithPinnedFormats(), session_->subscription());
+        session_->target_params().WithPinnedFormats(), session_->subscription(), kMaxKeysPerRound,
+        options_.memory.read_ahead() / kWaitingKeyBytes);
     auto lk = shadow.Lock();
     changes_->set_cursor(shadow.base_point());
   }

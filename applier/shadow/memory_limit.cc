@@ -12,6 +12,10 @@ namespace pgparity::applier {
 
 size_t MemoryBudget::store_cache() const { return std::max<size_t>(limit / 4, size_t{8} << 20); }
 
+size_t MemoryBudget::read_ahead() const {
+  return limited() ? std::max<size_t>(limit / 8, size_t{4} << 20) : size_t{128} << 20;
+}
+
 namespace {
 
 // cgroup v2's memory.max of this process ("max" or absent: none).

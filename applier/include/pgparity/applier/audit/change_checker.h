@@ -70,11 +70,17 @@ struct ChangeRound {
   bool shadow_behind = false;
 };
 
+// About what one key waiting for the shadow takes (a short key: its string,
+// its target digest in a hash map): read-ahead bytes to max_waiting_keys.
+inline constexpr size_t kWaitingKeyBytes = 128;
+// The keys of one round (whole commits: a bigger commit is one round).
+inline constexpr size_t kMaxKeysPerRound = 20000;
+
 class ChangeChecker {
  public:
   ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
-                SubscriptionInfo subscription, size_t max_keys_per_round = 20000,
-                size_t max_waiting_keys = 160000);
+                SubscriptionInfo subscription, size_t max_keys_per_round = kMaxKeysPerRound,
+                size_t max_waiting_keys = (size_t{128} << 20) / kWaitingKeyBytes);
   ~ChangeChecker();
 
   // Starts at `lsn` (the shadow's base point when the audit starts).

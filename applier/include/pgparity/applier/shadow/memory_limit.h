@@ -3,9 +3,11 @@
 //
 // Of the limit, half is for the in-memory tables' hash maps (beyond it the
 // largest tables spill), a quarter for the store's cache (its memtables
-// included); the last quarter and a fixed overhead (the process, libpq's
-// buffers, the history between checks, the touch log) are measured in
-// bench/README.md ("Scale") and documented in docs/cli.md.
+// included), an eighth for the target rows the per-change checks read
+// ahead of a lagging stream (change_checker.h); the rest and a fixed
+// overhead (the process, libpq's buffers, the history between checks, the
+// touch log) are measured in bench/README.md ("Scale") and documented in
+// docs/cli.md.
 #ifndef PGPARITY_APPLIER_SHADOW_MEMORY_LIMIT_H_
 #define PGPARITY_APPLIER_SHADOW_MEMORY_LIMIT_H_
 
@@ -22,6 +24,8 @@ struct MemoryBudget {
   bool limited() const { return limit != 0; }
   size_t maps() const { return limit / 2; }
   size_t store_cache() const;  // limit / 4, at least 8 MiB
+  // limit / 8 (128 MiB without a limit), at least 4 MiB.
+  size_t read_ahead() const;
 };
 
 // The default limit: 1 GiB or a quarter of the memory this process may use
