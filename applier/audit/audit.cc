@@ -22,40 +22,63 @@ using std::chrono::steady_clock;
 namespace {
 
 // Checkpoints the shadow at transaction boundaries, on the consumer's
-// thread (through StreamOptions::durable_position).
+// thread (through StreamOptions::durable_position). The shadow's lock is
+// held while the state is taken, not while the file is written and synced:
+// the checks go on meanwhile (the stream waits: it is this thread).
 class Checkpointer {
  public:
   Checkpointer(ShadowState& shadow, CheckpointMeta meta, std::string path,
-               std::chrono::seconds every)
-      : shadow_(shadow), meta_(std::move(meta)), path_(std::move(path)), every_(every) {}
+               std::chrono::seconds every, std::optional<wire::Lsn> until,
+               const StreamPosition& position)
+      : shadow_(shadow),
+        meta_(std::move(meta)),
+        path_(std::move(path)),
+        every_(every),
+        until_(until),
+        position_(position) {}
 
   // The position the slot may confirm: the last checkpoint's. Writes a new
   // checkpoint when due (or when stopping) and the shadow is between
-  // transactions.
+  // transactions — and once the shadow holds every commit up to
+  // --until-lsn, while the last per-change rounds compare them, instead of
+  // after them.
   Result<wire::Lsn> Durable(bool force) {
     // The stream waits while a checkpoint is written (this thread), and a
     // big shadow's takes seconds: the next one is due after the interval
     // or ten times as long as the last one took, whichever is longer, so
     // checkpoints take at most about a tenth of the stream's time.
     const auto due = std::max<steady_clock::duration>(every_, 10 * last_took_);
-    if (!force && steady_clock::now() - last_write_ < due) return last();
-    auto lk = shadow_.Lock();
-    if (shadow_.in_transaction()) return last();
-    const wire::Lsn at = shadow_.last_commit_end();
-    if (at <= last()) return last();
+    // Every commit up to --until-lsn is in the shadow, not yet in a checkpoint.
+    const bool reached_until = until_ && last() <= *until_ && position_.DecodedBefore() > *until_;
+    if (!force && !reached_until && steady_clock::now() - last_write_ < due) return last();
     const auto start = steady_clock::now();
-    PGPARITY_RETURN_IF_ERROR(WriteCheckpoint(shadow_, at, meta_, path_));
+    PreparedCheckpoint prepared;
+    wire::Lsn at;
+    size_t rows = 0;
+    {
+      auto lk = shadow_.Lock();
+      if (shadow_.in_transaction()) return last();
+      at = shadow_.last_commit_end();
+      if (at <= last()) return last();
+      PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_));
+      rows = shadow_.TrackedRows();
+    }
+    PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
     last_ = at.value();
     last_write_ = steady_clock::now();
     last_took_ = last_write_ - start;
-    spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), shadow_.TrackedRows(),
+    spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), rows,
                  std::chrono::duration<double>(last_took_).count());
     return last();
   }
 
   Status WriteNow(wire::Lsn at) {
-    auto lk = shadow_.Lock();
-    PGPARITY_RETURN_IF_ERROR(WriteCheckpoint(shadow_, at, meta_, path_));
+    PreparedCheckpoint prepared;
+    {
+      auto lk = shadow_.Lock();
+      PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_));
+    }
+    PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
     last_ = at.value();
     last_write_ = steady_clock::now();
     return Status::OK();
@@ -73,6 +96,8 @@ class Checkpointer {
   CheckpointMeta meta_;
   std::string path_;
   std::chrono::seconds every_;
+  std::optional<wire::Lsn> until_;
+  const StreamPosition& position_;
   std::atomic<uint64_t> last_{0};
   steady_clock::time_point last_write_{};
   steady_clock::duration last_took_{};
@@ -215,7 +240,7 @@ Status Audit::OpenAndResume() {
   }
   checkpointer_ = std::make_unique<Checkpointer>(
       shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
-      options_.checkpoint_interval);
+      options_.checkpoint_interval, options_.until_lsn, session_->position());
   if (resumed_) checkpointer_->set_last(*resumed_);
   return Status::OK();
 }

@@ -539,21 +539,34 @@ void RemoveOtherStoreCheckpoints(const std::filesystem::path& dir, std::string_v
 
 }  // namespace
 
-Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
-                       const std::string& path) {
-  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  std::string store;
+Result<PreparedCheckpoint> PrepareCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
+                                             const CheckpointMeta& meta, const std::string& path) {
+  PreparedCheckpoint prepared;
+  prepared.path = path;
   if (RowStore* rows = shadow.store()) {
     // The store's copy first: the file that names it is the commit point.
-    store = StoreCheckpointName(lsn);
+    const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+    prepared.store = StoreCheckpointName(lsn);
     std::error_code ec;
-    std::filesystem::remove_all(dir / store, ec);
-    PGPARITY_RETURN_IF_ERROR(rows->Checkpoint(dir / store));
+    std::filesystem::remove_all(dir / prepared.store, ec);
+    PGPARITY_RETURN_IF_ERROR(rows->Checkpoint(dir / prepared.store));
   }
-  const std::vector<std::byte> file = EncodeCheckpoint(shadow, lsn, meta, store);
-  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(path, AsChars(file), 0600));
-  RemoveOtherStoreCheckpoints(dir, store);
+  prepared.file = EncodeCheckpoint(shadow, lsn, meta, prepared.store);
+  return prepared;
+}
+
+Status CommitCheckpoint(const PreparedCheckpoint& checkpoint) {
+  PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(checkpoint.path, AsChars(checkpoint.file), 0600));
+  RemoveOtherStoreCheckpoints(std::filesystem::path(checkpoint.path).parent_path(),
+                              checkpoint.store);
   return Status::OK();
+}
+
+Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
+                       const std::string& path) {
+  PGPARITY_ASSIGN_OR_RETURN(const PreparedCheckpoint prepared,
+                            PrepareCheckpoint(shadow, lsn, meta, path));
+  return CommitCheckpoint(prepared);
 }
 
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
