@@ -401,7 +401,12 @@ Status Audit::RunRollingStep(steady_clock::time_point& next_check,
   if (!rolling_) {
     rolling_ = std::make_unique<RollingCheck>(
         Checker(), session_->shadow(),
-        RollingOptions{options_.scan_rate, options_.scan_window, options_.max_listed_rows});
+        RollingOptions{
+            .scan_rate = options_.scan_rate,
+            .window = options_.scan_window,
+            .max_listed_rows = options_.max_listed_rows,
+            .position_path = (std::filesystem::path(options_.state_dir) / "rolling.json").string(),
+        });
   }
   const RowReadHook between_rows = [&]() -> Status {
     if (steady_clock::now() >= next_change_round) {

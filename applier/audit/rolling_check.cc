@@ -46,6 +46,42 @@ RollingCheck::RollingCheck(TargetChecker& checker, const ShadowState& shadow,
       walks_(shadow.table_count()),
       walk_start_(steady_clock::now()) {
   progress_.scan_rate = options_.scan_rate;
+  Resume();
+}
+
+void RollingCheck::Resume() {
+  if (options_.position_path.empty()) return;
+  auto position = ReadWalkPosition(options_.position_path);
+  if (!position.ok()) {
+    spdlog::warn("rolling check: {}; walking from the first range", position.status().ToString());
+    return;
+  }
+  if (!*position) return;
+  for (size_t i = 0; i < shadow_.table_count(); ++i) {
+    if (shadow_.table(i).qualified_name() != (*position)->table) continue;
+    table_ = i;
+    resume_from_ = (*position)->next_from;
+    partial_walk_ = true;
+    spdlog::info("rolling check: going on where the last run was, {} {}", (*position)->table,
+                 resume_from_ ? "from key " + std::to_string(*resume_from_) : "from its start");
+    return;
+  }
+  spdlog::info("rolling check: table {} of the last run's walk is gone; walking from the start",
+               (*position)->table);
+}
+
+void RollingCheck::SavePosition() {
+  if (options_.position_path.empty()) return;
+  WalkPosition position{shadow_.table(table_).qualified_name(), std::nullopt};
+  const TableWalk& walk = walks_[table_];
+  if (walk.split && walk.next > 0 && walk.next < walk.split->ranges()) {
+    if (auto window = WindowOf(*walk.split, walk.next); window.ok())
+      position.next_from = window->lo;
+  }
+  // A lost position only costs a walk from the start: warn, go on.
+  if (Status s = WriteWalkPosition(options_.position_path, position); !s.ok()) {
+    spdlog::warn("rolling check: {}", s.ToString());
+  }
 }
 
 Status RollingCheck::Plan(size_t table) {
@@ -74,6 +110,15 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
   TableWalk& walk = walks_[table_];
   if (!walk.split) PGPARITY_RETURN_IF_ERROR(Plan(table_));
   const KeySplit& split = *walk.split;
+  if (resume_from_) {  // the range holding the last run's next key
+    for (size_t i = 0; i < split.ranges() && split.ranges() > 1; ++i) {
+      if (auto window = WindowOf(split, i); window.ok() && window->Contains(resume_from_)) {
+        walk.next = i;
+        break;
+      }
+    }
+    resume_from_.reset();
+  }
   RangeToCheck range;
   if (split.ranges() > 1) {
     range.condition = KeyRangeCondition(split, walk.next);
@@ -93,6 +138,7 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
   progress_.range = range.window ? range.window->ToString() : "whole";
   Record(walk, range.window, checked);
   if (++walk.next >= split.ranges()) EndOfTable();
+  SavePosition();
   return outcome;
 }
 
@@ -142,10 +188,16 @@ void RollingCheck::EndOfTable() {
   if (++table_ < walks_.size()) return;
   table_ = 0;
   const auto now = steady_clock::now();
-  ++progress_.walks;
-  progress_.period_seconds = std::chrono::duration<double>(now - walk_start_).count();
-  progress_.period_measured = true;
+  const double seconds = std::chrono::duration<double>(now - walk_start_).count();
   walk_start_ = now;
+  if (partial_walk_) {  // begun where the last run was: not a whole period
+    partial_walk_ = false;
+    spdlog::info("rolling check: the walk the last run began is done ({:.1f} s here)", seconds);
+    return;
+  }
+  ++progress_.walks;
+  progress_.period_seconds = seconds;
+  progress_.period_measured = true;
   spdlog::info("rolling check: walk {} of every table done in {:.1f} s", progress_.walks,
                progress_.period_seconds);
 }
@@ -201,8 +253,7 @@ void RollingCheck::Fill(VerifyReport& report) const {
       " rows/s: period " + std::to_string(static_cast<int64_t>(p.period_seconds)) + " s" +
       (p.period_measured ? "" : " (estimated)") + ", at " + p.table + " " + p.range + ", " +
       std::to_string(p.ranges_done) + " ranges done, " + std::to_string(p.rows_compared) +
-      " rows compared, " + std::to_string(p.rows_left_out) +
-      " left out as in flight; a restart walks from the first range again");
+      " rows compared, " + std::to_string(p.rows_left_out) + " left out as in flight");
   report.rolling = std::move(p);
   report.Decide();
 }

@@ -224,6 +224,58 @@ TEST_F(RollingCheckTest, ReportsAnUpdateADeleteAndAnInsertInDifferentRangesWithi
   WaitForReport([](const json& r) { return r["status"] == "consistent"; }, seconds(120));
 }
 
+// Stopped inside pgbench_accounts' walk, the next run goes on from the
+// range after the last one checked (state-dir/rolling.json), not from the
+// first table; the walk it finishes is not reported as a period.
+TEST_F(RollingCheckTest, ARestartGoesOnWhereTheWalkWas) {
+  StartRollingAudit();
+  const auto in_accounts = [](const json& r) {
+    const json& at = r["rolling"]["position"];
+    return at["table"] == "public.pgbench_accounts" &&
+           at["range"].get<std::string>().rfind("[-inf", 0) != 0;  // past its first range
+  };
+  WaitForReport(in_accounts, seconds(120));
+  audit_->Signal(SIGTERM);
+  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
+  audit_.reset();
+  std::ifstream in(state_ / "rolling.json");
+  const json saved = json::parse(in, nullptr, false);
+  ASSERT_TRUE(saved.is_object()) << "no rolling.json: " << Log();
+  // Where the last run's last range ended.
+  const json stopped = Report()["rolling"]["position"];
+  const std::string range = stopped["range"];  // "[lo, hi)"
+  const std::string hi = range.substr(range.find(", ") + 2, range.size() - range.find(", ") - 3);
+  if (stopped["table"] == saved["table"]) {
+    EXPECT_EQ(saved["next_from"].dump(), hi) << saved.dump() << " after " << stopped.dump();
+  } else {  // it was the table's last range: the next table from its start
+    EXPECT_TRUE(saved["next_from"].is_null()) << saved.dump();
+  }
+
+  const std::string log_before = Log();
+  std::filesystem::remove(state_ / "report.json");  // only the new run's reports
+  StartRollingAudit();
+  const json first = WaitForReport(
+      [](const json& r) { return r["rolling"]["ranges_done"].get<uint64_t>() >= 1; }, seconds(60));
+  EXPECT_EQ(first["rolling"]["position"]["table"], saved["table"]) << first["rolling"].dump();
+  const std::string first_range = first["rolling"]["position"]["range"];
+  if (!saved["next_from"].is_null()) {
+    EXPECT_EQ(first_range.rfind("[" + saved["next_from"].dump() + ", ", 0), 0u)
+        << first_range << " after " << saved.dump();
+  }
+  const std::string log = Log().substr(log_before.size());
+  EXPECT_NE(log.find("rolling check: going on where the last run was, " +
+                     saved["table"].get<std::string>()),
+            std::string::npos)
+      << log;
+  // The walk begun by the last run ends without a period; the next is one.
+  const json whole = WaitForReport([](const json& r) { return Walks(r) >= 1; }, seconds(120));
+  EXPECT_TRUE(whole["rolling"]["period_measured"].get<bool>());
+  const std::string log2 = Log().substr(log_before.size());
+  const size_t done = log2.find("rolling check: the walk the last run began is done");
+  EXPECT_NE(done, std::string::npos) << log2;
+  EXPECT_LT(done, log2.find("rolling check: walk 1 of every table done")) << log2;
+}
+
 TEST_F(RollingCheckTest, ScanRateWithIntervalOrNotPositiveIsAUsageError) {
   const std::string base = "audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
                            ShellQuote(Dsn(servers().target)) + " --state-dir " +

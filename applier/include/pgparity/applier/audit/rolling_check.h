@@ -13,8 +13,10 @@
 //
 // What is known: per table the divergent rows found in the ranges checked
 // last (a range checked again replaces what was found in it), and whether
-// the table has been walked whole yet. A restart walks from the first
-// range again: the position is not in the checkpoint.
+// the table has been walked whole yet. Where the walk is goes to
+// `position_path` after every range (walk_position.h), and a restart goes
+// on from there; the verdicts do not (a restarted walk reports the tables
+// it has not reached yet as not walked whole).
 //
 // Thread-compatible: the audit's checking thread.
 #ifndef PGPARITY_APPLIER_AUDIT_ROLLING_CHECK_H_
@@ -27,6 +29,7 @@
 #include <vector>
 
 #include "pgparity/applier/audit/row_pacer.h"
+#include "pgparity/applier/audit/walk_position.h"
 #include "pgparity/applier/report/verify_report.h"
 #include "pgparity/applier/scan/key_ranges.h"
 #include "pgparity/applier/shadow/shadow_state.h"
@@ -38,6 +41,7 @@ struct RollingOptions {
   double scan_rate = 0;             // rows per second read from the target, at most
   std::chrono::seconds window{10};  // a range holds about scan_rate x window rows
   size_t max_listed_rows = 100;     // divergent rows listed per table
+  std::string position_path;        // walk_position.h's file; "" for none
 };
 
 class RollingCheck {
@@ -74,6 +78,10 @@ class RollingCheck {
     uint64_t left_out_last = 0;
   };
 
+  // The walk as the last run left it (position_path), if any.
+  void Resume();
+  // After a range: the table walked and where its next range starts.
+  void SavePosition();
   Status Plan(size_t table);
   void Record(TableWalk& walk, const std::optional<KeyWindow>& window, RangeCheck& range);
   void EndOfTable();
@@ -88,6 +96,10 @@ class RollingCheck {
   RollingProgress progress_;
   std::string source_lsn_, target_lsn_;
   std::chrono::steady_clock::time_point walk_start_;
+  // From Resume: the first range of table_ to check holds this key.
+  std::optional<int64_t> resume_from_;
+  // The walk began where a last run left it: its end is not a period.
+  bool partial_walk_ = false;
 };
 
 }  // namespace pgparity::applier
