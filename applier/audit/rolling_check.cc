@@ -61,7 +61,8 @@ void RollingCheck::Resume() {
     if (shadow_.table(i).qualified_name() != (*position)->table) continue;
     table_ = i;
     resume_from_ = (*position)->next_from;
-    partial_walk_ = true;
+    // Not from the very start: the walk this run ends is not a period.
+    partial_walk_ = i > 0 || resume_from_.has_value();
     spdlog::info("rolling check: going on where the last run was, {} {}", (*position)->table,
                  resume_from_ ? "from key " + std::to_string(*resume_from_) : "from its start");
     return;
