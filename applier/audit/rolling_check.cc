@@ -111,15 +111,15 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
   TableWalk& walk = walks_[table_];
   if (!walk.split) PGPARITY_RETURN_IF_ERROR(Plan(table_));
   const KeySplit& split = *walk.split;
-  if (resume_from_) {  // the range holding the last run's next key
-    for (size_t i = 0; i < split.ranges() && split.ranges() > 1; ++i) {
+  if (resume_from_ && split.ranges() > 1) {  // the range holding the last run's next key
+    for (size_t i = 0; i < split.ranges(); ++i) {
       if (auto window = WindowOf(split, i); window.ok() && window->Contains(resume_from_)) {
         walk.next = i;
         break;
       }
     }
-    resume_from_.reset();
   }
+  resume_from_.reset();
   RangeToCheck range;
   if (split.ranges() > 1) {
     range.condition = KeyRangeCondition(split, walk.next);

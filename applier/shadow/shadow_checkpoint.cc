@@ -464,13 +464,16 @@ Status ParseTableSection(ByteReader& bytes, TableShadow& table, RowStore* store,
 namespace {
 
 // About the file's size, so that it is written into one allocation
-// instead of growing by copies: each row's 8-byte length, about 12 bytes of
-// key and its 16-byte digest.
+// instead of growing by copies: the layout above, with about 12 bytes of
+// key a row.
 size_t EstimatedBytes(const ShadowState& shadow) {
+  constexpr size_t kTypicalKeyBytes = 12;
   size_t bytes = 1 << 16;
   for (size_t i = 0; i < shadow.table_count(); ++i) {
     const TableShadow& t = shadow.table(i);
-    if (!t.spilled()) bytes += 36 * t.keyed_rows() + 24 * t.multiset_entries();
+    if (t.spilled()) continue;
+    bytes += (kMinKeyedRowBytes + kTypicalKeyBytes) * t.keyed_rows() +
+             kMultisetEntryBytes * t.multiset_entries();
   }
   return bytes;
 }
