@@ -18,8 +18,11 @@
 #      its snapshot ends. Ratio to the cap, median and spread per rate.
 #   2. Detection: audit at the highest rate; after its first whole walk,
 #      BENCH_ROUNDS times: one row of pgbench_accounts changed on the target
-#      (a random aid), the seconds until the report lists it, over the
-#      report's period; the row put back, and its going awaited.
+#      (BENCH_DETECT=random: a random aid; next: the first aid of the range
+#      read next, as soon as the report shows the one before it done — just
+#      after that range's snapshot, the worst moment), the seconds until the
+#      report lists it, over the report's period; the row put back, and its
+#      going awaited.
 # The 1-minute load average is recorded with every measurement.
 #
 # Output in BENCH_OUT (default bench/results): rolling-<UTC>.csv
@@ -37,12 +40,16 @@ BENCH_RATES=${BENCH_RATES:-2000 10000 50000}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}
 BENCH_SECONDS=${BENCH_SECONDS:-60}
 BENCH_WINDOW=${BENCH_WINDOW:-5}
+BENCH_DETECT=${BENCH_DETECT:-random}
+BENCH_PARTS=${BENCH_PARTS:-cap detect}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-900}  # seconds any one wait may take
 BENCH_OUT=${BENCH_OUT:-$ROOT/bench/results}
 
 positive() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ]; }
 [ -n "${BENCH_RATES// /}" ] || usage "BENCH_RATES is empty"
 for x in $BENCH_RATES; do positive "$x" || usage "BENCH_RATES='$BENCH_RATES': '$x' is not a positive number"; done
+case "$BENCH_DETECT" in random | next) ;; *) usage "BENCH_DETECT='$BENCH_DETECT': random or next" ;; esac
+for p in $BENCH_PARTS; do case "$p" in cap | detect) ;; *) usage "BENCH_PARTS='$BENCH_PARTS': 'cap' and/or 'detect'" ;; esac; done
 for v in BENCH_SCALE BENCH_ROUNDS BENCH_SECONDS BENCH_WINDOW BENCH_TIMEOUT; do
   positive "${!v}" || usage "$v=${!v} is not a positive number"
 done
@@ -131,6 +138,20 @@ await_listed() { # AID KIND
   done
 }
 
+# The first aid of the range of pgbench_accounts read next, as soon as the
+# report shows a new range done (not the table's last).
+next_range_aid() {
+  local done0 aid start=$SECONDS
+  done0=$(report_field "r['rolling']['ranges_done']")
+  while :; do
+    alive
+    aid=$(report_field "(lambda p: p['range'].split(', ')[1].rstrip(')') if r['rolling']['ranges_done'] > $done0 and p['table'] == 'public.pgbench_accounts' and p['range'].startswith('[') and not p['range'].endswith('inf)') else '')(r['rolling']['position'])")
+    [ -n "$aid" ] && { echo "$aid"; return 0; }
+    [ $((SECONDS - start)) -lt "$BENCH_TIMEOUT" ] || die "no range of pgbench_accounts done in $BENCH_TIMEOUT s"
+    sleep 0.1
+  done
+}
+
 detect() { # RATE
   local r aid t0 t1 secs period filler start=$SECONDS
   start_audit "$1"
@@ -140,7 +161,11 @@ detect() { # RATE
     sleep 1
   done
   for r in $(seq "$BENCH_ROUNDS"); do
-    aid=$(( (RANDOM * 32768 + RANDOM) % (BENCH_SCALE * 100000) + 1 ))
+    if [ "$BENCH_DETECT" = next ]; then
+      aid=$(next_range_aid)
+    else
+      aid=$(( (RANDOM * 32768 + RANDOM) % (BENCH_SCALE * 100000) + 1 ))
+    fi
     filler=$(qt "SELECT filler FROM pgbench_accounts WHERE aid = $aid")
     t0=$(date +%s.%N)
     qt "UPDATE pgbench_accounts SET filler = 'changed by rolling_check.sh' WHERE aid = $aid" >/dev/null
@@ -148,8 +173,8 @@ detect() { # RATE
     t1=$(date +%s.%N)
     period=$(report_field "r['rolling']['period_seconds']")
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-    record "$r" detect "$1" seconds "$secs"
-    record "$r" detect "$1" period_s "$period"
+    record "$r" "detect-$BENCH_DETECT" "$1" seconds "$secs"
+    record "$r" "detect-$BENCH_DETECT" "$1" period_s "$period"
     note "round $r: aid $aid changed on the target, reported after $secs s; period $period s (load $(load1))"
     qt "UPDATE pgbench_accounts SET filler = '$filler' WHERE aid = $aid" >/dev/null
     await_listed "$aid" ""
@@ -165,12 +190,14 @@ subscribe_pair 60 "copy_data = false"
 note "scale $BENCH_SCALE: $(qt "SELECT count(*) FROM pgbench_accounts") accounts"
 
 rates=($BENCH_RATES)
-for r in $(seq "$BENCH_ROUNDS"); do
-  n=${#rates[@]}
-  for i in $(seq 0 $((n - 1))); do cap_once "$r" "${rates[$(((i + r - 1) % n))]}"; done
-done
+if [[ " $BENCH_PARTS " == *" cap "* ]]; then
+  for r in $(seq "$BENCH_ROUNDS"); do
+    n=${#rates[@]}
+    for i in $(seq 0 $((n - 1))); do cap_once "$r" "${rates[$(((i + r - 1) % n))]}"; done
+  done
+fi
 highest=$(printf '%s\n' "${rates[@]}" | sort -n | tail -n 1)
-detect "$highest"
+[[ " $BENCH_PARTS " == *" detect "* ]] && detect "$highest"
 
 python3 - "$CSV" <<'EOF'
 import csv, statistics, sys
@@ -183,10 +210,10 @@ for rate in sorted({int(r["rate"]) for r in rows if r["kind"] == "cap"}):
     loads = [r["load1"] for r in rows if r["kind"] == "cap" and int(r["rate"]) == rate]
     if ratios:
         print("  %6d rows/s: %s; load1 %s" % (rate, summary(ratios), " ".join(loads)))
-det = [r for r in rows if r["kind"] == "detect"]
+det = [r for r in rows if r["kind"].startswith("detect")]
 secs = [float(r["value"]) for r in det if r["metric"] == "seconds"]
 periods = [float(r["value"]) for r in det if r["metric"] == "period_s"]
 if secs:
-    print("detection at %s rows/s: %s s; over the period: %s" % (det[0]["rate"], summary(secs),
+    print("detection (%s) at %s rows/s: %s s; over the period: %s" % (det[0]["kind"], det[0]["rate"], summary(secs),
           summary([s / p for s, p in zip(secs, periods)])))
 EOF

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 namespace pgparity::applier {
 
@@ -125,6 +126,7 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
     range.condition = KeyRangeCondition(split, walk.next);
     PGPARITY_ASSIGN_OR_RETURN(range.window, WindowOf(split, walk.next));
   }
+  if (!range_start_) range_start_ = steady_clock::now();
   RangeCheck checked;
   PGPARITY_ASSIGN_OR_RETURN(const auto outcome, checker_.CheckRange(
                                                     table_, range,
@@ -135,6 +137,9 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
                                                     },
                                                     checked, why, deadline));
   if (outcome == TargetChecker::Outcome::kNotYet) return outcome;
+  longest_range_ = std::max(
+      longest_range_, std::chrono::duration<double>(steady_clock::now() - *range_start_).count());
+  range_start_.reset();
   progress_.table = shadow_.table(table_).qualified_name();
   progress_.range = range.window ? range.window->ToString() : "whole";
   Record(walk, range.window, checked);
@@ -190,6 +195,7 @@ void RollingCheck::EndOfTable() {
   table_ = 0;
   const auto now = steady_clock::now();
   const double seconds = std::chrono::duration<double>(now - walk_start_).count();
+  const double longest_range = std::exchange(longest_range_, 0);
   walk_start_ = now;
   if (partial_walk_) {  // begun where the last run was: not a whole period
     partial_walk_ = false;
@@ -197,10 +203,16 @@ void RollingCheck::EndOfTable() {
     return;
   }
   ++progress_.walks;
-  progress_.period_seconds = seconds;
+  progress_.walk_seconds = seconds;
+  progress_.longest_range_seconds = longest_range;
+  // A row's range may have been read just before it changed: the next read
+  // of it ends up to a walk and that range's own time later.
+  progress_.period_seconds = seconds + longest_range;
   progress_.period_measured = true;
-  spdlog::info("rolling check: walk {} of every table done in {:.1f} s", progress_.walks,
-               progress_.period_seconds);
+  spdlog::info(
+      "rolling check: walk {} of every table done in {:.1f} s (longest range {:.1f} s): period "
+      "{:.1f} s",
+      progress_.walks, seconds, longest_range, progress_.period_seconds);
 }
 
 TableReport RollingCheck::TableVerdict(size_t table) const {
@@ -248,7 +260,10 @@ void RollingCheck::Fill(VerifyReport& report) const {
   report.source_lsn = source_lsn_;
   report.target_lsn = target_lsn_;
   RollingProgress p = progress_;
-  if (!p.period_measured) p.period_seconds = rows / std::max(options_.scan_rate, 1.0);
+  if (!p.period_measured) {  // a walk at the cap, and one range's read
+    p.period_seconds = rows / std::max(options_.scan_rate, 1.0) +
+                       std::chrono::duration<double>(options_.window).count();
+  }
   report.notes.push_back(
       "rolling check at " + std::to_string(static_cast<int64_t>(options_.scan_rate)) +
       " rows/s: period " + std::to_string(static_cast<int64_t>(p.period_seconds)) + " s" +

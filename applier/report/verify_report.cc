@@ -107,6 +107,8 @@ ordered_json RollingJson(const RollingProgress& p) {
   j["scan_rate"] = p.scan_rate;
   j["period_seconds"] = p.period_seconds;
   j["period_measured"] = p.period_measured;
+  j["walk_seconds"] = p.walk_seconds;
+  j["longest_range_seconds"] = p.longest_range_seconds;
   j["walks"] = p.walks;
   j["position"] = {{"table", p.table}, {"range", p.range}};
   j["ranges_done"] = p.ranges_done;

@@ -1,6 +1,8 @@
 // RollingCheck: audit --scan-rate's replacement of periodic full checks —
 // every table walked range by range at a capped rate, one range per Step,
-// each row compared once per period (the walk of every table).
+// each row compared once per period (the walk of every table; the period
+// as reported adds the walk's longest range, so that it bounds when a
+// divergence made at any moment is reported).
 //
 // A table keyed by an integer first key column is cut into key ranges of
 // about scan_rate x window rows (key_ranges.h's planner, on the target, at
@@ -96,6 +98,10 @@ class RollingCheck {
   RollingProgress progress_;
   std::string source_lsn_, target_lsn_;
   std::chrono::steady_clock::time_point walk_start_;
+  // When the range being checked was first tried (a try may end kNotYet),
+  // and the longest range of this walk, first try to comparison.
+  std::optional<std::chrono::steady_clock::time_point> range_start_;
+  double longest_range_ = 0;
   // From Resume: the first range of table_ to check holds this key.
   std::optional<int64_t> resume_from_;
   // The walk began where a last run left it: its end is not a period.

@@ -105,8 +105,15 @@ struct TableReport {
 // table walked range by range at a capped rate, each row once per period.
 struct RollingProgress {
   double scan_rate = 0;          // rows per second, the cap
-  double period_seconds = 0;     // one walk of every table
-  bool period_measured = false;  // the last walk's duration; false: estimated (rows / rate)
+  // The span in which every row is read and compared, from whatever moment
+  // it starts, so a divergence made at any moment is reported within it:
+  // one walk of every table plus its longest range (a row's range may have
+  // been read just before it changed). Measured: the last walk's; else
+  // estimated: rows / rate + one --scan-window.
+  double period_seconds = 0;
+  bool period_measured = false;
+  double walk_seconds = 0;           // the last walk of every table (0: none yet)
+  double longest_range_seconds = 0;  // its longest range, read to compared
   uint64_t walks = 0;            // complete walks since the audit started
   std::string table;             // the position: the range checked last, of that table
   std::string range;             // "[lo, hi)" of the first key column, or "whole"
