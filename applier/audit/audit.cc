@@ -362,6 +362,8 @@ TargetChecker& Audit::Checker() {
     CheckOptions check_options;
     check_options.parallel = options_.parallel;
     check_options.max_listed_rows = options_.max_listed_rows;
+    check_options.row_comparison_rows =
+        static_cast<double>(options_.memory.row_comparison() / kComparedRowBytes);
     check_options.values = options_.values;
     checker_ = std::make_unique<TargetChecker>(
         session_->shadow(), session_->position(), session_->source_params().WithPinnedFormats(),

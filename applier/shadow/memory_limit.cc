@@ -16,6 +16,10 @@ size_t MemoryBudget::read_ahead() const {
   return limited() ? std::max<size_t>(limit / 8, size_t{4} << 20) : size_t{128} << 20;
 }
 
+size_t MemoryBudget::row_comparison() const {
+  return limited() ? std::max<size_t>(limit / 8, size_t{4} << 20) : 0;
+}
+
 namespace {
 
 // cgroup v2's memory.max of this process ("max" or absent: none).

@@ -334,6 +334,11 @@ TEST(MemoryLimitTest, ParsesSizesAndRefusesOthers) {
   EXPECT_LE(DefaultMemoryLimit(), size_t{1} << 30);
   EXPECT_EQ(MemoryBudget{size_t{256} << 20}.maps(), size_t{128} << 20);
   EXPECT_EQ(MemoryBudget{size_t{256} << 20}.store_cache(), size_t{64} << 20);
+  // The two eighths: read-ahead, and a spilled table's rows compared.
+  EXPECT_EQ(MemoryBudget{size_t{256} << 20}.read_ahead(), size_t{32} << 20);
+  EXPECT_EQ(MemoryBudget{size_t{256} << 20}.row_comparison(), size_t{32} << 20);
+  EXPECT_EQ(MemoryBudget{size_t{1} << 20}.row_comparison(), size_t{4} << 20);
+  EXPECT_EQ(MemoryBudget{0}.row_comparison(), size_t{0});
 }
 
 }  // namespace

@@ -59,7 +59,12 @@ Result<KeySplit> TargetChecker::PlanRanges(size_t table, double rows_per_range) 
   PGPARITY_RETURN_IF_ERROR(Open());
   const TableSpec& spec = shadow_.table(table).spec();
   PGPARITY_ASSIGN_OR_RETURN(const auto tts, ReadTargetTables(*target_[0], {spec}, sub_));
-  const TargetTable& tt = tts[0];
+  return SplitByKeyWindow(table, tts[0], rows_per_range);
+}
+
+Result<KeySplit> TargetChecker::SplitByKeyWindow(size_t table, const TargetTable& tt,
+                                                 double rows_per_range) {
+  const TableSpec& spec = shadow_.table(table).spec();
   KeySplit split;
   if (!tt.exists || !tt.missing_columns.empty()) {
     split.why = "not as on the source on the target";
@@ -87,55 +92,21 @@ Result<KeySplit> TargetChecker::PlanRanges(size_t table, double rows_per_range) 
   return std::move(splits[0]);
 }
 
-namespace {
-
-// How many of `changed` (ChangedAfter's keys) are in `window`: the rows of
-// the range left out as in flight. A table without key or read whole
-// counts them all.
-uint64_t InWindow(const StringSet& changed, const TableSpec& spec,
-                  const std::optional<KeyWindow>& window) {
-  if (!window || !spec.keyed()) return changed.size();
-  uint64_t n = 0;
-  for (const auto& k : changed) {
-    n += window->Contains(FirstKeyAsInteger(k, spec.key_positions.size()));
-  }
-  return n;
-}
-
-}  // namespace
-
 Status TargetChecker::CompareRange(size_t table, const TargetTable& tt, const RangeToCheck& range,
                                    wire::Lsn lo, const TargetRows& rows, RangeCheck& out) {
-  const TableSpec& spec = shadow_.table(table).spec();
   Found found;
-  bool truncated = false;
-  if (!shadow_.Pause(options_.pause_timeout)) {
+  out.table.reason = DiffWithShadow(table, lo, range.window, rows, found, out.rows_left_out);
+  out.table.rows_changed_after = out.rows_left_out;
+  if (!out.table.reason.empty()) {
     out.table.status = TableStatus::kUnverified;
-    out.table.reason =
-        "pgparity's stream did not reach a transaction boundary to compare the rows of the "
-        "range; re-check";
-    return Status::OK();
-  }
-  {
-    auto lk = shadow_.Lock();
-    const TableShadow& ts = shadow_.table(table);
-    const StringSet changed = shadow_.ChangedAfter(table, lo, truncated);
-    out.rows_left_out = InWindow(changed, spec, range.window);
-    out.table.rows_changed_after = out.rows_left_out;
-    if (!truncated && spec.keyed()) DiffKeyed(ts, rows.keyed, changed, found, range.window);
-    if (!truncated && !spec.keyed()) DiffMultiset(ts, rows.multiset, changed, found);
-  }
-  shadow_.Resume();
-  if (truncated) {
-    out.table.status = TableStatus::kUnverified;
-    out.table.reason = "truncated on the source after the compared commit; re-check";
     return Status::OK();
   }
   if (found.empty()) {
     out.table.status = TableStatus::kMatch;
     return Status::OK();
   }
-  ListDivergent(table, tt, std::move(found), out.table);
+  const uint64_t count = found.size();
+  ListDivergent(table, tt, std::move(found), count, out.table);
   return Status::OK();
 }
 

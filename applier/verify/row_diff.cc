@@ -1,5 +1,7 @@
 #include "verify/row_diff.h"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "pgparity/applier/scan/row_read.h"
@@ -73,6 +75,26 @@ void DiffKeyed(const TableShadow& ts, const RowDigests& keyed, const StringSet& 
     if (changed.contains(k) || ts.IsUnresolved(k)) continue;
     if (!ts.Find(k)) found.emplace_back(RowDivergence::kExtraOnTarget, k);
   }
+}
+
+uint64_t InWindow(const StringSet& changed, const TableSpec& spec,
+                  const std::optional<KeyWindow>& window) {
+  if (!window || !spec.keyed()) return changed.size();
+  uint64_t n = 0;
+  for (const auto& k : changed) {
+    n += window->Contains(FirstKeyAsInteger(k, spec.key_positions.size()));
+  }
+  return n;
+}
+
+void KeepFirstInKeyOrder(Found found, size_t n, Found& listed) {
+  listed.insert(listed.end(), std::make_move_iterator(found.begin()),
+                std::make_move_iterator(found.end()));
+  const auto by_key = [](const auto& a, const auto& b) { return a.second < b.second; };
+  if (listed.size() <= n) return;
+  std::nth_element(listed.begin(), listed.begin() + static_cast<ptrdiff_t>(n), listed.end(),
+                   by_key);
+  listed.resize(n);
 }
 
 namespace {

@@ -55,6 +55,16 @@ void ForEachShadowRowIn(const TableShadow& ts, const std::optional<KeyWindow>& w
 void DiffKeyed(const TableShadow& ts, const RowDigests& keyed, const StringSet& changed,
                Found& found, const std::optional<KeyWindow>& window = std::nullopt);
 
+// How many of `changed` (ShadowState::ChangedAfter's keys) are in `window`:
+// the rows of a range left out as in flight. A table without key, or read
+// whole, counts them all.
+uint64_t InWindow(const StringSet& changed, const TableSpec& spec,
+                  const std::optional<KeyWindow>& window);
+
+// Adds `found` to `listed`, which keeps the first `n` divergences in key
+// order (what ListDivergent lists of them all), whatever order they come in.
+void KeepFirstInKeyOrder(Found found, size_t n, Found& listed);
+
 // Rows of a table without key that differ, as multisets of row digests.
 // REQUIRES: the shadow's lock held.
 void DiffMultiset(const TableShadow& ts, const DigestCounts& multiset, const StringSet& changed,

@@ -107,6 +107,8 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   check_options.parallel = options.parallel;
   check_options.min_range_rows = options.min_range_rows;
   check_options.max_listed_rows = options.max_listed_rows;
+  check_options.row_comparison_rows =
+      static_cast<double>(options.memory.row_comparison() / kComparedRowBytes);
   check_options.values = options.values;
   impl->checker = std::make_unique<TargetChecker>(
       session.shadow(), session.position(), session.source_params().WithPinnedFormats(),

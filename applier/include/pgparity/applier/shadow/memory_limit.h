@@ -4,7 +4,9 @@
 // Of the limit, half is for the in-memory tables' hash maps (beyond it the
 // largest tables spill), a quarter for the store's cache (its memtables
 // included), an eighth for the target rows the per-change checks read
-// ahead of a lagging stream (change_checker.h); the rest and a fixed
+// ahead of a lagging stream (change_checker.h), an eighth for the target
+// rows of one key range of a spilled table a full check compares row by
+// row (target_checker.h); the rest and a fixed
 // overhead (the process, libpq's buffers, the history between checks, the
 // touch log) are measured in bench/README.md ("Scale") and documented in
 // docs/cli.md.
@@ -26,6 +28,8 @@ struct MemoryBudget {
   size_t store_cache() const;  // limit / 4, at least 8 MiB
   // limit / 8 (128 MiB without a limit), at least 4 MiB.
   size_t read_ahead() const;
+  // limit / 8, at least 4 MiB; 0 without a limit (nothing spills).
+  size_t row_comparison() const;
 };
 
 // The default limit: 1 GiB or a quarter of the memory this process may use

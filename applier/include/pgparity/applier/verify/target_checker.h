@@ -62,12 +62,21 @@
 
 namespace pgparity::applier {
 
+// About what one target row takes while a full check compares it (its key
+// string and digest in a hash map at its lowest load): the bytes of
+// MemoryBudget::row_comparison() to CheckOptions::row_comparison_rows.
+inline constexpr size_t kComparedRowBytes = 128;
+
 struct CheckOptions {
   size_t parallel = 2;  // target sessions scanning at once (--jobs)
   // A table is cut into key ranges no smaller than this (key_ranges.h);
   // tests lower it to split small tables.
   double min_range_rows = kMinRangeRows;
   size_t max_listed_rows = 100;  // divergent rows listed per table
+  // A table spilled to the row store is compared row by row in key ranges
+  // of about this many rows (one integer key column), so that its target
+  // rows need not fit in memory; 0: whole, like a table in memory.
+  double row_comparison_rows = 0;
   ValueOptions values;           // the listed rows' values: cut, or redacted
   std::chrono::milliseconds pause_timeout{10000};
 };
@@ -151,11 +160,30 @@ class TargetChecker {
   // The row drill-down of one table that matches at no commit: rows
   // compared by key (or as multisets), leaving out rows changed after `lo`.
   Status CompareRows(size_t table, const TargetTable& tt, wire::Lsn lo, TableReport& out);
+  // How CompareRows reads table `table`: a table spilled to the row store
+  // (its rows do not fit in memory, nor would its target rows) with one
+  // integer key column in ranges of about options_.row_comparison_rows;
+  // any other whole (one range).
+  Result<KeySplit> RowComparisonSplit(size_t table, const TargetTable& tt);
+  // Key ranges of `table`'s first key column of about `rows_per_range`
+  // rows (bounds read on target_[0]), or one range and why.
+  Result<KeySplit> SplitByKeyWindow(size_t table, const TargetTable& tt, double rows_per_range);
   // CheckRange's comparison, once the range's rows are read.
   Status CompareRange(size_t table, const TargetTable& tt, const RangeToCheck& range, wire::Lsn lo,
                       const TargetRows& rows, RangeCheck& out);
+  // The shadow's rows of `window` (nullopt: all) against the target's
+  // `rows` read there, leaving out rows changed after `lo` (counted into
+  // `left_out`), the stream paused at a transaction boundary meanwhile.
+  // "" when compared, else why not (an unverified reason).
+  std::string DiffWithShadow(size_t table, wire::Lsn lo, const std::optional<KeyWindow>& window,
+                             const TargetRows& rows,
+                             std::vector<std::pair<RowDivergence, std::string>>& found,
+                             uint64_t& left_out);
+  // `count` divergent rows, of which `found` (the first in key order, at
+  // most max_listed_rows of them) are listed.
   void ListDivergent(size_t table, const TargetTable& tt,
-                     std::vector<std::pair<RowDivergence, std::string>> found, TableReport& out);
+                     std::vector<std::pair<RowDivergence, std::string>> found, uint64_t count,
+                     TableReport& out);
   // One listed row: its key, its source digest, its columns and values.
   DivergentRow DescribeRow(size_t table, const TargetTable& tt, RowDivergence kind,
                            const std::string& key);
