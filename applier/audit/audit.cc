@@ -333,8 +333,9 @@ void Audit::RunChangeRound() {
   if (!changes_) {
     changes_ = std::make_unique<ChangeChecker>(
         shadow, session_->source_params().WithPinnedFormats(),
-        session_->target_params().WithPinnedFormats(), session_->subscription(), kMaxKeysPerRound,
-        options_.memory.read_ahead() / kWaitingKeyBytes);
+        session_->target_params().WithPinnedFormats(), session_->subscription(),
+        ChangeCheckOptions{.max_waiting_keys = options_.memory.read_ahead() / kWaitingKeyBytes,
+                           .read_sessions = options_.parallel});
     auto lk = shadow.Lock();
     changes_->set_cursor(shadow.base_point());
   }

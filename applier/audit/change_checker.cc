@@ -10,28 +10,45 @@
 namespace pgparity::applier {
 
 ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
-                             SubscriptionInfo subscription, size_t max_keys_per_round,
-                             size_t max_waiting_keys)
+                             SubscriptionInfo subscription, ChangeCheckOptions options)
     : shadow_(shadow),
       source_params_(std::move(source)),
       target_params_(std::move(target)),
       sub_(std::move(subscription)),
-      max_keys_(max_keys_per_round),
-      max_waiting_keys_(max_waiting_keys) {}
+      options_(options) {}
 
 ChangeChecker::~ChangeChecker() = default;
 
+namespace {
+
+Result<std::unique_ptr<conn::PgSession>> ConnectReadOnly(const conn::ConnParams& params) {
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(params));
+  PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
+  return std::make_unique<conn::PgSession>(std::move(s));
+}
+
+}  // namespace
+
 Status ChangeChecker::Connect() {
   if (!target_) {
-    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target_params_));
-    PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
-    target_ = std::make_unique<conn::PgSession>(std::move(s));
+    PGPARITY_ASSIGN_OR_RETURN(target_, ConnectReadOnly(target_params_));
   }
   if (!source_) {
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source_params_));
     source_ = std::make_unique<conn::PgSession>(std::move(s));
   }
   return Status::OK();
+}
+
+Result<std::vector<conn::PgSession*>> ChangeChecker::ReadSessions(size_t keys) {
+  std::vector<conn::PgSession*> sessions{target_.get()};
+  if (keys < TargetRowReadOptions().parallel_min_keys) return sessions;
+  while (more_targets_.size() + 1 < options_.read_sessions) {
+    PGPARITY_ASSIGN_OR_RETURN(auto s, ConnectReadOnly(target_params_));
+    more_targets_.push_back(std::move(s));
+  }
+  for (const auto& s : more_targets_) sessions.push_back(s.get());
+  return sessions;
 }
 
 Result<wire::Lsn> ChangeChecker::AppliedBound() {
@@ -58,8 +75,9 @@ Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRow
     by_table[t].keys.push_back(std::move(k));
   }
   for (auto& [t, rows] : by_table) {
+    PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(rows.keys.size()));
     PGPARITY_ASSIGN_OR_RETURN(rows.on_target,
-                              ReadTargetRowDigests(*target_, shadow_.table(t).spec(), rows.keys));
+                              ReadTargetRowDigests(sessions, shadow_.table(t).spec(), rows.keys));
   }
   return by_table;
 }
@@ -101,7 +119,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
   round.from = round.to = cursor_;
   PGPARITY_RETURN_IF_ERROR(Connect());
   CompareCaughtUp(round);
-  if (waiting_keys_ >= max_waiting_keys_) {
+  if (waiting_keys_ >= options_.max_waiting_keys) {
     round.shadow_behind = true;  // the reads wait for the stream
     return round;
   }
@@ -125,7 +143,7 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
     // subscriber's keepalive-moved flush position ahead of pgparity's).
     round.shadow_behind = known <= remote_applied_;
     if (r <= read_cursor_) return Status::OK();
-    keys = shadow_.KeysChanged(read_cursor_, r, max_keys_, read.to);
+    keys = shadow_.KeysChanged(read_cursor_, r, options_.max_keys_per_round, read.to);
     round.capped = read.to < r;
   }
   read.keys = keys.size();

@@ -157,8 +157,8 @@ TEST_F(ChangeCheckerTest, ReadsNoMoreThanTheWaitingCapAhead) {
   Commit(0x200, core::ChangeOp::kInsert, {{"1", "b", "1"}, {"2", "c", "1"}});
   auto params = conn::ConnParams::Parse(server_->Dsn());
   ASSERT_TRUE(params.ok());
-  ChangeChecker checker(*shadow_, *params, *params, Subscription(), /*max_keys_per_round=*/1,
-                        /*max_waiting_keys=*/1);
+  ChangeChecker checker(*shadow_, *params, *params, Subscription(),
+                        {.max_keys_per_round = 1, .max_waiting_keys = 1});
   checker.set_cursor(wire::Lsn(0x100));
   auto first = checker.RunOnce();  // reads commit A's two keys (a commit is never cut)
   ASSERT_TRUE(first.ok()) << first.status().ToString();

@@ -68,4 +68,24 @@ KeyRunSplit SplitIntegerKeyRuns(std::span<const std::string> keys, const KeyRunO
   return out;
 }
 
+std::vector<KeyRunPart> ShareOutRuns(const KeyRunSplit& split, size_t parts) {
+  size_t run_keys = 0;
+  for (const IntegerKeyRun& run : split.runs) run_keys += run.keys;
+  const size_t per_part = std::max<size_t>(1, run_keys / std::max<size_t>(1, parts));
+  std::vector<KeyRunPart> out;
+  size_t first = 0, keys = 0;
+  for (size_t i = 0; i < split.runs.size(); ++i) {
+    keys += split.runs[i].keys;
+    const bool last = i + 1 == split.runs.size();
+    // The last part takes what is left, however little.
+    if (last || (keys >= per_part && out.size() + 1 < parts)) {
+      out.push_back({std::span(split.runs).subspan(first, i + 1 - first), {}, keys});
+      first = i + 1;
+      keys = 0;
+    }
+  }
+  if (!split.leftovers.empty()) out.push_back({{}, split.leftovers, split.leftovers.size()});
+  return out;
+}
+
 }  // namespace pgparity::applier

@@ -162,5 +162,68 @@ TEST(KeyRunsTest, RandomKeysArePartitioned) {
   }
 }
 
+// ShareOutRuns: runs of 100 keys each into 3 parts of 200; the leftovers
+// a fourth part.
+TEST(KeyRunsTest, RunsAreSharedOutInPartsOfAboutEqualKeys) {
+  KeyRunSplit split;
+  for (int64_t i = 0; i < 6; ++i) split.runs.push_back({i * 1000, i * 1000 + 99, 100});
+  split.leftovers = {4, 9};
+  const auto parts = ShareOutRuns(split, 3);
+  ASSERT_EQ(parts.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(parts[i].runs.size(), 2u);
+    EXPECT_EQ(parts[i].keys, 200u);
+    EXPECT_TRUE(parts[i].leftovers.empty());
+  }
+  EXPECT_TRUE(parts[3].runs.empty());
+  EXPECT_EQ(parts[3].keys, 2u);
+  EXPECT_EQ(parts[3].leftovers.data(), split.leftovers.data());
+  EXPECT_TRUE(ShareOutRuns(KeyRunSplit(), 4).empty());
+}
+
+// Random splits and part counts: every run in exactly one part, in order,
+// no part empty, at most `parts` parts of runs, each but the last holding
+// at least (run keys / parts) keys.
+TEST(KeyRunsTest, SharedOutRunsAreEachReadOnce) {
+  std::mt19937_64 rng(15);
+  for (int round = 0; round < 500; ++round) {
+    KeyRunSplit split;
+    const size_t runs = rng() % 40;
+    size_t run_keys = 0;
+    for (size_t i = 0; i < runs; ++i) {
+      const size_t keys = 1 + rng() % 500;
+      split.runs.push_back(
+          {static_cast<int64_t>(i) * 1000, static_cast<int64_t>(i) * 1000 + 999, keys});
+      run_keys += keys;
+    }
+    for (size_t i = rng() % 3; i > 0; --i) split.leftovers.push_back(i);
+    const size_t n = 1 + rng() % 8;
+    const auto parts = ShareOutRuns(split, n);
+    size_t next = 0, run_parts = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const KeyRunPart& part = parts[p];
+      EXPECT_GT(part.keys, 0u) << "round " << round;
+      if (part.runs.empty()) {
+        EXPECT_EQ(p + 1, parts.size()) << "the leftovers come last";
+        EXPECT_EQ(part.leftovers.size(), split.leftovers.size());
+        continue;
+      }
+      ++run_parts;
+      ASSERT_EQ(part.runs.data(), split.runs.data() + next) << "round " << round;
+      size_t keys = 0;
+      for (const auto& run : part.runs) keys += run.keys;
+      EXPECT_EQ(part.keys, keys);
+      const bool last = next + part.runs.size() == split.runs.size();
+      if (!last) {
+        EXPECT_GE(part.keys, run_keys / n) << "round " << round;
+      }
+      next += part.runs.size();
+    }
+    EXPECT_EQ(next, split.runs.size()) << "round " << round;
+    EXPECT_LE(run_parts, n) << "round " << round;
+    EXPECT_EQ(parts.size(), run_parts + (split.leftovers.empty() ? 0 : 1));
+  }
+}
+
 }  // namespace
 }  // namespace pgparity::applier

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pgparity/applier/scan/row_read.h"
+#include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
@@ -71,34 +72,72 @@ Status ReadByInLists(conn::PgSession& target, RowSink& sink, std::span<const std
   return Status::OK();
 }
 
+// The maps of the parts as one (the biggest taking the others' rows).
+TargetRowDigests Merged(std::vector<TargetRowDigests> found) {
+  if (found.empty()) return {};
+  size_t biggest = 0, total = 0;
+  for (size_t i = 0; i < found.size(); ++i) {
+    total += found[i].size();
+    if (found[i].size() > found[biggest].size()) biggest = i;
+  }
+  TargetRowDigests out = std::move(found[biggest]);
+  out.reserve(total);
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (i != biggest) out.insert(found[i].begin(), found[i].end());
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<TargetRowDigests> ReadTargetRowDigests(conn::PgSession& target, const TableSpec& spec,
                                               std::span<const std::string> keys,
                                               const TargetRowReadOptions& options) {
-  TargetRowDigests found;
-  RowSink sink(spec, found);
+  return ReadTargetRowDigests(std::vector<conn::PgSession*>{&target}, spec, keys, options);
+}
+
+Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sessions,
+                                              const TableSpec& spec,
+                                              std::span<const std::string> keys,
+                                              const TargetRowReadOptions& options) {
   const size_t per_select = std::max<size_t>(1, options.keys_per_select);
   KeyRunSplit split;
-  if (options.use_ranges && ReadsIntegerKey(sink.read, spec)) {
+  if (options.use_ranges &&
+      ReadsIntegerKey(ForDigest(TargetRead(spec, spec.target_relkind), spec), spec)) {
     split = SplitIntegerKeyRuns(keys, options.runs);
   } else {
     split.leftovers.resize(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) split.leftovers[i] = i;
   }
-  if (!split.runs.empty()) {
-    // A range's other rows may be in flight: only the keys asked for count.
-    const absl::flat_hash_set<std::string_view> wanted(keys.begin(), keys.end());
-    const auto asked = [&](std::string_view key) { return wanted.contains(key); };
-    for (const IntegerKeyRun& run : split.runs) {
-      PGPARITY_ASSIGN_OR_RETURN(auto rows,
-                                target.Query(SelectByKeyRangeSql(sink.read, spec),
-                                             {std::to_string(run.lo), std::to_string(run.hi)}));
-      PGPARITY_RETURN_IF_ERROR(sink.Take(rows, asked));
-    }
+  // A range's other rows may be in flight: only the keys asked for count.
+  absl::flat_hash_set<std::string_view> wanted;
+  if (!split.runs.empty()) wanted.insert(keys.begin(), keys.end());
+  if (keys.size() < options.parallel_min_keys) sessions.resize(1);
+  // On several sessions, twice as many parts: one finishing early takes
+  // another.
+  const std::vector<KeyRunPart> parts =
+      ShareOutRuns(split, sessions.size() == 1 ? 1 : 2 * sessions.size());
+  std::vector<TargetRowDigests> found(parts.size());
+  std::vector<size_t> order(parts.size());
+  std::vector<double> weight(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    order[i] = i;
+    weight[i] = static_cast<double>(parts[i].keys);
   }
-  PGPARITY_RETURN_IF_ERROR(ReadByInLists(target, sink, keys, split.leftovers, per_select));
-  return found;
+  PGPARITY_RETURN_IF_ERROR(
+      ScanInParallel(sessions, order, weight, [&](conn::PgSession& target, size_t i) -> Status {
+        found[i].reserve(parts[i].keys);
+        RowSink sink(spec, found[i]);
+        const auto asked = [&](std::string_view key) { return wanted.contains(key); };
+        for (const IntegerKeyRun& run : parts[i].runs) {
+          PGPARITY_ASSIGN_OR_RETURN(auto rows,
+                                    target.Query(SelectByKeyRangeSql(sink.read, spec),
+                                                 {std::to_string(run.lo), std::to_string(run.hi)}));
+          PGPARITY_RETURN_IF_ERROR(sink.Take(rows, asked));
+        }
+        return ReadByInLists(target, sink, keys, parts[i].leftovers, per_select);
+      }));
+  return Merged(std::move(found));
 }
 
 }  // namespace pgparity::applier

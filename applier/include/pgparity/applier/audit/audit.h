@@ -28,8 +28,8 @@
 #include <stop_token>
 #include <string>
 
-#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/applier/report/verify_report.h"
+#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/status.h"
 #include "pgparity/wire/lsn.h"

@@ -2,7 +2,8 @@
 // Between full checks it looks at exactly the rows the source changed: once
 // the target has applied a commit (the origin's remote_lsn is past it), the
 // rows that commit touched are read from the target by key, in batches
-// (target_rows.h: dense runs of integer keys by range), and
+// (target_rows.h: dense runs of integer keys by range; a big commit's keys
+// shared out over `read_sessions` sessions), and
 // their digests compared with the shadow state's — unless a later commit
 // changed the same key again and may still be in flight (then the next
 // round looks at it). A divergence in a changed row is found within a
@@ -76,11 +77,18 @@ inline constexpr size_t kWaitingKeyBytes = 128;
 // The keys of one round (whole commits: a bigger commit is one round).
 inline constexpr size_t kMaxKeysPerRound = 20000;
 
+struct ChangeCheckOptions {
+  size_t max_keys_per_round = kMaxKeysPerRound;
+  size_t max_waiting_keys = (size_t{128} << 20) / kWaitingKeyBytes;
+  // Target sessions a round's keys of one table are read on at once, when
+  // they are many (target_rows.h: a big commit's; audit --jobs).
+  size_t read_sessions = 1;
+};
+
 class ChangeChecker {
  public:
   ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
-                SubscriptionInfo subscription, size_t max_keys_per_round = kMaxKeysPerRound,
-                size_t max_waiting_keys = (size_t{128} << 20) / kWaitingKeyBytes);
+                SubscriptionInfo subscription, ChangeCheckOptions options = {});
   ~ChangeChecker();
 
   // Starts at `lsn` (the shadow's base point when the audit starts).
@@ -123,6 +131,8 @@ class ChangeChecker {
     size_t keys = 0;
   };
   Status Connect();
+  // Every target session the reads of `keys` keys use, opened as needed.
+  Result<std::vector<conn::PgSession*>> ReadSessions(size_t keys);
   // The end (exclusive) of the commits the target has applied and shows.
   Result<wire::Lsn> AppliedBound();
   // `keys` (table, key) grouped by table, with the target's rows of them;
@@ -142,8 +152,7 @@ class ChangeChecker {
   conn::ConnParams source_params_;
   conn::ConnParams target_params_;
   SubscriptionInfo sub_;
-  size_t max_keys_;
-  size_t max_waiting_keys_;
+  ChangeCheckOptions options_;
   wire::Lsn cursor_;       // rounds compared up to here
   wire::Lsn read_cursor_;  // ... and read up to here (>= cursor_)
   std::deque<ReadRound> waiting_;
@@ -152,6 +161,7 @@ class ChangeChecker {
   wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
+  std::vector<std::unique_ptr<conn::PgSession>> more_targets_;  // ReadSessions' others
 };
 
 }  // namespace pgparity::applier

@@ -48,6 +48,20 @@ struct KeyRunOptions {
 KeyRunSplit SplitIntegerKeyRuns(std::span<const std::string> keys,
                                 const KeyRunOptions& options = {});
 
+// One share of a split's reads, for one of several sessions: consecutive
+// runs, or the leftovers (read by IN lists), and how many keys they hold.
+struct KeyRunPart {
+  std::span<const IntegerKeyRun> runs;
+  std::span<const size_t> leftovers;
+  size_t keys = 0;
+};
+
+// `split`'s runs, in key order, cut into at most `parts` (>= 1) parts of
+// about equal keys — each at least (run keys / parts), but the last — and
+// the leftovers a part of their own. Every run and every leftover is in
+// exactly one part; no part is empty. The parts view `split`.
+std::vector<KeyRunPart> ShareOutRuns(const KeyRunSplit& split, size_t parts);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_AUDIT_KEY_RUNS_H_
