@@ -6,6 +6,7 @@
 #   bench/scale.sh                                   # make bench-scale
 #   BENCH_SCALES="10 100" BENCH_ROUNDS=3 bench/scale.sh
 #   BENCH_SCALES=300 BENCH_ROUNDS=2 BENCH_PARTS=verify bench/scale.sh
+#   BENCH_SCALES=100 BENCH_ROUNDS=2 BENCH_PARTS=mismatch bench/scale.sh   # a divergent table's rows compared
 #   bench/scale_report.py bench/results/scale-*.csv  # the tables and plot again, from several runs
 #
 # Per scale, on one pair of servers (started once, autovacuum off):
@@ -21,6 +22,11 @@
 #      order alternating by round:
 #      wall time and peak RSS (/usr/bin/time -f "%e %M"), the report's shadow
 #      figures and verdict;
+#   3b. (part `mismatch`, not in the default set) the same with
+#      BENCH_MISMATCH_ROWS rows of pgbench_accounts changed on the target
+#      (every (rows / N)-th aid), so that the table's digest differs and its
+#      rows are compared one by one: wall time, peak RSS, and the count of
+#      divergent rows, which must be N in both variants; the rows put back;
 #   4. `pgparity audit --scan-rate BENCH_SCAN_RATE` (when audit has it) for
 #      BENCH_AUDIT_SECONDS once its target reads started: the target's tuples
 #      read per second (pg_stat_user_tables seq_tup_read + idx_tup_fetch),
@@ -29,7 +35,7 @@
 #
 # Knobs: BUILD_DIR (./build) or PGPARITY (the binary); BENCH_SCALES ("10 100
 # 300"); BENCH_ROUNDS ("3 3 2": rounds per scale, the last figure repeats);
-# BENCH_PARTS ("scan verify audit"); BENCH_JOBS ("1 2 3": digest --jobs
+# BENCH_PARTS ("scan verify audit"; also "mismatch"); BENCH_MISMATCH_ROWS (1000); BENCH_JOBS ("1 2 3": digest --jobs
 # values); BENCH_MEMORY_LIMIT (256MiB); BENCH_SCAN_RATE (50000 rows/s);
 # BENCH_AUDIT_SECONDS (60); BENCH_TIMEOUT (3600 s per step); BENCH_OUT;
 # BENCH_KEEP=1 keeps the temp dir. Disk: about 11 GB at scale 300 (both
@@ -55,18 +61,19 @@ BENCH_SCAN_RATE=${BENCH_SCAN_RATE:-50000}
 BENCH_AUDIT_SECONDS=${BENCH_AUDIT_SECONDS:-60}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-3600}  # seconds any one step may take
 BENCH_OUT=${BENCH_OUT:-$ROOT/bench/results}
-BENCH_PARTS=${BENCH_PARTS:-scan verify audit}  # which measurements run
+BENCH_PARTS=${BENCH_PARTS:-scan verify audit}  # which measurements run (also: mismatch)
+BENCH_MISMATCH_ROWS=${BENCH_MISMATCH_ROWS:-1000}
 
 positive() { [[ "$1" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ]; }
 for v in BENCH_SCALES BENCH_ROUNDS BENCH_JOBS; do
   [ -n "${!v// /}" ] || usage "$v is empty"
   for x in ${!v}; do positive "$x" || usage "$v='${!v}': '$x' is not a positive number"; done
 done
-for v in BENCH_SCAN_RATE BENCH_AUDIT_SECONDS BENCH_TIMEOUT; do
+for v in BENCH_SCAN_RATE BENCH_AUDIT_SECONDS BENCH_TIMEOUT BENCH_MISMATCH_ROWS; do
   positive "${!v}" || usage "$v=${!v} is not a positive number"
 done
 for p in $BENCH_PARTS; do
-  case $p in scan | verify | audit) ;; *) usage "BENCH_PARTS: unknown part '$p' (scan verify audit)" ;; esac
+  case $p in scan | verify | mismatch | audit) ;; *) usage "BENCH_PARTS: unknown part '$p' (scan verify mismatch audit)" ;; esac
 done
 part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
 [ -x "$PGPARITY" ] || usage "$PGPARITY not found: build first (make build-cli, or BUILD_DIR=...)"
@@ -148,9 +155,10 @@ measure_scan() { # ROUNDS
   done
 }
 
-# verify_once ROUND VARIANT: unlimited | limited (--memory-limit).
+# verify_once ROUND VARIANT [KIND]: unlimited | limited (--memory-limit);
+# KIND (verify) names the measurement.
 verify_once() {
-  local args=() rc=0 secs rss m value
+  local args=() rc=0 secs rss m value kind=${3:-verify}
   # Since --memory-limit exists its default is a limit (1GiB or a quarter of RAM): 0 is unlimited.
   if [ "$HAS_LIMIT" = 1 ]; then
     args=(--memory-limit "$([ "$2" = limited ] && echo "$BENCH_MEMORY_LIMIT" || echo 0)")
@@ -161,20 +169,22 @@ verify_once() {
     --timeout "$BENCH_TIMEOUT" "${args[@]}" || rc=$?
   [ "$rc" -le 1 ] || { tail -n 5 "$WORK/verify.err" >&2; die "verify ($2) exited $rc at scale $SCALE"; }
   read -r secs rss <"$WORK/verify.time"
-  record "$1" verify "$2" wall_s "$secs"
-  record "$1" verify "$2" rss_kib "$rss"
-  # The verdict and every figure the report gives about the shadow state.
+  record "$1" "$kind" "$2" wall_s "$secs"
+  record "$1" "$kind" "$2" rss_kib "$rss"
+  # The verdict, the divergent rows counted, and every figure the report
+  # gives about the shadow state.
   python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 print("verdict", r["status"])
+print("divergent_rows", sum(t.get("divergent_row_count", 0) for t in r["tables"]))
 def figures(name, v):
     if isinstance(v, dict):
         for k, x in v.items(): figures(name + "_" + k, x)
     elif isinstance(v, (int, float)) and not isinstance(v, bool):
         print(name, v)
 figures("shadow", r.get("shadow", {}))' "$WORK/verify.json" >"$WORK/verify.figures"
-  while read -r m value; do record "$1" verify "$2" "$m" "$value"; done <"$WORK/verify.figures"
-  note "scale $SCALE round $1: verify $2 $secs s, $((rss / 1024)) MiB, $(head -n 1 "$WORK/verify.figures") (load $LOAD)"
+  while read -r m value; do record "$1" "$kind" "$2" "$m" "$value"; done <"$WORK/verify.figures"
+  note "scale $SCALE round $1: $kind $2 $secs s, $((rss / 1024)) MiB, $(head -n 2 "$WORK/verify.figures" | tr '\n' ' ')(load $LOAD)"
 }
 
 measure_verify() { # ROUNDS
@@ -183,6 +193,25 @@ measure_verify() { # ROUNDS
   for r in $(seq "$1"); do
     for v in $(alternate "$r" "${variants[@]}"); do verify_once "$r" "$v"; done
   done
+}
+
+# BENCH_MISMATCH_ROWS rows changed on the target, verify as measure_verify
+# does; each run must count exactly those rows.
+measure_mismatch() { # ROUNDS
+  local variants=(unlimited) r v step counted
+  [ "$HAS_LIMIT" = 1 ] && variants+=(limited)
+  step=$((ROWS / BENCH_MISMATCH_ROWS))
+  [ "$step" -ge 1 ] || die "BENCH_MISMATCH_ROWS=$BENCH_MISMATCH_ROWS is more than the $ROWS rows"
+  qt "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % $step = 0 AND aid <= $((step * BENCH_MISMATCH_ROWS))" >/dev/null
+  for r in $(seq "$1"); do
+    for v in $(alternate "$r" "${variants[@]}"); do
+      verify_once "$r" "$v" mismatch
+      counted=$(awk '$1 == "divergent_rows" { print $2 }' "$WORK/verify.figures")
+      [ "$counted" = "$BENCH_MISMATCH_ROWS" ] ||
+        die "scale $SCALE: verify ($v) counted $counted divergent rows, $BENCH_MISMATCH_ROWS were changed"
+    done
+  done
+  qt "UPDATE pgbench_accounts SET abalance = abalance - 1 WHERE aid % $step = 0 AND aid <= $((step * BENCH_MISMATCH_ROWS))" >/dev/null
 }
 
 target_tuples_read() { qt "SELECT coalesce(sum(seq_tup_read + coalesce(idx_tup_fetch, 0)), 0) FROM pg_stat_user_tables"; }
@@ -246,6 +275,7 @@ for i in "${!scales[@]}"; do
   record 0 setup pgbench_accounts rows "$ROWS"
   if part scan; then measure_scan "$n"; fi
   if part verify; then measure_verify "$n"; fi
+  if part mismatch; then measure_mismatch "$n"; fi
   if part audit && [ "$HAS_RATE" = 1 ]; then measure_audit_cap; fi
 done
 python3 "$ROOT/bench/scale_report.py" --out "${CSV%.csv}" "$CSV"
