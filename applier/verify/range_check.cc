@@ -59,11 +59,11 @@ Result<KeySplit> TargetChecker::PlanRanges(size_t table, double rows_per_range) 
   PGPARITY_RETURN_IF_ERROR(Open());
   const TableSpec& spec = shadow_.table(table).spec();
   PGPARITY_ASSIGN_OR_RETURN(const auto tts, ReadTargetTables(*target_[0], {spec}, sub_));
-  return SplitByKeyWindow(table, tts[0], rows_per_range);
+  return SplitByKeyWindow(table, tts[0], rows_per_range, "rolling check");
 }
 
 Result<KeySplit> TargetChecker::SplitByKeyWindow(size_t table, const TargetTable& tt,
-                                                 double rows_per_range) {
+                                                 double rows_per_range, std::string_view what) {
   const TableSpec& spec = shadow_.table(table).spec();
   KeySplit split;
   if (!tt.exists || !tt.missing_columns.empty()) {
@@ -87,8 +87,8 @@ Result<KeySplit> TargetChecker::SplitByKeyWindow(size_t table, const TargetTable
   options.units_per_job = size_t{1} << 30;
   options.min_range_rows = std::max(1.0, rows_per_range);
   options.max_ranges = size_t{1} << 20;
-  PGPARITY_ASSIGN_OR_RETURN(
-      auto splits, PlanKeySplits(*target_[0], std::span(&plan, 1), options, "rolling check"));
+  PGPARITY_ASSIGN_OR_RETURN(auto splits,
+                            PlanKeySplits(*target_[0], std::span(&plan, 1), options, what));
   return std::move(splits[0]);
 }
 

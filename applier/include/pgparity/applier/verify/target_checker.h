@@ -77,7 +77,7 @@ struct CheckOptions {
   // of about this many rows (one integer key column), so that its target
   // rows need not fit in memory; 0: whole, like a table in memory.
   double row_comparison_rows = 0;
-  ValueOptions values;           // the listed rows' values: cut, or redacted
+  ValueOptions values;  // the listed rows' values: cut, or redacted
   std::chrono::milliseconds pause_timeout{10000};
 };
 
@@ -166,8 +166,10 @@ class TargetChecker {
   // any other whole (one range).
   Result<KeySplit> RowComparisonSplit(size_t table, const TargetTable& tt);
   // Key ranges of `table`'s first key column of about `rows_per_range`
-  // rows (bounds read on target_[0]), or one range and why.
-  Result<KeySplit> SplitByKeyWindow(size_t table, const TargetTable& tt, double rows_per_range);
+  // rows (bounds read on target_[0]), or one range and why; a split is
+  // logged as `what`'s ("rolling check: public.t read in 5 ranges of id").
+  Result<KeySplit> SplitByKeyWindow(size_t table, const TargetTable& tt, double rows_per_range,
+                                    std::string_view what);
   // CheckRange's comparison, once the range's rows are read.
   Status CompareRange(size_t table, const TargetTable& tt, const RangeToCheck& range, wire::Lsn lo,
                       const TargetRows& rows, RangeCheck& out);
