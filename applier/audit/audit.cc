@@ -63,9 +63,7 @@ class Checkpointer {
       PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_));
       rows = shadow_.TrackedRows();
     }
-    PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
-    last_ = at.value();
-    last_write_ = steady_clock::now();
+    PGPARITY_RETURN_IF_ERROR(Commit(prepared, at));
     last_took_ = last_write_ - start;
     spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), rows,
                  std::chrono::duration<double>(last_took_).count());
@@ -78,10 +76,7 @@ class Checkpointer {
       auto lk = shadow_.Lock();
       PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_));
     }
-    PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
-    last_ = at.value();
-    last_write_ = steady_clock::now();
-    return Status::OK();
+    return Commit(prepared, at);
   }
 
   void set_last(wire::Lsn at) {
@@ -92,6 +87,14 @@ class Checkpointer {
   wire::Lsn last() const { return wire::Lsn(last_.load()); }
 
  private:
+  // Writes `prepared`, taken at `at`, and makes it the position to confirm.
+  Status Commit(const PreparedCheckpoint& prepared, wire::Lsn at) {
+    PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
+    last_ = at.value();
+    last_write_ = steady_clock::now();
+    return Status::OK();
+  }
+
   ShadowState& shadow_;
   CheckpointMeta meta_;
   std::string path_;

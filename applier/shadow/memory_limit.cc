@@ -12,13 +12,11 @@ namespace pgparity::applier {
 
 size_t MemoryBudget::store_cache() const { return std::max<size_t>(limit / 4, size_t{8} << 20); }
 
-size_t MemoryBudget::read_ahead() const {
-  return limited() ? std::max<size_t>(limit / 8, size_t{4} << 20) : size_t{128} << 20;
-}
+size_t MemoryBudget::eighth() const { return std::max<size_t>(limit / 8, size_t{4} << 20); }
 
-size_t MemoryBudget::row_comparison() const {
-  return limited() ? std::max<size_t>(limit / 8, size_t{4} << 20) : 0;
-}
+size_t MemoryBudget::read_ahead() const { return limited() ? eighth() : size_t{128} << 20; }
+
+size_t MemoryBudget::row_comparison() const { return limited() ? eighth() : 0; }
 
 namespace {
 

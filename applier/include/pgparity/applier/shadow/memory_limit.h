@@ -30,6 +30,9 @@ struct MemoryBudget {
   size_t read_ahead() const;
   // limit / 8, at least 4 MiB; 0 without a limit (nothing spills).
   size_t row_comparison() const;
+
+ private:
+  size_t eighth() const;  // limit / 8, at least 4 MiB
 };
 
 // The default limit: 1 GiB or a quarter of the memory this process may use
