@@ -67,17 +67,13 @@ namespace {
 // rows with (the same key type), and taking it out of either.
 template <typename Plain, typename Kept, typename K>
 std::optional<Digest128> FindIn(const Plain& plain, const Kept& kept, const K& k) {
-  if (auto it = plain.find(k); it != plain.end()) return it->second;
+  if (const Digest128* d = plain.Find(k)) return *d;
   if (auto it = kept.find(k); it != kept.end()) return it->second.digest;
   return std::nullopt;
 }
 template <typename Plain, typename Kept, typename K>
 std::optional<Digest128> TakeFrom(Plain& plain, Kept& kept, const K& k) {
-  if (auto it = plain.find(k); it != plain.end()) {
-    const Digest128 d = it->second;
-    plain.erase(it);
-    return d;
-  }
+  if (auto d = plain.Extract(k)) return d;
   if (auto it = kept.find(k); it != kept.end()) {
     const Digest128 d = it->second.digest;
     kept.erase(it);
@@ -144,9 +140,9 @@ bool TableShadow::AddToMultiset(const Digest128& d, int64_t delta) {
     multiset_[d] += delta;
     return true;
   }
-  auto it = multiset_.find(d);
-  if (it == multiset_.end() || it->second < -delta) return false;
-  if ((it->second += delta) == 0) multiset_.erase(it);
+  int64_t* count = multiset_.Find(d);
+  if (count == nullptr || *count < -delta) return false;
+  if ((*count += delta) == 0) multiset_.erase(d);
   return true;
 }
 
@@ -397,8 +393,8 @@ std::optional<Digest128> TableShadow::Find(std::string_view key) const { return 
 
 int64_t TableShadow::Count(const Digest128& d) const {
   if (stored_) return stored_->Count(d);
-  auto it = multiset_.find(d);
-  return it == multiset_.end() ? 0 : it->second;
+  const int64_t* count = multiset_.Find(d);
+  return count == nullptr ? 0 : *count;
 }
 
 Status TableShadow::RestorePlan(std::span<const std::string> compared,
@@ -442,8 +438,8 @@ Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
     // after, so the maps of kept rows are still empty.
     int64_t i;
     inserted = spec_.integer_key && ParseIntegerKey(key, i)
-                   ? int_rows_.try_emplace(i, d).second
-                   : rows_.try_emplace(RowKey(key), d).second;
+                   ? int_rows_.try_emplace(i, d)
+                   : rows_.try_emplace(RowKey(key), d);
   }
   return inserted ? Status::OK() : Status::Corruption("a key twice");
 }

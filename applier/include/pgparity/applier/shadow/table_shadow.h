@@ -49,6 +49,7 @@
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/applier/shadow/kept_values.h"
 #include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/applier/shadow/staggered_map.h"
 #include "pgparity/applier/shadow/stored_table.h"
 #include "pgparity/core/change_sink.h"
 #include "pgparity/digest/digest128.h"
@@ -331,9 +332,11 @@ class TableShadow {
   digest::RowDigester digester_;
   std::vector<size_t> toastable_positions_;
   digest::TableDigest digest_;
-  absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq> rows_;
-  absl::flat_hash_map<int64_t, digest::Digest128> int_rows_;
-  absl::flat_hash_map<digest::Digest128, int64_t, HashDigest> multiset_;
+  // Staggered (staggered_map.h): these hold nearly every row of a big
+  // table, and their memory per row should not swing 2x with its size.
+  StaggeredMap<absl::flat_hash_map<RowKey, digest::Digest128, RowKeyHash, RowKeyEq>> rows_;
+  StaggeredMap<absl::flat_hash_map<int64_t, digest::Digest128>> int_rows_;
+  StaggeredMap<absl::flat_hash_map<digest::Digest128, int64_t, HashDigest>> multiset_;
   // One slot per row with kept values, digest and all: a wide row costs one
   // map entry, not two (applier/README.md, Memory).
   struct KeptRow {

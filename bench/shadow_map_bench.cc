@@ -1,0 +1,80 @@
+// shadow_map_bench: the shadow's row map, one absl flat map against the
+// StaggeredMap of eight (applier/shadow/staggered_map.h) that replaced it
+// (issue 15: bytes per row flat with the row count). Integer keys 1..n as
+// pgbench's, a 16-byte row digest each, as TableShadow's int_rows_.
+//
+//   build/bench/shadow_map_bench --benchmark_repetitions=5
+//     --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true
+//
+// Counters: rows/s, and slots_per_row (capacity / rows: the memory per row
+// is that times 25 bytes).
+#include <absl/container/flat_hash_map.h>
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "pgparity/applier/shadow/staggered_map.h"
+#include "pgparity/digest/digest128.h"
+
+namespace {
+
+using pgparity::applier::StaggeredMap;
+using pgparity::digest::Digest128;
+using Single = absl::flat_hash_map<int64_t, Digest128>;
+using Staggered = StaggeredMap<Single>;
+
+Digest128 DigestOf(int64_t i) {
+  return Digest128{static_cast<uint64_t>(i) * 0x9e3779b97f4a7c15ull, static_cast<uint64_t>(i)};
+}
+
+// Inserts keys 1..n into an empty map, growing it as the bootstrap does.
+template <typename Map>
+void BM_Insert(benchmark::State& state) {
+  const auto n = static_cast<int64_t>(state.range(0));
+  double slots = 0;
+  for (auto _ : state) {
+    Map m;
+    for (int64_t i = 1; i <= n; ++i) m.insert_or_assign(i, DigestOf(i));
+    slots = static_cast<double>(m.capacity()) / static_cast<double>(n);
+    benchmark::DoNotOptimize(m);
+  }
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["slots_per_row"] = slots;
+}
+
+const Digest128* FindIn(const Single& m, int64_t k) {
+  auto it = m.find(k);
+  return it == m.end() ? nullptr : &it->second;
+}
+const Digest128* FindIn(const Staggered& m, int64_t k) { return m.Find(k); }
+
+// Looks up n keys in random order in a map of keys 1..n (the per-change
+// checks' and the updates' access).
+template <typename Map>
+void BM_Find(benchmark::State& state) {
+  const auto n = static_cast<int64_t>(state.range(0));
+  Map m;
+  for (int64_t i = 1; i <= n; ++i) m.insert_or_assign(i, DigestOf(i));
+  std::vector<int64_t> keys(static_cast<size_t>(n));
+  std::mt19937_64 rng(1);
+  for (auto& k : keys) k = 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(n));
+  for (auto _ : state) {
+    uint64_t sum = 0;
+    for (int64_t k : keys) sum += FindIn(m, k)->lo;
+    benchmark::DoNotOptimize(sum);
+  }
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_Insert<Single>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Insert<Staggered>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Find<Single>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Find<Staggered>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
