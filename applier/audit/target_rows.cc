@@ -72,6 +72,11 @@ Status ReadByInLists(conn::PgSession& target, RowSink& sink, std::span<const std
   return Status::OK();
 }
 
+// Every integer in [lo, hi] is one of the run's keys (they are distinct).
+bool AsksEveryKey(const IntegerKeyRun& run) {
+  return static_cast<uint64_t>(run.hi) - static_cast<uint64_t>(run.lo) + 1 == run.keys;
+}
+
 // The maps of the parts as one (the biggest taking the others' rows).
 TargetRowDigests Merged(std::vector<TargetRowDigests> found) {
   if (found.empty()) return {};
@@ -110,8 +115,12 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
     for (size_t i = 0; i < keys.size(); ++i) split.leftovers[i] = i;
   }
   // A range's other rows may be in flight: only the keys asked for count.
+  // A run that asks for every key of its range (a big commit's, often)
+  // takes all its rows without looking them up.
   absl::flat_hash_set<std::string_view> wanted;
-  if (!split.runs.empty()) wanted.insert(keys.begin(), keys.end());
+  if (!std::all_of(split.runs.begin(), split.runs.end(), AsksEveryKey)) {
+    wanted.insert(keys.begin(), keys.end());
+  }
   if (keys.size() < options.parallel_min_keys) sessions.resize(1);
   // On several sessions, twice as many parts: one finishing early takes
   // another.
@@ -129,11 +138,13 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
         found[i].reserve(parts[i].keys);
         RowSink sink(spec, found[i]);
         const auto asked = [&](std::string_view key) { return wanted.contains(key); };
+        const auto any = [](std::string_view) { return true; };
         for (const IntegerKeyRun& run : parts[i].runs) {
           PGPARITY_ASSIGN_OR_RETURN(auto rows,
                                     target.Query(SelectByKeyRangeSql(sink.read, spec),
                                                  {std::to_string(run.lo), std::to_string(run.hi)}));
-          PGPARITY_RETURN_IF_ERROR(sink.Take(rows, asked));
+          PGPARITY_RETURN_IF_ERROR(AsksEveryKey(run) ? sink.Take(rows, any)
+                                                     : sink.Take(rows, asked));
         }
         return ReadByInLists(target, sink, keys, parts[i].leftovers, per_select);
       }));

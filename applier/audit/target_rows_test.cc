@@ -85,7 +85,8 @@ TEST_F(TargetRowsTest, DenseRunsByRangeGiveExactlyTheRowsAskedFor) {
   ASSERT_TRUE(spec.integer_key);
   ASSERT_TRUE(ReadsIntegerKey(ForDigest(TargetRead(spec, spec.target_relkind), spec), spec));
   // 1..1000 without the multiples of 7 (dense: their rows are in the range
-  // and must not be in the result), 2001..2100, two sparse keys, and
+  // and must not be in the result), 2001..2100 (every key of its range:
+  // its rows are taken without a lookup), two sparse keys, and
   // 5000, 1001 with no row on the target (1001 just past the run's end).
   std::vector<int64_t> values;
   std::set<int64_t> present;

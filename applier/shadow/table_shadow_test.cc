@@ -11,6 +11,8 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -402,6 +404,75 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   EXPECT_EQ(state.StateAt(wire::Lsn(0x200))[0].rows, 1);
   EXPECT_EQ(state.StateAt(wire::Lsn(0x300))[0].rows, 2);
   EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 1u);
+}
+
+// KeysChanged against the commits as the test made them: random commits
+// insert and update random keys (a key often several times, in one commit
+// and across), then random windows [lo, hi) with random caps give each
+// key changed in the window once, whole commits only, and stop at the
+// first commit boundary at or past the cap.
+TEST(ShadowStateTest, KeysChangedGivesEachKeyOfTheWindowOnceInWholeCommits) {
+  std::vector<TableSpec> specs{Spec()};
+  ShadowState state(specs);
+  state.SetBasePoint(wire::Lsn(0x100));
+  core::RelationCache cache;
+  const core::RelationInfo& rel = RelationOfT(cache);
+  std::mt19937_64 rng(4242);
+  std::set<int> held;
+  std::vector<std::pair<uint64_t, std::vector<int>>> commits;  // end, keys changed
+  for (uint64_t end = 0x200; end < 0x200 + 0x100 * 200; end += 0x100) {
+    ASSERT_TRUE(state.OnBegin({}).ok());
+    std::vector<int> keys;
+    for (size_t n = 1 + rng() % 6; n > 0; --n) {
+      const int k = static_cast<int>(rng() % 300);
+      const bool update = held.contains(k);
+      auto t = Tuple({std::to_string(k), "v" + std::to_string(rng() % 1000), "1"});
+      core::Change c{update ? core::ChangeOp::kUpdate : core::ChangeOp::kInsert,
+                     rel,
+                     wire::OldTupleKind::kNone,
+                     {},
+                     t.view(),
+                     wire::Lsn(end - 8),
+                     1,
+                     1};
+      ASSERT_TRUE(state.OnChange(c).ok());
+      held.insert(k);
+      keys.push_back(k);
+    }
+    core::CommitInfo ci;
+    ci.end_lsn = wire::Lsn(end);
+    ASSERT_TRUE(state.OnCommit(ci).ok());
+    commits.emplace_back(end, std::move(keys));
+  }
+  const auto key_of = [](int k) {
+    std::string key;
+    EncodeIntegerKey(k, key);
+    return key;
+  };
+  auto lk = state.Lock();
+  for (int round = 0; round < 500; ++round) {
+    const uint64_t lo = 0x100 + rng() % (0x100 * 202), hi = lo + rng() % (0x100 * 60);
+    const size_t cap = 1 + rng() % 80;
+    std::set<std::string> want;
+    wire::Lsn want_up_to(hi);
+    for (const auto& [end, keys] : commits) {
+      if (end < lo || end >= hi) continue;
+      if (want.size() >= cap) {
+        want_up_to = wire::Lsn(end);
+        break;
+      }
+      for (int k : keys) want.insert(key_of(k));
+    }
+    wire::Lsn up_to;
+    const auto got = state.KeysChanged(wire::Lsn(lo), wire::Lsn(hi), cap, up_to);
+    std::set<std::string> got_keys;
+    for (const auto& [table, key] : got) {
+      EXPECT_EQ(table, 0u);
+      EXPECT_TRUE(got_keys.insert(key).second) << "a key twice, round " << round;
+    }
+    ASSERT_EQ(got_keys, want) << "round " << round << " [" << lo << ", " << hi << ") cap " << cap;
+    EXPECT_EQ(up_to, want_up_to) << "round " << round;
+  }
 }
 
 // Under a memory limit, a table that grows by streamed commits (not by the
