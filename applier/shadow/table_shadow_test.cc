@@ -410,9 +410,10 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
 // insert and update random keys (a key often several times, in one commit
 // and across), then random windows [lo, hi) with random caps give each
 // key changed in the window once, whole commits only, and stop at the
-// first commit boundary at or past the cap.
-TEST(ShadowStateTest, KeysChangedGivesEachKeyOfTheWindowOnceInWholeCommits) {
-  std::vector<TableSpec> specs{Spec()};
+// first commit boundary at or past the cap of touches.
+// Integer keys are deduplicated by value, others by a set: both checked.
+void CheckKeysChanged(bool integer_key) {
+  std::vector<TableSpec> specs{Spec('d', true, integer_key)};
   ShadowState state(specs);
   state.SetBasePoint(wire::Lsn(0x100));
   core::RelationCache cache;
@@ -455,13 +456,15 @@ TEST(ShadowStateTest, KeysChangedGivesEachKeyOfTheWindowOnceInWholeCommits) {
     const size_t cap = 1 + rng() % 80;
     std::set<std::string> want;
     wire::Lsn want_up_to(hi);
+    size_t touches = 0;
     for (const auto& [end, keys] : commits) {
       if (end < lo || end >= hi) continue;
-      if (want.size() >= cap) {
+      if (touches >= cap) {
         want_up_to = wire::Lsn(end);
         break;
       }
       for (int k : keys) want.insert(key_of(k));
+      touches += keys.size();
     }
     wire::Lsn up_to;
     const auto got = state.KeysChanged(wire::Lsn(lo), wire::Lsn(hi), cap, up_to);
@@ -470,9 +473,16 @@ TEST(ShadowStateTest, KeysChangedGivesEachKeyOfTheWindowOnceInWholeCommits) {
       EXPECT_EQ(table, 0u);
       EXPECT_TRUE(got_keys.insert(key).second) << "a key twice, round " << round;
     }
-    ASSERT_EQ(got_keys, want) << "round " << round << " [" << lo << ", " << hi << ") cap " << cap;
+    ASSERT_EQ(got_keys, want) << "integer key " << integer_key << ", round " << round << " [" << lo << ", " << hi << ") cap " << cap;
     EXPECT_EQ(up_to, want_up_to) << "round " << round;
   }
+}
+
+TEST(ShadowStateTest, KeysChangedGivesEachKeyOfTheWindowOnceInWholeCommits) {
+  CheckKeysChanged(true);
+}
+TEST(ShadowStateTest, KeysChangedGivesEachKeyOnceWhenTheKeyIsNotAnInteger) {
+  CheckKeysChanged(false);
 }
 
 // Under a memory limit, a table that grows by streamed commits (not by the

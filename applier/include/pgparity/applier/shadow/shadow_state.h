@@ -114,9 +114,10 @@ class ShadowState final : public core::ChangeSink {
   // is set when the table was truncated after it.
   StringSet ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const;
   // The (table, key) pairs touched by commits with lo <= end_lsn < hi,
-  // each once, at most `cap` (whole commits only); `included_up_to` is set
-  // to the end of the last commit taken (hi when all were). Truncates are
-  // returned with an empty key.
+  // each once, in no set order. Whole commits only: those up to the first
+  // commit boundary at or past `cap` touches (a key touched twice counts
+  // twice); `included_up_to` is set to the end of the first commit not
+  // taken (hi when all were). Truncates are returned with an empty key.
   std::vector<std::pair<size_t, std::string>> KeysChanged(wire::Lsn lo, wire::Lsn hi, size_t cap,
                                                           wire::Lsn& included_up_to) const;
   // Forgets history and recent changes up to `lsn` (folded into the base).
