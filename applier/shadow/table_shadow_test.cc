@@ -473,7 +473,8 @@ void CheckKeysChanged(bool integer_key) {
       EXPECT_EQ(table, 0u);
       EXPECT_TRUE(got_keys.insert(key).second) << "a key twice, round " << round;
     }
-    ASSERT_EQ(got_keys, want) << "integer key " << integer_key << ", round " << round << " [" << lo << ", " << hi << ") cap " << cap;
+    ASSERT_EQ(got_keys, want) << "integer key " << integer_key << ", round " << round << " [" << lo
+                              << ", " << hi << ") cap " << cap;
     EXPECT_EQ(up_to, want_up_to) << "round " << round;
   }
 }
