@@ -91,6 +91,16 @@ std::optional<Digest128> TableShadow::FindRow(std::string_view key) const {
   return FindIn(rows_, kept_, key);
 }
 
+void TableShadow::Prefetch(std::string_view key) const {
+  if (stored_) return;
+  int64_t i;
+  if (spec_.integer_key && ParseIntegerKey(key, i)) {
+    int_rows_.Prefetch(i);
+  } else {
+    rows_.Prefetch(key);
+  }
+}
+
 std::optional<Digest128> TableShadow::TakeRow(std::string_view key) {
   if (stored_) return stored_->Take(key);
   int64_t i;

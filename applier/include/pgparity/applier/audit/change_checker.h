@@ -142,6 +142,8 @@ class ChangeChecker {
   // Compares one table's rows with the shadow's, leaving out keys changed
   // at or after `to`. REQUIRES: the shadow's lock held.
   void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;
+  static void CompareRow(const TableShadow& ts, const std::string& key, const TableRows& rows,
+                         const StringSet& again, ChangeRound& round);
   // Reads the keys of the next commits (from read_cursor_) when the target
   // applied some; sets round.capped / shadow_behind.
   Status ReadNext(ChangeRound& round);

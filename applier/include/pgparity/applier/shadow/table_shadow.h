@@ -108,7 +108,12 @@ class TableShadow {
   // The row digest the shadow holds for a key encoding (keyed tables);
   // nullopt when absent or unresolved.
   std::optional<digest::Digest128> Find(std::string_view key) const;
-  bool IsUnresolved(std::string_view key) const { return unresolved_.contains(key); }
+  bool IsUnresolved(std::string_view key) const {
+    return !unresolved_.empty() && unresolved_.contains(key);
+  }
+  // A hint before Find(key) in a loop over many keys: the row map's slot
+  // for the key is fetched into the cache (nothing when spilled).
+  void Prefetch(std::string_view key) const;
   // Calls f(key bytes, row digest) for every resolved row (keyed) or
   // f(digest hex as key, digest) per multiset member, `count` times.
   template <typename F>
