@@ -36,9 +36,12 @@ TEST(StaggeredMapTest, RandomOperationsAgreeWithAnOrderedMap) {
         m.insert_or_assign(k, v);
         oracle[k] = v;
         break;
-      case 1:
-        EXPECT_EQ(m.try_emplace(k, v), oracle.emplace(k, v).second);
-        break;
+      case 1: {
+        const auto [value, inserted] = m.try_emplace(k, v);
+        const auto [it, oracle_inserted] = oracle.emplace(k, v);
+        EXPECT_EQ(inserted, oracle_inserted);
+        EXPECT_EQ(*value, it->second);
+      } break;
       case 2: {
         const auto got = m.Extract(k);
         const auto it = oracle.find(k);

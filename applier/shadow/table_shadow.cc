@@ -447,8 +447,9 @@ Status TableShadow::RestoreKeyedRow(std::string_view key, const Digest128& d) {
     // One lookup per row (a checkpoint holds millions); the kept rows come
     // after, so the maps of kept rows are still empty.
     int64_t i;
-    inserted = spec_.integer_key && ParseIntegerKey(key, i) ? int_rows_.try_emplace(i, d)
-                                                            : rows_.try_emplace(RowKey(key), d);
+    inserted = spec_.integer_key && ParseIntegerKey(key, i)
+                   ? int_rows_.try_emplace(i, d).second
+                   : rows_.try_emplace(RowKey(key), d).second;
   }
   return inserted ? Status::OK() : Status::Corruption("a key twice");
 }

@@ -277,6 +277,13 @@ TEST_F(ShadowTest, ContradictionsAreAnomalies) {
   EXPECT_EQ(shadow_.anomalies(), 2u);
   EXPECT_EQ(shadow_.digest().rows, 1);
   EXPECT_FALSE(shadow_.first_anomaly().empty());
+  // The second insert's row replaced the first, in the map and the sum.
+  std::string one;
+  EncodeIntegerKey(1, one);
+  EXPECT_EQ(shadow_.Find(one), D({"1", "b", "2"}));
+  digest::TableDigest only_b;
+  only_b.Add(D({"1", "b", "2"}));
+  EXPECT_EQ(shadow_.digest(), only_b);
 }
 
 TEST_F(ShadowTest, BootstrapRowsAndTruncate) {

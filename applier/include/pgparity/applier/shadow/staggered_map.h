@@ -165,10 +165,12 @@ class StaggeredMap {
   void insert_or_assign(K&& k, V&& v) {
     ShardFor(k).insert_or_assign(std::forward<K>(k), std::forward<V>(v));
   }
-  // True when inserted (the key was absent).
+  // The key's value, and true when it was inserted (the key was absent);
+  // the value is valid until the next non-const call.
   template <typename K, typename... Args>
-  bool try_emplace(K&& k, Args&&... args) {
-    return ShardFor(k).try_emplace(std::forward<K>(k), std::forward<Args>(args)...).second;
+  std::pair<mapped_type*, bool> try_emplace(K&& k, Args&&... args) {
+    auto [it, inserted] = ShardFor(k).try_emplace(std::forward<K>(k), std::forward<Args>(args)...);
+    return {&it->second, inserted};
   }
 
   size_t size() const {
