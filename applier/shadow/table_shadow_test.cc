@@ -371,6 +371,15 @@ const core::RelationInfo& RelationOfT(core::RelationCache& cache) {
   return cache.Apply(r);
 }
 
+// One change of public.t without an old tuple (an insert, or an update
+// that keeps the key), at `lsn`.
+Status ApplyToT(ShadowState& state, const core::RelationInfo& rel, core::ChangeOp op,
+                const Row& row, uint64_t lsn) {
+  auto t = Tuple(row);
+  core::Change c{op, rel, wire::OldTupleKind::kNone, {}, t.view(), wire::Lsn(lsn), 1, 1};
+  return state.OnChange(c);
+}
+
 TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   std::vector<TableSpec> specs{Spec()};
   ShadowState state(specs);
@@ -378,17 +387,8 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   core::RelationCache cache;
   const core::RelationInfo& rel = RelationOfT(cache);
   auto commit = [&](uint64_t end, const Row& row) {
-    auto t = Tuple(row);
     ASSERT_TRUE(state.OnBegin({}).ok());
-    core::Change c{core::ChangeOp::kInsert,
-                   rel,
-                   wire::OldTupleKind::kNone,
-                   {},
-                   t.view(),
-                   wire::Lsn(end - 8),
-                   1,
-                   1};
-    ASSERT_TRUE(state.OnChange(c).ok());
+    ASSERT_TRUE(ApplyToT(state, rel, core::ChangeOp::kInsert, row, end - 8).ok());
     core::CommitInfo ci;
     ci.end_lsn = wire::Lsn(end);
     ASSERT_TRUE(state.OnCommit(ci).ok());
@@ -434,16 +434,10 @@ void CheckKeysChanged(bool integer_key) {
     for (size_t n = 1 + rng() % 6; n > 0; --n) {
       const int k = static_cast<int>(rng() % 300);
       const bool update = held.contains(k);
-      auto t = Tuple({std::to_string(k), "v" + std::to_string(rng() % 1000), "1"});
-      core::Change c{update ? core::ChangeOp::kUpdate : core::ChangeOp::kInsert,
-                     rel,
-                     wire::OldTupleKind::kNone,
-                     {},
-                     t.view(),
-                     wire::Lsn(end - 8),
-                     1,
-                     1};
-      ASSERT_TRUE(state.OnChange(c).ok());
+      const Row row{std::to_string(k), "v" + std::to_string(rng() % 1000), "1"};
+      ASSERT_TRUE(ApplyToT(state, rel, update ? core::ChangeOp::kUpdate : core::ChangeOp::kInsert,
+                           row, end - 8)
+                      .ok());
       held.insert(k);
       keys.push_back(k);
     }
