@@ -74,7 +74,8 @@ struct ChangeRound {
 // About what one key waiting for the shadow takes (a short key: its string,
 // its target digest in a hash map): read-ahead bytes to max_waiting_keys.
 inline constexpr size_t kWaitingKeyBytes = 128;
-// The keys of one round (whole commits: a bigger commit is one round).
+// The keys of one round, counted as touched (a key changed twice counts
+// twice; whole commits: a bigger commit is one round).
 inline constexpr size_t kMaxKeysPerRound = 20000;
 
 struct ChangeCheckOptions {
