@@ -258,7 +258,7 @@ k8s-logs:
 	-kubectl -n $(K8S_NS) logs job/test-replication
 	-kubectl -n $(K8S_NS) logs job/verify-replication
 
-# Benchmarks (bench/README.md): decode_bench briefly, then pgparity record vs
+# Benchmarks (bench/README.md): decode_bench and shadow_map_bench briefly, then pgparity record vs
 # pg_recvlogical on a real PostgreSQL 14, pgparity verify's scan vs COPY on a
 # real 14 -> 16 pair, then the migration benchmark (native apply catch-up,
 # lag, decoders; table, CSV and plots in bench/results/), then the cutover
@@ -269,6 +269,7 @@ k8s-logs:
 bench: build
 	@env/install-deps.sh bench
 	@$(BUILD_DIR)/bench/decode_bench --benchmark_min_time=0.2
+	@$(BUILD_DIR)/bench/shadow_map_bench --benchmark_min_time=0.2
 	@BUILD_DIR=$(BUILD_DIR) BENCH_SECONDS=$${BENCH_SECONDS:-15} BENCH_BULK_ROWS=$${BENCH_BULK_ROWS:-500000} bench/e2e_decoder.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/e2e_verify.sh
 	@BUILD_DIR=$(BUILD_DIR) bench/wide_rows.sh
