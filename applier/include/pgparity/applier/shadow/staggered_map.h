@@ -10,7 +10,7 @@
 // shadow). With eight staggered shards one of them doubles at a time, so
 // the memory per entry stays within about 15 % whatever the count
 // (staggered_map_test.cc measures it), and a doubling moves one shard's
-// entries, at most about a fifth of them.
+// entries, at most a sixth of them (170 of 1024).
 //
 // The shard is picked from the top 10 bits of the map's own hash of the
 // key; absl places a key by its low bits (H1 = hash >> 7 masked by the
@@ -73,7 +73,7 @@ inline double StaggeredShare(size_t shard) noexcept {
   return static_cast<double>(kBound[shard] - below) / (1 << staggered_internal::kTopBits);
 }
 
-// `Map`: an absl::flat_hash_map (or _set-like map) type.
+// `Map`: an absl::flat_hash_map type.
 template <typename Map>
 class StaggeredMap {
  public:
