@@ -78,6 +78,18 @@ pgbench_identical_pair() {
   wait "$src" || { cat "$WORK/init-src.log" >&2; die "pgbench -i on the source failed"; }
 }
 
+# pgbench's tables at SCALE generated anew on both sides (pgbench_identical_pair)
+# and a fresh publication and subscription without copy: the pair as it is
+# measured at each scale (bench/scale.sh, bench/verify_ab.sh).
+identical_pair_subscribed() { # SCALE
+  local start=$SECONDS
+  qt "DROP SUBSCRIPTION IF EXISTS my_subscription" >/dev/null
+  qs "DROP PUBLICATION IF EXISTS my_publication" >/dev/null
+  pgbench_identical_pair "$1"
+  note "scale $1: pgbench -i -I dtGvp on both sides in $((SECONDS - start)) s"
+  subscribe_pair 60 "copy_data = false"
+}
+
 # my_publication (all tables) and my_subscription (WITH (OPTIONS) when
 # given, e.g. "copy_data = false"), then waits (at most TIMEOUT seconds)
 # until every table is ready.

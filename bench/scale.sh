@@ -99,12 +99,7 @@ record() { echo "$SCALE,$ROWS,$1,$2,$3,$4,$5,$LOAD" >>"$CSV"; }
 
 # The scale's tables, identical on both sides, and a fresh subscription.
 prepare_scale() {
-  qt "DROP SUBSCRIPTION IF EXISTS my_subscription" >/dev/null
-  qs "DROP PUBLICATION IF EXISTS my_publication" >/dev/null
-  local start=$SECONDS
-  pgbench_identical_pair "$SCALE"
-  note "scale $SCALE: pgbench -i -I dtGvp on both sides in $((SECONDS - start)) s"
-  subscribe_pair 60 "copy_data = false"
+  identical_pair_subscribed "$SCALE"
   qs "CHECKPOINT" >/dev/null
   qt "CHECKPOINT" >/dev/null
   ROWS=$(qt "SELECT count(*) FROM pgbench_accounts")

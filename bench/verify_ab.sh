@@ -38,11 +38,7 @@ n=0
 for SCALE in $BENCH_SCALES; do
   rounds=${ROUNDS[$n]:-${ROUNDS[-1]}}
   n=$((n + 1))
-  # pgbench's data generated on both sides (deterministic: no initial copy).
-  qt "DROP SUBSCRIPTION IF EXISTS my_subscription" >/dev/null
-  qs "DROP PUBLICATION IF EXISTS my_publication" >/dev/null
-  pgbench_identical_pair "$SCALE"
-  subscribe_pair 60 "copy_data = false"
+  identical_pair_subscribed "$SCALE"
   for r in $(seq "$rounds"); do
     order=(0 1)
     [ $((r % 2)) = 0 ] && order=(1 0)
