@@ -9,7 +9,7 @@
 set -euo pipefail
 what=${1:-all}
 runtime=(postgresql-client pgbouncer python3 util-linux passwd)
-build=(cmake g++ make pkg-config librocksdb-dev libpq-dev libboost-dev libboost-program-options-dev protobuf-compiler libprotobuf-dev
+build=(cmake g++ make pkg-config librocksdb-dev liblmdb-dev libpq-dev libboost-dev libboost-program-options-dev protobuf-compiler libprotobuf-dev
   libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libssl-dev libabsl-dev nlohmann-json3-dev)
 extra=(docker-compose kubectl clang libclang-rt-14-dev prometheus chromium)
 bench=(gnuplot-nox time)
