@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace pgparity::conn {
@@ -15,14 +16,24 @@ namespace {
 // send(): a reader that goes back to waiting on the socket as soon as it has
 // drained it is woken once per message or two, and the walsender pays for
 // each wake-up too. So after a wake-up that brought less than kCoalesceBelow
-// bytes, the next read waits kCoalesceDelay on a timer instead and takes
-// what accumulated meanwhile; a timer read that finds nothing goes back to
-// waiting on the socket, so an idle stream is not polled. Costs at most
-// kCoalesceDelay of latency per batch. Measured on 2 cores (bench/README.md,
-// "End to end"): the walsender's CPU for the same drain fell by about a
-// quarter, pgparity's system time up to 5 times.
+// bytes, the thread sleeps kCoalesceDelay and then reads what accumulated
+// meanwhile; a read that finds nothing goes back to waiting on the socket,
+// so an idle stream is not polled. Costs at most kCoalesceDelay of latency
+// per batch.
+//
+// A sleep, not an Asio timer: Asio keeps the socket in epoll, edge
+// triggered, whether or not a wait is pending, so a thread waiting on a
+// timer was still woken by every packet. Nor is the socket read again at
+// once after a short read (kReadAgainAbove): that took a message or two per
+// recv(). Both measured on a 1 M-row streamed INSERT (bench/README.md,
+// "pg_recvlogical's output"): 216,000 recv() calls and 288,000 context
+// switches before, 9,000 and 3,400 after; system time halved.
 constexpr size_t kCoalesceBelow = 64 * 1024;
 constexpr std::chrono::microseconds kCoalesceDelay{500};
+// Within one wake-up, the socket is read again at once only after a read
+// that brought at least this much (libpq's buffer is 16 kB at first): a
+// smaller read means the reader has caught up with the walsender.
+constexpr size_t kReadAgainAbove = 4 * 1024;
 
 std::string SlotRef(std::string_view slot_name, std::string_view endpoint) {
   return "replication slot \"" + std::string(slot_name) + "\" on " + std::string(endpoint);
@@ -99,8 +110,7 @@ Result<std::unique_ptr<ReplicationConnection>> ReplicationConnection::Connect(
   if (!repl.Get("application_name")) repl.Set("application_name", "pgparity");
   PGPARITY_ASSIGN_OR_RETURN(PgConnPtr conn, repl.Connect("replication connection"));
 
-  std::unique_ptr<ReplicationConnection> self(
-      new ReplicationConnection(std::move(conn), params));
+  std::unique_ptr<ReplicationConnection> self(new ReplicationConnection(std::move(conn), params));
   if (self->server_version_ < 100000) {
     return Status::NotSupported("server " + self->endpoint_ + " is version " +
                                 std::to_string(self->server_version_) +
@@ -335,7 +345,6 @@ Status ReplicationConnection::StartStreaming(boost::asio::any_io_executor execut
   boost::system::error_code ec;
   executor_ = executor;
   socket_.emplace(executor);
-  coalesce_timer_.emplace(executor);
   socket_->assign(fd, ec);
   if (ec) {
     socket_.reset();
@@ -367,14 +376,15 @@ void ReplicationConnection::ArmRead() {
 }
 
 void ReplicationConnection::ArmCoalescedRead() {
-  coalesce_timer_->expires_after(kCoalesceDelay);
-  coalesce_timer_->async_wait(
-      [this, alive = std::weak_ptr<char>(alive_)](boost::system::error_code ec) {
-        if (alive.expired() || ec || !streaming_) return;
-        // Reads what arrived meanwhile (PQconsumeInput does not block); when
-        // that is nothing, DrainFrames goes back to waiting on the socket.
-        OnReadable(boost::system::error_code());
-      });
+  // On the executor's thread, which runs this stream: its other handlers
+  // (timers, a stop) wait at most kCoalesceDelay.
+  std::this_thread::sleep_for(kCoalesceDelay);
+  boost::asio::post(executor_, [this, alive = std::weak_ptr<char>(alive_)] {
+    if (alive.expired() || !streaming_) return;
+    // Reads what arrived meanwhile (PQconsumeInput does not block); when
+    // that is nothing, DrainFrames goes back to waiting on the socket.
+    OnReadable(boost::system::error_code());
+  });
 }
 
 void ReplicationConnection::OnReadable(const boost::system::error_code& ec) {
@@ -404,14 +414,17 @@ void ReplicationConnection::OnReadable(const boost::system::error_code& ec) {
 
 void ReplicationConnection::DrainFrames() {
   // libpq reads the socket in pieces of its buffer's size (16 kB at first):
-  // read again until the socket is empty before waiting, or a stream of big
-  // messages is read one buffer per wake-up (per coalescing delay).
+  // read again while the reads come back full (and once after the wake-up's
+  // own read), or a stream of big messages is read one buffer per wake-up
+  // (per coalescing delay); stop after a short one (kReadAgainAbove).
   bool read_again = true;
+  size_t since_read = 0;  // bytes of messages since the last PQconsumeInput
   while (streaming_) {
     char* buffer = nullptr;
     const int n = PQgetCopyData(raw(), &buffer, /*async=*/1);
     if (n == 0 && read_again) {
       read_again = false;
+      since_read = 0;
       if (PQconsumeInput(raw()) == 0) {
         Finish(Status::Unavailable("replication connection to " + endpoint_ +
                                    " lost: " + OneLine(PQerrorMessage(raw()))));
@@ -420,7 +433,8 @@ void ReplicationConnection::DrainFrames() {
       continue;
     }
     if (n > 0) {
-      read_again = true;
+      since_read += static_cast<size_t>(n);
+      read_again = read_again || since_read >= kReadAgainAbove;
       bytes_since_wait_ += static_cast<size_t>(n);
       PgMemPtr<char> owned(buffer);
       Status s = on_frame_(std::span<const std::byte>(reinterpret_cast<const std::byte*>(buffer),
@@ -557,7 +571,6 @@ void ReplicationConnection::Finish(Status status) {
 }
 
 void ReplicationConnection::ReleaseDescriptor() {
-  if (coalesce_timer_) coalesce_timer_->cancel();
   if (!socket_) return;
   // release(), not close(): the fd is libpq's. Pending waits complete with
   // operation_aborted and find streaming_ false (or the connection gone).

@@ -14,8 +14,9 @@
 // transactions on the source: Cancel() from another thread interrupts it).
 // Streaming is event-driven: no thread blocks on the socket. While frames
 // flow, a wake-up that brought little data is followed by a read 0.5 ms later
-// instead of another wait (read coalescing: fewer wake-ups for pgparity and
-// for the walsender); an idle stream is not polled.
+// instead of another wait, the executor's thread sleeping meanwhile (read
+// coalescing: fewer wake-ups for pgparity and for the walsender); an idle
+// stream is not polled.
 //
 // Thread-safety: not thread-safe. After StartStreaming every call (including
 // destruction) must happen on the executor's thread. Cancel() alone may be
@@ -33,7 +34,6 @@
 #include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -230,7 +230,6 @@ class ReplicationConnection {
   Status end_status_;  // the first error seen while collecting final results
   bool read_armed_ = false;
   bool write_armed_ = false;
-  std::optional<boost::asio::steady_timer> coalesce_timer_;  // ArmCoalescedRead
   size_t bytes_since_wait_ = 0;  // frame bytes delivered since the last wait
   bool has_pending_update_ = false;
   std::array<std::byte, wire::StandbyStatusUpdate::kSize> pending_update_{};
