@@ -20,8 +20,10 @@
 #      BENCH_BULK_ROWS-row INSERT in a single transaction; notes its end LSN;
 #   4. drains each slot up to that LSN, one drain at a time (2 cores: never
 #      concurrently), BENCH_ROUNDS rounds in alternating order:
-#        pg_recvlogical --start --endpos LSN -f /dev/null -o proto_version=2
+#        pg_recvlogical --start --endpos LSN -f - -o proto_version=2
 #                       -o publication_names=p -o streaming=on -o messages=true
+#          | cat > /dev/null     (bench/lib.sh, recvlogical_run: not -f
+#                                 /dev/null; BENCH_RECV_OUTPUT=devnull)
 #        pgparity record --until-lsn LSN --status-interval 0 --out FILE [--raw]
 #      (pgparity asks for proto_version 2, streaming on and messages true: the
 #      same options; BENCH_STREAMING=off runs both without streaming);
@@ -65,9 +67,9 @@ BENCH_RESULTS=${BENCH_RESULTS:-}  # also append the results table (markdown) her
 # `pgparity record` on slots of the same backlog: before/after in one run.
 BENCH_BASELINE_PGPARITY=${BENCH_BASELINE_PGPARITY:-}
 
-die() { echo "e2e_decoder: error: $*" >&2; exit 1; }
-usage() { echo "e2e_decoder: $*" >&2; exit 2; }
-note() { echo "e2e_decoder: $*" >&2; }
+NAME=e2e_decoder
+# die, usage, note; recvlogical_run (pg_recvlogical's output through a pipe).
+. "$ROOT/bench/lib.sh"
 
 for v in BENCH_SCALE BENCH_SECONDS BENCH_CLIENTS BENCH_BULK_ROWS BENCH_ROUNDS; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || usage "$v=${!v} is not a number"
@@ -101,7 +103,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {
   local attempt port
@@ -205,12 +206,11 @@ drain() { # drain ROUND KIND
   case "$kind" in
     recv)
       label="pg_recvlogical (pgoutput)"
-      cmd=(pg_recvlogical -d bench --slot "$slot" --start --endpos "$END_LSN" --no-loop
-        -f /dev/null "${stream_opts[@]}") ;;
+      cmd=(recvlogical_run -d bench --slot "$slot" --start --endpos "$END_LSN" --no-loop
+        "${stream_opts[@]}") ;;
     td)
       label="pg_recvlogical (test_decoding)"
-      cmd=(pg_recvlogical -d bench --slot "$slot" --start --endpos "$END_LSN" --no-loop
-        -f /dev/null) ;;
+      cmd=(recvlogical_run -d bench --slot "$slot" --start --endpos "$END_LSN" --no-loop) ;;
     record)
       label="pgparity record"
       out=$WORK/record-$r.pb

@@ -120,11 +120,29 @@ sub_slot_flush_reached() { # LSN
   [ "$(qs "SELECT coalesce(bool_and(confirmed_flush_lsn >= '$1'), false) FROM pg_replication_slots WHERE slot_name = 'my_subscription'")" = t ]
 }
 
-# pg_recvlogical drains pgoutput slot SLOT of my_publication up to LSN into
-# /dev/null, with the options pgparity asks for (protocol 2, streaming,
-# messages); its output in LOG.
+# pg_recvlogical ARGS..., its decoded output thrown away: written to stdout
+# (-f -) through a pipe into cat. Not -f /dev/null, the baseline before
+# 2026-12-02 20:50 UTC: then every write is free, pg_recvlogical catches up
+# with the walsender after each message and sleeps until the next one, and
+# the two sides trade a wake-up per message. A 1 M-row streamed INSERT took
+# 4.7-5.6 s that way (2.7-3.1 s of it system time, 197,000 context
+# switches) against 1.8-2.1 s through a pipe (0.7 s, 2,500): the writes
+# into the pipe let the messages gather in the socket between reads
+# (bench/README.md, "pg_recvlogical's output"). BENCH_RECV_OUTPUT=devnull
+# gives the old baseline, to compare with the figures measured with it.
+recvlogical_run() { # ARGS...
+  case ${BENCH_RECV_OUTPUT:-pipe} in
+    pipe) pg_recvlogical "$@" -f - | cat >/dev/null ;;
+    devnull) pg_recvlogical "$@" -f /dev/null ;;
+    *) usage "BENCH_RECV_OUTPUT=$BENCH_RECV_OUTPUT: pipe or devnull" ;;
+  esac
+}
+
+# pg_recvlogical drains pgoutput slot SLOT of my_publication up to LSN, with
+# the options pgparity asks for (protocol 2, streaming, messages); its
+# messages in LOG.
 recvlogical_drain() { # SLOT LSN LOG
-  pg_recvlogical -d "$SRC" --slot "$1" --start --endpos "$2" -f /dev/null --no-loop \
+  recvlogical_run -d "$SRC" --slot "$1" --start --endpos "$2" --no-loop \
     -o proto_version=2 -o publication_names=my_publication -o streaming=on -o messages=true \
     >"$3" 2>&1 || { cat "$3" >&2; die "pg_recvlogical failed"; }
 }
