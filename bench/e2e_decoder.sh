@@ -103,7 +103,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-
 start_server() {
   local attempt port
   for attempt in 1 2 3 4 5; do

@@ -122,7 +122,7 @@ sub_slot_flush_reached() { # LSN
 
 # pg_recvlogical ARGS..., its decoded output thrown away: written to stdout
 # (-f -) through a pipe into cat. Not -f /dev/null, the baseline before
-# 2026-12-02 20:50 UTC: then every write is free, pg_recvlogical catches up
+# 2026-12-02 19:46 UTC: then every write is free, pg_recvlogical catches up
 # with the walsender after each message and sleeps until the next one, and
 # the two sides trade a wake-up per message. A 1 M-row streamed INSERT took
 # 4.7-5.6 s that way (2.7-3.1 s of it system time, 197,000 context

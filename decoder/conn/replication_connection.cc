@@ -26,8 +26,9 @@ namespace {
 // timer was still woken by every packet. Nor is the socket read again at
 // once after a short read (kReadAgainAbove): that took a message or two per
 // recv(). Both measured on a 1 M-row streamed INSERT (bench/README.md,
-// "pg_recvlogical's output"): 216,000 recv() calls and 288,000 context
-// switches before, 9,000 and 3,400 after; system time halved.
+// "pg_recvlogical's output"), `pgparity record`: 216,000 recv() calls and
+// 288,000-360,000 context switches before, 9,000 and 3,000-5,000 after;
+// system time halved.
 constexpr size_t kCoalesceBelow = 64 * 1024;
 constexpr std::chrono::microseconds kCoalesceDelay{500};
 // Within one wake-up, the socket is read again at once only after a read
