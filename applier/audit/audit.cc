@@ -60,13 +60,18 @@ class Checkpointer {
       if (shadow_.in_transaction()) return last();
       at = shadow_.last_commit_end();
       if (at <= last()) return last();
-      PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_));
+      PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_, base_));
       rows = shadow_.TrackedRows();
     }
     PGPARITY_RETURN_IF_ERROR(Commit(prepared, at));
     last_took_ = last_write_ - start;
-    spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), rows,
-                 std::chrono::duration<double>(last_took_).count());
+    const double took = std::chrono::duration<double>(last_took_).count();
+    if (prepared.base) {
+      spdlog::info("checkpoint at {} ({} rows) in {:.2f} s", at.ToString(), rows, took);
+    } else {
+      spdlog::info("checkpoint at {} ({} rows; a delta of {} changed rows) in {:.2f} s",
+                   at.ToString(), rows, prepared.delta_rows, took);
+    }
     return last();
   }
 
@@ -79,9 +84,12 @@ class Checkpointer {
     return Commit(prepared, at);
   }
 
-  void set_last(wire::Lsn at) {
+  // Resumed: the checkpoint read (its delta's LSN when it had one), and
+  // the full checkpoint later deltas apply to.
+  void Resume(wire::Lsn at, std::optional<CheckpointBase> base) {
     last_ = at.value();
     last_write_ = steady_clock::now();
+    base_ = base;
   }
   // Any thread (metrics).
   wire::Lsn last() const { return wire::Lsn(last_.load()); }
@@ -90,6 +98,7 @@ class Checkpointer {
   // Writes `prepared`, taken at `at`, and makes it the position to confirm.
   Status Commit(const PreparedCheckpoint& prepared, wire::Lsn at) {
     PGPARITY_RETURN_IF_ERROR(CommitCheckpoint(prepared));
+    if (prepared.base) base_ = prepared.base;
     last_ = at.value();
     last_write_ = steady_clock::now();
     return Status::OK();
@@ -102,6 +111,8 @@ class Checkpointer {
   std::optional<wire::Lsn> until_;
   const StreamPosition& position_;
   std::atomic<uint64_t> last_{0};
+  // The last full checkpoint: the next may be a delta of it.
+  std::optional<CheckpointBase> base_;
   steady_clock::time_point last_write_{};
   steady_clock::duration last_took_{};
 };
@@ -232,8 +243,10 @@ Status Audit::OpenAndResume() {
                                 .store_dir = std::filesystem::path(options_.state_dir) / "store",
                             }));
   ShadowState& shadow = session_->shadow();
+  shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed
   CheckpointMeta stored;
-  PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored));
+  std::optional<CheckpointBase> base;
+  PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored, &base));
   PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
   PGPARITY_RETURN_IF_ERROR(
       CheckStateMatchesSlot(options_, resumed_.has_value(), stored, slot_exists));
@@ -244,7 +257,7 @@ Status Audit::OpenAndResume() {
   checkpointer_ = std::make_unique<Checkpointer>(
       shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
       options_.checkpoint_interval, options_.until_lsn, session_->position());
-  if (resumed_) checkpointer_->set_last(*resumed_);
+  if (resumed_) checkpointer_->Resume(*resumed_, base);
   return Status::OK();
 }
 

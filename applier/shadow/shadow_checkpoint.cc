@@ -47,6 +47,9 @@ constexpr std::string_view kDefinition1Magic = "PGPSHD02";
 // digits>"; the live store is "store".
 constexpr std::string_view kStoreCheckpointPrefix = "store.";
 constexpr std::string_view kOlderMagic = "PGPSHD01";
+// The delta beside a checkpoint (its path + ".delta").
+constexpr std::string_view kDeltaMagic = "PGPDLT01";
+constexpr std::string_view kDeltaSuffix = ".delta";
 constexpr size_t kChecksumBytes = 8;
 
 // The fewest bytes one entry of each list takes.
@@ -519,6 +522,196 @@ Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_v
   return *lsn;
 }
 
+// ---- The delta ("<checkpoint>.delta"): the rows changed since the full
+// checkpoint it applies to. Byte8 magic "PGPDLT01", Int64 the base's LSN,
+// Int64 the base's XXH64 (its last 8 bytes: which file it applies to),
+// Int64 LSN (the end of the last commit in the state), one table part per
+// table of the ShadowState in its order, Int64 XXH64 (seed 0) of every
+// byte before it. A table part: String qualified name, Int64 rows, Digest
+// sum, Int64 anomalies, String first anomaly (the totals, as in a head),
+// then Byte 0 (no row changed), 1 (truncated: its whole table section
+// follows) or 2 (Int64 n, n patches). A keyed table's patch: String key
+// encoding, Byte state (0 absent, 1 row, 2 unresolved), and for a row its
+// Digest and String kept values ("" when none). A table without key's:
+// Digest, Int64 count (0: gone).
+
+namespace {
+
+enum class DeltaPart : uint8_t { kUnchanged = 0, kWhole = 1, kPatches = 2 };
+
+void EncodeTotals(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64Prefixed(table.qualified_name());
+  out.PutBE64(static_cast<uint64_t>(table.digest().rows));
+  PutDigest(out, table.digest().sum);
+  out.PutBE64(table.anomalies());
+  out.PutBE64Prefixed(table.first_anomaly());
+}
+
+Status ParseTotals(SectionReader& in, TableShadow& table) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("name"));
+  if (name != table.qualified_name()) {
+    return Status::Corruption("delta holds table " + std::string(name) + " where " +
+                              table.qualified_name() + " was expected");
+  }
+  digest::TableDigest digest;
+  const size_t rows_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t rows, in.U64("rows"));
+  if (rows > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return in.Invalid("rows", rows_at, "row count " + std::to_string(rows) + " out of range");
+  }
+  digest.rows = static_cast<int64_t>(rows);
+  PGPARITY_ASSIGN_OR_RETURN(digest.sum, in.Digest("sum"));
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t anomalies, in.U64("anomalies"));
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view first, in.String("first_anomaly"));
+  table.RestoreTotals(digest, anomalies, std::string(first));
+  return Status::OK();
+}
+
+void EncodePatch(const TableShadow& table, std::string_view key, ByteWriter& out) {
+  if (!table.spec().keyed()) {
+    // The shadow names a keyless row by its digest's hex (ShadowState).
+    const Digest128 d = Digest128::FromHex(key).value();
+    PutDigest(out, d);
+    out.PutBE64(static_cast<uint64_t>(table.Count(d)));
+    return;
+  }
+  const TableShadow::KeyState state = table.StateOf(key);
+  out.PutBE64Prefixed(key);
+  out.PutU8(static_cast<uint8_t>(state.kind));
+  if (state.kind != TableShadow::KeyState::Kind::kRow) return;
+  PutDigest(out, state.digest);
+  out.PutBE64Prefixed(state.kept);
+}
+
+Status ParseKeyedPatch(SectionReader& in, uint64_t i, TableShadow& table, DirtyRows& dirty,
+                       size_t index) {
+  using Kind = TableShadow::KeyState::Kind;
+  const size_t at = in.offset();
+  TableShadow::KeyState state;
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"patches", i, "key"}));
+  const size_t kind_at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint8_t kind, in.U8({"patches", i, "state"}));
+  if (kind > static_cast<uint8_t>(Kind::kUnresolved)) {
+    return in.Invalid({"patches", i, "state"}, kind_at, "value " + std::to_string(kind));
+  }
+  state.kind = static_cast<Kind>(kind);
+  if (state.kind == Kind::kRow) {
+    PGPARITY_ASSIGN_OR_RETURN(state.digest, in.Digest({"patches", i, "digest"}));
+    PGPARITY_ASSIGN_OR_RETURN(state.kept, in.String({"patches", i, "kept"}));
+  }
+  PGPARITY_RETURN_IF_ERROR(in.Check({"patches", i}, at, table.RestoreKeyState(key, state)));
+  dirty.Mark(index, key);
+  return Status::OK();
+}
+
+Status ParseMultisetPatch(SectionReader& in, uint64_t i, TableShadow& table, DirtyRows& dirty,
+                          size_t index) {
+  PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"patches", i, "digest"}));
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t count, in.U64({"patches", i, "count"}));
+  if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return in.Invalid({"patches", i, "count"}, at,
+                      "count " + std::to_string(count) + " out of range");
+  }
+  PGPARITY_RETURN_IF_ERROR(in.Check({"patches", i, "count"}, at,
+                                    table.RestoreMultisetCount(d, static_cast<int64_t>(count))));
+  dirty.Mark(index, d.ToHex());
+  return Status::OK();
+}
+
+void EncodeDeltaPart(const TableShadow& table, const DirtyRows& dirty, size_t index,
+                     ByteWriter& out) {
+  EncodeTotals(table, out);
+  if (dirty.whole(index)) {
+    out.PutU8(static_cast<uint8_t>(DeltaPart::kWhole));
+    EncodeTableSection(table, out);
+    return;
+  }
+  const DirtyKeySet& keys = dirty.keys(index);
+  if (keys.empty()) {
+    out.PutU8(static_cast<uint8_t>(DeltaPart::kUnchanged));
+    return;
+  }
+  out.PutU8(static_cast<uint8_t>(DeltaPart::kPatches));
+  out.PutBE64(keys.size());
+  for (const RowKey& key : keys) EncodePatch(table, key.view(), out);
+}
+
+Status ParseDeltaPart(ByteReader& bytes, ShadowState& shadow, size_t index) {
+  TableShadow& table = shadow.table(index);
+  DirtyRows& dirty = shadow.dirty_rows();
+  SectionReader in(bytes, "delta of table " + table.qualified_name());
+  PGPARITY_RETURN_IF_ERROR(ParseTotals(in, table));
+  const size_t at = in.offset();
+  PGPARITY_ASSIGN_OR_RETURN(const uint8_t part, in.U8("part"));
+  if (part == static_cast<uint8_t>(DeltaPart::kUnchanged)) return Status::OK();
+  if (part == static_cast<uint8_t>(DeltaPart::kWhole)) {
+    dirty.MarkWhole(index);
+    return ParseTableSection(bytes, table);
+  }
+  if (part != static_cast<uint8_t>(DeltaPart::kPatches)) {
+    return in.Invalid("part", at, "value " + std::to_string(part));
+  }
+  const bool keyed = table.spec().keyed();
+  PGPARITY_ASSIGN_OR_RETURN(const uint64_t n,
+                            in.Count("patches", keyed ? kMinStringBytes + 1 : kMultisetEntryBytes));
+  for (uint64_t i = 0; i < n; ++i) {
+    PGPARITY_RETURN_IF_ERROR(keyed ? ParseKeyedPatch(in, i, table, dirty, index)
+                                   : ParseMultisetPatch(in, i, table, dirty, index));
+  }
+  return in.Check("patches", in.offset(), table.FinishRestore());
+}
+
+}  // namespace
+
+std::string DeltaPath(std::string_view checkpoint_path) {
+  return std::string(checkpoint_path) + std::string(kDeltaSuffix);
+}
+
+std::vector<std::byte> EncodeDelta(const ShadowState& shadow, wire::Lsn lsn,
+                                   const CheckpointBase& base) {
+  std::vector<std::byte> file;
+  ByteWriter out(file);
+  out.PutBytes(std::as_bytes(std::span(kDeltaMagic.data(), kDeltaMagic.size())));
+  out.PutBE64(base.lsn.value());
+  out.PutBE64(base.checksum);
+  out.PutBE64(lsn.value());
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    EncodeDeltaPart(shadow.table(i), shadow.dirty_rows(), i, out);
+  }
+  out.PutBE64(XXH64(file.data(), file.size(), 0));
+  return file;
+}
+
+Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std::string_view path,
+                                            const CheckpointBase& base, ShadowState& shadow) {
+  const std::string_view text = AsChars(file);
+  if (file.size() < kDeltaMagic.size() + 24 + kChecksumBytes || !text.starts_with(kDeltaMagic)) {
+    return Damaged(path, "not a delta of a checkpoint");
+  }
+  const size_t sealed = file.size() - kChecksumBytes;
+  if (wire::LoadBE64(file.data() + sealed) != XXH64(file.data(), sealed, 0)) {
+    return Damaged(path, "its XXH64 does not match its bytes");
+  }
+  ByteReader bytes(file.first(sealed).subspan(kDeltaMagic.size()), kDeltaMagic.size());
+  const uint64_t base_lsn = bytes.ReadBE64Unchecked();
+  const uint64_t base_checksum = bytes.ReadBE64Unchecked();
+  const wire::Lsn lsn(bytes.ReadBE64Unchecked());
+  // A full checkpoint written after it, and a crash before it was removed.
+  if (base_lsn != base.lsn.value() || base_checksum != base.checksum) {
+    return std::optional<wire::Lsn>();
+  }
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    const Status part = ParseDeltaPart(bytes, shadow, i);
+    if (!part.ok()) return TablesChanged(path, part);
+  }
+  if (const Status end = bytes.ExpectEnd(); !end.ok()) {
+    return TablesChanged(path, end.WithPrefix("after the last table"));
+  }
+  shadow.SetBasePoint(lsn);
+  return std::optional<wire::Lsn>(lsn);
+}
+
 namespace {
 
 // "store.<LSN as 16 hex digits>".
@@ -542,12 +735,15 @@ void RemoveOtherStoreCheckpoints(const std::filesystem::path& dir, std::string_v
 
 }  // namespace
 
-Result<PreparedCheckpoint> PrepareCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
-                                             const CheckpointMeta& meta, const std::string& path) {
+namespace {
+
+// A full checkpoint of `shadow`: the row store's copy first (the file that
+// names it is the commit point), then the file's bytes.
+Result<PreparedCheckpoint> PrepareFull(const ShadowState& shadow, wire::Lsn lsn,
+                                       const CheckpointMeta& meta, const std::string& path) {
   PreparedCheckpoint prepared;
   prepared.path = path;
   if (RowStore* rows = shadow.store()) {
-    // The store's copy first: the file that names it is the commit point.
     const std::filesystem::path dir = std::filesystem::path(path).parent_path();
     prepared.store = StoreCheckpointName(lsn);
     std::error_code ec;
@@ -555,11 +751,49 @@ Result<PreparedCheckpoint> PrepareCheckpoint(const ShadowState& shadow, wire::Ls
     PGPARITY_RETURN_IF_ERROR(rows->Checkpoint(dir / prepared.store));
   }
   prepared.file = EncodeCheckpoint(shadow, lsn, meta, prepared.store);
+  prepared.base = CheckpointBase{
+      lsn, wire::LoadBE64(prepared.file.data() + prepared.file.size() - kChecksumBytes)};
   return prepared;
+}
+
+// Whether the rows changed since `base` make a delta worth writing: at
+// most a quarter of the rows (a bigger one costs about what the full
+// checkpoint does, and every restart reads both).
+bool DeltaFits(const ShadowState& shadow) {
+  const DirtyRows& dirty = shadow.dirty_rows();
+  if (!dirty.enabled() || dirty.overflowed() || shadow.store() != nullptr) return false;
+  uint64_t rows = dirty.keys();
+  for (size_t i = 0; i < shadow.table_count(); ++i) {
+    if (dirty.whole(i)) rows += shadow.table(i).keyed_rows() + shadow.table(i).multiset_entries();
+  }
+  return rows <= shadow.TrackedRows() / 4;
+}
+
+}  // namespace
+
+Result<PreparedCheckpoint> PrepareCheckpoint(ShadowState& shadow, wire::Lsn lsn,
+                                             const CheckpointMeta& meta, const std::string& path,
+                                             const std::optional<CheckpointBase>& base) {
+  if (base && DeltaFits(shadow)) {
+    PreparedCheckpoint delta;
+    delta.path = DeltaPath(path);
+    delta.file = EncodeDelta(shadow, lsn, *base);
+    delta.delta_rows = shadow.dirty_rows().keys();
+    return delta;
+  }
+  PGPARITY_ASSIGN_OR_RETURN(PreparedCheckpoint full, PrepareFull(shadow, lsn, meta, path));
+  // Later deltas are of the rows changed after this one.
+  shadow.dirty_rows().Clear();
+  return full;
 }
 
 Status CommitCheckpoint(const PreparedCheckpoint& checkpoint) {
   PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(checkpoint.path, AsChars(checkpoint.file), 0600));
+  if (!checkpoint.base) return Status::OK();  // a delta
+  // A delta of the previous checkpoint no longer applies; one a crash
+  // leaves here is recognised as such by its base (ParseDelta).
+  std::error_code ec;
+  std::filesystem::remove(DeltaPath(checkpoint.path), ec);
   RemoveOtherStoreCheckpoints(std::filesystem::path(checkpoint.path).parent_path(),
                               checkpoint.store);
   return Status::OK();
@@ -568,18 +802,27 @@ Status CommitCheckpoint(const PreparedCheckpoint& checkpoint) {
 Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
                        const std::string& path) {
   PGPARITY_ASSIGN_OR_RETURN(const PreparedCheckpoint prepared,
-                            PrepareCheckpoint(shadow, lsn, meta, path));
+                            PrepareFull(shadow, lsn, meta, path));
   return CommitCheckpoint(prepared);
 }
 
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
-                                                CheckpointMeta& meta) {
+                                                CheckpointMeta& meta,
+                                                std::optional<CheckpointBase>* base) {
   PGPARITY_ASSIGN_OR_RETURN(const std::optional<std::string> file, ReadFileIfExists(path));
   if (!file) return std::optional<wire::Lsn>();
+  const auto bytes = std::as_bytes(std::span(file->data(), file->size()));
+  PGPARITY_ASSIGN_OR_RETURN(const wire::Lsn lsn, ParseCheckpoint(bytes, path, shadow, meta));
+  const CheckpointBase full{lsn, wire::LoadBE64(bytes.data() + bytes.size() - kChecksumBytes)};
+  // Deltas follow only a shadow that tracks its changed rows since this one.
+  if (base != nullptr && shadow.dirty_rows().enabled()) *base = full;
+  const std::string delta_path = DeltaPath(path);
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<std::string> delta, ReadFileIfExists(delta_path));
+  if (!delta) return std::optional<wire::Lsn>(lsn);
   PGPARITY_ASSIGN_OR_RETURN(
-      const wire::Lsn lsn,
-      ParseCheckpoint(std::as_bytes(std::span(file->data(), file->size())), path, shadow, meta));
-  return std::optional<wire::Lsn>(lsn);
+      const std::optional<wire::Lsn> delta_lsn,
+      ParseDelta(std::as_bytes(std::span(delta->data(), delta->size())), delta_path, full, shadow));
+  return std::optional<wire::Lsn>(delta_lsn.value_or(lsn));
 }
 
 }  // namespace pgparity::applier

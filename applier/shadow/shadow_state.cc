@@ -25,6 +25,7 @@ ShadowState::ShadowState(std::vector<TableSpec> specs) {
   ops_.resize(tables_.size());
   txn_touched_.assign(tables_.size(), false);
   map_bytes_ = std::vector<std::atomic<size_t>>(tables_.size());
+  dirty_ = DirtyRows(tables_.size());
 }
 
 std::optional<size_t> ShadowState::FindTable(std::string_view schema, std::string_view name) const {
@@ -133,6 +134,8 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         entries_.push_back(Entry{t, tables_[t]->digest()});
         txn_touched_[t] = false;
       }
+      for (const size_t t : txn_truncated_) dirty_.MarkWhole(t);
+      for (const auto& [t, k] : txn_keys_) dirty_.Mark(t, k);
       for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
       for (auto& [t, k] : txn_keys_)
         recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
@@ -284,6 +287,16 @@ void ShadowState::Resume() {
 std::vector<RowTouch> ShadowState::RecentTouches(size_t table, std::string_view key,
                                                  size_t max) const {
   return touch_log_.RecentTouches(table, key, max);
+}
+
+void ShadowState::TrackDirtyRows() {
+  // About 40 bytes a key (a RowKey and its slot): a sixteenth of the limit,
+  // taken from the store cache's quarter, which nothing uses before a table
+  // spills — and a spilled shadow's checkpoints are full ones.
+  constexpr size_t kBytesPerDirtyKey = 40;
+  constexpr size_t kUnlimitedKeys = size_t{1} << 22;
+  std::lock_guard lk(mu_);
+  dirty_.Enable(budget_.limited() ? budget_.limit / 16 / kBytesPerDirtyKey : kUnlimitedKeys);
 }
 
 void ShadowState::SetTouchLogCapacity(size_t capacity) {

@@ -478,6 +478,39 @@ Status TableShadow::RestoreUnresolved(std::string_view key) {
   return Status::OK();
 }
 
+TableShadow::KeyState TableShadow::StateOf(std::string_view key) const {
+  KeyState state;
+  if (IsUnresolved(key)) {
+    state.kind = KeyState::Kind::kUnresolved;
+  } else if (const std::optional<Digest128> d = FindRow(key)) {
+    state.kind = KeyState::Kind::kRow;
+    state.digest = *d;
+    state.kept = FindKept(key).value_or("");
+  }
+  return state;
+}
+
+Status TableShadow::RestoreKeyState(std::string_view key, const KeyState& state) {
+  if (state.kind == KeyState::Kind::kRow && !state.kept.empty()) {
+    if (toastable_positions_.empty())
+      return Status::Corruption("kept values in a table that keeps none");
+    PGPARITY_RETURN_IF_ERROR(KeptValuesReader(state.kept, toastable_positions_.size())
+                                 .ForEach([](size_t, const ColumnValue&) {}));
+  }
+  if (auto u = unresolved_.find(key); u != unresolved_.end()) unresolved_.erase(u);
+  TakeRow(key);
+  if (state.kind == KeyState::Kind::kRow) PutRow(key, state.digest, state.kept);
+  if (state.kind == KeyState::Kind::kUnresolved) unresolved_.insert(RowKey(key));
+  return Status::OK();
+}
+
+Status TableShadow::RestoreMultisetCount(const Digest128& d, int64_t count) {
+  if (count < 0) return Status::Corruption("count " + std::to_string(count) + " is negative");
+  const int64_t now = Count(d);
+  if (count != now) AddToMultiset(d, count - now);
+  return Status::OK();
+}
+
 namespace {
 
 // `d` added `count` times (mod 2^128, as TableDigest adds), in one step: a

@@ -6,6 +6,11 @@
 // last checkpoint, so after kill -9 it resumes from there and the slot
 // resends exactly what followed: nothing lost, nothing counted twice.
 //
+// Between full checkpoints, `pgparity audit` writes deltas: the rows
+// changed since the last full one, in "<file>.delta" beside it (see
+// PrepareCheckpoint), so that a checkpoint costs the rows that changed,
+// not the shadow's.
+//
 // Format 04 ("PGPSHD04"): magic, the LSN, the slot, the publication, the
 // source's system identifier, the row store's checkpoint, the tables, and an
 // XXH64 of everything before it. The byte layout is in
@@ -26,6 +31,7 @@
 #define PGPARITY_APPLIER_SHADOW_SHADOW_CHECKPOINT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,6 +59,13 @@ struct CheckpointMeta {
 Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const CheckpointMeta& meta,
                        const std::string& path);
 
+// The full checkpoint a delta applies to: its LSN and its XXH64 (the
+// file's last 8 bytes).
+struct CheckpointBase {
+  wire::Lsn lsn;
+  uint64_t checksum = 0;
+};
+
 // A checkpoint in two steps, so that the shadow's lock is held only while
 // its state is taken, not while the file is written and synced (most of
 // the time: 34 MB for 1 M rows):
@@ -60,25 +73,45 @@ Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const Checkpoin
 //      transaction): the row store's checkpoint "store.<LSN>" written, the
 //      file's bytes encoded;
 //   2. CommitCheckpoint (the lock not needed): the file written atomically
-//      — the commit point — and the other store checkpoints removed.
+//      — the commit point — and, for a full checkpoint, the delta and the
+//      other store checkpoints removed.
 // Until 2 returns, the previous checkpoint is the one a restart finds. One
 // checkpoint at a time per path.
+//
+// A delta ("<path>.delta") instead of a full checkpoint when `base` (the
+// full checkpoint at `path`, from ReadCheckpoint or the last full one's
+// PreparedCheckpoint::base) is given, the shadow tracks its changed rows
+// (ShadowState::TrackDirtyRows), nothing spilled, and at most a quarter of
+// its rows changed since `base`: the rows changed since, each with its
+// whole state, and every table's totals. It replaces the previous delta
+// (they are cumulative), so a restart reads the full checkpoint and at most
+// one delta. A full checkpoint clears the changed rows.
 struct PreparedCheckpoint {
-  std::string path;
+  std::string path;   // the checkpoint, or its delta
   std::string store;  // "store.<LSN>" beside `path`, "" when nothing spilled
   std::vector<std::byte> file;
+  // A full checkpoint: what later deltas apply to. nullopt for a delta.
+  std::optional<CheckpointBase> base;
+  uint64_t delta_rows = 0;  // a delta's changed rows (its whole tables not counted)
 };
-Result<PreparedCheckpoint> PrepareCheckpoint(const ShadowState& shadow, wire::Lsn lsn,
-                                             const CheckpointMeta& meta, const std::string& path);
+Result<PreparedCheckpoint> PrepareCheckpoint(ShadowState& shadow, wire::Lsn lsn,
+                                             const CheckpointMeta& meta, const std::string& path,
+                                             const std::optional<CheckpointBase>& base = {});
 Status CommitCheckpoint(const PreparedCheckpoint& checkpoint);
 
 // Reads `path` into `shadow` (fresh, with the same tables, not streaming
-// yet: its base point becomes the checkpoint's LSN); returns that LSN and
-// fills `meta`. nullopt when there is no file. Errors as ParseCheckpoint's,
-// and IOError when the file cannot be read. On error `shadow` may hold part
-// of the checkpoint: discard it.
+// yet: its base point becomes the checkpoint's LSN), then its delta when
+// there is one that applies to it (a delta left by a crash before a newer
+// full checkpoint removed it does not, and is ignored); returns the LSN of
+// the last of the two and fills `meta`. nullopt when there is no file.
+// The delta's rows are marked changed (TrackDirtyRows first), and `base`,
+// when given and the shadow tracks them, is set to the full checkpoint's.
+// Errors as ParseCheckpoint's and ParseDelta's, and IOError when a file
+// cannot be read. On error `shadow` may hold part of the checkpoint:
+// discard it.
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
-                                                CheckpointMeta& meta);
+                                                CheckpointMeta& meta,
+                                                std::optional<CheckpointBase>* base = nullptr);
 
 // ---- The format itself, without I/O (the two functions above and tests).
 
@@ -103,6 +136,21 @@ std::vector<std::byte> EncodeCheckpoint(const ShadowState& shadow, wire::Lsn lsn
 //     ParseTableSection's message as <what>.
 Result<wire::Lsn> ParseCheckpoint(std::span<const std::byte> file, std::string_view path,
                                   ShadowState& shadow, CheckpointMeta& meta);
+
+// The delta beside the checkpoint at `checkpoint_path`.
+std::string DeltaPath(std::string_view checkpoint_path);
+// The bytes of a delta of `shadow` (REQUIRES as for PrepareCheckpoint) as
+// of `lsn` against `base`: its changed rows (ShadowState::dirty_rows()).
+std::vector<std::byte> EncodeDelta(const ShadowState& shadow, wire::Lsn lsn,
+                                   const CheckpointBase& base);
+// Applies a delta to `shadow`, read from the full checkpoint `base` (as
+// ParseCheckpoint left it); returns its LSN, or nullopt when it is not a
+// delta of `base` (then `shadow` is unchanged). Corruption "checkpoint
+// <path> is damaged (...)" as ParseCheckpoint's, and "delta of table
+// public.t: patches[3].state: value 7 at offset 90" kinds of errors as
+// FailedPrecondition, worded as ParseCheckpoint's for changed tables.
+Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std::string_view path,
+                                            const CheckpointBase& base, ShadowState& shadow);
 
 // One table's section of the file. Parsing refills `table` (TableShadow's
 // Restore* calls); Corruption naming the table and the field:

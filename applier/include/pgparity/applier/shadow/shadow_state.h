@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "pgparity/applier/catalog/table_spec.h"
+#include "pgparity/applier/shadow/dirty_rows.h"
 #include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/applier/shadow/row_store.h"
 #include "pgparity/applier/shadow/table_shadow.h"
@@ -129,6 +130,15 @@ class ShadowState final : public core::ChangeSink {
   std::vector<RowTouch> RecentTouches(size_t table, std::string_view key, size_t max) const;
   // Bytes the touch log uses (not part of MemoryBytes()).
   size_t TouchLogBytes() const { return touch_log_.MemoryBytes(); }
+
+  // The rows changed since the last full checkpoint (dirty_rows.h), for
+  // delta checkpoints: tracked from TrackDirtyRows on (audit; after
+  // SetMemoryLimit, which bounds them), at most a sixteenth of the memory
+  // limit's worth of keys (4 M keys without a limit). The checkpoint
+  // clears them (hold Lock()).
+  void TrackDirtyRows();
+  DirtyRows& dirty_rows() { return dirty_; }
+  const DirtyRows& dirty_rows() const { return dirty_; }
 
   // Keeps the last `capacity` touches from now on (default
   // TouchLog::kDefaultCapacity), forgetting those logged so far. Locks.
@@ -218,6 +228,7 @@ class ShadowState final : public core::ChangeSink {
   uint64_t entries_base_ = 0;  // absolute index of entries_[0]
   std::vector<Touch> recent_;
   TouchLog touch_log_;
+  DirtyRows dirty_{0};
 
   // The open transaction.
   std::vector<bool> txn_touched_;

@@ -257,6 +257,25 @@ class TableShadow {
   // Corruption when the rows do not add up to the restored digest.
   [[nodiscard]] Status FinishRestore() const;
 
+  // ---- One row's whole state, for a delta checkpoint (shadow_checkpoint.h):
+  // what a keyed table holds for a key, and setting it back.
+  struct KeyState {
+    enum class Kind : uint8_t { kAbsent = 0, kRow = 1, kUnresolved = 2 };
+    Kind kind = Kind::kAbsent;
+    digest::Digest128 digest;  // kRow
+    // kRow: its kept values in kept_values.h's layout, "" when none; valid
+    // until the next call.
+    std::string_view kept;
+  };
+  KeyState StateOf(std::string_view key) const;
+  // The key holds `state` from now on, whatever it held; the totals are
+  // RestoreTotals'. Corruption when the kept values are not
+  // kept_values_per_row() well-formed entries.
+  [[nodiscard]] Status RestoreKeyState(std::string_view key, const KeyState& state);
+  // Tables without key: `d` is there `count` times from now on (0: not at
+  // all). Corruption when `count` is negative.
+  [[nodiscard]] Status RestoreMultisetCount(const digest::Digest128& d, int64_t count);
+
   // Bytes of memory the shadow uses for this table (tables, keys, kept
   // TOAST values), for the bytes-per-row figure. 0 rows' worth once
   // spilled: the store's memory is RowStore::MemoryBytes().
