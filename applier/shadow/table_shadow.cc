@@ -163,6 +163,9 @@ void TableShadow::AddRow(std::string_view key, const Digest128& d,
     if (auto replaced = TakeRow(key)) {
       Anomaly("insert of a key the shadow already holds");
       digest_.Remove(*replaced);
+    } else if (DropUnresolved(key)) {
+      // A key is in one place: a row, or unresolved.
+      Anomaly("insert of a key the shadow already holds");
     }
   }
   digest_.Add(d);
@@ -177,11 +180,16 @@ void TableShadow::AddRow(std::string_view key, const Digest128& d,
   }
 }
 
+bool TableShadow::DropUnresolved(std::string_view key) {
+  if (unresolved_.empty()) return false;
+  auto u = unresolved_.find(key);
+  if (u == unresolved_.end()) return false;
+  unresolved_.erase(u);
+  return true;
+}
+
 bool TableShadow::RemoveRow(std::string_view key) {
-  if (auto u = unresolved_.find(key); u != unresolved_.end()) {
-    unresolved_.erase(u);
-    return true;
-  }
+  if (DropUnresolved(key)) return true;
   auto d = TakeRow(key);
   if (!d) return false;
   digest_.Remove(*d);
@@ -381,6 +389,13 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
   }
   if (change.op == core::ChangeOp::kInsert || new_key_ != old_key_) touched.emplace_back(new_key_);
   if (!resolved) {
+    // A key is in one place: a row, or unresolved.
+    if (change.op == core::ChangeOp::kInsert || new_key_ != old_key_) {
+      if (auto replaced = TakeRow(new_key_)) {
+        Anomaly("update to a key the shadow already holds at LSN " + change.lsn.ToString());
+        digest_.Remove(*replaced);
+      }
+    }
     unresolved_.insert(RowKey(new_key_));
     return Status::OK();
   }
@@ -497,7 +512,7 @@ Status TableShadow::RestoreKeyState(std::string_view key, const KeyState& state)
     PGPARITY_RETURN_IF_ERROR(KeptValuesReader(state.kept, toastable_positions_.size())
                                  .ForEach([](size_t, const ColumnValue&) {}));
   }
-  if (auto u = unresolved_.find(key); u != unresolved_.end()) unresolved_.erase(u);
+  DropUnresolved(key);
   TakeRow(key);
   if (state.kind == KeyState::Kind::kRow) PutRow(key, state.digest, state.kept);
   if (state.kind == KeyState::Kind::kUnresolved) unresolved_.insert(RowKey(key));

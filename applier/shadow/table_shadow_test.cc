@@ -286,6 +286,32 @@ TEST_F(ShadowTest, ContradictionsAreAnomalies) {
   EXPECT_EQ(shadow_.digest(), only_b);
 }
 
+// A key is in one place — a row or unresolved, never both: an insert of a
+// key that is unresolved, or an update that moves an unresolved row onto a
+// key the shadow holds, replaces it, as an anomaly.
+TEST_F(ShadowTest, AKeyIsARowOrUnresolvedNeverBoth) {
+  std::string one, two;
+  EncodeIntegerKey(1, one);
+  EncodeIntegerKey(2, two);
+  ASSERT_TRUE(Insert({"1", "a", "1"}).ok());
+  ASSERT_TRUE(Update({"1", "<u>", "2"}).ok());  // short: nothing kept
+  ASSERT_TRUE(shadow_.IsUnresolved(one));
+  ASSERT_TRUE(Insert({"1", "b", "3"}).ok());
+  EXPECT_FALSE(shadow_.IsUnresolved(one));
+  EXPECT_EQ(shadow_.Find(one), D({"1", "b", "3"}));
+  EXPECT_EQ(shadow_.anomalies(), 1u);
+  // Row 1 unresolved again, then moved onto key 2, which the shadow holds.
+  ASSERT_TRUE(Insert({"2", "c", "4"}).ok());
+  ASSERT_TRUE(Update({"1", "<u>", "5"}).ok());
+  ASSERT_TRUE(Change(core::ChangeOp::kUpdate, wire::OldTupleKind::kKey, {"1", "<null>", "<null>"},
+                     {"2", "<u>", "6"})
+                  .ok());
+  EXPECT_TRUE(shadow_.IsUnresolved(two));
+  EXPECT_EQ(shadow_.Find(two), std::nullopt);
+  EXPECT_EQ(shadow_.anomalies(), 2u);
+  EXPECT_EQ(shadow_.digest(), TableDigest());
+}
+
 TEST_F(ShadowTest, BootstrapRowsAndTruncate) {
   const Row row{"1", "a", "<null>"};
   shadow_.AddScannedRow(Values(row));

@@ -331,6 +331,8 @@ class TableShadow {
   // Removes a keyed row; false when it was not there (neither resolved nor
   // unresolved).
   bool RemoveRow(std::string_view key);
+  // Forgets `key` as unresolved; false when it was not.
+  bool DropUnresolved(std::string_view key);
   // scratch_ = the tuple's columns ('u' as kUnchangedToast), wide values
   // of non-key columns hashed (the digest and the kept values need only
   // that: hashed once).
