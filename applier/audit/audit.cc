@@ -250,7 +250,12 @@ Status Audit::OpenAndResume() {
   PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
   PGPARITY_RETURN_IF_ERROR(
       CheckStateMatchesSlot(options_, resumed_.has_value(), stored, slot_exists));
-  if (resumed_) {
+  if (resumed_ && base && base->lsn != *resumed_) {
+    spdlog::info(
+        "resuming from the checkpoint at {} ({} rows; the full checkpoint at {} and its "
+        "delta)",
+        resumed_->ToString(), shadow.TrackedRows(), base->lsn.ToString());
+  } else if (resumed_) {
     spdlog::info("resuming from the checkpoint at {} ({} rows)", resumed_->ToString(),
                  shadow.TrackedRows());
   }

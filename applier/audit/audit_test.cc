@@ -117,7 +117,8 @@ class AuditTest : public VerifyFixture {
     return n;
   }
 
-  void KillNineResumes(const std::vector<std::string>& extra);
+  void KillNineResumes(const std::vector<std::string>& extra, int load_rate = 0);
+  std::string log1_;  // KillNineResumes' killed run's log
 
   std::filesystem::path state_;
   std::unique_ptr<Subprocess> audit_;
@@ -126,9 +127,10 @@ class AuditTest : public VerifyFixture {
 
 // Under load: checkpoints, kill -9, a restart that resumes from the last
 // checkpoint; then every table's shadow digest must equal the source's own
-// (TableDigestSql). `extra`: more audit options, for both runs.
-void AuditTest::KillNineResumes(const std::vector<std::string>& extra) {
-  auto load = StartLoad();
+// (TableDigestSql). `extra`: more audit options, for both runs;
+// `load_rate`: pgbench's transactions a second (0: as fast as it goes).
+void AuditTest::KillNineResumes(const std::vector<std::string>& extra, int load_rate) {
+  auto load = StartLoad(load_rate);
   StartAudit("1", extra);
   json first = WaitForReport([](const json& r) { return r["status"] == "consistent"; });
   EXPECT_EQ(first["tables"].size(), 7u);
@@ -137,6 +139,7 @@ void AuditTest::KillNineResumes(const std::vector<std::string>& extra) {
   audit_->Signal(SIGKILL);
   audit_->Wait(std::chrono::milliseconds(5000));
   const std::string log1 = testing::ReadFile(state_.string() + ".log");
+  log1_ = log1;
   ASSERT_GE(Checkpoints(log1), 2) << log1;
   const std::string before_kill = Report()["source_lsn"];
 
@@ -188,6 +191,16 @@ void AuditTest::KillNineResumes(const std::vector<std::string>& extra) {
 
 TEST_F(AuditTest, KillNineUnderLoadResumesWithNothingLostOrCountedTwice) { KillNineResumes({}); }
 
+// At 200 transactions a second (about 400 changed rows, of 100,000 and
+// more) the checkpoints after the first are deltas (shadow.ckpt.delta: the
+// rows changed since the full one), and the restart reads one.
+TEST_F(AuditTest, KillNineResumesFromADeltaCheckpoint) {
+  KillNineResumes({}, 200);
+  EXPECT_NE(log1_.find("changed rows) in"), std::string::npos) << log1_;
+  const std::string log2 = Log();
+  EXPECT_NE(log2.find("and its delta)"), std::string::npos) << log2;
+}
+
 // The same with pgbench_accounts (100,000 rows, ~5 MB of maps) beyond a
 // 1 MiB limit: its rows live in the row store, the checkpoints name a store
 // checkpoint, and kill -9 resumes from one.
@@ -208,6 +221,9 @@ TEST_F(AuditTest, KillNineWithASpilledStateResumesFromTheStoreCheckpoint) {
     if (e.path().filename().string().starts_with("store.")) ++store_checkpoints;
   }
   EXPECT_EQ(store_checkpoints, 1);
+  // A spilled shadow's checkpoints are full ones: the store's copy holds its rows.
+  EXPECT_EQ(log.find("changed rows) in"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(state_ / "shadow.ckpt.delta"));
 }
 
 TEST_F(AuditTest, ReportsADivergenceAndItsRepair) {

@@ -123,12 +123,13 @@ class VerifyFixture : public testing::MigrationFixture {
     return n;
   }
 
-  // pgbench -N on the source until the returned process is destroyed.
-  static std::unique_ptr<Subprocess> StartLoad() {
-    return std::make_unique<Subprocess>(
-        std::vector<std::string>{"pgbench", "-n", "-N", "-c", "2", "-T", "120",
-                                 Dsn(servers().source)},
-        servers().source.dir() / "pgbench.log");
+  // pgbench -N on the source until the returned process is destroyed; at
+  // most `rate` transactions a second when not 0.
+  static std::unique_ptr<Subprocess> StartLoad(int rate = 0) {
+    std::vector<std::string> args{"pgbench", "-n", "-N", "-c", "2", "-T", "120"};
+    if (rate > 0) args.insert(args.end(), {"-R", std::to_string(rate)});
+    args.push_back(Dsn(servers().source));
+    return std::make_unique<Subprocess>(std::move(args), servers().source.dir() / "pgbench.log");
   }
 };
 

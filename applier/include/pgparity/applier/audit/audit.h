@@ -6,8 +6,9 @@
 //     consistent point;
 //   - while it runs: every decoded commit moves the shadow state; every
 //     checkpoint interval the state is checkpointed (at a transaction
-//     boundary, atomically) and the slot confirmed up to that commit —
-//     never further; every check interval the target gets a full check
+//     boundary, atomically; after the first, a delta of the rows changed
+//     since the last full one while that is at most a quarter of them) and
+//     the slot confirmed up to that commit — never further; every check interval the target gets a full check
 //     (TargetChecker) and the report file is replaced atomically; in
 //     between, every second, the rows of the commits the target applied
 //     since are compared by key (ChangeChecker);
