@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "pgparity/applier/audit/change_checker.h"
@@ -228,6 +229,10 @@ Status Audit::PrepareStateDir() {
 // Both sides, the checkpoint (when there is one) and the slot, checked
 // against each other before anything is created.
 Status Audit::OpenAndResume() {
+  // The checkpoint's files (tens of MB) are read while both sides'
+  // catalogs are, which the shadow they load into is made from.
+  std::future<Result<CheckpointFiles>> files =
+      std::async(std::launch::async, ReadCheckpointFiles, ckpt_path_);
   PGPARITY_ASSIGN_OR_RETURN(session_,
                             CheckSession::Open({
                                 .source = options_.source,
@@ -246,7 +251,8 @@ Status Audit::OpenAndResume() {
   shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed
   CheckpointMeta stored;
   std::optional<CheckpointBase> base;
-  PGPARITY_ASSIGN_OR_RETURN(resumed_, ReadCheckpoint(ckpt_path_, shadow, stored, &base));
+  PGPARITY_ASSIGN_OR_RETURN(const CheckpointFiles read, files.get());
+  PGPARITY_ASSIGN_OR_RETURN(resumed_, LoadCheckpoint(read, ckpt_path_, shadow, stored, &base));
   PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
   PGPARITY_RETURN_IF_ERROR(
       CheckStateMatchesSlot(options_, resumed_.has_value(), stored, slot_exists));

@@ -806,23 +806,37 @@ Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const Checkpoin
   return CommitCheckpoint(prepared);
 }
 
-Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
+Result<CheckpointFiles> ReadCheckpointFiles(const std::string& path) {
+  CheckpointFiles files;
+  PGPARITY_ASSIGN_OR_RETURN(files.full, ReadFileIfExists(path));
+  if (!files.full) return files;
+  PGPARITY_ASSIGN_OR_RETURN(files.delta, ReadFileIfExists(DeltaPath(path)));
+  return files;
+}
+
+Result<std::optional<wire::Lsn>> LoadCheckpoint(const CheckpointFiles& files,
+                                                const std::string& path, ShadowState& shadow,
                                                 CheckpointMeta& meta,
                                                 std::optional<CheckpointBase>* base) {
-  PGPARITY_ASSIGN_OR_RETURN(const std::optional<std::string> file, ReadFileIfExists(path));
-  if (!file) return std::optional<wire::Lsn>();
-  const auto bytes = std::as_bytes(std::span(file->data(), file->size()));
+  if (!files.full) return std::optional<wire::Lsn>();
+  const auto bytes = std::as_bytes(std::span(files.full->data(), files.full->size()));
   PGPARITY_ASSIGN_OR_RETURN(const wire::Lsn lsn, ParseCheckpoint(bytes, path, shadow, meta));
   const CheckpointBase full{lsn, wire::LoadBE64(bytes.data() + bytes.size() - kChecksumBytes)};
   // Deltas follow only a shadow that tracks its changed rows since this one.
   if (base != nullptr && shadow.dirty_rows().enabled()) *base = full;
-  const std::string delta_path = DeltaPath(path);
-  PGPARITY_ASSIGN_OR_RETURN(const std::optional<std::string> delta, ReadFileIfExists(delta_path));
-  if (!delta) return std::optional<wire::Lsn>(lsn);
+  if (!files.delta) return std::optional<wire::Lsn>(lsn);
   PGPARITY_ASSIGN_OR_RETURN(
       const std::optional<wire::Lsn> delta_lsn,
-      ParseDelta(std::as_bytes(std::span(delta->data(), delta->size())), delta_path, full, shadow));
+      ParseDelta(std::as_bytes(std::span(files.delta->data(), files.delta->size())),
+                 DeltaPath(path), full, shadow));
   return std::optional<wire::Lsn>(delta_lsn.value_or(lsn));
+}
+
+Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,
+                                                CheckpointMeta& meta,
+                                                std::optional<CheckpointBase>* base) {
+  PGPARITY_ASSIGN_OR_RETURN(const CheckpointFiles files, ReadCheckpointFiles(path));
+  return LoadCheckpoint(files, path, shadow, meta, base);
 }
 
 }  // namespace pgparity::applier

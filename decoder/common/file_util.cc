@@ -1,6 +1,7 @@
 #include "pgparity/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -76,15 +77,22 @@ Result<std::optional<std::string>> ReadFileIfExists(const std::string& path) {
   }
   const std::unique_ptr<const int, void (*)(const int*)> closer(&fd,
                                                                 [](const int* f) { ::close(*f); });
-  std::string data;
-  char buf[1 << 16];
+  // Read in place into one allocation of the file's size (a checkpoint is
+  // tens of MB: growing by copies took as long as reading it); one byte
+  // more, so that the read that finds the end needs no growth.
+  struct stat st;
+  const bool sized = ::fstat(fd, &st) == 0 && st.st_size > 0;
+  std::string data(sized ? static_cast<size_t>(st.st_size) + 1 : size_t{1} << 16, '\0');
+  size_t len = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (len == data.size()) data.resize(2 * data.size());  // it grew meanwhile
+    const ssize_t n = ::read(fd, data.data() + len, data.size() - len);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("cannot read", path);
     if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
+    len += static_cast<size_t>(n);
   }
+  data.resize(len);
   return std::optional<std::string>(std::move(data));
 }
 

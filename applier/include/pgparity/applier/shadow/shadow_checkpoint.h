@@ -113,6 +113,19 @@ Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowS
                                                 CheckpointMeta& meta,
                                                 std::optional<CheckpointBase>* base = nullptr);
 
+// ReadCheckpoint in two halves: the files' bytes, which need no shadow (a
+// caller reads them while it connects and reads the catalogs the shadow is
+// made from), then their load. IOError when a file cannot be read.
+struct CheckpointFiles {
+  std::optional<std::string> full;   // nullopt: no checkpoint
+  std::optional<std::string> delta;  // nullopt: none beside it
+};
+Result<CheckpointFiles> ReadCheckpointFiles(const std::string& path);
+Result<std::optional<wire::Lsn>> LoadCheckpoint(const CheckpointFiles& files,
+                                                const std::string& path, ShadowState& shadow,
+                                                CheckpointMeta& meta,
+                                                std::optional<CheckpointBase>* base = nullptr);
+
 // ---- The format itself, without I/O (the two functions above and tests).
 
 // The bytes of a checkpoint of `shadow` as of `lsn` (REQUIRES as for
