@@ -104,6 +104,15 @@ class SectionReader {
     const uint64_t hi = in_.ReadBE64Unchecked();
     return Digest128{hi, in_.ReadBE64Unchecked()};
   }
+  // A multiset member's count: Corruption when it is beyond int64_t's range.
+  [[nodiscard]] Result<int64_t> MemberCount(Field f) {
+    const size_t at = offset();
+    PGPARITY_ASSIGN_OR_RETURN(const uint64_t count, U64(f));
+    if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Invalid(f, at, "count " + std::to_string(count) + " out of range");
+    }
+    return static_cast<int64_t>(count);
+  }
   // A count of entries of at least `min_bytes` each: Corruption when the
   // bytes left cannot hold that many.
   [[nodiscard]] Result<uint64_t> Count(Field f, size_t min_bytes) {
@@ -172,27 +181,26 @@ Result<std::vector<std::string>> ParseStrings(SectionReader& in, const char* nam
 // list), Int64 rows and Digest sum (the table digest), Int64 anomalies,
 // String first anomaly.
 
-void EncodeTableHead(const TableShadow& table, ByteWriter& out) {
-  out.PutBE64Prefixed(table.qualified_name());
-  PutStrings(out, table.compared_columns());
-  PutStrings(out, table.spec().partitions);
+// The name, in a head and in a delta's table part: Corruption naming both
+// when it is not `table`'s ("checkpoint holds table public.u where public.t
+// was expected").
+Status ParseTableName(SectionReader& in, const TableShadow& table, std::string_view file) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("name"));
+  if (name == table.qualified_name()) return Status::OK();
+  return Status::Corruption(std::string(file) + " holds table " + std::string(name) + " where " +
+                            table.qualified_name() + " was expected");
+}
+
+// The totals, in a head and in a delta's table part: Int64 rows, Digest
+// sum (the table digest), Int64 anomalies, String first anomaly.
+void EncodeTotals(const TableShadow& table, ByteWriter& out) {
   out.PutBE64(static_cast<uint64_t>(table.digest().rows));
   PutDigest(out, table.digest().sum);
   out.PutBE64(table.anomalies());
   out.PutBE64Prefixed(table.first_anomaly());
 }
 
-Status ParseTableHead(SectionReader& in, TableShadow& table) {
-  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("name"));
-  if (name != table.qualified_name()) {
-    return Status::Corruption("checkpoint holds table " + std::string(name) + " where " +
-                              table.qualified_name() + " was expected");
-  }
-  PGPARITY_ASSIGN_OR_RETURN(const std::vector<std::string> compared, ParseStrings(in, "compared"));
-  PGPARITY_ASSIGN_OR_RETURN(std::vector<std::string> partitions, ParseStrings(in, "partitions"));
-  // Other compared columns: the digests would not compare (a column or its
-  // type changed). The message names the table and says so.
-  PGPARITY_RETURN_IF_ERROR(table.RestorePlan(compared, std::move(partitions)));
+Status ParseTotals(SectionReader& in, TableShadow& table) {
   digest::TableDigest digest;
   const size_t rows_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t rows, in.U64("rows"));
@@ -205,6 +213,23 @@ Status ParseTableHead(SectionReader& in, TableShadow& table) {
   PGPARITY_ASSIGN_OR_RETURN(const std::string_view first, in.String("first_anomaly"));
   table.RestoreTotals(digest, anomalies, std::string(first));
   return Status::OK();
+}
+
+void EncodeTableHead(const TableShadow& table, ByteWriter& out) {
+  out.PutBE64Prefixed(table.qualified_name());
+  PutStrings(out, table.compared_columns());
+  PutStrings(out, table.spec().partitions);
+  EncodeTotals(table, out);
+}
+
+Status ParseTableHead(SectionReader& in, TableShadow& table) {
+  PGPARITY_RETURN_IF_ERROR(ParseTableName(in, table, "checkpoint"));
+  PGPARITY_ASSIGN_OR_RETURN(const std::vector<std::string> compared, ParseStrings(in, "compared"));
+  PGPARITY_ASSIGN_OR_RETURN(std::vector<std::string> partitions, ParseStrings(in, "partitions"));
+  // Other compared columns: the digests would not compare (a column or its
+  // type changed). The message names the table and says so.
+  PGPARITY_RETURN_IF_ERROR(table.RestorePlan(compared, std::move(partitions)));
+  return ParseTotals(in, table);
 }
 
 // ---- Where the rows are: Byte 1 when they are in the row store's
@@ -283,13 +308,9 @@ Status ParseMultiset(SectionReader& in, TableShadow& table) {
   for (uint64_t i = 0; i < n; ++i) {
     PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"multiset", i, "digest"}));
     const size_t count_at = in.offset();
-    PGPARITY_ASSIGN_OR_RETURN(const uint64_t count, in.U64({"multiset", i, "count"}));
-    if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return in.Invalid({"multiset", i, "count"}, count_at,
-                        "count " + std::to_string(count) + " out of range");
-    }
-    PGPARITY_RETURN_IF_ERROR(in.Check({"multiset", i, "count"}, count_at,
-                                      table.RestoreMultisetEntry(d, static_cast<int64_t>(count))));
+    PGPARITY_ASSIGN_OR_RETURN(const int64_t count, in.MemberCount({"multiset", i, "count"}));
+    PGPARITY_RETURN_IF_ERROR(
+        in.Check({"multiset", i, "count"}, count_at, table.RestoreMultisetEntry(d, count)));
   }
   return Status::OK();
 }
@@ -539,34 +560,6 @@ namespace {
 
 enum class DeltaPart : uint8_t { kUnchanged = 0, kWhole = 1, kPatches = 2 };
 
-void EncodeTotals(const TableShadow& table, ByteWriter& out) {
-  out.PutBE64Prefixed(table.qualified_name());
-  out.PutBE64(static_cast<uint64_t>(table.digest().rows));
-  PutDigest(out, table.digest().sum);
-  out.PutBE64(table.anomalies());
-  out.PutBE64Prefixed(table.first_anomaly());
-}
-
-Status ParseTotals(SectionReader& in, TableShadow& table) {
-  PGPARITY_ASSIGN_OR_RETURN(const std::string_view name, in.String("name"));
-  if (name != table.qualified_name()) {
-    return Status::Corruption("delta holds table " + std::string(name) + " where " +
-                              table.qualified_name() + " was expected");
-  }
-  digest::TableDigest digest;
-  const size_t rows_at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint64_t rows, in.U64("rows"));
-  if (rows > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return in.Invalid("rows", rows_at, "row count " + std::to_string(rows) + " out of range");
-  }
-  digest.rows = static_cast<int64_t>(rows);
-  PGPARITY_ASSIGN_OR_RETURN(digest.sum, in.Digest("sum"));
-  PGPARITY_ASSIGN_OR_RETURN(const uint64_t anomalies, in.U64("anomalies"));
-  PGPARITY_ASSIGN_OR_RETURN(const std::string_view first, in.String("first_anomaly"));
-  table.RestoreTotals(digest, anomalies, std::string(first));
-  return Status::OK();
-}
-
 void EncodePatch(const TableShadow& table, std::string_view key, ByteWriter& out) {
   if (!table.spec().keyed()) {
     // The shadow names a keyless row by its digest's hex (ShadowState).
@@ -608,19 +601,16 @@ Status ParseMultisetPatch(SectionReader& in, uint64_t i, TableShadow& table, Dir
                           size_t index) {
   PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"patches", i, "digest"}));
   const size_t at = in.offset();
-  PGPARITY_ASSIGN_OR_RETURN(const uint64_t count, in.U64({"patches", i, "count"}));
-  if (count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return in.Invalid({"patches", i, "count"}, at,
-                      "count " + std::to_string(count) + " out of range");
-  }
-  PGPARITY_RETURN_IF_ERROR(in.Check({"patches", i, "count"}, at,
-                                    table.RestoreMultisetCount(d, static_cast<int64_t>(count))));
+  PGPARITY_ASSIGN_OR_RETURN(const int64_t count, in.MemberCount({"patches", i, "count"}));
+  PGPARITY_RETURN_IF_ERROR(
+      in.Check({"patches", i, "count"}, at, table.RestoreMultisetCount(d, count)));
   dirty.Mark(index, d.ToHex());
   return Status::OK();
 }
 
 void EncodeDeltaPart(const TableShadow& table, const DirtyRows& dirty, size_t index,
                      ByteWriter& out) {
+  out.PutBE64Prefixed(table.qualified_name());
   EncodeTotals(table, out);
   if (dirty.whole(index)) {
     out.PutU8(static_cast<uint8_t>(DeltaPart::kWhole));
@@ -641,6 +631,7 @@ Status ParseDeltaPart(ByteReader& bytes, ShadowState& shadow, size_t index) {
   TableShadow& table = shadow.table(index);
   DirtyRows& dirty = shadow.dirty_rows();
   SectionReader in(bytes, "delta of table " + table.qualified_name());
+  PGPARITY_RETURN_IF_ERROR(ParseTableName(in, table, "delta"));
   PGPARITY_RETURN_IF_ERROR(ParseTotals(in, table));
   const size_t at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint8_t part, in.U8("part"));

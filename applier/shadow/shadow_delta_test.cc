@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "shadow/testing_rows.h"
+#include "shadow/testing_shadow.h"
 
 namespace pgparity::applier {
 namespace {
@@ -33,30 +35,20 @@ using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
 using testing::Values;
 
-// public.t (id int PK, body text, n int) and public.s (k text PK, body
-// text): bodies over 16 bytes are big (their values kept); public.bag (v
-// text), REPLICA IDENTITY FULL, no key.
-TableSpec KeyedSpec(const char* name, bool integer_key) {
-  TableSpec s;
-  s.schema = "public";
-  s.name = name;
-  s.columns = {integer_key ? "id" : "k", "body", "n"};
-  s.key_positions = {0};
-  s.integer_key = integer_key;
-  s.toastable = {!integer_key, true, false};
-  s.toast_tuple_target = 128;
-  return s;
+// public.t (id int PK, body text toastable, n int): bodies over 16 bytes
+// are big (their values kept); public.s, the same with a text key;
+// public.bag, the same columns without key, REPLICA IDENTITY FULL.
+std::vector<TableSpec> Specs() {
+  auto named = [](const char* name) {
+    return [name](TableSpec& s) {
+      s.name = name;
+      s.toast_tuple_target = 128;
+    };
+  };
+  return {testing::Adjusted(testing::Spec(), named("t")),
+          testing::Adjusted(testing::Spec('d', true, false), named("s")),
+          testing::Adjusted(testing::Spec('f', false), named("bag"))};
 }
-TableSpec BagSpec() {
-  TableSpec s;
-  s.schema = "public";
-  s.name = "bag";
-  s.columns = {"v"};
-  s.toastable = {true};
-  s.replica_identity = 'f';
-  return s;
-}
-std::vector<TableSpec> Specs() { return {KeyedSpec("t", true), KeyedSpec("s", false), BagSpec()}; }
 
 const CheckpointMeta kMeta{"slot", "pub", "1"};
 
@@ -130,7 +122,7 @@ class RandomSource {
       state_.table(1).AddScannedRow(Values(row));
     }
     for (int i = 0; i < 30; ++i) {
-      const Row row{"v" + std::to_string(Uniform(0, 40))};
+      const Row row = BagRow();
       state_.table(2).AddScannedRow(Values(row));
     }
   }
@@ -166,6 +158,8 @@ class RandomSource {
     }
   }
   Row KeyedRow(std::string key) { return {std::move(key), Body(), std::to_string(Uniform(0, 99))}; }
+  // A few distinct rows, so that the bag holds some twice.
+  Row BagRow() { return {"v" + std::to_string(Uniform(0, 40)), "x", "1"}; }
 
   Status Apply(size_t table, core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
                const Row& new_row, uint64_t lsn) {
@@ -192,7 +186,7 @@ class RandomSource {
       return state_.OnTruncate(e);
     }
     if (what < 25) {  // the table without key: an insert or a delete
-      const Row row{"v" + std::to_string(Uniform(0, 40))};
+      const Row row = BagRow();
       return Uniform(0, 1) == 0 ? Apply(2, Op::kInsert, Old::kNone, {}, row, lsn)
                                 : Apply(2, Op::kDelete, Old::kFull, row, {}, lsn);
     }
@@ -220,6 +214,15 @@ class RandomSource {
   const core::RelationInfo* rel_[3] = {};
 };
 
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
 class ShadowDeltaTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -232,10 +235,24 @@ class ShadowDeltaTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // A checkpoint of `state` at `lsn` against base_; true when a delta.
-  bool Checkpoint(ShadowState& state, uint64_t lsn) {
-    auto lk = state.Lock();
-    auto prepared = PrepareCheckpoint(state, wire::Lsn(lsn), kMeta, path_, base_);
+  // live_: bootstrapped by source_ (random, from `seed`), tracking its
+  // changed rows, its first checkpoint (a full one) at 0x1000.
+  void Start(uint32_t seed) {
+    base_.reset();
+    std::filesystem::remove(DeltaPath(path_));
+    source_.reset();
+    live_ = std::make_unique<ShadowState>(Specs());
+    live_->TrackDirtyRows();
+    source_ = std::make_unique<RandomSource>(*live_, seed);
+    source_->Scan();
+    live_->SetBasePoint(wire::Lsn(0x1000));
+    EXPECT_FALSE(Checkpoint(0x1000));
+  }
+
+  // A checkpoint of live_ at `lsn` against base_; true when a delta.
+  bool Checkpoint(uint64_t lsn) {
+    auto lk = live_->Lock();
+    auto prepared = PrepareCheckpoint(*live_, wire::Lsn(lsn), kMeta, path_, base_);
     EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
     EXPECT_TRUE(CommitCheckpoint(*prepared).ok());
     if (prepared->base) base_ = prepared->base;
@@ -243,8 +260,8 @@ class ShadowDeltaTest : public ::testing::Test {
   }
 
   // Reads the state directory into a fresh ShadowState and compares it
-  // with `live`.
-  void ExpectRestores(const ShadowState& live, uint64_t lsn) {
+  // with live_.
+  void ExpectRestores(uint64_t lsn) {
     ShadowState back(Specs());
     back.TrackDirtyRows();
     CheckpointMeta meta;
@@ -257,41 +274,33 @@ class ShadowDeltaTest : public ::testing::Test {
     ASSERT_TRUE(base.has_value());
     EXPECT_EQ(base->lsn, base_->lsn);
     EXPECT_EQ(base->checksum, base_->checksum);
-    auto lk = live.Lock();
-    for (size_t i = 0; i < live.table_count(); ++i) {
-      EXPECT_TRUE(PartsOf(back.table(i)) == PartsOf(live.table(i)))
-          << live.table(i).qualified_name() << " at " << wire::Lsn(lsn).ToString();
-      EXPECT_EQ(back.dirty_rows().whole(i), live.dirty_rows().whole(i));
-      EXPECT_EQ(DirtyKeys(back.dirty_rows(), i), DirtyKeys(live.dirty_rows(), i));
+    auto lk = live_->Lock();
+    for (size_t i = 0; i < live_->table_count(); ++i) {
+      EXPECT_TRUE(PartsOf(back.table(i)) == PartsOf(live_->table(i)))
+          << live_->table(i).qualified_name() << " at " << wire::Lsn(lsn).ToString();
+      EXPECT_EQ(back.dirty_rows().whole(i), live_->dirty_rows().whole(i));
+      EXPECT_EQ(DirtyKeys(back.dirty_rows(), i), DirtyKeys(live_->dirty_rows(), i));
     }
   }
 
   std::filesystem::path dir_;
   std::string path_;
   std::optional<CheckpointBase> base_;
+  std::unique_ptr<ShadowState> live_;
+  std::unique_ptr<RandomSource> source_;
 };
 
 TEST_F(ShadowDeltaTest, EveryCheckpointReadsBackAsTheLiveState) {
   for (uint32_t seed = 1; seed <= 8; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    base_.reset();
-    std::filesystem::remove(DeltaPath(path_));
-    ShadowState live(Specs());
-    live.TrackDirtyRows();
-    RandomSource source(live, seed);
-    source.Scan();
-    live.SetBasePoint(wire::Lsn(0x1000));
-    ASSERT_FALSE(Checkpoint(live, 0x1000));  // the first is a full one
+    Start(seed);
     uint64_t lsn = 0x1000;
     int deltas = 0, fulls = 0;
     for (int round = 0; round < 40; ++round) {
       const int commits = 1 + round % 4;
-      for (int c = 0; c < commits; ++c) {
-        lsn += 0x100;
-        source.Commit(lsn);
-      }
-      (Checkpoint(live, lsn) ? deltas : fulls)++;
-      ExpectRestores(live, lsn);
+      for (int c = 0; c < commits; ++c) source_->Commit(lsn += 0x100);
+      (Checkpoint(lsn) ? deltas : fulls)++;
+      ExpectRestores(lsn);
       if (HasFailure()) return;
     }
     // Both kinds, or the test proves less than it says.
@@ -301,50 +310,26 @@ TEST_F(ShadowDeltaTest, EveryCheckpointReadsBackAsTheLiveState) {
 }
 
 TEST_F(ShadowDeltaTest, ADeltaOfAnOlderFullCheckpointIsIgnored) {
-  ShadowState live(Specs());
-  live.TrackDirtyRows();
-  RandomSource source(live, 42);
-  source.Scan();
-  live.SetBasePoint(wire::Lsn(0x1000));
-  ASSERT_FALSE(Checkpoint(live, 0x1000));
-  source.Commit(0x1100);
-  ASSERT_TRUE(Checkpoint(live, 0x1100));
-  std::string stale;
-  {
-    std::ifstream in(DeltaPath(path_), std::ios::binary);
-    stale.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  Start(42);
+  source_->Commit(0x1100);
+  ASSERT_TRUE(Checkpoint(0x1100));
+  const std::string stale = ReadBytes(DeltaPath(path_));
   // A full checkpoint, then a crash before the delta was removed.
-  source.Commit(0x1200);
+  source_->Commit(0x1200);
   base_.reset();
-  ASSERT_FALSE(Checkpoint(live, 0x1200));
+  ASSERT_FALSE(Checkpoint(0x1200));
   EXPECT_FALSE(std::filesystem::exists(DeltaPath(path_)));
-  {
-    std::ofstream out(DeltaPath(path_), std::ios::binary | std::ios::trunc);
-    out << stale;
-  }
-  ExpectRestores(live, 0x1200);
+  WriteBytes(DeltaPath(path_), stale);
+  ExpectRestores(0x1200);
 }
 
 TEST_F(ShadowDeltaTest, ADamagedDeltaIsRefusedWithTheFix) {
-  ShadowState live(Specs());
-  live.TrackDirtyRows();
-  RandomSource source(live, 7);
-  source.Scan();
-  live.SetBasePoint(wire::Lsn(0x1000));
-  ASSERT_FALSE(Checkpoint(live, 0x1000));
-  source.Commit(0x1100);
-  ASSERT_TRUE(Checkpoint(live, 0x1100));
-  std::string bytes;
-  {
-    std::ifstream in(DeltaPath(path_), std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
+  Start(7);
+  source_->Commit(0x1100);
+  ASSERT_TRUE(Checkpoint(0x1100));
+  std::string bytes = ReadBytes(DeltaPath(path_));
   bytes[bytes.size() / 2] ^= 0x01;
-  {
-    std::ofstream out(DeltaPath(path_), std::ios::binary | std::ios::trunc);
-    out << bytes;
-  }
+  WriteBytes(DeltaPath(path_), bytes);
   ShadowState back(Specs());
   CheckpointMeta meta;
   auto at = ReadCheckpoint(path_, back, meta);
@@ -356,19 +341,14 @@ TEST_F(ShadowDeltaTest, ADamagedDeltaIsRefusedWithTheFix) {
 }
 
 TEST_F(ShadowDeltaTest, MoreChangedKeysThanTrackedMakeAFullCheckpoint) {
-  ShadowState live(Specs());
-  live.TrackDirtyRows();
-  RandomSource source(live, 3);
-  source.Scan();
-  live.SetBasePoint(wire::Lsn(0x1000));
-  ASSERT_FALSE(Checkpoint(live, 0x1000));
-  live.dirty_rows().Enable(2);  // two keys at most
+  Start(3);
+  live_->dirty_rows().Enable(2);  // two keys at most
   uint64_t lsn = 0x1000;
-  while (!live.dirty_rows().overflowed()) source.Commit(lsn += 0x100);
-  EXPECT_EQ(live.dirty_rows().keys(), 0u);
-  EXPECT_FALSE(Checkpoint(live, lsn));
-  EXPECT_FALSE(live.dirty_rows().overflowed());
-  ExpectRestores(live, lsn);
+  while (!live_->dirty_rows().overflowed()) source_->Commit(lsn += 0x100);
+  EXPECT_EQ(live_->dirty_rows().keys(), 0u);
+  EXPECT_FALSE(Checkpoint(lsn));
+  EXPECT_FALSE(live_->dirty_rows().overflowed());
+  ExpectRestores(lsn);
 }
 
 TEST(DirtyRowsTest, TracksKeysUntilItsBoundThenOverflows) {
