@@ -134,8 +134,7 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         entries_.push_back(Entry{t, tables_[t]->digest()});
         txn_touched_[t] = false;
       }
-      for (const size_t t : txn_truncated_) dirty_.MarkWhole(t);
-      for (const auto& [t, k] : txn_keys_) dirty_.Mark(t, k);
+      MarkDirty();
       for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
       for (auto& [t, k] : txn_keys_)
         recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
@@ -153,6 +152,18 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
   // A write the store could not make (a full disk): the shadow is no longer
   // the source's, so the stream stops with the store's error.
   return spill_status();
+}
+
+void ShadowState::MarkDirty() {
+  if (!dirty_.enabled() || dirty_.overflowed()) return;
+  // Past a quarter of the rows only a full checkpoint is written
+  // (shadow_checkpoint.h): a big transaction's keys are not worth keeping.
+  if (dirty_.keys() + txn_keys_.size() > TrackedRows() / 4) {
+    dirty_.Overflow();
+    return;
+  }
+  for (const size_t t : txn_truncated_) dirty_.MarkWhole(t);
+  for (const auto& [t, k] : txn_keys_) dirty_.Mark(t, k);
 }
 
 std::vector<digest::TableDigest> ShadowState::StateAt(wire::Lsn lsn) const {

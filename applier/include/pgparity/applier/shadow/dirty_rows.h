@@ -41,6 +41,9 @@ class DirtyRows {
   void MarkWhole(size_t table);
   // A full checkpoint was taken: nothing is dirty, nothing overflowed.
   void Clear();
+  // Too many changed for a delta to be worth it: forgets the keys, and
+  // only a full checkpoint is right until Clear.
+  void Overflow();
 
   // More keys changed than it could hold: only a full checkpoint is right.
   bool overflowed() const noexcept { return overflowed_; }
@@ -55,7 +58,6 @@ class DirtyRows {
     bool whole = false;
     DirtyKeySet keys;
   };
-  void Overflow();
 
   std::vector<Table> tables_;
   size_t max_keys_ = 0;

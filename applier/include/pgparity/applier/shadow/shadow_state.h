@@ -134,8 +134,10 @@ class ShadowState final : public core::ChangeSink {
   // The rows changed since the last full checkpoint (dirty_rows.h), for
   // delta checkpoints: tracked from TrackDirtyRows on (audit; after
   // SetMemoryLimit, which bounds them), at most a sixteenth of the memory
-  // limit's worth of keys (4 M keys without a limit). The checkpoint
-  // clears them (hold Lock()).
+  // limit's worth of keys (4 M keys without a limit), and not past a
+  // quarter of the rows (a commit that would take them there overflows
+  // them: a full checkpoint comes next). The checkpoint clears them (hold
+  // Lock()).
   void TrackDirtyRows();
   DirtyRows& dirty_rows() { return dirty_; }
   const DirtyRows& dirty_rows() const { return dirty_; }
@@ -207,6 +209,9 @@ class ShadowState final : public core::ChangeSink {
   // Moves `table` to the store (created on first use). REQUIRES: the caller
   // owns the table (its scan, or mu_ while streaming).
   void Spill(size_t table);
+  // At a commit (mu_ held): its keys and truncated tables are changed rows
+  // (dirty_), unless they take the changed rows past a quarter of the rows.
+  void MarkDirty();
   // While streaming (mu_ held): the largest in-memory table spills when the
   // maps passed their share.
   void SpillLargestIfOver();
