@@ -7,6 +7,10 @@
 // transaction big enough to be streamed to pgoutput (logical_decoding_work_mem
 // = 64kB) with rolled-back subtransactions, and one streamed and aborted.
 //
+// A second consumer, from a copy of the slot, whose sink is not ready for
+// its first half second (ConsumerHooks::sink_ready), must deliver the same
+// events in the same order from the frames it held meanwhile.
+//
 // And independently of test_decoding: the rows the decoded stream implies
 // (applied per primary key) must have the digests the server computes for
 // the final tables (docs/digest.md, DigestSql).
@@ -14,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <optional>
@@ -403,6 +408,19 @@ size_t CountContaining(const std::vector<std::string>& lines, std::string_view n
                        [&](const std::string& l) { return l.find(needle) != std::string::npos; });
 }
 
+// Runs `consumer` until it reaches its until_lsn `end`, 60 s at most.
+void RunUntilEnd(consumer::SlotConsumer& consumer, wire::Lsn end) {
+  using namespace std::chrono_literals;
+  auto run = std::async(std::launch::async, [&] { return consumer.Run(); });
+  if (run.wait_for(60s) != std::future_status::ready) {
+    consumer.RequestStop();
+    run.wait_for(10s);
+    FAIL() << "the consumer did not reach " << end.ToString() << " within 60 s";
+  }
+  const Status status = run.get();
+  ASSERT_TRUE(status.ok()) << status.ToString();
+}
+
 TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
   using namespace std::chrono_literals;
   PgServer server(testing::SourceMajor(), "oracle");
@@ -429,6 +447,8 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
   db.Exec(
       "SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_td', false, "
       "'test_decoding')");
+  db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_held')");
+  db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_held2')");
   const SourceNames names = SourceNames::Load(db);
 
   output.clear();
@@ -453,15 +473,39 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
   options.reconnect_on_loss = false;
   options.status_interval = 0ms;
   consumer::SlotConsumer consumer(options, sink);
-  auto run = std::async(std::launch::async, [&] { return consumer.Run(); });
-  if (run.wait_for(60s) != std::future_status::ready) {
-    consumer.RequestStop();
-    run.wait_for(10s);
-    FAIL() << "the consumer did not reach " << end_lsn->ToString() << " within 60 s";
-  }
-  const Status status = run.get();
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_NO_FATAL_FAILURE(RunUntilEnd(consumer, *end_lsn));
   EXPECT_TRUE(sink.errors.empty()) << sink.errors.size() << " problems, first: " << sink.errors[0];
+
+  // (c) pgparity again, from copies of its slot, with a sink that is not
+  // ready for the first half second (a sink loading its state while the
+  // stream starts, ConsumerHooks::sink_ready): the frames kept meanwhile are
+  // delivered as the same events in the same order — with at most 64 kB
+  // held (the consumer then waits, reading nothing), and with the default
+  // bound, which the whole workload fits in (then the 2 ms timer feeds
+  // them once no frame comes any more).
+  for (const auto& [slot, max_held] :
+       {std::pair{"oracle_held", size_t{64} << 10}, std::pair{"oracle_held2", size_t{0}}}) {
+    SCOPED_TRACE(slot);
+    OracleSink held_sink(names);
+    consumer::SlotConsumerOptions held_options = options;
+    held_options.slot = slot;
+    if (max_held > 0) held_options.max_held_bytes = max_held;
+    consumer::ConsumerHooks hooks;
+    std::optional<std::chrono::steady_clock::time_point> first_asked;
+    hooks.sink_ready = [&]() -> Result<bool> {
+      const auto now = std::chrono::steady_clock::now();
+      if (!first_asked) first_asked = now;
+      return now - *first_asked >= 500ms;
+    };
+    consumer::SlotConsumer held(held_options, held_sink, hooks);
+    ASSERT_NO_FATAL_FAILURE(RunUntilEnd(held, *end_lsn));
+    EXPECT_GT(held.progress().frames_held, 0u) << "the sink was never held back";
+    EXPECT_EQ(held.progress().transactions, consumer.progress().transactions);
+    const std::string held_diff = FirstDifference(sink.lines, held_sink.lines);
+    EXPECT_TRUE(held_diff.empty()) << held_diff;
+    std::printf("%s: %llu frames held\n", slot,
+                static_cast<unsigned long long>(held.progress().frames_held));
+  }
 
   // (a) test_decoding, in the pinned formats (SqlClient sets them).
   std::vector<std::string> expected;

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
+#include "held_frames.h"
 #include "pgparity/conn/logical_stream.h"
 
 namespace pgparity::consumer {
@@ -24,6 +25,7 @@ struct SlotConsumer::Session {
         stream(io.get_executor(), c, start),
         checkpoint_timer(io),
         status_timer(io),
+        hold_timer(io),
         last_status(steady_clock::now()) {}
 
   asio::io_context& io;
@@ -31,6 +33,8 @@ struct SlotConsumer::Session {
   conn::LogicalStream stream;
   asio::steady_timer checkpoint_timer;
   asio::steady_timer status_timer;
+  asio::steady_timer hold_timer;  // while frames are held: is the sink ready?
+  HeldFrames held;
   steady_clock::time_point last_status;
   uint64_t changes_at_last_status = 0;
   Status done;
@@ -51,7 +55,8 @@ void SlotConsumer::RequestStop() {
 }
 
 ConsumerProgress SlotConsumer::progress() const {
-  return {received_, processed_, durable_, stats_.transactions, stats_.changes, reconnects_};
+  return {received_,      processed_,  durable_,    stats_.transactions,
+          stats_.changes, reconnects_, frames_held_};
 }
 
 Status SlotConsumer::Connect(bool first) {
@@ -122,9 +127,12 @@ Status SlotConsumer::Checkpoint(Session& s) {
     // releases WAL as soon as it can, and a restart resends less.
     s.stream.feedback().SendNow();
   }
-  s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
+  s.stream.feedback().SetIdle(Idle(s) && durable_ == processed_);
   return Status::OK();
 }
+
+// Nothing open, buffered or held: a keepalive's position may be confirmed.
+bool SlotConsumer::Idle(const Session& s) const { return s.held.empty() && s.decoder.idle(); }
 
 void SlotConsumer::LogStatus(Session& s) {
   const auto now = steady_clock::now();
@@ -185,7 +193,7 @@ void SlotConsumer::Finish(Session& s, Status why) {
 }
 
 bool SlotConsumer::ReachedUntil(Session& s) const {
-  return options_.until_lsn.has_value() && s.decoder.idle() &&
+  return options_.until_lsn.has_value() && Idle(s) &&
          (processed_ >= *options_.until_lsn ||
           s.stream.feedback().received() >= *options_.until_lsn);
 }
@@ -200,7 +208,7 @@ void SlotConsumer::ArmCheckpoint(Session& s) {
     Status st = Checkpoint(s);
     if (!st.ok()) return Finish(s, st);
     if (hooks_.on_progress) {
-      hooks_.on_progress(std::max(received_, s.stream.feedback().received()), s.decoder.idle());
+      hooks_.on_progress(std::max(received_, s.stream.feedback().received()), Idle(s));
     }
     if (ReachedUntil(s)) return Finish(s, Status::OK());
     ArmCheckpoint(s);
@@ -222,12 +230,62 @@ void SlotConsumer::ArmStatus(Session& s) {
 Status SlotConsumer::OnFrame(Session& s, const wire::XLogData& frame) {
   if (hooks_.on_frame) PGPARITY_RETURN_IF_ERROR(hooks_.on_frame(frame));
   if (frame.wal_end > received_) received_ = frame.wal_end;
+  if (s.held.empty()) {
+    PGPARITY_ASSIGN_OR_RETURN(const bool ready, SinkReady());
+    if (ready) return Feed(s, frame);
+  }
+  return Hold(s, frame);
+}
+
+Status SlotConsumer::Feed(Session& s, const wire::XLogData& frame) {
   PGPARITY_RETURN_IF_ERROR(s.decoder.Feed(frame));
   processed_ = std::max(processed_, s.decoder.last_commit_end());
   s.stream.feedback().MarkProcessed(processed_);
-  s.stream.feedback().SetIdle(s.decoder.idle() && durable_ == processed_);
+  s.stream.feedback().SetIdle(Idle(s) && durable_ == processed_);
   if (ReachedUntil(s)) asio::post(s.io, [this, &s] { Finish(s, Status::OK()); });
   return Status::OK();
+}
+
+Result<bool> SlotConsumer::SinkReady() {
+  if (sink_ready_ || !hooks_.sink_ready) return true;
+  PGPARITY_ASSIGN_OR_RETURN(sink_ready_, hooks_.sink_ready());
+  return sink_ready_;
+}
+
+// The sink cannot take `frame` yet: it is kept, after the others. Past
+// max_held_bytes the consumer waits here for the sink, reading nothing
+// more (the server's send buffer fills, then it waits too).
+Status SlotConsumer::Hold(Session& s, const wire::XLogData& frame) {
+  if (s.held.empty()) ArmHold(s);
+  s.held.Hold(frame);
+  ++frames_held_;
+  s.stream.feedback().SetIdle(false);  // a keepalive's position is past them
+  if (s.held.bytes() < options_.max_held_bytes) return Status::OK();
+  while (!stop_requested_) {
+    PGPARITY_ASSIGN_OR_RETURN(const bool ready, SinkReady());
+    if (ready) return FeedHeld(s);
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  return Status::OK();  // stopping: the held frames go unconfirmed
+}
+
+Status SlotConsumer::FeedHeld(Session& s) {
+  s.hold_timer.cancel();
+  return s.held.FeedAll([this, &s](const wire::XLogData& f) { return Feed(s, f); });
+}
+
+// While frames are held, whether the sink is ready every 2 ms: the frames
+// go in as soon as it is, whether or not more arrive.
+void SlotConsumer::ArmHold(Session& s) {
+  s.hold_timer.expires_after(milliseconds(2));
+  s.hold_timer.async_wait([this, &s](const boost::system::error_code& ec) {
+    if (ec || s.ending || s.held.empty()) return;
+    auto ready = SinkReady();
+    if (!ready.ok()) return Finish(s, ready.status());
+    if (!*ready) return ArmHold(s);
+    Status fed = FeedHeld(s);
+    if (!fed.ok()) Finish(s, fed);
+  });
 }
 
 // Runs the session's event loop until the stream ends; RequestStop() stops
@@ -270,6 +328,7 @@ Status SlotConsumer::Stream(asio::io_context& io, bool& partial) {
                        s.done = std::move(st);
                        s.checkpoint_timer.cancel();
                        s.status_timer.cancel();
+                       s.hold_timer.cancel();
                      }));
   ArmCheckpoint(s);
   ArmStatus(s);

@@ -69,6 +69,9 @@ struct SlotConsumerOptions {
   std::chrono::milliseconds checkpoint_interval{1000};
   // The periodic one-line status (0 = none).
   std::chrono::milliseconds status_interval{10000};
+  // Frames kept while the sink is not ready (ConsumerHooks::sink_ready):
+  // past this many bytes the consumer stops reading until it is.
+  size_t max_held_bytes = size_t{64} << 20;
 };
 
 // What the consumer learned when it connected (for a recording's header).
@@ -103,6 +106,15 @@ struct ConsumerHooks {
   std::function<Result<wire::Lsn>(wire::Lsn processed)> durable_position;
   // The connection broke inside a transaction: drop its partial delivery.
   std::function<Status()> abandon;
+  // As frames arrive, and every 2 ms while some are held: whether the sink
+  // can take transactions yet (true once is for good). Until it can — a
+  // sink loading its state while the stream starts — the frames received
+  // are kept in memory in their order (up to options.max_held_bytes; then
+  // the consumer waits for it, reading nothing) and fed to the decoder
+  // before anything newer; nothing is confirmed past them meanwhile, and a
+  // stop drops them (the slot sends them again). An error stops the
+  // stream with it. Unset: always ready.
+  std::function<Result<bool>()> sink_ready;
 };
 
 struct ConsumerProgress {
@@ -112,6 +124,7 @@ struct ConsumerProgress {
   uint64_t transactions = 0;
   uint64_t changes = 0;
   uint64_t reconnects = 0;
+  uint64_t frames_held = 0;  // kept while the sink was not ready (hooks.sink_ready)
 };
 
 class SlotConsumer {
@@ -138,6 +151,12 @@ class SlotConsumer {
   Result<wire::Lsn> StartReplication();
   core::DecoderOptions DecoderOptionsForSession() const;
   Status OnFrame(Session& s, const wire::XLogData& frame);
+  Status Feed(Session& s, const wire::XLogData& frame);
+  Result<bool> SinkReady();
+  Status Hold(Session& s, const wire::XLogData& frame);
+  Status FeedHeld(Session& s);
+  void ArmHold(Session& s);
+  bool Idle(const Session& s) const;
   bool ReachedUntil(Session& s) const;
   void Finish(Session& s, Status why);
   void ArmCheckpoint(Session& s);
@@ -158,6 +177,8 @@ class SlotConsumer {
   wire::Lsn received_;
   core::DecoderStats stats_;  // summed over sessions
   uint64_t reconnects_ = 0;
+  bool sink_ready_ = false;  // hooks_.sink_ready said so
+  uint64_t frames_held_ = 0;
   bool streamed_frames_ = false;  // the last session received data
   std::atomic<bool> stop_requested_{false};
   std::atomic<boost::asio::io_context*> io_{nullptr};
