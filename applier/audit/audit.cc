@@ -175,6 +175,12 @@ class Audit {
     PGPARITY_RETURN_IF_ERROR(PrepareStateDir());
     PGPARITY_RETURN_IF_ERROR(OpenAndResume());
     PGPARITY_RETURN_IF_ERROR(session_->Start(Stream()));
+    // A checkpoint's rows load while the stream starts; nothing was applied
+    // or confirmed when they cannot be.
+    if (Status loaded = session_->WaitForLoad(); !loaded.ok()) {
+      session_->Close().IgnoreError();
+      return loaded;
+    }
     // The base point: the bootstrap's, or the checkpoint's at once.
     if (session_->WaitForBasePoint(stop_)) PGPARITY_RETURN_IF_ERROR(CheckUntilStopped());
     return Stop();
@@ -183,6 +189,7 @@ class Audit {
  private:
   Status PrepareStateDir();
   Status OpenAndResume();
+  Status LoadCheckpointRows(ShadowState& shadow);
   StreamOptions Stream();
   Status CheckUntilStopped();
   bool ReachedUntil() const;
@@ -202,6 +209,7 @@ class Audit {
   std::string ckpt_path_, report_path_;
   std::unique_ptr<CheckSession> session_;
   std::optional<wire::Lsn> resumed_;
+  CheckpointFiles checkpoint_;  // read, until its rows are loaded
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<TargetChecker> checker_;
   std::unique_ptr<ChangeChecker> changes_;
@@ -227,7 +235,8 @@ Status Audit::PrepareStateDir() {
 }
 
 // Both sides, the checkpoint (when there is one) and the slot, checked
-// against each other before anything is created.
+// against each other before anything is created; the checkpoint's rows
+// load later (LoadCheckpointRows), while the stream starts.
 Status Audit::OpenAndResume() {
   // The checkpoint's files (tens of MB) are read while both sides'
   // catalogs are, which the shadow they load into is made from.
@@ -249,26 +258,42 @@ Status Audit::OpenAndResume() {
                             }));
   ShadowState& shadow = session_->shadow();
   shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed
+  PGPARITY_ASSIGN_OR_RETURN(checkpoint_, files.get());
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<CheckpointHead> head,
+                            PeekCheckpoint(checkpoint_, ckpt_path_));
+  if (head) resumed_ = head->lsn;
+  PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
+  PGPARITY_RETURN_IF_ERROR(CheckStateMatchesSlot(
+      options_, resumed_.has_value(), head ? head->meta : CheckpointMeta{}, slot_exists));
+  checkpointer_ = std::make_unique<Checkpointer>(
+      shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
+      options_.checkpoint_interval, options_.until_lsn, session_->position());
+  if (head) checkpointer_->Resume(head->lsn, head->full);
+  return Status::OK();
+}
+
+// On a thread of the session's (StreamOptions::load), while the stream
+// starts: the checkpoint's rows, at the position PeekCheckpoint said.
+Status Audit::LoadCheckpointRows(ShadowState& shadow) {
+  const CheckpointFiles files = std::move(checkpoint_);
   CheckpointMeta stored;
   std::optional<CheckpointBase> base;
-  PGPARITY_ASSIGN_OR_RETURN(const CheckpointFiles read, files.get());
-  PGPARITY_ASSIGN_OR_RETURN(resumed_, LoadCheckpoint(read, ckpt_path_, shadow, stored, &base));
-  PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
-  PGPARITY_RETURN_IF_ERROR(
-      CheckStateMatchesSlot(options_, resumed_.has_value(), stored, slot_exists));
-  if (resumed_ && base && base->lsn != *resumed_) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<wire::Lsn> at,
+                            LoadCheckpoint(files, ckpt_path_, shadow, stored, &base));
+  if (at != resumed_) {
+    return Status::Internal("checkpoint " + ckpt_path_ + " loaded at " +
+                            at.value_or(wire::Lsn()).ToString() + ", not at " +
+                            resumed_->ToString() + " as its header said");
+  }
+  if (base && base->lsn != *resumed_) {
     spdlog::info(
         "resuming from the checkpoint at {} ({} rows; the full checkpoint at {} and its "
         "delta)",
         resumed_->ToString(), shadow.TrackedRows(), base->lsn.ToString());
-  } else if (resumed_) {
+  } else {
     spdlog::info("resuming from the checkpoint at {} ({} rows)", resumed_->ToString(),
                  shadow.TrackedRows());
   }
-  checkpointer_ = std::make_unique<Checkpointer>(
-      shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
-      options_.checkpoint_interval, options_.until_lsn, session_->position());
-  if (resumed_) checkpointer_->Resume(*resumed_, base);
   return Status::OK();
 }
 
@@ -288,6 +313,7 @@ StreamOptions Audit::Stream() {
     return checkpointer->Durable(stopping);
   };
   stream.durable = [checkpointer] { return checkpointer->last(); };
+  if (resumed_) stream.load = [this](ShadowState& shadow) { return LoadCheckpointRows(shadow); };
   return stream;
 }
 

@@ -458,5 +458,40 @@ TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
   EXPECT_EQ(testing::ReadFile(ckpt.string()), bytes) << "the refused state was rewritten";
 }
 
+// A checkpoint whose rows no longer fit the published tables (one more
+// table since) is refused with the fix, exit 2. Its rows load while the
+// stream starts, so this is found with the stream under way: nothing is
+// applied, confirmed or rewritten.
+TEST_F(AuditTest, RefusesACheckpointOfOtherTablesWithNothingConfirmed) {
+  StartAudit();
+  WaitForReport([](const json& r) { return r.contains("status"); });
+  audit_->Signal(SIGTERM);
+  ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
+  audit_.reset();
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  const std::string slot_sql =
+      "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'pgparity_audit'";
+  const std::string confirmed = source.Value(slot_sql);
+  const std::string ckpt = testing::ReadFile((state_ / "shadow.ckpt").string());
+  for (SqlClient* side : {&source, &target}) {
+    side->Exec("CREATE TABLE audit_added (id int PRIMARY KEY)");
+  }
+  // Changes for the stream to bring while the rows load.
+  source.Exec("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 100");
+  Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
+                 ShellQuote(Dsn(servers().target)) + " --state-dir " + ShellQuote(state_.string()));
+  EXPECT_EQ(c.code, 2) << c.output;
+  EXPECT_NE(c.output.find("the published tables changed since it was written"), std::string::npos)
+      << c.output;
+  EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
+      << c.output;
+  EXPECT_EQ(source.Value(slot_sql), confirmed) << c.output;
+  EXPECT_TRUE(testing::ReadFile((state_ / "shadow.ckpt").string()) == ckpt)
+      << "the refused state was rewritten";
+  EXPECT_EQ(c.output.find("resuming from the checkpoint"), std::string::npos) << c.output;
+  for (SqlClient* side : {&source, &target}) side->Exec("DROP TABLE audit_added");
+}
+
 }  // namespace
 }  // namespace pgparity::applier

@@ -292,7 +292,8 @@ std::string Unhealthy(const Liveness& l) {
 
 std::string Unready(const Liveness& l) {
   if (std::string why = Unhealthy(l); !why.empty()) return why;
-  if (!l.base_point) return "no base point yet: the bootstrap scan is running";
+  if (!l.base_point)
+    return "no base point yet: the bootstrap scan, or the load of a checkpoint, is running";
   if (!l.check_error.empty()) return "the last full check failed: " + l.check_error;
   return "";
 }

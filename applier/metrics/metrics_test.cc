@@ -60,7 +60,8 @@ class MetricsServerTest : public ::testing::Test {
 TEST(ProbeRules, EachStateOfACheck) {
   Liveness bootstrapping;
   EXPECT_EQ(Unhealthy(bootstrapping), "");
-  EXPECT_EQ(Unready(bootstrapping), "no base point yet: the bootstrap scan is running");
+  EXPECT_EQ(Unready(bootstrapping),
+            "no base point yet: the bootstrap scan, or the load of a checkpoint, is running");
 
   Liveness checking{.base_point = true};
   EXPECT_EQ(Unhealthy(checking), "");
@@ -83,7 +84,8 @@ TEST_F(MetricsServerTest, ProbesFollowTheState) {
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.body, "ok\n");
   EXPECT_EQ(r.status, 503) << "no base point yet";
-  EXPECT_EQ(r.body, "no base point yet: the bootstrap scan is running\n");
+  EXPECT_EQ(r.body,
+            "no base point yet: the bootstrap scan, or the load of a checkpoint, is running\n");
 
   state_.Set({.base_point = true});
   EXPECT_EQ(Get(port(), "/readyz").status, 200);

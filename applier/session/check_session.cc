@@ -25,13 +25,53 @@ CheckSession::~CheckSession() { Close().IgnoreError(); }
 
 Status CheckSession::Start(StreamOptions stream) {
   stream_ = std::move(stream);
-  {
+  if (stream_.load) {
+    load_ = Load::kLoading;  // before the metrics: they wait for it
+  } else {
     auto lk = shadow_->Lock();  // a loaded checkpoint is a base point
     base_point_ = shadow_->base_point().valid();
   }
   PGPARITY_RETURN_IF_ERROR(StartMetrics());
+  if (stream_.load) StartLoad();
   StartConsumer();
   return Status::OK();
+}
+
+void CheckSession::StartLoad() {
+  load_thread_ = std::thread([this] {
+    Status loaded = stream_.load(*shadow_);
+    {
+      std::lock_guard lk(mu_);
+      load_status_ = loaded;
+    }
+    if (loaded.ok()) base_point_ = true;
+    load_ = loaded.ok() ? Load::kLoaded : Load::kFailed;
+    Wake();
+  });
+}
+
+// The consumer's thread: whether the shadow takes transactions yet.
+Result<bool> CheckSession::ShadowReady() const {
+  switch (load_.load()) {
+    case Load::kLoading:
+      return false;
+    case Load::kFailed: {
+      std::lock_guard lk(mu_);
+      return load_status_;
+    }
+    default:
+      return true;
+  }
+}
+
+Status CheckSession::WaitForLoad() {
+  {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [this] { return load_ != Load::kLoading; });
+  }
+  if (load_thread_.joinable()) load_thread_.join();
+  std::lock_guard lk(mu_);
+  return load_status_;
 }
 
 Status CheckSession::StartMetrics() {
@@ -67,6 +107,7 @@ void CheckSession::StartConsumer() {
   if (stream_.durable_position) {
     hooks.durable_position = [this](wire::Lsn) { return stream_.durable_position(stopping_); };
   }
+  if (stream_.load) hooks.sink_ready = [this] { return ShadowReady(); };
   consumer_ = std::make_unique<consumer::SlotConsumer>(copts, *shadow_, hooks);
   stream_thread_ = std::thread([this] {
     Status status = consumer_->Run();
@@ -122,6 +163,7 @@ Status CheckSession::Close() {
     consumer_->RequestStop();
     stream_thread_.join();
   }
+  if (load_thread_.joinable()) load_thread_.join();  // it fills the shadow
   metrics_server_.reset();
   return stream_status();
 }
@@ -156,7 +198,7 @@ void CheckSession::RecordChangeRound(uint64_t rows_compared, uint64_t divergent_
 
 StreamFigures CheckSession::ReadStream() const {
   StreamFigures f;
-  {
+  if (const Load load = load_; load != Load::kLoading && load != Load::kFailed) {
     auto lk = shadow_->Lock();
     for (size_t i = 0; i < shadow_->table_count(); ++i) {
       f.tables.push_back({shadow_->table(i).qualified_name(), shadow_->ops(i)});

@@ -674,8 +674,17 @@ std::vector<std::byte> EncodeDelta(const ShadowState& shadow, wire::Lsn lsn,
   return file;
 }
 
-Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std::string_view path,
-                                            const CheckpointBase& base, ShadowState& shadow) {
+namespace {
+
+// A delta's magic and checksum checked; its base and LSN, and a reader at
+// its first table part.
+struct DeltaHead {
+  CheckpointBase base;
+  wire::Lsn lsn;
+  ByteReader parts;
+};
+
+Result<DeltaHead> UnsealDelta(std::span<const std::byte> file, std::string_view path) {
   const std::string_view text = AsChars(file);
   if (file.size() < kDeltaMagic.size() + 24 + kChecksumBytes || !text.starts_with(kDeltaMagic)) {
     return Damaged(path, "not a delta of a checkpoint");
@@ -685,13 +694,26 @@ Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std
     return Damaged(path, "its XXH64 does not match its bytes");
   }
   ByteReader bytes(file.first(sealed).subspan(kDeltaMagic.size()), kDeltaMagic.size());
-  const uint64_t base_lsn = bytes.ReadBE64Unchecked();
-  const uint64_t base_checksum = bytes.ReadBE64Unchecked();
-  const wire::Lsn lsn(bytes.ReadBE64Unchecked());
-  // A full checkpoint written after it, and a crash before it was removed.
-  if (base_lsn != base.lsn.value() || base_checksum != base.checksum) {
-    return std::optional<wire::Lsn>();
-  }
+  DeltaHead head{CheckpointBase{}, wire::Lsn(), bytes};
+  head.base.lsn = wire::Lsn(head.parts.ReadBE64Unchecked());
+  head.base.checksum = head.parts.ReadBE64Unchecked();
+  head.lsn = wire::Lsn(head.parts.ReadBE64Unchecked());
+  return head;
+}
+
+// A full checkpoint written after it, and a crash before it was removed.
+bool AppliesTo(const DeltaHead& delta, const CheckpointBase& base) {
+  return delta.base.lsn == base.lsn && delta.base.checksum == base.checksum;
+}
+
+}  // namespace
+
+Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std::string_view path,
+                                            const CheckpointBase& base, ShadowState& shadow) {
+  PGPARITY_ASSIGN_OR_RETURN(DeltaHead head, UnsealDelta(file, path));
+  if (!AppliesTo(head, base)) return std::optional<wire::Lsn>();
+  ByteReader& bytes = head.parts;
+  const wire::Lsn lsn = head.lsn;
   for (size_t i = 0; i < shadow.table_count(); ++i) {
     const Status part = ParseDeltaPart(bytes, shadow, i);
     if (!part.ok()) return TablesChanged(path, part);
@@ -821,6 +843,28 @@ Result<std::optional<wire::Lsn>> LoadCheckpoint(const CheckpointFiles& files,
       ParseDelta(std::as_bytes(std::span(files.delta->data(), files.delta->size())),
                  DeltaPath(path), full, shadow));
   return std::optional<wire::Lsn>(delta_lsn.value_or(lsn));
+}
+
+Result<std::optional<CheckpointHead>> PeekCheckpoint(const CheckpointFiles& files,
+                                                     const std::string& path) {
+  if (!files.full) return std::optional<CheckpointHead>();
+  const auto bytes = std::as_bytes(std::span(files.full->data(), files.full->size()));
+  PGPARITY_ASSIGN_OR_RETURN(const Unsealed sealed, Unseal(bytes, path));
+  ByteReader header(sealed.body, kMagic.size());
+  CheckpointHead head;
+  std::string store;
+  Result<wire::Lsn> lsn = ParseHeader(header, sealed.format, head.meta, store);
+  if (!lsn.ok()) return Damaged(path, lsn.status().message());
+  head.full = {*lsn, wire::LoadBE64(bytes.data() + bytes.size() - kChecksumBytes)};
+  head.lsn = *lsn;
+  if (files.delta) {
+    PGPARITY_ASSIGN_OR_RETURN(
+        const DeltaHead delta,
+        UnsealDelta(std::as_bytes(std::span(files.delta->data(), files.delta->size())),
+                    DeltaPath(path)));
+    if (AppliesTo(delta, head.full)) head.lsn = delta.lsn;
+  }
+  return std::optional<CheckpointHead>(std::move(head));
 }
 
 Result<std::optional<wire::Lsn>> ReadCheckpoint(const std::string& path, ShadowState& shadow,

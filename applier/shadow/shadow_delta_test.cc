@@ -266,10 +266,20 @@ class ShadowDeltaTest : public ::testing::Test {
     back.TrackDirtyRows();
     CheckpointMeta meta;
     std::optional<CheckpointBase> base;
-    auto at = ReadCheckpoint(path_, back, meta, &base);
+    auto files = ReadCheckpointFiles(path_);
+    ASSERT_TRUE(files.ok()) << files.status().ToString();
+    // What a restart checks before the rows load says what they will be.
+    auto head = PeekCheckpoint(*files, path_);
+    ASSERT_TRUE(head.ok()) << head.status().ToString();
+    ASSERT_TRUE(head->has_value());
+    auto at = LoadCheckpoint(*files, path_, back, meta, &base);
     ASSERT_TRUE(at.ok()) << at.status().ToString();
     ASSERT_TRUE(at->has_value());
     EXPECT_EQ(**at, wire::Lsn(lsn));
+    EXPECT_EQ((*head)->lsn, wire::Lsn(lsn));
+    EXPECT_EQ((*head)->meta.slot, meta.slot);
+    EXPECT_EQ((*head)->full.lsn, base_->lsn);
+    EXPECT_EQ((*head)->full.checksum, base_->checksum);
     EXPECT_EQ(back.base_point(), wire::Lsn(lsn));
     ASSERT_TRUE(base.has_value());
     EXPECT_EQ(base->lsn, base_->lsn);
@@ -338,6 +348,12 @@ TEST_F(ShadowDeltaTest, ADamagedDeltaIsRefusedWithTheFix) {
   EXPECT_NE(at.status().message().find("shadow.ckpt.delta is damaged"), std::string_view::npos)
       << at.status().ToString();
   EXPECT_NE(at.status().message().find("remove the state directory"), std::string_view::npos);
+  // Found before the rows load, too.
+  auto files = ReadCheckpointFiles(path_);
+  ASSERT_TRUE(files.ok());
+  auto head = PeekCheckpoint(*files, path_);
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().ToString(), at.status().ToString());
 }
 
 TEST_F(ShadowDeltaTest, MoreChangedKeysThanTrackedMakeAFullCheckpoint) {

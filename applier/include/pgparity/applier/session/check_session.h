@@ -92,6 +92,14 @@ struct StreamOptions {
   // Metrics server's thread: what the slot is confirmed up to, for
   // /metrics. Unset: the last commit applied to the shadow.
   std::function<wire::Lsn()> durable;
+  // Set (with create_slot false): fills the shadow (audit: from its
+  // checkpoint, whose position is resume_lsn) on a thread of its own while
+  // the consumer connects and streams. The consumer keeps the frames it
+  // receives meanwhile and applies them once this returns OK
+  // (consumer::ConsumerHooks::sink_ready); an error ends the stream with
+  // it, before anything is applied or confirmed. The metrics leave the
+  // shadow alone until then. WaitForLoad() returns its Status.
+  std::function<Status(ShadowState&)> load;
 };
 
 class CheckSession final : public CheckState {
@@ -108,6 +116,10 @@ class CheckSession final : public CheckState {
   // cannot be listened on fails (MetricsServer::Start's errors) before any
   // slot exists — then starts the consumer on a thread of its own. Once.
   Status Start(StreamOptions stream);
+
+  // StreamOptions::load's Status, once it returned (OK at once without
+  // one). Owner's thread.
+  Status WaitForLoad();
 
   // Blocks until the shadow has its base point (true), or the stream ended
   // or `stop` was requested first (false). Woken by the bootstrap, the end
@@ -154,6 +166,8 @@ class CheckSession final : public CheckState {
   Status StartMetrics();
   void StartConsumer();
   Status Bootstrap(const conn::CreatedSlot& slot);
+  void StartLoad();
+  Result<bool> ShadowReady() const;
   void Wake();
 
   const CheckSessionOptions options_;
@@ -165,10 +179,15 @@ class CheckSession final : public CheckState {
   // Set once the shadow has its base point: probes read it without the
   // shadow's lock, which a full check holds for long stretches.
   std::atomic<bool> base_point_{false};
+  // StreamOptions::load's progress; its Status in load_status_.
+  enum class Load { kNone, kLoading, kLoaded, kFailed };
+  std::atomic<Load> load_{Load::kNone};
+  std::thread load_thread_;
 
   mutable std::mutex mu_;  // guards the members below; cv_ waits on it
   std::condition_variable_any cv_;
   Status stream_status_;
+  Status load_status_;
   CheckFigures checks_;
   std::string check_error_;
 

@@ -126,6 +126,21 @@ Result<std::optional<wire::Lsn>> LoadCheckpoint(const CheckpointFiles& files,
                                                 CheckpointMeta& meta,
                                                 std::optional<CheckpointBase>* base = nullptr);
 
+// What LoadCheckpoint will resume from, without the rows: the LSN it will
+// return (its delta's when one applies), the meta, and the full
+// checkpoint's base — so that a caller can check the slot and start the
+// stream while the rows load. Checks both files' magic, checksum and
+// header, with ParseCheckpoint's and ParseDelta's errors: LoadCheckpoint's
+// errors after it are about the tables only. nullopt when there is no
+// checkpoint.
+struct CheckpointHead {
+  wire::Lsn lsn;
+  CheckpointMeta meta;
+  CheckpointBase full;
+};
+Result<std::optional<CheckpointHead>> PeekCheckpoint(const CheckpointFiles& files,
+                                                     const std::string& path);
+
 // ---- The format itself, without I/O (the two functions above and tests).
 
 // The bytes of a checkpoint of `shadow` as of `lsn` (REQUIRES as for
