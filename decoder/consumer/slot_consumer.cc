@@ -230,11 +230,10 @@ void SlotConsumer::ArmStatus(Session& s) {
 Status SlotConsumer::OnFrame(Session& s, const wire::XLogData& frame) {
   if (hooks_.on_frame) PGPARITY_RETURN_IF_ERROR(hooks_.on_frame(frame));
   if (frame.wal_end > received_) received_ = frame.wal_end;
-  if (s.held.empty()) {
-    PGPARITY_ASSIGN_OR_RETURN(const bool ready, SinkReady());
-    if (ready) return Feed(s, frame);
-  }
-  return Hold(s, frame);
+  PGPARITY_ASSIGN_OR_RETURN(const bool ready, SinkReady());
+  if (!ready) return Hold(s, frame);
+  if (!s.held.empty()) PGPARITY_RETURN_IF_ERROR(FeedHeld(s));
+  return Feed(s, frame);
 }
 
 Status SlotConsumer::Feed(Session& s, const wire::XLogData& frame) {
@@ -284,7 +283,8 @@ void SlotConsumer::ArmHold(Session& s) {
     if (!ready.ok()) return Finish(s, ready.status());
     if (!*ready) return ArmHold(s);
     Status fed = FeedHeld(s);
-    if (!fed.ok()) Finish(s, fed);
+    if (!fed.ok()) return Finish(s, fed);
+    if (ReachedUntil(s)) Finish(s, Status::OK());  // Feed saw them held
   });
 }
 
