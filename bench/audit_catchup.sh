@@ -145,6 +145,8 @@ recv_devnull() { BENCH_RECV_OUTPUT=devnull recvlogical_drain "$@"; }
 # Seconds from audit's "streaming slot" line to its "caught up" line: the
 # catch-up itself, without the start (catalogs, loading the checkpoint) and
 # the stop (the last checkpoint).
+# From `streaming slot` to `caught up`. The checkpoint's rows load after
+# the first (e53e4a7: while the stream starts), so the phase includes them.
 catchup_phase() { # LOG
   awk 'function t(s, a) { split(s, a, ":"); return a[1] * 3600 + a[2] * 60 + a[3] }
        /streaming slot/ && s == "" { s = t($2) } /caught up:/ { c = t($2) }
