@@ -83,6 +83,12 @@ class AuditTest : public VerifyFixture {
     audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }
+  // `pgparity audit` on the pair and state_ to its exit, with `extra`.
+  Cli RunAuditOnce(const std::string& extra = "") {
+    return RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
+                  ShellQuote(Dsn(servers().target)) + " --state-dir " +
+                  ShellQuote(state_.string()) + extra);
+  }
 
   json Report() {
     std::ifstream in(state_ / "report.json");
@@ -405,9 +411,7 @@ TEST_F(AuditTest, MetricsEndpointServesPrometheusAndTheReport) {
 TEST_F(AuditTest, BadMetricsAddressFailsBeforeAnySlotExists) {
   for (const std::string& addr : std::vector<std::string>{
            "nonsense", "127.0.0.1:99999", "127.0.0.1:" + std::to_string(servers().source.port())}) {
-    Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
-                   ShellQuote(Dsn(servers().target)) + " --state-dir " +
-                   ShellQuote(state_.string()) + " --metrics-listen " + ShellQuote(addr));
+    Cli c = RunAuditOnce(" --metrics-listen " + ShellQuote(addr));
     EXPECT_EQ(c.code, 2) << addr << ": " << c.output;
     EXPECT_NE(c.output.find("--metrics-listen"), std::string::npos) << c.output;
   }
@@ -420,8 +424,7 @@ TEST_F(AuditTest, BadMetricsAddressFailsBeforeAnySlotExists) {
 TEST_F(AuditTest, RefusesASlotItHasNoStateFor) {
   SqlClient source(servers().source.Dsn());
   source.Exec("SELECT pg_create_logical_replication_slot('pgparity_audit', 'pgoutput')");
-  Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
-                 ShellQuote(Dsn(servers().target)) + " --state-dir " + ShellQuote(state_.string()));
+  Cli c = RunAuditOnce();
   EXPECT_EQ(c.code, 2) << c.output;
   EXPECT_NE(c.output.find("pg_drop_replication_slot('pgparity_audit')"), std::string::npos)
       << c.output;
@@ -448,8 +451,7 @@ TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
     std::ofstream out(ckpt, std::ios::binary | std::ios::trunc);
     out << bytes;
   }
-  Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
-                 ShellQuote(Dsn(servers().target)) + " --state-dir " + ShellQuote(state_.string()));
+  Cli c = RunAuditOnce();
   EXPECT_EQ(c.code, 2) << c.output;
   EXPECT_NE(c.output.find("holds row digests of digest definition 1"), std::string::npos)
       << c.output;
@@ -479,8 +481,7 @@ TEST_F(AuditTest, RefusesACheckpointOfOtherTablesWithNothingConfirmed) {
   }
   // Changes for the stream to bring while the rows load.
   source.Exec("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 100");
-  Cli c = RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
-                 ShellQuote(Dsn(servers().target)) + " --state-dir " + ShellQuote(state_.string()));
+  Cli c = RunAuditOnce();
   EXPECT_EQ(c.code, 2) << c.output;
   EXPECT_NE(c.output.find("the published tables changed since it was written"), std::string::npos)
       << c.output;
