@@ -83,6 +83,23 @@ class AuditTest : public VerifyFixture {
     audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }
+  // A state directory with a checkpoint: one audit until its first report
+  // (any verdict: earlier tests of the suite may leave divergences), then
+  // SIGTERM.
+  void MakeStateDir() {
+    StartAudit();
+    WaitForReport([](const json& r) { return r.contains("status"); });
+    audit_->Signal(SIGTERM);
+    ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
+    audit_.reset();
+  }
+  // An exit 2 that says `why` and how to start over.
+  static void ExpectStateRefused(const Cli& c, std::string_view why) {
+    EXPECT_EQ(c.code, 2) << c.output;
+    EXPECT_NE(c.output.find(why), std::string::npos) << c.output;
+    EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
+        << c.output;
+  }
   // `pgparity audit` on the pair and state_ to its exit, with `extra`.
   Cli RunAuditOnce(const std::string& extra = "") {
     return RunCli("audit --source " + ShellQuote(Dsn(servers().source)) + " --target " +
@@ -436,13 +453,7 @@ TEST_F(AuditTest, RefusesASlotItHasNoStateFor) {
 // A state directory of digest definition 1 (checkpoint format 02) is
 // refused with the fix, and left as it was: its digests would not compare.
 TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
-  StartAudit();
-  // Any verdict (earlier tests of the suite may leave divergences): only
-  // the state directory matters here.
-  WaitForReport([](const json& r) { return r.contains("status"); });
-  audit_->Signal(SIGTERM);
-  ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
-  audit_.reset();
+  ASSERT_NO_FATAL_FAILURE(MakeStateDir());
   const std::filesystem::path ckpt = state_ / "shadow.ckpt";
   std::string bytes = testing::ReadFile(ckpt.string());
   ASSERT_EQ(bytes.substr(0, 8), "PGPSHD04");
@@ -451,25 +462,17 @@ TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
     std::ofstream out(ckpt, std::ios::binary | std::ios::trunc);
     out << bytes;
   }
-  Cli c = RunAuditOnce();
-  EXPECT_EQ(c.code, 2) << c.output;
-  EXPECT_NE(c.output.find("holds row digests of digest definition 1"), std::string::npos)
-      << c.output;
-  EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
-      << c.output;
+  ExpectStateRefused(RunAuditOnce(), "holds row digests of digest definition 1");
   EXPECT_EQ(testing::ReadFile(ckpt.string()), bytes) << "the refused state was rewritten";
 }
 
 // A checkpoint whose rows no longer fit the published tables (one more
 // table since) is refused with the fix, exit 2. Its rows load while the
-// stream starts, so this is found with the stream under way: nothing is
+// stream starts, so this is found with the stream starting or under way
+// (its log had `streaming slot` first when this was written): nothing is
 // applied, confirmed or rewritten.
 TEST_F(AuditTest, RefusesACheckpointOfOtherTablesWithNothingConfirmed) {
-  StartAudit();
-  WaitForReport([](const json& r) { return r.contains("status"); });
-  audit_->Signal(SIGTERM);
-  ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
-  audit_.reset();
+  ASSERT_NO_FATAL_FAILURE(MakeStateDir());
   SqlClient source(servers().source.Dsn());
   SqlClient target(servers().target.Dsn());
   const std::string slot_sql =
@@ -481,12 +484,8 @@ TEST_F(AuditTest, RefusesACheckpointOfOtherTablesWithNothingConfirmed) {
   }
   // Changes for the stream to bring while the rows load.
   source.Exec("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 100");
-  Cli c = RunAuditOnce();
-  EXPECT_EQ(c.code, 2) << c.output;
-  EXPECT_NE(c.output.find("the published tables changed since it was written"), std::string::npos)
-      << c.output;
-  EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
-      << c.output;
+  const Cli c = RunAuditOnce();
+  ExpectStateRefused(c, "the published tables changed since it was written");
   EXPECT_EQ(source.Value(slot_sql), confirmed) << c.output;
   EXPECT_TRUE(testing::ReadFile((state_ / "shadow.ckpt").string()) == ckpt)
       << "the refused state was rewritten";
