@@ -98,6 +98,9 @@ void CheckSession::StartConsumer() {
   copts.resume_lsn = stream_.resume_lsn;
   copts.reconnect_on_loss = stream_.reconnect_on_loss;
   copts.checkpoint_interval = stream_.checkpoint_interval;
+  // Frames held while a load runs: the per-change checks' read-ahead,
+  // which starts after it.
+  copts.max_held_bytes = options_.memory.read_ahead();
   consumer::ConsumerHooks hooks;
   hooks.on_slot_created = [this](const conn::CreatedSlot& slot) { return Bootstrap(slot); };
   hooks.on_progress = [this](wire::Lsn received, bool idle) {

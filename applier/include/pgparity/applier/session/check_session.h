@@ -95,7 +95,8 @@ struct StreamOptions {
   // Set (with create_slot false): fills the shadow (audit: from its
   // checkpoint, whose position is resume_lsn) on a thread of its own while
   // the consumer connects and streams. The consumer keeps the frames it
-  // receives meanwhile and applies them once this returns OK
+  // receives meanwhile (up to MemoryBudget::read_ahead(), which the
+  // per-change checks use only after it) and applies them once this returns OK
   // (consumer::ConsumerHooks::sink_ready); an error ends the stream with
   // it, before anything is applied or confirmed. The metrics leave the
   // shadow alone until then. WaitForLoad() returns its Status.

@@ -4,7 +4,9 @@
 // Of the limit, half is for the in-memory tables' hash maps (beyond it the
 // largest tables spill), a quarter for the store's cache (its memtables
 // included), an eighth for the target rows the per-change checks read
-// ahead of a lagging stream (change_checker.h), an eighth for the target
+// ahead of a lagging stream (change_checker.h) — and before them, for what
+// a restarted audit receives while its checkpoint loads (check_session.h)
+// —, an eighth for the target
 // rows of one key range of a spilled table a full check compares row by
 // row (target_checker.h); the rest and a fixed
 // overhead (the process, libpq's buffers, the history between checks, the
