@@ -9,15 +9,22 @@
 namespace pgparity::applier {
 
 Result<std::unique_ptr<CheckSession>> CheckSession::Open(const CheckSessionOptions& options) {
+  // The stream's connection opens while both sides' catalogs are read; its
+  // errors are the stream's, reported once it starts (a failed Open waits
+  // for it and closes it).
+  EarlyConnection replication =
+      std::async(std::launch::async, consumer::ConnectConsumer, options.source);
   PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
                                                    options.publication, options.subscription));
-  return std::unique_ptr<CheckSession>(new CheckSession(options, std::move(sides)));
+  return std::unique_ptr<CheckSession>(
+      new CheckSession(options, std::move(sides), std::move(replication)));
 }
 
-CheckSession::CheckSession(CheckSessionOptions options, Sides sides)
+CheckSession::CheckSession(CheckSessionOptions options, Sides sides, EarlyConnection replication)
     : options_(std::move(options)),
       sides_(std::move(sides)),
-      shadow_(std::make_unique<ShadowState>(sides_.specs)) {
+      shadow_(std::make_unique<ShadowState>(sides_.specs)),
+      replication_(std::move(replication)) {
   shadow_->SetMemoryLimit(options_.memory, options_.store_dir);
 }
 
@@ -111,6 +118,7 @@ void CheckSession::StartConsumer() {
     hooks.durable_position = [this](wire::Lsn) { return stream_.durable_position(stopping_); };
   }
   if (stream_.load) hooks.sink_ready = [this] { return ShadowReady(); };
+  hooks.first_connection = [this] { return replication_.get(); };
   consumer_ = std::make_unique<consumer::SlotConsumer>(copts, *shadow_, hooks);
   stream_thread_ = std::thread([this] {
     Status status = consumer_->Run();

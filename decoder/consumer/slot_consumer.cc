@@ -59,8 +59,17 @@ ConsumerProgress SlotConsumer::progress() const {
           stats_.changes, reconnects_, frames_held_};
 }
 
+Result<std::unique_ptr<conn::ReplicationConnection>> ConnectConsumer(
+    const conn::ConnParams& source) {
+  PGPARITY_ASSIGN_OR_RETURN(std::unique_ptr<conn::ReplicationConnection> c,
+                            conn::ReplicationConnection::Connect(source));
+  PGPARITY_RETURN_IF_ERROR(c->OpenSqlSession());
+  return c;
+}
+
 Status SlotConsumer::Connect(bool first) {
-  auto c = conn::ReplicationConnection::Connect(options_.source);
+  auto c = first && hooks_.first_connection ? hooks_.first_connection()
+                                            : ConnectConsumer(options_.source);
   if (!c.ok()) return c.status();
   conn_ = std::move(*c);
   PGPARITY_RETURN_IF_ERROR(conn_->CheckPublications(options_.publications));

@@ -115,7 +115,17 @@ struct ConsumerHooks {
   // stop drops them (the slot sends them again). An error stops the
   // stream with it. Unset: always ready.
   std::function<Result<bool>()> sink_ready;
+  // The first connection, when the caller opened it ahead (ConnectConsumer
+  // on a thread of its own while it read its catalogs, say): called once,
+  // instead of connecting. Reconnections connect anew. Unset: connect.
+  std::function<Result<std::unique_ptr<conn::ReplicationConnection>>()> first_connection;
 };
+
+// The connection a SlotConsumer streams on: the replication connection and
+// the SQL session its slot and publication checks use (two connections,
+// two authentications: about 40 ms here with SCRAM).
+Result<std::unique_ptr<conn::ReplicationConnection>> ConnectConsumer(
+    const conn::ConnParams& source);
 
 struct ConsumerProgress {
   wire::Lsn received;   // highest wal end seen

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -163,7 +164,8 @@ class CheckSession final : public CheckState {
   Liveness ReadLiveness() const override;
 
  private:
-  CheckSession(CheckSessionOptions options, Sides sides);
+  using EarlyConnection = std::future<Result<std::unique_ptr<conn::ReplicationConnection>>>;
+  CheckSession(CheckSessionOptions options, Sides sides, EarlyConnection replication);
   Status StartMetrics();
   void StartConsumer();
   Status Bootstrap(const conn::CreatedSlot& slot);
@@ -192,6 +194,8 @@ class CheckSession final : public CheckState {
   CheckFigures checks_;
   std::string check_error_;
 
+  // The stream's first connection, opened while OpenSides ran.
+  EarlyConnection replication_;
   std::unique_ptr<consumer::SlotConsumer> consumer_;
   std::thread stream_thread_;
   std::unique_ptr<MetricsCollector> metrics_;
