@@ -8,6 +8,10 @@
 //
 // Counters: rows/s, and slots_per_row (capacity / rows: the memory per row
 // is that times 25 bytes).
+//
+// BM_ParseCheckpoint: what `audit` does with a checkpoint at a restart
+// (ParseCheckpoint of n integer-keyed rows of one table into an empty
+// shadow state), the file already in memory.
 #include <absl/container/flat_hash_map.h>
 #include <benchmark/benchmark.h>
 
@@ -15,6 +19,8 @@
 #include <random>
 #include <vector>
 
+#include "pgparity/applier/shadow/shadow_checkpoint.h"
+#include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/applier/shadow/staggered_map.h"
 #include "pgparity/digest/digest128.h"
 
@@ -70,6 +76,48 @@ void BM_Find(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
 }
 
+// public.accounts (aid int key, abalance int), as pgbench_accounts' key.
+std::vector<pgparity::applier::TableSpec> AccountsSpec() {
+  pgparity::applier::TableSpec s;
+  s.schema = "public";
+  s.name = "accounts";
+  s.columns = {"aid", "abalance"};
+  s.types = {"integer", "integer"};
+  s.key_positions = {0};
+  s.integer_key = true;
+  s.toastable = {false, false};
+  s.replica_identity = 'd';
+  return {s};
+}
+
+void BM_ParseCheckpoint(benchmark::State& state) {
+  using pgparity::applier::ShadowState;
+  using pgparity::digest::ColumnValue;
+  const auto n = static_cast<int64_t>(state.range(0));
+  ShadowState written(AccountsSpec());
+  for (int64_t i = 1; i <= n; ++i) {
+    const std::string aid = std::to_string(i);
+    const ColumnValue row[] = {{ColumnValue::Kind::kValue, aid}, {ColumnValue::Kind::kValue, "0"}};
+    written.table(0).AddScannedRow(row);
+  }
+  const std::vector<std::byte> file =
+      pgparity::applier::EncodeCheckpoint(written, pgparity::wire::Lsn(1), {"s", "p", ""}, "");
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto read = std::make_unique<ShadowState>(AccountsSpec());
+    pgparity::applier::CheckpointMeta meta;
+    state.ResumeTiming();
+    auto lsn = pgparity::applier::ParseCheckpoint(file, "bench.ckpt", *read, meta);
+    if (!lsn.ok()) state.SkipWithError(lsn.status().ToString().c_str());
+    state.PauseTiming();
+    read.reset();  // not timed: freeing the maps
+    state.ResumeTiming();
+  }
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(n) * state.iterations(), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_ParseCheckpoint)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Insert<Single>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Insert<Staggered>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Find<Single>)->Arg(1000000)->Arg(10000000)->Unit(benchmark::kMillisecond);
