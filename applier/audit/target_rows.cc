@@ -3,6 +3,7 @@
 #include <absl/container/flat_hash_set.h>
 
 #include <algorithm>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -16,7 +17,16 @@ namespace {
 
 using digest::ColumnValue;
 
-// What every query of one call shares: the read, the digester, and where
+// The rows found, one map for every part read at once: sized for every key
+// asked before the reads start, each query's rows added under the lock.
+// (Parts filling maps of their own that were then merged rehashed and
+// copied a big commit's million rows once more after the last read.)
+struct FoundRows {
+  std::mutex mu;
+  TargetRowDigests rows;
+};
+
+// What every query of one part shares: the read, the digester, and where
 // the rows go.
 struct RowSink {
   const TableSpec& spec;
@@ -25,9 +35,10 @@ struct RowSink {
   digest::RowDigester digester;
   std::vector<ColumnValue> values;
   std::string key;
-  TargetRowDigests& found;
+  std::vector<std::pair<std::string, digest::Digest128>> batch;  // one query's rows
+  FoundRows& found;
 
-  RowSink(const TableSpec& s, TargetRowDigests& out)
+  RowSink(const TableSpec& s, FoundRows& out)
       : spec(s),
         // Partitioned on the target or not, as planned when pgparity started.
         read(ForDigest(TargetRead(s, s.target_relkind), s)),
@@ -39,14 +50,17 @@ struct RowSink {
   // Each row of `rows` whose key `wanted` accepts, by key.
   template <typename Wanted>
   Status Take(const conn::QueryResult& rows, const Wanted& wanted) {
+    batch.clear();
     for (int row = 0; row < rows.rows(); ++row) {
       PGPARITY_RETURN_IF_ERROR(
           RowValues(rows, row, read, values).WithPrefix("table " + spec.QualifiedName()));
       key.clear();
       EncodeKey(values, spec.key_positions, key);
       if (!wanted(key)) continue;
-      found[key] = digester.Digest(compared.Project(values));
+      batch.emplace_back(key, digester.Digest(compared.Project(values)));
     }
+    std::lock_guard lk(found.mu);
+    for (auto& [k, d] : batch) found.rows.insert_or_assign(std::move(k), d);
     return Status::OK();
   }
 };
@@ -75,22 +89,6 @@ Status ReadByInLists(conn::PgSession& target, RowSink& sink, std::span<const std
 // Every integer in [lo, hi] is one of the run's keys (they are distinct).
 bool AsksEveryKey(const IntegerKeyRun& run) {
   return static_cast<uint64_t>(run.hi) - static_cast<uint64_t>(run.lo) + 1 == run.keys;
-}
-
-// The maps of the parts as one (the biggest taking the others' rows).
-TargetRowDigests Merged(std::vector<TargetRowDigests> found) {
-  if (found.empty()) return {};
-  size_t biggest = 0, total = 0;
-  for (size_t i = 0; i < found.size(); ++i) {
-    total += found[i].size();
-    if (found[i].size() > found[biggest].size()) biggest = i;
-  }
-  TargetRowDigests out = std::move(found[biggest]);
-  out.reserve(total);
-  for (size_t i = 0; i < found.size(); ++i) {
-    if (i != biggest) out.insert(found[i].begin(), found[i].end());
-  }
-  return out;
 }
 
 }  // namespace
@@ -126,7 +124,8 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
   // another.
   const std::vector<KeyRunPart> parts =
       ShareOutRuns(split, sessions.size() == 1 ? 1 : 2 * sessions.size());
-  std::vector<TargetRowDigests> found(parts.size());
+  FoundRows found;
+  found.rows.reserve(keys.size());
   std::vector<size_t> order(parts.size());
   std::vector<double> weight(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -135,8 +134,7 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
   }
   PGPARITY_RETURN_IF_ERROR(
       ScanInParallel(sessions, order, weight, [&](conn::PgSession& target, size_t i) -> Status {
-        found[i].reserve(parts[i].keys);
-        RowSink sink(spec, found[i]);
+        RowSink sink(spec, found);
         const auto asked = [&](std::string_view key) { return wanted.contains(key); };
         const auto any = [](std::string_view) { return true; };
         for (const IntegerKeyRun& run : parts[i].runs) {
@@ -148,7 +146,7 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
         }
         return ReadByInLists(target, sink, keys, parts[i].leftovers, per_select);
       }));
-  return Merged(std::move(found));
+  return std::move(found.rows);
 }
 
 }  // namespace pgparity::applier

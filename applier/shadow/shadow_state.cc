@@ -135,6 +135,7 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         txn_touched_[t] = false;
       }
       MarkDirty();
+      ReserveRecent(txn_truncated_.size() + txn_keys_.size());
       for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
       for (auto& [t, k] : txn_keys_)
         recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
@@ -152,6 +153,13 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
   // A write the store could not make (a full disk): the shadow is no longer
   // the source's, so the stream stops with the store's error.
   return spill_status();
+}
+
+// Room for `more` touches at once, still growing geometrically: a big
+// commit's keys are not moved from one doubling to the next.
+void ShadowState::ReserveRecent(size_t more) {
+  const size_t needed = recent_.size() + more;
+  if (needed > recent_.capacity()) recent_.reserve(std::max(needed, 2 * recent_.capacity()));
 }
 
 void ShadowState::MarkDirty() {

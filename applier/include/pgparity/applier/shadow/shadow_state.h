@@ -212,6 +212,8 @@ class ShadowState final : public core::ChangeSink {
   // At a commit (mu_ held): its keys and truncated tables are changed rows
   // (dirty_), unless they take the changed rows past a quarter of the rows.
   void MarkDirty();
+  // Room in recent_ for a commit's `more` touches (mu_ held).
+  void ReserveRecent(size_t more);
   // While streaming (mu_ held): the largest in-memory table spills when the
   // maps passed their share.
   void SpillLargestIfOver();
