@@ -19,8 +19,8 @@ using digest::ColumnValue;
 
 // The rows found, one map for every part read at once: sized for every key
 // asked before the reads start, each query's rows added under the lock.
-// (Parts filling maps of their own that were then merged rehashed and
-// copied a big commit's million rows once more after the last read.)
+// (When each part filled a map of its own, merging them after the last read
+// rehashed and copied a big commit's million rows once more.)
 struct FoundRows {
   std::mutex mu;
   TargetRowDigests rows;
