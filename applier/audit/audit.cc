@@ -22,6 +22,12 @@ using std::chrono::steady_clock;
 
 namespace {
 
+// How long, after a backlog cleared, the per-change rounds may go on
+// waiting for the stream's position before a full check that is due
+// starts (Audit::RunChangeRound): longer than the consumer's checkpoint
+// pace and a big shadow's checkpoint write, which delay it.
+constexpr auto kSettleLimit = std::chrono::seconds(10);
+
 // Checkpoints the shadow at transaction boundaries, on the consumer's
 // thread (through StreamOptions::durable_position). The shadow's lock is
 // held while the state is taken, not while the file is written and synced:
@@ -217,9 +223,12 @@ class Audit {
   uint64_t change_rows_ = 0, change_divergent_ = 0;
   // The last per-change round's: the target applied more than it took.
   bool change_capped_ = false, shadow_behind_ = false;
-  // The round after the last one with a backlog: one more follows at the
-  // catching-up pace before a full check may start (Audit::RunChangeRound).
+  // After the last round with a backlog: rounds go on at the catching-up
+  // pace, before a full check may start, while they stop short of the
+  // target only for want of the stream's published position — until
+  // settle_end_ at most (Audit::RunChangeRound).
   bool settling_ = false;
+  steady_clock::time_point settle_end_;
   std::string first_change_divergence_;
 };
 
@@ -398,6 +407,7 @@ void Audit::RunChangeRound() {
   changes_->set_decoded_before(session_->position().DecodedBefore());
   auto round = changes_->RunOnce();
   const bool had_backlog = change_capped_ || shadow_behind_;
+  const bool was_settling = settling_;
   change_capped_ = shadow_behind_ = settling_ = false;
   if (!round.ok()) {
     spdlog::warn("per-change check failed: {}; retrying", round.status().ToString());
@@ -409,11 +419,17 @@ void Audit::RunChangeRound() {
   // The shadow caught up with the target, but the stream's position may
   // not yet say that nothing else was committed up to the target's: the
   // rounds' cursor then stops short of it (a restart's catch-up ending, an
-  // --until-lsn not yet reached) until the walsender's next keepalive, a few
-  // ms later. A full check due now would scan every table first (1.7 s for
-  // 1 M rows, measured ending a --until-lsn catch-up); one more round at
-  // the catching-up pace goes first.
-  settling_ = had_backlog && !change_capped_ && !shadow_behind_;
+  // --until-lsn not yet reached) until the walsender's keepalive is
+  // published — with the consumer's next checkpoint, every 200 ms after a
+  // checkpoint write, later on a loaded machine. A full check due now would
+  // scan every table first (1.7 s for 1 M rows, measured ending a
+  // --until-lsn catch-up); rounds at the catching-up pace go first, while
+  // they stop short (stream_short) and for kSettleLimit at most: under
+  // steady load the subscriber's flush position often leads the stream's.
+  const auto now = steady_clock::now();
+  if (had_backlog) settle_end_ = now + kSettleLimit;
+  settling_ = !change_capped_ && !shadow_behind_ &&
+              (had_backlog || (was_settling && round->stream_short && now < settle_end_));
   change_rows_ += round->rows_compared;
   session_->RecordChangeRound(round->rows_compared, round->divergent.size());
   for (const auto& [table, row] : round->divergent) {

@@ -356,8 +356,9 @@ TEST_F(AuditTest, CatchingUpABacklogComparesEveryChangedKeyOnceAndNamesTheDiverg
   ASSERT_EQ(code, 0) << log;
   EXPECT_NE(log.find("caught up: every commit up to"), std::string::npos) << log;
   // The rounds end the catch-up: the full check due since the start waits
-  // for them, and for one more round once they caught up (Audit::settling_),
-  // instead of scanning every table first.
+  // for them, and for the rounds after they caught up that wait for the
+  // stream's published position (Audit::settling_, ChangeRound::
+  // stream_short), instead of scanning every table first.
   EXPECT_EQ(log.find("full check"), std::string::npos) << log;
   EXPECT_NE(log.find("per-change checks: " + keys +
                      " changed rows compared on the target, 1 "

@@ -163,10 +163,11 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
     auto lk = shadow_.Lock();
     // Only commits the shadow knows: those ending at or before its last.
     const wire::Lsn known(std::max(shadow_.last_commit_end().value() + 1, decoded_before_.value()));
-    if (known < r) r = known;
     // A commit the target applied that the shadow lacks (not only the
     // subscriber's keepalive-moved flush position ahead of pgparity's).
     round.shadow_behind = known <= remote_applied_;
+    round.stream_short = !round.shadow_behind && known < r;
+    if (known < r) r = known;
     if (r <= read_cursor_) return Status::OK();
     keys = shadow_.KeysChanged(read_cursor_, r, options_.max_keys_per_round, read.to);
     round.capped = read.to < r;

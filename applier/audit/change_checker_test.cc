@@ -186,5 +186,47 @@ TEST_F(ChangeCheckerTest, ReadsNoMoreThanTheWaitingCapAhead) {
   EXPECT_EQ(divergent, std::vector<std::string>{"3"});
 }
 
+// The target applied every commit the shadow holds, and its subscriber
+// confirmed a later position (a keepalive's, nothing committed between):
+// the round takes the shadow's commits and says it stopped short only for
+// want of the stream's position; once the stream publishes it, the cursor
+// reaches the subscriber's.
+TEST_F(ChangeCheckerTest, StopsShortOfTheSubscribersFlushUntilTheStreamSaysItGotThere) {
+  SqlClient sql(server_->Dsn());
+  sql.Exec("SELECT pg_create_logical_replication_slot('short_slot', 'pgoutput')");
+  const wire::Lsn flush =
+      *wire::Lsn::Parse(sql.Value("SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                                  "WHERE slot_name = 'short_slot'"));
+  Commit(0x200, core::ChangeOp::kInsert, {{"1", "b", "1"}, {"2", "c", "1"}, {"3", "y", "1"}});
+  Commit(0x400, core::ChangeOp::kInsert, {});  // the origin's 0/400
+  auto params = conn::ConnParams::Parse(server_->Dsn());
+  ASSERT_TRUE(params.ok());
+  SubscriptionInfo sub = Subscription();
+  sub.slot_name = "short_slot";
+  ChangeChecker checker(*shadow_, *params, *params, sub);
+  checker.set_cursor(wire::Lsn(0x100));
+
+  auto first = checker.RunOnce();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_FALSE(first->shadow_behind);
+  EXPECT_FALSE(first->capped);
+  EXPECT_TRUE(first->stream_short);
+  EXPECT_EQ(first->rows_compared, 3u);
+  EXPECT_EQ(checker.cursor(), wire::Lsn(0x401));
+
+  auto again = checker.RunOnce();  // nothing new: still short
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->stream_short);
+  EXPECT_EQ(checker.cursor(), wire::Lsn(0x401));
+
+  checker.set_decoded_before(wire::Lsn(flush.value() + 1));  // the keepalive, published
+  auto last = checker.RunOnce();
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_FALSE(last->stream_short);
+  EXPECT_FALSE(last->shadow_behind);
+  EXPECT_EQ(checker.cursor(), wire::Lsn(flush.value() + 1));
+  sql.Exec("SELECT pg_drop_replication_slot('short_slot')");
+}
+
 }  // namespace
 }  // namespace pgparity::applier

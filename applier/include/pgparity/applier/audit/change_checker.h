@@ -69,6 +69,12 @@ struct ChangeRound {
   // stream is catching up).
   bool capped = false;
   bool shadow_behind = false;
+  // The shadow holds every commit the target applied, but the round
+  // stopped short of the target's applied bound: the rest of it is the
+  // subscriber's keepalive-moved flush position, and pgparity's stream has
+  // not yet published that it decoded that far (set_decoded_before). A
+  // catch-up's end waits on it.
+  bool stream_short = false;
 };
 
 // About what one key waiting for the shadow takes (a short key: its string,
