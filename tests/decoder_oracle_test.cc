@@ -457,7 +457,9 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
                        &output),
             0)
       << output;
-  if (testing::SourceMajor() >= 13) ASSERT_EQ(db.Value("SHOW logical_decoding_work_mem"), "64kB");
+  if (testing::SourceMajor() >= 13) {
+    ASSERT_EQ(db.Value("SHOW logical_decoding_work_mem"), "64kB");
+  }
   auto end_lsn = wire::Lsn::Parse(db.Value("SELECT pg_current_wal_lsn()"));
   ASSERT_TRUE(end_lsn.ok());
 

@@ -142,9 +142,11 @@ PgServer::PgServer(int major, std::string database)
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = FreePort();
     output.clear();
-    int rc = RunCommand(pgenv + " start " + std::to_string(major_) + " " +
-                            ShellQuote((dir_ / "server").string()) + " " + std::to_string(port_) +
-                            " " + ShellQuote(database_),
+    // A copy of a cluster initdb'd once (pgenv.sh copy_template): a test
+    // run starts hundreds of servers.
+    int rc = RunCommand("PGPARITY_INITDB_TEMPLATE=1 " + pgenv + " start " + std::to_string(major_) +
+                            " " + ShellQuote((dir_ / "server").string()) + " " +
+                            std::to_string(port_) + " " + ShellQuote(database_),
                         &output);
     if (rc == 0) return;
     if (rc != 2 || output.find("in use") == std::string::npos) break;
