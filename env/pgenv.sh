@@ -35,6 +35,9 @@ PGPARITY_PG_USER=${PGPARITY_PG_USER:-pgparity}
 PG_SUPERUSER=${PG_SUPERUSER:-postgres}
 PG_PASSWORD=${PG_PASSWORD:-postgres}
 START_TIMEOUT=${START_TIMEOUT:-60}
+# Like the postgres Docker image: trust on the local socket, passwords
+# (scram) over TCP.
+INITDB_OPTIONS=(--auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync)
 # Server settings; docker-compose.yml and k8s/ pass the same ones.
 SERVER_SETTINGS=(
   -c wal_level=logical
@@ -168,23 +171,21 @@ init_cluster() { # init_cluster MAJOR BIN DATA LOGDIR
   local pwfile="$logdir/.pwfile"
   printf '%s\n' "$PG_PASSWORD" >"$pwfile"
   [ "$(id -u)" = 0 ] && chown "$PGPARITY_PG_USER" "$pwfile"
-  # Like the postgres Docker image: trust on the local socket,
-  # passwords (scram) over TCP.
-  as_pg "$bin/initdb" -D "$data" -U "$PG_SUPERUSER" --pwfile="$pwfile" \
-    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync \
+  as_pg "$bin/initdb" -D "$data" -U "$PG_SUPERUSER" --pwfile="$pwfile" "${INITDB_OPTIONS[@]}" \
     >"$logdir/initdb.log" 2>&1 ||
     { rm -f "$pwfile"; die 1 "initdb for PostgreSQL $major failed; read $logdir/initdb.log"; }
   rm -f "$pwfile"
 }
 
 # PGPARITY_INITDB_TEMPLATE=1 (the tests, tests/support/pg_server.cc): a copy
-# of a cluster initdb'd once into the cache per binaries, superuser and
-# password — initdb takes 1.3 s, the copy a tenth of it, and a test run
-# starts hundreds of servers. The copies share one system identifier:
+# of a cluster initdb'd once into the cache per binaries, superuser,
+# password and initdb options: a server's start took 2.2 s with initdb,
+# 0.9 s with the copy (2 busy cores), and a test run starts hundreds. The copies share one system identifier:
 # logical replication does not look at it (a physical standby would).
 copy_template() { # copy_template MAJOR BIN DATA LOGDIR
   local major=$1 bin=$2 data=$3 logdir=$4 key root template
-  key=$(printf '%s\n' "$bin" "$("$bin/postgres" --version)" "$PG_SUPERUSER" "$PG_PASSWORD" |
+  key=$(printf '%s\n' "$bin" "$("$bin/postgres" --version)" "$PG_SUPERUSER" "$PG_PASSWORD" \
+    "${INITDB_OPTIONS[*]}" |
     md5sum | cut -c1-16)
   root="$PGPARITY_CACHE/initdb-templates"
   template="$root/$major-$key"
