@@ -180,8 +180,10 @@ init_cluster() { # init_cluster MAJOR BIN DATA LOGDIR
 # PGPARITY_INITDB_TEMPLATE=1 (the tests, tests/support/pg_server.cc): a copy
 # of a cluster initdb'd once into the cache per binaries, superuser,
 # password and initdb options: a server's start took 2.2 s with initdb,
-# 0.9 s with the copy (2 busy cores), and a test run starts hundreds. The copies share one system identifier:
-# logical replication does not look at it (a physical standby would).
+# 0.9 s with the copy (2 busy cores), and a test run starts hundreds. The
+# copies share one system identifier: logical replication does not look at
+# it (a physical standby would). The template is initdb'd under another
+# name and renamed: if it exists, it is whole.
 copy_template() { # copy_template MAJOR BIN DATA LOGDIR
   local major=$1 bin=$2 data=$3 logdir=$4 key root template
   key=$(printf '%s\n' "$bin" "$("$bin/postgres" --version)" "$PG_SUPERUSER" "$PG_PASSWORD" \
@@ -189,23 +191,21 @@ copy_template() { # copy_template MAJOR BIN DATA LOGDIR
     md5sum | cut -c1-16)
   root="$PGPARITY_CACHE/initdb-templates"
   template="$root/$major-$key"
-  if [ ! -f "$template/.complete" ]; then
+  if [ ! -d "$template" ]; then
     mkdir -p "$root"
     chmod 755 "$root"
     [ "$(id -u)" = 0 ] && chown "$PGPARITY_PG_USER" "$root"
     exec 8>"$root/.lock-$major-$key"
     flock 8
-    if [ ! -f "$template/.complete" ]; then
+    if [ ! -d "$template" ]; then
       as_pg rm -rf "$template.tmp"
       init_cluster "$major" "$bin" "$template.tmp" "$logdir"
-      as_pg touch "$template.tmp/.complete"
       as_pg mv "$template.tmp" "$template"
     fi
     exec 8>&-
   fi
   as_pg cp -a "$template" "$data" ||
     die 1 "cannot copy the cluster template $template to $data; remove the template and retry"
-  as_pg rm -f "$data/.complete"
 }
 
 start() {
