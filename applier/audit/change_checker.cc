@@ -64,8 +64,9 @@ Result<wire::Lsn> ChangeChecker::AppliedBound() {
   return r;
 }
 
-Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
-    std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check) {
+std::map<size_t, ChangeChecker::TableRows> ChangeChecker::GroupByTable(
+    std::vector<std::pair<size_t, std::string>> keys,
+    std::set<std::string>& left_to_full_check) const {
   std::map<size_t, TableRows> by_table;
   const auto compared_by_key = [&](size_t t, const std::string& k) {
     return !k.empty() && shadow_.table(t).spec().keyed();  // not a truncate, not keyless
@@ -84,6 +85,12 @@ Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRow
     }
     by_table[t].keys.push_back(std::move(k));
   }
+  return by_table;
+}
+
+Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
+    std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check) {
+  std::map<size_t, TableRows> by_table = GroupByTable(std::move(keys), left_to_full_check);
   for (auto& [t, rows] : by_table) {
     PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(rows.keys.size()));
     PGPARITY_ASSIGN_OR_RETURN(rows.on_target,
@@ -156,6 +163,7 @@ Result<ChangeRound> ChangeChecker::RunOnce() {
 Status ChangeChecker::ReadNext(ChangeRound& round) {
   PGPARITY_ASSIGN_OR_RETURN(wire::Lsn r, AppliedBound());
   if (r <= read_cursor_) return Status::OK();
+  const wire::Lsn applied = r;
   ReadRound read;
   read.from = read_cursor_;
   std::vector<std::pair<size_t, std::string>> keys;
@@ -168,19 +176,101 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
     round.shadow_behind = known <= remote_applied_;
     round.stream_short = !round.shadow_behind && known < r;
     if (known < r) r = known;
-    if (r <= read_cursor_) return Status::OK();
+    if (open_txn_ && r > open_txn_->end) {
+      // Its commit is in the shadow: its round comes next, the only commit
+      // in it unless the reads missed one before it (then read as usual).
+      if (shadow_.TouchedBetween(read_cursor_, open_txn_->end)) {
+        waiting_keys_ -= open_txn_->taken;
+        open_txn_.reset();
+      } else {
+        r = wire::Lsn(open_txn_->end.value() + 1);
+      }
+    }
+    if (r <= read_cursor_) {
+      PGPARITY_ASSIGN_OR_RETURN(round.capped, ReadOpenTxn(lk, applied));
+      return Status::OK();
+    }
     keys = shadow_.KeysChanged(read_cursor_, r, options_.max_keys_per_round, read.to);
     round.capped = read.to < r;
   }
   read.keys = keys.size();
-  PGPARITY_ASSIGN_OR_RETURN(read.by_table,
-                            ReadChangedRows(std::move(keys), read.left_to_full_check));
+  if (open_txn_ && read.to > open_txn_->end) {
+    PGPARITY_RETURN_IF_ERROR(FinishOpenTxn(std::move(keys), read));
+  } else {
+    PGPARITY_ASSIGN_OR_RETURN(read.by_table,
+                              ReadChangedRows(std::move(keys), read.left_to_full_check));
+  }
   // What the target may have shown: everything up to R2.
   PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
-  read.shown = applied_after.value_or(r);
+  read.shown = std::max(read.shown, applied_after.value_or(r));
   read_cursor_ = read.to;
   waiting_keys_ += read.keys;
   waiting_.push_back(std::move(read));
+  return Status::OK();
+}
+
+Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied) {
+  const wire::Lsn end = shadow_.open_commit_end();
+  // Its commit applied on the target (it ends before `applied`), every
+  // commit before it read, room among the waiting keys.
+  if (!end.valid() || applied <= end || read_cursor_ <= shadow_.last_commit_end()) return false;
+  if (waiting_keys_ + options_.ahead_chunk_keys > options_.max_waiting_keys) return false;
+  if (open_txn_ && open_txn_->end != end) return false;  // finished first (ReadNext)
+  const size_t taken = open_txn_ ? open_txn_->taken : 0;
+  std::vector<std::pair<size_t, std::string>> keys;
+  if (shadow_.KeyTouchesOf(end, taken, options_.ahead_chunk_keys, keys) <
+      options_.ahead_chunk_keys) {
+    return false;  // the rest when it commits
+  }
+  lk.unlock();
+  if (!open_txn_) {
+    open_txn_.emplace();
+    open_txn_->end = end;
+    open_txn_->from = read_cursor_;
+  }
+  const size_t n = keys.size();
+  Status read = ReadInto(std::move(keys), open_txn_->on_target);
+  Result<std::optional<wire::Lsn>> applied_after = std::optional<wire::Lsn>();
+  if (read.ok()) applied_after = ReadRemoteLsn(*target_, sub_);
+  if (!read.ok() || !applied_after.ok()) {
+    // Rows read but not counted, or without what the target showed: the
+    // commit's round reads them all again.
+    waiting_keys_ -= open_txn_->taken;
+    open_txn_.reset();
+    return read.ok() ? applied_after.status() : read;
+  }
+  open_txn_->taken += n;
+  open_txn_->shown = std::max(open_txn_->shown, applied_after->value_or(applied));
+  waiting_keys_ += n;
+  keys_read_while_applied_ += n;
+  return true;
+}
+
+Status ChangeChecker::ReadInto(std::vector<std::pair<size_t, std::string>> keys,
+                               std::map<size_t, TargetRowDigests>& on_target) {
+  std::set<std::string> left_out;  // named by the commit's round
+  for (auto& [t, rows] : GroupByTable(std::move(keys), left_out)) {
+    PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(rows.keys.size()));
+    PGPARITY_RETURN_IF_ERROR(
+        ReadTargetRowDigestsInto(sessions, shadow_.table(t).spec(), rows.keys, on_target[t]));
+  }
+  return Status::OK();
+}
+
+Status ChangeChecker::FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys,
+                                    ReadRound& read) {
+  OpenTxnRead open = std::move(*open_txn_);
+  open_txn_.reset();
+  waiting_keys_ -= open.taken;
+  std::vector<std::pair<size_t, std::string>> rest;
+  {
+    auto lk = shadow_.Lock();
+    shadow_.KeyTouchesOf(open.end, open.taken, ~size_t{0}, rest);
+  }
+  PGPARITY_RETURN_IF_ERROR(ReadInto(std::move(rest), open.on_target));
+  read.by_table = GroupByTable(std::move(keys), read.left_to_full_check);
+  for (auto& [t, rows] : read.by_table) rows.on_target = std::move(open.on_target[t]);
+  read.shown = open.shown;
   return Status::OK();
 }
 

@@ -83,6 +83,29 @@ class ChangeCheckerTest : public ::testing::Test {
     ASSERT_TRUE(shadow_->OnCommit(ci).ok());
   }
 
+  // Opens a streamed transaction whose commit will end at `end`.
+  void BeginStreamed(uint64_t end) {
+    core::TxnInfo txn;
+    txn.streamed = true;
+    txn.end_lsn = wire::Lsn(end);
+    ASSERT_TRUE(shadow_->OnBegin(txn).ok());
+  }
+  // Applies `rows` (inserts, or updates) in the open transaction.
+  void Apply(core::ChangeOp op, const std::vector<Row>& rows) {
+    for (const Row& row : rows) {
+      auto tuple = Tuple(row);
+      const core::Change c{
+          op, *relation_, wire::OldTupleKind::kNone, {}, tuple.view(), wire::Lsn(0x180), 1, 1};
+      ASSERT_TRUE(shadow_->OnChange(c).ok());
+    }
+  }
+  void CommitOpen(uint64_t end) {
+    core::CommitInfo ci;
+    ci.end_lsn = wire::Lsn(end);
+    ci.streamed = true;
+    ASSERT_TRUE(shadow_->OnCommit(ci).ok());
+  }
+
   ChangeChecker Checker() {
     auto params = conn::ConnParams::Parse(server_->Dsn());
     if (!params.ok()) throw std::runtime_error(params.status().ToString());
@@ -149,6 +172,68 @@ TEST_F(ChangeCheckerTest, ReadsAheadOfALaggingShadowAndComparesOnceItCaughtUp) {
   EXPECT_EQ(second->to, wire::Lsn(0x400));
   EXPECT_EQ(checker.cursor(), wire::Lsn(0x400));
   EXPECT_FALSE(checker.waiting_for_shadow());
+}
+
+// A streamed transaction the target applied (its commit at 0/300, the
+// origin at 0/400): its keys are read in chunks while the shadow applies
+// it, and its round, once it committed, reads only what is left — key 1
+// again (changed after its chunk was read) — and compares each key once.
+TEST_F(ChangeCheckerTest, ReadsAStreamedTransactionsKeysWhileTheShadowAppliesIt) {
+  auto params = conn::ConnParams::Parse(server_->Dsn());
+  ASSERT_TRUE(params.ok());
+  ChangeChecker checker(*shadow_, *params, *params, Subscription(), {.ahead_chunk_keys = 2});
+  checker.set_cursor(wire::Lsn(0x100));
+  BeginStreamed(0x300);
+  Apply(core::ChangeOp::kInsert, {{"1", "a", "1"}});
+  auto one = checker.RunOnce();  // fewer keys than a chunk: nothing read
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_FALSE(one->capped);
+  EXPECT_EQ(checker.keys_read_while_applied(), 0u);
+
+  Apply(core::ChangeOp::kInsert, {{"2", "c", "1"}});
+  auto chunk = checker.RunOnce();  // ids 1 and 2 read while the transaction is open
+  ASSERT_TRUE(chunk.ok()) << chunk.status().ToString();
+  EXPECT_TRUE(chunk->capped);
+  EXPECT_EQ(chunk->rows_compared, 0u);
+  EXPECT_EQ(checker.keys_read_while_applied(), 2u);
+  EXPECT_EQ(checker.cursor(), wire::Lsn(0x100));
+
+  Apply(core::ChangeOp::kUpdate, {{"1", "b", "1"}});
+  Apply(core::ChangeOp::kInsert, {{"3", "y", "1"}});  // 'x' on the target
+  CommitOpen(0x300);
+  Commit(0x400, core::ChangeOp::kInsert, {});  // nothing of ours: the origin's 0/400
+  uint64_t compared = 0;
+  std::vector<std::string> divergent;
+  for (int i = 0; i < 3 && checker.cursor() <= wire::Lsn(0x300); ++i) {
+    auto round = checker.RunOnce();
+    ASSERT_TRUE(round.ok()) << round.status().ToString();
+    compared += round->rows_compared;
+    EXPECT_EQ(round->rows_in_flight, 0u);
+    for (const auto& [table, row] : round->divergent) {
+      EXPECT_EQ(row.kind, RowDivergence::kDiffers);  // read after its commit, not missing
+      divergent.push_back(*row.key[0].second);
+    }
+  }
+  EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
+  EXPECT_EQ(compared, 3u);
+  EXPECT_EQ(divergent, std::vector<std::string>{"3"});
+  EXPECT_EQ(checker.keys_read_while_applied(), 2u);
+}
+
+// Its commit not yet applied on the target (the origin at 0/400): nothing
+// of a streamed transaction is read while the shadow applies it.
+TEST_F(ChangeCheckerTest, ReadsNothingOfAStreamedTransactionTheTargetHasNotApplied) {
+  auto params = conn::ConnParams::Parse(server_->Dsn());
+  ASSERT_TRUE(params.ok());
+  ChangeChecker checker(*shadow_, *params, *params, Subscription(), {.ahead_chunk_keys = 1});
+  checker.set_cursor(wire::Lsn(0x100));
+  BeginStreamed(0x500);
+  Apply(core::ChangeOp::kInsert, {{"1", "b", "1"}, {"2", "c", "1"}});
+  auto round = checker.RunOnce();
+  ASSERT_TRUE(round.ok()) << round.status().ToString();
+  EXPECT_FALSE(round->capped);
+  EXPECT_EQ(checker.keys_read_while_applied(), 0u);
+  CommitOpen(0x500);
 }
 
 // At most max_waiting_keys keys wait: beyond them a round reads nothing

@@ -22,8 +22,9 @@ using digest::ColumnValue;
 // (When each part filled a map of its own, merging them after the last read
 // rehashed and copied a big commit's million rows once more.)
 struct FoundRows {
+  explicit FoundRows(TargetRowDigests& into) : rows(into) {}
   std::mutex mu;
-  TargetRowDigests rows;
+  TargetRowDigests& rows;
 };
 
 // What every query of one part shares: the read, the digester, and where
@@ -103,6 +104,15 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
                                               const TableSpec& spec,
                                               std::span<const std::string> keys,
                                               const TargetRowReadOptions& options) {
+  TargetRowDigests rows;
+  PGPARITY_RETURN_IF_ERROR(
+      ReadTargetRowDigestsInto(std::move(sessions), spec, keys, rows, options));
+  return rows;
+}
+
+Status ReadTargetRowDigestsInto(std::vector<conn::PgSession*> sessions, const TableSpec& spec,
+                                std::span<const std::string> keys, TargetRowDigests& rows,
+                                const TargetRowReadOptions& options) {
   const size_t per_select = std::max<size_t>(1, options.keys_per_select);
   KeyRunSplit split;
   if (options.use_ranges &&
@@ -124,8 +134,8 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
   // another.
   const std::vector<KeyRunPart> parts =
       ShareOutRuns(split, sessions.size() == 1 ? 1 : 2 * sessions.size());
-  FoundRows found;
-  found.rows.reserve(keys.size());
+  FoundRows found(rows);
+  found.rows.reserve(found.rows.size() + keys.size());
   std::vector<size_t> order(parts.size());
   std::vector<double> weight(parts.size());
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -146,7 +156,7 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
         }
         return ReadByInLists(target, sink, keys, parts[i].leftovers, per_select);
       }));
-  return std::move(found.rows);
+  return Status::OK();
 }
 
 }  // namespace pgparity::applier

@@ -68,10 +68,11 @@ Result<size_t> ShadowState::Resolve(const core::RelationInfo& relation) {
   return *idx;
 }
 
-Status ShadowState::OnBegin(const core::TxnInfo&) {
+Status ShadowState::OnBegin(const core::TxnInfo& txn) {
   std::unique_lock lk(mu_);
   cv_.wait(lk, [&] { return !paused_; });
   in_txn_ = true;
+  open_end_ = txn.streamed ? txn.end_lsn : wire::Lsn();
   return Status::OK();
 }
 
@@ -255,6 +256,32 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
     EncodeIntegerKey(t.value, out.back().second);
   }
   return out;
+}
+
+size_t ShadowState::KeyTouchesOf(wire::Lsn end, size_t from, size_t max,
+                                 std::vector<std::pair<size_t, std::string>>& out) const {
+  const size_t before = out.size();
+  if (in_txn_ && open_end_.valid() && open_end_ == end) {
+    // Committed, these keys go to recent_ in this order (OnCommit).
+    for (size_t i = from; i < txn_keys_.size() && out.size() - before < max; ++i) {
+      out.push_back(txn_keys_[i]);
+    }
+    return out.size() - before;
+  }
+  auto it = std::lower_bound(recent_.begin(), recent_.end(), end,
+                             [](const Touch& t, wire::Lsn l) { return t.end < l; });
+  size_t index = 0;
+  for (; it != recent_.end() && it->end == end && out.size() - before < max; ++it) {
+    if (it->truncate || index++ < from) continue;
+    out.emplace_back(it->table, it->key);
+  }
+  return out.size() - before;
+}
+
+bool ShadowState::TouchedBetween(wire::Lsn lo, wire::Lsn hi) const {
+  auto it = std::lower_bound(recent_.begin(), recent_.end(), lo,
+                             [](const Touch& t, wire::Lsn l) { return t.end < l; });
+  return it != recent_.end() && it->end < hi;
 }
 
 void ShadowState::Prune(wire::Lsn lsn) {

@@ -122,7 +122,7 @@ TEST(ChainedDigestTest, EveryDifferenceChangesTheChain) {
 
 TEST(ChainedDigestTest, ATransactionDeliveredTwiceIsRefused) {
   ChainedDigest chain;
-  const TxnInfo txn{700, Lsn(0x1100), wire::Timestamp(), false};
+  const TxnInfo txn{700, Lsn(0x1100), wire::Timestamp(), false, Lsn()};
   CommitInfo commit;
   commit.xid = 700;
   commit.commit_lsn = Lsn(0x1100);

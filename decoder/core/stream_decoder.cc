@@ -228,6 +228,7 @@ Status StreamDecoder::BeginDelivery(const ActiveTxn& txn) {
   info.commit_lsn = txn.commit_lsn;
   info.commit_time = txn.commit_time;
   info.streamed = txn.streamed;
+  info.end_lsn = txn.end_lsn;
   return sink_.OnBegin(info);
 }
 
@@ -510,6 +511,7 @@ Status StreamDecoder::OnStreamCommit(const FrameRef& f, const wire::StreamCommit
   txn.commit_lsn = m.commit_lsn;
   txn.commit_time = m.commit_time;
   txn.streamed = true;
+  txn.end_lsn = m.end_lsn;
   txn.deliver = !(options_.resume_lsn.valid() && m.commit_lsn < options_.resume_lsn);
   PGPARITY_RETURN_IF_ERROR(BeginDelivery(txn));
   Status s = Replay(*it->second, txn);

@@ -245,14 +245,14 @@ TEST(StreamDecoderTest, StreamedTransactionDeliveredAtStreamCommit) {
   EXPECT_EQ(decoder.last_commit_end(), Lsn());
 
   ASSERT_TRUE(FeedAll(decoder, {StreamCommitFrame(0x2200, 0x2230, 800)}).ok());
-  EXPECT_EQ(
-      sink.events,
-      (Events{"BEGIN xid=800 commit=0/2200 streamed", "I public.a lsn=0/2010 xid=800/800 new=(1,a)",
-              "I public.a lsn=0/2020 xid=800/801 new=(2,b)",
-              "MSG tx lsn=0/2025 prefix=app content=m xid=800/801",
-              "U public.a lsn=0/2110 xid=800/800 old=K(1,<null>) new=(1,c)",
-              "COMMIT xid=800 commit=0/2200 end=0/2230 changes=3 truncates=0 messages=1 "
-              "streamed"}));
+  EXPECT_EQ(sink.events,
+            (Events{"BEGIN xid=800 commit=0/2200 streamed end=0/2230",
+                    "I public.a lsn=0/2010 xid=800/800 new=(1,a)",
+                    "I public.a lsn=0/2020 xid=800/801 new=(2,b)",
+                    "MSG tx lsn=0/2025 prefix=app content=m xid=800/801",
+                    "U public.a lsn=0/2110 xid=800/800 old=K(1,<null>) new=(1,c)",
+                    "COMMIT xid=800 commit=0/2200 end=0/2230 changes=3 truncates=0 messages=1 "
+                    "streamed"}));
   EXPECT_TRUE(decoder.idle());
   EXPECT_EQ(decoder.open_streamed_transactions(), 0u);
   EXPECT_EQ(decoder.buffered_bytes(), 0u);
@@ -302,7 +302,7 @@ TEST(StreamDecoderTest, SubtransactionAbortDropsOnlyItsChanges) {
       StreamCommitFrame(0x2200, 0x2230, 800),
   });
   EXPECT_EQ(events,
-            (Events{"BEGIN xid=800 commit=0/2200 streamed",
+            (Events{"BEGIN xid=800 commit=0/2200 streamed end=0/2230",
                     "I public.a lsn=0/2010 xid=800/800 new=(1,top)",
                     "I public.a lsn=0/2110 xid=800/802 new=(5,s2)",
                     "I public.a lsn=0/2120 xid=800/800 new=(4,top)",
@@ -338,7 +338,7 @@ TEST(StreamDecoderTest, NestedSubtransactionsAbortChildrenFirst) {
                       })
                   .ok());
   EXPECT_EQ(sink.events,
-            (Events{"BEGIN xid=800 commit=0/2200 streamed",
+            (Events{"BEGIN xid=800 commit=0/2200 streamed end=0/2230",
                     "I public.a lsn=0/2010 xid=800/800 new=(1,top)",
                     "I public.a lsn=0/2110 xid=800/803 new=(5,c)",
                     "I public.a lsn=0/2120 xid=800/800 new=(6,top)",
@@ -371,19 +371,19 @@ TEST(StreamDecoderTest, TwoInterleavedStreamedTransactions) {
       StreamCommitFrame(0x2600, 0x2630, 900),
       StreamCommitFrame(0x2700, 0x2730, 800),
   });
-  EXPECT_EQ(
-      events,
-      (Events{
-          "BEGIN xid=950 commit=0/2300", "I public.a lsn=0/2210 xid=950/950 new=(9,t950)",
-          "COMMIT xid=950 commit=0/2300 end=0/2330 changes=1 truncates=0 messages=0",
-          "BEGIN xid=900 commit=0/2600 streamed", "I public.b lsn=0/2110 xid=900/900 new=(1,s900)",
-          "I public.b lsn=0/2510 xid=900/900 new=(2,s900)",
-          "COMMIT xid=900 commit=0/2600 end=0/2630 changes=2 truncates=0 messages=0 "
-          "streamed",
-          "BEGIN xid=800 commit=0/2700 streamed", "I public.a lsn=0/2010 xid=800/800 new=(1,s800)",
-          "I public.a lsn=0/2410 xid=800/801 new=(2,s800)",
-          "COMMIT xid=800 commit=0/2700 end=0/2730 changes=2 truncates=0 messages=0 "
-          "streamed"}));
+  EXPECT_EQ(events,
+            (Events{"BEGIN xid=950 commit=0/2300", "I public.a lsn=0/2210 xid=950/950 new=(9,t950)",
+                    "COMMIT xid=950 commit=0/2300 end=0/2330 changes=1 truncates=0 messages=0",
+                    "BEGIN xid=900 commit=0/2600 streamed end=0/2630",
+                    "I public.b lsn=0/2110 xid=900/900 new=(1,s900)",
+                    "I public.b lsn=0/2510 xid=900/900 new=(2,s900)",
+                    "COMMIT xid=900 commit=0/2600 end=0/2630 changes=2 truncates=0 messages=0 "
+                    "streamed",
+                    "BEGIN xid=800 commit=0/2700 streamed end=0/2730",
+                    "I public.a lsn=0/2010 xid=800/800 new=(1,s800)",
+                    "I public.a lsn=0/2410 xid=800/801 new=(2,s800)",
+                    "COMMIT xid=800 commit=0/2700 end=0/2730 changes=2 truncates=0 messages=0 "
+                    "streamed"}));
 }
 
 TEST(StreamDecoderTest, StreamedRelationIsInvisibleToTransactionsCommittedMeanwhile) {
@@ -420,7 +420,7 @@ TEST(StreamDecoderTest, StreamedRelationIsInvisibleToTransactionsCommittedMeanwh
               "COMMIT xid=700 commit=0/1100 end=0/1130 changes=1 truncates=0 messages=0",
               "BEGIN xid=701 commit=0/2200", "I public.a lsn=0/2110 xid=701/701 new=(2,old)",
               "COMMIT xid=701 commit=0/2200 end=0/2230 changes=1 truncates=0 messages=0",
-              "BEGIN xid=800 commit=0/2300 streamed",
+              "BEGIN xid=800 commit=0/2300 streamed end=0/2330",
               "I public.a lsn=0/2010 xid=800/800 new=(10,s,e)",
               "COMMIT xid=800 commit=0/2300 end=0/2330 changes=1 truncates=0 messages=0 "
               "streamed",
@@ -440,7 +440,7 @@ TEST(StreamDecoderTest, StreamedTruncateAndMessagesReplayInOrder) {
       StreamCommitFrame(0x2100, 0x2130, 800),
   });
   EXPECT_EQ(events,
-            (Events{"BEGIN xid=800 commit=0/2100 streamed",
+            (Events{"BEGIN xid=800 commit=0/2100 streamed end=0/2130",
                     "TRUNCATE public.a public.b cascade=1 restart=0 lsn=0/2010 xid=800/800",
                     "MSG tx lsn=0/2020 prefix=p content=c xid=800/801",
                     "I public.b lsn=0/2030 xid=800/801 new=(1,w)",

@@ -207,7 +207,7 @@ class RecordingSink : public ChangeSink {
  public:
   Status OnBegin(const TxnInfo& t) override {
     return Record("BEGIN xid=" + std::to_string(t.xid) + " commit=" + t.commit_lsn.ToString() +
-                  (t.streamed ? " streamed" : ""));
+                  (t.streamed ? " streamed end=" + t.end_lsn.ToString() : ""));
   }
   Status OnChange(const Change& c) override {
     std::string s(1, static_cast<char>(c.op));

@@ -42,6 +42,10 @@ struct TxnInfo {
   wire::Lsn commit_lsn;  // Begin.final_lsn, or StreamCommit.commit_lsn when streamed
   wire::Timestamp commit_time;
   bool streamed = false;  // replayed at Stream Commit
+  // StreamCommit.end_lsn when streamed (known before the replay, so a
+  // consumer may act on the commit while its changes arrive); 0/0 when not
+  // streamed (a Begin does not carry it).
+  wire::Lsn end_lsn;
 };
 
 enum class ChangeOp : char {

@@ -183,6 +183,7 @@ class StreamDecoder {
     wire::Lsn commit_lsn;
     wire::Timestamp commit_time;
     bool streamed = false;
+    wire::Lsn end_lsn;    // streamed: StreamCommit.end_lsn
     bool deliver = true;  // false: before resume_lsn
     uint64_t changes = 0;
     uint64_t truncates = 0;

@@ -28,6 +28,15 @@
 // the one the target showed somewhere in it. At most `max_waiting_keys`
 // keys wait; rounds are compared in order, the cursor moving with them.
 //
+// A big streamed transaction the target has already applied (its commit
+// end is known from the Stream Commit before the shadow replays it): its
+// keys are read in chunks while the shadow applies it, once every commit
+// before it was read (the shadow's key touches of the open transaction,
+// ShadowState::KeyTouchesOf). Its round, when it committed in the shadow,
+// reads only the keys not read yet and compares every key of the commit
+// with the rows read — the same comparison: each row read is the target's
+// as of a position at or past the commit's end.
+//
 // Read-only on the target. Thread-safety: one thread.
 #ifndef PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
 #define PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
@@ -38,6 +47,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,6 +101,9 @@ struct ChangeCheckOptions {
   // Target sessions a round's keys of one table are read on at once, when
   // they are many (target_rows.h: a big commit's; audit --jobs).
   size_t read_sessions = 1;
+  // Keys of an open streamed transaction read at once (above): read when
+  // the shadow has applied at least this many not read yet.
+  size_t ahead_chunk_keys = 131072;
 };
 
 class ChangeChecker {
@@ -103,6 +117,7 @@ class ChangeChecker {
     cursor_ = read_cursor_ = lsn;
     waiting_.clear();
     waiting_keys_ = 0;
+    open_txn_.reset();
   }
   wire::Lsn cursor() const { return cursor_; }
   // The stream has decoded every commit ending before `lsn` into the shadow
@@ -118,6 +133,9 @@ class ChangeChecker {
   Result<ChangeRound> RunOnce();
   // Rows read that wait for the shadow to reach what the target showed.
   bool waiting_for_shadow() const { return !waiting_.empty(); }
+  // Keys of open streamed transactions read before their commit (above),
+  // since the start: what the read-ahead saved the rounds after commits.
+  uint64_t keys_read_while_applied() const { return keys_read_while_applied_; }
   // Sleeps until the shadow holds what the oldest waiting read needs, or
   // `until`; true when it does (RunOnce then compares at once).
   bool WaitForShadow(std::chrono::steady_clock::time_point until) const;
@@ -137,6 +155,15 @@ class ChangeChecker {
     std::set<std::string> left_to_full_check;
     size_t keys = 0;
   };
+  // The streamed transaction ending at `end`, read while the shadow applies
+  // it: its first `taken` key touches, the rows found by table, and the
+  // target's applied position after the last read. `from`: the read cursor
+  // then (every commit before it read).
+  struct OpenTxnRead {
+    wire::Lsn end, from, shown;
+    size_t taken = 0;
+    std::map<size_t, TargetRowDigests> on_target;
+  };
   Status Connect();
   // Every target session the reads of `keys` keys use, opened as needed.
   Result<std::vector<conn::PgSession*>> ReadSessions(size_t keys);
@@ -146,6 +173,20 @@ class ChangeChecker {
   // truncates and tables without a key left out.
   Result<std::map<size_t, TableRows>> ReadChangedRows(
       std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check);
+  // `keys` grouped by table, without truncates and tables without a key.
+  std::map<size_t, TableRows> GroupByTable(std::vector<std::pair<size_t, std::string>> keys,
+                                           std::set<std::string>& left_to_full_check) const;
+  // Reads the next chunk of the open streamed transaction's keys when the
+  // target applied its commit and every commit before it was read (shadow
+  // lock in `lk`, released for the read). True when it read one.
+  Result<bool> ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied);
+  // Adds the target's rows of `keys` to `on_target` (by table; truncates
+  // and tables without a key left out).
+  Status ReadInto(std::vector<std::pair<size_t, std::string>> keys,
+                  std::map<size_t, TargetRowDigests>& on_target);
+  // The round of the commit open_txn_ read (`keys`: all of the round's):
+  // the keys not read yet read, every key grouped with the rows read.
+  Status FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys, ReadRound& read);
   // Compares one table's rows with the shadow's, leaving out keys changed
   // at or after `to`. REQUIRES: the shadow's lock held.
   void CompareTable(size_t table, const TableRows& rows, wire::Lsn to, ChangeRound& round) const;
@@ -168,6 +209,8 @@ class ChangeChecker {
   size_t waiting_keys_ = 0;
   wire::Lsn decoded_before_;
   wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
+  std::optional<OpenTxnRead> open_txn_;
+  uint64_t keys_read_while_applied_ = 0;
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
   std::vector<std::unique_ptr<conn::PgSession>> more_targets_;  // ReadSessions' others

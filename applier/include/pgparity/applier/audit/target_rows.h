@@ -56,6 +56,12 @@ Result<TargetRowDigests> ReadTargetRowDigests(std::vector<conn::PgSession*> sess
                                               const TableSpec& spec,
                                               std::span<const std::string> keys,
                                               const TargetRowReadOptions& options = {});
+// The same, added to `rows` (a key read again keeps its newer row).
+[[nodiscard]] Status ReadTargetRowDigestsInto(std::vector<conn::PgSession*> sessions,
+                                              const TableSpec& spec,
+                                              std::span<const std::string> keys,
+                                              TargetRowDigests& rows,
+                                              const TargetRowReadOptions& options = {});
 
 }  // namespace pgparity::applier
 

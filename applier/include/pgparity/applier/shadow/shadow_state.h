@@ -121,6 +121,19 @@ class ShadowState final : public core::ChangeSink {
   // taken (hi when all were). Truncates are returned with an empty key.
   std::vector<std::pair<size_t, std::string>> KeysChanged(wire::Lsn lo, wire::Lsn hi, size_t cap,
                                                           wire::Lsn& included_up_to) const;
+  // The streamed transaction being applied (its changes replayed at its
+  // Stream Commit), whose commit end the decoder gave (core::TxnInfo::
+  // end_lsn): that end; 0/0 when none is.
+  wire::Lsn open_commit_end() const { return in_txn_ ? open_end_ : wire::Lsn(); }
+  // Appends to `out` the key touches (table, key as ChangedAfter names them)
+  // of the transaction ending at `end` — the open one or a commit still in
+  // the recent changes — from its `from`-th on, at most `max`, in the order
+  // it made them (truncates not counted); the same touches in the same
+  // order before and after its commit. Returns how many it appended.
+  size_t KeyTouchesOf(wire::Lsn end, size_t from, size_t max,
+                      std::vector<std::pair<size_t, std::string>>& out) const;
+  // Whether commits with lo <= end_lsn < hi touched a key or truncated.
+  bool TouchedBetween(wire::Lsn lo, wire::Lsn hi) const;
   // Forgets history and recent changes up to `lsn` (folded into the base).
   // The touch log is not pruned: it keeps its last N touches.
   void Prune(wire::Lsn lsn);
@@ -238,6 +251,7 @@ class ShadowState final : public core::ChangeSink {
   DirtyRows dirty_{0};
 
   // The open transaction.
+  wire::Lsn open_end_;  // its commit end when streamed (TxnInfo::end_lsn)
   std::vector<bool> txn_touched_;
   std::vector<size_t> txn_tables_;
   std::vector<std::pair<size_t, std::string>> txn_keys_;
