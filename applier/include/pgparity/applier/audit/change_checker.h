@@ -103,7 +103,7 @@ struct ChangeCheckOptions {
   size_t read_sessions = 1;
   // Keys of an open streamed transaction read at once (above): read when
   // the shadow has applied at least this many not read yet.
-  size_t ahead_chunk_keys = 131072;
+  size_t ahead_chunk_keys = 65536;
 };
 
 class ChangeChecker {
