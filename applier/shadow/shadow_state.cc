@@ -136,10 +136,10 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         txn_touched_[t] = false;
       }
       MarkDirty();
-      ReserveRecent(txn_truncated_.size() + txn_keys_.size());
-      for (const size_t t : txn_truncated_) recent_.push_back(Touch{commit.end_lsn, t, {}, true});
-      for (auto& [t, k] : txn_keys_)
-        recent_.push_back(Touch{commit.end_lsn, t, std::move(k), false});
+      if (!txn_keys_.empty() || !txn_truncated_.empty()) {
+        recent_.push_back(
+            CommitTouches{commit.end_lsn, std::move(txn_keys_), std::move(txn_truncated_)});
+      }
     }
     touch_log_.Commit(commit.xid, commit.commit_lsn, commit.end_lsn, commit.commit_time);
     txn_tables_.clear();
@@ -154,13 +154,6 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
   // A write the store could not make (a full disk): the shadow is no longer
   // the source's, so the stream stops with the store's error.
   return spill_status();
-}
-
-// Room for `more` touches at once, still growing geometrically: a big
-// commit's keys are not moved from one doubling to the next.
-void ShadowState::ReserveRecent(size_t more) {
-  const size_t needed = recent_.size() + more;
-  if (needed > recent_.capacity()) recent_.reserve(std::max(needed, 2 * recent_.capacity()));
 }
 
 void ShadowState::MarkDirty() {
@@ -187,18 +180,20 @@ std::vector<digest::TableDigest> ShadowState::StateAt(wire::Lsn lsn) const {
   return state;
 }
 
+// The first commit in recent_ ending at or after `lsn`.
+std::deque<ShadowState::CommitTouches>::const_iterator ShadowState::RecentFrom(
+    wire::Lsn lsn) const {
+  return std::lower_bound(recent_.begin(), recent_.end(), lsn,
+                          [](const CommitTouches& c, wire::Lsn l) { return c.end < l; });
+}
+
 StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated) const {
   StringSet keys;
   truncated = false;
-  // recent_ is in commit order: find the first touch after lsn.
-  auto it = std::upper_bound(recent_.begin(), recent_.end(), lsn,
-                             [](wire::Lsn l, const Touch& t) { return l < t.end; });
-  for (; it != recent_.end(); ++it) {
-    if (it->table != table) continue;
-    if (it->truncate) {
-      truncated = true;
-    } else {
-      keys.insert(it->key);
+  for (auto it = RecentFrom(wire::Lsn(lsn.value() + 1)); it != recent_.end(); ++it) {
+    for (const size_t t : it->truncated) truncated |= t == table;
+    for (const auto& [t, k] : it->keys) {
+      if (t == table) keys.insert(k);
     }
   }
   // The open transaction has already moved the table's rows: its keys
@@ -212,22 +207,14 @@ StringSet ShadowState::ChangedAfter(size_t table, wire::Lsn lsn, bool& truncated
 
 std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
     wire::Lsn lo, wire::Lsn hi, size_t cap, wire::Lsn& included_up_to) const {
-  const auto before = [](const Touch& t, wire::Lsn l) { return t.end < l; };
-  const auto first = std::lower_bound(recent_.begin(), recent_.end(), lo, before);
-  auto last = std::lower_bound(first, recent_.end(), hi, before);
-  included_up_to = hi;
-  // Whole commits, up to the first commit boundary at or past `cap` touches.
-  if (static_cast<size_t>(last - first) > cap) {
-    auto cut = first + static_cast<ptrdiff_t>(cap);
-    if (cut != first && std::prev(cut)->end == cut->end) {
-      cut = std::upper_bound(cut, last, std::prev(cut)->end,
-                             [](wire::Lsn l, const Touch& t) { return l < t.end; });
-    }
-    if (cut != last) {
-      included_up_to = cut->end;
-      last = cut;
-    }
+  // Whole commits, while fewer than `cap` touches were taken before them.
+  const auto first = RecentFrom(lo);
+  auto last = first;
+  size_t touches = 0;
+  for (; last != recent_.end() && last->end < hi && touches < cap; ++last) {
+    touches += last->keys.size() + last->truncated.size();
   }
+  included_up_to = last != recent_.end() && last->end < hi ? last->end : hi;
   // Each key once. Integer keys are sorted out by value (a big commit's
   // million keys in a tenth of the time a hash set takes, its slots far
   // beyond the caches); the others, and truncates, through a set.
@@ -237,15 +224,20 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
     auto operator<=>(const IntegerTouch&) const = default;
   };
   std::vector<IntegerTouch> integers;
-  integers.reserve(static_cast<size_t>(last - first));
+  integers.reserve(touches);
   std::vector<std::pair<size_t, std::string>> out;
   absl::flat_hash_set<std::pair<size_t, std::string_view>> seen;
   for (auto it = first; it != last; ++it) {
-    int64_t v;
-    if (!it->truncate && tables_[it->table]->spec().integer_key && ParseIntegerKey(it->key, v)) {
-      integers.push_back({it->table, v});
-    } else if (seen.emplace(it->table, it->key).second) {
-      out.emplace_back(it->table, it->key);
+    for (const size_t t : it->truncated) {
+      if (seen.emplace(t, std::string_view()).second) out.emplace_back(t, std::string());
+    }
+    for (const auto& [t, k] : it->keys) {
+      int64_t v;
+      if (tables_[t]->spec().integer_key && ParseIntegerKey(k, v)) {
+        integers.push_back({t, v});
+      } else if (seen.emplace(t, k).second) {
+        out.emplace_back(t, k);
+      }
     }
   }
   std::sort(integers.begin(), integers.end());
@@ -268,19 +260,16 @@ size_t ShadowState::KeyTouchesOf(wire::Lsn end, size_t from, size_t max,
     }
     return out.size() - before;
   }
-  auto it = std::lower_bound(recent_.begin(), recent_.end(), end,
-                             [](const Touch& t, wire::Lsn l) { return t.end < l; });
-  size_t index = 0;
-  for (; it != recent_.end() && it->end == end && out.size() - before < max; ++it) {
-    if (it->truncate || index++ < from) continue;
-    out.emplace_back(it->table, it->key);
+  const auto it = RecentFrom(end);
+  if (it == recent_.end() || it->end != end) return 0;
+  for (size_t i = from; i < it->keys.size() && out.size() - before < max; ++i) {
+    out.push_back(it->keys[i]);
   }
   return out.size() - before;
 }
 
 bool ShadowState::TouchedBetween(wire::Lsn lo, wire::Lsn hi) const {
-  auto it = std::lower_bound(recent_.begin(), recent_.end(), lo,
-                             [](const Touch& t, wire::Lsn l) { return t.end < l; });
+  const auto it = RecentFrom(lo);
   return it != recent_.end() && it->end < hi;
 }
 
@@ -300,9 +289,7 @@ void ShadowState::Prune(wire::Lsn lsn) {
     entries_base_ += drop;
     commits_.erase(commits_.begin(), commits_.begin() + static_cast<ptrdiff_t>(n));
   }
-  auto it = std::upper_bound(recent_.begin(), recent_.end(), lsn,
-                             [](wire::Lsn l, const Touch& t) { return l < t.end; });
-  recent_.erase(recent_.begin(), it);
+  while (!recent_.empty() && recent_.front().end <= lsn) recent_.pop_front();
   base_lsn_ = lsn;
 }
 

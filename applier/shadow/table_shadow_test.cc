@@ -439,6 +439,57 @@ TEST(ShadowStateTest, HistoryAndRecentChangesFollowCommits) {
   EXPECT_EQ(state.ChangedAfter(0, wire::Lsn(0x100), truncated).size(), 1u);
 }
 
+// A streamed transaction's key touches, read while it is open (its end
+// known from the Begin), are the ones its commit keeps, in the same order.
+TEST(ShadowStateTest, KeyTouchesOfAStreamedTransactionAreTheSameOpenAndCommitted) {
+  std::vector<TableSpec> specs{Spec()};
+  ShadowState state(specs);
+  state.SetBasePoint(wire::Lsn(0x100));
+  core::RelationCache cache;
+  const core::RelationInfo& rel = RelationOfT(cache);
+  ASSERT_TRUE(state.OnBegin({}).ok());
+  ASSERT_TRUE(ApplyToT(state, rel, core::ChangeOp::kInsert, {"1", "a", "1"}, 0x1f0).ok());
+  core::CommitInfo ci;
+  ci.end_lsn = wire::Lsn(0x200);
+  ASSERT_TRUE(state.OnCommit(ci).ok());
+  core::TxnInfo txn;
+  txn.streamed = true;
+  txn.end_lsn = wire::Lsn(0x400);
+  ASSERT_TRUE(state.OnBegin(txn).ok());
+  ASSERT_TRUE(ApplyToT(state, rel, core::ChangeOp::kInsert, {"2", "b", "1"}, 0x300).ok());
+  ASSERT_TRUE(ApplyToT(state, rel, core::ChangeOp::kInsert, {"3", "c", "1"}, 0x308).ok());
+  ASSERT_TRUE(ApplyToT(state, rel, core::ChangeOp::kUpdate, {"2", "d", "1"}, 0x310).ok());
+  const auto keys = [&](wire::Lsn end, size_t from, size_t max) {
+    std::vector<std::pair<size_t, std::string>> out;
+    auto lk = state.Lock();
+    const size_t n = state.KeyTouchesOf(end, from, max, out);
+    EXPECT_EQ(n, out.size());
+    std::vector<std::string> ids;
+    for (const auto& [t, k] : out) ids.push_back(DecodeKey(k, 1).at(0).value_or("<null>"));
+    return ids;
+  };
+  {
+    auto lk = state.Lock();
+    EXPECT_EQ(state.open_commit_end(), wire::Lsn(0x400));
+  }
+  const std::vector<std::string> open_all = keys(wire::Lsn(0x400), 0, 100);
+  EXPECT_EQ(open_all, (std::vector<std::string>{"2", "3", "2"}));
+  EXPECT_EQ(keys(wire::Lsn(0x400), 1, 1), std::vector<std::string>{"3"});
+  ci.end_lsn = wire::Lsn(0x400);
+  ci.streamed = true;
+  ASSERT_TRUE(state.OnCommit(ci).ok());
+  auto lk = state.Lock();
+  EXPECT_FALSE(state.open_commit_end().valid());
+  lk.unlock();
+  EXPECT_EQ(keys(wire::Lsn(0x400), 0, 100), open_all);
+  EXPECT_EQ(keys(wire::Lsn(0x400), 2, 100), std::vector<std::string>{"2"});
+  EXPECT_TRUE(keys(wire::Lsn(0x300), 0, 100).empty());  // no commit ends there
+  lk.lock();
+  EXPECT_FALSE(state.TouchedBetween(wire::Lsn(0x201), wire::Lsn(0x400)));
+  EXPECT_TRUE(state.TouchedBetween(wire::Lsn(0x200), wire::Lsn(0x400)));
+  EXPECT_TRUE(state.TouchedBetween(wire::Lsn(0x201), wire::Lsn(0x401)));
+}
+
 // KeysChanged against the commits as the test made them: random commits
 // insert and update random keys (a key often several times, in one commit
 // and across), then random windows [lo, hi) with random caps give each

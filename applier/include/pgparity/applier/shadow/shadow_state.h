@@ -33,6 +33,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -204,13 +205,17 @@ class ShadowState final : public core::ChangeSink {
     uint64_t first;  // index of its first Entry (absolute, see entries_base_)
     uint32_t count;
   };
-  struct Touch {
+  // One data commit's recent changes: the keys it touched in the order it
+  // touched them (a key changed twice is there twice), the tables it
+  // truncated. A big commit's keys move in as one vector (OnCommit).
+  struct CommitTouches {
     wire::Lsn end;
-    size_t table;
-    std::string key;  // "" with truncate
-    bool truncate;
+    std::vector<std::pair<size_t, std::string>> keys;
+    std::vector<size_t> truncated;
   };
 
+  // The first commit in recent_ ending at or after `lsn` (mu_ held).
+  std::deque<CommitTouches>::const_iterator RecentFrom(wire::Lsn lsn) const;
   // The table of a relation, or kUntracked; FailedPrecondition when its
   // columns changed since pgparity started.
   static constexpr size_t kUntracked = ~size_t{0};
@@ -225,8 +230,6 @@ class ShadowState final : public core::ChangeSink {
   // At a commit (mu_ held): its keys and truncated tables are changed rows
   // (dirty_), unless they take the changed rows past a quarter of the rows.
   void MarkDirty();
-  // Room in recent_ for a commit's `more` touches (mu_ held).
-  void ReserveRecent(size_t more);
   // While streaming (mu_ held): the largest in-memory table spills when the
   // maps passed their share.
   void SpillLargestIfOver();
@@ -245,8 +248,8 @@ class ShadowState final : public core::ChangeSink {
   std::vector<digest::TableDigest> base_;
   std::vector<Commit> commits_;
   std::vector<Entry> entries_;
-  uint64_t entries_base_ = 0;  // absolute index of entries_[0]
-  std::vector<Touch> recent_;
+  uint64_t entries_base_ = 0;         // absolute index of entries_[0]
+  std::deque<CommitTouches> recent_;  // by end, increasing; commits that touched something
   TouchLog touch_log_;
   DirtyRows dirty_{0};
 
