@@ -214,9 +214,7 @@ TEST_F(ChangeCheckerTest, ReadsAheadOfALaggingShadowAndComparesOnceItCaughtUp) {
 // it, and its round, once it committed, reads only what is left — key 1
 // again (changed after its chunk was read) — and compares each key once.
 TEST_F(ChangeCheckerTest, ReadsAStreamedTransactionsKeysWhileTheShadowAppliesIt) {
-  auto params = conn::ConnParams::Parse(server_->Dsn());
-  ASSERT_TRUE(params.ok());
-  ChangeChecker checker(*shadow_, *params, *params, Subscription(), {.ahead_chunk_keys = 2});
+  ChangeChecker checker = Checker(*shadow_, {.ahead_chunk_keys = 2});
   checker.set_cursor(wire::Lsn(0x100));
   BeginStreamed(0x300);
   Apply(core::ChangeOp::kInsert, {{"1", "a", "1"}});
@@ -385,9 +383,7 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
 // Its commit not yet applied on the target (the origin at 0/400): nothing
 // of a streamed transaction is read while the shadow applies it.
 TEST_F(ChangeCheckerTest, ReadsNothingOfAStreamedTransactionTheTargetHasNotApplied) {
-  auto params = conn::ConnParams::Parse(server_->Dsn());
-  ASSERT_TRUE(params.ok());
-  ChangeChecker checker(*shadow_, *params, *params, Subscription(), {.ahead_chunk_keys = 1});
+  ChangeChecker checker = Checker(*shadow_, {.ahead_chunk_keys = 1});
   checker.set_cursor(wire::Lsn(0x100));
   BeginStreamed(0x500);
   Apply(core::ChangeOp::kInsert, {{"1", "b", "1"}, {"2", "c", "1"}});
