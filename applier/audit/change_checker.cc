@@ -91,12 +91,15 @@ std::map<size_t, ChangeChecker::TableRows> ChangeChecker::GroupByTable(
 Result<std::map<size_t, ChangeChecker::TableRows>> ChangeChecker::ReadChangedRows(
     std::vector<std::pair<size_t, std::string>> keys, std::set<std::string>& left_to_full_check) {
   std::map<size_t, TableRows> by_table = GroupByTable(std::move(keys), left_to_full_check);
-  for (auto& [t, rows] : by_table) {
-    PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(rows.keys.size()));
-    PGPARITY_ASSIGN_OR_RETURN(rows.on_target,
-                              ReadTargetRowDigests(sessions, shadow_.table(t).spec(), rows.keys));
-  }
+  for (auto& [t, rows] : by_table)
+    PGPARITY_RETURN_IF_ERROR(ReadTable(t, rows.keys, rows.on_target));
   return by_table;
+}
+
+Status ChangeChecker::ReadTable(size_t table, std::span<const std::string> keys,
+                                TargetRowDigests& rows) {
+  PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(keys.size()));
+  return ReadTargetRowDigestsInto(sessions, shadow_.table(table).spec(), keys, rows);
 }
 
 void ChangeChecker::CompareTable(size_t table, const TableRows& rows, wire::Lsn to,
@@ -180,8 +183,7 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
       // Its commit is in the shadow: its round comes next, the only commit
       // in it unless the reads missed one before it (then read as usual).
       if (shadow_.TouchedBetween(read_cursor_, open_txn_->end)) {
-        waiting_keys_ -= open_txn_->taken;
-        open_txn_.reset();
+        TakeOpenTxn();
       } else {
         r = wire::Lsn(open_txn_->end.value() + 1);
       }
@@ -226,7 +228,6 @@ Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::
   if (!open_txn_) {
     open_txn_.emplace();
     open_txn_->end = end;
-    open_txn_->from = read_cursor_;
   }
   const size_t n = keys.size();
   Status read = ReadInto(std::move(keys), open_txn_->on_target);
@@ -235,8 +236,7 @@ Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::
   if (!read.ok() || !applied_after.ok()) {
     // Rows read but not counted, or without what the target showed: the
     // commit's round reads them all again.
-    waiting_keys_ -= open_txn_->taken;
-    open_txn_.reset();
+    TakeOpenTxn();
     return read.ok() ? applied_after.status() : read;
   }
   open_txn_->taken += n;
@@ -250,18 +250,21 @@ Status ChangeChecker::ReadInto(std::vector<std::pair<size_t, std::string>> keys,
                                std::map<size_t, TargetRowDigests>& on_target) {
   std::set<std::string> left_out;  // named by the commit's round
   for (auto& [t, rows] : GroupByTable(std::move(keys), left_out)) {
-    PGPARITY_ASSIGN_OR_RETURN(auto sessions, ReadSessions(rows.keys.size()));
-    PGPARITY_RETURN_IF_ERROR(
-        ReadTargetRowDigestsInto(sessions, shadow_.table(t).spec(), rows.keys, on_target[t]));
+    PGPARITY_RETURN_IF_ERROR(ReadTable(t, rows.keys, on_target[t]));
   }
   return Status::OK();
 }
 
-Status ChangeChecker::FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys,
-                                    ReadRound& read) {
+ChangeChecker::OpenTxnRead ChangeChecker::TakeOpenTxn() {
   OpenTxnRead open = std::move(*open_txn_);
   open_txn_.reset();
   waiting_keys_ -= open.taken;
+  return open;
+}
+
+Status ChangeChecker::FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys,
+                                    ReadRound& read) {
+  OpenTxnRead open = TakeOpenTxn();
   std::vector<std::pair<size_t, std::string>> rest;
   {
     auto lk = shadow_.Lock();

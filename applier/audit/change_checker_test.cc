@@ -141,6 +141,30 @@ class ChangeCheckerTest : public ::testing::Test {
     return shadow.OnCommit(commit);
   }
 
+  // What the rounds run until the cursor passes `end` (at most `max`)
+  // compared and named: the divergent rows' first key values and kinds, in
+  // order. None of them leaves a row in flight.
+  struct Rounds {
+    uint64_t compared = 0;
+    std::vector<std::pair<std::string, RowDivergence>> named;
+  };
+  static Rounds RoundsPast(ChangeChecker& checker, uint64_t end, int max) {
+    Rounds rounds;
+    for (int i = 0; i < max && checker.cursor() <= wire::Lsn(end); ++i) {
+      auto round = checker.RunOnce();
+      if (!round.ok()) {
+        ADD_FAILURE() << round.status().ToString();
+        break;
+      }
+      rounds.compared += round->rows_compared;
+      EXPECT_EQ(round->rows_in_flight, 0u);
+      for (const auto& [table, row] : round->divergent) {
+        rounds.named.emplace_back(*row.key[0].second, row.kind);
+      }
+    }
+    return rounds;
+  }
+
   ChangeChecker Checker() {
     auto params = conn::ConnParams::Parse(server_->Dsn());
     if (!params.ok()) throw std::runtime_error(params.status().ToString());
@@ -235,20 +259,14 @@ TEST_F(ChangeCheckerTest, ReadsAStreamedTransactionsKeysWhileTheShadowAppliesIt)
   Apply(core::ChangeOp::kInsert, {{"3", "y", "1"}});  // 'x' on the target
   CommitOpen(0x300);
   Commit(0x400, core::ChangeOp::kInsert, {});  // nothing of ours: the origin's 0/400
-  uint64_t compared = 0;
+  const Rounds rounds = RoundsPast(checker, 0x300, 3);
   std::vector<std::string> divergent;
-  for (int i = 0; i < 3 && checker.cursor() <= wire::Lsn(0x300); ++i) {
-    auto round = checker.RunOnce();
-    ASSERT_TRUE(round.ok()) << round.status().ToString();
-    compared += round->rows_compared;
-    EXPECT_EQ(round->rows_in_flight, 0u);
-    for (const auto& [table, row] : round->divergent) {
-      EXPECT_EQ(row.kind, RowDivergence::kDiffers);  // read after its commit, not missing
-      divergent.push_back(*row.key[0].second);
-    }
+  for (const auto& [key, kind] : rounds.named) {
+    EXPECT_EQ(kind, RowDivergence::kDiffers);  // read after its commit, not missing
+    divergent.push_back(key);
   }
   EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
-  EXPECT_EQ(compared, 3u);
+  EXPECT_EQ(rounds.compared, 3u);
   EXPECT_EQ(divergent, std::vector<std::string>{"3"});
   EXPECT_EQ(checker.keys_read_while_applied(), 2u);
 }
@@ -360,19 +378,13 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
       }
     }
     ASSERT_TRUE(CommitBoth(shadow, 0x300, 0x400).ok());
-    uint64_t compared = 0;
+    const Rounds rounds = RoundsPast(checker, 0x300, 4);
     std::map<std::string, RowDivergence> named;
-    for (int i = 0; i < 4 && checker.cursor() <= wire::Lsn(0x300); ++i) {
-      auto round = checker.RunOnce();
-      ASSERT_TRUE(round.ok()) << round.status().ToString();
-      compared += round->rows_compared;
-      EXPECT_EQ(round->rows_in_flight, 0u);
-      for (const auto& [table, row] : round->divergent) {
-        EXPECT_TRUE(named.emplace(*row.key[0].second, row.kind).second) << "named twice";
-      }
+    for (const auto& [key, kind] : rounds.named) {
+      EXPECT_TRUE(named.emplace(key, kind).second) << "named twice";
     }
     EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
-    EXPECT_EQ(compared, txn.touched.size());
+    EXPECT_EQ(rounds.compared, txn.touched.size());
     EXPECT_EQ(named, expected);
     read_while_applied += checker.keys_read_while_applied();
   }

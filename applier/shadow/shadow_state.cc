@@ -252,20 +252,19 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
 
 size_t ShadowState::KeyTouchesOf(wire::Lsn end, size_t from, size_t max,
                                  std::vector<std::pair<size_t, std::string>>& out) const {
-  const size_t before = out.size();
+  // Committed, the open transaction's keys go to recent_ in this order
+  // (OnCommit).
+  const std::vector<std::pair<size_t, std::string>>* keys = nullptr;
   if (in_txn_ && open_end_.valid() && open_end_ == end) {
-    // Committed, these keys go to recent_ in this order (OnCommit).
-    for (size_t i = from; i < txn_keys_.size() && out.size() - before < max; ++i) {
-      out.push_back(txn_keys_[i]);
-    }
-    return out.size() - before;
+    keys = &txn_keys_;
+  } else if (const auto it = RecentFrom(end); it != recent_.end() && it->end == end) {
+    keys = &it->keys;
   }
-  const auto it = RecentFrom(end);
-  if (it == recent_.end() || it->end != end) return 0;
-  for (size_t i = from; i < it->keys.size() && out.size() - before < max; ++i) {
-    out.push_back(it->keys[i]);
-  }
-  return out.size() - before;
+  if (keys == nullptr || from >= keys->size()) return 0;
+  const size_t n = std::min(max, keys->size() - from);
+  out.insert(out.end(), keys->begin() + static_cast<ptrdiff_t>(from),
+             keys->begin() + static_cast<ptrdiff_t>(from + n));
+  return n;
 }
 
 bool ShadowState::TouchedBetween(wire::Lsn lo, wire::Lsn hi) const {

@@ -50,6 +50,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -157,10 +158,9 @@ class ChangeChecker {
   };
   // The streamed transaction ending at `end`, read while the shadow applies
   // it: its first `taken` key touches, the rows found by table, and the
-  // target's applied position after the last read. `from`: the read cursor
-  // then (every commit before it read).
+  // target's applied position after the last read.
   struct OpenTxnRead {
-    wire::Lsn end, from, shown;
+    wire::Lsn end, shown;
     size_t taken = 0;
     std::map<size_t, TargetRowDigests> on_target;
   };
@@ -180,10 +180,14 @@ class ChangeChecker {
   // target applied its commit and every commit before it was read (shadow
   // lock in `lk`, released for the read). True when it read one.
   Result<bool> ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied);
+  // Adds the target's rows of `keys` of `table` to `rows`.
+  Status ReadTable(size_t table, std::span<const std::string> keys, TargetRowDigests& rows);
   // Adds the target's rows of `keys` to `on_target` (by table; truncates
   // and tables without a key left out).
   Status ReadInto(std::vector<std::pair<size_t, std::string>> keys,
                   std::map<size_t, TargetRowDigests>& on_target);
+  // open_txn_, no longer counted among the waiting keys; reset.
+  OpenTxnRead TakeOpenTxn();
   // The round of the commit open_txn_ read (`keys`: all of the round's):
   // the keys not read yet read, every key grouped with the rows read.
   Status FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys, ReadRound& read);
