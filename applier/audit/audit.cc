@@ -124,6 +124,19 @@ class Checkpointer {
   steady_clock::duration last_took_{};
 };
 
+// A checkpoint's files and what they will resume from (PeekCheckpoint).
+struct PeekedCheckpoint {
+  CheckpointFiles files;
+  std::optional<CheckpointHead> head;
+};
+
+Result<PeekedCheckpoint> MapAndPeekCheckpoint(const std::string& path) {
+  PeekedCheckpoint peeked;
+  PGPARITY_ASSIGN_OR_RETURN(peeked.files, ReadCheckpointFiles(path));
+  PGPARITY_ASSIGN_OR_RETURN(peeked.head, PeekCheckpoint(peeked.files, path));
+  return peeked;
+}
+
 // Whether `slot` exists on the source.
 Result<bool> SlotExists(conn::PgSession& source, const std::string& slot) {
   PGPARITY_ASSIGN_OR_RETURN(const auto slots, ReadSlots(source, {slot}));
@@ -250,10 +263,10 @@ Status Audit::PrepareStateDir() {
 // against each other before anything is created; the checkpoint's rows
 // load later (LoadCheckpointRows), while the stream starts.
 Status Audit::OpenAndResume() {
-  // The checkpoint's files (tens of MB) are read while both sides'
-  // catalogs are, which the shadow they load into is made from.
-  std::future<Result<CheckpointFiles>> files =
-      std::async(std::launch::async, ReadCheckpointFiles, ckpt_path_);
+  // The checkpoint's files (tens of MB) are mapped and checked while both
+  // sides' catalogs are read, which the shadow they load into is made from.
+  std::future<Result<PeekedCheckpoint>> peeked =
+      std::async(std::launch::async, MapAndPeekCheckpoint, ckpt_path_);
   PGPARITY_ASSIGN_OR_RETURN(session_,
                             CheckSession::Open({
                                 .source = options_.source,
@@ -270,9 +283,9 @@ Status Audit::OpenAndResume() {
                             }));
   ShadowState& shadow = session_->shadow();
   shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed
-  PGPARITY_ASSIGN_OR_RETURN(checkpoint_, files.get());
-  PGPARITY_ASSIGN_OR_RETURN(const std::optional<CheckpointHead> head,
-                            PeekCheckpoint(checkpoint_, ckpt_path_));
+  PGPARITY_ASSIGN_OR_RETURN(PeekedCheckpoint checkpoint, peeked.get());
+  checkpoint_ = std::move(checkpoint.files);
+  const std::optional<CheckpointHead>& head = checkpoint.head;
   if (head) resumed_ = head->lsn;
   PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
   PGPARITY_RETURN_IF_ERROR(CheckStateMatchesSlot(

@@ -842,9 +842,9 @@ Status WriteCheckpoint(const ShadowState& shadow, wire::Lsn lsn, const Checkpoin
 
 Result<CheckpointFiles> ReadCheckpointFiles(const std::string& path) {
   CheckpointFiles files;
-  PGPARITY_ASSIGN_OR_RETURN(files.full, ReadFileIfExists(path));
+  PGPARITY_ASSIGN_OR_RETURN(files.full, MapFileIfExists(path));
   if (!files.full) return files;
-  PGPARITY_ASSIGN_OR_RETURN(files.delta, ReadFileIfExists(DeltaPath(path)));
+  PGPARITY_ASSIGN_OR_RETURN(files.delta, MapFileIfExists(DeltaPath(path)));
   return files;
 }
 
@@ -853,23 +853,21 @@ Result<std::optional<wire::Lsn>> LoadCheckpoint(const CheckpointFiles& files,
                                                 CheckpointMeta& meta,
                                                 std::optional<CheckpointBase>* base) {
   if (!files.full) return std::optional<wire::Lsn>();
-  const auto bytes = std::as_bytes(std::span(files.full->data(), files.full->size()));
+  const auto bytes = files.full->bytes();
   PGPARITY_ASSIGN_OR_RETURN(const wire::Lsn lsn, ParseCheckpoint(bytes, path, shadow, meta));
   const CheckpointBase full{lsn, wire::LoadBE64(bytes.data() + bytes.size() - kChecksumBytes)};
   // Deltas follow only a shadow that tracks its changed rows since this one.
   if (base != nullptr && shadow.dirty_rows().enabled()) *base = full;
   if (!files.delta) return std::optional<wire::Lsn>(lsn);
-  PGPARITY_ASSIGN_OR_RETURN(
-      const std::optional<wire::Lsn> delta_lsn,
-      ParseDelta(std::as_bytes(std::span(files.delta->data(), files.delta->size())),
-                 DeltaPath(path), full, shadow));
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<wire::Lsn> delta_lsn,
+                            ParseDelta(files.delta->bytes(), DeltaPath(path), full, shadow));
   return std::optional<wire::Lsn>(delta_lsn.value_or(lsn));
 }
 
 Result<std::optional<CheckpointHead>> PeekCheckpoint(const CheckpointFiles& files,
                                                      const std::string& path) {
   if (!files.full) return std::optional<CheckpointHead>();
-  const auto bytes = std::as_bytes(std::span(files.full->data(), files.full->size()));
+  const auto bytes = files.full->bytes();
   PGPARITY_ASSIGN_OR_RETURN(const Unsealed sealed, Unseal(bytes, path));
   ByteReader header(sealed.body, kMagic.size());
   CheckpointHead head;
@@ -879,10 +877,8 @@ Result<std::optional<CheckpointHead>> PeekCheckpoint(const CheckpointFiles& file
   head.full = {*lsn, wire::LoadBE64(bytes.data() + bytes.size() - kChecksumBytes)};
   head.lsn = *lsn;
   if (files.delta) {
-    PGPARITY_ASSIGN_OR_RETURN(
-        const DeltaHead delta,
-        UnsealDelta(std::as_bytes(std::span(files.delta->data(), files.delta->size())),
-                    DeltaPath(path)));
+    PGPARITY_ASSIGN_OR_RETURN(const DeltaHead delta,
+                              UnsealDelta(files.delta->bytes(), DeltaPath(path)));
     if (AppliesTo(delta, head.full)) head.lsn = delta.lsn;
   }
   return std::optional<CheckpointHead>(std::move(head));
