@@ -449,6 +449,8 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
       "'test_decoding')");
   db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_held')");
   db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_held2')");
+  db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_early')");
+  db.Exec("SELECT pg_copy_logical_replication_slot('oracle_pg', 'oracle_other')");
   const SourceNames names = SourceNames::Load(db);
 
   output.clear();
@@ -507,6 +509,68 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
     EXPECT_TRUE(held_diff.empty()) << held_diff;
     std::printf("%s: %llu frames held\n", slot,
                 static_cast<unsigned long long>(held.progress().frames_held));
+  }
+
+  // (d) The first connection opened ahead with its stream started
+  // (consumer::OpenFirstConnection: a resumed audit's, while it reads its
+  // catalogs) and taken by a consumer half a second later, the walsender
+  // waiting on a full socket meanwhile: the same events in the same order.
+  // A stream started for another slot than the consumer's is closed
+  // unused, nothing confirmed on it; no slot, or a slot the consumer may
+  // create, is only connected.
+  {
+    consumer::SlotConsumerOptions early_options = options;
+    early_options.slot = "oracle_early";
+    auto first = consumer::OpenFirstConnection(early_options);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_TRUE(first->started.has_value()) << "the stream was not started ahead";
+    EXPECT_EQ(first->started->slot, "oracle_early");
+    EXPECT_EQ(db.Value("SELECT active FROM pg_replication_slots WHERE slot_name = 'oracle_early'"),
+              "t");
+    std::this_thread::sleep_for(500ms);
+    OracleSink early_sink(names);
+    consumer::ConsumerHooks hooks;
+    hooks.first_connection = [&]() -> Result<consumer::FirstConnection> {
+      return std::move(*first);
+    };
+    consumer::SlotConsumer early(early_options, early_sink, hooks);
+    ASSERT_NO_FATAL_FAILURE(RunUntilEnd(early, *end_lsn));
+    EXPECT_EQ(early.progress().transactions, consumer.progress().transactions);
+    EXPECT_EQ(early.progress().reconnects, 0u);
+    const std::string early_diff = FirstDifference(sink.lines, early_sink.lines);
+    EXPECT_TRUE(early_diff.empty()) << early_diff;
+
+    const std::string other_at = db.Value(
+        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'oracle_other'");
+    consumer::SlotConsumerOptions other_options = options;
+    other_options.slot = "oracle_other";
+    auto other = consumer::OpenFirstConnection(other_options);
+    ASSERT_TRUE(other.ok() && other->started.has_value());
+    OracleSink again_sink(names);
+    consumer::ConsumerHooks again_hooks;
+    again_hooks.first_connection = [&]() -> Result<consumer::FirstConnection> {
+      return std::move(*other);
+    };
+    consumer::SlotConsumerOptions again_options = options;
+    again_options.slot = "oracle_early";  // consumed up to end_lsn above
+    consumer::SlotConsumer again(again_options, again_sink, again_hooks);
+    ASSERT_NO_FATAL_FAILURE(RunUntilEnd(again, *end_lsn));
+    EXPECT_EQ(again.progress().transactions, 0u) << "the other slot's stream was used";
+    EXPECT_EQ(db.Value("SELECT active::text || ' ' || confirmed_flush_lsn FROM "
+                       "pg_replication_slots WHERE slot_name = 'oracle_other'"),
+              "false " + other_at);
+
+    consumer::SlotConsumerOptions missing_options = options;
+    missing_options.slot = "oracle_missing";
+    auto missing = consumer::OpenFirstConnection(missing_options);
+    ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+    EXPECT_FALSE(missing->started.has_value());
+    consumer::SlotConsumerOptions creating_options = options;
+    creating_options.slot = "oracle_other";
+    creating_options.create_slot = true;
+    auto creating = consumer::OpenFirstConnection(creating_options);
+    ASSERT_TRUE(creating.ok()) << creating.status().ToString();
+    EXPECT_FALSE(creating->started.has_value());
   }
 
   // (a) test_decoding, in the pinned formats (SqlClient sets them).

@@ -124,6 +124,13 @@ class Checkpointer {
   steady_clock::duration last_took_{};
 };
 
+// Whether there is a checkpoint at `path` (damaged or not: PeekCheckpoint
+// says), known before it is read.
+bool HasCheckpoint(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
 // A checkpoint's files and what they will resume from (PeekCheckpoint).
 struct PeekedCheckpoint {
   CheckpointFiles files;
@@ -280,6 +287,8 @@ Status Audit::OpenAndResume() {
                                 // Always set: a checkpoint may have rows in the store
                                 // even when this run has no limit.
                                 .store_dir = std::filesystem::path(options_.state_dir) / "store",
+                                // A checkpoint: the slot resumes (CheckStateMatchesSlot).
+                                .resume_slot = HasCheckpoint(ckpt_path_) ? options_.slot : "",
                             }));
   ShadowState& shadow = session_->shadow();
   shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed

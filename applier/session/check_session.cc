@@ -8,12 +8,35 @@
 
 namespace pgparity::applier {
 
+namespace {
+
+// What every consumer of a session streams: its source and publication,
+// the protocol options left at SlotConsumerOptions' defaults.
+consumer::SlotConsumerOptions BaseConsumerOptions(const CheckSessionOptions& options) {
+  consumer::SlotConsumerOptions copts;
+  copts.source = options.source;
+  copts.publications = {options.publication};
+  return copts;
+}
+
+// The options the first connection starts resume_slot's stream with: the
+// ones StartConsumer gives a consumer that resumes it.
+consumer::SlotConsumerOptions FirstConnectionOptions(const CheckSessionOptions& options) {
+  consumer::SlotConsumerOptions copts = BaseConsumerOptions(options);
+  copts.slot = options.resume_slot;
+  copts.create_slot = options.resume_slot.empty();  // nothing to start
+  return copts;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CheckSession>> CheckSession::Open(const CheckSessionOptions& options) {
   // The stream's connection opens while both sides' catalogs are read; its
   // errors are the stream's, reported once it starts (a failed Open waits
-  // for it and closes it).
-  EarlyConnection replication =
-      std::async(std::launch::async, consumer::ConnectConsumer, options.source);
+  // for it and closes it, and with it a stream it started: nothing was
+  // confirmed on it).
+  EarlyConnection replication = std::async(std::launch::async, consumer::OpenFirstConnection,
+                                           FirstConnectionOptions(options));
   PGPARITY_ASSIGN_OR_RETURN(Sides sides, OpenSides(options.source, options.target,
                                                    options.publication, options.subscription));
   return std::unique_ptr<CheckSession>(
@@ -95,10 +118,8 @@ Status CheckSession::StartMetrics() {
 }
 
 void CheckSession::StartConsumer() {
-  consumer::SlotConsumerOptions copts;
-  copts.source = options_.source;
+  consumer::SlotConsumerOptions copts = BaseConsumerOptions(options_);
   copts.slot = stream_.slot;
-  copts.publications = {options_.publication};
   copts.create_slot = stream_.create_slot;
   copts.temporary_slot = stream_.temporary_slot;
   copts.snapshot = conn::SnapshotAction::kExport;

@@ -5,7 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <future>
 #include <thread>
+#include <utility>
 
 #include "held_frames.h"
 #include "pgparity/conn/logical_stream.h"
@@ -61,17 +63,77 @@ ConsumerProgress SlotConsumer::progress() const {
 
 Result<std::unique_ptr<conn::ReplicationConnection>> ConnectConsumer(
     const conn::ConnParams& source) {
-  PGPARITY_ASSIGN_OR_RETURN(std::unique_ptr<conn::ReplicationConnection> c,
-                            conn::ReplicationConnection::Connect(source));
-  PGPARITY_RETURN_IF_ERROR(c->OpenSqlSession());
-  return c;
+  // Both at once: each is an authentication's round trips (SCRAM) the
+  // other need not wait for. The replication connection's error first.
+  std::future<Result<conn::PgSession>> sql =
+      std::async(std::launch::async, [&source] { return conn::PgSession::Connect(source); });
+  Result<std::unique_ptr<conn::ReplicationConnection>> c =
+      conn::ReplicationConnection::Connect(source);
+  Result<conn::PgSession> session = sql.get();
+  if (!c.ok()) return c.status();
+  if (!session.ok()) return session.status();
+  (*c)->SetSqlSession(std::move(*session));
+  return std::move(*c);
+}
+
+namespace {
+
+// START_REPLICATION of `slot` (as CheckSlot read it) at its confirmed
+// position, with `options`' protocol options: the consumer's and
+// OpenFirstConnection's one way to start a stream.
+Status StartSlotStream(conn::ReplicationConnection& conn, const SlotConsumerOptions& options,
+                       const conn::SlotState& slot) {
+  conn::StreamOptions stream_options;
+  stream_options.publication_names = options.publications;
+  stream_options.proto_version = options.proto_version;
+  stream_options.streaming = options.streaming;
+  stream_options.messages = options.messages;
+  return conn.StartReplication(options.slot, slot.confirmed_flush_lsn, stream_options);
+}
+
+}  // namespace
+
+Result<FirstConnection> OpenFirstConnection(const SlotConsumerOptions& options) {
+  FirstConnection first;
+  PGPARITY_ASSIGN_OR_RETURN(first.conn, ConnectConsumer(options.source));
+  // The checks SlotConsumer::Connect and StartReplication make; any
+  // failure leaves the connection unstarted, and theirs report it.
+  if (options.create_slot) return first;  // the slot may have to be created
+  if (!first.conn->CheckPublications(options.publications).ok()) return first;
+  Result<conn::SlotState> slot = first.conn->CheckSlot(options.slot);
+  if (!slot.ok() || slot->active) return first;
+  Result<conn::SystemIdentity> identity = first.conn->IdentifySystem();
+  if (!identity.ok() || !StartSlotStream(*first.conn, options, *slot).ok()) return first;
+  first.started = FirstConnection::Started{options.slot, slot->confirmed_flush_lsn, *identity};
+  return first;
+}
+
+// The caller's first connection (hooks.first_connection): true when its
+// stream was started ahead for this consumer's slot, so that the checks
+// and START_REPLICATION are done; a stream started for another slot is
+// closed and a connection opened anew.
+Result<bool> SlotConsumer::TakeFirstConnection() {
+  PGPARITY_ASSIGN_OR_RETURN(FirstConnection first, hooks_.first_connection());
+  conn_ = std::move(first.conn);
+  if (!first.started) return false;
+  if (first.started->slot != options_.slot || options_.create_slot) {
+    conn_.reset();
+    PGPARITY_ASSIGN_OR_RETURN(conn_, ConnectConsumer(options_.source));
+    return false;
+  }
+  info_.identity = first.started->identity;
+  info_.server_version = conn_->server_version();
+  started_ahead_ = first.started->start;
+  return true;
 }
 
 Status SlotConsumer::Connect(bool first) {
-  auto c = first && hooks_.first_connection ? hooks_.first_connection()
-                                            : ConnectConsumer(options_.source);
-  if (!c.ok()) return c.status();
-  conn_ = std::move(*c);
+  if (first && hooks_.first_connection) {
+    PGPARITY_ASSIGN_OR_RETURN(const bool started, TakeFirstConnection());
+    if (started) return Status::OK();
+  } else {
+    PGPARITY_ASSIGN_OR_RETURN(conn_, ConnectConsumer(options_.source));
+  }
   PGPARITY_RETURN_IF_ERROR(conn_->CheckPublications(options_.publications));
   if (first) {
     auto id = conn_->IdentifySystem();
@@ -154,18 +216,18 @@ void SlotConsumer::LogStatus(Session& s) {
                secs > 0 ? (changes - s.changes_at_last_status) / secs : 0.0);
 }
 
-// Checks the slot, starts replication at its confirmed position, and tells
-// on_session once per consumer; the position the server resends from.
+// Checks the slot and starts replication at its confirmed position (done
+// already when the first connection's stream was started ahead), and
+// tells on_session once per consumer; the position the server resends from.
 Result<wire::Lsn> SlotConsumer::StartReplication() {
-  auto slot = conn_->CheckSlot(options_.slot);
-  if (!slot.ok()) return slot.status();
-  const wire::Lsn start = slot->confirmed_flush_lsn;
-  conn::StreamOptions stream_options;
-  stream_options.publication_names = options_.publications;
-  stream_options.proto_version = options_.proto_version;
-  stream_options.streaming = options_.streaming;
-  stream_options.messages = options_.messages;
-  PGPARITY_RETURN_IF_ERROR(conn_->StartReplication(options_.slot, start, stream_options));
+  wire::Lsn start;
+  if (started_ahead_) {
+    start = *std::exchange(started_ahead_, std::nullopt);
+  } else {
+    PGPARITY_ASSIGN_OR_RETURN(const conn::SlotState slot, conn_->CheckSlot(options_.slot));
+    PGPARITY_RETURN_IF_ERROR(StartSlotStream(*conn_, options_, slot));
+    start = slot.confirmed_flush_lsn;
+  }
 
   if (!info_reported_) {
     info_.proto_version = conn_->proto_version();

@@ -152,10 +152,11 @@ class ReplicationConnection {
   // database. (PG14's walsender itself accepts unknown publication names at
   // START_REPLICATION and fails only when it decodes the first change.)
   Status CheckPublications(const std::vector<std::string>& names);
-  // Opens now the SQL session the slot and publication queries run on
-  // (otherwise opened by the first of them): a connection opened ahead
-  // (consumer::ConnectConsumer) is then ready for them.
-  Status OpenSqlSession() { return SqlSession().status(); }
+  // The SQL session the slot and publication queries run on (otherwise
+  // opened by the first of them), which the caller opened on the same
+  // parameters (PgSession::Connect of the ConnParams given to Connect)
+  // while this connection was opened (consumer::ConnectConsumer).
+  void SetSqlSession(PgSession session) { sql_.emplace(std::move(session)); }
 
   // DROP_REPLICATION_SLOT. Without `wait` an active slot fails
   // (FailedPrecondition); with it the call blocks until the slot is free.

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +84,20 @@ struct SessionInfo {
   bool slot_created = false;
 };
 
+// A consumer's first connection opened ahead, and the stream already
+// started on it when it could be.
+struct FirstConnection {
+  std::unique_ptr<conn::ReplicationConnection> conn;
+  // START_REPLICATION was sent: for this slot, at its confirmed position
+  // `start`, on the server IDENTIFY_SYSTEM named.
+  struct Started {
+    std::string slot;
+    wire::Lsn start;
+    conn::SystemIdentity identity;
+  };
+  std::optional<Started> started;
+};
+
 struct ConsumerHooks {
   // Before the first stream starts (once). May raise `resume` to a sink's
   // own durable position: transactions ending at or before it are skipped.
@@ -115,17 +130,31 @@ struct ConsumerHooks {
   // stop drops them (the slot sends them again). An error stops the
   // stream with it. Unset: always ready.
   std::function<Result<bool>()> sink_ready;
-  // The first connection, when the caller opened it ahead (ConnectConsumer
+  // The first connection, when the caller opened it ahead (OpenFirstConnection
   // on a thread of its own while it read its catalogs, say): called once,
   // instead of connecting. Reconnections connect anew. Unset: connect.
-  std::function<Result<std::unique_ptr<conn::ReplicationConnection>>()> first_connection;
+  std::function<Result<FirstConnection>()> first_connection;
 };
 
 // The connection a SlotConsumer streams on: the replication connection and
 // the SQL session its slot and publication checks use (two connections,
-// two authentications: about 40 ms here with SCRAM).
+// two authentications, opened at once: each about 40 ms here with SCRAM).
 Result<std::unique_ptr<conn::ReplicationConnection>> ConnectConsumer(
     const conn::ConnParams& source);
+
+// ConnectConsumer; then, when `options` resume a slot (create_slot false)
+// that exists and is not active, and its publications exist, the stream
+// started as the consumer starts it (the same checks, the same
+// START_REPLICATION): the walsender decodes while the caller reads its
+// catalogs. A consumer made with these options takes it as it is
+// (hooks.first_connection); one for another slot connects anew. When the
+// slot is missing or active, or a check fails, the connection is returned
+// unstarted: the consumer checks again and reports what it finds. Until a
+// consumer reads the stream the walsender fills the socket's buffers, then
+// waits; past wal_sender_timeout (60 s by default) without a reply it ends
+// the connection, and the consumer reconnects as after any lost connection.
+// Errors: ConnectConsumer's.
+Result<FirstConnection> OpenFirstConnection(const SlotConsumerOptions& options);
 
 struct ConsumerProgress {
   wire::Lsn received;   // highest wal end seen
@@ -157,6 +186,7 @@ class SlotConsumer {
   struct Session;
 
   Status Connect(bool first);
+  Result<bool> TakeFirstConnection();
   Status Stream(boost::asio::io_context& io, bool& stream_started);
   Result<wire::Lsn> StartReplication();
   core::DecoderOptions DecoderOptionsForSession() const;
@@ -182,6 +212,8 @@ class SlotConsumer {
   std::unique_ptr<conn::ReplicationConnection> conn_;
   SessionInfo info_;
   bool info_reported_ = false;
+  // The first connection's stream, started ahead (FirstConnection::started).
+  std::optional<wire::Lsn> started_ahead_;
   wire::Lsn processed_;  // last delivered commit end (across sessions)
   wire::Lsn durable_;
   wire::Lsn received_;

@@ -43,11 +43,8 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/conn/replication_connection.h"
+#include "pgparity/consumer/slot_consumer.h"
 #include "pgparity/result.h"
-
-namespace pgparity::consumer {
-class SlotConsumer;
-}
 
 namespace pgparity::applier {
 
@@ -71,6 +68,11 @@ struct CheckSessionOptions {
   // directory's "store").
   MemoryBudget memory;
   std::filesystem::path store_dir;
+  // The slot Start will resume (StreamOptions::slot with create_slot
+  // false), when known before Open: its stream starts while both sides'
+  // catalogs are read (consumer::OpenFirstConnection), and the walsender
+  // decodes meanwhile. "" (verify; audit's first run): only connected.
+  std::string resume_slot;
 };
 
 // How pgparity's own slot is streamed: what differs between verify
@@ -164,7 +166,7 @@ class CheckSession final : public CheckState {
   Liveness ReadLiveness() const override;
 
  private:
-  using EarlyConnection = std::future<Result<std::unique_ptr<conn::ReplicationConnection>>>;
+  using EarlyConnection = std::future<Result<consumer::FirstConnection>>;
   CheckSession(CheckSessionOptions options, Sides sides, EarlyConnection replication);
   Status StartMetrics();
   void StartConsumer();
@@ -194,7 +196,8 @@ class CheckSession final : public CheckState {
   CheckFigures checks_;
   std::string check_error_;
 
-  // The stream's first connection, opened while OpenSides ran.
+  // The stream's first connection, opened (and its stream started, with
+  // resume_slot) while OpenSides ran.
   EarlyConnection replication_;
   std::unique_ptr<consumer::SlotConsumer> consumer_;
   std::thread stream_thread_;
