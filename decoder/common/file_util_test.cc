@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/testing/scratch_dir.h"
+
 namespace pgparity {
 namespace {
 
@@ -19,13 +21,8 @@ std::string Read(const std::filesystem::path& p) {
 
 class FileUtilTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("pgparity-file-util-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_{"file-util"};
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 TEST_F(FileUtilTest, WritesThenReplacesLeavingNoTemporaryFile) {

@@ -1,12 +1,12 @@
 #include "pgparity/mapped_file.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <string>
 #include <string_view>
 
+#include "common/testing/scratch_dir.h"
 #include "pgparity/file_util.h"
 
 namespace pgparity {
@@ -18,14 +18,9 @@ std::string_view Text(const MappedFile& f) {
 
 class MappedFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("pgparity-mapped-file-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const char* name) const { return (dir_ / name).string(); }
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_{"mapped-file"};
+  const std::filesystem::path& dir_ = scratch_.path();
+  std::string Path(const char* name) const { return scratch_.File(name); }
 };
 
 TEST_F(MappedFileTest, MapsTheWholeFile) {

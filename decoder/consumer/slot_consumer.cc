@@ -78,17 +78,30 @@ Result<std::unique_ptr<conn::ReplicationConnection>> ConnectConsumer(
 
 namespace {
 
-// START_REPLICATION of `slot` (as CheckSlot read it) at its confirmed
-// position, with `options`' protocol options: the consumer's and
-// OpenFirstConnection's one way to start a stream.
-Status StartSlotStream(conn::ReplicationConnection& conn, const SlotConsumerOptions& options,
-                       const conn::SlotState& slot) {
+// The source serves the stream's publications; the system's identity.
+// What every connection of a consumer checks before its slot.
+Result<conn::SystemIdentity> CheckSource(conn::ReplicationConnection& conn,
+                                         const SlotConsumerOptions& options) {
+  PGPARITY_RETURN_IF_ERROR(conn.CheckPublications(options.publications));
+  return conn.IdentifySystem();
+}
+
+// START_REPLICATION of the existing slot `options.slot` at its confirmed
+// position, after CheckSlot (a logical pgoutput slot of this database, not
+// active, not invalidated), with `options`' protocol options: the
+// consumer's and OpenFirstConnection's one way to start a stream. The
+// position the server resends from.
+Result<wire::Lsn> StartExistingSlot(conn::ReplicationConnection& conn,
+                                    const SlotConsumerOptions& options) {
+  PGPARITY_ASSIGN_OR_RETURN(const conn::SlotState slot, conn.CheckSlot(options.slot));
   conn::StreamOptions stream_options;
   stream_options.publication_names = options.publications;
   stream_options.proto_version = options.proto_version;
   stream_options.streaming = options.streaming;
   stream_options.messages = options.messages;
-  return conn.StartReplication(options.slot, slot.confirmed_flush_lsn, stream_options);
+  PGPARITY_RETURN_IF_ERROR(
+      conn.StartReplication(options.slot, slot.confirmed_flush_lsn, stream_options));
+  return slot.confirmed_flush_lsn;
 }
 
 }  // namespace
@@ -96,15 +109,15 @@ Status StartSlotStream(conn::ReplicationConnection& conn, const SlotConsumerOpti
 Result<FirstConnection> OpenFirstConnection(const SlotConsumerOptions& options) {
   FirstConnection first;
   PGPARITY_ASSIGN_OR_RETURN(first.conn, ConnectConsumer(options.source));
-  // The checks SlotConsumer::Connect and StartReplication make; any
-  // failure leaves the connection unstarted, and theirs report it.
-  if (options.create_slot) return first;  // the slot may have to be created
-  if (!first.conn->CheckPublications(options.publications).ok()) return first;
-  Result<conn::SlotState> slot = first.conn->CheckSlot(options.slot);
-  if (!slot.ok() || slot->active) return first;
-  Result<conn::SystemIdentity> identity = first.conn->IdentifySystem();
-  if (!identity.ok() || !StartSlotStream(*first.conn, options, *slot).ok()) return first;
-  first.started = FirstConnection::Started{options.slot, slot->confirmed_flush_lsn, *identity};
+  // The consumer's own checks (CheckSource, StartExistingSlot); any
+  // failure leaves the connection unstarted, and the consumer's checks
+  // report it. A slot the consumer may create is its to create.
+  if (options.create_slot) return first;
+  Result<conn::SystemIdentity> identity = CheckSource(*first.conn, options);
+  if (!identity.ok()) return first;
+  Result<wire::Lsn> start = StartExistingSlot(*first.conn, options);
+  if (!start.ok()) return first;
+  first.started = FirstConnection::Started{options.slot, *start, *identity};
   return first;
 }
 
@@ -134,11 +147,9 @@ Status SlotConsumer::Connect(bool first) {
   } else {
     PGPARITY_ASSIGN_OR_RETURN(conn_, ConnectConsumer(options_.source));
   }
-  PGPARITY_RETURN_IF_ERROR(conn_->CheckPublications(options_.publications));
+  PGPARITY_ASSIGN_OR_RETURN(const conn::SystemIdentity identity, CheckSource(*conn_, options_));
   if (first) {
-    auto id = conn_->IdentifySystem();
-    if (!id.ok()) return id.status();
-    info_.identity = *id;
+    info_.identity = identity;
     info_.server_version = conn_->server_version();
   }
   auto slot = conn_->ReadSlot(options_.slot);
@@ -224,9 +235,7 @@ Result<wire::Lsn> SlotConsumer::StartReplication() {
   if (started_ahead_) {
     start = *std::exchange(started_ahead_, std::nullopt);
   } else {
-    PGPARITY_ASSIGN_OR_RETURN(const conn::SlotState slot, conn_->CheckSlot(options_.slot));
-    PGPARITY_RETURN_IF_ERROR(StartSlotStream(*conn_, options_, slot));
-    start = slot.confirmed_flush_lsn;
+    PGPARITY_ASSIGN_OR_RETURN(start, StartExistingSlot(*conn_, options_));
   }
 
   if (!info_reported_) {
