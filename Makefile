@@ -24,6 +24,12 @@ PGBOUNCER_PORT ?= 6432
 RUN_DIR     ?= $(CURDIR)/.run
 BUILD_DIR   ?= $(CURDIR)/build
 BUILD_TYPE  ?= RelWithDebInfo
+# CMake's unity build: one compiler run per batch of up to 8 sources of a
+# target, so the headers (Boost, gtest, spdlog, fmt) are parsed once per
+# batch. A clean build on 2 cores: 6 min 16 s instead of 9 min 20 s
+# (compiler CPU 662 s instead of 1,038 s). UNITY=OFF rebuilds a single
+# edited file faster.
+UNITY       ?= ON
 JOBS        ?= $(shell nproc)
 # Tests at once: half as many again as cores. The integration tests wait on
 # their servers: on 2 cores ctest -j2 left the CPUs 45 % idle, -j3 10 %
@@ -181,7 +187,7 @@ endif
 
 configure:
 	@env/install-deps.sh build
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_UNITY_BUILD=$(UNITY) >/dev/null
 
 # Everything: the binary, tests, benchmarks (make test, make bench).
 build: configure

@@ -252,11 +252,9 @@ const Family kFamilies[] = {
      "Divergent rows of each table in the last full check.", TableDivergentRows},
 };
 
-const std::pair<std::string, std::string> kNoStore{"Cache-Control", "no-store"};
-
 HttpResponse Probe(const std::string& problem) {
-  if (problem.empty()) return {200, "text/plain; charset=utf-8", "ok\n", {kNoStore}};
-  return {503, "text/plain; charset=utf-8", problem + "\n", {kNoStore}};
+  if (problem.empty()) return {200, "text/plain; charset=utf-8", "ok\n", {kNoStoreHeader}};
+  return {503, "text/plain; charset=utf-8", problem + "\n", {kNoStoreHeader}};
 }
 
 }  // namespace

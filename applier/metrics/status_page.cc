@@ -6,8 +6,6 @@ namespace pgparity::applier {
 
 namespace {
 
-const std::pair<std::string, std::string> kNoStore{"Cache-Control", "no-store"};
-
 // The policy lets the browser load only this server's files and fetch only
 // from it: nothing from elsewhere, no inline script.
 HttpResponse Page(const WebAsset& asset) {
@@ -18,7 +16,7 @@ HttpResponse Page(const WebAsset& asset) {
             "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
             "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
            {"X-Content-Type-Options", "nosniff"},
-           kNoStore}};
+           kNoStoreHeader}};
 }
 
 }  // namespace
@@ -38,10 +36,10 @@ void StatusPage::Publish(std::string json) {
 HttpResponse StatusPage::Handle(std::string_view path) const {
   if (path == "/status") {
     std::lock_guard lock(mu_);
-    return {200, "application/json", json_, {kNoStore}};
+    return {200, "application/json", json_, {kNoStoreHeader}};
   }
   if (path == "/healthz" || path == "/readyz") {
-    return {200, "text/plain; charset=utf-8", "ok\n", {kNoStore}};
+    return {200, "text/plain; charset=utf-8", "ok\n", {kNoStoreHeader}};
   }
   if (auto asset = WebAssetResponse(path)) return std::move(*asset);
   return {404, "text/plain; charset=utf-8", "not found: try /, /status or /healthz\n"};

@@ -32,7 +32,7 @@ std::string RepairStatement::WithLiterals() const {
 
 namespace {
 
-std::string Relation(const TableSpec& spec) {
+std::string QualifiedTable(const TableSpec& spec) {
   return QuoteIdent(spec.schema) + "." + QuoteIdent(spec.name);
 }
 
@@ -92,7 +92,7 @@ RepairStatement UpsertRow(const TableSpec& spec, const ColumnValues& values) {
     if (!IsKey(spec, column))
       update += (update.empty() ? "" : ", ") + ident + " = EXCLUDED." + ident;
   }
-  s.Text("INSERT INTO " + Relation(spec) + " (" + names + ") VALUES (");
+  s.Text("INSERT INTO " + QualifiedTable(spec) + " (" + names + ") VALUES (");
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) s.Text(", ");
     AppendValue(s, spec, values[i].first, values[i].second);
@@ -129,7 +129,7 @@ RepairStatement InsertCopiesUpTo(const TableSpec& spec, const ColumnValues& valu
   for (const auto& [column, value] : values) {
     names += (names.empty() ? "" : ", ") + QuoteIdent(spec.columns[column]);
   }
-  s.Text("INSERT INTO " + Relation(spec) + " (" + names + ") SELECT ");
+  s.Text("INSERT INTO " + QualifiedTable(spec) + " (" + names + ") SELECT ");
   for (size_t i = 0; i < values.size(); ++i) {
     // A typed value: INSERT ... SELECT resolves an untyped one as text.
     s.Text(i ? ", CAST(" : "CAST(").Value(values[i].second);

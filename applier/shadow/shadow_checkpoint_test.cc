@@ -27,6 +27,7 @@
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
 #include "pgparity/wire/big_endian.h"
+#include "shadow/testing_files.h"
 #include "shadow/testing_rows.h"
 
 namespace pgparity::applier {
@@ -36,6 +37,7 @@ using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
 using digest::ColumnValue;
 
+using testing::ReadBytes;
 using testing::Values;
 
 // public.accounts (id int PK, note text, body text, n int not compared),
@@ -127,11 +129,6 @@ void FillGoldenState(ShadowState& state) {
   const Row dup{"dup"};
   state.table(1).AddScannedRow(Values(dup));
   state.table(1).AddScannedRow(Values(dup));
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 std::string Hex(std::string_view bytes) {

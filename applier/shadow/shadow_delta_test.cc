@@ -25,6 +25,7 @@
 #include "pgparity/applier/shadow/shadow_checkpoint.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/relation_cache.h"
+#include "shadow/testing_files.h"
 #include "shadow/testing_rows.h"
 #include "shadow/testing_shadow.h"
 
@@ -33,12 +34,14 @@ namespace {
 
 using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
+using testing::ReadBytes;
 using testing::Values;
+using testing::WriteBytes;
 
 // public.t (id int PK, body text toastable, n int): bodies over 16 bytes
 // are big (their values kept); public.s, the same with a text key;
 // public.bag, the same columns without key, REPLICA IDENTITY FULL.
-std::vector<TableSpec> Specs() {
+std::vector<TableSpec> DeltaSpecs() {
   auto named = [](const char* name) {
     return [name](TableSpec& s) {
       s.name = name;
@@ -50,7 +53,7 @@ std::vector<TableSpec> Specs() {
           testing::Adjusted(testing::Spec('f', false), named("bag"))};
 }
 
-const CheckpointMeta kMeta{"slot", "pub", "1"};
+const CheckpointMeta kDeltaMeta{"slot", "pub", "1"};
 
 // Everything a table holds, sorted: what a correct restore must give back.
 struct Parts {
@@ -214,15 +217,6 @@ class RandomSource {
   const core::RelationInfo* rel_[3] = {};
 };
 
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-void WriteBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
 class ShadowDeltaTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -241,7 +235,7 @@ class ShadowDeltaTest : public ::testing::Test {
     base_.reset();
     std::filesystem::remove(DeltaPath(path_));
     source_.reset();
-    live_ = std::make_unique<ShadowState>(Specs());
+    live_ = std::make_unique<ShadowState>(DeltaSpecs());
     live_->TrackDirtyRows();
     source_ = std::make_unique<RandomSource>(*live_, seed);
     source_->Scan();
@@ -252,7 +246,7 @@ class ShadowDeltaTest : public ::testing::Test {
   // A checkpoint of live_ at `lsn` against base_; true when a delta.
   bool Checkpoint(uint64_t lsn) {
     auto lk = live_->Lock();
-    auto prepared = PrepareCheckpoint(*live_, wire::Lsn(lsn), kMeta, path_, base_);
+    auto prepared = PrepareCheckpoint(*live_, wire::Lsn(lsn), kDeltaMeta, path_, base_);
     EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
     EXPECT_TRUE(CommitCheckpoint(*prepared).ok());
     if (prepared->base) base_ = prepared->base;
@@ -262,7 +256,7 @@ class ShadowDeltaTest : public ::testing::Test {
   // Reads the state directory into a fresh ShadowState and compares it
   // with live_.
   void ExpectRestores(uint64_t lsn) {
-    ShadowState back(Specs());
+    ShadowState back(DeltaSpecs());
     back.TrackDirtyRows();
     CheckpointMeta meta;
     std::optional<CheckpointBase> base;
@@ -340,7 +334,7 @@ TEST_F(ShadowDeltaTest, ADamagedDeltaIsRefusedWithTheFix) {
   std::string bytes = ReadBytes(DeltaPath(path_));
   bytes[bytes.size() / 2] ^= 0x01;
   WriteBytes(DeltaPath(path_), bytes);
-  ShadowState back(Specs());
+  ShadowState back(DeltaSpecs());
   CheckpointMeta meta;
   auto at = ReadCheckpoint(path_, back, meta);
   ASSERT_FALSE(at.ok());

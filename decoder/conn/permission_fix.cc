@@ -3,14 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "pgparity/contains.h"
 #include "pgparity/sql_quote.h"
 
 namespace pgparity::conn {
 namespace {
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
 
 // The name in a server message "...for table orders" (the rest of the line).
 std::string_view NameAfter(std::string_view primary, std::string_view prefix) {

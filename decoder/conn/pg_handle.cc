@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pgparity/conn/permission_fix.h"
+#include "pgparity/contains.h"
 
 namespace pgparity::conn {
 // libpq's messages end with a newline and may hold several lines ("connection
@@ -29,10 +30,6 @@ std::string OneLine(std::string_view text) {
 }
 
 namespace {
-
-bool Contains(std::string_view haystack, std::string_view needle) {
-  return haystack.find(needle) != std::string_view::npos;
-}
 
 std::string Field(const PGresult* result, int field) {
   const char* v = result == nullptr ? nullptr : PQresultErrorField(result, field);

@@ -163,10 +163,10 @@ TEST(ChainedDigestTest, ChangesOutsideATransactionAreRefused) {
 
 // ---------------------------------------------------------------- restart
 
-const RelationSpec kRelA{16384, "public", "a", {{"id", 23, true}, {"v"}}};
-const RelationSpec kRelB{16385, "public", "b", {{"id", 23, true}, {"w"}}};
-constexpr wire::Oid kA = 16384;
-constexpr wire::Oid kB = 16385;
+const RelationSpec kRestartRelA{16384, "public", "a", {{"id", 23, true}, {"v"}}};
+const RelationSpec kRestartRelB{16385, "public", "b", {{"id", 23, true}, {"w"}}};
+constexpr wire::Oid kRestartA = 16384;
+constexpr wire::Oid kRestartB = 16385;
 constexpr uint64_t kBoundary = 0x3130;  // T2's commit end
 
 // The stream one walsender session sends. `restarted`: the session that
@@ -179,39 +179,39 @@ std::vector<TestFrame> Session(bool restarted) {
   std::vector<TestFrame> f;
   if (!restarted) {
     f.push_back(BeginFrame(0x1000, 0x1100, 700));  // T1
-    f.push_back(RelationFrame(0, kRelA));
-    f.push_back(RelationFrame(0, kRelB));
-    f.push_back(InsertFrame(0x1010, kA, {"1", "x"}));
-    f.push_back(InsertFrame(0x1020, kB, {"1", "y"}));
+    f.push_back(RelationFrame(0, kRestartRelA));
+    f.push_back(RelationFrame(0, kRestartRelB));
+    f.push_back(InsertFrame(0x1010, kRestartA, {"1", "x"}));
+    f.push_back(InsertFrame(0x1020, kRestartB, {"1", "y"}));
     f.push_back(CommitFrame(0x1100, 0x1130));
   }
   // Streamed transaction 800, first segment; its subtransaction 801 aborts.
   f.push_back(StreamStartFrame(0x2000, 800, true));
-  f.push_back(RelationFrame(0, kRelA, 800));
-  f.push_back(InsertFrame(0x2010, kA, {"10", "s"}, 800));
-  f.push_back(InsertFrame(0x2020, kA, {"11", "rolled back"}, 801));
+  f.push_back(RelationFrame(0, kRestartRelA, 800));
+  f.push_back(InsertFrame(0x2010, kRestartA, {"10", "s"}, 800));
+  f.push_back(InsertFrame(0x2020, kRestartA, {"11", "rolled back"}, 801));
   f.push_back(StreamStopFrame(0x2030));
   f.push_back(StreamAbortFrame(0x2040, 800, 801));
   if (!restarted) {
     f.push_back(BeginFrame(0x3000, 0x3100, 701));  // T2
-    f.push_back(UpdateFrame(0x3010, kA, OldTupleKind::kKey, {"1", "<null>"}, {"1", "x2"}));
-    f.push_back(DeleteFrame(0x3020, kB, OldTupleKind::kKey, {"1", "<null>"}));
+    f.push_back(UpdateFrame(0x3010, kRestartA, OldTupleKind::kKey, {"1", "<null>"}, {"1", "x2"}));
+    f.push_back(DeleteFrame(0x3020, kRestartB, OldTupleKind::kKey, {"1", "<null>"}));
     f.push_back(CommitFrame(0x3100, kBoundary));
   }
   f.push_back(StreamStartFrame(0x4000, 800, false));
-  f.push_back(InsertFrame(0x4010, kA, {"12", "s"}, 802));
-  f.push_back(InsertFrame(0x4020, kA, {"13", "s"}, 800));
+  f.push_back(InsertFrame(0x4010, kRestartA, {"12", "s"}, 802));
+  f.push_back(InsertFrame(0x4020, kRestartA, {"13", "s"}, 800));
   f.push_back(StreamStopFrame(0x4030));
   f.push_back(BeginFrame(0x5000, 0x5100, 702));  // T3
-  if (restarted) f.push_back(RelationFrame(0, kRelB));
-  f.push_back(InsertFrame(0x5010, kB, {"2", "z"}));
+  if (restarted) f.push_back(RelationFrame(0, kRestartRelB));
+  f.push_back(InsertFrame(0x5010, kRestartB, {"2", "z"}));
   f.push_back(CommitFrame(0x5100, 0x5130));
   f.push_back(MessageFrame(0x5200, false, "audit", "between"));
   f.push_back(StreamCommitFrame(0x6000, 0x6030, 800));
   f.push_back(BeginFrame(0x7000, 0x7100, 703));  // T4, empty
   f.push_back(CommitFrame(0x7100, 0x7130));
   f.push_back(BeginFrame(0x8000, 0x8100, 704));  // T5
-  f.push_back(TruncateFrame(0x8010, {kA, kB}, wire::Truncate::kFlagCascade));
+  f.push_back(TruncateFrame(0x8010, {kRestartA, kRestartB}, wire::Truncate::kFlagCascade));
   f.push_back(MessageFrame(0x8020, true, "app", "done"));
   f.push_back(CommitFrame(0x8100, 0x8130));
   return f;
@@ -268,11 +268,11 @@ TEST(ChainedDigestRestartTest, EveryCommitBoundaryGivesTheSameChain) {
   for (int i = 0; i < 8; ++i) {
     const uint64_t base = 0x10000 + 0x1000 * static_cast<uint64_t>(i);
     all.push_back(BeginFrame(base, base + 0x100, 700 + static_cast<wire::Xid>(i)));
-    if (i == 0) all.push_back(RelationFrame(0, kRelA));
-    all.push_back(InsertFrame(base + 0x10, kA, {std::to_string(i), "v"}));
+    if (i == 0) all.push_back(RelationFrame(0, kRestartRelA));
+    all.push_back(InsertFrame(base + 0x10, kRestartA, {std::to_string(i), "v"}));
     if (i % 3 == 1) {
       all.push_back(
-          UpdateFrame(base + 0x20, kA, OldTupleKind::kNone, {}, {std::to_string(i), "w"}));
+          UpdateFrame(base + 0x20, kRestartA, OldTupleKind::kNone, {}, {std::to_string(i), "w"}));
     }
     all.push_back(CommitFrame(base + 0x100, base + 0x130));
     ends.push_back(base + 0x130);
@@ -287,7 +287,7 @@ TEST(ChainedDigestRestartTest, EveryCommitBoundaryGivesTheSameChain) {
       (after ? second : first).push_back(f);
       if (f.end == Lsn(boundary)) after = true;
     }
-    if (!second.empty()) second.insert(second.begin() + 1, RelationFrame(0, kRelA));
+    if (!second.empty()) second.insert(second.begin() + 1, RelationFrame(0, kRestartRelA));
     const ChainState part1 = Digest(first);
     DecoderOptions options = V2();
     options.resume_lsn = part1.last_commit_end;

@@ -32,6 +32,10 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers = {};  // more fields, e.g. CSP
 };
 
+// For answers that change from one request to the next (the probes, the
+// report): no cache may keep them.
+inline const std::pair<std::string, std::string> kNoStoreHeader{"Cache-Control", "no-store"};
+
 class MetricsServer {
  public:
   using Handler = std::function<HttpResponse(std::string_view path)>;
