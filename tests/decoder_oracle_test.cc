@@ -629,7 +629,7 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
     std::vector<std::string> columns;
     for (const auto& c :
          db.Query("SELECT attname FROM pg_attribute WHERE attrelid = " +
-                  QuoteLiteral(QuoteIdent(schema) + "." + QuoteIdent(table)) +
+                  QuoteLiteral(QuoteQualifiedName(schema, table)) +
                   "::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum")) {
       columns.push_back(*c[0]);
     }
@@ -663,7 +663,7 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
       for (const auto& r : db.Query(
                "SELECT " +
                digest::RowDigestSql(schema, table, std::span<const std::string>(columns), "t") +
-               " FROM " + QuoteIdent(schema) + "." + QuoteIdent(table) + " t")) {
+               " FROM " + QuoteQualifiedName(schema, table) + " t")) {
         server_rows_set.insert(*r[0]);
       }
       std::string detail;

@@ -170,8 +170,8 @@ std::vector<const Relation*> StorageOf(const Relations& relations, const Relatio
 
 Result<bool> HasRows(conn::PgSession& session, const Relation& relation) {
   return QueryOneRow<bool>(session, "reading whether a table is empty",
-                           "SELECT EXISTS (SELECT 1 FROM " + QuoteIdent(relation.schema) + "." +
-                               QuoteIdent(relation.name) + ") AS has_rows",
+                           "SELECT EXISTS (SELECT 1 FROM " +
+                               QuoteQualifiedName(relation.schema, relation.name) + ") AS has_rows",
                            {}, [](const RowReader& row) { return row.Bool("has_rows"); });
 }
 

@@ -52,9 +52,7 @@ constexpr TablePrivilege kWrite[] = {{"INSERT", &TableRights::insert},
                                      {"UPDATE", &TableRights::update},
                                      {"DELETE", &TableRights::delete_}};
 
-std::string Quoted(const RelationName& t) {
-  return QuoteIdent(t.schema) + "." + QuoteIdent(t.name);
-}
+std::string Quoted(const RelationName& t) { return QuoteQualifiedName(t.schema, t.name); }
 std::string Shown(const RelationName& t) {
   return IdentForDisplay(t.schema) + "." + IdentForDisplay(t.name);
 }

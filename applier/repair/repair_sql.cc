@@ -32,10 +32,6 @@ std::string RepairStatement::WithLiterals() const {
 
 namespace {
 
-std::string QualifiedTable(const TableSpec& spec) {
-  return QuoteIdent(spec.schema) + "." + QuoteIdent(spec.name);
-}
-
 // The value of column `column` as the target is to store it: the source's
 // text, which the target's type reads as the subscriber does; a timestamp
 // whose zone-ness changed is the source's value read at the source's
@@ -92,7 +88,7 @@ RepairStatement UpsertRow(const TableSpec& spec, const ColumnValues& values) {
     if (!IsKey(spec, column))
       update += (update.empty() ? "" : ", ") + ident + " = EXCLUDED." + ident;
   }
-  s.Text("INSERT INTO " + QualifiedTable(spec) + " (" + names + ") VALUES (");
+  s.Text("INSERT INTO " + QuoteQualifiedName(spec.schema, spec.name) + " (" + names + ") VALUES (");
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) s.Text(", ");
     AppendValue(s, spec, values[i].first, values[i].second);
@@ -129,7 +125,7 @@ RepairStatement InsertCopiesUpTo(const TableSpec& spec, const ColumnValues& valu
   for (const auto& [column, value] : values) {
     names += (names.empty() ? "" : ", ") + QuoteIdent(spec.columns[column]);
   }
-  s.Text("INSERT INTO " + QualifiedTable(spec) + " (" + names + ") SELECT ");
+  s.Text("INSERT INTO " + QuoteQualifiedName(spec.schema, spec.name) + " (" + names + ") SELECT ");
   for (size_t i = 0; i < values.size(); ++i) {
     // A typed value: INSERT ... SELECT resolves an untyped one as text.
     s.Text(i ? ", CAST(" : "CAST(").Value(values[i].second);

@@ -15,7 +15,7 @@ namespace {
 TableRead ReadOf(const TableSpec& spec, bool with_partitions) {
   TableRead r;
   r.qualified = spec.QualifiedName();
-  r.relation = QuoteIdent(spec.schema) + "." + QuoteIdent(spec.name);
+  r.relation = QuoteQualifiedName(spec.schema, spec.name);
   r.with_partitions = with_partitions;
   r.plain = !with_partitions;
   return r;

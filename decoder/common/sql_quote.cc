@@ -28,6 +28,10 @@ bool NeedsNoQuotes(std::string_view name) {
 
 std::string QuoteIdent(std::string_view name) { return Quote(name, '"'); }
 
+std::string QuoteQualifiedName(std::string_view schema, std::string_view name) {
+  return QuoteIdent(schema) + "." + QuoteIdent(name);
+}
+
 std::string QuoteStandardLiteral(std::string_view text) { return Quote(text, '\''); }
 
 std::string QuoteLiteral(std::string_view text) {

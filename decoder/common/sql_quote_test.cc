@@ -11,6 +11,12 @@ TEST(SqlQuoteTest, IdentifiersAreAlwaysQuotedExactly) {
   EXPECT_EQ(QuoteIdent("Größe"), "\"Größe\"");
 }
 
+TEST(SqlQuoteTest, QualifiedNamesQuoteEachPartAlone) {
+  EXPECT_EQ(QuoteQualifiedName("public", "t"), "\"public\".\"t\"");
+  // A dot inside a part stays inside its quotes: not a third part.
+  EXPECT_EQ(QuoteQualifiedName("a.b", "c\"d"), "\"a.b\".\"c\"\"d\"");
+}
+
 TEST(SqlQuoteTest, LiteralsAreSafeWhateverTheStringSetting) {
   EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
   EXPECT_EQ(QuoteLiteral("back\\slash's"), "E'back\\\\slash''s'");

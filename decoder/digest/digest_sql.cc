@@ -88,7 +88,7 @@ std::string TableDigestSql(std::string_view schema, std::string_view table,
     return std::string("lpad(to_hex(mod(div(v, ") + divisor + "), 4294967296)::bigint), 8, '0')";
   };
   return "WITH h AS (SELECT " + RowDigestSql(schema, table, columns, "r") + " AS h FROM " +
-         QuoteIdent(schema) + "." + QuoteIdent(table) +
+         QuoteQualifiedName(schema, table) +
          " AS r),\n"
          "s AS (SELECT count(*) AS n, " +
          limb(0) + " AS s0, " + limb(1) + " AS s1, " + limb(2) + " AS s2, " + limb(3) +

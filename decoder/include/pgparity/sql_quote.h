@@ -12,6 +12,9 @@ namespace pgparity {
 // A SQL identifier, always double-quoted ("a""b"): exact for any name.
 std::string QuoteIdent(std::string_view name);
 
+// A schema-qualified relation, both parts double-quoted ("s"."t").
+std::string QuoteQualifiedName(std::string_view schema, std::string_view name);
+
 // A SQL string literal safe whatever standard_conforming_strings is: E'...'
 // with backslashes doubled when the text has one, '...' otherwise.
 std::string QuoteLiteral(std::string_view text);
