@@ -33,7 +33,9 @@ UNITY       ?= ON
 JOBS        ?= $(shell nproc)
 # Tests at once: half as many again as cores. The integration tests wait on
 # their servers: on 2 cores ctest -j2 left the CPUs 45 % idle, -j3 10 %
-# (a quarter of them: 174 s at -j2, 112 s at -j3, 103 s at -j4).
+# (a quarter of them: 174 s at -j2, 112 s at -j3, 103 s at -j4; all of
+# them on 2026-12-04, one build, one after the other: 530 s at -j4, 526 s
+# at -j3).
 TEST_JOBS   ?= $(shell echo $$(( $(JOBS) + $(JOBS) / 2 )))
 COMPOSE     ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 K8S_NS      ?= pgparity
