@@ -20,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "common/testing/scratch_dir.h"
 #include "pgparity/applier/cutover/pgbouncer.h"
 #include "support/migration_env.h"
 #include "support/pgbouncer.h"
@@ -42,21 +43,13 @@ void WriteText(const fs::path& path, const std::string& text) {
 // A temporary directory per test, removed after it.
 class DatabasesFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "pgparity-dbfile-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   fs::path Write(const std::string& text) {
     const fs::path p = dir_ / "databases.ini";
     WriteText(p, text);
     return p;
   }
-  fs::path dir_;
+  testing::ScratchDir scratch_{"dbfile"};
+  const fs::path& dir_ = scratch_.path();
 };
 
 // Everything around appdb's entry that must survive: comments (one that

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/scratch_dir.h"
 #include "pgparity/record/record_file.h"
 #include "pgparity/wire/lsn.h"
 #include "support/pg_server.h"
@@ -65,25 +66,6 @@ std::string Hex(const std::string& bytes) {
   }
   return out;
 }
-
-// A temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "pgparity-restart-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct CommitRec {
   uint32_t xid = 0;
@@ -266,7 +248,8 @@ class DecoderRestart : public ::testing::Test {
     return db.Value("SELECT pg_current_wal_lsn()");
   }
 
-  TempDir dir_;
+  testing::ScratchDir scratch_{"restart"};
+  const std::filesystem::path& dir_ = scratch_.path();
   std::unique_ptr<PgServer> server_;
 };
 

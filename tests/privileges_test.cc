@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/scratch_dir.h"
 #include "support/migration_env.h"
 #include "support/subprocess.h"
 
@@ -62,16 +63,7 @@ class PrivilegesTest : public testing::MigrationFixture {
   }
 
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "pgparity-privileges-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
     setenv("PGPASSFILE", (dir_ / "none").c_str(), 1);  // no ~/.pgpass of the test's user
-  }
-
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   std::string Source(const std::string& role = kRole) { return DsnAs(servers().source, role); }
@@ -115,7 +107,8 @@ class PrivilegesTest : public testing::MigrationFixture {
     EXPECT_EQ(LeftoverSlots(), "");
   }
 
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_{"privileges"};
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 // audit until its first report, then SIGTERM; its slot dropped after.

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/scratch_dir.h"
 #include "support/http_get.h"
 #include "support/migration_env.h"
 #include "support/subprocess.h"
@@ -121,10 +122,6 @@ class SecretsTest : public testing::MigrationFixture {
   }
 
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "pgparity-secrets-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
     // .pgpass escapes \ and : with a backslash.
     std::ofstream pgpass(dir_ / "pgpass");
     pgpass << "127.0.0.1:*:*:" << kRole << ":";
@@ -138,8 +135,6 @@ class SecretsTest : public testing::MigrationFixture {
   void TearDown() override {
     unsetenv("PGPASSWORD");
     unsetenv("PGPASSFILE");
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
 
   // The environment the binary inherits for `way`.
@@ -167,7 +162,8 @@ class SecretsTest : public testing::MigrationFixture {
   std::string RunAudit(const std::string& source, const std::string& target, Way way);
   std::string RunStreaming(const std::string& command, const std::string& source, Way way);
 
-  std::filesystem::path dir_;
+  testing::ScratchDir scratch_{"secrets"};
+  const std::filesystem::path& dir_ = scratch_.path();
 };
 
 std::string Curl(int port, const std::string& path) {
