@@ -33,6 +33,7 @@
 #include "pgparity/applier/cutover/cutover.h"
 #include "pgparity/applier/metrics/status_page.h"
 #include "pgparity/conn/connect.h"
+#include "pgparity/contains.h"
 #include "support/http_get.h"
 #include "support/migration_env.h"
 #include "support/pgbouncer.h"
@@ -181,10 +182,6 @@ class WebPageTest : public VerifyFixture {
   std::unique_ptr<Subprocess> audit_;
 };
 
-bool Has(const std::string& dom, const std::string& needle) {
-  return dom.find(needle) != std::string::npos;
-}
-
 TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
   auto load = StartLoad();
   StartAudit();
@@ -204,19 +201,19 @@ TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
 
   // The verdict, large, and one grid row per published table.
   std::string dom = Dom();
-  EXPECT_TRUE(Has(dom, "data-status=\"consistent\">consistent</div>")) << dom;
+  EXPECT_TRUE(Contains(dom, "data-status=\"consistent\">consistent</div>")) << dom;
   ASSERT_TRUE(report["tables"].is_array());
   EXPECT_EQ(report["tables"].size(), 7u);
   for (const auto& t : report["tables"]) {
     const std::string name = t["table"];
-    EXPECT_TRUE(Has(dom, "<tr data-table=\"" + name + "\">")) << name << "\n" << dom;
+    EXPECT_TRUE(Contains(dom, "<tr data-table=\"" + name + "\">")) << name << "\n" << dom;
   }
-  EXPECT_TRUE(Has(dom, ">public.pgbench_accounts</td>"));
-  EXPECT_TRUE(Has(dom, "<span class=\"pill match\">match</span>"));
-  EXPECT_TRUE(Has(dom, "<div id=\"divergent\"><p class=\"empty\">none</p></div>")) << dom;
+  EXPECT_TRUE(Contains(dom, ">public.pgbench_accounts</td>"));
+  EXPECT_TRUE(Contains(dom, "<span class=\"pill match\">match</span>"));
+  EXPECT_TRUE(Contains(dom, "<div id=\"divergent\"><p class=\"empty\">none</p></div>")) << dom;
   // The slots' retained WAL, from /metrics.
-  EXPECT_TRUE(Has(dom, "<td class=\"mono\">pgparity_audit</td>")) << dom;
-  EXPECT_TRUE(Has(dom, "<td class=\"mono\">my_subscription</td>")) << dom;
+  EXPECT_TRUE(Contains(dom, "<td class=\"mono\">pgparity_audit</td>")) << dom;
+  EXPECT_TRUE(Contains(dom, "<td class=\"mono\">my_subscription</td>")) << dom;
   Screenshot("consistent-1280", 1280, 900);
   Screenshot("consistent-phone", 390, 844);
 
@@ -233,20 +230,20 @@ TEST_F(WebPageTest, ShowsTheVerdictTheTablesAndAnInjectedDivergentRow) {
   bool shown = false;
   while (!shown && steady_clock::now() < deadline) {
     dom = Dom();
-    shown = Has(dom, "data-status=\"divergent\">divergent</div>") &&
-            Has(dom, "<span class=\"row-key mono\">id=2</span>") &&
-            Has(dom, ">changed-on-target@example.invalid</td>") &&
-            Has(dom, ">bob@example.com</td>");
+    shown = Contains(dom, "data-status=\"divergent\">divergent</div>") &&
+            Contains(dom, "<span class=\"row-key mono\">id=2</span>") &&
+            Contains(dom, ">changed-on-target@example.invalid</td>") &&
+            Contains(dom, ">bob@example.com</td>");
   }
   const double took = std::chrono::duration<double>(steady_clock::now() - injected).count();
   std::cout << "divergent row on the page " << took << " s after the UPDATE (interval "
             << kIntervalSeconds << " s)\n";
   ASSERT_TRUE(shown) << "not on the page after " << took << " s:\n" << dom << "\nlog: " << Log();
-  EXPECT_TRUE(Has(dom,
-                  "<tr data-table=\"public.users\"><td class=\"mono\">public.users</td>"
-                  "<td><span class=\"pill mismatch\">mismatch</span>"))
+  EXPECT_TRUE(Contains(dom,
+                       "<tr data-table=\"public.users\"><td class=\"mono\">public.users</td>"
+                       "<td><span class=\"pill mismatch\">mismatch</span>"))
       << dom;
-  EXPECT_TRUE(Has(dom, "columns: email")) << dom;
+  EXPECT_TRUE(Contains(dom, "columns: email")) << dom;
   Screenshot("divergent-1280", 1280, 900);
   Screenshot("divergent-phone", 390, 844);
 
@@ -308,8 +305,8 @@ TEST_F(WebPageTest, ReadyzFollowsTheFullChecksAndThePageShowsIt) {
   EXPECT_EQ(HttpGet(port_, "/healthz").first, 200) << "a failing check is retried, not fatal";
   if (unready) {
     const std::string dom = Dom();
-    EXPECT_TRUE(Has(dom, "class=\"banner\">not ready: the last full check failed: ")) << dom;
-    EXPECT_TRUE(Has(dom, "data-status=\"consistent\">consistent</div>"))
+    EXPECT_TRUE(Contains(dom, "class=\"banner\">not ready: the last full check failed: ")) << dom;
+    EXPECT_TRUE(Contains(dom, "data-status=\"consistent\">consistent</div>"))
         << "the last verdict stays on the page";
     Screenshot("not-ready-1280", 1280, 900);
   }
@@ -382,8 +379,8 @@ class WebPageCutoverTest : public ::testing::Test {
 
 bool PhaseRow(const std::string& dom, const std::string& phase, const std::string& shown,
               const std::string& kind) {
-  return Has(dom, "<tr data-phase=\"" + phase + "\"><td class=\"mono\">" + phase +
-                      "</td><td><span class=\"pill " + kind + "\">" + shown + "</span>");
+  return Contains(dom, "<tr data-phase=\"" + phase + "\"><td class=\"mono\">" + phase +
+                           "</td><td><span class=\"pill " + kind + "\">" + shown + "</span>");
 }
 
 // The CLI's --metrics-listen: /status and the page while catch_up waits
@@ -415,11 +412,11 @@ TEST_F(WebPageCutoverTest, CliServesThePhasesWhileTheCutoverRuns) {
   EXPECT_EQ(HttpGet(port_, "/metrics").first, 404);
 
   const std::string dom = browser_.Dom(Url());
-  EXPECT_TRUE(Has(dom, "data-status=\"running\">running</div>")) << dom;
+  EXPECT_TRUE(Contains(dom, "data-status=\"running\">running</div>")) << dom;
   EXPECT_TRUE(PhaseRow(dom, "gates", "ok", "yes")) << dom;
   EXPECT_TRUE(PhaseRow(dom, "catch_up", "running", "running")) << dom;
   EXPECT_TRUE(PhaseRow(dom, "fence", "pending", "pending")) << dom;
-  EXPECT_TRUE(Has(dom, "<body data-mode=\"cutover\">")) << dom;
+  EXPECT_TRUE(Contains(dom, "<body data-mode=\"cutover\">")) << dom;
 
   const auto exit = cli.Wait(milliseconds(60000));
   blocker.Exec("ROLLBACK");
@@ -503,16 +500,16 @@ TEST_F(WebPageCutoverTest, ShowsFenceOkDrainRunningThenSwitched) {
   EXPECT_EQ(held["status"], "running");
   EXPECT_FALSE(held["fence_lsn"].get<std::string>().empty());
   std::string dom = browser_.Dom(Url());
-  EXPECT_TRUE(Has(dom, "data-status=\"running\">running</div>")) << dom;
+  EXPECT_TRUE(Contains(dom, "data-status=\"running\">running</div>")) << dom;
   for (const char* done : {"gates", "catch_up", "pre_check", "fence"}) {
     EXPECT_TRUE(PhaseRow(dom, done, "ok", "yes")) << done << "\n" << dom;
   }
   EXPECT_TRUE(PhaseRow(dom, "drain", "running", "running")) << dom;
   EXPECT_TRUE(PhaseRow(dom, "switch", "pending", "pending")) << dom;
-  EXPECT_TRUE(Has(dom, "<dd class=\"mono\">" + held["fence_lsn"].get<std::string>() + "</dd>"))
+  EXPECT_TRUE(Contains(dom, "<dd class=\"mono\">" + held["fence_lsn"].get<std::string>() + "</dd>"))
       << dom;
-  EXPECT_TRUE(Has(dom, "<dt>window</dt><dd class=\"mono\">open")) << dom;
-  EXPECT_TRUE(Has(dom, "<section id=\"cutover\" class=\"card wide\">")) << "shown: " << dom;
+  EXPECT_TRUE(Contains(dom, "<dt>window</dt><dd class=\"mono\">open")) << dom;
+  EXPECT_TRUE(Contains(dom, "<section id=\"cutover\" class=\"card wide\">")) << "shown: " << dom;
   browser_.Screenshot(Url(), "cutover-drain-1280", 1280, 900);
 
   let_go();
@@ -523,17 +520,17 @@ TEST_F(WebPageCutoverTest, ShowsFenceOkDrainRunningThenSwitched) {
   EXPECT_TRUE(r.current_phase.empty());
   publish(r);  // what the CLI publishes once RunCutover returns
   dom = browser_.Dom(Url());
-  EXPECT_TRUE(Has(dom, "data-status=\"switched\">switched</div>")) << dom;
+  EXPECT_TRUE(Contains(dom, "data-status=\"switched\">switched</div>")) << dom;
   for (const char* done : {"drain", "final_check", "sequences", "switch"}) {
     EXPECT_TRUE(PhaseRow(dom, done, "ok", "yes")) << done << "\n" << dom;
   }
-  EXPECT_FALSE(Has(dom, "pill running")) << dom;
-  EXPECT_TRUE(Has(dom, "(PAUSE to RESUME)")) << dom;
+  EXPECT_FALSE(Contains(dom, "pill running")) << dom;
+  EXPECT_TRUE(Contains(dom, "(PAUSE to RESUME)")) << dom;
   ASSERT_TRUE(r.canary.has_value());
-  EXPECT_TRUE(Has(
+  EXPECT_TRUE(Contains(
       dom, "<dt>acknowledged</dt><dd class=\"mono\">" + Grouped(r.canary->acknowledged) + "</dd>"))
       << dom;
-  EXPECT_TRUE(Has(dom, "<dt>failed</dt><dd class=\"mono\">0</dd>")) << dom;
+  EXPECT_TRUE(Contains(dom, "<dt>failed</dt><dd class=\"mono\">0</dd>")) << dom;
   browser_.Screenshot(Url(), "cutover-switched-1280", 1280, 900);
   browser_.Screenshot(Url(), "cutover-switched-phone", 390, 844);
 }
