@@ -89,10 +89,11 @@ void SeedRun::Note(const std::string& line) {
 void SeedRun::Run() {
   Setup();
   StartAudit();
-  workload_->Run(env_.size.phase_one, true);
+  workload_->Run(env_.size.phase_one, true, env_.size.streamed_one);
   workload_->Mark(1);
   WaitCaughtUp();
   Note("phase 1: " + workload_->stats().Summary());
+  CheckStreamed();
   Fail("the workload left a wide-value case out", workload_->stats().Uncovered());
   if (CheckConsistent()) {
     InjectAndContinue();
@@ -124,15 +125,22 @@ void SeedRun::Setup() {
   target_ = std::make_unique<Session>(Dsn(env_.servers->target));
   source_->Exec(source_ddl);
   target_->Exec(target_ddl);
-  workload_ = std::make_unique<Workload>(schema_, *source_, rng_);
+  other_ = std::make_unique<Session>(Dsn(env_.servers->source));
+  workload_ = std::make_unique<Workload>(schema_, *source_, *other_, rng_);
   workload_->Seed(env_.size.seed_rows);
   source_->Exec(std::string("CREATE PUBLICATION ") + kPublication + " FOR ALL TABLES" +
                 (options.via_root ? " WITH (publish_via_partition_root = true)" : ""));
   const std::string conninfo =
       "host=127.0.0.1 port=" + std::to_string(env_.servers->source.port()) + " dbname=" + db_ +
       " user=postgres password=postgres";
+  // How the subscriber takes streamed transactions: spooled and applied at
+  // the commit, by a parallel apply worker (16+ targets; from a 14 source
+  // as `on`), or not streamed to it at all.
+  subscription_streaming_ = Pick(pick, std::vector<std::string>{"on", "parallel", "off"});
   target_->Exec("CREATE SUBSCRIPTION " + QuoteIdent(subscription_) + " CONNECTION " +
-                QuoteLiteral(conninfo) + " PUBLICATION " + kPublication);
+                QuoteLiteral(conninfo) + " PUBLICATION " + kPublication +
+                " WITH (streaming = " + subscription_streaming_ + ")");
+  Note("subscription streaming = " + subscription_streaming_);
   const auto deadline = std::chrono::steady_clock::now() + seconds(120);
   for (;;) {
     const auto r = target_->Query(
@@ -157,6 +165,12 @@ void SeedRun::CreateDatabases(Rng& pick) {
   for (const auto* server : {&env_.servers->source, &env_.servers->target}) {
     Session admin(server->Dsn());
     admin.Exec("CREATE DATABASE " + QuoteIdent(db_));
+    if (server == &env_.servers->source && testing::SourceMajor() >= 13) {
+      // The walsenders of this database (the subscription's, the audit's,
+      // verify's) stream a transaction once its changes pass 64 kB, the
+      // least there is: the workload's streamed transactions (workload.h).
+      admin.Exec("ALTER DATABASE " + QuoteIdent(db_) + " SET logical_decoding_work_mem = '64kB'");
+    }
     if (!zone.empty()) {
       admin.Exec("ALTER DATABASE " + QuoteIdent(db_) + " SET TimeZone = " + QuoteLiteral(zone));
     }
@@ -176,6 +190,43 @@ void SeedRun::StartAudit() {
                  dir_ / "audit",
                  env_.size.audit_interval};
   audit_ = std::make_unique<AuditRun>(o);
+}
+
+// The workload built its streamed transactions as planned, and they were
+// streamed: to the audit's slot always, to the subscription's unless it
+// said streaming = off. The source's
+// statistics (pg_stat_replication_slots, 14+) reach a new session with a
+// delay: up to 10 s.
+void SeedRun::CheckStreamed() {
+  const WorkloadStats& w = workload_->stats();
+  EXPECT_GT(w.savepoints_rolled_back, 0) << "no savepoint was rolled back";
+  EXPECT_GT(w.interleaved, 0) << "no other commit came while a streamed transaction was open";
+  // Streaming, and its statistics, came with 14 (before, a big transaction
+  // spills to disk on the source and is sent at its commit).
+  if (w.streamed + w.streamed_rolled_back == 0 || testing::SourceMajor() < 14) return;
+  Session source(env_.servers->source.Dsn());
+  const std::string sub_slot = subscription_;  // CREATE SUBSCRIPTION names its slot after it
+  std::string audit_txns = "0", sub_txns = "0";
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  for (;;) {
+    source.Exec("SELECT pg_stat_clear_snapshot()");
+    for (const auto& r : source.Query(
+             "SELECT slot_name, stream_txns FROM pg_stat_replication_slots WHERE slot_name IN "
+             "($1, $2)",
+             {slot_, sub_slot})) {
+      (*r[0] == slot_ ? audit_txns : sub_txns) = *r[1];
+    }
+    const bool sub_done = subscription_streaming_ == "off" || sub_txns != "0";
+    if ((audit_txns != "0" && sub_done) || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  Note("streamed transactions (pg_stat_replication_slots.stream_txns): audit slot " + audit_txns +
+       ", subscription slot " + sub_txns);
+  EXPECT_NE(audit_txns, "0") << "no transaction was streamed to the audit's slot " << slot_
+                             << ": logical_decoding_work_mem not in effect?";
+  if (subscription_streaming_ != "off") {
+    EXPECT_NE(sub_txns, "0") << "no transaction was streamed to the subscription";
+  }
 }
 
 void SeedRun::WaitCaughtUp() {
@@ -269,7 +320,7 @@ void SeedRun::InjectAndContinue() {
                             [&](const std::string& d) { return d.starts_with(what); }))
         << "no injection '" << what << "...': no row qualified";
   }
-  workload_->Run(env_.size.phase_two, false);
+  workload_->Run(env_.size.phase_two, false, env_.size.streamed_two);
   workload_->Mark(2);
   WaitCaughtUp();
 }
@@ -292,6 +343,7 @@ void SeedRun::CheckDivergent() {
 void SeedRun::Cleanup() {
   audit_.reset();
   workload_.reset();
+  other_.reset();
   source_.reset();
   target_.reset();
   auto attempt = [](const std::string& what, const std::function<void()>& fn) {

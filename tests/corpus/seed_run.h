@@ -28,6 +28,8 @@ struct CorpusSize {
   int seed_rows = 200;     // rows per table before the subscription
   int phase_one = 6000;    // operations before the injection
   int phase_two = 200;     // operations after it (never on injected rows)
+  int streamed_one = 3;    // streamed transactions in phase one (workload.h, on top)
+  int streamed_two = 1;    // ... in phase two
   int audit_interval = 2;  // seconds between the audit's full checks
 };
 
@@ -70,6 +72,7 @@ class SeedRun {
   Verdict Verify(const std::string& name);
   void CheckVerify(const Verdict& v, const OracleResult& oracle, int code, const std::string& when);
   void WaitCaughtUp();
+  void CheckStreamed();
   void Cleanup();
   void Note(const std::string& line);
 
@@ -81,6 +84,8 @@ class SeedRun {
   std::filesystem::path dir_;
   Schema schema_;
   std::unique_ptr<Session> source_, target_;
+  std::unique_ptr<Session> other_;      // the workload's second source session
+  std::string subscription_streaming_;  // on, parallel or off
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<AuditRun> audit_;
   size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked

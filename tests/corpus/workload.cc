@@ -111,12 +111,17 @@ const char* kWideNames[] = {"wide table", "wide table with REPLICA IDENTITY FULL
 }  // namespace
 
 std::string WorkloadStats::Summary() const {
-  std::string out =
-      std::to_string(transactions) + " transactions: " + std::to_string(inserts) + " inserts, " +
-      std::to_string(updates) + " updates (" + std::to_string(toast_unchanged) +
-      " leaving TOAST unchanged), " + std::to_string(moves) + " partition moves, " +
-      std::to_string(deletes) + " deletes, " + std::to_string(reinserts) + " re-inserts, " +
-      std::to_string(duplicates) + " duplicate rows, " + std::to_string(truncates) + " truncates";
+  std::string out = std::to_string(transactions) + " transactions: " + std::to_string(inserts) +
+                    " inserts, " + std::to_string(updates) + " updates (" +
+                    std::to_string(toast_unchanged) + " leaving TOAST unchanged), " +
+                    std::to_string(moves) + " partition moves, " + std::to_string(deletes) +
+                    " deletes, " + std::to_string(reinserts) + " re-inserts, " +
+                    std::to_string(duplicates) + " duplicate rows, " + std::to_string(truncates) +
+                    " truncates; streamed: " + std::to_string(streamed) + " committed, " +
+                    std::to_string(streamed_rolled_back) + " rolled back, " +
+                    std::to_string(savepoints_rolled_back) + " savepoints rolled back, " +
+                    std::to_string(interleaved) + " other commits while open, " +
+                    std::to_string(released_rows_changed) + " of them on rows a rollback released";
   for (int i = 0; i < 2; ++i) {
     out += std::string("; ") + kWideNames[i] + ":";
     for (const auto& [name, n] : WideCounters(wide[i]))
@@ -124,6 +129,36 @@ std::string WorkloadStats::Summary() const {
     out.pop_back();
   }
   return out;
+}
+
+void WorkloadStats::Add(const WorkloadStats& o) {
+  transactions += o.transactions;
+  inserts += o.inserts;
+  updates += o.updates;
+  toast_unchanged += o.toast_unchanged;
+  moves += o.moves;
+  deletes += o.deletes;
+  reinserts += o.reinserts;
+  duplicates += o.duplicates;
+  truncates += o.truncates;
+  streamed += o.streamed;
+  streamed_rolled_back += o.streamed_rolled_back;
+  savepoints_rolled_back += o.savepoints_rolled_back;
+  interleaved += o.interleaved;
+  released_rows_changed += o.released_rows_changed;
+  for (int i = 0; i < 2; ++i) {
+    WideStats& w = wide[i];
+    const WideStats& v = o.wide[i];
+    w.threshold_values += v.threshold_values;
+    w.out_of_line_values += v.out_of_line_values;
+    w.rows_several_out += v.rows_several_out;
+    w.up += v.up;
+    w.down += v.down;
+    w.into_toast += v.into_toast;
+    w.out_of_toast += v.out_of_toast;
+    w.one_of_several += v.one_of_several;
+    w.narrow_only += v.narrow_only;
+  }
 }
 
 std::vector<std::string> WorkloadStats::Uncovered() const {
@@ -136,8 +171,8 @@ std::vector<std::string> WorkloadStats::Uncovered() const {
   return out;
 }
 
-Workload::Workload(const Schema& schema, Session& source, Rng& rng)
-    : schema_(schema), source_(source), rng_(rng) {
+Workload::Workload(const Schema& schema, Session& source, Session& other, Rng& rng)
+    : schema_(schema), source_(source), other_(other), db_(&source), rng_(rng) {
   for (const auto& t : schema_.tables) {
     TableModel m;
     m.table = &t;
@@ -162,17 +197,29 @@ Key Workload::NewKey(TableModel& m) {
   return key;
 }
 
-int64_t Workload::PickLive(TableModel& m) {
+bool Workload::Frozen(const TableModel& m, const Key& key) const {
   const auto counter =
       std::find(m.table->key.begin(), m.table->key.end(), m.table->counter) - m.table->key.begin();
+  return m.frozen.count(std::stoll(key[static_cast<size_t>(counter)])) != 0;
+}
+
+int64_t Workload::PickLive(TableModel& m, bool free_only) {
   for (int attempt = 0; attempt < 10 && !m.live.empty(); ++attempt) {
     const auto at = Uniform(rng_, 0, static_cast<int64_t>(m.live.size()) - 1);
-    if (!m.frozen.count(
-            std::stoll(m.live[static_cast<size_t>(at)][static_cast<size_t>(counter)]))) {
-      return at;
-    }
+    const Key& key = m.live[static_cast<size_t>(at)];
+    if (!Frozen(m, key) && !(free_only && held_.count({m.table, key}))) return at;
   }
   return -1;
+}
+
+int64_t Workload::PickReleased(TableModel& m) {
+  std::vector<int64_t> free;
+  for (const auto& [table, key] : released_) {
+    if (table != m.table || held_.count({table, key}) || Frozen(m, key)) continue;
+    const auto found = std::find(m.live.begin(), m.live.end(), key);
+    if (found != m.live.end()) free.push_back(found - m.live.begin());
+  }
+  return free.empty() ? -1 : Pick(rng_, free);
 }
 
 // A wide column's value in a row of `profile`: 0..2 every wide value out
@@ -206,9 +253,9 @@ void Workload::Insert(TableModel& m, const Key& key) {
   const std::string sql =
       "INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") VALUES (" + placeholders + ")";
   if (wide.empty()) {
-    source_.Exec(sql, params);
+    db_->Exec(sql, params);
   } else {
-    const Row row = source_.Query(sql + " RETURNING " + Sizes(wide), params).at(0);
+    const Row row = db_->Query(sql + " RETURNING " + Sizes(wide), params).at(0);
     WideStats& ws = stats_.wide[m.table->identity == Identity::kFull ? 1 : 0];
     int out = 0;
     for (size_t i = 0; i < wide.size(); ++i) {
@@ -220,6 +267,7 @@ void Workload::Insert(TableModel& m, const Key& key) {
     ws.rows_several_out += out >= 3;
   }
   m.live.push_back(key);
+  Hold(m, key);
   ++stats_.inserts;
 }
 
@@ -236,7 +284,7 @@ void Workload::WideUpdate(TableModel& m, size_t at) {
   if (dice >= 95 || wide.empty()) return Update(m, at);
   const Key& key = m.live[at];
   const Row before =
-      source_
+      (*db_)
           .Query("SELECT " + Sizes(wide) + " FROM " + Rel(t) + " WHERE " + WhereKey(t, 1),
                  std::vector<Value>(key.begin(), key.end()))
           .at(0);
@@ -277,9 +325,9 @@ void Workload::WideUpdate(TableModel& m, size_t at) {
   }
   const size_t first = params.size() + 1;
   params.insert(params.end(), key.begin(), key.end());
-  const auto after = source_.Query("UPDATE " + Rel(t) + " SET " + assignments + " WHERE " +
-                                       WhereKey(t, first) + " RETURNING " + Sizes(wide),
-                                   params);
+  const auto after = db_->Query("UPDATE " + Rel(t) + " SET " + assignments + " WHERE " +
+                                    WhereKey(t, first) + " RETURNING " + Sizes(wide),
+                                params);
   WideStats& ws = stats_.wide[t.identity == Identity::kFull ? 1 : 0];
   int others_out = 0;
   for (size_t i = 0; i < wide.size(); ++i)
@@ -295,6 +343,7 @@ void Workload::WideUpdate(TableModel& m, size_t at) {
     ws.one_of_several += was.out_of_line && others_out >= 2;
   }
   if (others_out > 0) ++stats_.toast_unchanged;
+  Hold(m, key);
   ++stats_.updates;
 }
 
@@ -318,8 +367,9 @@ void Workload::Update(TableModel& m, size_t at) {
   const Key& key = m.live[at];
   const size_t first = params.size() + 1;
   params.insert(params.end(), key.begin(), key.end());
-  source_.Exec("UPDATE " + Rel(*m.table) + " SET " + set + " WHERE " + WhereKey(*m.table, first),
-               params);
+  db_->Exec("UPDATE " + Rel(*m.table) + " SET " + set + " WHERE " + WhereKey(*m.table, first),
+            params);
+  Hold(m, key);
   ++stats_.updates;
 }
 
@@ -330,28 +380,31 @@ void Workload::Move(TableModel& m, size_t at) {
       std::find(t.key.begin(), t.key.end(), t.partitioning.column) - t.key.begin());
   const Column* c = t.Find(t.partitioning.column);
   Key& key = m.live[at];
+  Hold(m, key);
   std::string value = RandomNonNull(rng_, c->kind);
   while (value == key[pos]) value = RandomNonNull(rng_, c->kind);
   std::vector<Value> params{value};
   params.insert(params.end(), key.begin(), key.end());
-  source_.Exec("UPDATE " + Rel(t) + " SET " + QuoteIdent(t.partitioning.column) + " = $1 WHERE " +
-                   WhereKey(t, 2),
-               params);
+  db_->Exec("UPDATE " + Rel(t) + " SET " + QuoteIdent(t.partitioning.column) + " = $1 WHERE " +
+                WhereKey(t, 2),
+            params);
   key[pos] = value;
+  Hold(m, key);
   ++stats_.moves;
 }
 
 void Workload::Delete(TableModel& m, size_t at) {
   const Key key = m.live[at];
-  source_.Exec("DELETE FROM " + Rel(*m.table) + " WHERE " + WhereKey(*m.table, 1),
-               std::vector<Value>(key.begin(), key.end()));
+  db_->Exec("DELETE FROM " + Rel(*m.table) + " WHERE " + WhereKey(*m.table, 1),
+            std::vector<Value>(key.begin(), key.end()));
+  Hold(m, key);
   SwapRemove(m.live, at);
   m.gone.push_back(key);
   ++stats_.deletes;
 }
 
 void Workload::Truncate(TableModel& m) {
-  source_.Exec("TRUNCATE " + Rel(*m.table));
+  db_->Exec("TRUNCATE " + Rel(*m.table));
   m.gone.insert(m.gone.end(), m.live.begin(), m.live.end());
   m.live.clear();
   m.rows = 0;
@@ -395,10 +448,10 @@ void Workload::KeyedOperation(TableModel& m) {
 void Workload::KeylessInsert(TableModel& m, bool duplicate) {
   const auto cols = Writable(*m.table, true);
   if (duplicate && m.rows > 0) {
-    source_.Exec("INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") SELECT " +
-                     ColumnList(cols) + " FROM " + Rel(*m.table) +
-                     " WHERE ctid = " + NthRowCtid(*m.table, 1),
-                 {std::to_string(Uniform(rng_, 0, m.rows - 1))});
+    db_->Exec("INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") SELECT " +
+                  ColumnList(cols) + " FROM " + Rel(*m.table) +
+                  " WHERE ctid = " + NthRowCtid(*m.table, 1),
+              {std::to_string(Uniform(rng_, 0, m.rows - 1))});
     ++stats_.duplicates;
   } else {
     std::vector<Value> params;
@@ -407,9 +460,9 @@ void Workload::KeylessInsert(TableModel& m, bool duplicate) {
       params.push_back(RandomValue(rng_, *c));
       placeholders += (placeholders.empty() ? "" : ", ") + Param(params.size());
     }
-    source_.Exec("INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") VALUES (" +
-                     placeholders + ")",
-                 params);
+    db_->Exec("INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") VALUES (" +
+                  placeholders + ")",
+              params);
   }
   ++m.rows;
   ++stats_.inserts;
@@ -419,17 +472,17 @@ void Workload::KeylessChange(TableModel& m, bool remove) {
   if (m.rows == 0) return KeylessInsert(m, false);
   const Value offset = std::to_string(Uniform(rng_, 0, m.rows - 1));
   if (remove) {
-    source_.Exec("DELETE FROM " + Rel(*m.table) + " WHERE ctid = " + NthRowCtid(*m.table, 1),
-                 {offset});
+    db_->Exec("DELETE FROM " + Rel(*m.table) + " WHERE ctid = " + NthRowCtid(*m.table, 1),
+              {offset});
     --m.rows;
     ++stats_.deletes;
     return;
   }
   const auto cols = Writable(*m.table, true);
   const Column& c = *Pick(rng_, cols);
-  source_.Exec("UPDATE " + Rel(*m.table) + " SET " + QuoteIdent(c.name) +
-                   " = $2 WHERE ctid = " + NthRowCtid(*m.table, 1),
-               {offset, RandomValue(rng_, c)});
+  db_->Exec("UPDATE " + Rel(*m.table) + " SET " + QuoteIdent(c.name) +
+                " = $2 WHERE ctid = " + NthRowCtid(*m.table, 1),
+            {offset, RandomValue(rng_, c)});
   ++stats_.updates;
 }
 
@@ -467,9 +520,17 @@ void Workload::Seed(int rows) {
   ++stats_.transactions;
 }
 
-void Workload::Run(int operations, bool truncate) {
+void Workload::Run(int operations, bool truncate, int streamed) {
   const int64_t truncate_at = truncate ? Uniform(rng_, 0, operations - 1) : -1;
+  std::vector<int64_t> streamed_at;
+  for (int i = 0; i < streamed; ++i) streamed_at.push_back(Uniform(rng_, 0, operations - 1));
+  std::sort(streamed_at.begin(), streamed_at.end());
   for (int done = 0; done < operations;) {
+    if (!streamed_at.empty() && done >= streamed_at.front()) {
+      streamed_at.erase(streamed_at.begin());
+      RunStreamed(static_cast<int>(Uniform(rng_, kStreamedOperations / 2, kStreamedOperations)));
+      continue;
+    }
     source_.Exec("BEGIN");
     for (int64_t n = Uniform(rng_, 1, 6); n > 0 && done < operations; --n, ++done) {
       if (done == truncate_at) {
@@ -482,6 +543,129 @@ void Workload::Run(int operations, bool truncate) {
     source_.Exec("COMMIT");
     ++stats_.transactions;
   }
+}
+
+void Workload::Hold(const TableModel& m, const Key& key) {
+  if (streaming_ && db_ == &source_) held_.insert({m.table, key});
+}
+
+Workload::Snapshot Workload::Take() const {
+  return Snapshot{models_, stats_, held_, released_, other_inserts_.size()};
+}
+
+void Workload::Restore(const Snapshot& s) {
+  for (size_t i = 0; i < models_.size(); ++i) {
+    models_[i].live = s.models[i].live;
+    models_[i].gone = s.models[i].gone;
+    models_[i].rows = s.models[i].rows;  // next_counter stays: keys are never used twice
+  }
+  for (size_t j = s.other_inserts; j < other_inserts_.size(); ++j) {
+    auto& [i, key] = other_inserts_[j];
+    if (models_[i].table->keyless()) {
+      ++models_[i].rows;
+    } else {
+      models_[i].live.push_back(key);
+    }
+  }
+  // What the rolled-back changes sent is gone; how the transaction was
+  // built is kept.
+  const WorkloadStats now = stats_;
+  stats_ = s.stats;
+  stats_.savepoints_rolled_back = now.savepoints_rolled_back;
+  stats_.interleaved = now.interleaved;
+  held_ = s.held;
+}
+
+void Workload::Segment(int operations, int depth) {
+  for (int left = operations; left > 0;) {
+    const int n = static_cast<int>(std::min<int64_t>(left, Uniform(rng_, 15, 60)));
+    // 0-3 plain, 4-5 a savepoint released, 6 one with savepoints inside,
+    // released, 7-8 a savepoint rolled back, 9 one with savepoints inside,
+    // rolled back.
+    const int64_t kind = depth < 2 ? Uniform(rng_, 0, 9) : 0;
+    if (kind < 4) {
+      for (int i = 0; i < n; ++i) Operation(Pick(rng_, models_));
+    } else {
+      const std::string name = "s" + std::to_string(depth);
+      const Snapshot at = Take();
+      source_.Exec("SAVEPOINT " + name);
+      if (kind == 6 || kind == 9) {
+        Segment(n, depth + 1);
+      } else {
+        for (int i = 0; i < n; ++i) Operation(Pick(rng_, models_));
+      }
+      if (kind >= 7) {
+        source_.Exec("ROLLBACK TO SAVEPOINT " + name);
+        for (const auto& k : held_) {
+          if (!at.held.count(k)) released_.insert(k);
+        }
+        Restore(at);
+        ++stats_.savepoints_rolled_back;
+      }
+      source_.Exec("RELEASE SAVEPOINT " + name);
+    }
+    left -= n;
+    if (Chance(rng_, 0.5)) OtherCommits(static_cast<int>(Uniform(rng_, 1, 3)));
+  }
+}
+
+void Workload::OtherCommits(int transactions) {
+  db_ = &other_;
+  std::swap(stats_, other_stats_);
+  for (int t = 0; t < transactions; ++t) {
+    other_.Exec("BEGIN");
+    for (int64_t n = Uniform(rng_, 1, 4); n > 0; --n) {
+      TableModel& m = Pick(rng_, models_);
+      const size_t index = static_cast<size_t>(&m - models_.data());
+      if (m.table->keyless()) {  // inserts only: the open transaction may hold any row
+        KeylessInsert(m, Chance(rng_, 0.2));
+        other_inserts_.emplace_back(index, Key{});
+        continue;
+      }
+      // Half the time a row a rolled-back savepoint had changed, when one is free.
+      int64_t at = Chance(rng_, 0.5) ? PickReleased(m) : -1;
+      if (at >= 0) {
+        ++stats_.released_rows_changed;
+      } else if (Chance(rng_, 0.5)) {
+        at = PickLive(m, true);
+      }
+      if (at < 0) {
+        Insert(m, NewKey(m));
+        other_inserts_.emplace_back(index, m.live.back());
+      } else if (WideColumns(*m.table).empty()) {
+        Update(m, static_cast<size_t>(at));
+      } else {
+        WideUpdate(m, static_cast<size_t>(at));
+      }
+    }
+    other_.Exec("COMMIT");
+    ++stats_.transactions;
+  }
+  std::swap(stats_, other_stats_);
+  db_ = &source_;
+  stats_.interleaved += transactions;
+}
+
+void Workload::RunStreamed(int operations) {
+  const Snapshot before = Take();
+  streaming_ = true;
+  source_.Exec("BEGIN");
+  Segment(operations, 0);
+  if (Chance(rng_, 0.2)) {
+    source_.Exec("ROLLBACK");
+    Restore(before);
+    ++stats_.streamed_rolled_back;
+  } else {
+    source_.Exec("COMMIT");
+    ++stats_.streamed;
+  }
+  ++stats_.transactions;
+  streaming_ = false;
+  held_.clear();
+  released_.clear();
+  other_inserts_.clear();
+  stats_.Add(other_stats_);
+  other_stats_ = WorkloadStats{};
 }
 
 void Workload::Mark(int phase) {

@@ -8,6 +8,13 @@
 // out-of-line values and of narrow columns only. Keys come
 // from positive counters; the target's injected rows use negative ones, so
 // the source never sends a key the target invented.
+//
+// Streamed transactions (RunStreamed): hundreds of changes in one
+// transaction, more than the source database's logical_decoding_work_mem
+// (seed_run.cc sets 64kB), so the walsenders stream it in blocks before it
+// commits; savepoints released and rolled back (some nested), a fifth of
+// them rolled back whole; meanwhile a second session commits small
+// transactions, some on rows a rolled-back savepoint released.
 #pragma once
 
 #include <cstdint>
@@ -50,8 +57,15 @@ struct WideStats {
 struct WorkloadStats {
   int transactions = 0, inserts = 0, updates = 0, toast_unchanged = 0, moves = 0, deletes = 0,
       reinserts = 0, duplicates = 0, truncates = 0;
+  // RunStreamed: transactions committed and rolled back, savepoints
+  // rolled back, the other session's commits while one was open, and of
+  // those the updates of rows a rolled-back savepoint had changed.
+  int streamed = 0, streamed_rolled_back = 0, savepoints_rolled_back = 0, interleaved = 0,
+      released_rows_changed = 0;
   WideStats wide[2];  // the wide table without REPLICA IDENTITY FULL, the one with
   std::string Summary() const;
+  // Adds `other`'s counts (the other session's, after a streamed transaction).
+  void Add(const WorkloadStats& other);
   // What the wide tables did not get at all (one line each): every seed
   // must exercise each case on both.
   std::vector<std::string> Uncovered() const;
@@ -59,13 +73,20 @@ struct WorkloadStats {
 
 class Workload {
  public:
-  Workload(const Schema& schema, Session& source, Rng& rng);
+  // `other`: a second source session for RunStreamed's interleaved commits.
+  Workload(const Schema& schema, Session& source, Session& other, Rng& rng);
 
   // `rows` rows per table (keyless ones with some duplicates), one transaction.
   void Seed(int rows);
   // `operations` random changes in transactions of 1..6; `truncate`: one
-  // TRUNCATE of the truncated table somewhere in between.
-  void Run(int operations, bool truncate);
+  // TRUNCATE of the truncated table somewhere in between; `streamed`
+  // streamed transactions (RunStreamed, kStreamedOperations / 2 to
+  // kStreamedOperations changes each, on top) at random points.
+  void Run(int operations, bool truncate, int streamed = 0);
+  static constexpr int kStreamedOperations = 400;
+  // One streamed transaction of `operations` changes (see above); the
+  // other session's commits come on top.
+  void RunStreamed(int operations);
   // One row in the marker table: a report whose marker count is `phase`
   // includes every commit before it.
   void Mark(int phase);
@@ -88,14 +109,45 @@ class Workload {
   void KeylessInsert(TableModel& m, bool duplicate);
   void KeylessChange(TableModel& m, bool remove);
   Key NewKey(TableModel& m);
-  // A live row's index that is not frozen, or -1.
-  int64_t PickLive(TableModel& m);
+  // A live row's index that is not frozen, or -1; with `free_only`, also
+  // not changed by the open streamed transaction (held_).
+  int64_t PickLive(TableModel& m, bool free_only = false);
+  // A live row a rolled-back savepoint had changed (released_), free and
+  // not frozen, or -1.
+  int64_t PickReleased(TableModel& m);
+  bool Frozen(const TableModel& m, const Key& key) const;
+
+  // RunStreamed's parts.
+  struct Snapshot {
+    std::vector<TableModel> models;
+    WorkloadStats stats;
+    std::set<std::pair<const Table*, Key>> held, released;
+    size_t other_inserts = 0;
+  };
+  Snapshot Take() const;
+  // Back to `s` after a rollback, keeping what the other session committed since.
+  void Restore(const Snapshot& s);
+  // `operations` changes, some in (nested) savepoints; `depth` of nesting.
+  void Segment(int operations, int depth);
+  // Small transactions on the other session, on rows the open one does not hold.
+  void OtherCommits(int transactions);
+  // Records a key the open streamed transaction changed (its row lock).
+  void Hold(const TableModel& m, const Key& key);
 
   const Schema& schema_;
   Session& source_;
+  Session& other_;
+  Session* db_;  // the session the operations run on: source_, or other_ in OtherCommits
   Rng& rng_;
   std::vector<TableModel> models_;
   WorkloadStats stats_;
+  // While a streamed transaction is open: the keys it changed (and holds
+  // locks on), those a rolled-back savepoint changed (released), what the
+  // other session committed meanwhile (stats, inserted keys by model).
+  bool streaming_ = false;
+  std::set<std::pair<const Table*, Key>> held_, released_;
+  WorkloadStats other_stats_;
+  std::vector<std::pair<size_t, Key>> other_inserts_;
 };
 
 }  // namespace pgparity::corpus
