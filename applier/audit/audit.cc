@@ -540,6 +540,11 @@ Status Audit::RunRollingStep(steady_clock::time_point& next_check,
   }
   VerifyReport report = session_->NewReport();
   rolling_->Fill(report);
+  if (Status s = checker_->Complete(report); !s.ok()) {
+    spdlog::warn("rolling check's report not written: {}; retrying", s.ToString());
+    checker_->Disconnect();
+    return Status::OK();
+  }
   return PublishVerdict(report);
 }
 

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <utility>
 
+#include "pgparity/applier/verify/column_description.h"
+
 namespace pgparity::applier {
 
 using std::chrono::steady_clock;
@@ -150,6 +152,7 @@ Result<TargetChecker::Outcome> RollingCheck::Step(std::string& why, const std::s
 
 void RollingCheck::Record(TableWalk& walk, const std::optional<KeyWindow>& window,
                           RangeCheck& range) {
+  walk.extra_columns = range.table.extra_columns;
   if (range.source_lsn.empty()) {
     // Decided without reading rows (missing on the target...): the table
     // is that until it can be read again.
@@ -216,6 +219,15 @@ void RollingCheck::EndOfTable() {
 }
 
 TableReport RollingCheck::TableVerdict(size_t table) const {
+  const TableWalk& walk = walks_[table];
+  TableReport t = Walked(table);
+  DescribeColumns(shadow_.table(table).spec(), t);
+  t.extra_columns = walk.extra_columns;
+  return t;
+}
+
+// The table's verdict from its walks: its rows, or how it stands.
+TableReport RollingCheck::Walked(size_t table) const {
   const TableWalk& walk = walks_[table];
   if (walk.decided) return *walk.decided;
   TableReport t;

@@ -401,11 +401,10 @@ Status ShadowState::SpillPlanned() {
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows(a) > rows(b); });
   double total = 0;
   for (size_t i : order) total += rows(i) * kRowBytes;
+  // Largest first, whatever their size: many tables smaller than one
+  // growth check (TableShadow::kGrowthCheckRows) may not fit together.
   for (size_t i : order) {
-    if (total <= static_cast<double>(budget_.maps()) ||
-        rows(i) < static_cast<double>(TableShadow::kGrowthCheckRows)) {
-      break;
-    }
+    if (total <= static_cast<double>(budget_.maps()) || rows(i) <= 0) break;
     Spill(i);
     total -= rows(i) * kRowBytes;
   }

@@ -268,6 +268,49 @@ TEST(SpillStateTest, PlansFromEstimatesSpillsWhatGrowsAndKeepsTheDigests) {
   EXPECT_LT(limited.table(0).MapBytes(), size_t{1} << 20);
 }
 
+// Tables each smaller than one growth check (65,536 rows) that do not fit
+// together: planned from their estimates, and — when the estimates are
+// wrong — spilled at the end of their scans. Before, neither happened and
+// the maps passed the limit.
+std::vector<TableSpec> SmallTables(int n, double estimated) {
+  std::vector<TableSpec> specs;
+  for (int i = 0; i < n; ++i) {
+    specs.push_back(testing::Spec());
+    specs.back().name = "small" + std::to_string(i);
+    specs.back().estimated_rows = estimated;
+  }
+  return specs;
+}
+
+TEST(SpillStateTest, SmallTablesThatDoNotFitTogetherArePlannedToSpill) {
+  ShadowState limited(SmallTables(4, 20000));  // 4 x 20,000 x 48 bytes: 3.7 MiB
+  limited.SetMemoryLimit(MemoryBudget{1 << 20}, FreshDir("small-plan") / "store");
+  ASSERT_TRUE(limited.SpillPlanned().ok());
+  EXPECT_EQ(limited.spilled_tables(), 4u);  // 20,000 x 48 bytes alone pass 512 KiB
+}
+
+TEST(SpillStateTest, SmallTablesSpillWhenTheirScansEnd) {
+  ShadowState limited(SmallTables(4, -1));  // never analyzed: nothing planned
+  limited.SetMemoryLimit(MemoryBudget{1 << 20}, FreshDir("small-scan") / "store");
+  ASSERT_TRUE(limited.SpillPlanned().ok());
+  EXPECT_EQ(limited.spilled_tables(), 0u);
+  for (size_t t = 0; t < 4; ++t) {
+    for (int i = 0; i < 20000; ++i) {
+      const Row row{std::to_string(i), "body " + std::to_string(i), std::to_string(i % 7)};
+      limited.table(t).AddScannedRow(Values(row));
+    }
+    limited.table(t).ScanEnded();
+  }
+  ASSERT_TRUE(limited.spill_status().ok());
+  EXPECT_GE(limited.spilled_tables(), 3u);
+  size_t in_memory = 0;
+  for (size_t t = 0; t < 4; ++t)
+    in_memory += limited.table(t).spilled() ? 0 : limited.table(t).MapBytes();
+  EXPECT_LE(in_memory, size_t{1} << 19) << "the maps' half of the limit";
+  limited.SetBasePoint(wire::Lsn(0x100));
+  for (size_t t = 0; t < 4; ++t) EXPECT_EQ(limited.table(t).keyed_rows(), 20000u);
+}
+
 TEST(SpillStateTest, ACheckpointHoldsTheStoreAsOfItsLsnAndNothingLater) {
   const fs::path dir = FreshDir("ckpt");
   fs::create_directories(dir);

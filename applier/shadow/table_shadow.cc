@@ -211,6 +211,12 @@ void TableShadow::AddScannedRow(std::span<const ColumnValue> values) {
   }
 }
 
+void TableShadow::ScanEnded() {
+  if (!growth_check_ || scanned_since_check_ == 0) return;
+  scanned_since_check_ = 0;
+  growth_check_();
+}
+
 namespace {
 
 ColumnValue FromColumn(const wire::ColumnView& c) {

@@ -30,6 +30,7 @@ Result<TargetChecker::Outcome> TargetChecker::CheckRange(size_t table, const Ran
   PGPARITY_ASSIGN_OR_RETURN(auto decided, CheckBeforeScan(spec, tt));
   out.table = decided.value_or(TableReport());
   out.table.table = spec.QualifiedName();
+  out.table.extra_columns = tt.extra_columns;
   if (decided) return Outcome::kDone;
   SnapshotGuard guard{target_};
   PGPARITY_RETURN_IF_ERROR(BracketSnapshot(round, why));

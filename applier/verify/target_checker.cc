@@ -1,7 +1,6 @@
 #include "pgparity/applier/verify/target_checker.h"
 
 #include <absl/container/flat_hash_map.h>
-#include <absl/strings/str_join.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
+#include "pgparity/applier/verify/column_description.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
 #include "pgparity/sql_quote.h"
@@ -58,43 +58,6 @@ std::optional<TableReport> Decided(TableStatus status, std::string reason) {
   t.status = status;
   t.reason = std::move(reason);
   return t;
-}
-
-std::string ComparedAs(const TableSpec& spec, const TypeChange& change) {
-  switch (change.rule) {
-    case CompareRule::kText:
-      return "text";
-    case CompareRule::kCastToSource:
-      return "cast back to the source type";
-    case CompareRule::kAtTimeZone:
-      return "at time zone " + spec.source_timezone;
-    case CompareRule::kNotCompared:
-      return "not compared";
-  }
-  return "text";
-}
-
-// The columns of `spec` whose type differs on the target, into `t`.
-void DescribeComparison(const TableSpec& spec, TableReport& t) {
-  for (size_t c = 0; c < spec.compare.size(); ++c) {
-    const TypeChange& change = spec.compare[c];
-    if (change.change_class == TypeChangeClass::kSame) continue;
-    t.type_changes.push_back({spec.columns[c], spec.types[c], spec.target_types[c],
-                              std::string(TypeChangeClassName(change.change_class)),
-                              ComparedAs(spec, change), change.risk});
-    if (change.rule == CompareRule::kNotCompared) {
-      t.unverified_columns.emplace_back(spec.columns[c], change.risk);
-    }
-  }
-}
-
-// What the publication publishes of `spec`'s table when it narrows it
-// (row filter, column list), into `t`: the report says how it compared.
-void DescribePublishedSubset(const TableSpec& spec, TableReport& t) {
-  t.row_filter = spec.row_filter.empty() ? "" : "(" + spec.row_filter + ")";
-  if (spec.table_columns == 0) return;
-  t.published_columns = "published: " + absl::StrJoin(spec.columns, ", ") + " (of " +
-                        std::to_string(spec.table_columns) + ")";
 }
 
 // "a, b" of the names in `a` that are not in `b` (both sorted).
@@ -394,9 +357,15 @@ Status TargetChecker::BuildReport(const Round& round, const std::string& why,
     PGPARITY_ASSIGN_OR_RETURN(TableReport t, ReportTable(round, i, why));
     report.tables.push_back(std::move(t));
   }
+  PGPARITY_RETURN_IF_ERROR(Complete(report));
+  if (!round.behind && sub_.enabled) last_lo_ = round.lo;
+  return Status::OK();
+}
+
+Status TargetChecker::Complete(VerifyReport& report) {
+  PGPARITY_RETURN_IF_ERROR(Open());
   PGPARITY_RETURN_IF_ERROR(ReportUntracked(*target_[0], report));
   report.Decide();
-  if (!round.behind && sub_.enabled) last_lo_ = round.lo;
   auto lk = shadow_.Lock();
   report.shadow_rows = shadow_.TrackedRows();
   report.shadow_bytes = shadow_.MemoryBytes();
@@ -415,8 +384,7 @@ Result<TableReport> TargetChecker::ReportTable(const Round& round, size_t i,
   t.source_rows = round.at_best[i].rows;
   t.source_digest = round.at_best[i].sum.ToHex();
   t.extra_columns = round.target[i].extra_columns;
-  DescribeComparison(round.specs[i], t);
-  DescribePublishedSubset(round.specs[i], t);
+  DescribeColumns(round.specs[i], t);
   if (scanned) {
     t.target_rows = scanned->rows;
     t.target_digest = scanned->sum.ToHex();

@@ -43,9 +43,9 @@ namespace {
 
 CheckSessionOptions SessionOptions(const VerifyOptions& options,
                                    const std::filesystem::path& store_dir) {
-  return {options.source,         options.target,         options.publication,
-          options.subscription,   options.parallel,       options.metrics_listen,
-          options.min_range_rows, options.memory,         store_dir};
+  return {options.source,         options.target,   options.publication,
+          options.subscription,   options.parallel, options.metrics_listen,
+          options.min_range_rows, options.memory,   store_dir};
 }
 
 // "<TMPDIR>/pgparity-verify-store-<pid>-<time>": created only if a table

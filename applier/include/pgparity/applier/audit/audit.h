@@ -8,10 +8,9 @@
 //     checkpoint interval the state is checkpointed (at a transaction
 //     boundary, atomically; after the first, a delta of the rows changed
 //     since the last full one while that is at most a quarter of them) and
-//     the slot confirmed up to that commit — never further; every check interval the target gets a full check
-//     (TargetChecker) and the report file is replaced atomically; in
-//     between, every second, the rows of the commits the target applied
-//     since are compared by key (ChangeChecker);
+//     the slot confirmed up to that commit — never further; every check interval the target gets a
+//     full check (TargetChecker) and the report file is replaced atomically; in between, every
+//     second, the rows of the commits the target applied since are compared by key (ChangeChecker);
 //   - after kill -9 or a crash: the checkpoint is loaded and the slot
 //     streams from its confirmed position; commits the checkpoint already
 //     holds are skipped, so nothing is lost or counted twice;

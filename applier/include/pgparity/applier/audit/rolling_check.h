@@ -78,6 +78,7 @@ class RollingCheck {
     std::optional<TableReport> decided;       // a verdict reached without reading rows
     std::string unverified, unverified_last;  // a range this walk / the last one left open
     uint64_t left_out_last = 0;
+    std::vector<std::string> extra_columns;  // the target's, as its last range found them
   };
 
   // The walk as the last run left it (position_path), if any.
@@ -87,7 +88,10 @@ class RollingCheck {
   Status Plan(size_t table);
   void Record(TableWalk& walk, const std::optional<KeyWindow>& window, RangeCheck& range);
   void EndOfTable();
+  // The table's report entry: Walked's verdict, its columns described
+  // as the full check describes them (column_description.h).
   TableReport TableVerdict(size_t table) const;
+  TableReport Walked(size_t table) const;
 
   TargetChecker& checker_;
   const ShadowState& shadow_;

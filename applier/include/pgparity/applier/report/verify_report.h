@@ -104,7 +104,7 @@ struct TableReport {
 // The rolling check's state (audit --scan-rate, docs/report.md): every
 // table walked range by range at a capped rate, each row once per period.
 struct RollingProgress {
-  double scan_rate = 0;          // rows per second, the cap
+  double scan_rate = 0;  // rows per second, the cap
   // The span in which every row is read and compared, from whatever moment
   // it starts, so a divergence made at any moment is reported within it:
   // one walk of every table plus its longest range (a row's range may have
@@ -114,12 +114,12 @@ struct RollingProgress {
   bool period_measured = false;
   double walk_seconds = 0;           // the last walk of every table (0: none yet)
   double longest_range_seconds = 0;  // its longest range, read to compared
-  uint64_t walks = 0;            // complete walks since the audit started
-  std::string table;             // the position: the range checked last, of that table
-  std::string range;             // "[lo, hi)" of the first key column, or "whole"
-  uint64_t ranges_done = 0;      // ranges checked since the audit started
-  uint64_t rows_compared = 0;    // target rows compared since the audit started
-  uint64_t rows_left_out = 0;    // rows changed after their range's compared commit (in flight)
+  uint64_t walks = 0;                // complete walks since the audit started
+  std::string table;                 // the position: the range checked last, of that table
+  std::string range;                 // "[lo, hi)" of the first key column, or "whole"
+  uint64_t ranges_done = 0;          // ranges checked since the audit started
+  uint64_t rows_compared = 0;        // target rows compared since the audit started
+  uint64_t rows_left_out = 0;        // rows changed after their range's compared commit (in flight)
   // Tables walked by key range (table, "N ranges of <column>") and read
   // whole (table, why).
   std::vector<std::pair<std::string, std::string>> by_range;

@@ -17,7 +17,8 @@
 // Under a memory limit (SetMemoryLimit) the largest tables spill to an
 // on-disk RowStore: planned from the tables' estimated rows before the
 // bootstrap, then whenever the in-memory tables outgrow their share —
-// during the bootstrap (checked every 65,536 rows a table scans) and while
+// during the bootstrap (checked every 65,536 rows a table scans and when
+// a table's or range's scan ends) and while
 // streaming (checked every 1,024 commits).
 //
 // Thread-safety: the ChangeSink callbacks run on the consumer's thread;
@@ -184,7 +185,8 @@ class ShadowState final : public core::ChangeSink {
   void SetMemoryLimit(MemoryBudget budget, std::filesystem::path store_dir);
   const MemoryBudget& memory_budget() const { return budget_; }
   // Before the bootstrap: spills the (still empty) tables whose estimated
-  // rows would not fit in budget.maps(), largest first. IOError when the
+  // rows would not fit in budget.maps(), largest first, however small
+  // (many small tables add up). IOError when the
   // store cannot be created.
   [[nodiscard]] Status SpillPlanned();
   // OK, or why a spill or the store failed (the first error).
@@ -221,8 +223,8 @@ class ShadowState final : public core::ChangeSink {
   static constexpr size_t kUntracked = ~size_t{0};
   Result<size_t> Resolve(const core::RelationInfo& relation);
 
-  // A scanning thread's check of its table (every 65,536 rows): spills it
-  // when the in-memory tables passed their share.
+  // A scanning thread's check of its table (every 65,536 rows, and at the end of
+  // a scan): spills it when the in-memory tables passed their share.
   void OnTableGrew(size_t table);
   // Moves `table` to the store (created on first use). REQUIRES: the caller
   // owns the table (its scan, or mu_ while streaming).

@@ -90,6 +90,10 @@ class TableShadow {
   // Every kGrowthCheckRows rows it calls the growth check (ShadowState's
   // memory limit), which may spill the table.
   void AddScannedRow(std::span<const digest::ColumnValue> values);
+  // The end of a scan of the table (or of one of its ranges): the growth
+  // check runs whatever the rows since the last, so tables smaller than
+  // kGrowthCheckRows count too. REQUIRES: no other scan of it is adding rows.
+  void ScanEnded();
   static constexpr uint64_t kGrowthCheckRows = 65536;
   void SetGrowthCheck(std::function<void()> check) { growth_check_ = std::move(check); }
 

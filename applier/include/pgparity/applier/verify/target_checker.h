@@ -119,6 +119,13 @@ class TargetChecker {
     kNotYet,  // the target (or pgparity's stream) is not far enough yet: `why`
   };
   // One full check. Errors: the sessions' (Unavailable, PermissionDenied...).
+  // The report's parts that do not depend on how the tables were read:
+  // the published tables pgparity does not track (unverified, with what
+  // to do), the verdict over every table (VerifyReport::Decide), the
+  // shadow's memory (rows, bytes, limit, spilled tables). A full check
+  // ends with it; the rolling check's report (RollingCheck::Fill) needs
+  // it too.
+  [[nodiscard]] Status Complete(VerifyReport& report);
   Result<Outcome> FullCheck(VerifyReport& report, std::string& why,
                             std::chrono::steady_clock::time_point deadline);
   // The rolling check: the rows of `range` of table `table` (an index of

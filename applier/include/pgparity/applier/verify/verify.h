@@ -25,8 +25,8 @@
 
 #include "pgparity/applier/audit/change_checker.h"
 #include "pgparity/applier/report/verify_report.h"
-#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/applier/scan/key_ranges.h"
+#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/conn/pg_handle.h"
 #include "pgparity/result.h"
 
