@@ -12,28 +12,26 @@ AuditRun::AuditRun(AuditOptions options)
   std::filesystem::remove(log_);
   // --max-rows: every divergent row listed, or the comparison with the
   // oracle would see a capped list as misses.
-  process_ = std::make_unique<testing::Subprocess>(
-      std::vector<std::string>{options_.cli,
-                               "audit",
-                               "--source",
-                               options_.source_dsn,
-                               "--target",
-                               options_.target_dsn,
-                               "--publication",
-                               options_.publication,
-                               "--subscription",
-                               options_.subscription,
-                               "--slot",
-                               options_.slot,
-                               "--state-dir",
-                               options_.state_dir.string(),
-                               "--interval",
-                               std::to_string(options_.interval_seconds),
-                               "--checkpoint-interval",
-                               "1",
-                               "--max-rows",
-                               "1000000"},
-      log_);
+  std::vector<std::string> args{options_.cli,
+                                "audit",
+                                "--source",
+                                options_.source_dsn,
+                                "--target",
+                                options_.target_dsn,
+                                "--publication",
+                                options_.publication,
+                                "--subscription",
+                                options_.subscription,
+                                "--slot",
+                                options_.slot,
+                                "--state-dir",
+                                options_.state_dir.string(),
+                                "--checkpoint-interval",
+                                "1",
+                                "--max-rows",
+                                "1000000"};
+  args.insert(args.end(), options_.check_args.begin(), options_.check_args.end());
+  process_ = std::make_unique<testing::Subprocess>(args, log_);
 }
 
 AuditRun::~AuditRun() = default;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "support/subprocess.h"
 
@@ -19,7 +20,9 @@ struct AuditOptions {
   std::string source_dsn, target_dsn;
   std::string publication, subscription, slot;
   std::filesystem::path state_dir;
-  int interval_seconds = 2;
+  // How it checks: {"--interval", "2"}, or the rolling check's options;
+  // then --jobs, --memory-limit (SeedRun's CheckVariant).
+  std::vector<std::string> check_args;
 };
 
 class AuditRun {

@@ -108,6 +108,10 @@ struct Table {
   std::vector<ExtraColumn> extras;
   Partitioning partitioning;
   bool truncated = false;  // the workload truncates it once
+  // Rows the seed inserts server-side (generate_series) instead of the
+  // seed's usual rows: a table big enough to spill under --memory-limit
+  // 1MiB and to be cut into key ranges (schema_tables.cc, BulkTable).
+  int bulk_rows = 0;
 
   bool keyless() const { return key.empty(); }
   bool partitioned() const { return !partitioning.method.empty(); }

@@ -84,6 +84,7 @@ Table EventsTable(Rng& rng, const SchemaOptions& o, const std::string& schema,
 Table MeasurementsTable(Rng& rng, const SchemaOptions& o);
 Table CalcTable(Rng& rng, const SchemaOptions& o);
 Table ScratchTable(Rng& rng, const SchemaOptions& o);
+Table BulkTable(Rng& rng, const SchemaOptions& o);
 Table WideTable(Rng& rng, const SchemaOptions& o, const std::string& name, Identity identity,
                 bool toast_target);
 

@@ -169,6 +169,7 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   const bool toast_first = Chance(rng, 0.5);
   s.tables.push_back(WideTable(rng, options, "Breit", Identity::kDefault, toast_first));
   s.tables.push_back(WideTable(rng, options, "Breit voll", Identity::kFull, !toast_first));
+  s.tables.push_back(BulkTable(rng, options));
   // Every kind in every seed: what the pool left out goes to items.
   for (const auto& [kind, name] : PoolNames()) {
     bool present = false;

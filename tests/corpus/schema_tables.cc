@@ -113,6 +113,24 @@ Table ScratchTable(Rng& rng, const SchemaOptions& o) {
   return b.table;
 }
 
+// Many rows (Table::bulk_rows, inserted by the server), so the checks'
+// variants have something to do (seed_run.h, CheckVariant): tables
+// spilled under --memory-limit 1MiB, key ranges, a rolling walk in
+// several ranges. Plain columns: the seed's values come from SQL
+// (workload.cc, BulkSeedSql), the workload's from values.cc.
+Table BulkTable(Rng& rng, const SchemaOptions& o) {
+  Builder b{rng, o, {}};
+  b.table.schema = "public";
+  b.table.name = "Bestand";
+  b.Key("id", Kind::kCounter);
+  b.Add("n", Kind::kInt4, true);
+  b.Add("Text", Kind::kText, true);
+  b.Add("Zeit", Kind::kTimestamptz, true);
+  b.ShuffleSourceOrder();
+  b.table.bulk_rows = 20000;
+  return b.table;
+}
+
 // Wide values (values.h, Width): four columns whose values are short,
 // exactly 127, 128 or 129 bytes of text, wide but inline, or out of line,
 // often several out of line in one row; narrow columns beside them, so an

@@ -1,6 +1,7 @@
 #include "corpus/seed_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -23,6 +24,13 @@ namespace {
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
+}
+
+// " 'a' 'b' ...": arguments for a shell command line.
+std::string VariantText(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) out += " " + testing::ShellQuote(a);
+  return out;
 }
 
 std::string Tail(const std::string& text, size_t lines = 40) {
@@ -93,6 +101,9 @@ void SeedRun::Run() {
   workload_->Mark(1);
   WaitCaughtUp();
   Note("phase 1: " + workload_->stats().Summary());
+  // Statistics for verify's key ranges (a histogram of the first key column).
+  source_->Exec("ANALYZE");
+  target_->Exec("ANALYZE");
   CheckStreamed();
   Fail("the workload left a wide-value case out", workload_->stats().Uncovered());
   if (CheckConsistent()) {
@@ -141,6 +152,7 @@ void SeedRun::Setup() {
                 QuoteLiteral(conninfo) + " PUBLICATION " + kPublication +
                 " WITH (streaming = " + subscription_streaming_ + ")");
   Note("subscription streaming = " + subscription_streaming_);
+  ChooseVariant(pick);
   const auto deadline = std::chrono::steady_clock::now() + seconds(120);
   for (;;) {
     const auto r = target_->Query(
@@ -180,6 +192,59 @@ void SeedRun::CreateDatabases(Rng& pick) {
        "; a new source session is told " + source_timezone_);
 }
 
+std::string CheckVariant::Describe() const {
+  return "--jobs " + std::to_string(jobs) + (spill ? ", --memory-limit 1MiB (spilling)" : "") +
+         (rolling ? ", audit --scan-rate " + std::to_string(kScanRate) + " (the rolling check)"
+                  : ", audit --interval");
+}
+
+// Every combination in four consecutive seeds: spill on two seeds of three,
+// the rolling check on seeds 1 and 2 mod 4 (1001 of the default seeds).
+void SeedRun::ChooseVariant(Rng& pick) {
+  variant_.jobs = static_cast<int>(Uniform(pick, 1, 4));
+  variant_.spill = seed_ % 3 != 2;
+  variant_.rolling = seed_ % 4 == 1 || seed_ % 4 == 2;
+  Note("checks: " + variant_.Describe());
+}
+
+std::vector<std::string> SeedRun::VariantArgs(bool audit) const {
+  std::vector<std::string> args{"--jobs", std::to_string(variant_.jobs)};
+  if (variant_.spill) args.insert(args.end(), {"--memory-limit", "1MiB"});
+  if (!audit) {
+    args.insert(args.end(), {"--min-range-rows", "50"});
+  } else if (variant_.rolling) {
+    args.insert(args.end(),
+                {"--scan-rate", std::to_string(CheckVariant::kScanRate), "--scan-window", "1"});
+  } else {
+    args.insert(args.end(), {"--interval", std::to_string(env_.size.audit_interval)});
+  }
+  return args;
+}
+
+void SeedRun::CheckVariantUsed(const json& report, bool audit, const std::string& what) {
+  if (!report.is_object()) return;  // its absence is a failure of its own
+  if (variant_.spill) {
+    EXPECT_GT(report.value("/shadow/spilled_tables"_json_pointer, 0), 0)
+        << what << ": --memory-limit 1MiB and no table spilled";
+  }
+  if (!audit && variant_.jobs > 1) {
+    int cut = 0;
+    for (const auto& t : report.value("tables", json::array()))
+      cut += t.contains("scan") && t["scan"].is_object() && t["scan"].value("ranges", 1) > 1;
+    EXPECT_GT(cut, 0) << what << ": --jobs " << variant_.jobs
+                      << " --min-range-rows 50 and no table was read in key ranges";
+  }
+  if (audit) {
+    EXPECT_EQ(report.contains("rolling"), variant_.rolling)
+        << what << ": the rolling check's part of the report";
+    if (variant_.rolling) {
+      EXPECT_FALSE(report.value("/rolling/walked_by_range"_json_pointer, json::object()).empty())
+          << what << ": no table walked by key range (the bulk table has "
+          << CheckVariant::kScanRate << "+ rows)";
+    }
+  }
+}
+
 void SeedRun::StartAudit() {
   AuditOptions o{env_.cli,
                  Dsn(env_.servers->source),
@@ -188,7 +253,7 @@ void SeedRun::StartAudit() {
                  subscription_,
                  slot_,
                  dir_ / "audit",
-                 env_.size.audit_interval};
+                 VariantArgs(true)};
   audit_ = std::make_unique<AuditRun>(o);
 }
 
@@ -248,7 +313,8 @@ SeedRun::Verdict SeedRun::Verify(const std::string& name) {
           testing::ShellQuote(Dsn(env_.servers->source)) + " --target " +
           testing::ShellQuote(Dsn(env_.servers->target)) + " --publication " + kPublication +
           " --subscription " + testing::ShellQuote(subscription_) + " --report " +
-          testing::ShellQuote(report.string()) + " --max-rows 1000000 --timeout 120",
+          testing::ShellQuote(report.string()) + " --max-rows 1000000 --timeout 120" +
+          VariantText(VariantArgs(false)),
       &v.output);
   WriteFile(dir_ / (name + ".log"), v.output);
   std::ifstream in(report);
@@ -301,8 +367,11 @@ bool SeedRun::CheckConsistent() {
                   << oracle.Describe(50);
     return false;
   }
-  CheckVerify(Verify("verify-1"), oracle, 0, "before the injection");
+  const Verdict verify = Verify("verify-1");
+  CheckVerify(verify, oracle, 0, "before the injection");
+  CheckVariantUsed(verify.report, false, "pgparity verify before the injection");
   CheckAudit(oracle, 1, seconds(60), "before the injection");
+  CheckVariantUsed(audit_->Report(), true, "pgparity audit's report before the injection");
   return true;
 }
 
@@ -333,11 +402,17 @@ void SeedRun::CheckDivergent() {
   EXPECT_GT(oracle.DivergentRows(), 0u) << "the injections made no difference";
   const auto caught_up = std::chrono::steady_clock::now();
   CheckVerify(Verify("verify-2"), oracle, 1, "after the injection");
-  // Two check intervals after the target applied everything, plus the
-  // time verify took meanwhile and 10 s for the audit's check itself.
+  // Two check intervals (or rolling check periods) after the target
+  // applied everything, plus the time verify took meanwhile and 10 s for
+  // the audit's check itself.
   const auto spent =
       std::chrono::duration_cast<seconds>(std::chrono::steady_clock::now() - caught_up);
-  CheckAudit(oracle, 2, spent + seconds(2 * env_.size.audit_interval + 10), "after the injection");
+  int64_t period = env_.size.audit_interval;
+  if (variant_.rolling) {
+    const double p = audit_->Report().value("/rolling/period_seconds"_json_pointer, 0.0);
+    period = std::max<int64_t>(period, static_cast<int64_t>(std::ceil(p)));
+  }
+  CheckAudit(oracle, 2, spent + seconds(2 * period + 10), "after the injection");
 }
 
 void SeedRun::Cleanup() {

@@ -33,6 +33,16 @@ struct CorpusSize {
   int audit_interval = 2;  // seconds between the audit's full checks
 };
 
+// How verify and audit check, by seed (SeedRun::ChooseVariant): what a
+// seed's verdicts must come through unchanged.
+struct CheckVariant {
+  int jobs = 2;          // --jobs of both; verify cuts tables of 50+ rows into key ranges
+  bool spill = false;    // --memory-limit 1MiB: the biggest tables' rows go to the row store
+  bool rolling = false;  // audit --scan-rate (the rolling check) instead of --interval
+  static constexpr int kScanRate = 5000;  // rows/s, with --scan-window 1
+  std::string Describe() const;
+};
+
 struct SeedEnv {
   testing::MigrationServers* servers = nullptr;
   std::string cli;                      // the pgparity binary
@@ -73,6 +83,12 @@ class SeedRun {
   void CheckVerify(const Verdict& v, const OracleResult& oracle, int code, const std::string& when);
   void WaitCaughtUp();
   void CheckStreamed();
+  void ChooseVariant(Rng& pick);
+  // The options of CheckVariant for verify or audit.
+  std::vector<std::string> VariantArgs(bool audit) const;
+  // What the variant asked for happened: tables spilled, were cut into
+  // ranges, the rolling check reported; `what` names the report.
+  void CheckVariantUsed(const nlohmann::json& report, bool audit, const std::string& what);
   void Cleanup();
   void Note(const std::string& line);
 
@@ -86,6 +102,7 @@ class SeedRun {
   std::unique_ptr<Session> source_, target_;
   std::unique_ptr<Session> other_;      // the workload's second source session
   std::string subscription_streaming_;  // on, parallel or off
+  CheckVariant variant_;
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<AuditRun> audit_;
   size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked
