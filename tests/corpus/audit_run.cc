@@ -12,26 +12,26 @@ AuditRun::AuditRun(AuditOptions options)
   std::filesystem::remove(log_);
   // --max-rows: every divergent row listed, or the comparison with the
   // oracle would see a capped list as misses.
-  std::vector<std::string> args{options_.cli,
-                                "audit",
-                                "--source",
-                                options_.source_dsn,
-                                "--target",
-                                options_.target_dsn,
-                                "--publication",
-                                options_.publication,
-                                "--subscription",
-                                options_.subscription,
-                                "--slot",
-                                options_.slot,
-                                "--state-dir",
-                                options_.state_dir.string(),
-                                "--checkpoint-interval",
-                                "1",
-                                "--max-rows",
-                                "1000000"};
-  args.insert(args.end(), options_.check_args.begin(), options_.check_args.end());
-  process_ = std::make_unique<testing::Subprocess>(args, log_);
+  args_ = {options_.cli,
+           "audit",
+           "--source",
+           options_.source_dsn,
+           "--target",
+           options_.target_dsn,
+           "--publication",
+           options_.publication,
+           "--subscription",
+           options_.subscription,
+           "--slot",
+           options_.slot,
+           "--state-dir",
+           options_.state_dir.string(),
+           "--checkpoint-interval",
+           "1",
+           "--max-rows",
+           "1000000"};
+  args_.insert(args_.end(), options_.check_args.begin(), options_.check_args.end());
+  process_ = std::make_unique<testing::Subprocess>(args_, log_);
 }
 
 AuditRun::~AuditRun() = default;
@@ -67,6 +67,17 @@ int AuditRun::Stop() {
   process_->Signal(SIGTERM);
   const auto code = process_->WaitOrKill(std::chrono::seconds(30));
   return code ? *code : -1;
+}
+
+void AuditRun::Kill() {
+  process_->Signal(SIGKILL);
+  process_->WaitOrKill(std::chrono::seconds(10));
+  std::ofstream(log_, std::ios::app) << "--- corpus: pgparity audit killed with SIGKILL ---\n";
+}
+
+void AuditRun::Restart() {
+  std::ofstream(log_, std::ios::app) << "--- corpus: pgparity audit started again ---\n";
+  process_ = std::make_unique<testing::Subprocess>(args_, log_);
 }
 
 }  // namespace pgparity::corpus

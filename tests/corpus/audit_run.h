@@ -39,10 +39,16 @@ class AuditRun {
                          std::chrono::seconds timeout, bool* met);
   // SIGTERM, then at most 30 s; the exit code, -1 when it had to be killed.
   int Stop();
+  // kill -9, as a crash would (the log says so).
+  void Kill();
+  // The same command again, its state directory kept (after Kill); the
+  // log goes on in the same file.
+  void Restart();
   const AuditOptions& options() const { return options_; }
 
  private:
   AuditOptions options_;
+  std::vector<std::string> args_;
   std::filesystem::path log_;
   std::unique_ptr<testing::Subprocess> process_;
 };

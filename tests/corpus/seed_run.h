@@ -83,6 +83,7 @@ class SeedRun {
   void CheckVerify(const Verdict& v, const OracleResult& oracle, int code, const std::string& when);
   void WaitCaughtUp();
   void CheckStreamed();
+  void CrashAudit();
   void ChooseVariant(Rng& pick);
   // The options of CheckVariant for verify or audit.
   std::vector<std::string> VariantArgs(bool audit) const;

@@ -1,6 +1,7 @@
 #include "corpus/workload.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "corpus/quote.h"
 #include "corpus/schema_ddl.h"
@@ -628,6 +629,7 @@ void Workload::Segment(int operations, int depth) {
     }
     left -= n;
     if (Chance(rng_, 0.5)) OtherCommits(static_cast<int>(Uniform(rng_, 1, 3)));
+    if (depth == 0 && mid_stream_ && left <= operations / 2) std::exchange(mid_stream_, {})();
   }
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -84,6 +85,9 @@ class Workload {
   // kStreamedOperations changes each, on top) at random points.
   void Run(int operations, bool truncate, int streamed = 0);
   static constexpr int kStreamedOperations = 400;
+  // Called once, halfway through the next streamed transaction, while it
+  // is open (and streamed): SeedRun kills and restarts the audit there.
+  void OnceMidStream(std::function<void()> hook) { mid_stream_ = std::move(hook); }
   // One streamed transaction of `operations` changes (see above); the
   // other session's commits come on top.
   void RunStreamed(int operations);
@@ -148,6 +152,7 @@ class Workload {
   std::set<std::pair<const Table*, Key>> held_, released_;
   WorkloadStats other_stats_;
   std::vector<std::pair<size_t, Key>> other_inserts_;
+  std::function<void()> mid_stream_;
 };
 
 }  // namespace pgparity::corpus
