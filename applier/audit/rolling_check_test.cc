@@ -234,9 +234,6 @@ TEST_F(RollingCheckTest, ReportsAnUpdateADeleteAndAnInsertInDifferentRangesWithi
   WaitForReport([](const json& r) { return r["status"] == "consistent"; }, seconds(120));
 }
 
-// Stopped inside pgbench_accounts' walk, the next run goes on from the
-// range after the last one checked (state-dir/rolling.json), not from the
-// first table; the walk it finishes is not reported as a period.
 // A report of the rolling check has what a full check's has beside the
 // rows: a table that joined the publication after the start (its changes
 // not tracked) is unverified with what to do — the rolling check used to
@@ -262,6 +259,9 @@ TEST_F(RollingCheckTest, ATableCreatedAfterTheStartIsUnverifiedNotLeftOut) {
   EXPECT_GT(r["shadow"]["bytes"].get<int64_t>(), 0) << r["shadow"];
 }
 
+// Stopped inside pgbench_accounts' walk, the next run goes on from the
+// range after the last one checked (state-dir/rolling.json), not from the
+// first table; the walk it finishes is not reported as a period.
 TEST_F(RollingCheckTest, ARestartGoesOnWhereTheWalkWas) {
   StartRollingAudit();
   const auto in_accounts = [](const json& r) {
