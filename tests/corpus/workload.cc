@@ -121,8 +121,8 @@ std::string WorkloadStats::Summary() const {
                     " truncates; streamed: " + std::to_string(streamed) + " committed, " +
                     std::to_string(streamed_rolled_back) + " rolled back, " +
                     std::to_string(savepoints_rolled_back) + " savepoints rolled back, " +
-                    std::to_string(interleaved) + " other commits while open, " +
-                    std::to_string(released_rows_changed) + " of them on rows a rollback released";
+                    std::to_string(interleaved) + " other commits while one was open, with " +
+                    std::to_string(released_rows_changed) + " updates of rows a rollback released";
   for (int i = 0; i < 2; ++i) {
     out += std::string("; ") + kWideNames[i] + ":";
     for (const auto& [name, n] : WideCounters(wide[i]))
