@@ -169,6 +169,10 @@ Status SlotConsumer::Connect(bool first) {
           "disconnected are not seen",
           options_.slot);
     }
+    // The server builds the slot's starting point once every transaction
+    // open now has ended: a long one on the source holds this line.
+    spdlog::info("creating {}replication slot {} (waits until the transactions open on {} end)",
+                 options_.temporary_slot ? "temporary " : "", options_.slot, conn_->endpoint());
     auto created =
         conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
                                  first ? options_.snapshot : conn::SnapshotAction::kNothing);

@@ -629,7 +629,10 @@ void Workload::Segment(int operations, int depth) {
     }
     left -= n;
     if (Chance(rng_, 0.5)) OtherCommits(static_cast<int>(Uniform(rng_, 1, 3)));
-    if (depth == 0 && mid_stream_ && left <= operations / 2) std::exchange(mid_stream_, {})();
+    if (depth == 0 && mid_stream_ && !mid_stream_called_ && left <= operations / 2) {
+      mid_stream_called_ = true;  // a hook set again waits for the next transaction
+      std::exchange(mid_stream_, {})();
+    }
   }
 }
 
@@ -673,6 +676,7 @@ void Workload::OtherCommits(int transactions) {
 void Workload::RunStreamed(int operations) {
   const Snapshot before = Take();
   streaming_ = true;
+  mid_stream_called_ = false;
   source_.Exec("BEGIN");
   Segment(operations, 0);
   if (Chance(rng_, 0.2)) {

@@ -153,6 +153,7 @@ class Workload {
   WorkloadStats other_stats_;
   std::vector<std::pair<size_t, Key>> other_inserts_;
   std::function<void()> mid_stream_;
+  bool mid_stream_called_ = false;  // in the open streamed transaction
 };
 
 }  // namespace pgparity::corpus
