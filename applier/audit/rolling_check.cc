@@ -283,7 +283,6 @@ void RollingCheck::Fill(VerifyReport& report) const {
       std::to_string(p.ranges_done) + " ranges done, " + std::to_string(p.rows_compared) +
       " rows compared, " + std::to_string(p.rows_left_out) + " left out as in flight");
   report.rolling = std::move(p);
-  report.Decide();
 }
 
 }  // namespace pgparity::applier

@@ -150,16 +150,17 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
         TableShadow& ts = shadow.table(u.table);
         const TableSpec& spec = ts.spec();
         std::mutex* mu = splits[u.table].ranges() > 1 ? &table_mu[u.table] : nullptr;
+        const auto hold = [mu] {
+          return mu ? std::unique_lock(*mu) : std::unique_lock<std::mutex>();
+        };
         PGPARITY_RETURN_IF_ERROR(
             ScanTable(s, RangeRead(ForDigest(SourceRead(spec), spec), splits[u.table], u.range),
                       u.weight, "bootstrap", [&](std::span<const digest::ColumnValue> v) -> Status {
-                        std::unique_lock<std::mutex> lk;
-                        if (mu) lk = std::unique_lock(*mu);
+                        const auto lk = hold();
                         ts.AddScannedRow(v);
                         return Status::OK();
                       }));
-        std::unique_lock<std::mutex> lk;
-        if (mu) lk = std::unique_lock(*mu);
+        const auto lk = hold();
         ts.ScanEnded();  // --memory-limit: a small table's rows count too
         return Status::OK();
       }));

@@ -60,6 +60,8 @@ class RollingCheck {
 
   // Every table's verdict so far and the walk's progress, into `report`
   // (tables, rolling, source_lsn/target_lsn of the range checked last).
+  // The report's status, its untracked tables and shadow come from
+  // TargetChecker::Complete, after.
   void Fill(VerifyReport& report) const;
 
  private:
