@@ -317,13 +317,8 @@ void SeedRun::CrashAudit() {
     return;
   }
   audit_->Kill();
-  Session source(env_.servers->source.Dsn());
-  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
-  while (source.Scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active",
-                       {slot_}) != Value("0") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  testing::SqlClient source(Dsn(env_.servers->source));
+  testing::WaitForSlotReleased(source, slot_);
   audit_->Restart();
   Note("audit killed (SIGKILL) halfway through a streamed transaction and started again");
 }

@@ -114,8 +114,7 @@ void WaitForTemporarySlotsGone(SqlClient& source, std::chrono::seconds timeout) 
       "the temporary slots to go with their sessions");
 }
 
-void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
-                          std::chrono::seconds timeout) {
+void WaitForSlotReleased(SqlClient& source, const std::string& slot, std::chrono::seconds timeout) {
   WaitUntil(
       timeout,
       [&](std::string* last) {
@@ -126,6 +125,11 @@ void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
         return *last == "none";
       },
       "slot " + slot + " to be released by its walsender");
+}
+
+void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
+                          std::chrono::seconds timeout) {
+  WaitForSlotReleased(source, slot, timeout);
   source.Exec("SELECT pg_drop_replication_slot('" + slot + "')");
 }
 

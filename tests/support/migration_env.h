@@ -47,6 +47,12 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
 void WaitForTemporarySlotsGone(SqlClient& source,
                                std::chrono::seconds timeout = std::chrono::seconds(10));
 
+// Returns once no walsender holds `slot`: a client that exited (or was
+// killed) has its walsender go a moment later. Throws std::runtime_error
+// naming the PID still holding it after `timeout`.
+void WaitForSlotReleased(SqlClient& source, const std::string& slot,
+                         std::chrono::seconds timeout = std::chrono::seconds(10));
+
 // Drops `slot` on the source once no walsender holds it: a client that
 // exited has its walsender go a moment later, and dropping before that
 // fails ("is active for PID").
