@@ -571,6 +571,33 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
     auto creating = consumer::OpenFirstConnection(creating_options);
     ASSERT_TRUE(creating.ok()) << creating.status().ToString();
     EXPECT_FALSE(creating->started.has_value());
+
+    // A snapshot the hook cannot use, every time: the slot is created
+    // SnapshotTaken::kSlotAttempts times, then dropped, and Run fails
+    // with the hook's reason.
+    consumer::SlotConsumerOptions retry_options = options;
+    retry_options.slot = "oracle_retry";
+    retry_options.create_slot = true;
+    retry_options.snapshot = conn::SnapshotAction::kExport;
+    int created = 0;
+    consumer::ConsumerHooks retry_hooks;
+    retry_hooks.on_slot_created =
+        [&](const conn::CreatedSlot& slot) -> Result<consumer::SnapshotTaken> {
+      ++created;
+      EXPECT_TRUE(slot.snapshot_name.has_value());
+      return consumer::SnapshotTaken{.retry_because = "the test's snapshot was overtaken"};
+    };
+    OracleSink retry_sink(names);
+    consumer::SlotConsumer retrying(retry_options, retry_sink, retry_hooks);
+    const Status failed = retrying.Run();
+    EXPECT_EQ(failed.code(), Status::Code::kUnavailable) << failed.ToString();
+    EXPECT_NE(failed.ToString().find("the test's snapshot was overtaken, on each of 3 new slots"),
+              std::string::npos)
+        << failed.ToString();
+    EXPECT_EQ(created, consumer::SnapshotTaken::kSlotAttempts);
+    EXPECT_EQ(db.Value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
+                       "'oracle_retry'"),
+              "0");
   }
 
   // (a) test_decoding, in the pinned formats (SqlClient sets them).

@@ -153,14 +153,25 @@ void CheckSession::StartConsumer() {
 }
 
 // On the consumer's thread, inside the slot's creation: the exported
-// snapshot is valid only during this call.
-Status CheckSession::Bootstrap(const conn::CreatedSlot& slot) {
+// snapshot is valid only during this call. A table rewritten after the
+// snapshot before it was read: its rows are not the snapshot's, so the
+// shadow starts over on a new slot.
+Result<consumer::SnapshotTaken> CheckSession::Bootstrap(const conn::CreatedSlot& slot) {
   const ScanPlanOptions scan{.jobs = options_.parallel, .min_range_rows = options_.min_range_rows};
-  Status scanned = BootstrapShadow(sides_.source_params, slot, scan, *shadow_);
+  Result<Bootstrapped> scanned = BootstrapShadow(sides_.source_params, slot, scan, *shadow_);
+  if (scanned.ok() && !scanned->rewritten.empty()) {
+    shadow_->ClearRows();
+    return consumer::SnapshotTaken{.retry_because =
+                                       "table " + scanned->rewritten +
+                                       " was truncated or rewritten after the slot's snapshot "
+                                       "at " +
+                                       slot.consistent_point.ToString() + ", before it was read"};
+  }
   if (scanned.ok()) base_point_ = true;
   Wake();  // the base point is set
-  PGPARITY_RETURN_IF_ERROR(scanned);
-  return stream_.after_bootstrap ? stream_.after_bootstrap(slot) : Status::OK();
+  PGPARITY_RETURN_IF_ERROR(scanned.status());
+  if (stream_.after_bootstrap) PGPARITY_RETURN_IF_ERROR(stream_.after_bootstrap(slot));
+  return consumer::SnapshotTaken{};
 }
 
 void CheckSession::Wake() {

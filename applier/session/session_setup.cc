@@ -10,6 +10,7 @@
 
 #include "pgparity/applier/catalog/server_defaults.h"
 #include "pgparity/applier/scan/key_ranges.h"
+#include "pgparity/applier/scan/rewritten_tables.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/conn/connect.h"
 #include "pgparity/digest/digest_sql.h"
@@ -120,8 +121,8 @@ Result<std::vector<KeySplit>> PlanSourceSplits(conn::PgSession& session, ShadowS
 
 // Scans every table into the shadow inside the exported snapshot, a big
 // table in key ranges on several sessions at once.
-Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
-                       const ScanPlanOptions& scan, ShadowState& shadow) {
+Result<Bootstrapped> BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
+                                     const ScanPlanOptions& scan, ShadowState& shadow) {
   if (!slot.snapshot_name) return Status::Internal("the slot was created without a snapshot");
   const auto start = steady_clock::now();
   // --memory-limit: the tables that cannot fit go to the row store before
@@ -145,8 +146,14 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
   for (auto& s : sessions) ptrs.push_back(&s);
   // TableShadow is not thread-safe: the ranges of one table take turns.
   std::vector<std::mutex> table_mu(shadow.table_count());
+  std::mutex rewritten_mu;
+  Bootstrapped result;
   PGPARITY_RETURN_IF_ERROR(
       ScanUnits(ptrs, units, [&](conn::PgSession& s, const ScanUnit& u) -> Status {
+        {
+          std::lock_guard lk(rewritten_mu);
+          if (!result.rewritten.empty()) return Status::OK();  // a new slot is needed anyway
+        }
         TableShadow& ts = shadow.table(u.table);
         const TableSpec& spec = ts.spec();
         std::mutex* mu = splits[u.table].ranges() > 1 ? &table_mu[u.table] : nullptr;
@@ -160,11 +167,18 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
                         ts.AddScannedRow(v);
                         return Status::OK();
                       }));
+        PGPARITY_ASSIGN_OR_RETURN(std::string rewritten, RewrittenSinceSnapshot(s, spec));
+        if (!rewritten.empty()) {
+          std::lock_guard lk(rewritten_mu);
+          if (result.rewritten.empty()) result.rewritten = std::move(rewritten);
+          return Status::OK();
+        }
         const auto lk = hold();
         ts.ScanEnded();  // --memory-limit: a small table's rows count too
         return Status::OK();
       }));
   for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
+  if (!result.rewritten.empty()) return result;
   PGPARITY_RETURN_IF_ERROR(shadow.spill_status());
   shadow.SetBasePoint(slot.consistent_point);
   const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();
@@ -174,7 +188,7 @@ Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& 
       shadow.table_count(), shadow.TrackedRows(), slot.consistent_point.ToString(), secs,
       secs > 0 ? shadow.TrackedRows() / secs : 0.0, shadow.MemoryBytes(), shadow.spilled_tables(),
       shadow.store() ? shadow.store()->DiskBytes() : 0);
-  return Status::OK();
+  return result;
 }
 
 }  // namespace pgparity::applier

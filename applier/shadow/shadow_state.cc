@@ -34,6 +34,14 @@ std::optional<size_t> ShadowState::FindTable(std::string_view schema, std::strin
   return it->second;
 }
 
+void ShadowState::ClearRows() {
+  std::lock_guard lk(mu_);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    tables_[i]->Clear();
+    map_bytes_[i].store(tables_[i]->MapBytes(), std::memory_order_relaxed);
+  }
+}
+
 void ShadowState::SetBasePoint(wire::Lsn lsn) {
   std::lock_guard lk(mu_);
   for (const auto& t : tables_) t->FlushStore();

@@ -428,11 +428,15 @@ int64_t TableShadow::Count(const Digest128& d) const {
   return count == nullptr ? 0 : *count;
 }
 
-Status TableShadow::RestorePlan(std::span<const std::string> compared,
-                                std::vector<std::string> partitions) {
+void TableShadow::Clear() {
   Truncate();
   anomalies_ = 0;
   first_anomaly_.clear();
+}
+
+Status TableShadow::RestorePlan(std::span<const std::string> compared,
+                                std::vector<std::string> partitions) {
+  Clear();
   const auto names = compared_.names();
   if (!std::equal(compared.begin(), compared.end(), names.begin(), names.end())) {
     return Status::Corruption("the columns compared in table " + qualified_ +

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -273,6 +274,42 @@ TEST_F(VerifyFixture, ReportsATableMissingOnTheTarget) {
   EXPECT_EQ((*t)["status"], "missing_on_target");
   EXPECT_EQ((*t)["source_rows"], 1);
   EXPECT_EQ((*Table(v, "public.users"))["status"], "match");
+}
+
+// TRUNCATE is not MVCC-safe: a scan inside the slot's snapshot that reads
+// a table after a TRUNCATE committed past the snapshot finds it empty, and
+// the changes streamed before that TRUNCATE touch rows the scan never saw.
+// Here a session deletes a row of a small table, truncates and refills it
+// in one transaction as soon as verify's slot is consistent, while verify
+// (--jobs 1) scans pgbench_accounts (100,000 rows) before it: verify must
+// find the rewrite, take a new slot, and agree. (No lock can hold the scan
+// back deterministically: an ACCESS EXCLUSIVE lock takes a transaction id,
+// and the slot would wait for it.) Races until the TRUNCATE came first.
+TEST_F(VerifyFixture, ATableTruncatedAfterTheSnapshotBeforeItsScanGetsANewSlot) {
+  SqlClient source(servers().source.Dsn());
+  bool overtaken = false;
+  for (int attempt = 0; attempt < 5 && !overtaken; ++attempt) {
+    auto verdict = std::async(std::launch::async, [] { return Verify("--jobs 1"); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (source.Value("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE "
+                        "'pgparity_verify%' AND confirmed_flush_lsn IS NOT NULL") == "0" &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    source.Exec(
+        "BEGIN; DELETE FROM reordered WHERE a = 1; TRUNCATE reordered;"
+        "INSERT INTO reordered SELECT g, 'row ' || g, g / 3.0 FROM generate_series(1, 50) g;"
+        "COMMIT");
+    Verdict v = verdict.get();
+    ASSERT_EQ(v.code, 0) << v.output;
+    ASSERT_EQ(v.report["status"], "consistent") << v.output;
+    overtaken = v.output.find(
+                    "table public.reordered was truncated or rewritten after the "
+                    "slot's snapshot") != std::string::npos;
+    if (overtaken) EXPECT_NE(v.output.find("creating it again"), std::string::npos) << v.output;
+  }
+  EXPECT_TRUE(overtaken) << "the TRUNCATE never came between verify's snapshot and its scan";
+  EXPECT_EQ(VerifySlotsLeft(), 0);
 }
 
 TEST_F(VerifyFixture, DisabledSubscriptionIsDivergentThenConvergesWhenEnabled) {

@@ -169,20 +169,7 @@ Status SlotConsumer::Connect(bool first) {
           "disconnected are not seen",
           options_.slot);
     }
-    // The server builds the slot's starting point once every transaction
-    // open now has ended: a long one on the source holds this line.
-    spdlog::info("creating {}replication slot {} (waits until the transactions open on {} end)",
-                 options_.temporary_slot ? "temporary " : "", options_.slot, conn_->endpoint());
-    auto created =
-        conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
-                                 first ? options_.snapshot : conn::SnapshotAction::kNothing);
-    if (!created.ok()) return created.status();
-    spdlog::info("created {}replication slot {} at {}", options_.temporary_slot ? "temporary " : "",
-                 created->slot_name, created->consistent_point.ToString());
-    if (first) {
-      info_.slot_created = true;
-      if (hooks_.on_slot_created) PGPARITY_RETURN_IF_ERROR(hooks_.on_slot_created(*created));
-    }
+    PGPARITY_RETURN_IF_ERROR(CreateSlot(first));
   } else if (!first && (*slot)->active) {
     // The walsender of the lost connection may linger until it notices.
     return Status::Unavailable("slot " + options_.slot + " is still active (PID " +
@@ -190,6 +177,38 @@ Status SlotConsumer::Connect(bool first) {
                                ") after the connection was lost");
   }
   return Status::OK();
+}
+
+// Creates the slot; on the first connection hands its snapshot to
+// on_slot_created, and creates it again while that asks for a new one.
+Status SlotConsumer::CreateSlot(bool first) {
+  const char* kind = options_.temporary_slot ? "temporary " : "";
+  for (int attempt = 1;; ++attempt) {
+    // The server builds the slot's starting point once every transaction
+    // open now has ended: a long one on the source holds this line.
+    spdlog::info("creating {}replication slot {} (waits until the transactions open on {} end)",
+                 kind, options_.slot, conn_->endpoint());
+    auto created =
+        conn_->CreateLogicalSlot(options_.slot, options_.temporary_slot,
+                                 first ? options_.snapshot : conn::SnapshotAction::kNothing);
+    if (!created.ok()) return created.status();
+    spdlog::info("created {}replication slot {} at {}", kind, created->slot_name,
+                 created->consistent_point.ToString());
+    if (!first) return Status::OK();
+    info_.slot_created = true;
+    if (!hooks_.on_slot_created) return Status::OK();
+    PGPARITY_ASSIGN_OR_RETURN(const SnapshotTaken taken, hooks_.on_slot_created(*created));
+    if (taken.retry_because.empty()) return Status::OK();
+    PGPARITY_RETURN_IF_ERROR(conn_->DropSlot(options_.slot));
+    if (attempt == SnapshotTaken::kSlotAttempts) {
+      return Status::Unavailable(taken.retry_because + ", on each of " + std::to_string(attempt) +
+                                 " new slots; the replication slot " + options_.slot +
+                                 " was dropped again: run again when that table is not "
+                                 "truncated or rewritten over and over");
+    }
+    spdlog::warn("{}: dropped replication slot {}, creating it again", taken.retry_because,
+                 options_.slot);
+  }
 }
 
 Status SlotConsumer::Checkpoint(Session& s) {

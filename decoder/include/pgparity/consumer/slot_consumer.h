@@ -98,6 +98,16 @@ struct FirstConnection {
   std::optional<Started> started;
 };
 
+// What on_slot_created made of the slot's exported snapshot.
+struct SnapshotTaken {
+  // Not "": the snapshot could not be used as it was (a table rewritten
+  // after it before it was read), and why. The consumer drops the slot and
+  // creates it again — a new consistent point, a new snapshot — at most
+  // kSlotAttempts times in all, then fails with this reason.
+  std::string retry_because;
+  static constexpr int kSlotAttempts = 3;
+};
+
 struct ConsumerHooks {
   // Before the first stream starts (once). May raise `resume` to a sink's
   // own durable position: transactions ending at or before it are skipped.
@@ -105,8 +115,9 @@ struct ConsumerHooks {
   std::function<Status(const SessionInfo&, wire::Lsn& resume)> on_session;
   // Right after the first connection created the slot, before streaming
   // starts: the exported snapshot (options.snapshot = kExport) is valid
-  // only during this call. Non-OK aborts Run.
-  std::function<Status(const conn::CreatedSlot&)> on_slot_created;
+  // only during this call. Non-OK aborts Run; SnapshotTaken may ask for a
+  // new slot.
+  std::function<Result<SnapshotTaken>(const conn::CreatedSlot&)> on_slot_created;
   // Every checkpoint interval while streaming: the highest wal end received
   // (frames and keepalives), and whether no transaction is open or buffered.
   std::function<void(wire::Lsn received, bool idle)> on_progress;
@@ -186,6 +197,7 @@ class SlotConsumer {
   struct Session;
 
   Status Connect(bool first);
+  Status CreateSlot(bool first);
   Result<bool> TakeFirstConnection();
   Status Stream(boost::asio::io_context& io, bool& stream_started);
   Result<wire::Lsn> StartReplication();

@@ -170,7 +170,7 @@ class CheckSession final : public CheckState {
   CheckSession(CheckSessionOptions options, Sides sides, EarlyConnection replication);
   Status StartMetrics();
   void StartConsumer();
-  Status Bootstrap(const conn::CreatedSlot& slot);
+  Result<consumer::SnapshotTaken> Bootstrap(const conn::CreatedSlot& slot);
   void StartLoad();
   Result<bool> ShadowReady() const;
   void Wake();

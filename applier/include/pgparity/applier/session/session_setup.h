@@ -37,9 +37,15 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
 // Scans every table of `shadow` on `scan.jobs` sessions that import the
 // slot's exported snapshot, big tables in key ranges (key_ranges.h); the
 // shadow is then the source as of the slot's consistent point (its base
-// point).
-Status BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
-                       const ScanPlanOptions& scan, ShadowState& shadow);
+// point). Unless a table was truncated or rewritten after the snapshot,
+// before its scan read it (rewritten_tables.h): the scans stop, the
+// result names it, and the shadow's rows are not the snapshot's — the
+// caller clears them and needs a new slot.
+struct Bootstrapped {
+  std::string rewritten;  // "" when every table was read as of the snapshot
+};
+Result<Bootstrapped> BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
+                                     const ScanPlanOptions& scan, ShadowState& shadow);
 
 // The current UTC time, ISO 8601 ("2026-12-01T08:57:41Z").
 std::string UtcNow();

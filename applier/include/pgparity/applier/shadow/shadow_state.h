@@ -72,6 +72,9 @@ class ShadowState final : public core::ChangeSink {
   // state is the source's as of `lsn`, the base of the history.
   void SetBasePoint(wire::Lsn lsn);
   wire::Lsn base_point() const { return base_lsn_; }
+  // Before a bootstrap is scanned again (a new slot): no row, no anomaly.
+  // REQUIRES: no base point yet.
+  void ClearRows();
 
   // ChangeSink (the consumer's thread).
   Status OnBegin(const core::TxnInfo& txn) override;

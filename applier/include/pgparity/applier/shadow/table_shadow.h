@@ -103,6 +103,8 @@ class TableShadow {
   [[nodiscard]] Status Apply(const core::Change& change, std::vector<std::string>& touched);
   // TRUNCATE: every row goes.
   void Truncate();
+  // Every row and every anomaly: as before the bootstrap.
+  void Clear();
 
   const digest::TableDigest& digest() const noexcept { return digest_; }
   uint64_t unresolved_rows() const noexcept { return unresolved_.size(); }
