@@ -154,20 +154,10 @@ void SeedRun::Setup() {
                 " WITH (streaming = " + subscription_streaming_ + ")");
   Note("subscription streaming = " + subscription_streaming_);
   ChooseVariant(pick);
-  const auto deadline = std::chrono::steady_clock::now() + seconds(120);
-  for (;;) {
-    const auto r = target_->Query(
-        "SELECT count(*) FILTER (WHERE r.srsubstate <> 'r'), count(*) FROM pg_subscription_rel "
-        "r JOIN pg_subscription s ON s.oid = r.srsubid WHERE s.subname = $1",
-        {subscription_});
-    if (*r[0][0] == "0" && *r[0][1] != "0") break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      throw std::runtime_error(
-          "the initial copy did not finish in 120 s; target log:\n" +
-          Tail(testing::ReadFile(env_.servers->target.dir() / "server/server.log")));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  testing::WaitForSubscriptionReady(*target_, subscription_, seconds(120), [this] {
+    return "target log:\n" +
+           Tail(testing::ReadFile(env_.servers->target.dir() / "server/server.log"));
+  });
 }
 
 // Both databases with the seed's TimeZone: the apply worker and the

@@ -1,5 +1,6 @@
 #include "support/migration_env.h"
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -48,21 +49,24 @@ void WaitUntil(std::chrono::seconds timeout, Done done, const std::string& what)
 }  // namespace
 
 void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription,
-                              std::chrono::seconds timeout) {
-  WaitUntil(
-      timeout,
-      [&](std::string* last) {
-        *last = target.Value(
-            "SELECT coalesce(string_agg(r.srrelid::regclass || ':' || r.srsubstate::text, ',' "
-            "ORDER BY 1), '') FROM pg_subscription_rel r JOIN pg_subscription s "
-            "ON s.oid = r.srsubid WHERE s.subname = '" +
-            subscription + "'");
-        return target.Value(
-                   "SELECT count(*) FROM pg_subscription_rel r JOIN pg_subscription s "
-                   "ON s.oid = r.srsubid WHERE s.subname = '" +
-                   subscription + "' AND r.srsubstate NOT IN ('r', 's')") == "0";
-      },
-      "subscription " + subscription + " to finish its initial copy");
+                              std::chrono::seconds timeout,
+                              const std::function<std::string()>& explain) {
+  const auto ready = [&](std::string* last) {
+    const auto rows = target.Query(
+        "SELECT coalesce(string_agg(r.srrelid::regclass || ':' || r.srsubstate::text, ',' "
+        "ORDER BY 1), ''), count(*) FILTER (WHERE r.srsubstate NOT IN ('r', 's')) "
+        "FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid "
+        "WHERE s.subname = $1",
+        {subscription});
+    *last = rows.at(0).at(0).value_or("");
+    return rows.at(0).at(1) == "0";
+  };
+  try {
+    WaitUntil(timeout, ready, "subscription " + subscription + " to finish its initial copy");
+  } catch (const std::runtime_error& e) {
+    if (!explain) throw;
+    throw std::runtime_error(std::string(e.what()) + "\n" + explain());
+  }
 }
 
 void SetUpQuickStartPair(MigrationServers& s) {

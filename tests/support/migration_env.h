@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,8 +35,10 @@ int RunSqlScript(const PgServer& server, const std::string& script,
 std::string SubscriptionConninfo(const MigrationServers& servers);
 
 // Bounded waits; throw std::runtime_error with the state seen on timeout.
+// `explain`, when given, adds to the error (a server's log, say).
 void WaitForSubscriptionReady(SqlClient& target, const std::string& subscription,
-                              std::chrono::seconds timeout = std::chrono::seconds(60));
+                              std::chrono::seconds timeout = std::chrono::seconds(60),
+                              const std::function<std::string()>& explain = {});
 // Until the subscription's slot on the source confirmed the source's
 // current flush LSN, i.e. the target applied every commit before it.
 void WaitForCatchUp(SqlClient& source, const std::string& subscription,
