@@ -106,6 +106,8 @@ Status TargetChecker::CompareRange(size_t table, const TargetTable& tt, const Ra
     out.table.status = TableStatus::kMatch;
     return Status::OK();
   }
+  PGPARITY_ASSIGN_OR_RETURN(const bool rewritten, RewrittenOnTarget(table, out.table));
+  if (rewritten) return Status::OK();
   const uint64_t count = found.size();
   ListDivergent(table, tt, std::move(found), count, out.table);
   return Status::OK();

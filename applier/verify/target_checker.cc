@@ -7,6 +7,7 @@
 
 #include "pgparity/applier/provenance/provenance.h"
 #include "pgparity/applier/scan/range_digest.h"
+#include "pgparity/applier/scan/rewritten_tables.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
@@ -448,8 +449,19 @@ Status TargetChecker::CompareRows(size_t table, const TargetTable& tt, wire::Lsn
                  " rows changed after the compared commit; re-check";
     return Status::OK();
   }
-  ListDivergent(table, tt, std::move(listed), count, out);
+  PGPARITY_ASSIGN_OR_RETURN(const bool rewritten, RewrittenOnTarget(table, out));
+  if (!rewritten) ListDivergent(table, tt, std::move(listed), count, out);
   return Status::OK();
+}
+
+Result<bool> TargetChecker::RewrittenOnTarget(size_t table, TableReport& out) {
+  PGPARITY_ASSIGN_OR_RETURN(const std::string rewritten,
+                            RewrittenSinceSnapshot(*target_[0], shadow_.table(table).spec()));
+  if (rewritten.empty()) return false;
+  out.status = TableStatus::kUnverified;
+  out.reason = "truncated or rewritten on the target after the check's snapshot (" + rewritten +
+               "); re-check";
+  return true;
 }
 
 Result<KeySplit> TargetChecker::RowComparisonSplit(size_t table, const TargetTable& tt) {

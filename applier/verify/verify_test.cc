@@ -18,6 +18,7 @@
 #include <set>
 #include <string>
 
+#include "pgparity/applier/scan/rewritten_tables.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/sql_quote.h"
 #include "verify/verify_test_env.h"
@@ -274,6 +275,40 @@ TEST_F(VerifyFixture, ReportsATableMissingOnTheTarget) {
   EXPECT_EQ((*t)["status"], "missing_on_target");
   EXPECT_EQ((*t)["source_rows"], 1);
   EXPECT_EQ((*Table(v, "public.users"))["status"], "match");
+}
+
+// What both checks rely on (rewritten_tables.h): a transaction whose
+// snapshot predates a TRUNCATE reads the table empty after it, and
+// RewrittenSinceSnapshot names the table — or the partition — then, and
+// nothing before. On the target, where no publication sees these tables.
+TEST_F(VerifyFixture, RewrittenSinceSnapshotNamesATruncatedTableOrPartition) {
+  SqlClient other(servers().target.Dsn());
+  other.Exec(
+      "CREATE TABLE rw_plain (id int PRIMARY KEY); INSERT INTO rw_plain VALUES (1), (2), (3);"
+      "CREATE TABLE rw_parted (id int) PARTITION BY RANGE (id);"
+      "CREATE TABLE rw_parted_1 PARTITION OF rw_parted FOR VALUES FROM (1) TO (10);"
+      "CREATE TABLE rw_parted_2 PARTITION OF rw_parted FOR VALUES FROM (10) TO (20);"
+      "INSERT INTO rw_parted VALUES (1), (15)");
+  Cleanup drop([&] { other.Exec("DROP TABLE rw_plain, rw_parted"); });
+  auto session = conn::PgSession::Connect(servers().target.Dsn());
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  ASSERT_TRUE(session->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1").ok());
+  TableSpec plain{.schema = "public", .name = "rw_plain"};
+  TableSpec parted{.schema = "public", .name = "rw_parted", .relkind = 'p'};
+  const auto rewritten = [&](const TableSpec& spec) {
+    auto r = RewrittenSinceSnapshot(*session, spec);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "<error>";
+  };
+  EXPECT_EQ(rewritten(plain), "");
+  EXPECT_EQ(rewritten(parted), "");
+  other.Exec("TRUNCATE rw_plain; TRUNCATE rw_parted_2");
+  auto count = session->Query("SELECT count(*) FROM rw_plain");
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(count->Value(0, 0), "0") << "the snapshot's 3 rows are gone: not MVCC-safe";
+  EXPECT_EQ(rewritten(plain), "public.rw_plain");
+  EXPECT_EQ(rewritten(parted), "public.rw_parted_2");
+  ASSERT_TRUE(session->Exec("COMMIT").ok());
 }
 
 // TRUNCATE is not MVCC-safe: a scan inside the slot's snapshot that reads

@@ -188,6 +188,12 @@ class TargetChecker {
                              const TargetRows& rows,
                              std::vector<std::pair<RowDivergence, std::string>>& found,
                              uint64_t& left_out);
+  // Before rows read on target_[0] are called divergent: whether the table
+  // was truncated or rewritten on the target after the check's snapshot
+  // (a TRUNCATE the subscriber applied meanwhile: the read found the new,
+  // empty file, not the snapshot's rows; rewritten_tables.h). Then `out`
+  // is unverified, to re-check, and the result is true.
+  Result<bool> RewrittenOnTarget(size_t table, TableReport& out);
   // `count` divergent rows, of which `found` (the first in key order, at
   // most max_listed_rows of them) are listed.
   void ListDivergent(size_t table, const TargetTable& tt,
