@@ -201,10 +201,11 @@ Status SlotConsumer::CreateSlot(bool first) {
     if (taken.retry_because.empty()) return Status::OK();
     PGPARITY_RETURN_IF_ERROR(conn_->DropSlot(options_.slot));
     if (attempt == SnapshotTaken::kSlotAttempts) {
-      return Status::Unavailable(taken.retry_because + ", on each of " + std::to_string(attempt) +
-                                 " new slots; the replication slot " + options_.slot +
-                                 " was dropped again: run again when that table is not "
-                                 "truncated or rewritten over and over");
+      return Status::DeadlineExceeded(taken.retry_because + ", on each of " +
+                                      std::to_string(attempt) +
+                                      " new slots; the replication slot " + options_.slot +
+                                      " was dropped again: run again when that table is not "
+                                      "truncated or rewritten over and over");
     }
     spdlog::warn("{}: dropped replication slot {}, creating it again", taken.retry_because,
                  options_.slot);

@@ -103,7 +103,8 @@ struct SnapshotTaken {
   // Not "": the snapshot could not be used as it was (a table rewritten
   // after it before it was read), and why. The consumer drops the slot and
   // creates it again — a new consistent point, a new snapshot — at most
-  // kSlotAttempts times in all, then fails with this reason.
+  // kSlotAttempts times in all, then fails with this reason
+  // (DeadlineExceeded: nothing was decided).
   std::string retry_because;
   static constexpr int kSlotAttempts = 3;
 };
