@@ -117,6 +117,53 @@ Result<std::vector<KeySplit>> PlanSourceSplits(conn::PgSession& session, ShadowS
   return PlanKeySplits(session, plan, options, "bootstrap");
 }
 
+// The bootstrap's scan units into the shadow, from several sessions at
+// once. After each unit, whether its table was rewritten after the
+// snapshot (rewritten_tables.h): the first such table is kept, and the
+// units after it are skipped — the caller needs a new slot anyway.
+class BootstrapUnits {
+ public:
+  BootstrapUnits(ShadowState& shadow, const std::vector<KeySplit>& splits)
+      : shadow_(shadow), splits_(splits), table_mu_(shadow.table_count()) {}
+
+  Status Scan(conn::PgSession& s, const ScanUnit& u) {
+    if (!rewritten().empty()) return Status::OK();
+    TableShadow& ts = shadow_.table(u.table);
+    const TableSpec& spec = ts.spec();
+    // TableShadow is not thread-safe: the ranges of one table take turns.
+    std::mutex* mu = splits_[u.table].ranges() > 1 ? &table_mu_[u.table] : nullptr;
+    const auto hold = [mu] { return mu ? std::unique_lock(*mu) : std::unique_lock<std::mutex>(); };
+    PGPARITY_RETURN_IF_ERROR(
+        ScanTable(s, RangeRead(ForDigest(SourceRead(spec), spec), splits_[u.table], u.range),
+                  u.weight, "bootstrap", [&](std::span<const digest::ColumnValue> v) -> Status {
+                    const auto lk = hold();
+                    ts.AddScannedRow(v);
+                    return Status::OK();
+                  }));
+    PGPARITY_ASSIGN_OR_RETURN(std::string rewritten, RewrittenSinceSnapshot(s, spec));
+    if (!rewritten.empty()) {
+      std::lock_guard lk(mu_);
+      if (rewritten_.empty()) rewritten_ = std::move(rewritten);
+      return Status::OK();
+    }
+    const auto lk = hold();
+    ts.ScanEnded();  // --memory-limit: a small table's rows count too
+    return Status::OK();
+  }
+
+  std::string rewritten() {
+    std::lock_guard lk(mu_);
+    return rewritten_;
+  }
+
+ private:
+  ShadowState& shadow_;
+  const std::vector<KeySplit>& splits_;
+  std::vector<std::mutex> table_mu_;
+  std::mutex mu_;
+  std::string rewritten_;
+};
+
 }  // namespace
 
 // Scans every table into the shadow inside the exported snapshot, a big
@@ -144,39 +191,10 @@ Result<Bootstrapped> BootstrapShadow(const conn::ConnParams& source, const conn:
   }
   std::vector<conn::PgSession*> ptrs;
   for (auto& s : sessions) ptrs.push_back(&s);
-  // TableShadow is not thread-safe: the ranges of one table take turns.
-  std::vector<std::mutex> table_mu(shadow.table_count());
-  std::mutex rewritten_mu;
-  Bootstrapped result;
-  PGPARITY_RETURN_IF_ERROR(
-      ScanUnits(ptrs, units, [&](conn::PgSession& s, const ScanUnit& u) -> Status {
-        {
-          std::lock_guard lk(rewritten_mu);
-          if (!result.rewritten.empty()) return Status::OK();  // a new slot is needed anyway
-        }
-        TableShadow& ts = shadow.table(u.table);
-        const TableSpec& spec = ts.spec();
-        std::mutex* mu = splits[u.table].ranges() > 1 ? &table_mu[u.table] : nullptr;
-        const auto hold = [mu] {
-          return mu ? std::unique_lock(*mu) : std::unique_lock<std::mutex>();
-        };
-        PGPARITY_RETURN_IF_ERROR(
-            ScanTable(s, RangeRead(ForDigest(SourceRead(spec), spec), splits[u.table], u.range),
-                      u.weight, "bootstrap", [&](std::span<const digest::ColumnValue> v) -> Status {
-                        const auto lk = hold();
-                        ts.AddScannedRow(v);
-                        return Status::OK();
-                      }));
-        PGPARITY_ASSIGN_OR_RETURN(std::string rewritten, RewrittenSinceSnapshot(s, spec));
-        if (!rewritten.empty()) {
-          std::lock_guard lk(rewritten_mu);
-          if (result.rewritten.empty()) result.rewritten = std::move(rewritten);
-          return Status::OK();
-        }
-        const auto lk = hold();
-        ts.ScanEnded();  // --memory-limit: a small table's rows count too
-        return Status::OK();
-      }));
+  BootstrapUnits scanner(shadow, splits);
+  PGPARITY_RETURN_IF_ERROR(ScanUnits(
+      ptrs, units, [&](conn::PgSession& s, const ScanUnit& u) { return scanner.Scan(s, u); }));
+  Bootstrapped result{.rewritten = scanner.rewritten()};
   for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
   if (!result.rewritten.empty()) return result;
   PGPARITY_RETURN_IF_ERROR(shadow.spill_status());
