@@ -598,6 +598,22 @@ TEST(DecoderOracle, MatchesTestDecodingChangeForChange) {
     EXPECT_EQ(db.Value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
                        "'oracle_retry'"),
               "0");
+
+    // A hook that fails (a bootstrap that could not finish): its error, and
+    // the slot this run created is gone with it.
+    consumer::ConsumerHooks failing_hooks;
+    failing_hooks.on_slot_created =
+        [](const conn::CreatedSlot&) -> Result<consumer::SnapshotTaken> {
+      return Status::IOError("the test's bootstrap failed");
+    };
+    OracleSink failing_sink(names);
+    consumer::SlotConsumer failing(retry_options, failing_sink, failing_hooks);
+    const Status hook_failed = failing.Run();
+    EXPECT_NE(hook_failed.ToString().find("the test's bootstrap failed"), std::string::npos)
+        << hook_failed.ToString();
+    EXPECT_EQ(db.Value("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
+                       "'oracle_retry'"),
+              "0");
   }
 
   // (a) test_decoding, in the pinned formats (SqlClient sets them).

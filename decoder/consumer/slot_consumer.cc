@@ -197,7 +197,9 @@ Status SlotConsumer::CreateSlot(bool first) {
     if (!first) return Status::OK();
     info_.slot_created = true;
     if (!hooks_.on_slot_created) return Status::OK();
-    PGPARITY_ASSIGN_OR_RETURN(const SnapshotTaken taken, hooks_.on_slot_created(*created));
+    Result<SnapshotTaken> use = hooks_.on_slot_created(*created);
+    if (!use.ok()) return DropCreatedSlot(use.status());
+    const SnapshotTaken& taken = *use;
     if (taken.retry_because.empty()) return Status::OK();
     PGPARITY_RETURN_IF_ERROR(conn_->DropSlot(options_.slot));
     if (attempt == SnapshotTaken::kSlotAttempts) {
@@ -210,6 +212,21 @@ Status SlotConsumer::CreateSlot(bool first) {
     spdlog::warn("{}: dropped replication slot {}, creating it again", taken.retry_because,
                  options_.slot);
   }
+}
+
+// on_slot_created failed (its bootstrap, its first checkpoint): the slot
+// it was to start from goes too — a later run could not trust a slot
+// without that state — unless the connection went with the failure.
+Status SlotConsumer::DropCreatedSlot(Status failure) {
+  if (Status dropped = conn_->DropSlot(options_.slot); !dropped.ok()) {
+    spdlog::warn(
+        "replication slot {} was created by this run and is left on {} ({}): drop it "
+        "with SELECT pg_drop_replication_slot('{}')",
+        options_.slot, conn_->endpoint(), dropped.ToString(), options_.slot);
+  } else {
+    spdlog::info("dropped replication slot {}, created by this run", options_.slot);
+  }
+  return failure;
 }
 
 Status SlotConsumer::Checkpoint(Session& s) {

@@ -116,8 +116,8 @@ struct ConsumerHooks {
   std::function<Status(const SessionInfo&, wire::Lsn& resume)> on_session;
   // Right after the first connection created the slot, before streaming
   // starts: the exported snapshot (options.snapshot = kExport) is valid
-  // only during this call. Non-OK aborts Run; SnapshotTaken may ask for a
-  // new slot.
+  // only during this call. Non-OK aborts Run and drops the slot it just
+  // created; SnapshotTaken may ask for a new slot.
   std::function<Result<SnapshotTaken>(const conn::CreatedSlot&)> on_slot_created;
   // Every checkpoint interval while streaming: the highest wal end received
   // (frames and keepalives), and whether no transaction is open or buffered.
@@ -199,6 +199,7 @@ class SlotConsumer {
 
   Status Connect(bool first);
   Status CreateSlot(bool first);
+  Status DropCreatedSlot(Status failure);
   Result<bool> TakeFirstConnection();
   Status Stream(boost::asio::io_context& io, bool& stream_started);
   Result<wire::Lsn> StartReplication();
