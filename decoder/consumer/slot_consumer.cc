@@ -206,8 +206,7 @@ Status SlotConsumer::CreateSlot(bool first) {
       return Status::DeadlineExceeded(taken.retry_because + ", on each of " +
                                       std::to_string(attempt) +
                                       " new slots; the replication slot " + options_.slot +
-                                      " was dropped again: run again when that table is not "
-                                      "truncated or rewritten over and over");
+                                      " was dropped again — run again later");
     }
     spdlog::warn("{}: dropped replication slot {}, creating it again", taken.retry_because,
                  options_.slot);
