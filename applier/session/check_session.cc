@@ -160,7 +160,6 @@ Result<consumer::SnapshotTaken> CheckSession::Bootstrap(const conn::CreatedSlot&
   const ScanPlanOptions scan{.jobs = options_.parallel, .min_range_rows = options_.min_range_rows};
   Result<Bootstrapped> scanned = BootstrapShadow(sides_.source_params, slot, scan, *shadow_);
   if (scanned.ok() && !scanned->rewritten.empty()) {
-    shadow_->ClearRows();
     return consumer::SnapshotTaken{.retry_because =
                                        "table " + scanned->rewritten +
                                        " was truncated or rewritten after the slot's snapshot "

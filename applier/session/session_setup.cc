@@ -196,7 +196,10 @@ Result<Bootstrapped> BootstrapShadow(const conn::ConnParams& source, const conn:
       ptrs, units, [&](conn::PgSession& s, const ScanUnit& u) { return scanner.Scan(s, u); }));
   Bootstrapped result{.rewritten = scanner.rewritten()};
   for (auto& s : sessions) PGPARITY_RETURN_IF_ERROR(s.Exec("COMMIT"));
-  if (!result.rewritten.empty()) return result;
+  if (!result.rewritten.empty()) {
+    shadow.ClearRows();  // not the snapshot's: the next slot's bootstrap starts empty
+    return result;
+  }
   PGPARITY_RETURN_IF_ERROR(shadow.spill_status());
   shadow.SetBasePoint(slot.consistent_point);
   const double secs = std::chrono::duration<double>(steady_clock::now() - start).count();

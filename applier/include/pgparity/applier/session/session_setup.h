@@ -39,8 +39,8 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
 // shadow is then the source as of the slot's consistent point (its base
 // point). Unless a table was truncated or rewritten after the snapshot,
 // before its scan read it (rewritten_tables.h): the scans stop, the
-// result names it, and the shadow's rows are not the snapshot's — the
-// caller clears them and needs a new slot.
+// shadow's rows (not the snapshot's) are cleared, the result names the
+// table, and the caller needs a new slot.
 struct Bootstrapped {
   std::string rewritten;  // "" when every table was read as of the snapshot
 };
