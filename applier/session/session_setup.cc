@@ -13,8 +13,8 @@
 #include "pgparity/applier/scan/rewritten_tables.h"
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/conn/connect.h"
+#include "pgparity/conn/snapshot_transaction.h"
 #include "pgparity/digest/digest_sql.h"
-#include "pgparity/sql_quote.h"
 #include "pgparity/utc_time.h"
 
 namespace pgparity::applier {
@@ -98,8 +98,7 @@ namespace {
 Result<conn::PgSession> SnapshotSession(const conn::ConnParams& source,
                                         const std::string& snapshot) {
   PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source));
-  PGPARITY_RETURN_IF_ERROR(s.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  PGPARITY_RETURN_IF_ERROR(s.Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
+  PGPARITY_RETURN_IF_ERROR(conn::BeginInSnapshot(s, snapshot));
   return s;
 }
 

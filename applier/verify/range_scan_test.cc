@@ -6,9 +6,12 @@
 // across the two servers) — never pgparity's digests.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pgparity/applier/scan/key_ranges.h"
@@ -326,6 +329,46 @@ TEST_F(RangeScanTest, DigestInRangesEqualsTheServersDigest) {
   Cli none = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table public.d --jobs 0");
   EXPECT_EQ(none.code, 2) << none.output;
   EXPECT_NE(none.output.find("--jobs must be 1 to 64"), std::string::npos) << none.output;
+}
+
+// digest --jobs reads every table in one exported snapshot: a table
+// truncated (and refilled) after it, before its read, reads as empty — no
+// state the table had. The digest says so (exit 4) instead of printing the
+// empty table's digest. Deterministic: the TRUNCATE holds its lock until
+// the digest waits for it, then commits.
+TEST_F(RangeScanTest, DigestRefusesATableTruncatedAfterItsSnapshot) {
+  SchemaPair pair(servers(), "digest_truncated",
+                  "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY);"
+                  "INSERT INTO a SELECT generate_series(1, 10);"
+                  "INSERT INTO b SELECT generate_series(1, 10)",
+                  "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)");
+  SqlClient truncator(pair.SourceDsn());
+  truncator.Exec("BEGIN; TRUNCATE b; INSERT INTO b SELECT generate_series(1, 5)");
+  auto digest = std::async(std::launch::async, [&] {
+    return RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) +
+                  " --table public.a --table public.b --jobs 2");
+  });
+  SqlClient watcher(pair.SourceDsn());
+  bool waiting = false;
+  for (int i = 0; i < 200 && !waiting; ++i) {
+    waiting = watcher.Value(
+                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                  "'Lock' AND datname = current_database()") != "0";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(waiting) << "the digest never waited for the TRUNCATE's lock";
+  truncator.Exec("COMMIT");
+  Cli refused = digest.get();
+  EXPECT_EQ(refused.code, 4) << refused.output;
+  EXPECT_NE(refused.output.find("public.a rows=10 "), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("public.b rows="), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("table public.b was truncated or rewritten after the digest's "
+                                "snapshot"),
+            std::string::npos)
+      << refused.output;
+  Cli again = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table public.b --jobs 2");
+  EXPECT_EQ(again.code, 0) << again.output;
+  EXPECT_NE(again.output.find("public.b rows=5 "), std::string::npos) << again.output;
 }
 
 }  // namespace

@@ -12,9 +12,9 @@
 #include "pgparity/applier/scan/table_scan.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/applier/verify/column_description.h"
+#include "pgparity/conn/snapshot_transaction.h"
 #include "pgparity/digest/digest_sql.h"
 #include "pgparity/digest/row_digest.h"
-#include "pgparity/sql_quote.h"
 #include "verify/check_round.h"
 #include "verify/row_diff.h"
 
@@ -202,13 +202,9 @@ Status TargetChecker::BracketSnapshot(Round& round, std::string& why) {
   if (!sub_.slot_name.empty()) {
     PGPARITY_ASSIGN_OR_RETURN(flush_before, ReadSlotFlush(*source_, sub_.slot_name));
   }
-  PGPARITY_RETURN_IF_ERROR(main.Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-  PGPARITY_ASSIGN_OR_RETURN(auto snap, main.Query("SELECT pg_export_snapshot()"));
-  const std::string snapshot(snap.Value(0, 0));
+  PGPARITY_ASSIGN_OR_RETURN(const std::string snapshot, conn::BeginExportedSnapshot(main));
   for (size_t i = 1; i < target_.size(); ++i) {
-    PGPARITY_RETURN_IF_ERROR(target_[i]->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
-    PGPARITY_RETURN_IF_ERROR(
-        target_[i]->Exec("SET TRANSACTION SNAPSHOT " + QuoteLiteral(snapshot)));
+    PGPARITY_RETURN_IF_ERROR(conn::BeginInSnapshot(*target_[i], snapshot));
   }
   PGPARITY_ASSIGN_OR_RETURN(round.remote_after, ReadRemoteLsn(main, sub_));
   if (!sub_.enabled) {

@@ -43,9 +43,16 @@ namespace {
 
 CheckSessionOptions SessionOptions(const VerifyOptions& options,
                                    const std::filesystem::path& store_dir) {
-  return {options.source,         options.target,   options.publication,
-          options.subscription,   options.parallel, options.metrics_listen,
-          options.min_range_rows, options.memory,   store_dir};
+  return {.source = options.source,
+          .target = options.target,
+          .publication = options.publication,
+          .subscription = options.subscription,
+          .parallel = options.parallel,
+          .metrics_listen = options.metrics_listen,
+          .min_range_rows = options.min_range_rows,
+          .memory = options.memory,
+          .store_dir = store_dir,
+          .resume_slot = ""};  // a temporary slot: created, never resumed
 }
 
 // "<TMPDIR>/pgparity-verify-store-<pid>-<time>": created only if a table
