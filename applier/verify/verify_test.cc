@@ -347,6 +347,42 @@ TEST_F(VerifyFixture, ATableTruncatedAfterTheSnapshotBeforeItsScanGetsANewSlot) 
   EXPECT_EQ(VerifySlotsLeft(), 0);
 }
 
+// The target's side of the same PostgreSQL behaviour: a table truncated on
+// the target after the full check's snapshot, before its read, reads as
+// empty there. Here the truncating transaction puts every row back, so the
+// target equals the source once it commits: the check must not call the
+// rows missing (a false alarm) but check the table again, in a snapshot
+// that sees the rows: consistent.
+// Deterministic: the TRUNCATE holds its lock until the check's read waits
+// for it, then commits.
+TEST_F(VerifyFixture, ATableTruncatedOnTheTargetUnderTheChecksSnapshotIsCheckedAgain) {
+  SqlClient truncator(servers().target.Dsn());
+  truncator.Exec(
+      "BEGIN; CREATE TEMP TABLE kept ON COMMIT DROP AS SELECT * FROM reordered;"
+      "TRUNCATE reordered; INSERT INTO reordered SELECT * FROM kept");
+  std::future<Verdict> verdict;
+  bool committed = false;
+  Cleanup commit([&] {  // before `verdict` joins: never leave verify waiting on the lock
+    if (!committed) truncator.Exec("COMMIT");
+  });
+  verdict = std::async(std::launch::async, [] { return Verify("--jobs 1"); });
+  SqlClient watcher(servers().target.Dsn());
+  std::string waiting;
+  for (int i = 0; i < 600 && waiting.empty(); ++i) {
+    waiting = watcher.Value(
+        "SELECT coalesce(max(query), '') FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND application_name LIKE 'pgparity%'");
+    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  truncator.Exec("COMMIT");
+  committed = true;
+  Verdict v = verdict.get();
+  ASSERT_FALSE(waiting.empty()) << "verify never waited for the TRUNCATE's lock: " << v.output;
+  EXPECT_EQ(v.code, 0) << "waited in: " << waiting << "\n" << v.output;
+  EXPECT_EQ(v.report["status"], "consistent") << v.output;
+  EXPECT_EQ(Row(v, "public.reordered", "a", "1"), nullptr) << v.report.dump(2);
+}
+
 TEST_F(VerifyFixture, DisabledSubscriptionIsDivergentThenConvergesWhenEnabled) {
   SqlClient source(servers().source.Dsn());
   SqlClient target(servers().target.Dsn());
