@@ -95,13 +95,18 @@ void WaitForCatchUp(SqlClient& source, const std::string& subscription,
   WaitUntil(
       timeout,
       [&](std::string* last) {
-        *last = source.Value(
-            "SELECT coalesce(confirmed_flush_lsn::text, 'no slot') FROM "
-            "pg_replication_slots WHERE slot_name = '" +
-            subscription + "'");
-        return source.Value("SELECT coalesce(bool_and(confirmed_flush_lsn >= '" + goal +
-                            "'), false) FROM pg_replication_slots WHERE slot_name = '" +
-                            subscription + "'") == "t";
+        *last = source
+                    .Scalar(
+                        "SELECT coalesce(confirmed_flush_lsn::text, 'no slot') FROM "
+                        "pg_replication_slots WHERE slot_name = $1",
+                        {subscription})
+                    .value_or("no slot");
+        return source
+                   .Scalar(
+                       "SELECT coalesce(bool_and(confirmed_flush_lsn >= $1::pg_lsn), false) "
+                       "FROM pg_replication_slots WHERE slot_name = $2",
+                       {goal, subscription})
+                   .value_or("f") == "t";
       },
       "the target to apply up to source LSN " + goal);
 }
@@ -122,10 +127,12 @@ void WaitForSlotReleased(SqlClient& source, const std::string& slot, std::chrono
   WaitUntil(
       timeout,
       [&](std::string* last) {
-        *last = source.Value(
-            "SELECT coalesce(string_agg(active_pid::text, ','), 'none') FROM pg_replication_slots "
-            "WHERE slot_name = '" +
-            slot + "' AND active");
+        *last = source
+                    .Scalar(
+                        "SELECT coalesce(string_agg(active_pid::text, ','), 'none') FROM "
+                        "pg_replication_slots WHERE slot_name = $1 AND active",
+                        {slot})
+                    .value_or("none");
         return *last == "none";
       },
       "slot " + slot + " to be released by its walsender");
@@ -134,42 +141,42 @@ void WaitForSlotReleased(SqlClient& source, const std::string& slot, std::chrono
 void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
                           std::chrono::seconds timeout) {
   WaitForSlotReleased(source, slot, timeout);
-  source.Exec("SELECT pg_drop_replication_slot('" + slot + "')");
+  source.Exec("SELECT pg_drop_replication_slot($1)", {slot});
 }
 
 void DropDatabaseIfExists(SqlClient& admin, const std::string& name) {
-  std::string ident = "\"", literal = "'";
-  for (char c : name) {
-    ident += c == '"' ? std::string("\"\"") : std::string(1, c);
-    literal += c == '\'' ? std::string("''") : std::string(1, c);
-  }
-  ident += '"';
-  literal += '\'';
+  // DROP and ALTER DATABASE take no parameters: the server quotes the name.
+  auto statement = [&](const char* format) {
+    return admin.Scalar("SELECT format($1, $2::text)", {format, name}).value_or("");
+  };
+  auto sessions = [&] {
+    return admin.Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", {name})
+        .value_or("0");
+  };
   if (std::stoi(admin.Value("SHOW server_version_num")) >= 130000) {
-    admin.Exec("DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)");
+    admin.Exec(statement("DROP DATABASE IF EXISTS %I WITH (FORCE)"));
     return;
   }
   // Before 13: no FORCE; no new session can start while the database is
   // not allowed connections.
-  if (admin.Value("SELECT count(*) FROM pg_database WHERE datname = " + literal) == "0") return;
-  admin.Exec("ALTER DATABASE " + ident + " ALLOW_CONNECTIONS false");
-  admin.Value("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = " +
-              literal);
+  if (admin.Scalar("SELECT count(*) FROM pg_database WHERE datname = $1", {name}) == "0") return;
+  admin.Exec(statement("ALTER DATABASE %I ALLOW_CONNECTIONS false"));
+  admin.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", {name});
   WaitUntil(
       std::chrono::seconds(30),
       [&](std::string* last) {
-        *last = admin.Value("SELECT count(*) FROM pg_stat_activity WHERE datname = " + literal);
+        *last = sessions();
         return *last == "0";
       },
       "the sessions of database " + name + " to end");
-  admin.Exec("DROP DATABASE IF EXISTS " + ident);
+  admin.Exec(statement("DROP DATABASE IF EXISTS %I"));
 }
 
 std::vector<std::string> PublishedTables(SqlClient& source, const std::string& publication) {
   std::vector<std::string> tables;
   for (auto& row : source.Query("SELECT format('%I.%I', schemaname, tablename) FROM "
-                                "pg_publication_tables WHERE pubname = '" +
-                                publication + "' ORDER BY 1")) {
+                                "pg_publication_tables WHERE pubname = $1 ORDER BY 1",
+                                {publication})) {
     tables.push_back(*row[0]);
   }
   return tables;
@@ -182,10 +189,8 @@ std::vector<Row> TableRows(SqlClient& db, const std::string& table) {
 std::vector<Row> TableColumns(SqlClient& db, const std::string& table) {
   return db.Query(
       "SELECT attname, format_type(atttypid, atttypmod), attnotnull FROM pg_attribute "
-      "WHERE attrelid = '" +
-      table +
-      "'::regclass AND attnum > 0 AND NOT attisdropped "
-      "ORDER BY attnum");
+      "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+      {table});
 }
 
 }  // namespace pgparity::testing
