@@ -313,6 +313,22 @@ void SeedRun::CrashAudit() {
   Note("audit killed (SIGKILL) halfway through a streamed transaction and started again");
 }
 
+// A second kill -9, after the injections, at a point the seed picks:
+// between two of phase two's transactions, or up to 4 s after the target
+// applied them. The audit is then wherever its own work is — a full check
+// or a rolling range, listing divergent rows, writing a checkpoint (of a
+// spilled state on two seeds of three), applying a commit — not only
+// inside a streamed transaction. Restarted, it must still report every
+// injected divergence within CheckDivergent's bound.
+void SeedRun::KillAudit(const std::string& when) {
+  if (!audit_->Running()) return;  // an audit that died is reported where it is found
+  audit_->Kill();
+  testing::SqlClient source(Dsn(env_.servers->source));
+  testing::WaitForSlotReleased(source, slot_);
+  audit_->Restart();
+  Note("audit killed (SIGKILL) " + when + " and started again");
+}
+
 void SeedRun::WaitCaughtUp() {
   testing::SqlClient source(Dsn(env_.servers->source));
   try {
@@ -408,9 +424,25 @@ void SeedRun::InjectAndContinue() {
                             [&](const std::string& d) { return d.starts_with(what); }))
         << "no injection '" << what << "...': no row qualified";
   }
+  // The second crash (KillAudit), from its own generator: the workload
+  // stays what it was for the seed. Half the seeds kill while the workload
+  // runs, half while the audit checks what it applied.
+  Rng pick(seed_ ^ 0xc2b2ae3d27d4eb4fULL);
+  const bool during_workload = Uniform(pick, 0, 1) == 0;
+  const int64_t crash_at = Uniform(pick, 0, env_.size.phase_two - 1);
+  const int64_t crash_ms = Uniform(pick, 0, 4000);
+  if (during_workload) {
+    workload_->OnceAfter(static_cast<int>(crash_at), [this, crash_at] {
+      KillAudit("after " + std::to_string(crash_at) + " operations of phase two");
+    });
+  }
   workload_->Run(env_.size.phase_two, false, env_.size.streamed_two);
   workload_->Mark(2);
   WaitCaughtUp();
+  if (!during_workload) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(crash_ms));
+    KillAudit(std::to_string(crash_ms) + " ms after the target applied phase two");
+  }
 }
 
 void SeedRun::CheckDivergent() {

@@ -84,6 +84,7 @@ class SeedRun {
   void WaitCaughtUp();
   void CheckStreamed();
   void CrashAudit();
+  void KillAudit(const std::string& when);
   void ChooseVariant(Rng& pick);
   // The options of CheckVariant for verify or audit.
   std::vector<std::string> VariantArgs(bool audit) const;

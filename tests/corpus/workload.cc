@@ -565,6 +565,7 @@ void Workload::Run(int operations, bool truncate, int streamed) {
     }
     source_.Exec("COMMIT");
     ++stats_.transactions;
+    if (after_ && done >= after_operations_) std::exchange(after_, {})();
   }
 }
 

@@ -88,6 +88,13 @@ class Workload {
   // Called once, halfway through the next streamed transaction, while it
   // is open (and streamed): SeedRun kills and restarts the audit there.
   void OnceMidStream(std::function<void()> hook) { mid_stream_ = std::move(hook); }
+  // Called once in the next Run, between two transactions, after the
+  // first commit that brings its operations to `operations` or more:
+  // SeedRun kills and restarts the audit there, wherever its own work is.
+  void OnceAfter(int operations, std::function<void()> hook) {
+    after_operations_ = operations;
+    after_ = std::move(hook);
+  }
   // One streamed transaction of `operations` changes (see above); the
   // other session's commits come on top.
   void RunStreamed(int operations);
@@ -154,6 +161,8 @@ class Workload {
   std::vector<std::pair<size_t, Key>> other_inserts_;
   std::function<void()> mid_stream_;
   bool mid_stream_called_ = false;  // in the open streamed transaction
+  std::function<void()> after_;
+  int after_operations_ = 0;
 };
 
 }  // namespace pgparity::corpus
