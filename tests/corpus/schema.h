@@ -38,6 +38,22 @@ enum class Kind {
   kInt4ToInt8,     // int4 on the source, int8 on the target
   kVarcharToText,  // varchar(20) on the source, text on the target
   kNumericScaled,  // numeric(10,2) on the source, numeric(12,2) on the target
+  // Types real sample databases hold (pagila, northwind...) beyond the
+  // above: each has an equality operator, which the subscriber needs to
+  // find a keyless table's row by its FULL identity.
+  kInt2,
+  kFloat8,  // including NaN, ±Infinity, -0, the extremes
+  kUuid,
+  kInterval,  // months, days and time apart ('1 day' = '24:00:00' yet prints otherwise)
+  kTime,
+  kTimetz,
+  kInet,  // IPv4 and IPv6, with and without a netmask
+  kCidr,
+  kMacaddr,
+  kMoney,
+  kBpchar,  // char(8): blank-padded
+  kVarbit,
+  kTsvector,
   // The wide tables' columns (schema_tables.cc, WideTable): values whose
   // text is short, exactly at the digest's 128-byte threshold (127, 128,
   // 129 bytes), wide but inline, or out of line (values.h, Width).

@@ -38,6 +38,19 @@ inline const std::map<Kind, std::string>& PoolNames() {
       {Kind::kInt4ToInt8, "Menge"},
       {Kind::kVarcharToText, "Kürzel"},
       {Kind::kNumericScaled, "Größe"},
+      {Kind::kInt2, "klein"},
+      {Kind::kFloat8, "Gewicht"},
+      {Kind::kUuid, "Kennung"},
+      {Kind::kInterval, "Dauer"},
+      {Kind::kTime, "Uhrzeit"},
+      {Kind::kTimetz, "Uhrzeit (Zone)"},
+      {Kind::kInet, "Adresse"},
+      {Kind::kCidr, "Netz"},
+      {Kind::kMacaddr, "MAC"},
+      {Kind::kMoney, "Preis"},
+      {Kind::kBpchar, "Kennzeichen"},
+      {Kind::kVarbit, "Bits"},
+      {Kind::kTsvector, "Suchtext"},
   };
   return names;
 }

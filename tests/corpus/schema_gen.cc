@@ -78,6 +78,32 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
       return widened("varchar(20)", "text");
     case Kind::kNumericScaled:
       return widened("numeric(10,2)", "numeric(12,2)");
+    case Kind::kInt2:
+      return same("int2");
+    case Kind::kFloat8:
+      return same("float8");
+    case Kind::kUuid:
+      return same("uuid");
+    case Kind::kInterval:
+      return same("interval");
+    case Kind::kTime:
+      return same("time");
+    case Kind::kTimetz:
+      return same("timetz");
+    case Kind::kInet:
+      return same("inet");
+    case Kind::kCidr:
+      return same("cidr");
+    case Kind::kMacaddr:
+      return same("macaddr");
+    case Kind::kMoney:
+      return same("money");
+    case Kind::kBpchar:
+      return same("char(8)");
+    case Kind::kVarbit:
+      return same("varbit");
+    case Kind::kTsvector:
+      return same("tsvector");
   }
   return same("text");
 }

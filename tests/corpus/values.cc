@@ -192,6 +192,123 @@ std::string Real(Rng& rng) {
   return std::string(buf, end);
 }
 
+std::string Float8(Rng& rng) {
+  static const std::vector<std::string> specials{"NaN",
+                                                 "Infinity",
+                                                 "-Infinity",
+                                                 "0",
+                                                 "-0",
+                                                 "5e-324",
+                                                 "2.2250738585072014e-308",
+                                                 "1.7976931348623157e+308"};
+  if (Chance(rng, 0.1)) return Pick(rng, specials);
+  const double v = static_cast<double>(Uniform(rng, -999999999999, 999999999999)) *
+                   std::pow(10.0, static_cast<double>(Uniform(rng, -320, 290)));
+  if (!std::isfinite(v)) return "0.25";
+  char buf[40];
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
+}
+
+std::string Uuid(Rng& rng) {
+  std::string hex = Hex(rng, 16).substr(2);
+  for (size_t at : {20, 16, 12, 8}) hex.insert(at, "-");
+  return hex;
+}
+
+// Months, days and microseconds, each signed: no style prints them alike
+// after a sum of parts ('1 day' and '24:00:00' are equal yet print apart).
+std::string Interval(Rng& rng) {
+  std::string s;
+  if (Chance(rng, 0.4)) s += std::to_string(Uniform(rng, -30, 30)) + " mons ";
+  if (Chance(rng, 0.5)) s += std::to_string(Uniform(rng, -400, 400)) + " days ";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s%02d:%02d:%02d.%06d", Chance(rng, 0.3) ? "-" : "",
+                static_cast<int>(Uniform(rng, 0, 99)), static_cast<int>(Uniform(rng, 0, 59)),
+                static_cast<int>(Uniform(rng, 0, 59)), static_cast<int>(Uniform(rng, 0, 999999)));
+  return s + buf;
+}
+
+std::string TimeOfDay(Rng& rng, bool zoned) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d.%06d", static_cast<int>(Uniform(rng, 0, 23)),
+                static_cast<int>(Uniform(rng, 0, 59)), static_cast<int>(Uniform(rng, 0, 59)),
+                static_cast<int>(Uniform(rng, 0, 999999)));
+  if (!zoned) return Chance(rng, 0.03) ? "24:00:00" : buf;
+  // Offsets of whole and half hours, and one of 5:45 (Nepal).
+  static const std::vector<std::string> zones{"+00", "+05:30", "-08", "+05:45", "+14", "-12"};
+  return buf + Pick(rng, zones);
+}
+
+std::string Inet(Rng& rng, bool network) {
+  char buf[64];
+  if (Chance(rng, 0.6)) {
+    const int bits = static_cast<int>(Uniform(rng, network ? 8 : 0, 32));
+    uint32_t a = static_cast<uint32_t>(rng());
+    if (network) a = bits == 32 ? a : a & ~(0xffffffffU >> bits);  // no host bits
+    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+                  a & 255);
+    std::string s = buf;
+    if (network || bits != 32) s += "/" + std::to_string(network ? bits : Uniform(rng, 1, 32));
+    return s;
+  }
+  std::snprintf(buf, sizeof buf, "2001:db8:%x::%x", static_cast<unsigned>(Uniform(rng, 0, 65535)),
+                network ? 0U : static_cast<unsigned>(Uniform(rng, 1, 65535)));
+  return std::string(buf) + (network ? "/48" : Chance(rng, 0.5) ? "/64" : "");
+}
+
+std::string Macaddr(Rng& rng) {
+  const std::string hex = Hex(rng, 6).substr(2);
+  std::string s;
+  for (size_t i = 0; i < 12; i += 2) s += (i ? ":" : "") + hex.substr(i, 2);
+  return s;
+}
+
+// Under lc_monetary C: cents, negative ones too.
+std::string Money(Rng& rng) {
+  const int64_t cents = Uniform(rng, -99999999999, 99999999999);
+  const int64_t whole = (cents < 0 ? -cents : cents) / 100;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%s%lld.%02lld", cents < 0 ? "-" : "",
+                static_cast<long long>(whole),
+                static_cast<long long>((cents < 0 ? -cents : cents) % 100));
+  return buf;
+}
+
+// Up to 8 characters, blank-padded by the type; trailing blanks in the
+// input too (they are not significant), and non-ASCII.
+std::string Bpchar(Rng& rng) {
+  std::string s = RandomText(rng, static_cast<size_t>(Uniform(rng, 0, 6)));
+  if (Chance(rng, 0.3)) s += "  ";
+  return s;
+}
+
+std::string Varbit(Rng& rng) {
+  std::string s;
+  for (int64_t n = Uniform(rng, 0, 80); n > 0; --n) s += Chance(rng, 0.5) ? '1' : '0';
+  return s;
+}
+
+// Lexemes with positions and weights, unsorted and repeated: the type
+// sorts and merges them.
+std::string Tsvector(Rng& rng) {
+  static const std::vector<std::string> words{"fat",  "cat", "rat", "über",   "straße",
+                                              "it's", "a b", "ÄÖÜ", "ratten", "katze"};
+  std::string s;
+  for (int64_t n = Uniform(rng, 0, 8); n > 0; --n) {
+    std::string w = Pick(rng, words);
+    std::string quoted = "'";
+    for (char c : w) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    quoted += "'";
+    if (Chance(rng, 0.6)) {
+      quoted += ":" + std::to_string(Uniform(rng, 1, 200));
+      if (Chance(rng, 0.3)) quoted += Pick(rng, std::vector<std::string>{"A", "B", "C"});
+    }
+    s += (s.empty() ? "" : " ") + quoted;
+  }
+  return s;
+}
+
 // Exactly `bytes` bytes of UTF-8 text: symbols from `symbols`, an ASCII
 // letter where the next symbol would not fit.
 std::string ExactText(Rng& rng, size_t bytes, const std::vector<std::string>& symbols) {
@@ -360,6 +477,32 @@ std::string RandomNonNull(Rng& rng, Kind kind) {
     case Kind::kWideJsonb:
     case Kind::kWideTextArray:
       return WideValue(rng, kind, RandomWidth(rng));
+    case Kind::kInt2:
+      return std::to_string(static_cast<int16_t>(rng()) >> Uniform(rng, 0, 15));
+    case Kind::kFloat8:
+      return Float8(rng);
+    case Kind::kUuid:
+      return Uuid(rng);
+    case Kind::kInterval:
+      return Interval(rng);
+    case Kind::kTime:
+      return TimeOfDay(rng, false);
+    case Kind::kTimetz:
+      return TimeOfDay(rng, true);
+    case Kind::kInet:
+      return Inet(rng, false);
+    case Kind::kCidr:
+      return Inet(rng, true);
+    case Kind::kMacaddr:
+      return Macaddr(rng);
+    case Kind::kMoney:
+      return Money(rng);
+    case Kind::kBpchar:
+      return Bpchar(rng);
+    case Kind::kVarbit:
+      return Varbit(rng);
+    case Kind::kTsvector:
+      return Tsvector(rng);
   }
   return "";
 }
