@@ -1,8 +1,9 @@
 // pgparity digest --dsn DSN --table SCHEMA.NAME [--table ...] [--server-side] [--jobs N]
 //
 // The table digest of docs/digest.md for tables on any server (source or
-// target): computed here from COPY (what verify's full check does: with
-// --jobs N on N sessions in one snapshot, a big table in key ranges), or
+// target): computed here from COPY (what verify's full check does: all
+// tables in one snapshot, with --jobs N on N sessions sharing it, a big
+// table in key ranges), or
 // with --server-side by the server itself with the documented SQL. Either
 // way the same number, so a report's digests can be checked independently.
 #include <algorithm>
@@ -32,12 +33,14 @@ namespace pgparity::cli {
 namespace {
 
 // `jobs` sessions on `params` reading one snapshot: the first exports it,
-// the others import it. One session reads outside any transaction.
+// the others import it. One session too reads in a transaction: a lone
+// COPY statement takes its snapshot before it waits for the table's lock,
+// so a TRUNCATE committed during that wait makes it read the table empty,
+// and outside a transaction nothing can tell (CheckNotRewritten).
 Result<std::vector<conn::PgSession>> SnapshotSessions(const conn::ConnParams& params, size_t jobs) {
   std::vector<conn::PgSession> sessions;
   PGPARITY_ASSIGN_OR_RETURN(conn::PgSession first, conn::ConnectSession(params, "server"));
   sessions.push_back(std::move(first));
-  if (jobs <= 1) return sessions;
   PGPARITY_ASSIGN_OR_RETURN(const std::string snapshot, conn::BeginExportedSnapshot(sessions[0]));
   while (sessions.size() < jobs) {
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::ConnectSession(params, "server"));
@@ -47,14 +50,13 @@ Result<std::vector<conn::PgSession>> SnapshotSessions(const conn::ConnParams& pa
   return sessions;
 }
 
-// With --jobs > 1 every table is read in the snapshot the first session
-// exported; a table truncated or rewritten after it, before its read, was
-// read empty (rewritten_tables.h): its digest is no state the table had.
+// Every table is read in the snapshot the first session exported; a table
+// truncated or rewritten after it, before its read, was read empty
+// (rewritten_tables.h): its digest is no state the table had.
 // Not decided (exit 4) rather than a wrong number. Asked on the session
 // that exported the snapshot: the readers' locks, held to the end of the
 // snapshot's transaction, keep later rewrites out.
 Status CheckNotRewritten(std::vector<conn::PgSession>& sessions, const applier::TableSpec& spec) {
-  if (sessions.size() <= 1) return Status::OK();  // no snapshot: one statement per table
   PGPARITY_ASSIGN_OR_RETURN(const std::string rewritten,
                             applier::RewrittenSinceSnapshot(sessions[0], spec));
   if (rewritten.empty()) return Status::OK();

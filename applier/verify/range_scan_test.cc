@@ -331,44 +331,56 @@ TEST_F(RangeScanTest, DigestInRangesEqualsTheServersDigest) {
   EXPECT_NE(none.output.find("--jobs must be 1 to 64"), std::string::npos) << none.output;
 }
 
-// digest --jobs reads every table in one exported snapshot: a table
-// truncated (and refilled) after it, before its read, reads as empty — no
-// state the table had. The digest says so (exit 4) instead of printing the
-// empty table's digest. Deterministic: the TRUNCATE holds its lock until
-// the digest waits for it, then commits.
+// digest reads every table in one snapshot (with --jobs N on N sessions
+// sharing it): a table truncated (and refilled) after it, before its read,
+// reads as empty — no state the table had. The digest says so (exit 4)
+// instead of printing the empty table's digest. Deterministic: the
+// TRUNCATE holds its lock until the digest waits for it, then commits.
 TEST_F(RangeScanTest, DigestRefusesATableTruncatedAfterItsSnapshot) {
   SchemaPair pair(servers(), "digest_truncated",
                   "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY);"
                   "INSERT INTO a SELECT generate_series(1, 10);"
                   "INSERT INTO b SELECT generate_series(1, 10)",
                   "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY)");
-  SqlClient truncator(pair.SourceDsn());
-  truncator.Exec("BEGIN; TRUNCATE b; INSERT INTO b SELECT generate_series(1, 5)");
-  auto digest = std::async(std::launch::async, [&] {
-    return RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) +
-                  " --table public.a --table public.b --jobs 2");
-  });
+  const std::string digest_b = "digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table public.b";
   SqlClient watcher(pair.SourceDsn());
-  bool waiting = false;
-  for (int i = 0; i < 200 && !waiting; ++i) {
-    waiting = watcher.Value(
-                  "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                  "'Lock' AND datname = current_database()") != "0";
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (const std::string jobs : {"2", "1"}) {
+    SCOPED_TRACE("--jobs " + jobs);
+    const std::string refill = jobs == "2" ? "5" : "3";
+    SqlClient truncator(pair.SourceDsn());
+    truncator.Exec("BEGIN; TRUNCATE b; INSERT INTO b SELECT generate_series(1, " + refill + ")");
+    std::future<Cli> digest;
+    bool committed = false;
+    Cleanup commit([&] {  // before `digest` joins: never leave it waiting on the lock
+      if (!committed) truncator.Exec("COMMIT");
+    });
+    digest = std::async(std::launch::async, [&] {
+      return RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) +
+                    " --table public.a --table public.b --jobs " + jobs);
+    });
+    bool waiting = false;
+    for (int i = 0; i < 200 && !waiting; ++i) {
+      waiting = watcher.Value(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                    "'Lock' AND datname = current_database()") != "0";
+      if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    truncator.Exec("COMMIT");
+    committed = true;
+    Cli refused = digest.get();
+    ASSERT_TRUE(waiting) << "the digest never waited for the TRUNCATE's lock: " << refused.output;
+    EXPECT_EQ(refused.code, 4) << refused.output;
+    EXPECT_NE(refused.output.find("public.a rows=10 "), std::string::npos) << refused.output;
+    EXPECT_EQ(refused.output.find("public.b rows="), std::string::npos) << refused.output;
+    EXPECT_NE(refused.output.find("table public.b was truncated or rewritten after the digest's "
+                                  "snapshot"),
+              std::string::npos)
+        << refused.output;
+    Cli again = RunCli(digest_b + " --jobs " + jobs);
+    EXPECT_EQ(again.code, 0) << again.output;
+    EXPECT_NE(again.output.find("public.b rows=" + refill + " "), std::string::npos)
+        << again.output;
   }
-  ASSERT_TRUE(waiting) << "the digest never waited for the TRUNCATE's lock";
-  truncator.Exec("COMMIT");
-  Cli refused = digest.get();
-  EXPECT_EQ(refused.code, 4) << refused.output;
-  EXPECT_NE(refused.output.find("public.a rows=10 "), std::string::npos) << refused.output;
-  EXPECT_EQ(refused.output.find("public.b rows="), std::string::npos) << refused.output;
-  EXPECT_NE(refused.output.find("table public.b was truncated or rewritten after the digest's "
-                                "snapshot"),
-            std::string::npos)
-      << refused.output;
-  Cli again = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table public.b --jobs 2");
-  EXPECT_EQ(again.code, 0) << again.output;
-  EXPECT_NE(again.output.find("public.b rows=5 "), std::string::npos) << again.output;
 }
 
 }  // namespace
