@@ -56,9 +56,9 @@ Result<std::vector<conn::PgSession>> SnapshotSessions(const conn::ConnParams& pa
 // Not decided (exit 4) rather than a wrong number. Asked on the session
 // that exported the snapshot: the readers' locks, held to the end of the
 // snapshot's transaction, keep later rewrites out.
-Status CheckNotRewritten(std::vector<conn::PgSession>& sessions, const applier::TableSpec& spec) {
+Status CheckNotRewritten(conn::PgSession& exporter, const applier::TableSpec& spec) {
   PGPARITY_ASSIGN_OR_RETURN(const std::string rewritten,
-                            applier::RewrittenSinceSnapshot(sessions[0], spec));
+                            applier::RewrittenSinceSnapshot(exporter, spec));
   if (rewritten.empty()) return Status::OK();
   return Status::DeadlineExceeded(
       "table " + rewritten +
@@ -169,7 +169,7 @@ int RunDigest(const std::vector<std::string>& args) {
     const auto start = std::chrono::steady_clock::now();
     auto d = DigestTable(*sessions, *spec, vm.count("server-side") > 0, min_range_rows);
     if (!d.ok()) return Fail("digest", std::string(d.status().message()), ExitCodeFor(d.status()));
-    const Status read_in_snapshot = CheckNotRewritten(*sessions, *spec);
+    const Status read_in_snapshot = CheckNotRewritten((*sessions)[0], *spec);
     if (!read_in_snapshot.ok()) {
       return Fail("digest", std::string(read_in_snapshot.message()), ExitCodeFor(read_in_snapshot));
     }

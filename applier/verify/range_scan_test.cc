@@ -358,17 +358,12 @@ TEST_F(RangeScanTest, DigestRefusesATableTruncatedAfterItsSnapshot) {
       return RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) +
                     " --table public.a --table public.b --jobs " + jobs);
     });
-    bool waiting = false;
-    for (int i = 0; i < 200 && !waiting; ++i) {
-      waiting = watcher.Value(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                    "'Lock' AND datname = current_database()") != "0";
-      if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    const std::string waiting = testing::WaitForPgparityLockWait(watcher, std::chrono::seconds(10));
     truncator.Exec("COMMIT");
     committed = true;
     Cli refused = digest.get();
-    ASSERT_TRUE(waiting) << "the digest never waited for the TRUNCATE's lock: " << refused.output;
+    ASSERT_FALSE(waiting.empty()) << "the digest never waited for the TRUNCATE's lock: "
+                                  << refused.output;
     EXPECT_EQ(refused.code, 4) << refused.output;
     EXPECT_NE(refused.output.find("public.a rows=10 "), std::string::npos) << refused.output;
     EXPECT_EQ(refused.output.find("public.b rows="), std::string::npos) << refused.output;

@@ -293,8 +293,11 @@ TEST_F(VerifyFixture, RewrittenSinceSnapshotNamesATruncatedTableOrPartition) {
   auto session = conn::PgSession::Connect(servers().target.Dsn());
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   ASSERT_TRUE(session->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1").ok());
-  TableSpec plain{.schema = "public", .name = "rw_plain"};
-  TableSpec parted{.schema = "public", .name = "rw_parted", .relkind = 'p'};
+  TableSpec plain, parted;
+  plain.schema = parted.schema = "public";
+  plain.name = "rw_plain";
+  parted.name = "rw_parted";
+  parted.relkind = 'p';
   const auto rewritten = [&](const TableSpec& spec) {
     auto r = RewrittenSinceSnapshot(*session, spec);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -341,7 +344,9 @@ TEST_F(VerifyFixture, ATableTruncatedAfterTheSnapshotBeforeItsScanGetsANewSlot) 
     overtaken = v.output.find(
                     "table public.reordered was truncated or rewritten after the "
                     "slot's snapshot") != std::string::npos;
-    if (overtaken) EXPECT_NE(v.output.find("creating it again"), std::string::npos) << v.output;
+    if (overtaken) {
+      EXPECT_NE(v.output.find("creating it again"), std::string::npos) << v.output;
+    }
   }
   EXPECT_TRUE(overtaken) << "the TRUNCATE never came between verify's snapshot and its scan";
   EXPECT_EQ(VerifySlotsLeft(), 0);
@@ -367,13 +372,7 @@ TEST_F(VerifyFixture, ATableTruncatedOnTheTargetUnderTheChecksSnapshotIsCheckedA
   });
   verdict = std::async(std::launch::async, [] { return Verify("--jobs 1"); });
   SqlClient watcher(servers().target.Dsn());
-  std::string waiting;
-  for (int i = 0; i < 600 && waiting.empty(); ++i) {
-    waiting = watcher.Value(
-        "SELECT coalesce(max(query), '') FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND application_name LIKE 'pgparity%'");
-    if (waiting.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::string waiting = testing::WaitForPgparityLockWait(watcher);
   truncator.Exec("COMMIT");
   committed = true;
   Verdict v = verdict.get();

@@ -306,11 +306,7 @@ void SeedRun::CrashAudit() {
     workload_->OnceMidStream([this] { CrashAudit(); });
     return;
   }
-  audit_->Kill();
-  testing::SqlClient source(Dsn(env_.servers->source));
-  testing::WaitForSlotReleased(source, slot_);
-  audit_->Restart();
-  Note("audit killed (SIGKILL) halfway through a streamed transaction and started again");
+  KillAudit("halfway through a streamed transaction");
 }
 
 // A second kill -9, after the injections, at a point the seed picks:

@@ -144,14 +144,21 @@ void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
   source.Exec("SELECT pg_drop_replication_slot($1)", {slot});
 }
 
+std::string WaitForPgparityLockWait(SqlClient& db, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const std::string query = db.Value(
+        "SELECT coalesce(max(query), '') FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND application_name LIKE 'pgparity%' AND datname = current_database()");
+    if (!query.empty() || std::chrono::steady_clock::now() > deadline) return query;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 void DropDatabaseIfExists(SqlClient& admin, const std::string& name) {
   // DROP and ALTER DATABASE take no parameters: the server quotes the name.
   auto statement = [&](const char* format) {
     return admin.Scalar("SELECT format($1, $2::text)", {format, name}).value_or("");
-  };
-  auto sessions = [&] {
-    return admin.Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", {name})
-        .value_or("0");
   };
   if (std::stoi(admin.Value("SHOW server_version_num")) >= 130000) {
     admin.Exec(statement("DROP DATABASE IF EXISTS %I WITH (FORCE)"));
@@ -165,7 +172,8 @@ void DropDatabaseIfExists(SqlClient& admin, const std::string& name) {
   WaitUntil(
       std::chrono::seconds(30),
       [&](std::string* last) {
-        *last = sessions();
+        *last = admin.Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", {name})
+                    .value_or("0");
         return *last == "0";
       },
       "the sessions of database " + name + " to end");

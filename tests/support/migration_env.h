@@ -62,6 +62,13 @@ void WaitForSlotReleased(SqlClient& source, const std::string& slot,
 void DropSlotOnceReleased(SqlClient& source, const std::string& slot,
                           std::chrono::seconds timeout = std::chrono::seconds(30));
 
+// The statement a pgparity session of `db`'s database is running while it
+// waits for a lock, once one does (polled every 50 ms); "" after `timeout`.
+// Tests hold a lock (a TRUNCATE in an open transaction) until pgparity
+// waits on it, to commit at exactly that point.
+std::string WaitForPgparityLockWait(SqlClient& db,
+                                    std::chrono::seconds timeout = std::chrono::seconds(30));
+
 // DROP DATABASE IF EXISTS `name` (an identifier, quoted here), ending its
 // sessions first: WITH (FORCE) on 13+, pg_terminate_backend before.
 void DropDatabaseIfExists(SqlClient& admin, const std::string& name);
