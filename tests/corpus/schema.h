@@ -54,6 +54,15 @@ enum class Kind {
   kBpchar,  // char(8): blank-padded
   kVarbit,
   kTsvector,
+  // Types without a default equality operator (xml, point, polygon) or
+  // whose `=` is not equality (box compares areas): the subscriber cannot
+  // find a FULL identity's row by them, so only tables with a key, or
+  // append-only keyless ones, hold them (like json). pgparity compares them
+  // by their text, never with SQL `=`.
+  kXml,
+  kPoint,
+  kBox,
+  kPolygon,
   // The wide tables' columns (schema_tables.cc, WideTable): values whose
   // text is short, exactly at the digest's 128-byte threshold (127, 128,
   // 129 bytes), wide but inline, or out of line (values.h, Width).
@@ -62,6 +71,13 @@ enum class Kind {
   kWideJsonb,
   kWideTextArray,
 };
+
+// Whether the subscriber can match a value of this kind in a FULL identity:
+// its type has a default equality operator that means equality.
+inline bool HasEquality(Kind k) {
+  return k != Kind::kJson && k != Kind::kXml && k != Kind::kPoint && k != Kind::kBox &&
+         k != Kind::kPolygon;
+}
 
 // A column of one of the wide kinds above.
 inline bool IsWide(Kind k) {
@@ -128,6 +144,10 @@ struct Table {
   // seed's usual rows: a table big enough to spill under --memory-limit
   // 1MiB and to be cut into key ranges (schema_tables.cc, BulkTable).
   int bulk_rows = 0;
+  // Keyless and only ever inserted into, like a log: REPLICA IDENTITY
+  // DEFAULT without a key (the source refuses UPDATE and DELETE of it once
+  // published), so it may hold kinds without equality (HasEquality).
+  bool append_only = false;
 
   bool keyless() const { return key.empty(); }
   bool partitioned() const { return !partitioning.method.empty(); }

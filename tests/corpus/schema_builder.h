@@ -51,6 +51,10 @@ inline const std::map<Kind, std::string>& PoolNames() {
       {Kind::kBpchar, "Kennzeichen"},
       {Kind::kVarbit, "Bits"},
       {Kind::kTsvector, "Suchtext"},
+      {Kind::kXml, "Beleg"},
+      {Kind::kPoint, "Ort"},
+      {Kind::kBox, "Rahmen"},
+      {Kind::kPolygon, "Fläche"},
   };
   return names;
 }
@@ -71,10 +75,11 @@ struct Builder {
     if (kind == Kind::kCounter) table.counter = name;
   }
   // `count` random pool columns this table has none of yet; a few NOT NULL.
-  void Pool(int count, bool allow_json) {
+  // Kinds without equality (HasEquality) only when `any_kind`.
+  void Pool(int count, bool any_kind) {
     std::vector<Kind> kinds;
     for (const auto& [kind, name] : PoolNames()) {
-      if (!allow_json && kind == Kind::kJson) continue;
+      if (!any_kind && !HasEquality(kind)) continue;
       if (table.Find(name) == nullptr) kinds.push_back(kind);
     }
     Shuffle(rng, kinds);
@@ -97,6 +102,7 @@ Table EventsTable(Rng& rng, const SchemaOptions& o, const std::string& schema,
 Table MeasurementsTable(Rng& rng, const SchemaOptions& o);
 Table CalcTable(Rng& rng, const SchemaOptions& o);
 Table ScratchTable(Rng& rng, const SchemaOptions& o);
+Table LogTable(Rng& rng, const SchemaOptions& o);
 Table BulkTable(Rng& rng, const SchemaOptions& o);
 Table WideTable(Rng& rng, const SchemaOptions& o, const std::string& name, Identity identity,
                 bool toast_target);

@@ -104,6 +104,14 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
       return same("varbit");
     case Kind::kTsvector:
       return same("tsvector");
+    case Kind::kXml:
+      return same("xml");
+    case Kind::kPoint:
+      return same("point");
+    case Kind::kBox:
+      return same("box");
+    case Kind::kPolygon:
+      return same("polygon");
   }
   return same("text");
 }
@@ -190,17 +198,19 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   s.tables.push_back(MeasurementsTable(rng, options));
   s.tables.push_back(CalcTable(rng, options));
   s.tables.push_back(ScratchTable(rng, options));
+  s.tables.push_back(LogTable(rng, options));
   // Wide values around the digest's threshold, with and without FULL;
   // toast_tuple_target = 128 on exactly one of the two.
   const bool toast_first = Chance(rng, 0.5);
   s.tables.push_back(WideTable(rng, options, "Breit", Identity::kDefault, toast_first));
   s.tables.push_back(WideTable(rng, options, "Breit voll", Identity::kFull, !toast_first));
   s.tables.push_back(BulkTable(rng, options));
-  // Every kind in every seed: what the pool left out goes to items.
+  // Every kind in every seed, in a table that is updated and deleted
+  // from: what the pool left out goes to items.
   for (const auto& [kind, name] : PoolNames()) {
     bool present = false;
     for (const auto& t : s.tables) {
-      for (const auto& c : t.columns) present |= c.kind == kind;
+      for (const auto& c : t.columns) present |= c.kind == kind && !t.append_only;
     }
     if (!present) {
       auto [source, target] = TypesOf(kind, options);

@@ -85,6 +85,26 @@ Table EventsTable(Rng& rng, const SchemaOptions& o, const std::string& schema,
   return b.table;
 }
 
+// Keyless and append-only, like an application's log: REPLICA IDENTITY
+// DEFAULT, so the source accepts only INSERTs once it is published. The
+// kinds without equality (json, xml, point) are fine here: the subscriber
+// never looks a row up. No target-only columns either (Finish).
+Table LogTable(Rng& rng, const SchemaOptions& o) {
+  Builder b{rng, o, {}};
+  b.table.schema = "public";
+  b.table.name = "Protokoll";
+  b.Add("Zeitpunkt", Kind::kTimestamptz, true);
+  b.Add("Ereignis", Kind::kText, true);
+  b.Add("Daten", Kind::kJson, true);
+  b.Add("Nachricht", Kind::kXml, true);
+  b.Add("Position", Kind::kPoint, true);
+  b.Pool(static_cast<int>(Uniform(rng, 1, 3)), true);
+  b.ShuffleSourceOrder();
+  b.table.append_only = true;
+  b.table.toast_target = Chance(rng, 0.3);
+  return b.table;
+}
+
 // Generated columns, the same definition on both sides.
 Table CalcTable(Rng& rng, const SchemaOptions& o) {
   Builder b{rng, o, {}};

@@ -309,6 +309,55 @@ std::string Tsvector(Rng& rng) {
   return s;
 }
 
+// Documents and content fragments: attributes in either quotes, entities,
+// CDATA, comments, non-ASCII, a declaration (kept only for what it says
+// beyond the defaults), text alone.
+std::string Xml(Rng& rng) {
+  static const std::vector<std::string> parts{"<a x=\"1\">t &amp; ä</a>",
+                                              "<b y='2'/>",
+                                              "Text allein ÄÖÜ",
+                                              "<![CDATA[<nicht> & markup]]>",
+                                              "<!-- Kommentar -->",
+                                              "<c>&lt;&#228;&gt;</c>",
+                                              "<d xmlns=\"urn:x\"><e>1</e></d>",
+                                              "  ",
+                                              "<f>\n  eingerückt\n</f>"};
+  if (Chance(rng, 0.1)) return "<?xml version=\"1.0\" standalone=\"yes\"?><r/>";
+  if (Chance(rng, 0.1)) return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><r>ü</r>";
+  std::string s;
+  for (int64_t n = Uniform(rng, 0, 4); n > 0; --n) s += Pick(rng, parts);
+  return s;
+}
+
+// A float8 coordinate: mostly plain, sometimes -0, NaN, ±Infinity or tiny.
+std::string Coordinate(Rng& rng) {
+  static const std::vector<std::string> specials{"-0",        "NaN",    "Infinity",
+                                                 "-Infinity", "1e-310", "1e300"};
+  if (Chance(rng, 0.08)) return Pick(rng, specials);
+  const int64_t v = Uniform(rng, -1000000, 1000000), a = v < 0 ? -v : v;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%lld.%03lld", v < 0 ? "-" : "",
+                static_cast<long long>(a / 1000), static_cast<long long>(a % 1000));
+  return buf;
+}
+
+std::string Xy(Rng& rng) { return Coordinate(rng) + "," + Coordinate(rng); }
+
+// Points in the forms the type reads: "(x,y)" and "x,y".
+std::string Point(Rng& rng) { return Chance(rng, 0.5) ? "(" + Xy(rng) + ")" : Xy(rng); }
+
+// Corners in any order: the type stores upper right, then lower left.
+std::string Box(Rng& rng) {
+  const std::string corners = "(" + Xy(rng) + "),(" + Xy(rng) + ")";
+  return Chance(rng, 0.5) ? "(" + corners + ")" : corners;
+}
+
+std::string Polygon(Rng& rng) {
+  std::string s;
+  for (int64_t n = Uniform(rng, 1, 6); n > 0; --n) s += (s.empty() ? "(" : ",(") + Xy(rng) + ")";
+  return "(" + s + ")";
+}
+
 // Exactly `bytes` bytes of UTF-8 text: symbols from `symbols`, an ASCII
 // letter where the next symbol would not fit.
 std::string ExactText(Rng& rng, size_t bytes, const std::vector<std::string>& symbols) {
@@ -503,6 +552,14 @@ std::string RandomNonNull(Rng& rng, Kind kind) {
       return Varbit(rng);
     case Kind::kTsvector:
       return Tsvector(rng);
+    case Kind::kXml:
+      return Xml(rng);
+    case Kind::kPoint:
+      return Point(rng);
+    case Kind::kBox:
+      return Box(rng);
+    case Kind::kPolygon:
+      return Polygon(rng);
   }
   return "";
 }

@@ -177,6 +177,7 @@ Workload::Workload(const Schema& schema, Session& source, Session& other, Rng& r
   for (const auto& t : schema_.tables) {
     TableModel m;
     m.table = &t;
+    m.frozen_rows = t.append_only;
     models_.push_back(std::move(m));
   }
 }
@@ -489,7 +490,9 @@ void Workload::KeylessChange(TableModel& m, bool remove) {
 
 void Workload::KeylessOperation(TableModel& m) {
   const int64_t dice = Uniform(rng_, 0, 99);
-  if (dice < 40 || m.frozen_rows) {
+  if (m.frozen_rows) {
+    KeylessInsert(m, dice >= 80);
+  } else if (dice < 40) {
     KeylessInsert(m, false);
   } else if (dice < 55) {
     KeylessInsert(m, true);
