@@ -4,6 +4,7 @@
 // them. Then key grants are revoked one at a time: the command exits 2 with
 // a message naming the missing grant and the GRANT that fixes it, and no
 // slot of pgparity is left on the source.
+#include <absl/cleanup/cleanup.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -188,6 +189,33 @@ TEST_F(PrivilegesTest, ReadOnlyCommandsRunAsTheScriptedRole) {
   EXPECT_EQ(LeftoverSlots(), "");  // its slot was temporary
 }
 
+// A table whose policy shows the role no row, on both sides, and a row
+// changed on the target only: the scripted role (BYPASSRLS) reads every
+// row and names it. Before the scripts set BYPASSRLS and the sessions
+// row_security=off, this verify read both sides as empty: "match".
+TEST_F(PrivilegesTest, TheScriptedRoleReadsEveryRowOfATableWithRowLevelSecurity) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  const std::string id = target.Value("SELECT min(id) FROM orders");
+  for (SqlClient* side : {&source, &target}) {
+    side->Exec(
+        "ALTER TABLE orders ENABLE ROW LEVEL SECURITY; CREATE POLICY nothing ON orders "
+        "USING (false)");
+  }
+  target.Exec("UPDATE orders SET quantity = quantity + 1000 WHERE id = " + id);
+  absl::Cleanup restore = [&] {
+    target.Exec("UPDATE orders SET quantity = quantity - 1000 WHERE id = " + id);
+    for (SqlClient* side : {&source, &target}) {
+      side->Exec("DROP POLICY nothing ON orders; ALTER TABLE orders DISABLE ROW LEVEL SECURITY");
+    }
+  };
+  std::string log;
+  EXPECT_EQ(Verify(&log), 1) << log;
+  EXPECT_NE(log.find("public.orders: mismatch"), std::string::npos) << log;
+  EXPECT_NE(log.find("differs id=" + id + " columns: quantity"), std::string::npos) << log;
+  EXPECT_EQ(LeftoverSlots(), "");
+}
+
 TEST_F(PrivilegesTest, RepairAppliesOnlyWithTheRepairRole) {
   SqlClient target(servers().target.Dsn());
   target.Exec("UPDATE users SET email = 'local@example.com' WHERE id = 1");
@@ -285,6 +313,15 @@ TEST_F(PrivilegesTest, PreflightNamesEachMissingGrantUpFront) {
       {target, "REVOKE EXECUTE ON FUNCTION pg_show_replication_origin_status() FROM " + role,
        "GRANT EXECUTE ON FUNCTION pg_show_replication_origin_status() TO " + role,
        "GRANT EXECUTE ON FUNCTION pg_catalog.pg_show_replication_origin_status()" + to},
+      // Row-level security without a policy shows the role no row: before
+      // row_security=off, verify read both sides' orders as empty and
+      // called them a match.
+      {source, "ALTER TABLE orders ENABLE ROW LEVEL SECURITY; ALTER ROLE " + role + " NOBYPASSRLS",
+       "ALTER ROLE " + role + " BYPASSRLS; ALTER TABLE orders DISABLE ROW LEVEL SECURITY",
+       "ALTER ROLE \"" + role + "\" BYPASSRLS;"},
+      {target, "ALTER TABLE users ENABLE ROW LEVEL SECURITY; ALTER ROLE " + role + " NOBYPASSRLS",
+       "ALTER ROLE " + role + " BYPASSRLS; ALTER TABLE users DISABLE ROW LEVEL SECURITY",
+       "ALTER ROLE \"" + role + "\" BYPASSRLS;"},
   };
   const std::vector<std::string> preflight{"preflight", "--source", Source(), "--target", Target()};
   const std::vector<std::string> verify{"verify", "--source",  Source(), "--target",

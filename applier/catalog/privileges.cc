@@ -41,8 +41,13 @@ Result<std::vector<std::pair<RelationName, TableRights>>> ReadTableRights(
       session, "reading the role's privileges on the tables",
       "SELECT n.nspname, c.relname, has_schema_privilege(n.oid, 'USAGE') AS usage, "
       "has_table_privilege(c.oid, 'SELECT') AS sel, has_table_privilege(c.oid, 'INSERT') AS ins, "
-      "has_table_privilege(c.oid, 'UPDATE') AS upd, has_table_privilege(c.oid, 'DELETE') AS del "
+      "has_table_privilege(c.oid, 'UPDATE') AS upd, has_table_privilege(c.oid, 'DELETE') AS del, "
+      // The server's check_enable_rls: ownership counts through role
+      // membership (pg_has_role USAGE), unless the table forces it.
+      "c.relrowsecurity AND NOT (r.rolsuper OR r.rolbypassrls OR (pg_has_role(c.relowner, "
+      "'USAGE') AND NOT c.relforcerowsecurity)) AS rls "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "JOIN pg_roles r ON r.rolname = current_user "
       "WHERE c.relkind IN ('r', 'p') AND n.nspname <> 'information_schema' "
       "AND n.nspname NOT LIKE 'pg\\_%'",
       {}, [](const conn::RowReader& row) -> Result<std::pair<RelationName, TableRights>> {
@@ -54,6 +59,7 @@ Result<std::vector<std::pair<RelationName, TableRights>>> ReadTableRights(
         PGPARITY_ASSIGN_OR_RETURN(t.second.insert, row.Bool("ins"));
         PGPARITY_ASSIGN_OR_RETURN(t.second.update, row.Bool("upd"));
         PGPARITY_ASSIGN_OR_RETURN(t.second.delete_, row.Bool("del"));
+        PGPARITY_ASSIGN_OR_RETURN(t.second.row_security_applies, row.Bool("rls"));
         return t;
       });
 }

@@ -86,6 +86,7 @@ class Collector {
   void TableRights(std::string_view side, const RolePrivileges& role, unsigned need,
                    std::span<const TablePrivilege> wanted);
   void SchemaUsage(std::string_view side, const RolePrivileges& role, unsigned need);
+  void RowSecurity(std::string_view side, const RolePrivileges& role, unsigned need);
 
   const PrivilegeInput& in() const { return in_; }
   std::vector<MissingGrant> Take() { return std::move(out_); }
@@ -134,6 +135,22 @@ void Collector::TableRights(std::string_view side, const RolePrivileges& role, u
   }
 }
 
+// Published tables whose row-level security applies to the role: no grant
+// lifts a policy, BYPASSRLS does (or connecting as the tables' owner).
+void Collector::RowSecurity(std::string_view side, const RolePrivileges& role, unsigned need) {
+  std::vector<std::string> shown;
+  for (const auto& table : in_.published) {
+    auto it = role.tables.find(table);
+    if (it != role.tables.end() && it->second.row_security_applies) shown.push_back(Shown(table));
+  }
+  if (shown.empty()) return;
+  Add(side, need, AbridgedList(shown),
+      "row-level security applies to the role " + IdentForDisplay(role.role) + " on " +
+          std::to_string(shown.size()) + " of " + std::to_string(in_.published.size()) +
+          " published tables: it would see only the rows their policies show",
+      "ALTER ROLE " + QuoteIdent(role.role) + " BYPASSRLS;");
+}
+
 void SourceGrants(Collector& c) {
   const RolePrivileges& role = c.in().source;
   if (!role.replication) {
@@ -142,6 +159,7 @@ void SourceGrants(Collector& c) {
   }
   c.SchemaUsage("source", role, kSourceSelect);
   c.TableRights("source", role, kSourceSelect, kRead);
+  c.RowSecurity("source", role, kSourceSelect);
 }
 
 void TargetGrants(Collector& c) {
@@ -150,6 +168,7 @@ void TargetGrants(Collector& c) {
   c.SchemaUsage("target", role, kTargetSelect | kTargetWrite);
   c.TableRights("target", role, kTargetSelect, kRead);
   c.TableRights("target", role, kTargetWrite, kWrite);
+  c.RowSecurity("target", role, kTargetSelect | kTargetWrite);
   if (!role.origin_status_view) {
     c.Add("target", kOriginStatus, std::string(conn::kOriginStatusView),
           "the role " + shown + " may not read the subscription's applied position",

@@ -19,7 +19,7 @@ RolePrivileges Everything(std::string role) {
   RolePrivileges p;
   p.role = std::move(role);
   p.replication = p.origin_status_view = p.origin_status_function = p.set_replication_role = true;
-  for (const auto& t : {kUsers, kOrders}) p.tables[t] = {true, true, true, true, true};
+  for (const auto& t : {kUsers, kOrders}) p.tables[t] = {true, true, true, true, true, false};
   return p;
 }
 
@@ -87,6 +87,27 @@ TEST(CommandPrivilegesTest, SchemaUsageComesFirst) {
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_EQ(missing[0].object, "schema public");
   EXPECT_EQ(missing[0].fix, "GRANT USAGE ON SCHEMA \"public\" TO \"pgp\";");
+}
+
+TEST(CommandPrivilegesTest, RowLevelSecurityNeedsBypassOnEachSideThatReads) {
+  Case c;
+  c.source.tables[kOrders].row_security_applies = true;
+  c.target.tables[kUsers].row_security_applies = true;
+  c.target.tables[kOrders].row_security_applies = true;
+  EXPECT_TRUE(c.For({"record", "tail"}).empty());
+  auto missing = c.For({"verify", "repair"});
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_EQ(missing[0].side, "source");
+  EXPECT_EQ(missing[0].object, "public.orders");
+  EXPECT_EQ(missing[0].detail,
+            "row-level security applies to the role pgp on 1 of 2 published tables: it would see "
+            "only the rows their policies show (needed by verify, repair)");
+  EXPECT_EQ(missing[0].fix, "ALTER ROLE \"pgp\" BYPASSRLS;");
+  EXPECT_EQ(missing[1].side, "target");
+  EXPECT_EQ(missing[1].object, "public.orders, public.users");
+  EXPECT_EQ(missing[1].detail,
+            "row-level security applies to the role pgp on 2 of 2 published tables: it would see "
+            "only the rows their policies show (needed by verify)");
 }
 
 TEST(CommandPrivilegesTest, OriginStatusNeedsTheViewAndTheFunction) {

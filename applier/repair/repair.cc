@@ -10,10 +10,13 @@ namespace pgparity::applier {
 
 namespace {
 
-// The settings --apply's session has (pg_handle.h's pinned formats), set
-// by the script too: values and row digests read the same under psql.
+// The settings --apply's session has (pg_handle.h's pinned options), set
+// by the script too: values and row digests read the same under psql, and
+// a row-level security policy makes a statement fail instead of silently
+// skipping the row it hides.
 constexpr const char* kScriptSettings =
     "SET LOCAL session_replication_role = replica;\n"
+    "SET LOCAL row_security = off;\n"
     "SET LOCAL DateStyle = ISO;\n"
     "SET LOCAL IntervalStyle = postgres;\n"
     "SET LOCAL TimeZone = 'UTC';\n"

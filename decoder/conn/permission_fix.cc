@@ -64,6 +64,15 @@ std::string PermissionFix(std::string_view primary, std::string_view user, std::
       !schema.empty()) {
     return fix("USAGE on the schema", "USAGE", "SCHEMA " + QuoteIdent(schema));
   }
+  if (std::string_view table =
+          NameAfter(primary, "query would be affected by row-level security policy for table ");
+      !table.empty()) {
+    // The connection's row_security=off (pg_handle.h) turned a filtered read
+    // or write into this error; a grant does not lift a policy.
+    return "; role " + QuoteIdent(user) + " is subject to the table's row-level security, so " +
+           "pgparity would see only the rows its policies show: ALTER ROLE " + QuoteIdent(user) +
+           " BYPASSRLS;" + std::string(kWhere);
+  }
   if (Contains(primary, "session_replication_role")) {
     return fix("SET on the parameter (PostgreSQL 15+; a superuser on 14)", "SET",
                "PARAMETER session_replication_role");

@@ -43,6 +43,15 @@ TEST(PermissionFixTest, SchemaUsage) {
             "superuser on this server; docs/privileges.md)");
 }
 
+TEST(PermissionFixTest, RowLevelSecurityNeedsBypassNotAGrant) {
+  EXPECT_EQ(PermissionFix("query would be affected by row-level security policy for table "
+                          "\"mandant\"",
+                          "pgp", "COPY (SELECT * FROM mandant) TO STDOUT"),
+            "; role \"pgp\" is subject to the table's row-level security, so pgparity would see "
+            "only the rows its policies show: ALTER ROLE \"pgp\" BYPASSRLS; (as a superuser on "
+            "this server; docs/privileges.md)");
+}
+
 TEST(PermissionFixTest, NothingForAnUnknownObject) {
   EXPECT_EQ(PermissionFix("must be owner of table t", "pgp", ""), "");
 }

@@ -70,7 +70,7 @@ TEST(PgSessionTest, PinsTextFormatsAndKeepsUserOptions) {
       "SELECT current_setting('DateStyle'), current_setting('IntervalStyle'), "
       "current_setting('TimeZone'), current_setting('extra_float_digits'), "
       "current_setting('bytea_output'), current_setting('client_encoding'), "
-      "current_setting('work_mem')");
+      "current_setting('work_mem'), current_setting('row_security')");
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->Value(0, 0).substr(0, 3), "ISO");
   EXPECT_EQ(r->Value(0, 1), "postgres");
@@ -79,6 +79,7 @@ TEST(PgSessionTest, PinsTextFormatsAndKeepsUserOptions) {
   EXPECT_EQ(r->Value(0, 4), "hex");
   EXPECT_EQ(r->Value(0, 5), "UTF8");
   EXPECT_EQ(r->Value(0, 6), "8MB");
+  EXPECT_EQ(r->Value(0, 7), "off");
   EXPECT_EQ(s->server_version() / 10000, pgparity::testing::SourceMajor());
 }
 

@@ -48,11 +48,16 @@ using PgMemPtr = std::unique_ptr<T, PgFreememDeleter>;
 using PgConninfoPtr = std::unique_ptr<PQconninfoOption, PgConninfoDeleter>;
 
 // The server settings that fix the text form of values (trap #7 of
-// shared/notes/pgoutput.md): every connection pgparity opens sends them in
-// the `options` keyword, after the user's own options so they win.
+// shared/notes/pgoutput.md), and row_security=off: a query that a
+// row-level security policy would filter for the connected role fails
+// (42501, "query would be affected by row-level security policy") instead
+// of silently reading only the rows the policy shows, which would make a
+// check of part of a table look like a check of all of it. Every
+// connection pgparity opens sends them in the `options` keyword, after the
+// user's own options so they win.
 inline constexpr std::string_view kPinnedServerOptions =
     "-c DateStyle=ISO -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=3 "
-    "-c bytea_output=hex";
+    "-c bytea_output=hex -c row_security=off";
 inline constexpr std::string_view kClientEncoding = "UTF8";
 
 // Keyword/value connection parameters for PQconnectdbParams.

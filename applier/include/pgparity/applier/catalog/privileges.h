@@ -21,6 +21,11 @@ struct TableRights {
   bool insert = false;
   bool update = false;
   bool delete_ = false;
+  // Row-level security is on and applies to the role (not a superuser,
+  // not BYPASSRLS, not the owner unless FORCE ROW LEVEL SECURITY): its
+  // reads would see only the rows the policies show. pgparity's sessions
+  // set row_security=off, so they fail on such a table instead.
+  bool row_security_applies = false;
 };
 
 struct RolePrivileges {
