@@ -184,7 +184,10 @@ std::vector<Change> Changes(Rng& rng) {
       return std::vector<Value>{std::to_string(Uniform(rng, lo, hi))};
     };
   };
-  const std::string element = "{c}[1 + $1 % cardinality({c})]";
+  // One-dimensional arrays; from their own lower bound (values.cc's
+  // IntArray makes others than 1).
+  const std::string element = "{c}[array_lower({c}, 1) + $1 % cardinality({c})]";
+  const std::string one_dimension = "array_ndims({c}) = 1";
   auto converted = [](Kind k) {
     return [k](const Column& c) { return c.kind == k && Converted(c); };
   };
@@ -215,10 +218,15 @@ std::vector<Change> Changes(Rng& rng) {
        number(0, 999), false, true, untoasted},
       {"one character of a text of 128 or 129 bytes", text,
        "octet_length({c}) IN (128, 129) AND " + ascii_at, one_character, number(0, 999), true},
-      {"an int array element", kinds(Kind::kIntArray, Kind::kIntArray), "cardinality({c}) > 0",
+      {"an int array element", kinds(Kind::kIntArray, Kind::kIntArray), one_dimension,
        element + " = coalesce(" + element + ", 0) + 1", number(0, 9)},
-      {"a text array element", kinds(Kind::kTextArray, Kind::kWideTextArray),
-       "cardinality({c}) > 0", element + " = coalesce(" + element + ", '') || 'x'", number(0, 9)},
+      // The same elements from index 0: '[0:2]={1,2,3}' is another value
+      // than '{1,2,3}' (array equality compares the bounds too).
+      {"an int array's lower bound", kinds(Kind::kIntArray, Kind::kIntArray),
+       one_dimension + " AND array_lower({c}, 1) = 1",
+       "{c} = ('[0:' || (cardinality({c}) - 1) || ']=' || {c}::text)::int4[]"},
+      {"a text array element", kinds(Kind::kTextArray, Kind::kWideTextArray), one_dimension,
+       element + " = coalesce(" + element + ", '') || 'x'", number(0, 9)},
       // Converted columns: a difference the rule must see (one microsecond,
       // a double real cannot hold), one it must not (a double that rounds
       // to the same real), and any value; json -> jsonb ones are not

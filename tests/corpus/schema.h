@@ -54,6 +54,7 @@ enum class Kind {
   kBpchar,  // char(8): blank-padded
   kVarbit,
   kTsvector,
+  kComposite,  // "Sales"."Anschrift" (text, int4, text[]): quoted fields, NULL fields, ROW of NULLs
   // Types without a default equality operator (xml, point, polygon) or
   // whose `=` is not equality (box compares areas): the subscriber cannot
   // find a FULL identity's row by them, so only tables with a key, or

@@ -51,6 +51,7 @@ inline const std::map<Kind, std::string>& PoolNames() {
       {Kind::kBpchar, "Kennzeichen"},
       {Kind::kVarbit, "Bits"},
       {Kind::kTsvector, "Suchtext"},
+      {Kind::kComposite, "Anschrift"},
       {Kind::kXml, "Beleg"},
       {Kind::kPoint, "Ort"},
       {Kind::kBox, "Rahmen"},

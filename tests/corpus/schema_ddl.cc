@@ -18,13 +18,14 @@ std::string Idents(const std::vector<std::string>& names) {
   return Join(q);
 }
 
-// Objects both sides share: schemas, the enum and domain types (non-ASCII
-// names), the phase marker table.
+// Objects both sides share: schemas, the enum, domain and composite types
+// (non-ASCII names), the phase marker table.
 std::string Preamble() {
   return "CREATE SCHEMA \"Sales\";\nCREATE SCHEMA \"Lager\";\n"
          "CREATE TYPE \"Sales\".\"Stimmung\" AS ENUM ('froh', 'traurig', 'gleichgültig', "
          "'so lala');\n"
          "CREATE DOMAIN public.\"prüfung_dom\" AS text CHECK (VALUE <> 'verboten');\n"
+         "CREATE TYPE \"Sales\".\"Anschrift\" AS (\"Straße\" text, plz int4, tags text[]);\n"
          "CREATE TABLE public." +
          std::string(kMarkerTable) + " (phase int4 PRIMARY KEY);\n";
 }

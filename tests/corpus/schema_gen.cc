@@ -104,6 +104,8 @@ std::pair<std::string, std::string> TypesOf(Kind kind, const SchemaOptions& opti
       return same("varbit");
     case Kind::kTsvector:
       return same("tsvector");
+    case Kind::kComposite:
+      return same(QuoteTable("Sales", "Anschrift"));
     case Kind::kXml:
       return same("xml");
     case Kind::kPoint:

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <vector>
 
 namespace pgparity::corpus {
@@ -91,13 +92,29 @@ std::string Escaped(const std::string& s) {
   return out;
 }
 
-std::string IntArray(Rng& rng) {
-  std::string s = "{";
-  for (int64_t i = 0, n = Uniform(rng, 0, 6); i < n; ++i) {
-    if (i) s += ",";
-    s += Chance(rng, 0.1) ? "NULL" : std::to_string(Uniform(rng, -1000, 1000));
+std::string IntElements(Rng& rng, int64_t n) {
+  std::string s;
+  for (int64_t i = 0; i < n; ++i) {
+    s += std::string(i ? "," : "") +
+         (Chance(rng, 0.1) ? "NULL" : std::to_string(Uniform(rng, -1000, 1000)));
   }
-  return s + "}";
+  return s;
+}
+
+// Mostly one dimension from 1; sometimes another lower bound ('[0:2]={..}'
+// prints so, and differs from '{..}' with the same elements), or two
+// dimensions.
+std::string IntArray(Rng& rng) {
+  const int64_t n = Uniform(rng, 0, 6);
+  if (n > 0 && Chance(rng, 0.12)) {
+    const int64_t lower = Uniform(rng, -3, 3);
+    return "[" + std::to_string(lower) + ":" + std::to_string(lower + n - 1) + "]={" +
+           IntElements(rng, n) + "}";
+  }
+  if (n > 0 && Chance(rng, 0.08)) {
+    return "{{" + IntElements(rng, n) + "},{" + IntElements(rng, n) + "}}";
+  }
+  return "{" + IntElements(rng, n) + "}";
 }
 
 std::string TextArray(Rng& rng) {
@@ -307,6 +324,29 @@ std::string Tsvector(Rng& rng) {
     s += (s.empty() ? "" : " ") + quoted;
   }
   return s;
+}
+
+// A composite's field: empty is NULL, "" the empty string; quotes and
+// backslashes doubled inside quotes.
+std::string CompositeField(const std::optional<std::string>& v) {
+  if (!v) return "";
+  std::string s = "\"";
+  for (char c : *v)
+    s += c == '"' ? std::string("\"\"") : c == '\\' ? std::string("\\\\") : std::string(1, c);
+  return s + "\"";
+}
+
+// "Sales"."Anschrift" ("Straße" text, plz int4, tags text[]): commas,
+// quotes and parentheses in the text, NULL fields, a row of NULLs.
+std::string Composite(Rng& rng) {
+  if (Chance(rng, 0.08)) return "(,,)";
+  static const std::vector<std::string> streets{
+      "Hauptstraße 1", "Weg \"am\" See, 2", "(Hinterhaus)", "", "a\\b", "NULL"};
+  std::optional<std::string> street, tags;
+  if (!Chance(rng, 0.15)) street = Pick(rng, streets) + RandomText(rng, 2);
+  if (!Chance(rng, 0.3)) tags = TextArray(rng);
+  const std::string plz = Chance(rng, 0.15) ? "" : std::to_string(Uniform(rng, 1000, 99999));
+  return "(" + CompositeField(street) + "," + plz + "," + CompositeField(tags) + ")";
 }
 
 // Documents and content fragments: attributes in either quotes, entities,
@@ -552,6 +592,8 @@ std::string RandomNonNull(Rng& rng, Kind kind) {
       return Varbit(rng);
     case Kind::kTsvector:
       return Tsvector(rng);
+    case Kind::kComposite:
+      return Composite(rng);
     case Kind::kXml:
       return Xml(rng);
     case Kind::kPoint:
