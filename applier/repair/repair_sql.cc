@@ -125,7 +125,10 @@ RepairStatement InsertCopiesUpTo(const TableSpec& spec, const ColumnValues& valu
   for (const auto& [column, value] : values) {
     names += (names.empty() ? "" : ", ") + QuoteIdent(spec.columns[column]);
   }
-  s.Text("INSERT INTO " + QuoteQualifiedName(spec.schema, spec.name) + " (" + names + ") SELECT ");
+  // No compared column (CREATE TABLE t (), or only generated ones): no
+  // column list, whose "()" is a syntax error, and a SELECT of nothing.
+  s.Text("INSERT INTO " + QuoteQualifiedName(spec.schema, spec.name) +
+         (names.empty() ? "" : " (" + names + ")") + " SELECT ");
   for (size_t i = 0; i < values.size(); ++i) {
     // A typed value: INSERT ... SELECT resolves an untyped one as text.
     s.Text(i ? ", CAST(" : "CAST(").Value(values[i].second);

@@ -1,11 +1,11 @@
 // `pgparity repair` on real PostgreSQL 14 -> 16 with the subscription
 // running: every kind of divergence injected on the target (differs with
 // NULL <-> value, a TOASTed text, bytea; a composite non-ASCII key; missing
-// and extra rows; a duplicate row of a keyless table; values and keys that
-// are quoting attacks), verify's report repaired by the binary. The dry
-// run changes nothing; its script run by psql does exactly what --apply
-// does; after --apply verify exits 0; a row the source changed after the
-// report is left to replication, never overwritten with stale data.
+// and extra rows; a duplicate row of a keyless table; rows missing from a
+// table of no columns; values and keys that are quoting attacks), verify's report repaired by the
+// binary. The dry run changes nothing; its script run by psql does exactly what --apply does; after
+// --apply verify exits 0; a row the source changed after the report is left to replication, never
+// overwritten with stale data.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,7 +29,8 @@ constexpr const char* kSchema =
     "CREATE TABLE log (msg text, n int);"
     "ALTER TABLE log REPLICA IDENTITY FULL;"
     "CREATE TABLE attack (k text PRIMARY KEY, v text);"
-    "CREATE TABLE x (i int PRIMARY KEY);";
+    "CREATE TABLE x (i int PRIMARY KEY);"
+    "CREATE TABLE leer ();";  // no columns: rows only to count
 
 std::string SourceSql() {
   return std::string(kSchema) +
@@ -44,7 +45,8 @@ std::string SourceSql() {
          QuoteLiteral(kAttack) + "), ('bs', " + QuoteLiteral("\\'") +
          "), ('dollar', '$$ body $$'), (" + QuoteLiteral(kAttack) +
          ", 'key attack');"
-         "INSERT INTO x VALUES (1);";
+         "INSERT INTO x VALUES (1);"
+         "INSERT INTO leer SELECT FROM generate_series(1, 3);";
 }
 
 // Local writes on the target: one of each kind of divergence.
@@ -63,7 +65,8 @@ constexpr const char* kDivergences =
     "DELETE FROM attack WHERE k = 'ключ';"
     "UPDATE attack SET v = 'x' WHERE k = 'bs';"
     "UPDATE attack SET v = NULL WHERE k = 'dollar';"
-    "UPDATE attack SET v = 'y' WHERE k = '''); DROP TABLE x; --';";
+    "UPDATE attack SET v = 'y' WHERE k = '''); DROP TABLE x; --';"
+    "DELETE FROM leer WHERE ctid IN (SELECT ctid FROM leer LIMIT 2);";
 
 // Every repaired table's rows, as one line (what psql prints too).
 constexpr const char* kSnapshot =
@@ -71,7 +74,7 @@ constexpr const char* kSnapshot =
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM cities t), "
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM log t), "
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM attack t), "
-    "(SELECT count(*) FROM x))";
+    "(SELECT count(*) FROM x), (SELECT count(*) FROM leer))";
 
 Cli Repair(SchemaPair& pair, const std::string& report, const std::string& extra) {
   return RunCli("repair --source " + ShellQuote(pair.SourceDsn()) + " --target " +
@@ -172,6 +175,7 @@ TEST_F(RepairTest, RepairsEveryKindOfDivergenceAndLeavesLaterChangesToReplicatio
   EXPECT_EQ(pair.target().Value(kSnapshot), by_psql);
   EXPECT_NE(by_psql, before);
   EXPECT_EQ(pair.target().Value("SELECT count(*) FROM x"), "1");  // no injection ran
+  EXPECT_EQ(pair.target().Value("SELECT count(*) FROM leer"), "3");
   EXPECT_EQ(pair.target().Value("SELECT v FROM attack WHERE k = 'ключ'"), kAttack);
   EXPECT_EQ(pair.target().Value("SELECT v FROM attack WHERE k = 'bs'"), "\\'");
   // Not overwritten with stale data: still the target's own value.

@@ -35,6 +35,8 @@ Status CopyTextRow::Parse(std::string_view line, size_t columns) {
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
   values_.clear();
   unescaped_.clear();
+  // A table of no columns (CREATE TABLE t ()) copies an empty line a row.
+  if (columns == 0 && line.empty()) return Status::OK();
   // Unescaped text is never longer than the row: reserving it once keeps
   // every view into unescaped_ valid while the row is parsed.
   if (unescaped_.capacity() < line.size()) unescaped_.reserve(line.size());

@@ -75,6 +75,9 @@ TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars) {
 }
 
 std::string CopySql(const TableRead& read) {
+  // A table of no columns takes no column list ("()" is a syntax error);
+  // its rows copy as empty lines.
+  if (read.plain && read.select_list.empty()) return "COPY " + read.relation + " TO STDOUT";
   if (read.plain)
     return "COPY " + read.relation + " (" + absl::StrJoin(read.select_list, ", ") + ") TO STDOUT";
   return "COPY (SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + WhereSql(read, "") +

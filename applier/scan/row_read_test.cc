@@ -69,6 +69,14 @@ TEST(RowReadTest, TargetReadsAndUnfilteredSourcesReadEveryRow) {
             "COPY (SELECT \"id\", \"amount\" FROM ONLY \"public\".\"orders\") TO STDOUT");
 }
 
+TEST(RowReadTest, ATableOfNoColumnsCopiesWithoutAColumnList) {
+  TableSpec spec;
+  spec.schema = "public";
+  spec.name = "leer";
+  EXPECT_EQ(CopySql(TargetRead(spec, 'r')), "COPY \"public\".\"leer\" TO STDOUT");
+  EXPECT_EQ(CopySql(TargetRead(spec, 'p')), "COPY (SELECT  FROM \"public\".\"leer\") TO STDOUT");
+}
+
 TEST(RowReadTest, AKeyRangeNarrowsEveryReadAndCombinesWithTheFilter) {
   const TableSpec spec = Filtered();
   const TableRead target = KeyRangeRead(TargetRead(spec, 'r'), "\"id\" >= '5'::integer");

@@ -696,5 +696,16 @@ TEST(CopyTextRowTest, SplitsUnescapesAndTellsNullFromEmpty) {
   EXPECT_EQ(row.values()[0].kind, ColumnValue::Kind::kValue);
 }
 
+TEST(CopyTextRowTest, ARowOfNoColumnsIsAnEmptyLine) {
+  CopyTextRow row;
+  ASSERT_TRUE(row.Parse("1\n", 1).ok());
+  ASSERT_TRUE(row.Parse("\n", 0).ok());
+  EXPECT_TRUE(row.values().empty());
+  // An empty line is one empty value where one column is expected.
+  ASSERT_TRUE(row.Parse("\n", 1).ok());
+  EXPECT_EQ(row.values()[0].text, "");
+  EXPECT_TRUE(row.Parse("a\n", 0).IsCorruption());
+}
+
 }  // namespace
 }  // namespace pgparity::applier
