@@ -2,9 +2,12 @@
 // running: every kind of divergence injected on the target (differs with
 // NULL <-> value, a TOASTed text, bytea; a composite non-ASCII key; missing
 // and extra rows; a duplicate row of a keyless table; rows missing from a
-// table of no columns; values and keys that are quoting attacks), verify's report repaired by the
-// binary. The dry run changes nothing; its script run by psql does exactly what --apply does; after
-// --apply verify exits 0; a row the source changed after the report is left to replication, never
+// table of no columns, one too many in a table of only a generated column
+// and a target-only one;
+// values and keys that are quoting attacks), verify's report repaired by
+// the binary. The dry run changes nothing; its script run by psql does
+// exactly what --apply does; after --apply verify exits 0; a row the
+// source changed after the report is left to replication, never
 // overwritten with stale data.
 #include <gtest/gtest.h>
 
@@ -30,7 +33,11 @@ constexpr const char* kSchema =
     "ALTER TABLE log REPLICA IDENTITY FULL;"
     "CREATE TABLE attack (k text PRIMARY KEY, v text);"
     "CREATE TABLE x (i int PRIMARY KEY);"
-    "CREATE TABLE leer ();";  // no columns: rows only to count
+    "CREATE TABLE leer ();"  // no columns: rows only to count
+    // Only a generated column, which is not published: nothing to compare
+    // either, though the target's table has columns (a target-only one
+    // is added below).
+    "CREATE TABLE gen (g int GENERATED ALWAYS AS (7) STORED);";
 
 std::string SourceSql() {
   return std::string(kSchema) +
@@ -46,7 +53,8 @@ std::string SourceSql() {
          "), ('dollar', '$$ body $$'), (" + QuoteLiteral(kAttack) +
          ", 'key attack');"
          "INSERT INTO x VALUES (1);"
-         "INSERT INTO leer SELECT FROM generate_series(1, 3);";
+         "INSERT INTO leer SELECT FROM generate_series(1, 3);"
+         "INSERT INTO gen SELECT FROM generate_series(1, 2);";
 }
 
 // Local writes on the target: one of each kind of divergence.
@@ -66,7 +74,8 @@ constexpr const char* kDivergences =
     "UPDATE attack SET v = 'x' WHERE k = 'bs';"
     "UPDATE attack SET v = NULL WHERE k = 'dollar';"
     "UPDATE attack SET v = 'y' WHERE k = '''); DROP TABLE x; --';"
-    "DELETE FROM leer WHERE ctid IN (SELECT ctid FROM leer LIMIT 2);";
+    "DELETE FROM leer WHERE ctid IN (SELECT ctid FROM leer LIMIT 2);"
+    "INSERT INTO gen DEFAULT VALUES;";
 
 // Every repaired table's rows, as one line (what psql prints too).
 constexpr const char* kSnapshot =
@@ -74,7 +83,7 @@ constexpr const char* kSnapshot =
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM cities t), "
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM log t), "
     "(SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM attack t), "
-    "(SELECT count(*) FROM x), (SELECT count(*) FROM leer))";
+    "(SELECT count(*) FROM x), (SELECT count(*) FROM leer), (SELECT count(*) FROM gen))";
 
 Cli Repair(SchemaPair& pair, const std::string& report, const std::string& extra) {
   return RunCli("repair --source " + ShellQuote(pair.SourceDsn()) + " --target " +
@@ -136,6 +145,7 @@ void ExpectBadInputRejected(SchemaPair& pair, const json& report, const std::str
 
 TEST_F(RepairTest, RepairsEveryKindOfDivergenceAndLeavesLaterChangesToReplication) {
   SchemaPair pair(servers(), "repair", SourceSql(), kSchema);
+  pair.target().Exec("ALTER TABLE gen ADD COLUMN note text DEFAULT 'target only'");
   pair.target().Exec(kDivergences);
   Verdict v = pair.Verify();
   ASSERT_EQ(v.code, 1) << v.output;
@@ -176,6 +186,7 @@ TEST_F(RepairTest, RepairsEveryKindOfDivergenceAndLeavesLaterChangesToReplicatio
   EXPECT_NE(by_psql, before);
   EXPECT_EQ(pair.target().Value("SELECT count(*) FROM x"), "1");  // no injection ran
   EXPECT_EQ(pair.target().Value("SELECT count(*) FROM leer"), "3");
+  EXPECT_EQ(pair.target().Value("SELECT count(*) FROM gen"), "2");
   EXPECT_EQ(pair.target().Value("SELECT v FROM attack WHERE k = 'ключ'"), kAttack);
   EXPECT_EQ(pair.target().Value("SELECT v FROM attack WHERE k = 'bs'"), "\\'");
   // Not overwritten with stale data: still the target's own value.

@@ -75,10 +75,10 @@ TableRead ForDigest(TableRead read, const TableSpec& spec, size_t shown_chars) {
 }
 
 std::string CopySql(const TableRead& read) {
-  // A table of no columns takes no column list ("()" is a syntax error);
-  // its rows copy as empty lines.
-  if (read.plain && read.select_list.empty()) return "COPY " + read.relation + " TO STDOUT";
-  if (read.plain)
+  // No column to read (CREATE TABLE t (), or only generated columns, which
+  // are not published): "()" is a syntax error, and no list at all would
+  // copy the generated ones. A SELECT of nothing copies an empty line a row.
+  if (read.plain && !read.select_list.empty())
     return "COPY " + read.relation + " (" + absl::StrJoin(read.select_list, ", ") + ") TO STDOUT";
   return "COPY (SELECT " + absl::StrJoin(read.select_list, ", ") + From(read) + WhereSql(read, "") +
          ") TO STDOUT";

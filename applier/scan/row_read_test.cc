@@ -73,7 +73,8 @@ TEST(RowReadTest, ATableOfNoColumnsCopiesWithoutAColumnList) {
   TableSpec spec;
   spec.schema = "public";
   spec.name = "leer";
-  EXPECT_EQ(CopySql(TargetRead(spec, 'r')), "COPY \"public\".\"leer\" TO STDOUT");
+  EXPECT_EQ(CopySql(TargetRead(spec, 'r')),
+            "COPY (SELECT  FROM ONLY \"public\".\"leer\") TO STDOUT");
   EXPECT_EQ(CopySql(TargetRead(spec, 'p')), "COPY (SELECT  FROM \"public\".\"leer\") TO STDOUT");
 }
 
