@@ -85,8 +85,10 @@ Result<applier::DigestedTable> DigestTable(std::vector<conn::PgSession>& session
                               applier::DigestTables(ptrs, std::span(&table, 1), options, "digest"));
     return std::move(d[0]);
   }
+  const digest::RowsOf rows =
+      spec.relkind == 'p' ? digest::RowsOf::kPartitions : digest::RowsOf::kTableOnly;
   PGPARITY_ASSIGN_OR_RETURN(conn::QueryResult r, session.Query(digest::TableDigestSql(
-                                                     spec.schema, spec.name, spec.columns)));
+                                                     spec.schema, spec.name, spec.columns, rows)));
   if (r.rows() != 1) return Status::Internal("the digest query returned no row");
   const conn::RowReader row(r, 0, "reading the server-side digest");
   applier::DigestedTable d;

@@ -331,6 +331,38 @@ TEST_F(RangeScanTest, DigestInRangesEqualsTheServersDigest) {
   EXPECT_NE(none.output.find("--jobs must be 1 to 64"), std::string::npos) << none.output;
 }
 
+// An inheritance parent's digest is of its own rows (its child is a table
+// of its own, as the publication and verify see it); a partitioned table's
+// is of all its partitions' rows. The server's SQL and the COPY agree on
+// both (the server's read the child's rows too before).
+TEST_F(RangeScanTest, DigestOfAParentTableIsOfItsOwnRowsBothWays) {
+  const std::string schema =
+      "CREATE TABLE p (id int PRIMARY KEY, v text);"
+      "CREATE TABLE c (note text, PRIMARY KEY (id)) INHERITS (p);"
+      "CREATE TABLE q (id int, v text) PARTITION BY RANGE (id);"
+      "CREATE TABLE q1 PARTITION OF q FOR VALUES FROM (0) TO (50);"
+      "CREATE TABLE q2 PARTITION OF q FOR VALUES FROM (50) TO (MAXVALUE);";
+  SchemaPair pair(servers(), "digest_parent",
+                  schema +
+                      "INSERT INTO p SELECT g, 'p' || g FROM generate_series(1, 5) g;"
+                      "INSERT INTO c SELECT g, 'c' || g, 'n' FROM generate_series(1, 3) g;"
+                      "INSERT INTO q SELECT g, 'q' || g FROM generate_series(1, 100) g;",
+                  schema);
+  for (const std::string table : {"public.p", "public.q"}) {
+    SCOPED_TRACE(table);
+    Cli client = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table " + table);
+    Cli server = RunCli("digest --dsn " + ShellQuote(pair.SourceDsn()) + " --table " + table +
+                        " --server-side");
+    ASSERT_EQ(client.code, 0) << client.output;
+    ASSERT_EQ(server.code, 0) << server.output;
+    const size_t at = client.output.find("rows=");
+    ASSERT_NE(at, std::string::npos) << client.output;
+    const std::string counted = client.output.substr(at, client.output.find(" seconds=") - at);
+    EXPECT_NE(server.output.find(counted), std::string::npos) << server.output;
+    EXPECT_EQ(counted.substr(0, counted.find(' ')), table == "public.p" ? "rows=5" : "rows=100");
+  }
+}
+
 // digest reads every table in one snapshot (with --jobs N on N sessions
 // sharing it): a table truncated (and refilled) after it, before its read,
 // reads as empty — no state the table had. The digest says so (exit 4)

@@ -77,7 +77,7 @@ std::string WideValueReadSql(std::string_view expression, std::string_view type,
 }
 
 std::string TableDigestSql(std::string_view schema, std::string_view table,
-                           std::span<const std::string> columns) {
+                           std::span<const std::string> columns, RowsOf rows) {
   // Four 32-bit limbs of each row digest are summed exactly in numeric, then
   // combined mod 2^128 and printed back as 32 hex digits.
   auto limb = [](int i) {
@@ -88,7 +88,7 @@ std::string TableDigestSql(std::string_view schema, std::string_view table,
     return std::string("lpad(to_hex(mod(div(v, ") + divisor + "), 4294967296)::bigint), 8, '0')";
   };
   return "WITH h AS (SELECT " + RowDigestSql(schema, table, columns, "r") + " AS h FROM " +
-         QuoteQualifiedName(schema, table) +
+         (rows == RowsOf::kTableOnly ? "ONLY " : "") + QuoteQualifiedName(schema, table) +
          " AS r),\n"
          "s AS (SELECT count(*) AS n, " +
          limb(0) + " AS s0, " + limb(1) + " AS s1, " + limb(2) + " AS s2, " + limb(3) +

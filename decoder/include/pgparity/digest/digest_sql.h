@@ -35,10 +35,16 @@ std::string RowDigestSql(std::string_view schema, std::string_view table,
 std::string WideValueReadSql(std::string_view expression, std::string_view type,
                              size_t shown_chars = 0);
 
+// Which rows of a table its digest covers: its own (FROM ONLY: an
+// inheritance parent's children are tables of their own, published and
+// checked apart), or, for a partitioned table, its partitions' (which
+// hold all of its rows; ONLY would read none).
+enum class RowsOf { kTableOnly, kPartitions };
+
 // A query returning one row (rows bigint, digest text): the table's row
 // count and the sum of its row digests mod 2^128 as 32 hex digits.
 std::string TableDigestSql(std::string_view schema, std::string_view table,
-                           std::span<const std::string> columns);
+                           std::span<const std::string> columns, RowsOf rows);
 
 }  // namespace pgparity::digest
 
