@@ -319,10 +319,16 @@ bool Injector::KeylessChange(bool duplicate) {
   }
   workload_.Model(t)->frozen_rows = true;
   if (duplicate) {
-    target_.Exec("INSERT INTO " + rel + " (" + list + ") SELECT " + list + " FROM " + rel +
-                     " WHERE ctid = " + nth,
+    target_.Exec("INSERT INTO " + rel + (list.empty() ? "" : " (" + list + ")") + " SELECT " +
+                     list + " FROM " + rel + " WHERE ctid = " + nth,
                  {offset});
     done.push_back("duplicated row (no key): " + t.schema + "." + t.name + " row #" + *offset);
+    return true;
+  }
+  if (cols.empty()) {  // a table of no columns: one row fewer
+    target_.Exec("DELETE FROM " + rel + " WHERE ctid = " + nth, {offset});
+    done.push_back("deleted row (no key, no columns): " + t.schema + "." + t.name + " row #" +
+                   *offset);
     return true;
   }
   const Column& c = *Pick(rng_, cols);

@@ -104,6 +104,7 @@ Table MeasurementsTable(Rng& rng, const SchemaOptions& o);
 Table CalcTable(Rng& rng, const SchemaOptions& o);
 Table ScratchTable(Rng& rng, const SchemaOptions& o);
 Table LogTable(Rng& rng, const SchemaOptions& o);
+Table EmptyTable(Rng& rng, const SchemaOptions& o);
 Table BulkTable(Rng& rng, const SchemaOptions& o);
 Table WideTable(Rng& rng, const SchemaOptions& o, const std::string& name, Identity identity,
                 bool toast_target);

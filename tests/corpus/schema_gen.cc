@@ -201,6 +201,7 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   s.tables.push_back(CalcTable(rng, options));
   s.tables.push_back(ScratchTable(rng, options));
   s.tables.push_back(LogTable(rng, options));
+  s.tables.push_back(EmptyTable(rng, options));
   // Wide values around the digest's threshold, with and without FULL;
   // toast_tuple_target = 128 on exactly one of the two.
   const bool toast_first = Chance(rng, 0.5);

@@ -105,6 +105,17 @@ Table LogTable(Rng& rng, const SchemaOptions& o) {
   return b.table;
 }
 
+// No columns at all (CREATE TABLE t ()): rows only to count, inserted,
+// duplicated and deleted; REPLICA IDENTITY FULL, whose empty identity
+// matches any row — all are alike. A dropped column sometimes (Finish).
+Table EmptyTable(Rng& rng, const SchemaOptions& o) {
+  Builder b{rng, o, {}};
+  b.table.schema = "public";
+  b.table.name = "Leer";
+  b.table.identity = Identity::kFull;
+  return b.table;
+}
+
 // Generated columns, the same definition on both sides.
 Table CalcTable(Rng& rng, const SchemaOptions& o) {
   Builder b{rng, o, {}};

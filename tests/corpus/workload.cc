@@ -449,12 +449,15 @@ void Workload::KeyedOperation(TableModel& m) {
 
 void Workload::KeylessInsert(TableModel& m, bool duplicate) {
   const auto cols = Writable(*m.table, true);
+  // A table of no columns takes no column list: "()" is a syntax error.
+  const std::string list = cols.empty() ? "" : " (" + ColumnList(cols) + ")";
   if (duplicate && m.rows > 0) {
-    db_->Exec("INSERT INTO " + Rel(*m.table) + " (" + ColumnList(cols) + ") SELECT " +
-                  ColumnList(cols) + " FROM " + Rel(*m.table) +
-                  " WHERE ctid = " + NthRowCtid(*m.table, 1),
+    db_->Exec("INSERT INTO " + Rel(*m.table) + list + " SELECT " + ColumnList(cols) + " FROM " +
+                  Rel(*m.table) + " WHERE ctid = " + NthRowCtid(*m.table, 1),
               {std::to_string(Uniform(rng_, 0, m.rows - 1))});
     ++stats_.duplicates;
+  } else if (cols.empty()) {
+    db_->Exec("INSERT INTO " + Rel(*m.table) + " DEFAULT VALUES");
   } else {
     std::vector<Value> params;
     std::string placeholders;
@@ -481,6 +484,7 @@ void Workload::KeylessChange(TableModel& m, bool remove) {
     return;
   }
   const auto cols = Writable(*m.table, true);
+  if (cols.empty()) return KeylessChange(m, true);  // nothing to update
   const Column& c = *Pick(rng_, cols);
   db_->Exec("UPDATE " + Rel(*m.table) + " SET " + QuoteIdent(c.name) +
                 " = $2 WHERE ctid = " + NthRowCtid(*m.table, 1),
