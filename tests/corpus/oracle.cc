@@ -100,6 +100,16 @@ std::vector<Published> PublishedTables(Session& source, Session& target,
   return out;
 }
 
+// FROM ONLY but for a partitioned table (whose partitions hold its rows):
+// an inheritance parent's children are tables of their own.
+std::string FromOnly(Session& db, const Published& p) {
+  const auto kind =
+      db.Query("SELECT relkind::text FROM pg_class WHERE oid = " + kRelation, {p.schema, p.name});
+  const bool partitioned = !kind.empty() && kind[0][0] && *kind[0][0] == "p";
+  return std::string(" FROM ") + (partitioned ? "" : "ONLY ") + Ident(p.schema) + "." +
+         Ident(p.name);
+}
+
 // The source reads its columns as they are; the target by the rules of
 // docs/types.md, the source's default TimeZone as $1 when a rule needs it.
 std::vector<Row> ReadRows(Session& db, const Published& p, const std::string* source_timezone) {
@@ -110,7 +120,7 @@ std::vector<Row> ReadRows(Session& db, const Published& p, const std::string* so
     zone |= rule == ReadRule::kAtTimeZone;
     cols += (cols.empty() ? "" : ", ") + TargetRead(Ident(p.columns[i]), rule);
   }
-  const std::string sql = "SELECT " + cols + " FROM " + Ident(p.schema) + "." + Ident(p.name);
+  const std::string sql = "SELECT " + cols + FromOnly(db, p);
   return zone ? db.Query(sql, {*source_timezone}) : db.Query(sql);
 }
 

@@ -149,6 +149,15 @@ struct Table {
   // DEFAULT without a key (the source refuses UPDATE and DELETE of it once
   // published), so it may hold kinds without equality (HasEquality).
   bool append_only = false;
+  // Table inheritance (legacy partitioning): a parent and a child that
+  // INHERITS from it, both published and checked apart (a read of the
+  // parent without ONLY would also see the child's rows). Neither gets a
+  // target-only layout: the child's first `inherited` columns are the
+  // parent's, in its order, on both sides.
+  bool in_hierarchy = false;
+  std::string inherits;   // the parent's name (same schema) when a child
+  size_t inherited = 0;   // how many of columns come from the parent
+  int64_t first_key = 1;  // the counter's first value (the child's keys apart from the parent's)
 
   bool keyless() const { return key.empty(); }
   bool partitioned() const { return !partitioning.method.empty(); }

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 
 #include "corpus/rng.h"
 #include "corpus/schema.h"
@@ -105,6 +106,7 @@ Table CalcTable(Rng& rng, const SchemaOptions& o);
 Table ScratchTable(Rng& rng, const SchemaOptions& o);
 Table LogTable(Rng& rng, const SchemaOptions& o);
 Table EmptyTable(Rng& rng, const SchemaOptions& o);
+std::pair<Table, Table> InheritanceTables(Rng& rng, const SchemaOptions& o);
 Table BulkTable(Rng& rng, const SchemaOptions& o);
 Table WideTable(Rng& rng, const SchemaOptions& o, const std::string& name, Identity identity,
                 bool toast_target);

@@ -45,6 +45,7 @@ std::string TableBody(const Table& t, bool source) {
   for (size_t i = 0; i <= n; ++i) {
     if (static_cast<int>(i) == drop_at) defs.push_back(dropped);
     if (i == n) break;
+    if (i < t.inherited) continue;  // the parent's, by INHERITS
     if (source) {
       defs.push_back(ColumnDef(t.columns[i], true));
     } else if (const Column* c = t.Find(t.target_order[i])) {
@@ -93,8 +94,14 @@ std::string Partitions(const Table& t, const std::vector<Partition>& parts) {
   return sql;
 }
 
+// " INHERITS (parent)" for a child table, else "".
+std::string Inherits(const Table& t) {
+  return t.inherits.empty() ? "" : " INHERITS (" + QuoteTable(t.schema, t.inherits) + ")";
+}
+
 std::string SourceTable(const Table& t) {
-  std::string sql = "CREATE TABLE " + QuoteTable(t.schema, t.name) + " " + TableBody(t, true);
+  std::string sql =
+      "CREATE TABLE " + QuoteTable(t.schema, t.name) + " " + TableBody(t, true) + Inherits(t);
   if (!t.partitioned())
     return sql + ";\n" + DropColumn(t, t.name, true) + Settings(t, t.name, false);
   const Partitioning& p = t.partitioning;
@@ -109,7 +116,7 @@ std::string TargetTable(const Table& t) {
   const std::string body = TableBody(t, false);
   const Partitioning& p = t.partitioning;
   if (!t.partitioned() || p.layout == TargetLayout::kPlain) {
-    return "CREATE TABLE " + QuoteTable(t.schema, t.name) + " " + body + ";\n" +
+    return "CREATE TABLE " + QuoteTable(t.schema, t.name) + " " + body + Inherits(t) + ";\n" +
            DropColumn(t, t.name, false) + Settings(t, t.name, false);
   }
   if (p.layout == TargetLayout::kStandaloneLeaves) {

@@ -123,6 +123,7 @@ namespace {
 // Target order, extra target columns and dropped columns on either side.
 void Finish(Rng& rng, Table& t) {
   for (const auto& c : t.columns) t.target_order.push_back(c.name);
+  if (t.in_hierarchy) return;  // the same layout on both sides
   Shuffle(rng, t.target_order);
   static const std::vector<ExtraColumn> extras{
       {"note", "text DEFAULT 'target only'"},
@@ -162,7 +163,8 @@ const std::vector<Conversion>& Conversions() {
 // unverified. No json -> jsonb without a key (README.md).
 bool Convertible(const Table& t, const Column& c, Kind kind) {
   const bool key = std::find(t.key.begin(), t.key.end(), c.name) != t.key.end();
-  return c.kind == kind && c.generated.empty() && !key && !(kind == Kind::kJson && t.keyless());
+  return c.kind == kind && c.generated.empty() && !key && !(kind == Kind::kJson && t.keyless()) &&
+         !t.in_hierarchy;  // a child's column has its parent's type
 }
 
 // Most seeds convert each class, then half its columns, at least one: the
@@ -202,6 +204,9 @@ Schema GenerateSchema(Rng& rng, const SchemaOptions& options) {
   s.tables.push_back(ScratchTable(rng, options));
   s.tables.push_back(LogTable(rng, options));
   s.tables.push_back(EmptyTable(rng, options));
+  auto [parent, child] = InheritanceTables(rng, options);
+  s.tables.push_back(std::move(parent));  // before its child: the DDL's order
+  s.tables.push_back(std::move(child));
   // Wide values around the digest's threshold, with and without FULL;
   // toast_tuple_target = 128 on exactly one of the two.
   const bool toast_first = Chance(rng, 0.5);

@@ -116,6 +116,27 @@ Table EmptyTable(Rng& rng, const SchemaOptions& o) {
   return b.table;
 }
 
+// Table inheritance, as schemas from before declarative partitioning have
+// it: "Konten" and its child "Konten Archiv" (own key, keys from 1,000,000,
+// so the parent's UPDATE and DELETE by key never reach the child's rows).
+std::pair<Table, Table> InheritanceTables(Rng& rng, const SchemaOptions& o) {
+  Builder parent{rng, o, {}};
+  parent.table.schema = "public";
+  parent.table.name = "Konten";
+  parent.Key("id", Kind::kCounter);
+  parent.Add("Inhaber", Kind::kText, true);
+  parent.Pool(static_cast<int>(Uniform(rng, 1, 3)), true);
+  parent.table.in_hierarchy = true;
+  Builder child{rng, o, parent.table};
+  child.table.name = "Konten Archiv";
+  child.table.inherits = parent.table.name;
+  child.table.inherited = parent.table.columns.size();
+  child.table.first_key = 1000000;
+  child.Add("archiviert am", Kind::kTimestamptz, true);
+  child.Pool(static_cast<int>(Uniform(rng, 0, 2)), true);
+  return {parent.table, child.table};
+}
+
 // Generated columns, the same definition on both sides.
 Table CalcTable(Rng& rng, const SchemaOptions& o) {
   Builder b{rng, o, {}};

@@ -178,6 +178,7 @@ Workload::Workload(const Schema& schema, Session& source, Session& other, Rng& r
     TableModel m;
     m.table = &t;
     m.frozen_rows = t.append_only;
+    m.next_counter = t.first_key;
     models_.push_back(std::move(m));
   }
 }
