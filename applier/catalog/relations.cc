@@ -184,6 +184,23 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session) {
       {}, TextColumn("qualified"));
 }
 
+Result<std::map<std::string, bool>> ReadMaterializedViews(conn::PgSession& session) {
+  using View = std::pair<std::string, bool>;  // name, populated
+  Result<std::vector<View>> views = QueryRows<View>(
+      session, "reading the materialized views",
+      "SELECT format('%I.%I', n.nspname, c.relname) AS qualified, c.relispopulated FROM "
+      "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'm' AND "
+      "n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'",
+      {}, [](const RowReader& row) -> Result<View> {
+        View v;
+        PGPARITY_ASSIGN_OR_RETURN(v.first, row.Text("qualified"));
+        PGPARITY_ASSIGN_OR_RETURN(v.second, row.Bool("relispopulated"));
+        return v;
+      });
+  if (!views.ok()) return views.status();
+  return std::map<std::string, bool>(views->begin(), views->end());
+}
+
 Result<int64_t> CountLargeObjects(conn::PgSession& session) {
   return QueryOneRow<int64_t>(session, "reading pg_largeobject_metadata",
                               "SELECT count(*) AS n FROM pg_largeobject_metadata", {},

@@ -584,6 +584,33 @@ Status CheckTables(Checks& c) {
   return Status::OK();
 }
 
+// A materialized view's rows are never replicated: the target's are as of
+// its last REFRESH there, and pg_dump --schema-only creates it WITH NO
+// DATA, so that a SELECT of it fails until one.
+void CheckMaterializedViews(Checks& c) {
+  for (const auto& [name, source_populated] : c.m.source_matviews) {
+    const std::string refresh = "REFRESH MATERIALIZED VIEW " + name + "; on the target";
+    const auto target = c.m.target_matviews.find(name);
+    if (target == c.m.target_matviews.end()) {
+      c.Add("materialized_view", kWarning, name,
+            "materialized view missing on the target; logical replication never carries its "
+            "rows",
+            "create it on the target (pg_dump --schema-only --table='" + name +
+                "' SOURCE | psql TARGET), then " + refresh + " before the switch");
+    } else if (!target->second) {
+      c.Add("materialized_view", kWarning, name,
+            "materialized view not populated on the target (created WITH NO DATA, as pg_dump "
+            "--schema-only leaves it): a SELECT of it fails there; replication never fills it",
+            refresh + " before the switch");
+    } else {
+      c.Add("materialized_view", kInfo, name,
+            "materialized view: never replicated; the target's rows are as of its last REFRESH "
+            "there",
+            refresh + " at cutover if the application needs current rows");
+    }
+  }
+}
+
 void CheckNotReplicated(Checks& c) {
   for (const auto& [name, t] : c.m.source.tables) {
     if (t.persistence != 'u') continue;
@@ -597,6 +624,7 @@ void CheckNotReplicated(Checks& c) {
     c.Add("temp_table", kWarning, t, "a session's TEMPORARY table: never replicated",
           "nothing to do unless the application expects it on the target");
   }
+  CheckMaterializedViews(c);
   if (c.m.large_objects == 0) return;
   c.Add("large_objects", kWarning, "source large objects",
         Count(c.m.large_objects, "large object", "large objects") +

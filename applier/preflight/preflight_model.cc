@@ -125,6 +125,10 @@ Result<Model> LoadModel(const Side& source, const Side& target, const PreflightO
                             source.Read("temporary tables", ReadTemporaryTables));
   PGPARITY_ASSIGN_OR_RETURN(m.large_objects,
                             source.Read("pg_largeobject_metadata", CountLargeObjects));
+  PGPARITY_ASSIGN_OR_RETURN(m.source_matviews,
+                            source.Read("materialized views", ReadMaterializedViews));
+  PGPARITY_ASSIGN_OR_RETURN(m.target_matviews,
+                            target.Read("materialized views", ReadMaterializedViews));
   return m;
 }
 

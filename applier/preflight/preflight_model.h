@@ -81,12 +81,13 @@ struct Model {
   Publication publication;
   std::vector<SubscriptionInfo> subscriptions;  // every one of the target's server
   std::optional<SubscriptionInfo> sub;          // the one checked, in the target's database
-  std::map<RelationName, SubscriptionTable> subscribed;  // its tables
-  SubscriptionActivity activity;                         // its workers
-  std::vector<ReplicationSlot> slots;                    // the source's
-  std::vector<std::string> origins;                      // the target's
-  std::vector<std::string> temporary_tables;             // the source's
-  int64_t large_objects = 0;                             // the source's
+  std::map<RelationName, SubscriptionTable> subscribed;          // its tables
+  SubscriptionActivity activity;                                 // its workers
+  std::vector<ReplicationSlot> slots;                            // the source's
+  std::vector<std::string> origins;                              // the target's
+  std::vector<std::string> temporary_tables;                     // the source's
+  int64_t large_objects = 0;                                     // the source's
+  std::map<std::string, bool> source_matviews, target_matviews;  // name -> populated
 
   bool OwnsSlot(const ReplicationSlot& slot) const { return sub && sub->OwnsSlot(slot.name); }
   // Published tables the subscription still has to copy (all of them

@@ -101,6 +101,12 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session);
 // The number of large objects (pg_largeobject_metadata).
 Result<int64_t> CountLargeObjects(conn::PgSession& session);
 
+// Materialized views outside the system schemas, as format('%I.%I') ->
+// whether populated (relispopulated: false after CREATE ... WITH NO DATA,
+// as pg_dump --schema-only leaves them; a SELECT then fails). Logical
+// replication never carries their rows.
+Result<std::map<std::string, bool>> ReadMaterializedViews(conn::PgSession& session);
+
 }  // namespace pgparity::applier
 
 #endif  // PGPARITY_APPLIER_CATALOG_RELATIONS_H_
