@@ -661,8 +661,7 @@ TEST_F(CutoverSwitchTest, SwitchesUnderLoadWithNothingLostThenRollsBack) {
   // The canary stalls for the window (PAUSE to RESUME) and no longer: how
   // long the window is belongs to bench/cutover.sh, not to a test on
   // a loaded CI machine (it was 0.45 s there and 5.2 s once under ctest -j2).
-  EXPECT_LT(r.canary->longest_stall,
-            std::chrono::duration<double>(r.window_seconds) + 1s);
+  EXPECT_LT(r.canary->longest_stall, std::chrono::duration<double>(r.window_seconds) + 1s);
 
   // The JSON report: nine phases (with reverse), each ok.
   const auto doc = nlohmann::json::parse(applier::CutoverReportJson(r));

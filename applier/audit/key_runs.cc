@@ -27,10 +27,12 @@ void CloseRun(std::span<const IndexedKey> sorted, size_t begin, size_t end,
   for (size_t i = begin; i < end; ++i) out.leftovers.push_back(sorted[i].index);
 }
 
+__extension__ using Int128 = __int128;  // GCC's and Clang's; no -Wpedantic warning
+
 // hi - lo + 1 <= max_span_per_key * count, without overflow.
 bool Dense(int64_t lo, int64_t hi, size_t count, int64_t max_span_per_key) {
-  const __int128 span = static_cast<__int128>(hi) - lo + 1;
-  return span <= static_cast<__int128>(max_span_per_key) * static_cast<__int128>(count);
+  const Int128 span = static_cast<Int128>(hi) - lo + 1;
+  return span <= static_cast<Int128>(max_span_per_key) * static_cast<Int128>(count);
 }
 
 }  // namespace
