@@ -24,7 +24,11 @@ CREATE ROLE :"role";
 \endif
 -- REPLICATION: verify, audit and record open a replication connection and
 -- create their slot (verify: a temporary one; audit and record: their own).
-ALTER ROLE :"role" WITH LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE;
+-- BYPASSRLS: a table with row-level security shows a role its policies'
+-- rows only; pgparity must read every row (its sessions set
+-- row_security=off, so without it they fail on such a table rather than
+-- check part of it). It lifts policies only on tables the role may read.
+ALTER ROLE :"role" WITH LOGIN REPLICATION BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE;
 \if :{?password}
 ALTER ROLE :"role" WITH PASSWORD :'password';
 \endif

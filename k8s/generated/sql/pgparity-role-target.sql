@@ -27,7 +27,8 @@ SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') AS need_role 
 CREATE ROLE :"role";
 \endif
 -- No REPLICATION here: pgparity opens no replication connection to the target.
-ALTER ROLE :"role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+-- BYPASSRLS: every row of a table with row-level security, as on the source.
+ALTER ROLE :"role" WITH LOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
 \if :{?password}
 ALTER ROLE :"role" WITH PASSWORD :'password';
 \endif
@@ -58,7 +59,9 @@ SELECT NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'repair_role') AS nee
 \if :need_repair_role
 CREATE ROLE :"repair_role";
 \endif
-ALTER ROLE :"repair_role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+-- BYPASSRLS: a policy would make a repair's UPDATE or DELETE skip the row
+-- (its session's row_security=off makes that an error instead).
+ALTER ROLE :"repair_role" WITH LOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
 \if :{?repair_password}
 ALTER ROLE :"repair_role" WITH PASSWORD :'repair_password';
 \endif
