@@ -184,6 +184,28 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session) {
       {}, TextColumn("qualified"));
 }
 
+Result<std::map<RelationName, std::vector<std::string>>> ReadReplicaTriggers(
+    conn::PgSession& session) {
+  using Trigger = std::pair<RelationName, std::string>;
+  Result<std::vector<Trigger>> triggers = QueryRows<Trigger>(
+      session, "reading the triggers that fire on replicated changes",
+      "SELECT n.nspname, c.relname, format('%I', t.tgname) || CASE t.tgenabled WHEN 'A' THEN "
+      "' (ALWAYS)' ELSE ' (REPLICA)' END AS shown FROM pg_trigger t JOIN pg_class c ON c.oid = "
+      "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND "
+      "t.tgenabled IN ('A', 'R') ORDER BY t.tgname",
+      {}, [](const RowReader& row) -> Result<Trigger> {
+        Trigger t;
+        PGPARITY_ASSIGN_OR_RETURN(t.first.schema, row.Text("nspname"));
+        PGPARITY_ASSIGN_OR_RETURN(t.first.name, row.Text("relname"));
+        PGPARITY_ASSIGN_OR_RETURN(t.second, row.Text("shown"));
+        return t;
+      });
+  if (!triggers.ok()) return triggers.status();
+  std::map<RelationName, std::vector<std::string>> out;
+  for (auto& [table, shown] : *triggers) out[table].push_back(std::move(shown));
+  return out;
+}
+
 Result<std::map<std::string, bool>> ReadMaterializedViews(conn::PgSession& session) {
   using View = std::pair<std::string, bool>;  // name, populated
   Result<std::vector<View>> views = QueryRows<View>(

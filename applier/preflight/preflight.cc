@@ -547,6 +547,27 @@ Status CheckEmpty(Checks& c, const Relation& t) {
   return Status::OK();
 }
 
+// Triggers of the target table enabled ALWAYS or REPLICA fire on every
+// replicated change (the apply worker runs as session_replication_role =
+// replica): what they write is not the source's.
+void CheckTargetTriggers(Checks& c, const Relation& t) {
+  const auto found = c.m.target_replica_triggers.find(t.key());
+  if (found == c.m.target_replica_triggers.end()) return;
+  std::string fix;
+  for (const std::string& shown : found->second) {
+    fix += "ALTER TABLE " + t.qualified + " ENABLE TRIGGER " + shown.substr(0, shown.rfind(" (")) +
+           "; ";
+  }
+  c.Add("target_trigger", kWarning, t.qualified,
+        "trigger " + absl::StrJoin(found->second, ", ") +
+            " fires on replicated changes too (the apply worker runs as "
+            "session_replication_role = replica, where ALWAYS and REPLICA triggers fire): what it "
+            "writes makes the target differ from the source, and verify reports those rows",
+        fix +
+            "on the target (then it fires for the application's own writes only), unless it "
+            "must run on replicated rows");
+}
+
 Status CheckTable(Checks& c, const Relation& s, bool keyed_changes) {
   if (keyed_changes) CheckSourceIdentity(c, s);
   auto target = c.m.target.tables.find(s.key());
@@ -555,6 +576,7 @@ Status CheckTable(Checks& c, const Relation& s, bool keyed_changes) {
     return Status::OK();
   }
   PGPARITY_RETURN_IF_ERROR(CheckColumns(c, s, target->second));
+  for (const Relation* t : StorageOf(c.m.target.tables, target->second)) CheckTargetTriggers(c, *t);
   if (keyed_changes && s.HasReplicaIdentity()) {
     for (const Relation* t : StorageOf(c.m.target.tables, target->second)) {
       CheckTargetKey(c, s, *t);

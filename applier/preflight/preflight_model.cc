@@ -129,6 +129,8 @@ Result<Model> LoadModel(const Side& source, const Side& target, const PreflightO
                             source.Read("materialized views", ReadMaterializedViews));
   PGPARITY_ASSIGN_OR_RETURN(m.target_matviews,
                             target.Read("materialized views", ReadMaterializedViews));
+  PGPARITY_ASSIGN_OR_RETURN(m.target_replica_triggers,
+                            target.Read("pg_trigger", ReadReplicaTriggers));
   return m;
 }
 

@@ -531,6 +531,36 @@ TEST_F(PreflightTest, UnloggedTableIsOnlyAWarning) {
   EXPECT_EQ(FindFinding(r, "table_missing", "public.scratch"), nullptr);
 }
 
+// A target trigger enabled ALWAYS or REPLICA fires on replicated changes;
+// one left at its default (ORIGIN) does not, and is not named.
+TEST_F(PreflightTest, TargetTriggersThatFireOnReplicatedChangesAreNamed) {
+  SqlClient target(servers().target.Dsn());
+  target.Exec(
+      "CREATE FUNCTION public.stamp() RETURNS trigger LANGUAGE plpgsql AS "
+      "$$BEGIN NEW.email := lower(NEW.email); RETURN NEW; END$$;"
+      "CREATE TRIGGER \"Stempel\" BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION "
+      "public.stamp();"
+      "CREATE TRIGGER only_origin BEFORE UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION "
+      "public.stamp();"
+      "ALTER TABLE public.users ENABLE ALWAYS TRIGGER \"Stempel\"");
+  Cleanup cleanup([&] {
+    target.Exec(
+        "DROP TRIGGER IF EXISTS \"Stempel\" ON public.users;"
+        "DROP TRIGGER IF EXISTS only_origin ON public.users;"
+        "DROP FUNCTION IF EXISTS public.stamp()");
+  });
+  PreflightReport r = RunPreflight();
+  EXPECT_TRUE(r.ready()) << Dump(r);
+  const Finding& f = ExpectFinding(r, "target_trigger", Severity::kWarning, "public.users");
+  EXPECT_EQ(f.detail.find("only_origin"), std::string::npos) << f.detail;
+  EXPECT_NE(f.detail.find("trigger \"Stempel\" (ALWAYS) fires on replicated changes"),
+            std::string::npos)
+      << f.detail;
+  EXPECT_EQ(f.fix.substr(0, f.fix.find(" on the target")),
+            "ALTER TABLE public.users ENABLE TRIGGER \"Stempel\";");
+  EXPECT_EQ(FindFinding(r, "target_trigger", "public.orders"), nullptr);
+}
+
 // Materialized views are never replicated: one missing on the target, one
 // there WITH NO DATA (as pg_dump --schema-only creates it), one populated.
 TEST_F(PreflightTest, MaterializedViewsAreNamedWithTheirRefresh) {

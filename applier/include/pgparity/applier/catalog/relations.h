@@ -101,6 +101,13 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session);
 // The number of large objects (pg_largeobject_metadata).
 Result<int64_t> CountLargeObjects(conn::PgSession& session);
 
+// Triggers that fire on replicated changes, per table: not internal and
+// enabled ALWAYS or REPLICA — the apply worker runs with
+// session_replication_role = replica, where only those fire. Each as
+// format('%I', name) and " (ALWAYS)" or " (REPLICA)", by name.
+Result<std::map<RelationName, std::vector<std::string>>> ReadReplicaTriggers(
+    conn::PgSession& session);
+
 // Materialized views outside the system schemas, as format('%I.%I') ->
 // whether populated (relispopulated: false after CREATE ... WITH NO DATA,
 // as pg_dump --schema-only leaves them; a SELECT then fails). Logical
