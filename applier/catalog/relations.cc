@@ -184,25 +184,25 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session) {
       {}, TextColumn("qualified"));
 }
 
-Result<std::map<RelationName, std::vector<std::string>>> ReadReplicaTriggers(
+Result<std::map<RelationName, std::vector<ReplicaTrigger>>> ReadReplicaTriggers(
     conn::PgSession& session) {
-  using Trigger = std::pair<RelationName, std::string>;
-  Result<std::vector<Trigger>> triggers = QueryRows<Trigger>(
+  using Row = std::pair<RelationName, ReplicaTrigger>;
+  Result<std::vector<Row>> triggers = QueryRows<Row>(
       session, "reading the triggers that fire on replicated changes",
-      "SELECT n.nspname, c.relname, format('%I', t.tgname) || CASE t.tgenabled WHEN 'A' THEN "
-      "' (ALWAYS)' ELSE ' (REPLICA)' END AS shown FROM pg_trigger t JOIN pg_class c ON c.oid = "
-      "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND "
-      "t.tgenabled IN ('A', 'R') ORDER BY t.tgname",
-      {}, [](const RowReader& row) -> Result<Trigger> {
-        Trigger t;
-        PGPARITY_ASSIGN_OR_RETURN(t.first.schema, row.Text("nspname"));
-        PGPARITY_ASSIGN_OR_RETURN(t.first.name, row.Text("relname"));
-        PGPARITY_ASSIGN_OR_RETURN(t.second, row.Text("shown"));
-        return t;
+      "SELECT n.nspname, c.relname, format('%I', t.tgname) AS name, t.tgenabled = 'A' AS always "
+      "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = "
+      "c.relnamespace WHERE NOT t.tgisinternal AND t.tgenabled IN ('A', 'R') ORDER BY t.tgname",
+      {}, [](const RowReader& row) -> Result<Row> {
+        Row r;
+        PGPARITY_ASSIGN_OR_RETURN(r.first.schema, row.Text("nspname"));
+        PGPARITY_ASSIGN_OR_RETURN(r.first.name, row.Text("relname"));
+        PGPARITY_ASSIGN_OR_RETURN(r.second.name, row.Text("name"));
+        PGPARITY_ASSIGN_OR_RETURN(r.second.always, row.Bool("always"));
+        return r;
       });
   if (!triggers.ok()) return triggers.status();
-  std::map<RelationName, std::vector<std::string>> out;
-  for (auto& [table, shown] : *triggers) out[table].push_back(std::move(shown));
+  std::map<RelationName, std::vector<ReplicaTrigger>> out;
+  for (auto& [table, trigger] : *triggers) out[table].push_back(std::move(trigger));
   return out;
 }
 

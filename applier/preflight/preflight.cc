@@ -553,13 +553,14 @@ Status CheckEmpty(Checks& c, const Relation& t) {
 void CheckTargetTriggers(Checks& c, const Relation& t) {
   const auto found = c.m.target_replica_triggers.find(t.key());
   if (found == c.m.target_replica_triggers.end()) return;
+  std::vector<std::string> shown;
   std::string fix;
-  for (const std::string& shown : found->second) {
-    fix += "ALTER TABLE " + t.qualified + " ENABLE TRIGGER " + shown.substr(0, shown.rfind(" (")) +
-           "; ";
+  for (const ReplicaTrigger& trigger : found->second) {
+    shown.push_back(trigger.name + (trigger.always ? " (ALWAYS)" : " (REPLICA)"));
+    fix += "ALTER TABLE " + t.qualified + " ENABLE TRIGGER " + trigger.name + "; ";
   }
   c.Add("target_trigger", kWarning, t.qualified,
-        "trigger " + absl::StrJoin(found->second, ", ") +
+        "trigger " + absl::StrJoin(shown, ", ") +
             " fires on replicated changes too (the apply worker runs as "
             "session_replication_role = replica, where ALWAYS and REPLICA triggers fire): what it "
             "writes makes the target differ from the source, and verify reports those rows",
@@ -610,7 +611,9 @@ Status CheckTables(Checks& c) {
 // its last REFRESH there, and pg_dump --schema-only creates it WITH NO
 // DATA, so that a SELECT of it fails until one.
 void CheckMaterializedViews(Checks& c) {
-  for (const auto& [name, source_populated] : c.m.source_matviews) {
+  // Whether populated on the source does not matter: its rows are never sent.
+  for (const auto& source_view : c.m.source_matviews) {
+    const std::string& name = source_view.first;
     const std::string refresh = "REFRESH MATERIALIZED VIEW " + name + "; on the target";
     const auto target = c.m.target_matviews.find(name);
     if (target == c.m.target_matviews.end()) {

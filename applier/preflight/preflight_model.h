@@ -88,7 +88,7 @@ struct Model {
   std::vector<std::string> temporary_tables;                     // the source's
   int64_t large_objects = 0;                                     // the source's
   std::map<std::string, bool> source_matviews, target_matviews;  // name -> populated
-  std::map<RelationName, std::vector<std::string>> target_replica_triggers;
+  std::map<RelationName, std::vector<ReplicaTrigger>> target_replica_triggers;
 
   bool OwnsSlot(const ReplicationSlot& slot) const { return sub && sub->OwnsSlot(slot.name); }
   // Published tables the subscription still has to copy (all of them

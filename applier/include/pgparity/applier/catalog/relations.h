@@ -101,11 +101,16 @@ Result<std::vector<std::string>> ReadTemporaryTables(conn::PgSession& session);
 // The number of large objects (pg_largeobject_metadata).
 Result<int64_t> CountLargeObjects(conn::PgSession& session);
 
-// Triggers that fire on replicated changes, per table: not internal and
-// enabled ALWAYS or REPLICA — the apply worker runs with
-// session_replication_role = replica, where only those fire. Each as
-// format('%I', name) and " (ALWAYS)" or " (REPLICA)", by name.
-Result<std::map<RelationName, std::vector<std::string>>> ReadReplicaTriggers(
+// A trigger that fires on replicated changes: not internal and enabled
+// ALWAYS or REPLICA — the apply worker runs with session_replication_role
+// = replica, where only those fire.
+struct ReplicaTrigger {
+  std::string name;     // format('%I')
+  bool always = false;  // ENABLE ALWAYS; else ENABLE REPLICA
+};
+
+// Those triggers per table, each table's by name.
+Result<std::map<RelationName, std::vector<ReplicaTrigger>>> ReadReplicaTriggers(
     conn::PgSession& session);
 
 // Materialized views outside the system schemas, as format('%I.%I') ->
