@@ -1,7 +1,7 @@
 // pgparity audit --source DSN --target DSN --state-dir DIR [--publication P]
 //                [--slot S] [--subscription S] [--report FILE]
 //                [--interval SECS | --scan-rate ROWS_PER_S [--scan-window SECS]]
-//                [--until-lsn LSN]
+//                [--until-lsn LSN] [--on-schema-change restart|stop]
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <stop_token>
@@ -39,6 +39,19 @@ Status ReadScanRate(const po::variables_map& vm, applier::AuditOptions& options)
   return Status::OK();
 }
 
+// --on-schema-change: start over (the default) or stop.
+Status ReadOnSchemaChange(const po::variables_map& vm, applier::AuditOptions& options) {
+  const std::string& v = vm["on-schema-change"].as<std::string>();
+  if (v == "restart") {
+    options.on_schema_change = applier::OnSchemaChange::kRestart;
+  } else if (v == "stop") {
+    options.on_schema_change = applier::OnSchemaChange::kStop;
+  } else {
+    return Status::InvalidArgument("--on-schema-change is restart or stop, not '" + v + "'");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 int RunAudit(const std::vector<std::string>& args) {
@@ -62,7 +75,10 @@ int RunAudit(const std::vector<std::string>& args) {
       "seconds between checkpoints of the shadow state")(
       "until-lsn", po::value<std::string>(),
       "stop once every commit up to this LSN (X/X) is applied and its changed rows compared on "
-      "the target");
+      "the target")(
+      "on-schema-change", po::value<std::string>()->default_value("restart"),
+      "when a published table's columns or types change (ALTER TABLE) or a table joins the "
+      "publication: restart (drop the slot and the state, bootstrap again) or stop (exit 2)");
   po::variables_map vm;
   if (auto done = ParseCommandLine("audit", args, opts, nullptr, vm)) return *done;
   if (!vm.count("state-dir") || vm["state-dir"].as<std::string>().empty()) {
@@ -94,6 +110,9 @@ int RunAudit(const std::vector<std::string>& args) {
     return Fail("audit", std::string(rate.message()), kExitUsage);
   }
   options.checkpoint_interval = std::chrono::seconds(ckpt);
+  if (Status on = ReadOnSchemaChange(vm, options); !on.ok()) {
+    return Fail("audit", std::string(on.message()), kExitUsage);
+  }
 
   std::stop_source stop;
   Status s;

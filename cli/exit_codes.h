@@ -27,6 +27,7 @@ inline int ExitCodeFor(const Status& s) {
     case C::kFailedPrecondition:
     case C::kPermissionDenied:
     case C::kNotSupported:
+    case C::kSchemaChanged:  // the state no longer fits the tables: start over
       return kExitUsage;
     case C::kUnavailable:
     case C::kUnauthenticated:

@@ -45,7 +45,11 @@ int RunVerify(const std::vector<std::string>& args) {
 
   auto report = applier::RunVerify(options);
   if (!report.ok()) {
-    return Fail("verify", std::string(report.status().message()), ExitCodeFor(report.status()));
+    const Status& s = report.status();
+    // verify's state lives only as long as the run: a new one has the new
+    // columns.
+    const std::string fix = s.IsSchemaChanged() ? "; run verify again" : "";
+    return Fail("verify", std::string(s.message()) + fix, ExitCodeFor(s));
   }
   if (vm.count("report")) {
     Status s = WriteFileAtomically(vm["report"].as<std::string>(),

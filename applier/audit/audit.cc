@@ -14,6 +14,7 @@
 #include "pgparity/applier/shadow/shadow_checkpoint.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/applier/verify/target_checker.h"
+#include "pgparity/conn/replication_connection.h"
 #include "pgparity/file_util.h"
 
 namespace pgparity::applier {
@@ -175,6 +176,24 @@ Status CheckStateMatchesSlot(const AuditOptions& options, bool resumed,
   return Status::OK();
 }
 
+// What starting over takes, by hand: the slot and the state go together
+// (CheckStateMatchesSlot), so a refused state's fix names both.
+std::string StartOverByHand(const AuditOptions& options) {
+  return "drop slot " + options.slot + " on the source (SELECT pg_drop_replication_slot('" +
+         options.slot + "')) and remove " + options.state_dir;
+}
+
+// A checkpoint that cannot be resumed says "remove the state directory to
+// start over"; the slot has to go too.
+Status WithStartOverFix(const Status& s, const AuditOptions& options) {
+  constexpr std::string_view kRemoveOnly = "remove the state directory to start over";
+  std::string message(s.message());
+  const size_t at = message.find(kRemoveOnly);
+  if (at == std::string::npos) return s;
+  message.replace(at, kRemoveOnly.size(), StartOverByHand(options) + " to start over");
+  return s.WithMessage(message);
+}
+
 // "per-change check: public.t id=1 differs on the target (commits A..B)".
 std::string DescribeChangeDivergence(const ChangeRound& round, const std::string& table,
                                      const DivergentRow& row) {
@@ -205,7 +224,7 @@ class Audit {
     // or confirmed when they cannot be.
     if (Status loaded = session_->WaitForLoad(); !loaded.ok()) {
       session_->Close().IgnoreError();
-      return loaded;
+      return WithStartOverFix(loaded, options_);
     }
     // The base point: the bootstrap's, or the checkpoint's at once.
     if (session_->WaitForBasePoint(stop_)) PGPARITY_RETURN_IF_ERROR(CheckUntilStopped());
@@ -218,6 +237,7 @@ class Audit {
   Status LoadCheckpointRows(ShadowState& shadow);
   StreamOptions Stream();
   Status CheckUntilStopped();
+  Status CheckNoTableJoined();
   bool ReachedUntil() const;
   void WaitForNextRound(steady_clock::time_point until,
                         steady_clock::time_point& next_change_round);
@@ -292,7 +312,9 @@ Status Audit::OpenAndResume() {
                             }));
   ShadowState& shadow = session_->shadow();
   shadow.TrackDirtyRows();  // before the load: a delta's rows stay changed
-  PGPARITY_ASSIGN_OR_RETURN(PeekedCheckpoint checkpoint, peeked.get());
+  Result<PeekedCheckpoint> peek = peeked.get();
+  if (!peek.ok()) return WithStartOverFix(peek.status(), options_);
+  PeekedCheckpoint checkpoint = std::move(*peek);
   checkpoint_ = std::move(checkpoint.files);
   const std::optional<CheckpointHead>& head = checkpoint.head;
   if (head) resumed_ = head->lsn;
@@ -363,6 +385,7 @@ Status Audit::CheckUntilStopped() {
   auto next_check = steady_clock::now();
   auto next_change_round = next_check + ChangeRoundPause();
   while (!stop_.stop_requested() && !session_->stream_ended() && !ReachedUntil()) {
+    PGPARITY_RETURN_IF_ERROR(CheckNoTableJoined());
     const auto now = steady_clock::now();
     const bool backlog = change_capped_ || shadow_behind_ || settling_;
     if (now < next_check || (backlog && now < next_check + options_.check_interval)) {
@@ -384,6 +407,20 @@ Status Audit::CheckUntilStopped() {
                  options_.until_lsn->ToString(), change_rows_);
   }
   return Status::OK();
+}
+
+// --on-schema-change restart: a table that joined the publication since
+// the start (its changes reached the stream, untracked) is a change of the
+// schema the state was made from. With `stop` it stays reported as
+// unverified by every check, as verify does.
+Status Audit::CheckNoTableJoined() {
+  if (options_.on_schema_change != OnSchemaChange::kRestart) return Status::OK();
+  ShadowState& shadow = session_->shadow();
+  auto lk = shadow.Lock();
+  if (shadow.untracked().empty()) return Status::OK();
+  const auto& [schema, name] = *shadow.untracked().begin();
+  return Status::SchemaChanged("table " + schema + "." + name +
+                               " joined the publication since pgparity started");
 }
 
 // Until `until`, a stop or the end of the stream — or, while the rows a
@@ -589,11 +626,57 @@ Status Audit::Stop() {
   return Status::OK();
 }
 
+// --on-schema-change restart: what starting over by hand takes — the slot
+// dropped, then the state directory's checkpoint, delta, row store and
+// rolling position removed (the report stays until the next check replaces
+// it). In that order: a state whose slot is gone is refused with the fix,
+// a slot without its state is not trusted. The stream that held the slot
+// has just ended: its walsender may take a moment to let go of it.
+Status StartOver(const AuditOptions& options) {
+  PGPARITY_ASSIGN_OR_RETURN(auto source, conn::ReplicationConnection::Connect(options.source));
+  const auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const Status dropped = source->DropSlot(options.slot);
+    if (dropped.ok() || dropped.IsNotFound()) break;
+    if (dropped.code() != Status::Code::kFailedPrecondition || steady_clock::now() > deadline) {
+      return dropped.WithPrefix("starting over");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options.state_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("shadow.ckpt") && name != "store" && !name.starts_with("store.") &&
+        name != "rolling.json") {
+      continue;
+    }
+    std::filesystem::remove_all(entry.path(), ec);
+    if (ec)
+      return Status::IOError("starting over: cannot remove " + entry.path().string() + ": " +
+                             ec.message());
+  }
+  if (ec)
+    return Status::IOError("starting over: cannot list " + options.state_dir + ": " + ec.message());
+  return Status::OK();
+}
+
 }  // namespace
 
 Status RunAudit(const AuditOptions& options, std::stop_token stop) {
-  Audit audit(options, std::move(stop));
-  return audit.Run();
+  for (;;) {
+    Status s = Audit(options, stop).Run();
+    if (!s.IsSchemaChanged() || stop.stop_requested()) return s;
+    if (options.on_schema_change == OnSchemaChange::kStop) {
+      return s.WithMessage(std::string(s.message()) +
+                           "; to start over: " + StartOverByHand(options) +
+                           ", or run audit with --on-schema-change restart");
+    }
+    spdlog::warn(
+        "{}: starting over (--on-schema-change restart) — dropping slot {} and the state in {}, "
+        "then bootstrapping every table again",
+        s.message(), options.slot, options.state_dir);
+    PGPARITY_RETURN_IF_ERROR(StartOver(options));
+  }
 }
 
 }  // namespace pgparity::applier

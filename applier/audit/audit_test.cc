@@ -93,12 +93,31 @@ class AuditTest : public VerifyFixture {
     ASSERT_TRUE(audit_->Wait(std::chrono::milliseconds(20000)).has_value());
     audit_.reset();
   }
-  // An exit 2 that says `why` and how to start over.
-  static void ExpectStateRefused(const Cli& c, std::string_view why) {
+  // An exit 2 that says `why` and how to start over: the slot and the
+  // state directory go together.
+  void ExpectStateRefused(const Cli& c, std::string_view why) {
     EXPECT_EQ(c.code, 2) << c.output;
     EXPECT_NE(c.output.find(why), std::string::npos) << c.output;
-    EXPECT_NE(c.output.find("remove the state directory to start over"), std::string::npos)
+    EXPECT_NE(c.output.find("drop slot pgparity_audit on the source (SELECT "
+                            "pg_drop_replication_slot('pgparity_audit')) and remove " +
+                            state_.string()),
+              std::string::npos)
         << c.output;
+  }
+  // The log's lines after its first `starting over`; "" when none.
+  std::string LogAfterStartingOver() {
+    const std::string log = Log();
+    const size_t at = log.find("starting over (--on-schema-change restart)");
+    return at == std::string::npos ? "" : log.substr(at);
+  }
+  // Until the log has `line` after a start over, or 60 s.
+  bool WaitAfterStartingOver(std::string_view line) {
+    const auto deadline = steady_clock::now() + seconds(60);
+    while (LogAfterStartingOver().find(line) == std::string::npos) {
+      if (steady_clock::now() > deadline || !audit_->Running()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return true;
   }
   // `pgparity audit` on the pair and state_ to its exit, with `extra`.
   Cli RunAuditOnce(const std::string& extra = "") {
@@ -467,7 +486,7 @@ TEST_F(AuditTest, RefusesStateOfTheOldDigestDefinition) {
   ASSERT_NO_FATAL_FAILURE(MakeStateDir());
   const std::filesystem::path ckpt = state_ / "shadow.ckpt";
   std::string bytes = testing::ReadFile(ckpt.string());
-  ASSERT_EQ(bytes.substr(0, 8), "PGPSHD04");
+  ASSERT_EQ(bytes.substr(0, 8), "PGPSHD05");
   bytes.replace(0, 8, "PGPSHD02");
   {
     std::ofstream out(ckpt, std::ios::binary | std::ios::trunc);
@@ -495,13 +514,126 @@ TEST_F(AuditTest, RefusesACheckpointOfOtherTablesWithNothingConfirmed) {
   }
   // Changes for the stream to bring while the rows load.
   source.Exec("UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= 100");
-  const Cli c = RunAuditOnce();
+  const Cli c = RunAuditOnce(" --on-schema-change stop");
   ExpectStateRefused(c, "the published tables changed since it was written");
+  EXPECT_NE(c.output.find("or run audit with --on-schema-change restart"), std::string::npos)
+      << c.output;
   EXPECT_EQ(source.Value(slot_sql), confirmed) << c.output;
   EXPECT_TRUE(testing::ReadFile((state_ / "shadow.ckpt").string()) == ckpt)
       << "the refused state was rewritten";
   EXPECT_EQ(c.output.find("resuming from the checkpoint"), std::string::npos) << c.output;
   for (SqlClient* side : {&source, &target}) side->Exec("DROP TABLE audit_added");
+}
+
+// Drops `column` of public.users on both sides when it goes (the suite's
+// other tests expect the table as it was), whatever the test did.
+struct UsersColumnGuard {
+  std::string column;
+  std::vector<std::string> dsns;  // the source's, then the target's
+  ~UsersColumnGuard() {
+    // The source first: the subscriber then never sees the column missing.
+    for (const std::string& dsn : dsns) {
+      SqlClient(dsn).Exec("ALTER TABLE users DROP COLUMN IF EXISTS " + column);
+    }
+  }
+};
+
+// A column added under a running audit (on the target, then the source, as
+// logical replication needs), under pgbench load: the stream's Relation
+// message of public.users no longer fits the shadow, so audit starts over
+// in the same run — slot dropped, a new bootstrap — and compares the new
+// column from then on: a value changed behind the subscriber's back in it
+// is named, and nothing else. With --on-schema-change stop it exits 2
+// naming the table and the fix instead.
+TEST_F(AuditTest, AColumnAddedUnderAuditStartsOverAndIsCompared) {
+  UsersColumnGuard guard{"nickname", {servers().source.Dsn(), servers().target.Dsn()}};
+  auto load = StartLoad(200);
+  StartAudit();
+  // Any verdict: earlier tests of the suite may leave divergences.
+  const json before = WaitForReport([](const json& r) { return r.contains("status"); });
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  target.Exec("ALTER TABLE users ADD COLUMN nickname text");
+  source.Exec("ALTER TABLE users ADD COLUMN nickname text");
+  source.Exec("UPDATE users SET nickname = 'nick ' || id WHERE id <= 5");
+  ASSERT_TRUE(WaitAfterStartingOver("full check:")) << Log();
+  EXPECT_NE(Log().find("the columns of table public.users changed on the source (ALTER TABLE)"),
+            std::string::npos)
+      << Log();
+  EXPECT_NE(LogAfterStartingOver().find("created replication slot pgparity_audit"),
+            std::string::npos)
+      << Log();
+  // The started-over state knows the column: a value changed in it alone
+  // is named by it.
+  target.Exec("UPDATE users SET nickname = 'not the source''s' WHERE id = 3");
+  const auto users_names_3 = [](const json& r) {
+    for (const auto& t : r["tables"]) {
+      if (t["table"] == "public.users" && t["divergent_rows"].size() == 1 &&
+          t["divergent_rows"][0]["key"]["id"] == "3") {
+        return true;
+      }
+    }
+    return false;
+  };
+  const json bad = WaitForReport(users_names_3);
+  std::map<std::string, json> status_before;
+  for (const auto& t : before["tables"]) status_before[t["table"]] = t["status"];
+  for (const auto& t : bad["tables"]) {
+    if (t["table"] == "public.users") {
+      EXPECT_EQ(t["divergent_rows"][0]["columns"], json::array({"nickname"})) << t.dump();
+    } else {
+      EXPECT_EQ(t["status"], status_before[t["table"]]) << t.dump();
+    }
+  }
+  audit_->Signal(SIGTERM);
+  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
+  audit_.reset();
+  source.Exec("ALTER TABLE users ADD COLUMN stopped int");
+  target.Exec("ALTER TABLE users ADD COLUMN stopped int");
+  const Cli stop = RunAuditOnce(" --on-schema-change stop");
+  ExpectStateRefused(stop, "the published tables changed since it was written");
+  SqlClient(servers().source.Dsn()).Exec("ALTER TABLE users DROP COLUMN stopped");
+  SqlClient(servers().target.Dsn()).Exec("ALTER TABLE users DROP COLUMN stopped");
+}
+
+// A type changed while audit was stopped (integer to numeric(10,2) prints
+// 1 as 1.00, with no change on the stream): the checkpoint's digests no
+// longer compare. Before its type was recorded in the checkpoint (format
+// 05) the restart loaded them and reported every row of the table as
+// differing; now it starts over and the table matches.
+TEST_F(AuditTest, ATypeChangedWhileStoppedStartsOverInsteadOfReportingEveryRow) {
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  for (SqlClient* side : {&source, &target})
+    side->Exec("CREATE TABLE retyped (id int PRIMARY KEY, v int)");
+  target.Exec("ALTER SUBSCRIPTION my_subscription REFRESH PUBLICATION");
+  source.Exec("INSERT INTO retyped SELECT g, g FROM generate_series(1, 100) g");
+  WaitForSubscriptionReady(target, "my_subscription");
+  WaitForCatchUp(source, "my_subscription");
+  ASSERT_NO_FATAL_FAILURE(MakeStateDir());
+  for (SqlClient* side : {&target, &source})
+    side->Exec("ALTER TABLE retyped ALTER v TYPE numeric(10,2)");
+  std::filesystem::remove(state_ / "report.json");  // the first run's
+  StartAudit();
+  ASSERT_TRUE(WaitAfterStartingOver("full check:")) << Log();
+  const json report = WaitForReport([](const json& r) { return r.contains("status"); });
+  EXPECT_NE(Log().find("column v of table public.retyped is numeric(10,2) on the source, but the "
+                       "checkpoint's digests are of integer values"),
+            std::string::npos)
+      << Log();
+  bool found = false;
+  for (const auto& t : report["tables"]) {
+    if (t["table"] != "public.retyped") continue;
+    EXPECT_EQ(t["status"], "match") << t.dump();
+    found = true;
+  }
+  EXPECT_TRUE(found) << report.dump(2);
+  audit_->Signal(SIGTERM);
+  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
+  audit_.reset();
+  source.Exec("DROP TABLE retyped");
+  target.Exec("DROP TABLE retyped");
+  target.Exec("ALTER SUBSCRIPTION my_subscription REFRESH PUBLICATION");
 }
 
 }  // namespace

@@ -30,6 +30,7 @@ void AddPublishedColumns(const Relation& table, const PublishedSubset& subset, T
     spec.publishes_generated |= c.generated;
     spec.columns.push_back(c.name);
     spec.types.push_back(c.type);
+    spec.type_ids.push_back({c.type_oid, c.typmod});
     spec.toastable.push_back(c.toastable);
     integer.push_back(c.type == "smallint" || c.type == "integer" || c.type == "bigint");
   }

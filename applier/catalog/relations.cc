@@ -25,7 +25,8 @@ std::string RelationsSql(int server_version) {
          "coalesce(s.n_tup_upd + s.n_tup_del, 0) AS updates_deletes, (SELECT o.option_value::int "
          "FROM pg_options_to_table(c.reloptions) o WHERE o.option_name = 'toast_tuple_target') AS "
          "toast_tuple_target, a.attname, a.attstorage <> 'p' AS toastable, "
-         "format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull, a.atthasdef, " +
+         "format_type(a.atttypid, a.atttypmod) AS type, a.atttypid::int8 AS type_oid, a.atttypmod, "
+         "a.attnotnull, a.atthasdef, " +
          generated +
          " AS generated, coalesce(a.attnum = ANY (pk.indkey), false) AS in_pk, "
          "coalesce(a.attnum = ANY (ri.indkey), false) AS in_ri, pn.nspname AS parent_schema, "
@@ -76,6 +77,10 @@ Result<ColumnRow> ReadColumnRow(const RowReader& row) {
   RelationColumn& c = r.column.emplace();
   c.name = *name;
   PGPARITY_ASSIGN_OR_RETURN(c.type, row.Text("type"));
+  PGPARITY_ASSIGN_OR_RETURN(const int64_t type_oid, row.Int64("type_oid"));
+  PGPARITY_ASSIGN_OR_RETURN(const int64_t typmod, row.Int64("atttypmod"));
+  c.type_oid = static_cast<uint32_t>(type_oid);
+  c.typmod = static_cast<int32_t>(typmod);
   PGPARITY_ASSIGN_OR_RETURN(c.not_null, row.Bool("attnotnull"));
   PGPARITY_ASSIGN_OR_RETURN(c.has_default, row.Bool("atthasdef"));
   PGPARITY_ASSIGN_OR_RETURN(c.generated, row.Bool("generated"));

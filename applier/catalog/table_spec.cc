@@ -3,15 +3,18 @@
 namespace pgparity::applier {
 
 ComparedColumns::ComparedColumns(const TableSpec& spec) {
+  const bool typed = spec.types.size() == spec.columns.size();
   bool all = true;
   for (size_t i = 0; i < spec.columns.size(); ++i) all &= spec.Compared(i);
   if (all) {
     names_ = spec.columns;
+    if (typed) types_ = spec.types;
     return;
   }
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     if (!spec.Compared(i)) continue;
     names_.push_back(spec.columns[i]);
+    if (typed) types_.push_back(spec.types[i]);
     positions_.push_back(i);
   }
   scratch_.resize(positions_.size());

@@ -1,4 +1,4 @@
-// The shadow checkpoint's format, format 04, and nothing else knows it: one
+// The shadow checkpoint's format, format 05, and nothing else knows it: one
 // encode/parse pair per part, side by side, reading fields in exactly the
 // order they are written, each read followed at once by its meaning check.
 //
@@ -35,12 +35,16 @@ using digest::Digest128;
 using wire::ByteReader;
 using wire::ByteWriter;
 
-// 04: the row store (--memory-limit): the header names its checkpoint, each
-// table says whether its rows are there; 03: digest definition 2 (a wide
+// 05: each table also records the source's type of each compared column
+// (an ALTER TABLE ... TYPE while audit was stopped changes how its values
+// print, so the digests no longer compare); 04: the row store
+// (--memory-limit): the header names its checkpoint, each table says
+// whether its rows are there; 03: digest definition 2 (a wide
 // value's MD5 in the row digests, 16 bytes kept per wide value), read as 04
 // without a store; 02: each table also records its compared columns and
 // partitions.
-constexpr std::string_view kMagic = "PGPSHD04";
+constexpr std::string_view kMagic = "PGPSHD05";
+constexpr std::string_view kFormat4Magic = "PGPSHD04";
 constexpr std::string_view kFormat3Magic = "PGPSHD03";
 constexpr std::string_view kDefinition1Magic = "PGPSHD02";
 // The store checkpoints beside the checkpoint file: "store.<LSN as 16 hex
@@ -192,7 +196,9 @@ Result<std::vector<std::string>> ParseStrings(SectionReader& in, const char* nam
 }
 
 // ---- A table section's head: String qualified name ("schema.name"), the
-// compared column names (a list), the partitions its rows came from (a
+// compared column names (a list), their types on the source (a list of
+// format_type()s, empty when not known; not in formats 03 and 04), the
+// partitions its rows came from (a
 // list), Int64 rows and Digest sum (the table digest), Int64 anomalies,
 // String first anomaly.
 
@@ -233,17 +239,22 @@ Status ParseTotals(SectionReader& in, TableShadow& table) {
 void EncodeTableHead(const TableShadow& table, ByteWriter& out) {
   out.PutBE64Prefixed(table.qualified_name());
   PutStrings(out, table.compared_columns());
+  PutStrings(out, table.compared_types());
   PutStrings(out, table.spec().partitions);
   EncodeTotals(table, out);
 }
 
-Status ParseTableHead(SectionReader& in, TableShadow& table) {
+Status ParseTableHead(SectionReader& in, TableShadow& table, int format) {
   PGPARITY_RETURN_IF_ERROR(ParseTableName(in, table, "checkpoint"));
   PGPARITY_ASSIGN_OR_RETURN(const std::vector<std::string> compared, ParseStrings(in, "compared"));
+  std::vector<std::string> types;
+  if (format >= 5) {
+    PGPARITY_ASSIGN_OR_RETURN(types, ParseStrings(in, "types"));
+  }
   PGPARITY_ASSIGN_OR_RETURN(std::vector<std::string> partitions, ParseStrings(in, "partitions"));
-  // Other compared columns: the digests would not compare (a column or its
-  // type changed). The message names the table and says so.
-  PGPARITY_RETURN_IF_ERROR(table.RestorePlan(compared, std::move(partitions)));
+  // Other compared columns or types: the digests would not compare. The
+  // message names the table and the column.
+  PGPARITY_RETURN_IF_ERROR(table.RestorePlan(compared, types, std::move(partitions)));
   return ParseTotals(in, table);
 }
 
@@ -400,10 +411,10 @@ Status Damaged(std::string_view path, std::string_view what) {
 }
 
 // The bytes between the magic and the checksum, once both are right, and
-// the format (3 or 4).
+// the format (3, 4 or 5).
 struct Unsealed {
   std::span<const std::byte> body;
-  int format = 4;
+  int format = 5;
 };
 
 Result<Unsealed> Unseal(std::span<const std::byte> file, std::string_view path) {
@@ -426,15 +437,16 @@ Result<Unsealed> Unseal(std::span<const std::byte> file, std::string_view path) 
   if (file.size() < kMagic.size() + 8 + kChecksumBytes) {
     return Damaged(path, std::to_string(file.size()) + " bytes, too short for a checkpoint");
   }
-  const bool format3 = text.starts_with(kFormat3Magic);
-  if (!format3 && !text.starts_with(kMagic)) {
-    return Damaged(path, "no " + std::string(kMagic) + " magic at its start");
-  }
+  const int format = text.starts_with(kMagic)          ? 5
+                     : text.starts_with(kFormat4Magic) ? 4
+                     : text.starts_with(kFormat3Magic) ? 3
+                                                       : 0;
+  if (format == 0) return Damaged(path, "no " + std::string(kMagic) + " magic at its start");
   const size_t sealed = file.size() - kChecksumBytes;
   if (wire::LoadBE64(file.data() + sealed) != XXH64(file.data(), sealed, 0)) {
     return Damaged(path, "its XXH64 does not match its bytes");
   }
-  return Unsealed{file.subspan(kMagic.size(), sealed - kMagic.size()), format3 ? 3 : 4};
+  return Unsealed{file.subspan(kMagic.size(), sealed - kMagic.size()), format};
 }
 
 // The header's fields; `store` is the row store checkpoint's directory
@@ -463,11 +475,11 @@ Result<wire::Lsn> ParseHeader(ByteReader& bytes, int format, CheckpointMeta& met
 }
 
 // A table section that is not the shadow's table: the publication's tables
-// changed since the checkpoint (a table added, dropped or altered).
+// changed since the checkpoint (a table added, dropped or altered). The
+// file is sealed (its XXH64 checked first), so this is not damage.
 Status TablesChanged(std::string_view path, const Status& why) {
-  return Status::FailedPrecondition(std::string(why.message()) + " (" + std::string(path) +
-                                    "); the published tables changed since it was written — "
-                                    "remove the state directory to start over");
+  return Status::SchemaChanged(std::string(why.message()) + " (" + std::string(path) +
+                               "); the published tables changed since it was written");
 }
 
 }  // namespace
@@ -486,7 +498,7 @@ void EncodeTableSection(const TableShadow& table, ByteWriter& out) {
 Status ParseTableSection(ByteReader& bytes, TableShadow& table, RowStore* store, uint32_t index,
                          int format) {
   SectionReader in(bytes, "table " + table.qualified_name());
-  PGPARITY_RETURN_IF_ERROR(ParseTableHead(in, table));
+  PGPARITY_RETURN_IF_ERROR(ParseTableHead(in, table, format));
   if (format >= 4) {
     PGPARITY_ASSIGN_OR_RETURN(const bool in_store, ParseInStore(in, store != nullptr, table));
     // After the head: RestorePlan emptied the table, not the store.
@@ -500,7 +512,7 @@ Status ParseTableSection(ByteReader& bytes, TableShadow& table, RowStore* store,
   return in.Check("rows", in.offset(), table.FinishRestore());
 }
 
-// ---- The file: Byte8 magic "PGPSHD04", Int64 LSN (the end of the last
+// ---- The file: Byte8 magic "PGPSHD05", Int64 LSN (the end of the last
 // commit in the state), String slot, String publication, String system
 // identifier ("" when unknown), String the row store checkpoint's directory
 // ("" when no table spilled), one table section per table of the

@@ -62,18 +62,36 @@ Result<size_t> ShadowState::Resolve(const core::RelationInfo& relation) {
     by_generation_.emplace(relation.generation(), kUntracked);
     return kUntracked;
   }
-  const TableSpec& spec = tables_[*idx]->spec();
+  PGPARITY_RETURN_IF_ERROR(CheckRelationShape(*idx, relation));
+  by_generation_.emplace(relation.generation(), *idx);
+  return *idx;
+}
+
+// The digests of a table's rows are of its columns as pgparity started:
+// another column list, or another type (whose values may print otherwise:
+// int to numeric(10,2) rewrites 1 as 1.00 without a change on the stream),
+// and they no longer compare.
+Status ShadowState::CheckRelationShape(size_t idx, const core::RelationInfo& relation) {
+  const TableSpec& spec = tables_[idx]->spec();
   bool same = relation.column_count() == spec.columns.size();
   for (size_t i = 0; same && i < spec.columns.size(); ++i) {
     same = relation.columns()[i].name == spec.columns[i];
   }
   if (!same) {
-    return Status::FailedPrecondition("the columns of table " + relation.QualifiedName() +
-                                      " changed on the source (ALTER TABLE) since pgparity "
-                                      "started; run it again");
+    return Status::SchemaChanged("the columns of table " + relation.QualifiedName() +
+                                 " changed on the source (ALTER TABLE) since pgparity started");
   }
-  by_generation_.emplace(relation.generation(), *idx);
-  return *idx;
+  if (spec.type_ids.size() != spec.columns.size()) return Status::OK();  // not known
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    const auto& sent = relation.columns()[i];
+    if (TableSpec::TypeId{sent.type_oid, sent.typmod} != spec.type_ids[i]) {
+      return Status::SchemaChanged("the type of column " + spec.columns[i] + " of table " +
+                                   relation.QualifiedName() +
+                                   " changed on the source (ALTER TABLE ... TYPE) since pgparity "
+                                   "started");
+    }
+  }
+  return Status::OK();
 }
 
 Status ShadowState::OnBegin(const core::TxnInfo& txn) {

@@ -435,13 +435,23 @@ void TableShadow::Clear() {
 }
 
 Status TableShadow::RestorePlan(std::span<const std::string> compared,
+                                std::span<const std::string> types,
                                 std::vector<std::string> partitions) {
   Clear();
   const auto names = compared_.names();
   if (!std::equal(compared.begin(), compared.end(), names.begin(), names.end())) {
-    return Status::Corruption("the columns compared in table " + qualified_ +
-                              " changed since the checkpoint (a column or its type changed on "
-                              "either side)");
+    return Status::SchemaChanged("the columns compared in table " + qualified_ +
+                                 " changed since the checkpoint (a column or its type changed on "
+                                 "either side)");
+  }
+  const auto now = compared_.types();
+  if (!types.empty() && !now.empty() && types.size() == now.size()) {
+    for (size_t i = 0; i < now.size(); ++i) {
+      if (types[i] == now[i]) continue;
+      return Status::SchemaChanged("column " + names[i] + " of table " + qualified_ + " is " +
+                                   now[i] + " on the source, but the checkpoint's digests are of " +
+                                   types[i] + " values (ALTER TABLE ... TYPE since)");
+    }
   }
   spec_.partitions = std::move(partitions);
   return Status::OK();

@@ -70,6 +70,8 @@ std::string_view CodeName(Status::Code code) noexcept {
       return "Deadline exceeded";
     case Status::Code::kFailedPrecondition:
       return "Failed precondition";
+    case Status::Code::kSchemaChanged:
+      return "Schema changed";
   }
   return "Unknown code";
 }

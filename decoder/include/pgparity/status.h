@@ -30,6 +30,10 @@ class [[nodiscard]] Status {
     kAlreadyExists,       // a named object to create exists already
     kFailedPrecondition,  // exists but unusable as is (slot in use, invalidated, wrong plugin)
     kDeadlineExceeded,    // waited longer than allowed (for the target, for an LSN)
+    // A state made from the source's tables no longer fits them: a table's
+    // columns or their types changed (ALTER TABLE), or a table joined or
+    // left the publication, since it was made.
+    kSchemaChanged,
   };
 
   Status() noexcept = default;
@@ -63,6 +67,7 @@ class [[nodiscard]] Status {
   static Status DeadlineExceeded(std::string_view msg) {
     return Status(Code::kDeadlineExceeded, msg);
   }
+  static Status SchemaChanged(std::string_view msg) { return Status(Code::kSchemaChanged, msg); }
 
   bool ok() const noexcept { return rep_ == nullptr; }
   Code code() const noexcept { return rep_ == nullptr ? Code::kOk : rep_->code; }
@@ -71,6 +76,7 @@ class [[nodiscard]] Status {
   bool IsInvalidArgument() const noexcept { return code() == Code::kInvalidArgument; }
   bool IsUnavailable() const noexcept { return code() == Code::kUnavailable; }
   bool IsNotFound() const noexcept { return code() == Code::kNotFound; }
+  bool IsSchemaChanged() const noexcept { return code() == Code::kSchemaChanged; }
 
   // The message without the code, "" when OK.
   std::string_view message() const noexcept;

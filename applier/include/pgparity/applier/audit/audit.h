@@ -36,6 +36,15 @@
 
 namespace pgparity::applier {
 
+// What audit does when the tables its state was made from change under it:
+// a published table's columns or their types (ALTER TABLE, found on the
+// stream or in the checkpoint a restart loads), or a table joining or
+// leaving the publication.
+enum class OnSchemaChange {
+  kRestart,  // start over in the same run: slot dropped, state removed, a new bootstrap
+  kStop,     // exit with a SchemaChanged error naming the table and the fix
+};
+
 struct AuditOptions {
   // Both servers, parsed at the command line's edge (conn::ParseServerDsn).
   conn::ConnParams source;
@@ -70,6 +79,7 @@ struct AuditOptions {
   // "HOST:PORT": serve /metrics (Prometheus) and /status (the report)
   // there while running; "" = no server.
   std::string metrics_listen;
+  OnSchemaChange on_schema_change = OnSchemaChange::kRestart;
   // Called after each full check that reached a verdict (tests, metrics).
   std::function<void(const VerifyReport&)> on_report;
 };
@@ -77,7 +87,8 @@ struct AuditOptions {
 // Runs until a stop is requested on `stop` (OK, after the final
 // checkpoint; the request wakes the waits at once) or an error retrying
 // cannot fix: InvalidArgument, NotFound, FailedPrecondition
-// (slot and state directory do not belong together), Unauthenticated,
+// (slot and state directory do not belong together), SchemaChanged (with
+// OnSchemaChange::kStop; kRestart starts over instead), Unauthenticated,
 // Unavailable (the source gone for good), IOError (the state directory).
 // A target that goes away is retried at the next check.
 Status RunAudit(const AuditOptions& options, std::stop_token stop);

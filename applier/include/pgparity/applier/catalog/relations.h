@@ -34,6 +34,9 @@ struct RelationName {
 struct RelationColumn {
   std::string name;
   std::string type;  // format_type()
+  // atttypid and atttypmod: what pgoutput's Relation message says of it.
+  uint32_t type_oid = 0;
+  int32_t typmod = -1;
   bool not_null = false;
   bool has_default = false;
   bool generated = false;  // GENERATED ALWAYS AS (...) STORED

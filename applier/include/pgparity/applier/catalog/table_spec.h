@@ -8,6 +8,7 @@
 #define PGPARITY_APPLIER_CATALOG_TABLE_SPEC_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +49,16 @@ struct TableSpec {
   std::string row_filter;
   // format_type() of each column on the source.
   std::vector<std::string> types;
+  // Each column's type OID and typmod on the source as pgparity started,
+  // as a Relation message gives them: another one later is an ALTER TABLE
+  // ... TYPE (ShadowState). Empty: not known (specs made by hand), not
+  // checked.
+  struct TypeId {
+    uint32_t oid = 0;
+    int32_t typmod = -1;
+    friend bool operator==(const TypeId&, const TypeId&) = default;
+  };
+  std::vector<TypeId> type_ids;
   // Positions (into columns) of the key the shadow state tracks rows by:
   // the primary key, else the replica-identity index. Empty: no key (REPLICA
   // IDENTITY FULL or NOTHING without a primary key), or a key column not in
@@ -93,6 +104,9 @@ class ComparedColumns {
  public:
   explicit ComparedColumns(const TableSpec& spec);
   std::span<const std::string> names() const { return names_; }
+  // Their format_type()s on the source (TableSpec::types); empty when the
+  // spec has none.
+  std::span<const std::string> types() const { return types_; }
   // REQUIRES: all.size() == the spec's column count, in spec order.
   std::span<const digest::ColumnValue> Project(std::span<const digest::ColumnValue> all);
   // A digester of the compared columns.
@@ -100,6 +114,7 @@ class ComparedColumns {
 
  private:
   std::vector<std::string> names_;
+  std::vector<std::string> types_;
   std::vector<size_t> positions_;  // empty: every column
   std::vector<digest::ColumnValue> scratch_;
 };

@@ -11,11 +11,13 @@
 // PrepareCheckpoint), so that a checkpoint costs the rows that changed,
 // not the shadow's.
 //
-// Format 04 ("PGPSHD04"): magic, the LSN, the slot, the publication, the
-// source's system identifier, the row store's checkpoint, the tables, and an
-// XXH64 of everything before it. The byte layout is in
-// shadow_checkpoint.cc, above each encode/parse pair; this file is the only
-// one that knows it. Format 03 files (no row store) are still read.
+// Format 05 ("PGPSHD05"): magic, the LSN, the slot, the publication, the
+// source's system identifier, the row store's checkpoint, the tables (each
+// with its compared columns and their source types), and an XXH64 of
+// everything before it. The byte layout is in shadow_checkpoint.cc, above
+// each encode/parse pair; this file is the only one that knows it. Format
+// 04 files (no types: a type changed while stopped is not found) and 03
+// files (no row store either) are still read.
 //
 // A spilled state (ShadowState::store()): its rows are not in the file but
 // in a RocksDB checkpoint beside it, "store.<LSN>", written first (flushed,
@@ -188,11 +190,12 @@ Result<std::optional<wire::Lsn>> ParseDelta(std::span<const std::byte> file, std
 // "table public.t: keyed_rows[3].digest: need 8 bytes at offset 301, 2 left",
 // "checkpoint holds table public.u where public.t was expected".
 // A spilled table's section holds no rows: `store` (the table's index
-// there `index`) has them. `format` 3 sections lack the in_store byte.
+// there `index`) has them. `format` 3 sections lack the in_store byte, 3
+// and 4 the compared columns' types.
 void EncodeTableSection(const TableShadow& table, wire::ByteWriter& out);
 [[nodiscard]] Status ParseTableSection(wire::ByteReader& in, TableShadow& table,
                                        RowStore* store = nullptr, uint32_t index = 0,
-                                       int format = 4);
+                                       int format = 5);
 
 }  // namespace pgparity::applier
 

@@ -225,6 +225,7 @@ class ShadowState final : public core::ChangeSink {
   // columns changed since pgparity started.
   static constexpr size_t kUntracked = ~size_t{0};
   Result<size_t> Resolve(const core::RelationInfo& relation);
+  Status CheckRelationShape(size_t idx, const core::RelationInfo& relation);
 
   // A scanning thread's check of its table (every 65,536 rows, and at the end of
   // a scan): spills it when the in-memory tables passed their share.

@@ -148,6 +148,8 @@ class TableShadow {
   // What the digests cover (a resume with other columns is refused: the
   // digests would not compare).
   std::span<const std::string> compared_columns() const { return compared_.names(); }
+  // Their format_type()s on the source; empty when the spec has none.
+  std::span<const std::string> compared_types() const { return compared_.types(); }
   // Resolved rows of a keyed table, and f(key encoding, row digest) for each.
   size_t keyed_rows() const noexcept { return RowCount(); }
   template <typename F>
@@ -236,12 +238,15 @@ class TableShadow {
   // checks that the rows add up to the restored digest. A table left by a
   // failed restore is to be discarded.
   //
-  // RestorePlan: Corruption "the columns compared in table <t> changed
+  // RestorePlan: SchemaChanged "the columns compared in table <t> changed
   // since the checkpoint ..." when `compared` differs from
-  // compared_columns(). The partitions are taken over: TableSpec::partitions
+  // compared_columns(), or "column <c> of table <t> is now <type> on the
+  // source ..." when `types` (empty: not known) differs from
+  // compared_types(). The partitions are taken over: TableSpec::partitions
   // stays those the rows came from, so an ATTACH or DETACH since is found
   // across restarts too.
   [[nodiscard]] Status RestorePlan(std::span<const std::string> compared,
+                                   std::span<const std::string> types,
                                    std::vector<std::string> partitions);
   void RestoreTotals(const digest::TableDigest& digest, uint64_t anomalies,
                      std::string first_anomaly);
