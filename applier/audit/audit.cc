@@ -237,7 +237,7 @@ class Audit {
   Status LoadCheckpointRows(ShadowState& shadow);
   StreamOptions Stream();
   Status CheckUntilStopped();
-  Status CheckNoTableJoined();
+  Status CheckSchemaUnchanged();
   bool ReachedUntil() const;
   void WaitForNextRound(steady_clock::time_point until,
                         steady_clock::time_point& next_change_round);
@@ -385,7 +385,7 @@ Status Audit::CheckUntilStopped() {
   auto next_check = steady_clock::now();
   auto next_change_round = next_check + ChangeRoundPause();
   while (!stop_.stop_requested() && !session_->stream_ended() && !ReachedUntil()) {
-    PGPARITY_RETURN_IF_ERROR(CheckNoTableJoined());
+    PGPARITY_RETURN_IF_ERROR(CheckSchemaUnchanged());
     const auto now = steady_clock::now();
     const bool backlog = change_capped_ || shadow_behind_ || settling_;
     if (now < next_check || (backlog && now < next_check + options_.check_interval)) {
@@ -410,11 +410,17 @@ Status Audit::CheckUntilStopped() {
 }
 
 // --on-schema-change restart: a table that joined the publication since
-// the start (its changes reached the stream, untracked) is a change of the
-// schema the state was made from. With `stop` it stays reported as
+// the start (its changes reached the stream, untracked), or a partitioned
+// table whose partitions a check found attached or detached, is a change
+// of the tables the state was made from. With `stop` they stay reported as
 // unverified by every check, as verify does.
-Status Audit::CheckNoTableJoined() {
+Status Audit::CheckSchemaUnchanged() {
   if (options_.on_schema_change != OnSchemaChange::kRestart) return Status::OK();
+  if (checker_ && !checker_->repartitioned().empty()) {
+    return Status::SchemaChanged("the partitions of " + *checker_->repartitioned().begin() +
+                                 " changed on the source (ATTACH or DETACH PARTITION) since "
+                                 "pgparity started");
+  }
   ShadowState& shadow = session_->shadow();
   auto lk = shadow.Lock();
   if (shadow.untracked().empty()) return Status::OK();

@@ -91,15 +91,29 @@ class SchemaPair {
     return v;
   }
 
-  void StartAudit(const std::string& interval = "1") {
+  void StartAudit(const std::string& interval = "1", const std::vector<std::string>& extra = {}) {
     state_ = servers_.source.dir() / ("audit-" + name_);
     std::filesystem::remove_all(state_);
-    audit_ = std::make_unique<testing::Subprocess>(
-        std::vector<std::string>{PGPARITY_BINARY, "audit", "--source", SourceDsn(), "--target",
-                                 TargetDsn(), "--publication", "pub", "--slot", "pgparity_" + name_,
-                                 "--state-dir", state_.string(), "--interval", interval,
-                                 "--checkpoint-interval", "1", "--max-rows", "1000"},
-        state_.string() + ".log");
+    std::vector<std::string> argv{PGPARITY_BINARY,
+                                  "audit",
+                                  "--source",
+                                  SourceDsn(),
+                                  "--target",
+                                  TargetDsn(),
+                                  "--publication",
+                                  "pub",
+                                  "--slot",
+                                  "pgparity_" + name_,
+                                  "--state-dir",
+                                  state_.string(),
+                                  "--interval",
+                                  interval,
+                                  "--checkpoint-interval",
+                                  "1",
+                                  "--max-rows",
+                                  "1000"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    audit_ = std::make_unique<testing::Subprocess>(argv, state_.string() + ".log");
   }
   std::string AuditLog() const { return testing::ReadFile(state_.string() + ".log"); }
   json AuditReport() const {

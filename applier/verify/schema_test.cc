@@ -209,7 +209,7 @@ TEST_F(SchemaTest, AttachAndDetachDuringAuditAreNamedNeverDiffers) {
     SqlClient target = pair.target();
     testing::WaitForSubscriptionReady(target, pair.subscription());
   }
-  pair.StartAudit("1");
+  pair.StartAudit("1", {"--on-schema-change", "stop"});
   pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
   pair.source().Exec("ALTER TABLE events DETACH PARTITION events_2025");
   pair.source().Exec("INSERT INTO events_2025 VALUES ('2025-05-05', 9999, 'after detach')");
@@ -241,6 +241,45 @@ TEST_F(SchemaTest, AttachAndDetachDuringAuditAreNamedNeverDiffers) {
       << r.dump(2);
   for (const auto& t : r["tables"]) EXPECT_NE(t["status"], "mismatch") << t.dump(2);
   EXPECT_EQ(pair.AuditLog().find(" differs on the target"), std::string::npos) << pair.AuditLog();
+  pair.StopAudit();
+}
+
+// The same ATTACH under audit's default (--on-schema-change restart): the
+// check that finds the partitions changed makes audit start over, and the
+// new state sees what the ATTACH did — the row it moved into tags on the
+// source is not in the target's tags (the subscriber put it in its own
+// tags_c, replicated as a table of its own before the ATTACH): named, by
+// key, instead of the table left unverified.
+TEST_F(SchemaTest, AnAttachUnderAuditStartsOverAndNamesTheRowItMoved) {
+  if (const std::string why = WithoutViaRoot(); !why.empty()) GTEST_SKIP() << why;
+  SchemaPair pair(servers(), "attach_restart", kParted,
+                  "CREATE TABLE events (at timestamptz, id int, body text, PRIMARY KEY (at, id));"
+                  "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag));"
+                  "CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag));",
+                  /*via_root=*/true);
+  pair.source().Exec("CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag))");
+  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " REFRESH PUBLICATION");
+  {
+    SqlClient target = pair.target();
+    testing::WaitForSubscriptionReady(target, pair.subscription());
+  }
+  pair.source().Exec("INSERT INTO tags_c VALUES (500, 'c', NULL)");
+  pair.StartAudit("1");
+  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.source().Exec("ALTER TABLE tags ATTACH PARTITION tags_c FOR VALUES IN ('c')");
+  const json r = pair.WaitForAuditReport([](const json& r) {
+    const json* tags = ReportTable(r, "public.tags");
+    return tags != nullptr && (*tags)["status"] == "mismatch";
+  });
+  const std::string log = pair.AuditLog();
+  EXPECT_NE(log.find("the partitions of public.tags changed on the source (ATTACH or DETACH "
+                     "PARTITION) since pgparity started: starting over"),
+            std::string::npos)
+      << log;
+  const json* moved = ReportRow(ReportTable(r, "public.tags"), "id", "500");
+  ASSERT_NE(moved, nullptr) << r.dump(2);
+  EXPECT_EQ((*moved)["kind"], "missing_on_target") << moved->dump();
+  EXPECT_EQ((*ReportTable(r, "public.tags"))["divergent_rows"].size(), 1u) << r.dump(2);
   pair.StopAudit();
 }
 

@@ -116,6 +116,7 @@ Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpe
   if (now == spec.partitions) return std::optional<TableReport>();
   // ATTACH and DETACH move rows in or out without a change in the stream:
   // neither the shadow nor the target followed the source (docs/partitions.md).
+  repartitioned_.insert(spec.QualifiedName());
   return Decided(TableStatus::kUnverified,
                  "the partitions of " + spec.QualifiedName() +
                      " changed on the source since pgparity started (attached: " +

@@ -14,7 +14,12 @@
 //   - after kill -9 or a crash: the checkpoint is loaded and the slot
 //     streams from its confirmed position; commits the checkpoint already
 //     holds are skipped, so nothing is lost or counted twice;
-//   - on stop (SIGTERM/SIGINT): a last checkpoint, the slot confirmed, exit.
+//   - on stop (SIGTERM/SIGINT): a last checkpoint, the slot confirmed, exit;
+//   - when the tables the state was made from change (a column added,
+//     dropped or retyped, a table joining the publication, partitions
+//     attached or detached, a checkpoint that no longer fits): with
+//     OnSchemaChange::kRestart, the slot dropped, the state removed and a
+//     new bootstrap, in the same run; with kStop, SchemaChanged.
 // The sides, the stream and the metrics are CheckSession's
 // (check_session.h), as verify's are.
 // The target is only read. The slot keeps WAL on the source while the

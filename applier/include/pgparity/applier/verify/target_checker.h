@@ -45,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -151,6 +152,10 @@ class TargetChecker {
   // The lower bound of the last conclusive check's window: no later check
   // compares below it, so the shadow's history up to it can go.
   wire::Lsn last_lower_bound() const { return last_lo_; }
+  // Partitioned tables ("schema.name") a check found with partitions
+  // attached or detached on the source since pgparity started (reported
+  // unverified): rows moved in or out without a change on the stream.
+  const std::set<std::string>& repartitioned() const { return repartitioned_; }
 
  private:
   struct Round;  // one FullCheck's tables, window, digests and best commit
@@ -219,6 +224,7 @@ class TargetChecker {
   // the target, not subscribed, a column type changed since the plan, a key
   // column not compared, partitions attached or detached on the source.
   Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
+  std::set<std::string> repartitioned_;  // CheckBeforeScan found their partitions changed
   // Tables whose changes the shadow skipped (ShadowState::untracked), as
   // unverified entries of `report`.
   Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
