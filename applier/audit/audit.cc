@@ -151,6 +151,37 @@ Result<bool> SlotExists(conn::PgSession& source, const std::string& slot) {
   return !slots.empty();
 }
 
+// Drops pgparity's own slot (gone already is fine). A stream of it that
+// has just ended may keep it for a moment: its walsender lets go a little
+// later, so "in use" is retried for up to 30 s.
+Status DropOwnSlot(const AuditOptions& options) {
+  PGPARITY_ASSIGN_OR_RETURN(auto source, conn::ReplicationConnection::Connect(options.source));
+  const auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const Status dropped = source->DropSlot(options.slot);
+    if (dropped.ok() || dropped.IsNotFound()) return Status::OK();
+    if (dropped.code() != Status::Code::kFailedPrecondition || steady_clock::now() > deadline) {
+      return dropped;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+// The file naming the slot a first run (or a start over) is about to
+// create, removed once its first checkpoint is written: a run killed in
+// between leaves it, and the next run knows the slot it finds without a
+// checkpoint is this state directory's own, not someone else's.
+std::filesystem::path PendingSlotFile(const std::string& state_dir) {
+  return std::filesystem::path(state_dir) / "slot.pending";
+}
+
+// Whether `slot` is the one PendingSlotFile names.
+bool SlotIsPending(const std::string& state_dir, const std::string& slot) {
+  Result<std::optional<std::string>> pending =
+      ReadFileIfExists(PendingSlotFile(state_dir).string());
+  return pending.ok() && pending->has_value() && **pending == slot;
+}
+
 // The state directory and the slot belong together: a checkpoint needs
 // its slot, and a slot without a checkpoint has a position nobody can
 // trust.
@@ -318,13 +349,27 @@ Status Audit::OpenAndResume() {
   checkpoint_ = std::move(checkpoint.files);
   const std::optional<CheckpointHead>& head = checkpoint.head;
   if (head) resumed_ = head->lsn;
-  PGPARITY_ASSIGN_OR_RETURN(const bool slot_exists, SlotExists(session_->source(), options_.slot));
+  PGPARITY_ASSIGN_OR_RETURN(bool slot_exists, SlotExists(session_->source(), options_.slot));
+  if (!resumed_ && slot_exists && SlotIsPending(options_.state_dir, options_.slot)) {
+    spdlog::warn(
+        "slot {} was created by a run of {} that ended before its first checkpoint: dropping it "
+        "to start again",
+        options_.slot, options_.state_dir);
+    PGPARITY_RETURN_IF_ERROR(DropOwnSlot(options_));
+    slot_exists = false;
+  }
   PGPARITY_RETURN_IF_ERROR(CheckStateMatchesSlot(
       options_, resumed_.has_value(), head ? head->meta : CheckpointMeta{}, slot_exists));
   checkpointer_ = std::make_unique<Checkpointer>(
       shadow, CheckpointMeta{options_.slot, options_.publication, ""}, ckpt_path_,
       options_.checkpoint_interval, options_.until_lsn, session_->position());
   if (head) checkpointer_->Resume(head->lsn, head->full);
+  // The slot this run creates is the state directory's own until its
+  // first checkpoint names it (Stream's after_bootstrap).
+  const std::string pending = PendingSlotFile(options_.state_dir).string();
+  if (!resumed_) return WriteFileAtomically(pending, options_.slot);
+  std::error_code ec;
+  std::filesystem::remove(pending, ec);  // a kill between the checkpoint and its removal
   return Status::OK();
 }
 
@@ -362,8 +407,12 @@ StreamOptions Audit::Stream() {
   stream.checkpoint_interval = std::chrono::milliseconds(200);
   Checkpointer* checkpointer = checkpointer_.get();
   // Durable before the slot streams: a crash from here on resumes.
-  stream.after_bootstrap = [checkpointer](const conn::CreatedSlot& slot) {
-    return checkpointer->WriteNow(slot.consistent_point);
+  const std::string pending = PendingSlotFile(options_.state_dir).string();
+  stream.after_bootstrap = [checkpointer, pending](const conn::CreatedSlot& slot) {
+    PGPARITY_RETURN_IF_ERROR(checkpointer->WriteNow(slot.consistent_point));
+    std::error_code ec;
+    std::filesystem::remove(pending, ec);  // a leftover is removed by the next run
+    return Status::OK();
   };
   stream.durable_position = [checkpointer](bool stopping) {
     return checkpointer->Durable(stopping);
@@ -632,23 +681,16 @@ Status Audit::Stop() {
   return Status::OK();
 }
 
-// --on-schema-change restart: what starting over by hand takes — the slot
-// dropped, then the state directory's checkpoint, delta, row store and
-// rolling position removed (the report stays until the next check replaces
-// it). In that order: a state whose slot is gone is refused with the fix,
-// a slot without its state is not trusted. The stream that held the slot
-// has just ended: its walsender may take a moment to let go of it.
+// --on-schema-change restart: what starting over by hand takes — the
+// state directory's checkpoint, delta, row store and rolling position
+// removed (the report stays until the next check replaces it), then the
+// slot dropped; the slot named pending first, so that a kill at any point
+// leaves a state the next run resumes or starts over from by itself: the
+// checkpoint and its slot, or a pending slot without a checkpoint (dropped
+// by the next run, OpenAndResume), or neither.
 Status StartOver(const AuditOptions& options) {
-  PGPARITY_ASSIGN_OR_RETURN(auto source, conn::ReplicationConnection::Connect(options.source));
-  const auto deadline = steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    const Status dropped = source->DropSlot(options.slot);
-    if (dropped.ok() || dropped.IsNotFound()) break;
-    if (dropped.code() != Status::Code::kFailedPrecondition || steady_clock::now() > deadline) {
-      return dropped.WithPrefix("starting over");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  PGPARITY_RETURN_IF_ERROR(
+      WriteFileAtomically(PendingSlotFile(options.state_dir).string(), options.slot));
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options.state_dir, ec)) {
     const std::string name = entry.path().filename().string();
@@ -657,13 +699,15 @@ Status StartOver(const AuditOptions& options) {
       continue;
     }
     std::filesystem::remove_all(entry.path(), ec);
-    if (ec)
+    if (ec) {
       return Status::IOError("starting over: cannot remove " + entry.path().string() + ": " +
                              ec.message());
+    }
   }
-  if (ec)
+  if (ec) {
     return Status::IOError("starting over: cannot list " + options.state_dir + ": " + ec.message());
-  return Status::OK();
+  }
+  return DropOwnSlot(options).WithPrefix("starting over");
 }
 
 }  // namespace
