@@ -192,6 +192,15 @@ TEST_F(SchemaTest, PartitionsPublishedAsThemselves) {
   EXPECT_EQ((*extra)["kind"], "extra_on_target");
 }
 
+// public.tags_c on the source, a table of its own to be attached to tags
+// later, published and subscribed (the target has its own tags_c).
+void AddTagsCToBeAttached(SchemaPair& pair) {
+  pair.source().Exec("CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag))");
+  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " REFRESH PUBLICATION");
+  SqlClient target = pair.target();
+  testing::WaitForSubscriptionReady(target, pair.subscription());
+}
+
 TEST_F(SchemaTest, AttachAndDetachDuringAuditAreNamedNeverDiffers) {
   if (const std::string why = WithoutViaRoot(); !why.empty()) GTEST_SKIP() << why;
   SchemaPair pair(servers(), "attach", kParted,
@@ -203,12 +212,7 @@ TEST_F(SchemaTest, AttachAndDetachDuringAuditAreNamedNeverDiffers) {
                   "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag));"
                   "CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag));",
                   /*via_root=*/true);
-  pair.source().Exec("CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag))");
-  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " REFRESH PUBLICATION");
-  {
-    SqlClient target = pair.target();
-    testing::WaitForSubscriptionReady(target, pair.subscription());
-  }
+  AddTagsCToBeAttached(pair);
   pair.StartAudit("1", {"--on-schema-change", "stop"});
   pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
   pair.source().Exec("ALTER TABLE events DETACH PARTITION events_2025");
@@ -257,12 +261,7 @@ TEST_F(SchemaTest, AnAttachUnderAuditStartsOverAndNamesTheRowItMoved) {
                   "CREATE TABLE tags (id int, tag text, note text, PRIMARY KEY (id, tag));"
                   "CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag));",
                   /*via_root=*/true);
-  pair.source().Exec("CREATE TABLE tags_c (id int, tag text, note text, PRIMARY KEY (id, tag))");
-  pair.target().Exec("ALTER SUBSCRIPTION " + pair.subscription() + " REFRESH PUBLICATION");
-  {
-    SqlClient target = pair.target();
-    testing::WaitForSubscriptionReady(target, pair.subscription());
-  }
+  AddTagsCToBeAttached(pair);
   pair.source().Exec("INSERT INTO tags_c VALUES (500, 'c', NULL)");
   pair.StartAudit("1");
   pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });

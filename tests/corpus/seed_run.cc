@@ -432,6 +432,7 @@ void SeedRun::InjectAndContinue() {
       KillAudit("after " + std::to_string(crash_at) + " operations of phase two");
     });
   }
+  AddColumnUnderAudit();
   workload_->Run(env_.size.phase_two, false, env_.size.streamed_two);
   workload_->Mark(2);
   WaitCaughtUp();
@@ -439,6 +440,27 @@ void SeedRun::InjectAndContinue() {
     std::this_thread::sleep_for(std::chrono::milliseconds(crash_ms));
     KillAudit(std::to_string(crash_ms) + " ms after the target applied phase two");
   }
+}
+
+// One seed in three, from a generator of its own (the other choices stay
+// what they were for the seed): a column added to public."Bestand" with
+// the divergences already injected, on the target first, then the source,
+// as logical replication needs, and set on one row, so that its Relation
+// message reaches the stream. audit (--on-schema-change restart, its
+// default) then starts over in the middle of phase two, with kill -9 still
+// to come, and must end with the oracle's rows all the same.
+void SeedRun::AddColumnUnderAudit() {
+  Rng pick(seed_ ^ 0x165667b19e3779f9ULL);
+  if (Uniform(pick, 0, 2) != 0) return;
+  const std::string rel = QuoteTable("public", "Bestand");
+  const std::string add = "ALTER TABLE " + rel + " ADD COLUMN " + QuoteIdent("Nachtrag") +
+                          " integer DEFAULT " + std::to_string(Uniform(pick, 1, 9));
+  target_->Exec(add);
+  source_->Exec(add);
+  source_->Exec("UPDATE " + rel + " SET " + QuoteIdent("Nachtrag") + " = 0 WHERE " +
+                QuoteIdent("id") + " = (SELECT min(" + QuoteIdent("id") + ") FROM " + rel + ")");
+  Note("column \"Nachtrag\" added to public.\"Bestand\" under the audit: it starts over");
+  schema_changed_ = true;
 }
 
 void SeedRun::CheckDivergent() {
@@ -460,6 +482,11 @@ void SeedRun::CheckDivergent() {
     period = std::max<int64_t>(period, static_cast<int64_t>(std::ceil(p)));
   }
   CheckAudit(oracle, 2, spent + seconds(2 * period + 10), "after the injection");
+  if (schema_changed_) {
+    EXPECT_NE(audit_->Log().find("starting over (--on-schema-change restart)"), std::string::npos)
+        << "the column added under the audit did not make it start over; log:\n"
+        << Tail(audit_->Log());
+  }
 }
 
 void SeedRun::Cleanup() {

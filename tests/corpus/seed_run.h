@@ -76,6 +76,7 @@ class SeedRun {
   void StartAudit();
   bool CheckConsistent();
   void InjectAndContinue();
+  void AddColumnUnderAudit();
   void CheckDivergent();
   void CheckAudit(const OracleResult& oracle, int phase, std::chrono::seconds bound,
                   const std::string& when);
@@ -105,6 +106,7 @@ class SeedRun {
   std::unique_ptr<Session> other_;      // the workload's second source session
   std::string subscription_streaming_;  // on, parallel or off
   CheckVariant variant_;
+  bool schema_changed_ = false;  // AddColumnUnderAudit added the column
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<AuditRun> audit_;
   size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked
