@@ -247,6 +247,9 @@ class Audit {
     if (session_) session_->Close().IgnoreError();
   }
 
+  // Whether a check of this run reached a verdict (PublishVerdict).
+  bool reached_verdict() const { return reached_verdict_; }
+
   Status Run() {
     PGPARITY_RETURN_IF_ERROR(PrepareStateDir());
     PGPARITY_RETURN_IF_ERROR(OpenAndResume());
@@ -301,6 +304,7 @@ class Audit {
   bool settling_ = false;
   steady_clock::time_point settle_end_;
   std::string first_change_divergence_;
+  bool reached_verdict_ = false;
 };
 
 Status Audit::PrepareStateDir() {
@@ -665,6 +669,7 @@ Status Audit::PublishVerdict(VerifyReport& report) {
   session_->RecordReport(report);
   PGPARITY_RETURN_IF_ERROR(WriteFileAtomically(report_path_, RenderReportJson(report) + "\n"));
   if (options_.on_report) options_.on_report(report);
+  reached_verdict_ = true;
   return Status::OK();
 }
 
@@ -713,9 +718,22 @@ Status StartOver(const AuditOptions& options) {
 }  // namespace
 
 Status RunAudit(const AuditOptions& options, std::stop_token stop) {
+  // Start overs in a row that reached no verdict in between: a schema that
+  // keeps changing under the bootstrap, or a change pgparity keeps finding
+  // that is none. Not forever: a bootstrap reads every table.
+  constexpr int kMaxFruitlessStartOvers = 3;
+  int fruitless = 0;
   for (;;) {
-    Status s = Audit(options, stop).Run();
+    Audit audit(options, stop);
+    Status s = audit.Run();
     if (!s.IsSchemaChanged() || stop.stop_requested()) return s;
+    fruitless = audit.reached_verdict() ? 0 : fruitless + 1;
+    if (fruitless > kMaxFruitlessStartOvers) {
+      return s.WithMessage(std::string(s.message()) + "; found again after " +
+                           std::to_string(kMaxFruitlessStartOvers) +
+                           " start overs without a check in between: stop the schema changes, "
+                           "then run audit again");
+    }
     if (options.on_schema_change == OnSchemaChange::kStop) {
       return s.WithMessage(std::string(s.message()) +
                            "; to start over: " + StartOverByHand(options) +
