@@ -724,10 +724,17 @@ Status RunAudit(const AuditOptions& options, std::stop_token stop) {
   constexpr int kMaxFruitlessStartOvers = 3;
   int fruitless = 0;
   for (;;) {
-    Audit audit(options, stop);
-    Status s = audit.Run();
+    Status s;
+    bool reached_verdict = false;
+    {
+      // Gone before a start over: its stream (still running when a check
+      // found the change) lets go of the slot only when it closes.
+      Audit audit(options, stop);
+      s = audit.Run();
+      reached_verdict = audit.reached_verdict();
+    }
     if (!s.IsSchemaChanged() || stop.stop_requested()) return s;
-    fruitless = audit.reached_verdict() ? 0 : fruitless + 1;
+    fruitless = reached_verdict ? 0 : fruitless + 1;
     if (fruitless > kMaxFruitlessStartOvers) {
       return s.WithMessage(std::string(s.message()) + "; found again after " +
                            std::to_string(kMaxFruitlessStartOvers) +
