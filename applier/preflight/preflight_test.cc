@@ -562,14 +562,16 @@ TEST_F(PreflightTest, TargetTriggersThatFireOnReplicatedChangesAreNamed) {
 }
 
 // Materialized views are never replicated: one missing on the target, one
-// there WITH NO DATA (as pg_dump --schema-only creates it), one populated.
+// there WITH NO DATA (as pg_dump --schema-only creates it), one populated,
+// one populated on neither side.
 TEST_F(PreflightTest, MaterializedViewsAreNamedWithTheirRefresh) {
   SqlClient source(servers().source.Dsn());
   SqlClient target(servers().target.Dsn());
   for (SqlClient* side : {&source, &target}) {
     side->Exec(
         "CREATE MATERIALIZED VIEW public.\"Umsatz\" AS SELECT 1 AS n WITH NO DATA;"
-        "CREATE MATERIALIZED VIEW public.filled AS SELECT 2 AS n");
+        "CREATE MATERIALIZED VIEW public.filled AS SELECT 2 AS n;"
+        "CREATE MATERIALIZED VIEW public.never AS SELECT 4 AS n WITH NO DATA");
   }
   source.Exec(
       "REFRESH MATERIALIZED VIEW public.\"Umsatz\";"
@@ -578,7 +580,7 @@ TEST_F(PreflightTest, MaterializedViewsAreNamedWithTheirRefresh) {
     for (SqlClient* side : {&source, &target}) {
       side->Exec(
           "DROP MATERIALIZED VIEW IF EXISTS public.\"Umsatz\", public.filled, "
-          "public.only_source");
+          "public.only_source, public.never");
     }
   });
   PreflightReport r = RunPreflight();
@@ -592,6 +594,9 @@ TEST_F(PreflightTest, MaterializedViewsAreNamedWithTheirRefresh) {
       ExpectFinding(r, "materialized_view", Severity::kWarning, "public.only_source");
   EXPECT_NE(missing.detail.find("missing on the target"), std::string::npos) << missing.detail;
   ExpectFinding(r, "materialized_view", Severity::kInfo, "public.filled");
+  // Not populated on the source either: as the application has it.
+  const Finding& never = ExpectFinding(r, "materialized_view", Severity::kInfo, "public.never");
+  EXPECT_NE(never.detail.find("not populated on either side"), std::string::npos) << never.detail;
 }
 
 TEST_F(PreflightTest, StaleSlotIsAWarningWithItsSize) {
