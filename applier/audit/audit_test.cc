@@ -67,19 +67,8 @@ class AuditTest : public VerifyFixture {
   }
 
   void StartAudit(const std::string& interval = "1", std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{PGPARITY_BINARY,
-                                  "audit",
-                                  "--source",
-                                  Dsn(servers().source),
-                                  "--target",
-                                  Dsn(servers().target),
-                                  "--state-dir",
-                                  state_.string(),
-                                  "--interval",
-                                  interval,
-                                  "--checkpoint-interval",
-                                  "1"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+    extra.insert(extra.begin(), {"--interval", interval});
+    const std::vector<std::string> argv = AuditArgv(state_, extra);
     audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }

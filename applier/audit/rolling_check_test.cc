@@ -52,22 +52,10 @@ class RollingCheckTest : public VerifyFixture {
       SqlClient(server->Dsn()).Exec("DROP TABLE IF EXISTS late_table");
   }
 
-  void StartRollingAudit(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{PGPARITY_BINARY,
-                                  "audit",
-                                  "--source",
-                                  Dsn(servers().source),
-                                  "--target",
-                                  Dsn(servers().target),
-                                  "--state-dir",
-                                  state_.string(),
-                                  "--scan-rate",
-                                  std::to_string(kRate),
-                                  "--scan-window",
-                                  std::to_string(kWindowSeconds),
-                                  "--checkpoint-interval",
-                                  "1"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
+  void StartRollingAudit(std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"--scan-rate", std::to_string(kRate), "--scan-window",
+                                 std::to_string(kWindowSeconds)});
+    const std::vector<std::string> argv = AuditArgv(state_, extra);
     audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }

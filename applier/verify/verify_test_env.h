@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -121,6 +122,24 @@ class VerifyFixture : public testing::MigrationFixture {
       n = count();
     }
     return n;
+  }
+
+  // `pgparity audit` on the pair with its state in `state_dir`, a
+  // checkpoint every second, and `options` after those.
+  static std::vector<std::string> AuditArgv(const std::filesystem::path& state_dir,
+                                            const std::vector<std::string>& options) {
+    std::vector<std::string> argv{PGPARITY_BINARY,
+                                  "audit",
+                                  "--source",
+                                  Dsn(servers().source),
+                                  "--target",
+                                  Dsn(servers().target),
+                                  "--state-dir",
+                                  state_dir.string(),
+                                  "--checkpoint-interval",
+                                  "1"};
+    argv.insert(argv.end(), options.begin(), options.end());
+    return argv;
   }
 
   // pgbench -N on the source until the returned process is destroyed; at
