@@ -23,6 +23,16 @@ using std::chrono::steady_clock;
 
 namespace {
 
+// The state directory's files: the checkpoint (its delta and temporary
+// files start with its name), the live row store (its checkpoints are
+// "store.<LSN>"), the rolling check's position, the slot a first run is
+// creating. StartOver writes the last and removes the others (not the
+// report, which the next check replaces).
+constexpr std::string_view kCheckpointFile = "shadow.ckpt";
+constexpr std::string_view kStoreDir = "store";
+constexpr std::string_view kRollingFile = "rolling.json";
+constexpr std::string_view kPendingSlotFile = "slot.pending";
+
 // How long, after a backlog cleared, the per-change rounds may go on
 // waiting for the stream's position before a full check that is due
 // starts (Audit::RunChangeRound): longer than the consumer's checkpoint
@@ -172,7 +182,7 @@ Status DropOwnSlot(const AuditOptions& options) {
 // between leaves it, and the next run knows the slot it finds without a
 // checkpoint is this state directory's own, not someone else's.
 std::filesystem::path PendingSlotFile(const std::string& state_dir) {
-  return std::filesystem::path(state_dir) / "slot.pending";
+  return std::filesystem::path(state_dir) / kPendingSlotFile;
 }
 
 // Whether `slot` is the one PendingSlotFile names.
@@ -315,7 +325,7 @@ Status Audit::PrepareStateDir() {
                            ec.message());
   }
   const std::filesystem::path dir(options_.state_dir);
-  ckpt_path_ = (dir / "shadow.ckpt").string();
+  ckpt_path_ = (dir / kCheckpointFile).string();
   report_path_ =
       options_.report_path.empty() ? (dir / "report.json").string() : options_.report_path;
   return Status::OK();
@@ -341,7 +351,7 @@ Status Audit::OpenAndResume() {
                                 .memory = options_.memory,
                                 // Always set: a checkpoint may have rows in the store
                                 // even when this run has no limit.
-                                .store_dir = std::filesystem::path(options_.state_dir) / "store",
+                                .store_dir = std::filesystem::path(options_.state_dir) / kStoreDir,
                                 // A checkpoint: the slot resumes (CheckStateMatchesSlot).
                                 .resume_slot = HasCheckpoint(ckpt_path_) ? options_.slot : "",
                             }));
@@ -607,7 +617,7 @@ Status Audit::RunRollingStep(steady_clock::time_point& next_check,
             .scan_rate = options_.scan_rate,
             .window = options_.scan_window,
             .max_listed_rows = options_.max_listed_rows,
-            .position_path = (std::filesystem::path(options_.state_dir) / "rolling.json").string(),
+            .position_path = (std::filesystem::path(options_.state_dir) / kRollingFile).string(),
         });
   }
   const RowReadHook between_rows = [&]() -> Status {
@@ -699,10 +709,8 @@ Status StartOver(const AuditOptions& options) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options.state_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (!name.starts_with("shadow.ckpt") && name != "store" && !name.starts_with("store.") &&
-        name != "rolling.json") {
-      continue;
-    }
+    const bool store = name == kStoreDir || name.starts_with(std::string(kStoreDir) + ".");
+    if (!name.starts_with(kCheckpointFile) && !store && name != kRollingFile) continue;
     std::filesystem::remove_all(entry.path(), ec);
     if (ec) {
       return Status::IOError("starting over: cannot remove " + entry.path().string() + ": " +
