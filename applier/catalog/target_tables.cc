@@ -47,7 +47,12 @@ Result<std::vector<TargetTable>> ReadTargetTables(conn::PgSession& target,
     const RelationName name{spec.schema, spec.name};
     auto table = tables.find(name);
     TargetTable t = table == tables.end() ? TargetTable() : Describe(spec, table->second);
-    if (auto state = states.find(name); state != states.end()) t.sync_state = state->second;
+    if (auto state = states.find(name); state != states.end()) {
+      t.sync_state = state->second;
+    } else {
+      t.subscribed_instead = FindSubscribedInstead(
+          tables, name, [&](const RelationName& r) { return states.contains(r); });
+    }
     out.push_back(std::move(t));
   }
   return out;

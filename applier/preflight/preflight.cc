@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "pgparity/applier/catalog/not_subscribed.h"
 #include "pgparity/applier/catalog/subscription_stats.h"
 #include "pgparity/applier/catalog/type_change.h"
 #include "pgparity/sql_quote.h"
@@ -737,23 +738,28 @@ void CheckSequences(Checks& c) {
 }
 
 // Tables published after CREATE SUBSCRIPTION (or its last REFRESH), e.g.
-// created on the source since: the subscriber skips their changes.
+// created on the source since, or published otherwise since
+// (publish_via_partition_root): the subscriber skips their changes.
 void CheckNotSubscribed(Checks& c, const SubscriptionInfo& sub) {
-  const std::string refresh =
-      "ALTER SUBSCRIPTION " + IdentForDisplay(sub.name) + " REFRESH PUBLICATION; on the target";
+  const auto subscribed = [&](const RelationName& r) { return c.m.subscribed.contains(r); };
   for (const RelationName& name : c.m.publication.tables) {
-    if (c.m.subscribed.contains(name)) continue;
+    if (subscribed(name)) continue;
     auto s = c.m.source.tables.find(name);
+    const NotSubscribedExplained e = ExplainNotSubscribed(
+        IdentForDisplay(sub.name), FindSubscribedInstead(c.m.target.tables, name, subscribed));
+    std::string fix = e.statement + "; on the target";
+    if (!c.m.target.tables.contains(name))
+      fix = "create it on the target (see table_missing), then " + fix;
+    if (!e.caveat.empty()) fix += " (" + e.caveat + ")";
+    if (!e.then.empty()) fix += ", then pgparity verify: " + e.then;
     c.Add("subscription_table", kWarning,
           s != c.m.source.tables.end()
               ? s->second.qualified
               : IdentForDisplay(name.schema) + "." + IdentForDisplay(name.name),
-          "published, but not subscribed (created or published on the source after the "
-          "subscription was created or last refreshed): its rows are not copied and its changes "
-          "not applied",
-          c.m.target.tables.contains(name)
-              ? refresh
-              : "create it on the target (see table_missing), then " + refresh);
+          e.then.empty() ? "published, but not subscribed (" + e.cause +
+                               "): its rows are not copied and its changes not applied"
+                         : "published, but not subscribed: " + e.listed + " (" + e.cause + ")",
+          fix);
   }
 }
 

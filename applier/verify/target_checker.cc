@@ -87,11 +87,7 @@ Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpe
     return Decided(TableStatus::kMismatch, reason);
   }
   if (tt.sync_state == 0) {
-    return Decided(TableStatus::kUnverified,
-                   "not subscribed: subscription " + sub_.name +
-                       " does not replicate this table (created on the source after the "
-                       "subscription?); run " +
-                       refresh + " on the target");
+    return Decided(TableStatus::kUnverified, NotSubscribedReason(tt.subscribed_instead, ""));
   }
   for (size_t c = 0; c < spec.columns.size() && c < spec.target_types.size(); ++c) {
     // Planned when pgparity started; a column (or table) that appeared on
@@ -126,6 +122,17 @@ Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpe
                      "again to verify the table as it is now");
 }
 
+std::string TargetChecker::NotSubscribedReason(const SubscribedInstead& instead,
+                                               std::string_view before_fix) const {
+  const NotSubscribedExplained e = ExplainNotSubscribed(sub_.name, instead);
+  std::string reason = "not subscribed: " + e.listed + " (" + e.cause + "); run " + e.statement +
+                       " on the target" + std::string(before_fix);
+  if (!e.caveat.empty()) reason += " (" + e.caveat + ")";
+  reason += ", then run pgparity again";
+  if (!e.then.empty()) reason += ": " + e.then;
+  return reason;
+}
+
 Status TargetChecker::ReportUntracked(conn::PgSession& target, VerifyReport& report) {
   std::vector<TableSpec> untracked;
   {
@@ -143,11 +150,12 @@ Status TargetChecker::ReportUntracked(conn::PgSession& target, VerifyReport& rep
     t.table = untracked[i].QualifiedName();
     t.status = TableStatus::kUnverified;
     t.reason = "joined the publication after pgparity started (its changes were not tracked); ";
-    t.reason += tt[i].exists && tt[i].sync_state != 0
-                    ? "run pgparity again to verify it"
-                    : "not subscribed: run ALTER SUBSCRIPTION " + sub_.name +
-                          " REFRESH PUBLICATION on the target (after creating the table there), "
-                          "then run pgparity again";
+    if (tt[i].exists && tt[i].sync_state != 0) {
+      t.reason += "run pgparity again to verify it";
+    } else {
+      t.reason += NotSubscribedReason(tt[i].subscribed_instead,
+                                      tt[i].exists ? "" : " (after creating the table there)");
+    }
     report.tables.push_back(std::move(t));
   }
   return Status::OK();

@@ -28,6 +28,26 @@ Status Violation(Lsn lsn, MessageType type, std::string_view what) {
   return Status::Corruption(msg);
 }
 
+// A change of a relation no Relation message described. pgoutput describes
+// a relation before its first change on a connection, but a walsender of
+// PostgreSQL 14 does not after ALTER PUBLICATION ... SET
+// (publish_via_partition_root) on a FOR ALL TABLES publication: the
+// publication's invalidation (of every relation) does not reach
+// pgoutput's cache, whose entry of a partition still says "described"
+// while its changes now go as its root's, never described. Seen on 14.23
+// (false to true; true to false describes the partitions, sent with their
+// root before); 16 describes the root. The tables published changed, so it is a
+// schema change to whoever holds state made from them; a new connection
+// describes the relation.
+Status UndescribedRelation(Lsn lsn, MessageType type, wire::Oid relid) {
+  const std::string id = std::to_string(relid);
+  return Status::SchemaChanged(
+      "LSN " + lsn.ToString() + ": " + std::string(wire::MessageTypeName(type)) + ": relation " +
+      id + " was not described by a Relation message (SELECT " + id +
+      "::regclass on the source names it; a PostgreSQL 14 walsender does this after ALTER "
+      "PUBLICATION ... SET (publish_via_partition_root), which changes the tables published)");
+}
+
 bool IsTwoPhase(MessageType type) {
   switch (type) {
     case MessageType::kBeginPrepare:
@@ -335,11 +355,7 @@ Status StreamDecoder::ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind 
                                const wire::TupleView& old_tuple, const wire::TupleView& new_tuple,
                                Lsn lsn, Xid subxid, ActiveTxn& txn) {
   const RelationInfo* rel = relations_.Find(relid);
-  if (rel == nullptr) {
-    return Violation(
-        lsn, MessageTypeOf(op),
-        "relation " + std::to_string(relid) + " was not described by a Relation message");
-  }
+  if (rel == nullptr) return UndescribedRelation(lsn, MessageTypeOf(op), relid);
   const size_t ncols = rel->column_count();
   if (op != ChangeOp::kDelete && new_tuple.size() != ncols) {
     return Violation(lsn, MessageTypeOf(op),
@@ -378,11 +394,7 @@ Status StreamDecoder::ApplyTruncate(const wire::Truncate& m, Lsn lsn, Xid subxid
   truncate_scratch_.clear();
   for (const wire::Oid relid : m.relids) {
     const RelationInfo* rel = relations_.Find(relid);
-    if (rel == nullptr) {
-      return Violation(
-          lsn, MessageType::kTruncate,
-          "relation " + std::to_string(relid) + " was not described by a Relation message");
-    }
+    if (rel == nullptr) return UndescribedRelation(lsn, MessageType::kTruncate, relid);
     truncate_scratch_.push_back(rel);
   }
   ++txn.truncates;

@@ -23,7 +23,11 @@
 //     inside a transaction or a stream block; non-transactional messages
 //     only outside both;
 //   - every change names a relation described by an earlier Relation
-//     message, and its tuples have that relation's column count.
+//     message (else Status::SchemaChanged, not Corruption: a PostgreSQL 14
+//     walsender sends changes of a partitioned table's root undescribed
+//     after ALTER PUBLICATION ... SET (publish_via_partition_root), see
+//     UndescribedRelation in the .cc), and its tuples have that relation's
+//     column count.
 // Two-phase messages (protocol v3) are NotSupported: pgparity never asks for
 // two_phase and a PostgreSQL 14 source never sends them.
 // The first error stops the decoder: later Feed calls return

@@ -12,6 +12,7 @@
 //   replication_origins.h  the target's origins, ReadRemoteLsn
 //   target_tables.h        each published table on the target
 //                          (ReadTargetTables), PlanComparison
+//   not_subscribed.h       why a published table is not subscribed, the fix
 //   sequences.h, server_settings.h, server_activity.h, server_defaults.h
 //   privileges.h           what the connected role may do
 //   database_control.h     the database's owner, who may fence it, its

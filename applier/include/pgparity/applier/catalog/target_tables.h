@@ -1,7 +1,7 @@
 // How each published table looks on the target (TargetTable: exists, its
 // relkind, which columns it lacks or adds, each column's type there, its
-// copy state in the subscription), and the comparison plan that follows
-// from those types (PlanComparison, docs/types.md).
+// copy state in the subscription, or the relatives listed in its place), and the comparison plan
+// that follows from those types (PlanComparison, docs/types.md).
 //
 // Read-only queries on a plain session to the target (relations.h,
 // subscription.h); PlanComparison is pure.
@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pgparity/applier/catalog/not_subscribed.h"
 #include "pgparity/applier/catalog/subscription.h"
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/conn/pg_handle.h"
@@ -27,6 +28,7 @@ struct TargetTable {
   std::vector<std::string> extra_columns;    // target columns the source lacks (ignored)
   std::vector<std::string> types;            // per spec column, format_type(); "" missing
   char sync_state = 0;                       // pg_subscription_rel.srsubstate, 0 = not listed
+  SubscribedInstead subscribed_instead;      // when not listed: its relatives listed
   double estimated_rows = -1;
 };
 

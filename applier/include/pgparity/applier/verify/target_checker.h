@@ -228,6 +228,10 @@ class TargetChecker {
   // Tables whose changes the shadow skipped (ShadowState::untracked), as
   // unverified entries of `report`.
   Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
+  // "not subscribed: ..." for a table the subscription does not list
+  // (not_subscribed.h); `before_fix` goes right after the fix's statement.
+  std::string NotSubscribedReason(const SubscribedInstead& instead,
+                                  std::string_view before_fix) const;
 
   ShadowState& shadow_;
   const StreamPosition& stream_;
