@@ -473,7 +473,8 @@ Status Audit::CheckUntilStopped() {
 }
 
 // --on-schema-change restart: a table that joined the publication since
-// the start (its changes reached the stream, untracked), or a partitioned
+// the start (its changes reached the stream, untracked), one a check found
+// it no longer lists (dropped, or ALTER PUBLICATION ... DROP TABLE), or a partitioned
 // table whose partitions a check found attached or detached, is a change
 // of the tables the state was made from. With `stop` they stay reported as
 // unverified by every check, as verify does.
@@ -483,6 +484,11 @@ Status Audit::CheckSchemaUnchanged() {
     return Status::SchemaChanged("the partitions of " + *checker_->repartitioned().begin() +
                                  " changed on the source (ATTACH or DETACH PARTITION) since "
                                  "pgparity started");
+  }
+  if (checker_ && !checker_->left_publication().empty()) {
+    const auto& [table, how] = *checker_->left_publication().begin();
+    return Status::SchemaChanged("table " + table +
+                                 " left the publication since pgparity started: " + how);
   }
   ShadowState& shadow = session_->shadow();
   auto lk = shadow.Lock();
@@ -575,6 +581,7 @@ TargetChecker& Audit::Checker() {
     check_options.row_comparison_rows =
         static_cast<double>(options_.memory.row_comparison() / kComparedRowBytes);
     check_options.values = options_.values;
+    check_options.publication = options_.publication;
     checker_ = std::make_unique<TargetChecker>(
         session_->shadow(), session_->position(), session_->source_params().WithPinnedFormats(),
         session_->target_params().WithPinnedFormats(), session_->subscription(), check_options);

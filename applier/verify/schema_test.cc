@@ -344,6 +344,49 @@ TEST_F(SchemaTest, APublicationSwitchedToItsRootUnderAuditStartsOverAndFindsTheS
   pair.StopAudit();
 }
 
+// A table dropped on both sides (target first, as DDL goes) while audit
+// runs: the shadow still held it, and every check reported it
+// missing_on_target, a divergence for ever. Now a check finds it left the
+// publication, and audit starts over with the tables published now; a
+// table dropped from the publication alone is the same.
+TEST_F(SchemaTest, TablesLeavingThePublicationUnderAuditMakeItStartOverNotReportThemMissing) {
+  const std::string tables =
+      "CREATE TABLE kept (id int PRIMARY KEY, v text);"
+      "CREATE TABLE dropped (id int PRIMARY KEY, v text);"
+      "CREATE TABLE unpublished (id int PRIMARY KEY, v text);";
+  SchemaPair pair(servers(), "left_pub",
+                  tables +
+                      "INSERT INTO kept SELECT g, 'k' FROM generate_series(1, 50) g;"
+                      "INSERT INTO dropped SELECT g, 'd' FROM generate_series(1, 50) g;"
+                      "INSERT INTO unpublished SELECT g, 'u' FROM generate_series(1, 50) g;",
+                  tables, /*via_root=*/false, "FOR TABLE kept, dropped, unpublished");
+  pair.StartAudit("1");
+  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.target().Exec("DROP TABLE dropped");
+  pair.source().Exec("DROP TABLE dropped");
+  json r = pair.WaitForAuditReport(
+      [](const json& r) { return r["status"] == "consistent" && r["tables"].size() == 2; });
+  EXPECT_EQ(ReportTable(r, "public.dropped"), nullptr) << r.dump(2);
+  std::string log = pair.AuditLog();
+  EXPECT_NE(log.find("table public.dropped left the publication since pgparity started: dropped "
+                     "(or renamed) on the source: starting over"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(log.find("full check: divergent"), std::string::npos) << log;
+
+  pair.source().Exec("ALTER PUBLICATION pub DROP TABLE unpublished");
+  pair.source().Exec("UPDATE unpublished SET v = 'not replicated' WHERE id = 1");
+  r = pair.WaitForAuditReport(
+      [](const json& r) { return r["status"] == "consistent" && r["tables"].size() == 1; });
+  ASSERT_NE(ReportTable(r, "public.kept"), nullptr) << r.dump(2);
+  log = pair.AuditLog();
+  EXPECT_NE(log.find("table public.unpublished left the publication since pgparity started: no "
+                     "longer published by pub"),
+            std::string::npos)
+      << log;
+  pair.StopAudit();
+}
+
 constexpr const char* kTyped =
     "CREATE TABLE typed (id int PRIMARY KEY, small smallint, n int, code varchar(20), "
     "  price numeric(10,2), at timestamp, seen timestamptz, doc json, ratio real);"

@@ -75,6 +75,12 @@ std::string Missing(const std::vector<std::string>& a, const std::vector<std::st
 Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpec& spec,
                                                                   const TargetTable& tt) {
   const std::string refresh = "ALTER SUBSCRIPTION " + sub_.name + " REFRESH PUBLICATION";
+  if (auto left = left_publication_.find(spec.QualifiedName()); left != left_publication_.end()) {
+    return Decided(TableStatus::kUnverified,
+                   "left the publication since pgparity started (" + left->second +
+                       "): neither the subscription nor pgparity follows its changes now; run "
+                       "pgparity again to check the tables published now");
+  }
   if (!tt.exists) {
     return Decided(TableStatus::kMissingOnTarget,
                    "the table does not exist on the target; create it there (same columns) and "
@@ -190,6 +196,7 @@ Result<bool> TargetChecker::ReadTables(Round& round, std::string& why) {
   // Refresh the subscription: it may have been disabled or enabled since.
   PGPARITY_ASSIGN_OR_RETURN(sub_, FindSubscription(main, sub_.name, ""));
   for (size_t i = 0; i < shadow_.table_count(); ++i) round.specs.push_back(shadow_.table(i).spec());
+  PGPARITY_RETURN_IF_ERROR(ReadLeftPublication(round.specs));
   PGPARITY_ASSIGN_OR_RETURN(round.target, ReadTargetTables(main, round.specs, sub_));
   if (!sub_.enabled) return true;
   for (size_t i = 0; i < round.specs.size(); ++i) {
@@ -202,6 +209,34 @@ Result<bool> TargetChecker::ReadTables(Round& round, std::string& why) {
     }
   }
   return true;
+}
+
+// A table that left the publication is neither replicated nor streamed to
+// pgparity any more: the shadow and the target both stop, and a match
+// would say nothing (a dropped one would be "missing on the target").
+Status TargetChecker::ReadLeftPublication(const std::vector<TableSpec>& specs) {
+  if (options_.publication.empty()) return Status::OK();
+  PGPARITY_ASSIGN_OR_RETURN(const std::optional<Publication> publication,
+                            ReadPublication(*source_, options_.publication));
+  // ORDER BY sorts the list in the database's collation: a set, not a
+  // binary search.
+  const std::set<RelationName> published =
+      publication ? std::set<RelationName>(publication->tables.begin(), publication->tables.end())
+                  : std::set<RelationName>();
+  for (const TableSpec& spec : specs) {
+    const RelationName name{spec.schema, spec.name};
+    if (published.contains(name)) continue;
+    if (left_publication_.contains(spec.QualifiedName())) continue;
+    PGPARITY_ASSIGN_OR_RETURN(const std::optional<Relation> now, ReadRelation(*source_, name));
+    left_publication_[spec.QualifiedName()] =
+        !publication  ? "publication " + options_.publication + " was dropped"
+        : !now        ? "dropped (or renamed) on the source"
+        : now->parent ? "attached as a partition of " + now->parent->schema + "." +
+                            now->parent->name + " on the source"
+                      : "no longer published by " + options_.publication +
+                            ": ALTER PUBLICATION ... DROP TABLE, or publish_via_partition_root";
+  }
+  return Status::OK();
 }
 
 Status TargetChecker::BracketSnapshot(Round& round, std::string& why) {

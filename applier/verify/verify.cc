@@ -117,6 +117,7 @@ Result<std::unique_ptr<VerifySession>> VerifySession::Start(const VerifyOptions&
   check_options.row_comparison_rows =
       static_cast<double>(options.memory.row_comparison() / kComparedRowBytes);
   check_options.values = options.values;
+  check_options.publication = options.publication;
   impl->checker = std::make_unique<TargetChecker>(
       session.shadow(), session.position(), session.source_params().WithPinnedFormats(),
       session.target_params().WithPinnedFormats(), session.subscription(), check_options);

@@ -16,8 +16,9 @@
 //     holds are skipped, so nothing is lost or counted twice;
 //   - on stop (SIGTERM/SIGINT): a last checkpoint, the slot confirmed, exit;
 //   - when the tables the state was made from change (a column added,
-//     dropped or retyped, a table joining the publication, partitions
-//     attached or detached, a checkpoint that no longer fits): with
+//     dropped or retyped, a table joining or leaving the publication
+//     (dropped too), partitions attached or detached, a checkpoint that no
+//     longer fits): with
 //     OnSchemaChange::kRestart, the slot dropped, the state removed and a
 //     new bootstrap, in the same run; with kStop, SchemaChanged.
 // The sides, the stream and the metrics are CheckSession's

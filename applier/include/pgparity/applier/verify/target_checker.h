@@ -43,6 +43,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -80,6 +81,9 @@ struct CheckOptions {
   double row_comparison_rows = 0;
   ValueOptions values;  // the listed rows' values: cut, or redacted
   std::chrono::milliseconds pause_timeout{10000};
+  // The publication the shadow's tables come from: each check reads which
+  // tables it still publishes (left_publication). "": not read.
+  std::string publication;
 };
 
 // One key range of one table for the rolling check (audit --scan-rate):
@@ -156,6 +160,10 @@ class TargetChecker {
   // attached or detached on the source since pgparity started (reported
   // unverified): rows moved in or out without a change on the stream.
   const std::set<std::string>& repartitioned() const { return repartitioned_; }
+  // Tables ("schema.name") a check found the publication no longer
+  // publishes (dropped, ALTER PUBLICATION ... DROP TABLE, renamed, or
+  // published otherwise), each with how it left; reported unverified.
+  const std::map<std::string, std::string>& left_publication() const { return left_publication_; }
 
  private:
   struct Round;  // one FullCheck's tables, window, digests and best commit
@@ -225,6 +233,9 @@ class TargetChecker {
   // column not compared, partitions attached or detached on the source.
   Result<std::optional<TableReport>> CheckBeforeScan(const TableSpec& spec, const TargetTable& tt);
   std::set<std::string> repartitioned_;  // CheckBeforeScan found their partitions changed
+  // Which of `specs` the publication no longer lists (left_publication_).
+  Status ReadLeftPublication(const std::vector<TableSpec>& specs);
+  std::map<std::string, std::string> left_publication_;
   // Tables whose changes the shadow skipped (ShadowState::untracked), as
   // unverified entries of `report`.
   Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
