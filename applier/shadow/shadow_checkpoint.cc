@@ -301,21 +301,23 @@ void EncodeRows(const TableShadow& table, ByteWriter& out) {
 }
 
 // A list that tables like `table` never have (rows by key in a table
-// without key, ...) must be empty.
-Status ExpectEmptyUnless(bool allowed, SectionReader& in, Field f, size_t at, uint64_t n,
-                         const TableShadow& table) {
+// without key, kept values with REPLICA IDENTITY FULL, ...) must be empty.
+// The file is sealed (its XXH64 checked first): such entries are of the
+// table as it was, and its key or replica identity changed since.
+Status ExpectEmptyUnless(bool allowed, Field f, uint64_t n, const TableShadow& table) {
   if (n == 0 || allowed) return Status::OK();
-  return in.Invalid(f, at,
-                    std::to_string(n) + " entries, which table " + table.qualified_name() +
-                        (table.spec().keyed() ? " (with a key)" : " (without key)") +
-                        " cannot have");
+  return Status::SchemaChanged(
+      "the checkpoint holds " + std::to_string(n) + " " + f.ToString() + " entries of table " +
+      table.qualified_name() + ", which it cannot have as it is now (" +
+      (table.spec().keyed() ? "with" : "without") + " a key, REPLICA IDENTITY " +
+      std::string(1, table.spec().replica_identity) +
+      "): a primary key was added or dropped, or its REPLICA IDENTITY changed, since it was "
+      "written");
 }
 
 Status ParseKeyedRows(SectionReader& in, TableShadow& table) {
-  const size_t n_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("keyed_rows", kMinKeyedRowBytes));
-  PGPARITY_RETURN_IF_ERROR(
-      ExpectEmptyUnless(table.spec().keyed(), in, "keyed_rows", n_at, n, table));
+  PGPARITY_RETURN_IF_ERROR(ExpectEmptyUnless(table.spec().keyed(), "keyed_rows", n, table));
   table.ReserveKeyedRows(n);
   for (uint64_t i = 0; i < n; ++i) {
     const size_t at = in.offset();
@@ -333,10 +335,8 @@ Status ParseKeyedRows(SectionReader& in, TableShadow& table) {
 }
 
 Status ParseMultiset(SectionReader& in, TableShadow& table) {
-  const size_t n_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("multiset", kMultisetEntryBytes));
-  PGPARITY_RETURN_IF_ERROR(
-      ExpectEmptyUnless(!table.spec().keyed(), in, "multiset", n_at, n, table));
+  PGPARITY_RETURN_IF_ERROR(ExpectEmptyUnless(!table.spec().keyed(), "multiset", n, table));
   for (uint64_t i = 0; i < n; ++i) {
     PGPARITY_ASSIGN_OR_RETURN(const Digest128 d, in.Digest({"multiset", i, "digest"}));
     const size_t count_at = in.offset();
@@ -363,11 +363,9 @@ void EncodeKeptRows(const TableShadow& table, ByteWriter& out) {
 }
 
 Status ParseKeptRows(SectionReader& in, TableShadow& table) {
-  const size_t n_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("kept", kMinKeptRowBytes));
   // Only keyed tables without REPLICA IDENTITY FULL keep values.
-  PGPARITY_RETURN_IF_ERROR(
-      ExpectEmptyUnless(table.kept_values_per_row() > 0, in, "kept", n_at, n, table));
+  PGPARITY_RETURN_IF_ERROR(ExpectEmptyUnless(table.kept_values_per_row() > 0, "kept", n, table));
   for (uint64_t i = 0; i < n; ++i) {
     const size_t at = in.offset();
     PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"kept", i, "key"}));
@@ -385,10 +383,8 @@ void EncodeUnresolved(const TableShadow& table, ByteWriter& out) {
 }
 
 Status ParseUnresolved(SectionReader& in, TableShadow& table) {
-  const size_t n_at = in.offset();
   PGPARITY_ASSIGN_OR_RETURN(const uint64_t n, in.Count("unresolved", kMinStringBytes));
-  PGPARITY_RETURN_IF_ERROR(
-      ExpectEmptyUnless(table.spec().keyed(), in, "unresolved", n_at, n, table));
+  PGPARITY_RETURN_IF_ERROR(ExpectEmptyUnless(table.spec().keyed(), "unresolved", n, table));
   for (uint64_t i = 0; i < n; ++i) {
     const size_t at = in.offset();
     PGPARITY_ASSIGN_OR_RETURN(const std::string_view key, in.String({"unresolved", i}));

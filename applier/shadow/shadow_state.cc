@@ -81,6 +81,17 @@ Status ShadowState::CheckRelationShape(size_t idx, const core::RelationInfo& rel
     return Status::SchemaChanged("the columns of table " + relation.QualifiedName() +
                                  " changed on the source (ALTER TABLE) since pgparity started");
   }
+  if (spec.identity_flags.size() == spec.columns.size()) {
+    for (size_t i = 0; i < spec.columns.size(); ++i) {
+      if (relation.columns()[i].is_key == spec.identity_flags[i]) continue;
+      return Status::SchemaChanged(
+          "the replica identity of table " + relation.QualifiedName() +
+          " changed on the source (a primary key added or dropped, or ALTER TABLE ... REPLICA "
+          "IDENTITY: column " +
+          spec.columns[i] + (spec.identity_flags[i] ? " left" : " joined") +
+          " the key its updates and deletes are sent with) since pgparity started");
+    }
+  }
   if (spec.type_ids.size() != spec.columns.size()) return Status::OK();  // not known
   for (size_t i = 0; i < spec.columns.size(); ++i) {
     const auto& sent = relation.columns()[i];

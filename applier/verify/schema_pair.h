@@ -91,9 +91,15 @@ class SchemaPair {
     return v;
   }
 
+  // A first run: the state directory removed first.
   void StartAudit(const std::string& interval = "1", const std::vector<std::string>& extra = {}) {
     state_ = servers_.source.dir() / ("audit-" + name_);
     std::filesystem::remove_all(state_);
+    ResumeAudit(interval, extra);
+  }
+  // A run from the state directory the last one left.
+  void ResumeAudit(const std::string& interval = "1", const std::vector<std::string>& extra = {}) {
+    state_ = servers_.source.dir() / ("audit-" + name_);
     std::vector<std::string> argv{PGPARITY_BINARY,
                                   "audit",
                                   "--source",

@@ -59,6 +59,12 @@ struct TableSpec {
     friend bool operator==(const TypeId&, const TypeId&) = default;
   };
   std::vector<TypeId> type_ids;
+  // Per column, whether pgoutput's Relation message flags it as part of the
+  // replica identity (every column with FULL, the primary key's with
+  // DEFAULT, the index's with USING INDEX): the old tuples the shadow
+  // decodes. Other flags later are a key added or dropped, or another
+  // REPLICA IDENTITY (ShadowState). Empty: not known, not checked.
+  std::vector<bool> identity_flags;
   // Positions (into columns) of the key the shadow state tracks rows by:
   // the primary key, else the replica-identity index. Empty: no key (REPLICA
   // IDENTITY FULL or NOTHING without a primary key), or a key column not in
