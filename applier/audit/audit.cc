@@ -259,6 +259,10 @@ class Audit {
 
   // Whether a check of this run reached a verdict (PublishVerdict).
   bool reached_verdict() const { return reached_verdict_; }
+  // Whether the schema change that ended the run needs only a new run from
+  // its checkpoint (a type changed on the target: a new comparison plan),
+  // not a start over. The run stopped cleanly, its last checkpoint written.
+  bool replan() const { return replan_; }
 
   Status Run() {
     PGPARITY_RETURN_IF_ERROR(PrepareStateDir());
@@ -271,7 +275,14 @@ class Audit {
       return WithStartOverFix(loaded, options_);
     }
     // The base point: the bootstrap's, or the checkpoint's at once.
-    if (session_->WaitForBasePoint(stop_)) PGPARITY_RETURN_IF_ERROR(CheckUntilStopped());
+    if (session_->WaitForBasePoint(stop_)) {
+      Status checked = CheckUntilStopped();
+      if (!checked.ok() && !replan_) return checked;
+      if (!checked.ok()) {
+        PGPARITY_RETURN_IF_ERROR(Stop());
+        return checked;
+      }
+    }
     return Stop();
   }
 
@@ -315,6 +326,7 @@ class Audit {
   steady_clock::time_point settle_end_;
   std::string first_change_divergence_;
   bool reached_verdict_ = false;
+  bool replan_ = false;
 };
 
 Status Audit::PrepareStateDir() {
@@ -490,12 +502,20 @@ Status Audit::CheckSchemaUnchanged() {
     return Status::SchemaChanged("table " + table +
                                  " left the publication since pgparity started: " + how);
   }
-  ShadowState& shadow = session_->shadow();
-  auto lk = shadow.Lock();
-  if (shadow.untracked().empty()) return Status::OK();
-  const auto& [schema, name] = *shadow.untracked().begin();
-  return Status::SchemaChanged("table " + schema + "." + name +
-                               " joined the publication since pgparity started");
+  {
+    ShadowState& shadow = session_->shadow();
+    auto lk = shadow.Lock();
+    if (!shadow.untracked().empty()) {
+      const auto& [schema, name] = *shadow.untracked().begin();
+      return Status::SchemaChanged("table " + schema + "." + name +
+                                   " joined the publication since pgparity started");
+    }
+  }
+  if (checker_ && !checker_->retyped_on_target().empty()) {
+    replan_ = true;
+    return Status::SchemaChanged(*checker_->retyped_on_target().begin());
+  }
+  return Status::OK();
 }
 
 // Until `until`, a stop or the end of the stream — or, while the rows a
@@ -738,23 +758,36 @@ Status RunAudit(const AuditOptions& options, std::stop_token stop) {
   // that is none. Not forever: a bootstrap reads every table.
   constexpr int kMaxFruitlessStartOvers = 3;
   int fruitless = 0;
+  int replans = 0;  // runs in a row that ended for a new plan: each reached a verdict
   for (;;) {
     Status s;
     bool reached_verdict = false;
+    bool replan = false;
     {
       // Gone before a start over: its stream (still running when a check
       // found the change) lets go of the slot only when it closes.
       Audit audit(options, stop);
       s = audit.Run();
       reached_verdict = audit.reached_verdict();
+      replan = audit.replan();
     }
+    // A run that stopped for a new plan stopped cleanly.
+    if (replan && stop.stop_requested()) return Status::OK();
     if (!s.IsSchemaChanged() || stop.stop_requested()) return s;
+    if (!replan) replans = 0;
     fruitless = reached_verdict ? 0 : fruitless + 1;
     if (fruitless > kMaxFruitlessStartOvers) {
       return s.WithMessage(std::string(s.message()) + "; found again after " +
                            std::to_string(kMaxFruitlessStartOvers) +
                            " start overs without a check in between: stop the schema changes, "
                            "then run audit again");
+    }
+    if (replan && ++replans <= kMaxFruitlessStartOvers) {
+      spdlog::warn(
+          "{}: running again from the checkpoint, to compare it as the target's types are now "
+          "(--on-schema-change restart)",
+          s.message());
+      continue;
     }
     if (options.on_schema_change == OnSchemaChange::kStop) {
       return s.WithMessage(std::string(s.message()) +

@@ -164,6 +164,11 @@ class TargetChecker {
   // publishes (dropped, ALTER PUBLICATION ... DROP TABLE, renamed, or
   // published otherwise), each with how it left; reported unverified.
   const std::map<std::string, std::string>& left_publication() const { return left_publication_; }
+  // Columns a check found of another type on the target than the one the
+  // comparison was planned for ("column c of table t is bigint on the
+  // target, but ..."; reported unverified): a new plan compares them, the
+  // shadow's digests (of the source's values) still hold.
+  const std::set<std::string>& retyped_on_target() const { return retyped_on_target_; }
 
  private:
   struct Round;  // one FullCheck's tables, window, digests and best commit
@@ -236,6 +241,7 @@ class TargetChecker {
   // Which of `specs` the publication no longer lists (left_publication_).
   Status ReadLeftPublication(const std::vector<TableSpec>& specs);
   std::map<std::string, std::string> left_publication_;
+  std::set<std::string> retyped_on_target_;
   // Tables whose changes the shadow skipped (ShadowState::untracked), as
   // unverified entries of `report`.
   Status ReportUntracked(conn::PgSession& target, VerifyReport& report);
