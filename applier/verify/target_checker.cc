@@ -101,11 +101,9 @@ Result<std::optional<TableReport>> TargetChecker::CheckBeforeScan(const TableSpe
     const std::string& planned =
         spec.target_types[c].empty() ? spec.types[c] : spec.target_types[c];
     if (tt.types[c] != planned) {
-      const std::string what = "column " + spec.columns[c] + " of table " + spec.QualifiedName() +
-                               " is " + tt.types[c] +
-                               " on the target, but pgparity planned its "
-                               "comparison for " +
-                               planned + " when it started";
+      const std::string what =
+          "column " + spec.columns[c] + " of table " + spec.QualifiedName() + " is " + tt.types[c] +
+          " on the target, but pgparity planned its comparison for " + planned + " when it started";
       retyped_on_target_.insert(what);
       return Decided(TableStatus::kUnverified, what + "; run pgparity again to compare it");
     }
