@@ -4,6 +4,7 @@
 
 #include "pgparity/applier/audit/target_rows.h"
 #include "pgparity/applier/scan/row_read.h"
+#include "pgparity/applier/session/session_setup.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/digest/row_digest.h"
 
@@ -19,19 +20,9 @@ ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn:
 
 ChangeChecker::~ChangeChecker() = default;
 
-namespace {
-
-Result<std::unique_ptr<conn::PgSession>> ConnectReadOnly(const conn::ConnParams& params) {
-  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(params));
-  PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
-  return std::make_unique<conn::PgSession>(std::move(s));
-}
-
-}  // namespace
-
 Status ChangeChecker::Connect() {
   if (!target_) {
-    PGPARITY_ASSIGN_OR_RETURN(target_, ConnectReadOnly(target_params_));
+    PGPARITY_ASSIGN_OR_RETURN(target_, ConnectCheckReader(target_params_));
   }
   if (!source_) {
     PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(source_params_));
@@ -44,7 +35,7 @@ Result<std::vector<conn::PgSession*>> ChangeChecker::ReadSessions(size_t keys) {
   std::vector<conn::PgSession*> sessions{target_.get()};
   if (keys < TargetRowReadOptions().parallel_min_keys) return sessions;
   while (more_targets_.size() + 1 < options_.read_sessions) {
-    PGPARITY_ASSIGN_OR_RETURN(auto s, ConnectReadOnly(target_params_));
+    PGPARITY_ASSIGN_OR_RETURN(auto s, ConnectCheckReader(target_params_));
     more_targets_.push_back(std::move(s));
   }
   for (const auto& s : more_targets_) sessions.push_back(s.get());

@@ -92,6 +92,13 @@ Result<Sides> OpenSides(const conn::ConnParams& source, const conn::ConnParams& 
 
 std::string UtcNow() { return UtcSeconds(std::chrono::system_clock::now()); }
 
+Result<std::unique_ptr<conn::PgSession>> ConnectCheckReader(const conn::ConnParams& target) {
+  PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target));
+  PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on; SET lock_timeout = " +
+                                  std::to_string(kCheckLockTimeoutMs)));
+  return std::make_unique<conn::PgSession>(std::move(s));
+}
+
 namespace {
 
 // A session on the source inside the slot's exported snapshot.

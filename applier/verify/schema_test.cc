@@ -474,6 +474,38 @@ TEST_F(SchemaTest, ATypeChangedOnTheTargetUnderAuditIsPlannedAgainFromTheCheckpo
   pair.StopAudit();
 }
 
+// A lock held on the target (as DDL takes one, or queues for one behind a
+// check) makes a check's read give up after its lock timeout instead of
+// waiting: the corpus found a check's snapshot holding an ALTER TABLE up
+// while its next read waited behind that ALTER, for ever. The check is
+// retried, and consistent once the lock is gone.
+TEST_F(SchemaTest, ACheckWaitsForATargetLockNoLongerThanItsLockTimeout) {
+  const std::string table = "CREATE TABLE locked (id int PRIMARY KEY, v text);";
+  SchemaPair pair(servers(), "lock_wait",
+                  table + "INSERT INTO locked SELECT g, 'v' FROM generate_series(1, 50) g;", table);
+  pair.StartAudit("1");
+  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  SqlClient locker = pair.target();
+  locker.Exec("BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE");
+  const auto deadline = steady_clock::now() + seconds(30);
+  while (pair.AuditLog().find("lock timeout") == std::string::npos &&
+         steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const std::string log = pair.AuditLog();
+  const size_t timed_out = log.find("lock timeout");
+  EXPECT_NE(timed_out, std::string::npos) << "a check waited on the lock for 30 s\n" << log;
+  locker.Exec("COMMIT");
+  const auto consistent_again = steady_clock::now() + seconds(30);
+  while (pair.AuditLog().find("full check: consistent", timed_out) == std::string::npos &&
+         steady_clock::now() < consistent_again) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(pair.AuditLog().find("full check: consistent", timed_out), std::string::npos)
+      << pair.AuditLog();
+  pair.StopAudit();
+}
+
 constexpr const char* kTyped =
     "CREATE TABLE typed (id int PRIMARY KEY, small smallint, n int, code varchar(20), "
     "  price numeric(10,2), at timestamp, seen timestamptz, doc json, ratio real);"

@@ -10,6 +10,7 @@
 #include "pgparity/applier/scan/rewritten_tables.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
+#include "pgparity/applier/session/session_setup.h"
 #include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/applier/verify/column_description.h"
 #include "pgparity/conn/snapshot_transaction.h"
@@ -45,9 +46,8 @@ Status TargetChecker::Open() {
     source_ = std::make_unique<conn::PgSession>(std::move(s));
   }
   while (target_.size() < options_.parallel) {
-    PGPARITY_ASSIGN_OR_RETURN(conn::PgSession s, conn::PgSession::Connect(target_params_));
-    PGPARITY_RETURN_IF_ERROR(s.Exec("SET default_transaction_read_only = on"));
-    target_.push_back(std::make_unique<conn::PgSession>(std::move(s)));
+    PGPARITY_ASSIGN_OR_RETURN(auto s, ConnectCheckReader(target_params_));
+    target_.push_back(std::move(s));
   }
   return Status::OK();
 }

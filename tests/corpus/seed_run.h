@@ -77,9 +77,12 @@ class SeedRun {
   bool CheckConsistent();
   void InjectAndContinue();
   void AddColumnUnderAudit();
+  void WidenOnTargetUnderAudit();
   void CheckDivergent();
+  // `also`: what a report must show besides agreeing with the oracle.
   void CheckAudit(const OracleResult& oracle, int phase, std::chrono::seconds bound,
-                  const std::string& when);
+                  const std::string& when,
+                  const std::function<bool(const nlohmann::json&)>& also = nullptr);
   Verdict Verify(const std::string& name);
   void CheckVerify(const Verdict& v, const OracleResult& oracle, int code, const std::string& when);
   void WaitCaughtUp();
@@ -106,7 +109,8 @@ class SeedRun {
   std::unique_ptr<Session> other_;      // the workload's second source session
   std::string subscription_streaming_;  // on, parallel or off
   CheckVariant variant_;
-  bool schema_changed_ = false;  // AddColumnUnderAudit added the column
+  bool schema_changed_ = false;     // AddColumnUnderAudit added the column
+  bool widened_on_target_ = false;  // WidenOnTargetUnderAudit widened it
   std::unique_ptr<Workload> workload_;
   std::unique_ptr<AuditRun> audit_;
   size_t audit_log_checked_ = 0;  // bytes of the audit's log already checked

@@ -5,6 +5,7 @@
 #ifndef PGPARITY_APPLIER_SESSION_SESSION_SETUP_H_
 #define PGPARITY_APPLIER_SESSION_SESSION_SETUP_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,20 @@ struct Bootstrapped {
 };
 Result<Bootstrapped> BootstrapShadow(const conn::ConnParams& source, const conn::CreatedSlot& slot,
                                      const ScanPlanOptions& scan, ShadowState& shadow);
+
+// How long a check's read of the target waits for a lock.
+inline constexpr int kCheckLockTimeoutMs = 5000;
+
+// A read-only session on the target for the checks (full, rolling,
+// per-change), whose statements wait at most kCheckLockTimeoutMs for a
+// lock. DDL on the target (ALTER TABLE ... TYPE) queues for its lock
+// behind a check's snapshot transaction, and the check's next read of that
+// table on another session queues behind the DDL: without a timeout each
+// waits for the other for ever — a deadlock PostgreSQL cannot see, as the
+// snapshot is released by pgparity only when its reads end — and holds up
+// the DDL and every query queued behind it (seen in the corpus). With it
+// the read fails, the check ends and is retried at the next.
+Result<std::unique_ptr<conn::PgSession>> ConnectCheckReader(const conn::ConnParams& target);
 
 // The current UTC time, ISO 8601 ("2026-12-01T08:57:41Z").
 std::string UtcNow();
