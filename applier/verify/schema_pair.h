@@ -121,6 +121,11 @@ class SchemaPair {
     argv.insert(argv.end(), extra.begin(), extra.end());
     audit_ = std::make_unique<testing::Subprocess>(argv, state_.string() + ".log");
   }
+  // A first run at --interval 1, and its first consistent report.
+  void StartAuditUntilConsistent() {
+    StartAudit("1");
+    WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  }
   std::string AuditLog() const { return testing::ReadFile(state_.string() + ".log"); }
   json AuditReport() const {
     std::ifstream in(state_ / "report.json");

@@ -272,8 +272,7 @@ TEST_F(SchemaTest, AnAttachUnderAuditStartsOverAndNamesTheRowItMoved) {
                   /*via_root=*/true);
   AddTagsCToBeAttached(pair);
   pair.source().Exec("INSERT INTO tags_c VALUES (500, 'c', NULL)");
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   pair.source().Exec("ALTER TABLE tags ATTACH PARTITION tags_c FOR VALUES IN ('c')");
   const json r = pair.WaitForAuditReport([](const json& r) {
     const json* tags = ReportTable(r, "public.tags");
@@ -303,8 +302,7 @@ TEST_F(SchemaTest, APublicationSwitchedToItsRootUnderAuditStartsOverAndFindsTheS
   if (const std::string why = WithoutViaRoot(); !why.empty()) GTEST_SKIP() << why;
   const std::string tables(kParted, std::string_view(kParted).find("INSERT INTO"));
   SchemaPair pair(servers(), "root_switch", kParted, tables);
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   // Described to the audit's walsender as a partition before the switch.
   pair.source().Exec("UPDATE events SET body = 'before' WHERE id = 1");
   pair.source().Exec("ALTER PUBLICATION pub SET (publish_via_partition_root = true)");
@@ -369,8 +367,7 @@ TEST_F(SchemaTest, TablesLeavingThePublicationUnderAuditMakeItStartOverNotReport
                       "INSERT INTO dropped SELECT g, 'd' FROM generate_series(1, 50) g;"
                       "INSERT INTO unpublished SELECT g, 'u' FROM generate_series(1, 50) g;",
                   tables, /*via_root=*/false, "FOR TABLE kept, dropped, unpublished");
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   pair.target().Exec("DROP TABLE dropped");
   pair.source().Exec("DROP TABLE dropped");
   json r = pair.WaitForAuditReport(
@@ -414,8 +411,7 @@ TEST_F(SchemaTest, AKeyAddedUnderAuditOrWhileItWasStoppedMakesItStartOver) {
                       "INSERT INTO logt SELECT g, 'l' FROM generate_series(1, 50) g;"
                       "INSERT INTO fullt SELECT g, 'f' FROM generate_series(1, 50) g;",
                   tables);
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   pair.target().Exec("ALTER TABLE logt ADD PRIMARY KEY (id)");
   pair.source().Exec("ALTER TABLE logt ADD PRIMARY KEY (id)");
   pair.source().Exec("UPDATE logt SET v = 'u' WHERE id = 1; DELETE FROM logt WHERE id = 2");
@@ -453,8 +449,7 @@ TEST_F(SchemaTest, ATypeChangedOnTheTargetUnderAuditIsPlannedAgainFromTheCheckpo
   const std::string table = "CREATE TABLE widened (id int PRIMARY KEY, n int);";
   SchemaPair pair(servers(), "target_retype",
                   table + "INSERT INTO widened SELECT g, g FROM generate_series(1, 50) g;", table);
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   pair.target().Exec("ALTER TABLE widened ALTER n TYPE bigint");
   pair.source().Exec("UPDATE widened SET n = n + 1 WHERE id <= 10");
   pair.CatchUp();
@@ -483,8 +478,7 @@ TEST_F(SchemaTest, ACheckWaitsForATargetLockNoLongerThanItsLockTimeout) {
   const std::string table = "CREATE TABLE locked (id int PRIMARY KEY, v text);";
   SchemaPair pair(servers(), "lock_wait",
                   table + "INSERT INTO locked SELECT g, 'v' FROM generate_series(1, 50) g;", table);
-  pair.StartAudit("1");
-  pair.WaitForAuditReport([](const json& r) { return r["status"] == "consistent"; });
+  pair.StartAuditUntilConsistent();
   SqlClient locker = pair.target();
   locker.Exec("BEGIN; LOCK TABLE locked IN ACCESS EXCLUSIVE MODE");
   const auto deadline = steady_clock::now() + seconds(30);
