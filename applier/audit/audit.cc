@@ -275,15 +275,12 @@ class Audit {
       return WithStartOverFix(loaded, options_);
     }
     // The base point: the bootstrap's, or the checkpoint's at once.
-    if (session_->WaitForBasePoint(stop_)) {
-      Status checked = CheckUntilStopped();
-      if (!checked.ok() && !replan_) return checked;
-      if (!checked.ok()) {
-        PGPARITY_RETURN_IF_ERROR(Stop());
-        return checked;
-      }
-    }
-    return Stop();
+    Status checked;
+    if (session_->WaitForBasePoint(stop_)) checked = CheckUntilStopped();
+    // A run that ends for a new plan stops cleanly too: the next resumes.
+    if (!checked.ok() && !replan_) return checked;
+    PGPARITY_RETURN_IF_ERROR(Stop());
+    return checked;
   }
 
  private:

@@ -31,6 +31,8 @@ void AddPublishedColumns(const Relation& table, const PublishedSubset& subset, T
     spec.columns.push_back(c.name);
     spec.types.push_back(c.type);
     spec.type_ids.push_back({c.type_oid, c.typmod});
+    // Not Relation::SentKey: pgoutput flags a published generated column
+    // (18) under FULL too, where SentKey leaves generated columns out.
     spec.identity_flags.push_back(table.replica_identity == 'f' ||
                                   (table.replica_identity == 'd' && c.in_primary_key) ||
                                   (table.replica_identity == 'i' && c.in_identity_index));
