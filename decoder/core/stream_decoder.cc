@@ -79,7 +79,11 @@ StreamDecoder::StreamDecoder(ChangeSink& sink, DecoderOptions options)
   last_commit_end_ = options_.resume_lsn;
 }
 
-StreamDecoder::~StreamDecoder() = default;
+StreamDecoder::~StreamDecoder() {
+  // What the sink prepared for transactions never finished here is void.
+  if (!options_.deliver_streamed_changes_early) return;
+  for (const auto& [xid, log] : logs_) sink_.OnStreamTruncated(xid, 0);
+}
 
 wire::ParseOptions StreamDecoder::ParseOptionsFor(bool in_stream) const {
   wire::ParseOptions o;
@@ -109,6 +113,9 @@ Status StreamDecoder::FeedFrame(const FrameRef& f) {
   if (state_ == State::kInStreamBlock) {
     if (wire::ParseHot(f.body, true, h)) {
       origin_allowed_ = false;
+      if (options_.deliver_streamed_changes_early) {
+        PGPARITY_RETURN_IF_ERROR(DeliverEarly(h, f.wal_start, *h.change_xid()));
+      }
       return BufferInStream(f, *h.change_xid());
     }
   } else if (wire::ParseHot(f.body, false, h)) {
@@ -299,6 +306,7 @@ Status StreamDecoder::OnTransactional(const FrameRef& f, const wire::Message& m,
         return Status::Internal("LSN " + f.wal_start.ToString() + ": streamed " +
                                 std::string(wire::MessageTypeName(type)) + " without an xid");
       }
+      if (options_.deliver_streamed_changes_early) DescribeEarly(m);
       return BufferInStream(f, *xid);
     case State::kIdle:
       break;
@@ -372,7 +380,8 @@ Status StreamDecoder::ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind 
   ++txn.changes;
   if (!txn.deliver) return Status::OK();
   ++stats_.changes;
-  const Change change{op, *rel, old_kind, old_tuple, new_tuple, lsn, txn.xid, subxid};
+  Change change{op, *rel, old_kind, old_tuple, new_tuple, lsn, txn.xid, subxid};
+  if (txn.streamed) change.stream_entry = replay_entry_;
   return sink_.OnChange(change);
 }
 
@@ -472,6 +481,53 @@ Status StreamDecoder::OnStreamStop(const FrameRef& f, const wire::StreamStop&) {
   return Status::OK();
 }
 
+void StreamDecoder::DescribeEarly(const wire::Message& m) {
+  const MessageType type = wire::TypeOf(m);
+  if (type != MessageType::kRelation && type != MessageType::kType) return;
+  RelationCache& described = stream_relations_.try_emplace(stream_xid_).first->second;
+  if (type == MessageType::kRelation) {
+    described.Apply(std::get<wire::Relation>(m));
+  } else {
+    described.ApplyType(std::get<wire::Type>(m));
+  }
+}
+
+Status StreamDecoder::DeliverEarly(const wire::HotMessage& h, Lsn lsn, Xid subxid) {
+  const auto described = stream_relations_.find(stream_xid_);
+  if (described == stream_relations_.end()) return Status::OK();
+  ChangeOp op = ChangeOp::kDelete;
+  wire::Oid relid = h.del.relid;
+  wire::OldTupleKind old_kind = h.del.old_kind;
+  const wire::TupleView* old_tuple = &h.del.old_tuple;
+  const wire::TupleView none;
+  const wire::TupleView* new_tuple = &none;
+  if (h.type == MessageType::kInsert) {
+    op = ChangeOp::kInsert;
+    relid = h.insert.relid;
+    old_kind = wire::OldTupleKind::kNone;
+    old_tuple = &none;
+    new_tuple = &h.insert.new_tuple;
+  } else if (h.type == MessageType::kUpdate) {
+    op = ChangeOp::kUpdate;
+    relid = h.update.relid;
+    old_kind = h.update.old_kind;
+    old_tuple = &h.update.old_tuple;
+    new_tuple = &h.update.new_tuple;
+  }
+  const RelationInfo* rel = described->second.Find(relid);
+  // Not described in this stream, or tuples that do not fit: the replay
+  // delivers it (or reports it).
+  if (rel == nullptr) return Status::OK();
+  if (op != ChangeOp::kDelete && new_tuple->size() != rel->column_count()) return Status::OK();
+  if (old_kind != wire::OldTupleKind::kNone && old_tuple->size() != rel->column_count()) {
+    return Status::OK();
+  }
+  Change change{op, *rel, old_kind, *old_tuple, *new_tuple, lsn, stream_xid_, subxid};
+  change.stream_entry = stream_log_->entries();
+  ++stats_.early_changes;
+  return sink_.OnStreamedChange(change);
+}
+
 Status StreamDecoder::BufferInStream(const FrameRef& f, Xid subxid) {
   const size_t before = stream_log_->memory_bytes();
   stream_log_->Append(subxid, f.wal_start, f.wal_end, f.body);
@@ -538,7 +594,9 @@ Status StreamDecoder::OnStreamCommit(const FrameRef& f, const wire::StreamCommit
 Status StreamDecoder::Replay(internal::TxnLog& log, ActiveTxn& txn) {
   const wire::ParseOptions options = ParseOptionsFor(true);
   wire::HotMessage& h = hot_;
+  uint64_t entry = 0;
   return log.Replay([&](const internal::LogEntry& e) -> Status {
+    replay_entry_ = entry++;  // the number DeliverEarly gave it (entries() then)
     if (wire::ParseHot(e.body, true, h)) {
       return ApplyHotRow(h, e.wal_start, e.subxid, txn);
     }
@@ -572,7 +630,10 @@ Status StreamDecoder::OnStreamAbort(const FrameRef& f, const wire::StreamAbort& 
   Result<internal::TxnLog::TruncateResult> r = log.TruncateAtSubxact(m.subxid);
   if (!r.ok()) return std::move(r).status().WithPrefix("LSN " + f.wal_start.ToString());
   buffered_bytes_ -= before - log.memory_bytes();
-  if (r->entries_dropped > 0) ++stats_.subxact_aborts;
+  if (r->entries_dropped > 0) {
+    ++stats_.subxact_aborts;
+    if (options_.deliver_streamed_changes_early) sink_.OnStreamTruncated(m.xid, log.entries());
+  }
   return Status::OK();
 }
 
@@ -581,6 +642,8 @@ void StreamDecoder::DropLog(Xid xid) {
   if (it == logs_.end()) return;
   buffered_bytes_ -= it->second->memory_bytes();
   logs_.erase(it);
+  stream_relations_.erase(xid);
+  if (options_.deliver_streamed_changes_early) sink_.OnStreamTruncated(xid, 0);
 }
 
 }  // namespace pgparity::core

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -604,6 +605,101 @@ TEST_F(SpillTest, UnwritableSpillDirectoryStopsTheDecoder) {
       FeedAll(decoder, {StreamStartFrame(0x2000, 800, true), RelationFrame(0x2001, kRelA, 800)});
   EXPECT_EQ(s.code(), Status::Code::kIOError);
   EXPECT_EQ(s.message().substr(0, 12), "LSN 0/2001: ");
+}
+
+// ---------------------------------------------------------------- early delivery
+
+// Records early changes by (xid, entry), takes back what OnStreamTruncated
+// drops, and checks every replayed streamed change against its early twin.
+class EarlySink : public RecordingSink {
+ public:
+  Status OnStreamedChange(const Change& c) override {
+    auto& entries = early[c.xid];
+    EXPECT_TRUE(entries.empty() || entries.rbegin()->first < c.stream_entry);
+    entries[c.stream_entry] = Text(c);
+    ++delivered_early;
+    return Status::OK();
+  }
+  void OnStreamTruncated(wire::Xid xid, uint64_t kept) override {
+    auto it = early.find(xid);
+    if (it == early.end()) return;
+    it->second.erase(it->second.lower_bound(kept), it->second.end());
+    if (kept == 0) early.erase(it);
+  }
+  Status OnChange(const Change& c) override {
+    if (c.stream_entry != Change::kNotStreamed) {
+      auto it = early.find(c.xid);
+      const bool found = it != early.end() && it->second.count(c.stream_entry) > 0;
+      if (found) {
+        EXPECT_EQ(it->second[c.stream_entry], Text(c));
+        ++matched;
+      } else {
+        ++late_only;
+      }
+    }
+    return RecordingSink::OnChange(c);
+  }
+  std::string Text(const Change& c) const {
+    return std::string(1, static_cast<char>(c.op)) + c.relation.QualifiedName() + " " +
+           c.lsn.ToString() + " " + std::to_string(c.subxid) + " " +
+           (c.op == ChangeOp::kDelete ? TupleText(c.old_tuple) : TupleText(c.new_tuple));
+  }
+
+  std::map<wire::Xid, std::map<uint64_t, std::string>> early;
+  uint64_t delivered_early = 0, matched = 0, late_only = 0;
+};
+
+TEST_F(SpillTest, EarlyChangesAreTheReplayedOnesAndAbortsTakeThemBack) {
+  const std::vector<TestFrame> frames = BigStreamedWorkload();
+  RecordingSink reference;
+  StreamDecoder plain(reference, V(2));
+  ASSERT_TRUE(FeedAll(plain, frames).ok());
+  for (const size_t bound : {kDefaultMaxBufferedBytes, size_t{700}}) {
+    SCOPED_TRACE("max_buffered_bytes = " + std::to_string(bound));
+    DecoderOptions options = V(2);
+    options.max_buffered_bytes = bound;
+    options.spill_dir = dir_;
+    options.deliver_streamed_changes_early = true;
+    EarlySink sink;
+    StreamDecoder decoder(sink, options);
+    ASSERT_TRUE(FeedAll(decoder, frames).ok());
+    // The same delivery; each replayed streamed change had its early twin,
+    // and nothing early is left: aborted ones were taken back, committed
+    // ones released at the end of their replay.
+    EXPECT_EQ(sink.events, reference.events);
+    EXPECT_GT(sink.matched, 100u);
+    EXPECT_EQ(sink.late_only, 0u);
+    EXPECT_GT(sink.delivered_early, sink.matched);  // the aborted ones too
+    EXPECT_EQ(decoder.stats().early_changes, sink.delivered_early);
+    EXPECT_TRUE(sink.early.empty());
+  }
+}
+
+TEST(StreamDecoderTest, OnlyChangesOfRelationsTheStreamDescribedComeEarly) {
+  // Relation a described before the stream (by a plain transaction): its
+  // streamed change comes only at the replay; b, described in the stream,
+  // comes early too. The decoder destroyed with a transaction open
+  // releases what was delivered early of it.
+  DecoderOptions options = V(2);
+  options.deliver_streamed_changes_early = true;
+  EarlySink sink;
+  {
+    StreamDecoder decoder(sink, options);
+    ASSERT_TRUE(
+        FeedAll(decoder, {BeginFrame(0x1000, 0x1100, 700), RelationFrame(0x1010, kRelA),
+                          CommitFrame(0x1100, 0x1130), StreamStartFrame(0x2000, 800, true),
+                          InsertFrame(0x2010, kA, {"1", "a"}, 800), RelationFrame(0, kRelB, 800),
+                          InsertFrame(0x2020, kB, {"2", "b"}, 800), StreamStopFrame(0x2030),
+                          StreamCommitFrame(0x2100, 0x2130, 800),
+                          StreamStartFrame(0x2200, 801, true), RelationFrame(0, kRelB, 801),
+                          InsertFrame(0x2210, kB, {"3", "b"}, 801), StreamStopFrame(0x2220)})
+            .ok());
+    EXPECT_EQ(sink.matched, 1u);
+    EXPECT_EQ(sink.late_only, 1u);
+    ASSERT_EQ(sink.early.size(), 1u);
+    EXPECT_EQ(sink.early.begin()->first, 801u);
+  }
+  EXPECT_TRUE(sink.early.empty());
 }
 
 // ---------------------------------------------------------------- protocol violations

@@ -15,6 +15,19 @@
 // Non-transactional logical messages arrive between transactions and are
 // delivered on their own (OnLogicalMessage with transactional == false).
 //
+// Early delivery of streamed changes (optional: DecoderOptions::
+// deliver_streamed_changes_early, and a sink that overrides the two calls
+// below). A change of an open streamed transaction is also given to
+// OnStreamedChange as it arrives, before anyone knows whether it commits:
+// a consumer may prepare its work there (parse, digest, read ahead), but the
+// change is not committed and must not become visible. If its transaction
+// commits, the change is delivered again through OnChange at the replay,
+// with the same Change::stream_entry (its entry in the transaction's log);
+// OnStreamTruncated says which entries an abort took back first. Only
+// changes whose relation the transaction's own stream described are given
+// early (pgoutput describes each relation in every streamed transaction
+// before its first change); others arrive only at the replay.
+//
 // Lifetimes: every view in an event (tuples, strings, spans, RelationInfo
 // references) is valid only during the callback.
 //
@@ -68,6 +81,10 @@ struct Change {
   wire::Lsn lsn;              // the change's WAL position (its XLogData start)
   wire::Xid xid;              // top-level transaction
   wire::Xid subxid;           // the (sub)transaction that made it; == xid unless streamed
+  // Streamed: the change's entry number in its transaction's log (0-based),
+  // the same in OnStreamedChange and at the replay; kNotStreamed otherwise.
+  uint64_t stream_entry = kNotStreamed;
+  static constexpr uint64_t kNotStreamed = ~uint64_t{0};
 };
 
 struct TruncateEvent {
@@ -113,6 +130,15 @@ class ChangeSink {
   virtual Status OnTruncate(const TruncateEvent& truncate) = 0;
   virtual Status OnLogicalMessage(const LogicalMessageEvent& message) = 0;
   virtual Status OnCommit(const CommitInfo& commit) = 0;
+
+  // Early delivery (above). A change of open streamed transaction
+  // change.xid, not committed; a non-OK Status stops the decoder.
+  virtual Status OnStreamedChange(const Change& /*change*/) { return Status::OK(); }
+  // The log of streamed transaction `xid` now holds only its first `entries`
+  // entries: a subtransaction's Stream Abort took back the rest; 0 also
+  // when the transaction is gone (its Stream Abort, or its replay ended, or
+  // it committed before resume_lsn and was not delivered).
+  virtual void OnStreamTruncated(wire::Xid /*xid*/, uint64_t /*entries*/) {}
 };
 
 }  // namespace pgparity::core

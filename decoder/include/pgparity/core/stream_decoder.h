@@ -124,6 +124,9 @@ struct DecoderOptions {
   // commit end); 0/0 for none. Transactions whose commit LSN is before it
   // are not delivered, and last_commit_end() starts there.
   wire::Lsn resume_lsn;
+  // Give the sink the changes of open streamed transactions as they arrive
+  // too (change_sink.h, "Early delivery"), not only at their Stream Commit.
+  bool deliver_streamed_changes_early = false;
 };
 
 struct DecoderStats {
@@ -138,6 +141,7 @@ struct DecoderStats {
   uint64_t spills = 0;                 // logs moved to disk
   uint64_t spilled_bytes = 0;          // bytes written to spill files
   size_t peak_buffered_bytes = 0;      // highest buffered_bytes()
+  uint64_t early_changes = 0;          // OnStreamedChange calls
 };
 
 class StreamDecoder {
@@ -217,6 +221,13 @@ class StreamDecoder {
   Status OnTransactional(const FrameRef& f, const wire::Message& m, wire::MessageType type,
                          std::optional<wire::Xid> xid);
   Status BufferInStream(const FrameRef& f, wire::Xid subxid);
+  // Early delivery of a streamed change ParseHot read, before it is
+  // buffered (its entry: the log's size), when its relation was described
+  // in the transaction's stream.
+  Status DeliverEarly(const wire::HotMessage& h, wire::Lsn lsn, wire::Xid subxid);
+  // A Relation or Type message of the stream block, also kept in the
+  // transaction's own relation cache for early delivery.
+  void DescribeEarly(const wire::Message& m);
   Status EnforceMemoryBound();
 
   // Applies one transactional message to the relation cache or the sink, in
@@ -254,8 +265,12 @@ class StreamDecoder {
   bool origin_allowed_ = false;             // right after Begin or Stream Start
 
   std::unordered_map<wire::Xid, std::unique_ptr<internal::TxnLog>> logs_;
+  // Early delivery: the relations each open streamed transaction's stream
+  // described so far (the shared cache learns them only at the replay).
+  std::unordered_map<wire::Xid, RelationCache> stream_relations_;
   size_t buffered_bytes_ = 0;
   uint64_t spill_counter_ = 0;
+  uint64_t replay_entry_ = 0;  // the entry Replay is at (Change::stream_entry)
 
   wire::Lsn last_commit_end_;
   wire::Lsn last_seen_commit_end_;  // any commit seen, delivered or skipped
