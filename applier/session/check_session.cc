@@ -129,6 +129,10 @@ void CheckSession::StartConsumer() {
   // Frames held while a load runs: the per-change checks' read-ahead,
   // which starts after it.
   copts.max_held_bytes = options_.memory.read_ahead();
+  // A streamed transaction's changes are prepared while it streams (the
+  // walsender's decoding is the slower side then): its commit only applies
+  // them (ShadowState::OnStreamedChange).
+  copts.deliver_streamed_changes_early = true;
   consumer::ConsumerHooks hooks;
   hooks.on_slot_created = [this](const conn::CreatedSlot& slot) { return Bootstrap(slot); };
   hooks.on_progress = [this](wire::Lsn received, bool idle) {

@@ -18,6 +18,10 @@ size_t MemoryBudget::read_ahead() const { return limited() ? eighth() : size_t{1
 
 size_t MemoryBudget::row_comparison() const { return limited() ? eighth() : 0; }
 
+size_t MemoryBudget::prepared_changes() const {
+  return limited() ? std::max(limit / 16, size_t{4} << 20) : size_t{64} << 20;
+}
+
 namespace {
 
 // cgroup v2's memory.max of this process ("max" or absent: none).

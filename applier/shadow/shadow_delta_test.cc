@@ -34,6 +34,7 @@ namespace {
 
 using core::testing::Row;  // "<null>" NULL, "<u>" unchanged TOAST
 using core::testing::Tuple;
+using testing::PartsOf;
 using testing::ReadBytes;
 using testing::Values;
 using testing::WriteBytes;
@@ -54,38 +55,6 @@ std::vector<TableSpec> DeltaSpecs() {
 }
 
 const CheckpointMeta kDeltaMeta{"slot", "pub", "1"};
-
-// Everything a table holds, sorted: what a correct restore must give back.
-struct Parts {
-  std::vector<std::pair<std::string, std::string>> rows, kept;
-  std::vector<std::string> unresolved;
-  std::vector<std::pair<std::string, int64_t>> multiset;
-  digest::TableDigest digest;
-  uint64_t anomalies = 0;
-  std::string first_anomaly;
-  bool operator==(const Parts&) const = default;
-};
-
-Parts PartsOf(const TableShadow& t) {
-  Parts p;
-  t.ForEachKeyedRow([&](std::string_view k, const digest::Digest128& d) {
-    p.rows.emplace_back(std::string(k), d.ToHex());
-  });
-  t.ForEachKeptRow([&](std::string_view k, std::string_view v) {
-    p.kept.emplace_back(std::string(k), std::string(v));
-  });
-  t.ForEachUnresolved([&](std::string_view k) { p.unresolved.emplace_back(k); });
-  t.ForEachMultisetEntry(
-      [&](const digest::Digest128& d, int64_t n) { p.multiset.emplace_back(d.ToHex(), n); });
-  std::sort(p.rows.begin(), p.rows.end());
-  std::sort(p.kept.begin(), p.kept.end());
-  std::sort(p.unresolved.begin(), p.unresolved.end());
-  std::sort(p.multiset.begin(), p.multiset.end());
-  p.digest = t.digest();
-  p.anomalies = t.anomalies();
-  p.first_anomaly = t.first_anomaly();
-  return p;
-}
 
 std::vector<std::string> DirtyKeys(const DirtyRows& dirty, size_t table) {
   std::vector<std::string> keys;

@@ -113,12 +113,53 @@ Status ShadowState::OnBegin(const core::TxnInfo& txn) {
   return Status::OK();
 }
 
+std::optional<size_t> ShadowState::ResolveEarly(const core::RelationInfo& relation) {
+  const auto [it, fresh] = early_generation_.try_emplace(relation.generation());
+  if (fresh) {
+    const auto idx = FindTable(relation.schema(), relation.name());
+    if (idx && CheckRelationShape(*idx, relation).ok()) it->second = idx;
+  }
+  return it->second;
+}
+
+Status ShadowState::OnStreamedChange(const core::Change& change) {
+  std::lock_guard lk(mu_);
+  if (!prepared_.has_room()) return Status::OK();
+  const std::optional<size_t> idx = ResolveEarly(change.relation);
+  if (!idx) return Status::OK();
+  if (const auto prepared = tables_[*idx]->Prepare(change)) {
+    prepared_.Add(change.xid, change.stream_entry, *idx, *prepared);
+  }
+  return Status::OK();
+}
+
+void ShadowState::OnStreamTruncated(wire::Xid xid, uint64_t entries) {
+  std::lock_guard lk(mu_);
+  prepared_.Truncate(xid, entries);
+  // The relations of finished streams are never seen again.
+  if (prepared_.transactions() == 0) early_generation_.clear();
+}
+
+void ShadowState::SetPreparedLimit(size_t bytes) {
+  std::lock_guard lk(mu_);
+  prepared_.set_limit_bytes(bytes);
+}
+
 Status ShadowState::OnChange(const core::Change& change) {
   std::lock_guard lk(mu_);
   PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(change.relation));
   if (idx == kUntracked) return Status::OK();
   keys_scratch_.clear();
-  PGPARITY_RETURN_IF_ERROR(tables_[idx]->Apply(change, keys_scratch_));
+  std::optional<TableShadow::PreparedChange> prepared;
+  if (change.stream_entry != core::Change::kNotStreamed) {
+    prepared = prepared_.Take(change.xid, change.stream_entry, idx, change.op, change.lsn);
+  }
+  if (prepared) {
+    tables_[idx]->ApplyPrepared(*prepared, keys_scratch_);
+    ++changes_applied_prepared_;
+  } else {
+    PGPARITY_RETURN_IF_ERROR(tables_[idx]->Apply(change, keys_scratch_));
+  }
   if (!txn_touched_[idx]) {
     txn_touched_[idx] = true;
     txn_tables_.push_back(idx);
@@ -392,6 +433,7 @@ uint64_t ShadowState::TrackedRows() const {
 void ShadowState::SetMemoryLimit(MemoryBudget budget, std::filesystem::path store_dir) {
   budget_ = budget;
   store_dir_ = std::move(store_dir);
+  prepared_.set_limit_bytes(budget_.prepared_changes());
   for (size_t i = 0; i < tables_.size(); ++i) {
     if (budget_.limited()) {
       tables_[i]->SetGrowthCheck([this, i] { OnTableGrew(i); });

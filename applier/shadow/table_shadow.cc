@@ -156,8 +156,16 @@ bool TableShadow::AddToMultiset(const Digest128& d, int64_t delta) {
   return true;
 }
 
-void TableShadow::AddRow(std::string_view key, const Digest128& d,
-                         std::span<const ColumnValue> values, bool carried_unchanged,
+std::string_view TableShadow::KeptOf(std::span<const ColumnValue> values, bool carried_unchanged,
+                                     std::string& out) const {
+  out.clear();
+  if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
+    EncodeKeptValues(values, toastable_positions_, out);  // never empty: 1+ entries
+  }
+  return out;
+}
+
+void TableShadow::AddRow(std::string_view key, const Digest128& d, std::string_view kept,
                          bool known_new) {
   if (!(known_new && stored_)) {
     if (auto replaced = TakeRow(key)) {
@@ -169,14 +177,10 @@ void TableShadow::AddRow(std::string_view key, const Digest128& d,
     }
   }
   digest_.Add(d);
-  kept_buf_.clear();
-  if (carried_unchanged ? !toastable_positions_.empty() : Big(values)) {
-    EncodeKeptValues(values, toastable_positions_, kept_buf_);  // never empty: 1+ entries
-  }
   if (known_new && stored_) {
-    stored_->PutNew(key, d, kept_buf_);
+    stored_->PutNew(key, d, kept);
   } else {
-    PutRow(key, d, kept_buf_);
+    PutRow(key, d, kept);
   }
 }
 
@@ -203,7 +207,7 @@ void TableShadow::AddScannedRow(std::span<const ColumnValue> values) {
     digest_.Add(d);
   } else {
     KeyOf(values, key_buf_);
-    AddRow(key_buf_, d, values, /*carried_unchanged=*/false, /*known_new=*/true);
+    AddRow(key_buf_, d, KeptOf(values, /*carried_unchanged=*/false, kept_buf_), /*known_new=*/true);
   }
   if (growth_check_ && ++scanned_since_check_ == kGrowthCheckRows) {
     scanned_since_check_ = 0;
@@ -356,7 +360,8 @@ Status TableShadow::ApplyToMultiset(const core::Change& change, std::vector<std:
   return Status::OK();
 }
 
-Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched) {
+std::optional<TableShadow::PreparedChange> TableShadow::Prepare(const core::Change& change) {
+  if (!spec_.keyed()) return std::nullopt;
   // The old key comes from the old tuple when one was sent (the key
   // changed, or FULL), else it is the new tuple's.
   const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
@@ -364,15 +369,42 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
     Fill(change.old_tuple);
     KeyOf(scratch_, old_key_);
   }
-  if (change.op == core::ChangeOp::kDelete) {
-    if (!RemoveRow(old_key_)) {
-      Anomaly("delete of a key not in the shadow at LSN " + change.lsn.ToString());
+  PreparedChange p{change.op, change.lsn, {}, {}, {}, {}};
+  if (change.op != core::ChangeOp::kDelete) {
+    Fill(change.new_tuple);
+    if (has_old) KeyFromOld(change.old_tuple);
+    if (HasUnchanged()) return std::nullopt;  // scratch_ and old_key_ kept for ApplyToKeyed
+    KeyOf(scratch_, new_key_);
+    if (!has_old) old_key_ = new_key_;
+    p.new_key = new_key_;
+    p.digest = DigestRow(scratch_);
+    p.kept = KeptOf(scratch_, /*carried_unchanged=*/false, prepared_kept_);
+  }
+  p.old_key = old_key_;
+  return p;
+}
+
+void TableShadow::ApplyPrepared(const PreparedChange& p, std::vector<std::string>& touched) {
+  if (p.op != core::ChangeOp::kInsert) {
+    if (!RemoveRow(p.old_key)) {
+      Anomaly(std::string(Verb(p.op)) + " of a key not in the shadow at LSN " + p.lsn.ToString());
     }
-    touched.emplace_back(old_key_);
+    touched.emplace_back(p.old_key);
+    if (p.op == core::ChangeOp::kDelete) return;
+  }
+  if (p.op == core::ChangeOp::kInsert || p.new_key != p.old_key) touched.emplace_back(p.new_key);
+  AddRow(p.new_key, p.digest, p.kept);
+}
+
+Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched) {
+  if (const auto prepared = Prepare(change)) {
+    ApplyPrepared(*prepared, touched);
     return Status::OK();
   }
-  Fill(change.new_tuple);
-  if (has_old) KeyFromOld(change.old_tuple);
+  // A value the change left unchanged ('u'): Prepare filled scratch_ with
+  // the new row and old_key_ with the old key when one was sent. The value
+  // comes from the FULL old row or the values kept for the row.
+  const bool has_old = change.old_kind != wire::OldTupleKind::kNone;
   for (const size_t p : spec_.key_positions) {
     if (scratch_[p].kind == ColumnValue::Kind::kUnchangedToast && !has_old) {
       Anomaly("update at LSN " + change.lsn.ToString() +
@@ -383,7 +415,6 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
   KeyOf(scratch_, new_key_);
   if (!has_old) old_key_ = new_key_;
   // The kept values belong to the row as it was: under the old key.
-  const bool carried_unchanged = HasUnchanged();
   const bool full_old = change.old_kind == wire::OldTupleKind::kFull;
   const bool resolved = ResolveUnchanged(full_old ? &change.old_tuple : nullptr, old_key_);
   if (!resolved) KeyOf(scratch_, new_key_);  // key columns resolved from the old row
@@ -405,7 +436,7 @@ Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::st
     unresolved_.insert(RowKey(new_key_));
     return Status::OK();
   }
-  AddRow(new_key_, DigestRow(scratch_), scratch_, carried_unchanged);
+  AddRow(new_key_, DigestRow(scratch_), KeptOf(scratch_, /*carried_unchanged=*/true, kept_buf_));
   return Status::OK();
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -37,6 +38,39 @@ inline TableSpec Spec(char ident = 'd', bool keyed = true, bool integer_key = tr
 inline TableSpec Adjusted(TableSpec spec, const std::function<void(TableSpec&)>& adjust) {
   if (adjust) adjust(spec);
   return spec;
+}
+
+// Everything a table holds, sorted: what two ways to the same state (a
+// restore, early preparation) must both give.
+struct Parts {
+  std::vector<std::pair<std::string, std::string>> rows, kept;
+  std::vector<std::string> unresolved;
+  std::vector<std::pair<std::string, int64_t>> multiset;
+  digest::TableDigest digest;
+  uint64_t anomalies = 0;
+  std::string first_anomaly;
+  bool operator==(const Parts&) const = default;
+};
+
+Parts PartsOf(const TableShadow& t) {
+  Parts p;
+  t.ForEachKeyedRow([&](std::string_view k, const digest::Digest128& d) {
+    p.rows.emplace_back(std::string(k), d.ToHex());
+  });
+  t.ForEachKeptRow([&](std::string_view k, std::string_view v) {
+    p.kept.emplace_back(std::string(k), std::string(v));
+  });
+  t.ForEachUnresolved([&](std::string_view k) { p.unresolved.emplace_back(k); });
+  t.ForEachMultisetEntry(
+      [&](const digest::Digest128& d, int64_t n) { p.multiset.emplace_back(d.ToHex(), n); });
+  std::sort(p.rows.begin(), p.rows.end());
+  std::sort(p.kept.begin(), p.kept.end());
+  std::sort(p.unresolved.begin(), p.unresolved.end());
+  std::sort(p.multiset.begin(), p.multiset.end());
+  p.digest = t.digest();
+  p.anomalies = t.anomalies();
+  p.first_anomaly = t.first_anomaly();
+  return p;
 }
 
 class ShadowTest : public ::testing::Test {

@@ -297,6 +297,7 @@ core::DecoderOptions SlotConsumer::DecoderOptionsForSession() const {
   decoder_options.protocol_version = conn_->proto_version();
   decoder_options.max_buffered_bytes = options_.max_buffered_bytes;
   decoder_options.spill_dir = options_.spill_dir;
+  decoder_options.deliver_streamed_changes_early = options_.deliver_streamed_changes_early;
   // Everything delivered before (this process, or a sink's durable state)
   // is skipped: the server resends from the slot's confirmed position.
   decoder_options.resume_lsn = processed_;

@@ -64,6 +64,8 @@ struct SlotConsumerOptions {
   bool messages = true;
   size_t max_buffered_bytes = core::kDefaultMaxBufferedBytes;
   std::string spill_dir;
+  // DecoderOptions::deliver_streamed_changes_early (change_sink.h).
+  bool deliver_streamed_changes_early = false;
   conn::ReconnectOptions reconnect;
   bool reconnect_on_loss = true;  // false: a lost connection ends Run with the error
   // How often the sink is asked to make its delivered commits durable.

@@ -8,7 +8,8 @@
 // a restarted audit receives while its checkpoint loads (check_session.h)
 // —, an eighth for the target
 // rows of one key range of a spilled table a full check compares row by
-// row (target_checker.h); the rest and a fixed
+// row (target_checker.h); a sixteenth more for the changes of streamed
+// transactions prepared before their commit; the rest and a fixed
 // overhead (the process, libpq's buffers, the history between checks, the
 // touch log) are measured in bench/README.md ("Scale") and documented in
 // docs/cli.md.
@@ -32,6 +33,10 @@ struct MemoryBudget {
   size_t read_ahead() const;
   // limit / 8, at least 4 MiB; 0 without a limit (nothing spills).
   size_t row_comparison() const;
+  // limit / 16 (64 MiB without a limit), at least 4 MiB: the changes of
+  // open streamed transactions prepared before their commit
+  // (prepared_changes.h), beyond the shares above.
+  size_t prepared_changes() const;
 
  private:
   size_t eighth() const;  // limit / 8, at least 4 MiB

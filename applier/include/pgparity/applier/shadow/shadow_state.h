@@ -48,6 +48,7 @@
 #include "pgparity/applier/catalog/table_spec.h"
 #include "pgparity/applier/shadow/dirty_rows.h"
 #include "pgparity/applier/shadow/memory_limit.h"
+#include "pgparity/applier/shadow/prepared_changes.h"
 #include "pgparity/applier/shadow/row_store.h"
 #include "pgparity/applier/shadow/table_shadow.h"
 #include "pgparity/applier/shadow/touch_log.h"
@@ -82,6 +83,18 @@ class ShadowState final : public core::ChangeSink {
   Status OnTruncate(const core::TruncateEvent& truncate) override;
   Status OnLogicalMessage(const core::LogicalMessageEvent& message) override;
   Status OnCommit(const core::CommitInfo& commit) override;
+  // Early delivery (change_sink.h): a keyed change of an open streamed
+  // transaction is prepared (TableShadow::Prepare) and waits, invisible,
+  // for its replay (prepared_changes.h), which then only applies it.
+  Status OnStreamedChange(const core::Change& change) override;
+  void OnStreamTruncated(wire::Xid xid, uint64_t entries) override;
+  // Bytes the changes prepared early may take, all open transactions
+  // together (default kDefaultPreparedBytes); past them the replay
+  // prepares the rest itself.
+  void SetPreparedLimit(size_t bytes);
+  static constexpr size_t kDefaultPreparedBytes = size_t{64} << 20;
+  // Replayed changes applied as prepared early, since the start.
+  uint64_t changes_applied_prepared() const { return changes_applied_prepared_; }
 
   // --- For checkers; hold Lock() around these. ---
   std::unique_lock<std::mutex> Lock() const { return std::unique_lock<std::mutex>(mu_); }
@@ -225,6 +238,9 @@ class ShadowState final : public core::ChangeSink {
   // columns changed since pgparity started.
   static constexpr size_t kUntracked = ~size_t{0};
   Result<size_t> Resolve(const core::RelationInfo& relation);
+  // Resolve for a change that may still be aborted: without its side
+  // effects (untracked_), nullopt for an untracked or changed table.
+  std::optional<size_t> ResolveEarly(const core::RelationInfo& relation);
   Status CheckRelationShape(size_t idx, const core::RelationInfo& relation);
 
   // A scanning thread's check of its table (every 65,536 rows, and at the end of
@@ -266,6 +282,9 @@ class ShadowState final : public core::ChangeSink {
   std::vector<std::pair<size_t, std::string>> txn_keys_;
   std::vector<size_t> txn_truncated_;
   std::vector<std::string> keys_scratch_;
+  PreparedChanges prepared_{kDefaultPreparedBytes};
+  std::unordered_map<uint64_t, std::optional<size_t>> early_generation_;  // ResolveEarly's
+  uint64_t changes_applied_prepared_ = 0;
 
   wire::Lsn last_commit_end_;
   std::vector<OpCounts> ops_;

@@ -101,6 +101,23 @@ class TableShadow {
   // spec's columns (ShadowState checks). The key of the changed row(s) is
   // appended to `touched` (for the recent-changes log).
   [[nodiscard]] Status Apply(const core::Change& change, std::vector<std::string>& touched);
+  // A keyed table's change made ready before its transaction commits
+  // (ShadowState::OnStreamedChange): what depends on the change alone —
+  // its keys, its new row's digest and kept values. ApplyPrepared does
+  // later what Apply does with the rest, the rows the shadow holds, and
+  // Apply is the two in a row. Views valid until the next Prepare or Apply.
+  struct PreparedChange {
+    core::ChangeOp op;
+    wire::Lsn lsn;
+    std::string_view old_key;  // the row's key before (== new_key unless the key changed)
+    std::string_view new_key;  // insert, update
+    digest::Digest128 digest;  // insert, update: the new row's
+    std::string_view kept;     // insert, update: its kept values (kept_values.h) or empty
+  };
+  // nullopt: a table without key, or a change with an unchanged TOAST value
+  // ('u'), which only the old row or the values kept for it resolve.
+  std::optional<PreparedChange> Prepare(const core::Change& change);
+  void ApplyPrepared(const PreparedChange& change, std::vector<std::string>& touched);
   // TRUNCATE: every row goes.
   void Truncate();
   // Every row and every anomaly: as before the bootstrap.
@@ -332,12 +349,14 @@ class TableShadow {
   Status ApplyToMultiset(const core::Change& change, std::vector<std::string>& touched);
   Status ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched);
   void Anomaly(std::string what);
-  // `carried_unchanged`: the change that made this row had a 'u' (a value
-  // out of line whatever the row's size now): its values are kept.
+  // The kept values of a row (kept_values.h's layout) in `out`, or empty:
+  // kept when the row is big, and when `carried_unchanged` — the change
+  // that made it had a 'u' (a value out of line whatever the row's size now).
+  std::string_view KeptOf(std::span<const digest::ColumnValue> values, bool carried_unchanged,
+                          std::string& out) const;
   // `known_new`: the key cannot be in the table (a bootstrap scan's, whose
   // keys are unique), so a spilled table skips the read that finds it.
-  void AddRow(std::string_view key, const digest::Digest128& d,
-              std::span<const digest::ColumnValue> values, bool carried_unchanged = false,
+  void AddRow(std::string_view key, const digest::Digest128& d, std::string_view kept,
               bool known_new = false);
   // Removes a keyed row; false when it was not there (neither resolved nor
   // unresolved).
@@ -394,6 +413,7 @@ class TableShadow {
   std::vector<digest::WideHashHex> scratch_hex_;  // per column: behind a kHashed
   std::vector<std::string> scratch_text_;         // 'u' values copied out of kept_
   std::string kept_buf_;
+  std::string prepared_kept_;  // Prepare's kept values
   std::string key_buf_;
   std::string old_key_;
   std::string new_key_;

@@ -1,0 +1,218 @@
+// Early preparation of streamed changes (prepared_changes.h) against the
+// replay alone: random streamed transactions — inserts, updates with and
+// without unchanged TOAST values, key changes, deletes, a table without
+// key; subtransactions rolled back, whole transactions aborted, two
+// transactions interleaved, plain ones between, Relation messages again
+// after each abort as pgoutput sends them — decoded by a real StreamDecoder
+// into one ShadowState with early delivery off and into others with it on
+// (with room for everything, and with room for a few changes). Every table
+// must end the same part by part, and the commits' touched keys the same.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/testing/stream_builder.h"
+#include "pgparity/applier/shadow/shadow_state.h"
+#include "pgparity/core/stream_decoder.h"
+#include "shadow/testing_rows.h"
+#include "shadow/testing_shadow.h"
+
+namespace pgparity::applier {
+namespace {
+
+using namespace core::testing;  // NOLINT: frame builders
+using testing::PartsOf;
+using testing::Values;
+
+// public.t (int key), public.s (text key), public.bag (no key, FULL): id,
+// body (toastable; over 16 bytes kept), n.
+std::vector<TableSpec> PreparedSpecs() {
+  auto named = [](const char* name) {
+    return [name](TableSpec& s) {
+      s.name = name;
+      s.toast_tuple_target = 128;
+    };
+  };
+  return {testing::Adjusted(testing::Spec(), named("t")),
+          testing::Adjusted(testing::Spec('d', true, false), named("s")),
+          testing::Adjusted(testing::Spec('f', false), named("bag"))};
+}
+
+const RelationSpec kPreparedRels[3] = {
+    {100, "public", "t", {{"id", 23, true}, {"body"}, {"n", 23}}},
+    {101, "public", "s", {{"id", 25, true}, {"body"}, {"n", 23}}},
+    {102, "public", "bag", {{"id"}, {"body"}, {"n", 23}}, wire::ReplicaIdentity::kFull}};
+
+class RandomStreamedFrames {
+ public:
+  explicit RandomStreamedFrames(uint32_t seed) : rng_(seed) {}
+
+  std::vector<TestFrame> Frames(int transactions) {
+    for (int i = 0; i < transactions; ++i) {
+      if (Uniform(0, 3) == 0) {
+        Plain(static_cast<wire::Xid>(500 + i));
+      } else {
+        Streamed(static_cast<wire::Xid>(1000 + 2 * i));
+      }
+    }
+    return std::move(frames_);
+  }
+
+ private:
+  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  uint64_t Next() { return lsn_ += 0x10; }
+  std::string Key(size_t t) {
+    const int id = Uniform(1, 80);
+    return t == 0 ? std::to_string(id) : "k" + std::to_string(id);
+  }
+  std::string Body() {
+    switch (Uniform(0, 4)) {
+      case 0:
+        return "<null>";
+      case 1:
+      case 2:
+        return "b" + std::to_string(Uniform(0, 999));
+      default:
+        return std::string(20 + Uniform(0, 20), static_cast<char>('a' + Uniform(0, 25)));
+    }
+  }
+  Row KeyedRow(std::string key) { return {std::move(key), Body(), std::to_string(Uniform(0, 9))}; }
+  Row BagRow() { return {"v" + std::to_string(Uniform(0, 20)), "x", "1"}; }
+
+  // One change of subtransaction `xid` (nullopt: a plain transaction's).
+  void Change(std::optional<wire::Xid> xid) {
+    using Old = wire::OldTupleKind;
+    if (Uniform(0, 4) == 0) {
+      const Row row = BagRow();
+      frames_.push_back(Uniform(0, 1) == 0 ? InsertFrame(Next(), 102, row, xid)
+                                           : DeleteFrame(Next(), 102, Old::kFull, row, xid));
+      return;
+    }
+    const size_t t = static_cast<size_t>(Uniform(0, 1));
+    const wire::Oid relid = kPreparedRels[t].relid;
+    const std::string key = Key(t);
+    const Row key_only{key, "<null>", "<null>"};
+    switch (Uniform(0, 4)) {
+      case 0:
+        frames_.push_back(InsertFrame(Next(), relid, KeyedRow(key), xid));
+        break;
+      case 1:  // unchanged TOAST: prepared only at the replay
+        frames_.push_back(UpdateFrame(Next(), relid, Old::kNone, {},
+                                      {key, "<u>", std::to_string(Uniform(0, 9))}, xid));
+        break;
+      case 2:  // the key changes
+        frames_.push_back(UpdateFrame(Next(), relid, Old::kKey, key_only, KeyedRow(Key(t)), xid));
+        break;
+      case 3:
+        frames_.push_back(DeleteFrame(Next(), relid, Old::kKey, key_only, xid));
+        break;
+      default:
+        frames_.push_back(UpdateFrame(Next(), relid, Old::kNone, {}, KeyedRow(key), xid));
+    }
+  }
+
+  void Describe(std::optional<wire::Xid> xid) {
+    for (const RelationSpec& r : kPreparedRels) frames_.push_back(RelationFrame(0, r, xid));
+  }
+
+  void Plain(wire::Xid xid) {
+    const uint64_t begin = Next();
+    const size_t at = frames_.size();
+    Describe(std::nullopt);
+    for (int i = Uniform(1, 4); i > 0; --i) Change(std::nullopt);
+    const uint64_t commit = Next();
+    // Begin carries the commit's LSN (final_lsn).
+    frames_.insert(frames_.begin() + static_cast<ptrdiff_t>(at), BeginFrame(begin, commit, xid));
+    frames_.push_back(CommitFrame(commit, Next()));
+  }
+
+  // A streamed transaction in blocks, a plain one between two of them;
+  // subtransactions (the newest) rolled back now and then; 1 in 6 aborted.
+  void Streamed(wire::Xid xid) {
+    wire::Xid sub = xid * 1000;
+    bool first = true, describe = true;
+    for (int block = Uniform(1, 4); block > 0; --block) {
+      frames_.push_back(StreamStartFrame(Next(), xid, first));
+      first = false;
+      if (describe) Describe(xid);
+      describe = false;
+      for (int i = Uniform(1, 12); i > 0; --i) {
+        if (Uniform(0, 3) == 0) ++sub;
+        Change(Uniform(0, 2) == 0 ? xid : sub);
+      }
+      frames_.push_back(StreamStopFrame(Next()));
+      if (Uniform(0, 2) == 0) {
+        frames_.push_back(StreamAbortFrame(Next(), xid, sub++));
+        describe = true;  // pgoutput describes every relation again
+      }
+      if (Uniform(0, 3) == 0) Plain(xid + 1);
+    }
+    if (Uniform(0, 5) == 0) {
+      frames_.push_back(StreamAbortFrame(Next(), xid, xid));
+      return;
+    }
+    const uint64_t commit = Next();
+    frames_.push_back(StreamCommitFrame(commit, Next(), xid));
+  }
+
+  std::mt19937 rng_;
+  uint64_t lsn_ = 0x10000;
+  std::vector<TestFrame> frames_;
+};
+
+// A ShadowState bootstrapped with the same rows each time.
+std::unique_ptr<ShadowState> Bootstrapped() {
+  auto state = std::make_unique<ShadowState>(PreparedSpecs());
+  for (int i = 1; i <= 40; ++i) {
+    const Row row{std::to_string(i), std::string(i % 3 == 0 ? 30 : 3, 'b'), "1"};
+    state->table(0).AddScannedRow(Values(row));
+    const Row srow{"k" + std::to_string(i), "b", "2"};
+    state->table(1).AddScannedRow(Values(srow));
+  }
+  const Row bag{"v1", "x", "1"};
+  for (int i = 0; i < 10; ++i) state->table(2).AddScannedRow(Values(bag));
+  state->SetBasePoint(wire::Lsn(0x100));
+  return state;
+}
+
+TEST(PreparedChangesTest, EarlyPreparationEndsInTheStateTheReplayAloneGives) {
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    const std::vector<TestFrame> frames = RandomStreamedFrames(seed).Frames(30);
+    auto run = [&](bool early, size_t prepared_limit) {
+      auto state = Bootstrapped();
+      state->SetPreparedLimit(prepared_limit);
+      core::DecoderOptions options;
+      options.protocol_version = 2;
+      options.deliver_streamed_changes_early = early;
+      core::StreamDecoder decoder(*state, options);
+      const Status fed = FeedAll(decoder, frames);
+      EXPECT_TRUE(fed.ok()) << fed.ToString();
+      return state;
+    };
+    const auto replayed = run(false, ShadowState::kDefaultPreparedBytes);
+    const auto prepared = run(true, ShadowState::kDefaultPreparedBytes);
+    const auto some = run(true, 600);
+    EXPECT_EQ(replayed->changes_applied_prepared(), 0u);
+    EXPECT_GT(prepared->changes_applied_prepared(), 0u);
+    EXPECT_LT(some->changes_applied_prepared(), prepared->changes_applied_prepared());
+    wire::Lsn to;
+    const auto keys =
+        replayed->KeysChanged(wire::Lsn(0x100), wire::Lsn(~uint64_t{0} >> 1), ~size_t{0}, to);
+    for (const ShadowState* other : {prepared.get(), some.get()}) {
+      EXPECT_EQ(other->changes(), replayed->changes());
+      for (size_t t = 0; t < 3; ++t) {
+        EXPECT_TRUE(PartsOf(other->table(t)) == PartsOf(replayed->table(t))) << "table " << t;
+      }
+      wire::Lsn other_to;
+      EXPECT_EQ(
+          other->KeysChanged(wire::Lsn(0x100), wire::Lsn(~uint64_t{0} >> 1), ~size_t{0}, other_to),
+          keys);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pgparity::applier
