@@ -26,20 +26,7 @@ using namespace core::testing;  // NOLINT: frame builders
 using testing::PartsOf;
 using testing::Values;
 
-// public.t (int key), public.s (text key), public.bag (no key, FULL): id,
-// body (toastable; over 16 bytes kept), n.
-std::vector<TableSpec> PreparedSpecs() {
-  auto named = [](const char* name) {
-    return [name](TableSpec& s) {
-      s.name = name;
-      s.toast_tuple_target = 128;
-    };
-  };
-  return {testing::Adjusted(testing::Spec(), named("t")),
-          testing::Adjusted(testing::Spec('d', true, false), named("s")),
-          testing::Adjusted(testing::Spec('f', false), named("bag"))};
-}
-
+// testing::MixedSpecs() as the stream describes them.
 const RelationSpec kPreparedRels[3] = {
     {100, "public", "t", {{"id", 23, true}, {"body"}, {"n", 23}}},
     {101, "public", "s", {{"id", 25, true}, {"body"}, {"n", 23}}},
@@ -47,7 +34,7 @@ const RelationSpec kPreparedRels[3] = {
 
 class RandomStreamedFrames {
  public:
-  explicit RandomStreamedFrames(uint32_t seed) : rng_(seed) {}
+  explicit RandomStreamedFrames(uint32_t seed) : rows_(seed, 80) {}
 
   std::vector<TestFrame> Frames(int transactions) {
     for (int i = 0; i < transactions; ++i) {
@@ -61,25 +48,11 @@ class RandomStreamedFrames {
   }
 
  private:
-  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  int Uniform(int lo, int hi) { return rows_.Uniform(lo, hi); }
   uint64_t Next() { return lsn_ += 0x10; }
-  std::string Key(size_t t) {
-    const int id = Uniform(1, 80);
-    return t == 0 ? std::to_string(id) : "k" + std::to_string(id);
-  }
-  std::string Body() {
-    switch (Uniform(0, 4)) {
-      case 0:
-        return "<null>";
-      case 1:
-      case 2:
-        return "b" + std::to_string(Uniform(0, 999));
-      default:
-        return std::string(20 + Uniform(0, 20), static_cast<char>('a' + Uniform(0, 25)));
-    }
-  }
-  Row KeyedRow(std::string key) { return {std::move(key), Body(), std::to_string(Uniform(0, 9))}; }
-  Row BagRow() { return {"v" + std::to_string(Uniform(0, 20)), "x", "1"}; }
+  std::string Key(size_t t) { return rows_.Key(t); }
+  Row KeyedRow(std::string key) { return rows_.KeyedRow(std::move(key)); }
+  Row BagRow() { return rows_.BagRow(); }
 
   // One change of subtransaction `xid` (nullopt: a plain transaction's).
   void Change(std::optional<wire::Xid> xid) {
@@ -157,14 +130,14 @@ class RandomStreamedFrames {
     frames_.push_back(StreamCommitFrame(commit, Next(), xid));
   }
 
-  std::mt19937 rng_;
+  testing::RandomRows rows_;
   uint64_t lsn_ = 0x10000;
   std::vector<TestFrame> frames_;
 };
 
 // A ShadowState bootstrapped with the same rows each time.
 std::unique_ptr<ShadowState> Bootstrapped() {
-  auto state = std::make_unique<ShadowState>(PreparedSpecs());
+  auto state = std::make_unique<ShadowState>(testing::MixedSpecs());
   for (int i = 1; i <= 40; ++i) {
     const Row row{std::to_string(i), std::string(i % 3 == 0 ? 30 : 3, 'b'), "1"};
     state->table(0).AddScannedRow(Values(row));

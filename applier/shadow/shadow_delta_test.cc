@@ -39,21 +39,6 @@ using testing::ReadBytes;
 using testing::Values;
 using testing::WriteBytes;
 
-// public.t (id int PK, body text toastable, n int): bodies over 16 bytes
-// are big (their values kept); public.s, the same with a text key;
-// public.bag, the same columns without key, REPLICA IDENTITY FULL.
-std::vector<TableSpec> DeltaSpecs() {
-  auto named = [](const char* name) {
-    return [name](TableSpec& s) {
-      s.name = name;
-      s.toast_tuple_target = 128;
-    };
-  };
-  return {testing::Adjusted(testing::Spec(), named("t")),
-          testing::Adjusted(testing::Spec('d', true, false), named("s")),
-          testing::Adjusted(testing::Spec('f', false), named("bag"))};
-}
-
 const CheckpointMeta kDeltaMeta{"slot", "pub", "1"};
 
 std::vector<std::string> DirtyKeys(const DirtyRows& dirty, size_t table) {
@@ -67,7 +52,7 @@ std::vector<std::string> DirtyKeys(const DirtyRows& dirty, size_t table) {
 // stream would.
 class RandomSource {
  public:
-  RandomSource(ShadowState& state, uint32_t seed) : state_(state), rng_(seed) {
+  RandomSource(ShadowState& state, uint32_t seed) : state_(state), rows_(seed, 120) {
     for (size_t i = 0; i < 3; ++i) {
       wire::Relation r;
       r.relid = 100 + static_cast<uint32_t>(i);
@@ -110,28 +95,10 @@ class RandomSource {
   }
 
  private:
-  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
-  // Keys from a small range, so that they repeat: updates, deletes,
-  // inserts of keys there already (anomalies) all happen.
-  std::string Key(size_t table) {
-    const int id = Uniform(1, 120);
-    return table == 0 ? std::to_string(id) : "k" + std::to_string(id);
-  }
-  // NULL, short, or big (kept).
-  std::string Body() {
-    switch (Uniform(0, 4)) {
-      case 0:
-        return "<null>";
-      case 1:
-      case 2:
-        return "b" + std::to_string(Uniform(0, 9999));
-      default:
-        return std::string(20 + Uniform(0, 20), static_cast<char>('a' + Uniform(0, 25)));
-    }
-  }
-  Row KeyedRow(std::string key) { return {std::move(key), Body(), std::to_string(Uniform(0, 99))}; }
-  // A few distinct rows, so that the bag holds some twice.
-  Row BagRow() { return {"v" + std::to_string(Uniform(0, 40)), "x", "1"}; }
+  int Uniform(int lo, int hi) { return rows_.Uniform(lo, hi); }
+  std::string Key(size_t table) { return rows_.Key(table); }
+  Row KeyedRow(std::string key) { return rows_.KeyedRow(std::move(key)); }
+  Row BagRow() { return rows_.BagRow(); }
 
   Status Apply(size_t table, core::ChangeOp op, wire::OldTupleKind old_kind, const Row& old_row,
                const Row& new_row, uint64_t lsn) {
@@ -181,7 +148,7 @@ class RandomSource {
   }
 
   ShadowState& state_;
-  std::mt19937 rng_;
+  testing::RandomRows rows_;
   core::RelationCache cache_;
   const core::RelationInfo* rel_[3] = {};
 };
@@ -204,7 +171,7 @@ class ShadowDeltaTest : public ::testing::Test {
     base_.reset();
     std::filesystem::remove(DeltaPath(path_));
     source_.reset();
-    live_ = std::make_unique<ShadowState>(DeltaSpecs());
+    live_ = std::make_unique<ShadowState>(testing::MixedSpecs());
     live_->TrackDirtyRows();
     source_ = std::make_unique<RandomSource>(*live_, seed);
     source_->Scan();
@@ -225,7 +192,7 @@ class ShadowDeltaTest : public ::testing::Test {
   // Reads the state directory into a fresh ShadowState and compares it
   // with live_.
   void ExpectRestores(uint64_t lsn) {
-    ShadowState back(DeltaSpecs());
+    ShadowState back(testing::MixedSpecs());
     back.TrackDirtyRows();
     CheckpointMeta meta;
     std::optional<CheckpointBase> base;
@@ -303,7 +270,7 @@ TEST_F(ShadowDeltaTest, ADamagedDeltaIsRefusedWithTheFix) {
   std::string bytes = ReadBytes(DeltaPath(path_));
   bytes[bytes.size() / 2] ^= 0x01;
   WriteBytes(DeltaPath(path_), bytes);
-  ShadowState back(DeltaSpecs());
+  ShadowState back(testing::MixedSpecs());
   CheckpointMeta meta;
   auto at = ReadCheckpoint(path_, back, meta);
   ASSERT_FALSE(at.ok());

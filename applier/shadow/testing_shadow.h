@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,53 @@ Parts PartsOf(const TableShadow& t) {
   p.first_anomaly = t.first_anomaly();
   return p;
 }
+
+// public.t (id int PK, body text toastable, n int): bodies over 16 bytes
+// are big (their values kept); public.s, the same with a text key;
+// public.bag, the same columns without key, REPLICA IDENTITY FULL.
+inline std::vector<TableSpec> MixedSpecs() {
+  auto named = [](const char* name) {
+    return [name](TableSpec& s) {
+      s.name = name;
+      s.toast_tuple_target = 128;
+    };
+  };
+  return {Adjusted(Spec(), named("t")), Adjusted(Spec('d', true, false), named("s")),
+          Adjusted(Spec('f', false), named("bag"))};
+}
+
+// Random rows of public.t-shaped tables (id, body toastable, n): keys
+// from 1..`keys` (a small range, so that they repeat: updates, deletes,
+// inserts of keys there already all happen), "k"-prefixed for a text key;
+// bodies NULL, short, or big (kept).
+class RandomRows {
+ public:
+  RandomRows(uint32_t seed, int keys) : rng_(seed), keys_(keys) {}
+
+  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  std::string Key(size_t table) {
+    const int id = Uniform(1, keys_);
+    return table == 0 ? std::to_string(id) : "k" + std::to_string(id);
+  }
+  std::string Body() {
+    switch (Uniform(0, 4)) {
+      case 0:
+        return "<null>";
+      case 1:
+      case 2:
+        return "b" + std::to_string(Uniform(0, 9999));
+      default:
+        return std::string(20 + Uniform(0, 20), static_cast<char>('a' + Uniform(0, 25)));
+    }
+  }
+  Row KeyedRow(std::string key) { return {std::move(key), Body(), std::to_string(Uniform(0, 99))}; }
+  // A few distinct rows, so that a table without key holds some twice.
+  Row BagRow() { return {"v" + std::to_string(Uniform(0, 40)), "x", "1"}; }
+
+ private:
+  std::mt19937 rng_;
+  int keys_;
+};
 
 class ShadowTest : public ::testing::Test {
  protected:

@@ -48,6 +48,12 @@
 // biggest is moved to a temp file in spill_dir (read back at commit; removed
 // at commit, abort and destruction).
 //
+// With deliver_streamed_changes_early, each Insert/Update/Delete of the
+// stream block whose relation the block's transaction described also goes
+// to the sink's OnStreamedChange before it is buffered, numbered by its
+// entry in the log; the replay gives the same numbers (Change::stream_entry)
+// and OnStreamTruncated follows the aborts (change_sink.h).
+//
 // DESIGN NOTE (subtransaction aborts, checked against PostgreSQL 14 and 16):
 // decode.c's DecodeAbort calls ReorderBufferAbort for every subtransaction
 // listed in the abort record (the aborted subtransaction's own committed
