@@ -77,11 +77,12 @@ struct Builder {
     if (kind == Kind::kCounter) table.counter = name;
   }
   // `count` random pool columns this table has none of yet; a few NOT NULL.
-  // Kinds without equality (HasEquality) only when `any_kind`.
+  // Kinds without equality (HasEquality), or whose `=` holds between
+  // different texts (EqualityIsSameText), only when `any_kind`.
   void Pool(int count, bool any_kind) {
     std::vector<Kind> kinds;
     for (const auto& [kind, name] : PoolNames()) {
-      if (!any_kind && !HasEquality(kind)) continue;
+      if (!any_kind && !(HasEquality(kind) && EqualityIsSameText(kind))) continue;
       if (table.Find(name) == nullptr) kinds.push_back(kind);
     }
     Shuffle(rng, kinds);
