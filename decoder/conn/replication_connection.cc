@@ -8,6 +8,8 @@
 #include <thread>
 #include <utility>
 
+#include "pgparity/conn/receive_window.h"
+
 namespace pgparity::conn {
 
 namespace {
@@ -15,22 +17,26 @@ namespace {
 // Read coalescing. The walsender sends every pgoutput message with its own
 // send(): a reader that goes back to waiting on the socket as soon as it has
 // drained it is woken once per message or two, and the walsender pays for
-// each wake-up too. So after a wake-up that brought less than kCoalesceBelow
-// bytes, the thread sleeps kCoalesceDelay and then reads what accumulated
-// meanwhile; a read that finds nothing goes back to waiting on the socket,
-// so an idle stream is not polled. Costs at most kCoalesceDelay of latency
-// per batch.
+// each wake-up too. So after a wake-up that brought anything, the thread
+// sleeps kCoalesceDelay and then reads what accumulated meanwhile; a read
+// that finds nothing goes back to waiting on the socket, so an idle stream
+// is not polled. Costs at most kCoalesceDelay of latency per batch.
+//
+// 3 ms, not less: with the small receive buffer of a nearby source
+// (receive_window.h) the walsender's window must close while the reader
+// sleeps, or the walsender sends each message as its own segment. On this
+// project's 2-CPU machines a 1 M-row streamed INSERT drained in 2.9-3.0 s
+// with 3 ms and 64 kB, against 3.2-4.8 s before (0.5 ms, and only after a
+// wake-up of less than 64 kB), 3.7-5.2 s with 2 ms, and 3.1-3.7 s for
+// `pg_recvlogical | cat` (bench/README.md, "The bulk transaction's
+// stream").
 //
 // A sleep, not an Asio timer: Asio keeps the socket in epoll, edge
 // triggered, whether or not a wait is pending, so a thread waiting on a
 // timer was still woken by every packet. Nor is the socket read again at
 // once after a short read (kReadAgainAbove): that took a message or two per
-// recv(). Both measured on a 1 M-row streamed INSERT (bench/README.md,
-// "pg_recvlogical's output"), `pgparity record`: 216,000 recv() calls and
-// 288,000-360,000 context switches before, 9,000 and 3,000-5,000 after;
-// system time halved.
-constexpr size_t kCoalesceBelow = 64 * 1024;
-constexpr std::chrono::microseconds kCoalesceDelay{500};
+// recv() (bench/README.md, "pg_recvlogical's output").
+constexpr std::chrono::microseconds kCoalesceDelay{3000};
 // Within one wake-up, the socket is read again at once only after a read
 // that brought at least this much (libpq's buffer is 16 kB at first): a
 // smaller read means the reader has caught up with the walsender.
@@ -343,6 +349,7 @@ Status ReplicationConnection::StartStreaming(boost::asio::any_io_executor execut
   }
   const int fd = PQsocket(raw());
   if (fd < 0) return Status::Unavailable("replication connection to " + endpoint_ + " is closed");
+  LimitReceiveWindow(fd);
   boost::system::error_code ec;
   executor_ = executor;
   socket_.emplace(executor);
@@ -449,7 +456,7 @@ void ReplicationConnection::DrainFrames() {
     if (n == 0) {  // nothing complete buffered: wait for the socket
       const size_t got = bytes_since_wait_;
       bytes_since_wait_ = 0;
-      if (got > 0 && got < kCoalesceBelow) {
+      if (got > 0) {
         ArmCoalescedRead();
       } else {
         ArmRead();
