@@ -13,9 +13,10 @@
 // Setup commands block (PQexec; CREATE_REPLICATION_SLOT can wait for running
 // transactions on the source: Cancel() from another thread interrupts it).
 // Streaming is event-driven: no thread blocks on the socket. While frames
-// flow, a wake-up that brought little data is followed by a read 0.5 ms later
-// instead of another wait, the executor's thread sleeping meanwhile (read
-// coalescing: fewer wake-ups for pgparity and for the walsender); an idle
+// flow, a wake-up that brought data is followed by a read 3 ms later instead
+// of another wait, the executor's thread sleeping meanwhile (read
+// coalescing: fewer wake-ups for pgparity and for the walsender, whose TCP
+// window closes meanwhile on a nearby source: receive_window.h); an idle
 // stream is not polled.
 //
 // Thread-safety: not thread-safe. After StartStreaming every call (including
