@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/testing/stream_builder.h"
+#include "pgparity/applier/shadow/memory_limit.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/stream_decoder.h"
 #include "shadow/testing_rows.h"
@@ -165,8 +166,8 @@ TEST(PreparedChangesTest, EarlyPreparationEndsInTheStateTheReplayAloneGives) {
       EXPECT_TRUE(fed.ok()) << fed.ToString();
       return state;
     };
-    const auto replayed = run(false, ShadowState::kDefaultPreparedBytes);
-    const auto prepared = run(true, ShadowState::kDefaultPreparedBytes);
+    const auto replayed = run(false, MemoryBudget().prepared_changes());
+    const auto prepared = run(true, MemoryBudget().prepared_changes());
     const auto some = run(true, 600);
     EXPECT_EQ(replayed->changes_applied_prepared(), 0u);
     EXPECT_GT(prepared->changes_applied_prepared(), 0u);

@@ -89,10 +89,9 @@ class ShadowState final : public core::ChangeSink {
   Status OnStreamedChange(const core::Change& change) override;
   void OnStreamTruncated(wire::Xid xid, uint64_t entries) override;
   // Bytes the changes prepared early may take, all open transactions
-  // together (default kDefaultPreparedBytes); past them the replay
-  // prepares the rest itself.
+  // together (SetMemoryLimit sets MemoryBudget::prepared_changes, also the
+  // default); past them the replay prepares the rest itself.
   void SetPreparedLimit(size_t bytes);
-  static constexpr size_t kDefaultPreparedBytes = size_t{64} << 20;
   // Replayed changes applied as prepared early, since the start.
   uint64_t changes_applied_prepared() const { return changes_applied_prepared_; }
 
@@ -282,7 +281,7 @@ class ShadowState final : public core::ChangeSink {
   std::vector<std::pair<size_t, std::string>> txn_keys_;
   std::vector<size_t> txn_truncated_;
   std::vector<std::string> keys_scratch_;
-  PreparedChanges prepared_{kDefaultPreparedBytes};
+  PreparedChanges prepared_{MemoryBudget().prepared_changes()};
   std::unordered_map<uint64_t, std::optional<size_t>> early_generation_;  // ResolveEarly's
   uint64_t changes_applied_prepared_ = 0;
 
