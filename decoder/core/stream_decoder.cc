@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -62,6 +63,48 @@ bool IsTwoPhase(MessageType type) {
 }
 
 MessageType MessageTypeOf(ChangeOp op) { return static_cast<MessageType>(static_cast<char>(op)); }
+
+// The row change a message ParseHot read holds (Insert, Update or Delete).
+struct HotRow {
+  ChangeOp op;
+  wire::Oid relid;
+  wire::OldTupleKind old_kind;
+  const wire::TupleView& old_tuple;  // empty when old_kind == kNone
+  const wire::TupleView& new_tuple;  // empty for Delete
+};
+
+const wire::TupleView kNoTuple;
+
+HotRow RowOf(const wire::HotMessage& h) {
+  switch (h.type) {
+    case MessageType::kInsert:
+      return {ChangeOp::kInsert, h.insert.relid, wire::OldTupleKind::kNone, kNoTuple,
+              h.insert.new_tuple};
+    case MessageType::kUpdate:
+      return {ChangeOp::kUpdate, h.update.relid, h.update.old_kind, h.update.old_tuple,
+              h.update.new_tuple};
+    default:  // ParseHot gave a change, so kDelete
+      return {ChangeOp::kDelete, h.del.relid, h.del.old_kind, h.del.old_tuple, kNoTuple};
+  }
+}
+
+// How a change's tuples do not have `rel`'s column count, or nullopt.
+std::optional<std::string> TupleMismatch(const RelationInfo& rel, ChangeOp op,
+                                         wire::OldTupleKind old_kind,
+                                         const wire::TupleView& old_tuple,
+                                         const wire::TupleView& new_tuple) {
+  const size_t ncols = rel.column_count();
+  const auto has = [&](const char* which, size_t n) {
+    return std::string(which) + " tuple has " + std::to_string(n) + " columns, relation " +
+           rel.QualifiedName() + " (" + std::to_string(rel.relid()) + ") has " +
+           std::to_string(ncols);
+  };
+  if (op != ChangeOp::kDelete && new_tuple.size() != ncols) return has("new", new_tuple.size());
+  if (old_kind != wire::OldTupleKind::kNone && old_tuple.size() != ncols) {
+    return has("old", old_tuple.size());
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -364,39 +407,20 @@ Status StreamDecoder::ApplyRow(ChangeOp op, wire::Oid relid, wire::OldTupleKind 
                                Lsn lsn, Xid subxid, ActiveTxn& txn) {
   const RelationInfo* rel = relations_.Find(relid);
   if (rel == nullptr) return UndescribedRelation(lsn, MessageTypeOf(op), relid);
-  const size_t ncols = rel->column_count();
-  if (op != ChangeOp::kDelete && new_tuple.size() != ncols) {
-    return Violation(lsn, MessageTypeOf(op),
-                     "new tuple has " + std::to_string(new_tuple.size()) + " columns, relation " +
-                         rel->QualifiedName() + " (" + std::to_string(relid) + ") has " +
-                         std::to_string(ncols));
-  }
-  if (old_kind != wire::OldTupleKind::kNone && old_tuple.size() != ncols) {
-    return Violation(lsn, MessageTypeOf(op),
-                     "old tuple has " + std::to_string(old_tuple.size()) + " columns, relation " +
-                         rel->QualifiedName() + " (" + std::to_string(relid) + ") has " +
-                         std::to_string(ncols));
+  if (auto bad = TupleMismatch(*rel, op, old_kind, old_tuple, new_tuple)) {
+    return Violation(lsn, MessageTypeOf(op), *bad);
   }
   ++txn.changes;
   if (!txn.deliver) return Status::OK();
   ++stats_.changes;
   Change change{op, *rel, old_kind, old_tuple, new_tuple, lsn, txn.xid, subxid};
-  if (txn.streamed) change.stream_entry = replay_entry_;
+  if (txn.streamed) change.stream_entry = txn.replay_entry;
   return sink_.OnChange(change);
 }
 
 Status StreamDecoder::ApplyHotRow(const wire::HotMessage& h, Lsn lsn, Xid subxid, ActiveTxn& txn) {
-  switch (h.type) {
-    case MessageType::kInsert:
-      return ApplyRow(ChangeOp::kInsert, h.insert.relid, wire::OldTupleKind::kNone,
-                      wire::TupleView(), h.insert.new_tuple, lsn, subxid, txn);
-    case MessageType::kUpdate:
-      return ApplyRow(ChangeOp::kUpdate, h.update.relid, h.update.old_kind, h.update.old_tuple,
-                      h.update.new_tuple, lsn, subxid, txn);
-    default:  // ParseHot gave a change, so kDelete
-      return ApplyRow(ChangeOp::kDelete, h.del.relid, h.del.old_kind, h.del.old_tuple,
-                      wire::TupleView(), lsn, subxid, txn);
-  }
+  const HotRow r = RowOf(h);
+  return ApplyRow(r.op, r.relid, r.old_kind, r.old_tuple, r.new_tuple, lsn, subxid, txn);
 }
 
 Status StreamDecoder::ApplyTruncate(const wire::Truncate& m, Lsn lsn, Xid subxid, ActiveTxn& txn) {
@@ -495,34 +519,14 @@ void StreamDecoder::DescribeEarly(const wire::Message& m) {
 Status StreamDecoder::DeliverEarly(const wire::HotMessage& h, Lsn lsn, Xid subxid) {
   const auto described = stream_relations_.find(stream_xid_);
   if (described == stream_relations_.end()) return Status::OK();
-  ChangeOp op = ChangeOp::kDelete;
-  wire::Oid relid = h.del.relid;
-  wire::OldTupleKind old_kind = h.del.old_kind;
-  const wire::TupleView* old_tuple = &h.del.old_tuple;
-  const wire::TupleView none;
-  const wire::TupleView* new_tuple = &none;
-  if (h.type == MessageType::kInsert) {
-    op = ChangeOp::kInsert;
-    relid = h.insert.relid;
-    old_kind = wire::OldTupleKind::kNone;
-    old_tuple = &none;
-    new_tuple = &h.insert.new_tuple;
-  } else if (h.type == MessageType::kUpdate) {
-    op = ChangeOp::kUpdate;
-    relid = h.update.relid;
-    old_kind = h.update.old_kind;
-    old_tuple = &h.update.old_tuple;
-    new_tuple = &h.update.new_tuple;
-  }
-  const RelationInfo* rel = described->second.Find(relid);
+  const HotRow r = RowOf(h);
+  const RelationInfo* rel = described->second.Find(r.relid);
   // Not described in this stream, or tuples that do not fit: the replay
   // delivers it (or reports it).
-  if (rel == nullptr) return Status::OK();
-  if (op != ChangeOp::kDelete && new_tuple->size() != rel->column_count()) return Status::OK();
-  if (old_kind != wire::OldTupleKind::kNone && old_tuple->size() != rel->column_count()) {
+  if (rel == nullptr || TupleMismatch(*rel, r.op, r.old_kind, r.old_tuple, r.new_tuple)) {
     return Status::OK();
   }
-  Change change{op, *rel, old_kind, *old_tuple, *new_tuple, lsn, stream_xid_, subxid};
+  Change change{r.op, *rel, r.old_kind, r.old_tuple, r.new_tuple, lsn, stream_xid_, subxid};
   change.stream_entry = stream_log_->entries();
   ++stats_.early_changes;
   return sink_.OnStreamedChange(change);
@@ -596,7 +600,7 @@ Status StreamDecoder::Replay(internal::TxnLog& log, ActiveTxn& txn) {
   wire::HotMessage& h = hot_;
   uint64_t entry = 0;
   return log.Replay([&](const internal::LogEntry& e) -> Status {
-    replay_entry_ = entry++;  // the number DeliverEarly gave it (entries() then)
+    txn.replay_entry = entry++;  // the number DeliverEarly gave it (entries() then)
     if (wire::ParseHot(e.body, true, h)) {
       return ApplyHotRow(h, e.wal_start, e.subxid, txn);
     }

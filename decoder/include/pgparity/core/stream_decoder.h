@@ -202,6 +202,7 @@ class StreamDecoder {
     uint64_t changes = 0;
     uint64_t truncates = 0;
     uint64_t messages = 0;
+    uint64_t replay_entry = 0;  // streamed: the log entry being replayed (Change::stream_entry)
   };
 
   // Where a message comes from, for errors and for its LSN.
@@ -276,7 +277,6 @@ class StreamDecoder {
   std::unordered_map<wire::Xid, RelationCache> stream_relations_;
   size_t buffered_bytes_ = 0;
   uint64_t spill_counter_ = 0;
-  uint64_t replay_entry_ = 0;  // the entry Replay is at (Change::stream_entry)
 
   wire::Lsn last_commit_end_;
   wire::Lsn last_seen_commit_end_;  // any commit seen, delivered or skipped
