@@ -443,7 +443,7 @@ void ReplicationConnection::DrainFrames() {
     if (n > 0) {
       since_read += static_cast<size_t>(n);
       read_again = read_again || since_read >= kReadAgainAbove;
-      bytes_since_wait_ += static_cast<size_t>(n);
+      frames_since_wait_ = true;
       PgMemPtr<char> owned(buffer);
       Status s = on_frame_(std::span<const std::byte>(reinterpret_cast<const std::byte*>(buffer),
                                                       static_cast<size_t>(n)));
@@ -454,9 +454,7 @@ void ReplicationConnection::DrainFrames() {
       continue;
     }
     if (n == 0) {  // nothing complete buffered: wait for the socket
-      const size_t got = bytes_since_wait_;
-      bytes_since_wait_ = 0;
-      if (got > 0) {
+      if (std::exchange(frames_since_wait_, false)) {
         ArmCoalescedRead();
       } else {
         ArmRead();

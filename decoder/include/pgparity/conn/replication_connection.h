@@ -236,7 +236,7 @@ class ReplicationConnection {
   Status end_status_;  // the first error seen while collecting final results
   bool read_armed_ = false;
   bool write_armed_ = false;
-  size_t bytes_since_wait_ = 0;  // frame bytes delivered since the last wait
+  bool frames_since_wait_ = false;  // a frame delivered since the last wait
   bool has_pending_update_ = false;
   std::array<std::byte, wire::StandbyStatusUpdate::kSize> pending_update_{};
   // Handlers hold a weak_ptr to this; it expires in the destructor, so a
