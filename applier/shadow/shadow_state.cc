@@ -110,6 +110,13 @@ Status ShadowState::OnBegin(const core::TxnInfo& txn) {
   cv_.wait(lk, [&] { return !paused_; });
   in_txn_ = true;
   open_end_ = txn.streamed ? txn.end_lsn : wire::Lsn();
+  // A streamed transaction's key touches sized at once: a million of them
+  // would otherwise be moved from one doubling to the next. Not past a few
+  // million: its changes may be of untracked tables, and nothing is
+  // reserved for those.
+  constexpr uint64_t kMaxReserved = uint64_t{4} << 20;
+  txn_keys_.reserve(std::min(txn.streamed_entries, kMaxReserved));
+  txn_ops_.reserve(std::min(txn.streamed_entries, kMaxReserved));
   return Status::OK();
 }
 
@@ -128,7 +135,7 @@ Status ShadowState::OnStreamedChange(const core::Change& change) {
   const std::optional<size_t> idx = ResolveEarly(change.relation);
   if (!idx) return Status::OK();
   if (const auto prepared = tables_[*idx]->Prepare(change)) {
-    prepared_.Add(change.xid, change.stream_entry, *idx, *prepared);
+    (void)prepared_.Add(change.xid, change.stream_entry, *idx, *prepared);  // else at the replay
   }
   return Status::OK();
 }
@@ -165,8 +172,8 @@ Status ShadowState::OnChange(const core::Change& change) {
     txn_tables_.push_back(idx);
   }
   for (auto& k : keys_scratch_) {
-    touch_log_.Stage(idx, k, static_cast<char>(change.op));
     txn_keys_.emplace_back(idx, std::move(k));
+    txn_ops_.push_back(static_cast<char>(change.op));
   }
   ++changes_;
   OpCounts& ops = ops_[idx];
@@ -190,13 +197,13 @@ Status ShadowState::OnTruncate(const core::TruncateEvent& truncate) {
     PGPARITY_ASSIGN_OR_RETURN(size_t idx, Resolve(*r));
     if (idx == kUntracked) continue;
     tables_[idx]->Truncate();
-    touch_log_.Stage(idx, {}, 'T');
     ++ops_[idx].truncates;
     if (!txn_touched_[idx]) {
       txn_touched_[idx] = true;
       txn_tables_.push_back(idx);
     }
     txn_truncated_.push_back(idx);
+    txn_truncated_at_.push_back(txn_keys_.size());
   }
   return Status::OK();
 }
@@ -214,15 +221,17 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
         txn_touched_[t] = false;
       }
       MarkDirty();
+      LogTouches(commit);
       if (!txn_keys_.empty() || !txn_truncated_.empty()) {
         recent_.push_back(
             CommitTouches{commit.end_lsn, std::move(txn_keys_), std::move(txn_truncated_)});
       }
     }
-    touch_log_.Commit(commit.xid, commit.commit_lsn, commit.end_lsn, commit.commit_time);
     txn_tables_.clear();
     txn_keys_.clear();
+    txn_ops_.clear();
     txn_truncated_.clear();
+    txn_truncated_at_.clear();
     last_commit_end_ = std::max(last_commit_end_, commit.end_lsn);
     ++transactions_;
     in_txn_ = false;
@@ -232,6 +241,28 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
   // A write the store could not make (a full disk): the shadow is no longer
   // the source's, so the stream stops with the store's error.
   return spill_status();
+}
+
+void ShadowState::LogTouches(const core::CommitInfo& commit) {
+  // Only the last capacity() touches: a ring that size keeps no others, and
+  // a million-row transaction's would be copied in only to be pushed out.
+  const size_t touches = txn_keys_.size() + txn_truncated_.size();
+  size_t skip = touches > touch_log_.capacity() ? touches - touch_log_.capacity() : 0;
+  const auto stage = [&](size_t table, std::string_view key, char op) {
+    if (skip > 0) {
+      --skip;
+    } else {
+      touch_log_.Stage(table, std::string(key), op);
+    }
+  };
+  size_t truncate = 0;  // each where it came among the key touches
+  for (size_t i = 0; i <= txn_keys_.size(); ++i) {
+    for (; truncate < txn_truncated_.size() && txn_truncated_at_[truncate] == i; ++truncate) {
+      stage(txn_truncated_[truncate], {}, 'T');
+    }
+    if (i < txn_keys_.size()) stage(txn_keys_[i].first, txn_keys_[i].second, txn_ops_[i]);
+  }
+  touch_log_.Commit(commit.xid, commit.commit_lsn, commit.end_lsn, commit.commit_time);
 }
 
 void ShadowState::MarkDirty() {

@@ -105,54 +105,88 @@ TEST(TouchLogTest, MemoryStaysBoundedByTheCapacity) {
   EXPECT_EQ(log.capacity(), 10u);
 }
 
-// ShadowState's hooks: every change is logged with its commit, Prune leaves
-// the log alone.
-TEST(TouchLogTest, ShadowStateLogsEachChangeWithItsCommit) {
-  TableSpec spec;
-  spec.schema = "public";
-  spec.name = "t";
-  spec.columns = {"id", "n"};
-  spec.key_positions = {0};
-  spec.integer_key = true;
-  spec.toastable = {false, false};
-  ShadowState state({spec});
-  state.SetBasePoint(L(0x100));
-  core::RelationCache cache;
-  wire::Relation r;
-  r.relid = 1;
-  r.namespace_name = "public";
-  r.name = "t";
-  r.columns = {{1, "id", 23, -1}, {0, "n", 23, -1}};
-  const core::RelationInfo& rel = cache.Apply(r);  // as table_shadow_test's RelationOfT
-  auto commit = [&](core::ChangeOp op, uint64_t end, const core::testing::Row& row) {
+// A ShadowState of one table t(id int key, n int), fed one change at a time.
+class ShadowTouches : public ::testing::Test {
+ protected:
+  ShadowTouches() : state_({Spec()}) {
+    state_.SetBasePoint(L(0x100));
+    wire::Relation r;
+    r.relid = 1;
+    r.namespace_name = "public";
+    r.name = "t";
+    r.columns = {{1, "id", 23, -1}, {0, "n", 23, -1}};
+    rel_ = &cache_.Apply(r);  // as table_shadow_test's RelationOfT
+  }
+  static TableSpec Spec() {
+    TableSpec spec;
+    spec.schema = "public";
+    spec.name = "t";
+    spec.columns = {"id", "n"};
+    spec.key_positions = {0};
+    spec.integer_key = true;
+    spec.toastable = {false, false};
+    return spec;
+  }
+  void Change(core::ChangeOp op, uint64_t lsn, const core::testing::Row& row) {
     auto t = core::testing::Tuple(row);
-    ASSERT_TRUE(state.OnBegin({}).ok());
     const bool del = op == core::ChangeOp::kDelete;
     core::Change c{op,
-                   rel,
+                   *rel_,
                    del ? wire::OldTupleKind::kKey : wire::OldTupleKind::kNone,
                    del ? t.view() : wire::TupleView{},
                    del ? wire::TupleView{} : t.view(),
-                   L(end - 8),
+                   L(lsn),
                    42,
                    42};
-    ASSERT_TRUE(state.OnChange(c).ok());
+    ASSERT_TRUE(state_.OnChange(c).ok());
+  }
+  void Truncate(uint64_t lsn) {
+    const core::RelationInfo* rels[] = {rel_};
+    core::TruncateEvent e;
+    e.relations = rels;
+    e.lsn = L(lsn);
+    ASSERT_TRUE(state_.OnTruncate(e).ok());
+  }
+  void Commit(uint64_t end) {
     core::CommitInfo ci;
     ci.xid = 42;
     ci.commit_lsn = L(end - 4);
     ci.end_lsn = L(end);
-    ASSERT_TRUE(state.OnCommit(ci).ok());
+    ASSERT_TRUE(state_.OnCommit(ci).ok());
+  }
+  std::string Key(const char* id) {
+    std::string key;
+    const std::vector<digest::ColumnValue> values{digest::ColumnValue::Value(id),
+                                                  digest::ColumnValue::Null()};
+    state_.table(0).KeyOf(values, key);
+    return key;
+  }
+  std::string Ops(const char* id) {
+    auto lk = state_.Lock();
+    std::string ops;
+    for (const RowTouch& t : state_.RecentTouches(0, Key(id), 10)) ops += t.op;
+    return ops;
+  }
+
+  core::RelationCache cache_;
+  const core::RelationInfo* rel_ = nullptr;
+  ShadowState state_;
+};
+
+// ShadowState's hooks: every change is logged with its commit, Prune leaves
+// the log alone.
+TEST_F(ShadowTouches, EachChangeIsLoggedWithItsCommit) {
+  const auto commit = [&](core::ChangeOp op, uint64_t end, const core::testing::Row& row) {
+    ASSERT_TRUE(state_.OnBegin({}).ok());
+    Change(op, end - 8, row);
+    Commit(end);
   };
   commit(core::ChangeOp::kInsert, 0x200, {"7", "1"});
   commit(core::ChangeOp::kUpdate, 0x300, {"7", "2"});
   commit(core::ChangeOp::kDelete, 0x400, {"7", "<null>"});
-  auto lk = state.Lock();
-  state.Prune(L(0x400));
-  std::string key;
-  const std::vector<digest::ColumnValue> values{digest::ColumnValue::Value("7"),
-                                                digest::ColumnValue::Null()};
-  state.table(0).KeyOf(values, key);
-  auto t = state.RecentTouches(0, key, 3);
+  auto lk = state_.Lock();
+  state_.Prune(L(0x400));
+  auto t = state_.RecentTouches(0, Key("7"), 3);
   ASSERT_EQ(t.size(), 3u);
   EXPECT_EQ(t[0].op, 'D');
   EXPECT_EQ(t[0].end_lsn, L(0x400));
@@ -160,7 +194,29 @@ TEST(TouchLogTest, ShadowStateLogsEachChangeWithItsCommit) {
   EXPECT_EQ(t[2].op, 'I');
   EXPECT_EQ(t[2].commit_lsn, L(0x1fc));
   EXPECT_EQ(t[2].xid, 42u);
-  EXPECT_GT(state.TouchLogBytes(), 0u);
+  EXPECT_GT(state_.TouchLogBytes(), 0u);
+}
+
+// The touches go to the log at the commit, in the transaction's order with
+// its truncates among them; of a transaction larger than the log only the
+// last ones, and nothing of an open one.
+TEST_F(ShadowTouches, ATransactionLargerThanTheLogLeavesItsLastTouchesInOrder) {
+  state_.SetTouchLogCapacity(4);
+  core::TxnInfo txn;
+  txn.streamed = true;
+  txn.streamed_entries = 6;
+  ASSERT_TRUE(state_.OnBegin(txn).ok());
+  Change(core::ChangeOp::kInsert, 0x200, {"1", "1"});
+  Change(core::ChangeOp::kInsert, 0x208, {"2", "1"});
+  Truncate(0x210);
+  Change(core::ChangeOp::kInsert, 0x218, {"3", "1"});
+  Change(core::ChangeOp::kUpdate, 0x220, {"3", "2"});
+  EXPECT_EQ(Ops("3"), "");  // not committed
+  Commit(0x300);
+  // Touches I1 I2 T I3 U3: the first fell out, T matches every key.
+  EXPECT_EQ(Ops("1"), "T");
+  EXPECT_EQ(Ops("2"), "TI");
+  EXPECT_EQ(Ops("3"), "UIT");
 }
 
 }  // namespace

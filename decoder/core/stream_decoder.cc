@@ -299,6 +299,7 @@ Status StreamDecoder::BeginDelivery(const ActiveTxn& txn) {
   info.commit_time = txn.commit_time;
   info.streamed = txn.streamed;
   info.end_lsn = txn.end_lsn;
+  info.streamed_entries = txn.log_entries;
   return sink_.OnBegin(info);
 }
 
@@ -585,6 +586,7 @@ Status StreamDecoder::OnStreamCommit(const FrameRef& f, const wire::StreamCommit
   txn.streamed = true;
   txn.end_lsn = m.end_lsn;
   txn.deliver = !(options_.resume_lsn.valid() && m.commit_lsn < options_.resume_lsn);
+  txn.log_entries = it->second->entries();
   PGPARITY_RETURN_IF_ERROR(BeginDelivery(txn));
   Status s = Replay(*it->second, txn);
   if (!s.ok()) {

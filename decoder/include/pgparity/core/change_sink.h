@@ -59,6 +59,11 @@ struct TxnInfo {
   // consumer may act on the commit while its changes arrive); 0/0 when not
   // streamed (a Begin does not carry it).
   wire::Lsn end_lsn;
+  // When streamed: the messages its replay goes through (changes,
+  // truncates, logical messages, relation descriptions), so at least its
+  // changes — a size for what a consumer collects per change. 0 when not
+  // streamed.
+  uint64_t streamed_entries = 0;
 };
 
 enum class ChangeOp : char {

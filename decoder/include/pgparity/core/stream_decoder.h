@@ -203,6 +203,7 @@ class StreamDecoder {
     uint64_t truncates = 0;
     uint64_t messages = 0;
     uint64_t replay_entry = 0;  // streamed: the log entry being replayed (Change::stream_entry)
+    uint64_t log_entries = 0;   // streamed: its log's entries (TxnInfo::streamed_entries)
   };
 
   // Where a message comes from, for errors and for its LSN.

@@ -251,6 +251,9 @@ class ShadowState final : public core::ChangeSink {
   // At a commit (mu_ held): its keys and truncated tables are changed rows
   // (dirty_), unless they take the changed rows past a quarter of the rows.
   void MarkDirty();
+  // At a commit (mu_ held): its key touches and truncates into the touch
+  // log, in their order, with the commit.
+  void LogTouches(const core::CommitInfo& commit);
   // While streaming (mu_ held): the largest in-memory table spills when the
   // maps passed their share.
   void SpillLargestIfOver();
@@ -279,7 +282,9 @@ class ShadowState final : public core::ChangeSink {
   std::vector<bool> txn_touched_;
   std::vector<size_t> txn_tables_;
   std::vector<std::pair<size_t, std::string>> txn_keys_;
+  std::vector<char> txn_ops_;  // each key touch's operation (RowTouch::op)
   std::vector<size_t> txn_truncated_;
+  std::vector<size_t> txn_truncated_at_;  // each truncate's place: txn_keys_.size() then
   std::vector<std::string> keys_scratch_;
   PreparedChanges prepared_{MemoryBudget().prepared_changes()};
   std::unordered_map<uint64_t, std::optional<size_t>> early_generation_;  // ResolveEarly's
