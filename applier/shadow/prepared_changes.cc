@@ -1,23 +1,27 @@
 #include "pgparity/applier/shadow/prepared_changes.h"
 
+#include <limits>
+#include <string_view>
+
 namespace pgparity::applier {
 
-void PreparedChanges::Add(wire::Xid xid, uint64_t entry, size_t table,
+bool PreparedChanges::Add(wire::Xid xid, uint64_t entry, size_t table,
                           const TableShadow::PreparedChange& change) {
+  constexpr size_t kMaxKey = std::numeric_limits<uint16_t>::max();
+  if (!has_room() || change.old_key.size() > kMaxKey || change.new_key.size() > kMaxKey) {
+    return false;
+  }
+  const bool same_key = change.op != core::ChangeOp::kDelete && change.old_key == change.new_key;
+  const std::string_view old_key = same_key ? std::string_view() : change.old_key;
   Txn& txn = txns_[xid];
-  Prepared p{entry,
-             static_cast<uint32_t>(table),
-             change.op,
-             change.lsn,
-             change.digest,
-             txn.bytes.size(),
-             static_cast<uint32_t>(change.old_key.size()),
-             static_cast<uint32_t>(change.new_key.size()),
-             static_cast<uint32_t>(change.kept.size())};
-  txn.bytes.append(change.old_key).append(change.new_key).append(change.kept);
-  txn.changes.push_back(p);
+  txn.changes.push_back(Prepared{entry, change.lsn, change.digest, static_cast<uint32_t>(table),
+                                 static_cast<uint32_t>(change.kept.size()),
+                                 static_cast<uint16_t>(old_key.size()),
+                                 static_cast<uint16_t>(change.new_key.size()), change.op});
+  txn.bytes.append(old_key).append(change.new_key).append(change.kept);
   bytes_ = bytes_ - txn.counted + txn.Bytes();
   txn.counted = txn.Bytes();
+  return true;
 }
 
 void PreparedChanges::Drop(absl::flat_hash_map<wire::Xid, Txn>::iterator it) {
@@ -30,7 +34,7 @@ void PreparedChanges::Truncate(wire::Xid xid, uint64_t entries) {
   if (it == txns_.end()) return;
   Txn& txn = it->second;
   while (!txn.changes.empty() && txn.changes.back().entry >= entries) {
-    txn.bytes.resize(txn.changes.back().at);
+    txn.bytes.resize(txn.bytes.size() - txn.changes.back().Span());
     txn.changes.pop_back();
   }
   if (entries == 0 || txn.changes.empty()) {
@@ -45,19 +49,22 @@ std::optional<TableShadow::PreparedChange> PreparedChanges::Take(wire::Xid xid, 
                                                                  wire::Lsn lsn) {
   auto it = txns_.find(xid);
   if (it == txns_.end()) return std::nullopt;
-  std::deque<Prepared>& changes = it->second.changes;
-  while (!changes.empty() && changes.front().entry < entry) changes.pop_front();
-  if (changes.empty() || changes.front().entry != entry) return std::nullopt;
-  const Prepared p = changes.front();
-  changes.pop_front();
+  Txn& txn = it->second;
+  const auto pop = [&txn] {
+    txn.front_at += txn.changes.front().Span();
+    txn.changes.pop_front();
+  };
+  while (!txn.changes.empty() && txn.changes.front().entry < entry) pop();
+  if (txn.changes.empty() || txn.changes.front().entry != entry) return std::nullopt;
+  const Prepared p = txn.changes.front();
+  const std::string_view bytes = std::string_view(txn.bytes).substr(txn.front_at, p.Span());
+  pop();
   if (p.table != table || p.op != op || p.lsn != lsn) return std::nullopt;
-  const std::string_view bytes(it->second.bytes);
-  return TableShadow::PreparedChange{p.op,
-                                     p.lsn,
-                                     bytes.substr(p.at, p.old_len),
-                                     bytes.substr(p.at + p.old_len, p.new_len),
-                                     p.digest,
-                                     bytes.substr(p.at + p.old_len + p.new_len, p.kept_len)};
+  const std::string_view new_key = bytes.substr(p.old_len, p.new_len);
+  const bool same_key = p.op != core::ChangeOp::kDelete && p.old_len == 0;
+  return TableShadow::PreparedChange{
+      p.op,    p.lsn,    same_key ? new_key : bytes.substr(0, p.old_len),
+      new_key, p.digest, bytes.substr(size_t{p.old_len} + p.new_len, p.kept_len)};
 }
 
 }  // namespace pgparity::applier
