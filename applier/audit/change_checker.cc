@@ -2,6 +2,8 @@
 
 #include <absl/container/flat_hash_map.h>
 
+#include <atomic>
+
 #include "pgparity/applier/audit/target_rows.h"
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/session/session_setup.h"
@@ -9,6 +11,15 @@
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
+namespace {
+
+// Each early read its own reader of the prepared keys (EarlyRead::reader).
+uint64_t NextReader() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
+}  // namespace
 
 ChangeChecker::ChangeChecker(ShadowState& shadow, conn::ConnParams source, conn::ConnParams target,
                              SubscriptionInfo subscription, ChangeCheckOptions options)
@@ -163,6 +174,7 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
   std::vector<std::pair<size_t, std::string>> keys;
   {
     auto lk = shadow_.Lock();
+    AdoptEarlyRead();
     // Only commits the shadow knows: those ending at or before its last.
     const wire::Lsn known(std::max(shadow_.last_commit_end().value() + 1, decoded_before_.value()));
     // A commit the target applied that the shadow lacks (not only the
@@ -181,6 +193,9 @@ Status ChangeChecker::ReadNext(ChangeRound& round) {
     }
     if (r <= read_cursor_) {
       PGPARITY_ASSIGN_OR_RETURN(round.capped, ReadOpenTxn(lk, applied));
+      if (!round.capped && lk.owns_lock()) {
+        PGPARITY_ASSIGN_OR_RETURN(round.capped, ReadStreamedTxn(lk, applied, round.shadow_behind));
+      }
       return Status::OK();
     }
     keys = shadow_.KeysChanged(read_cursor_, r, options_.max_keys_per_round, read.to);
@@ -209,6 +224,7 @@ Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::
   if (!end.valid() || applied <= end || read_cursor_ <= shadow_.last_commit_end()) return false;
   if (waiting_keys_ + options_.ahead_chunk_keys > options_.max_waiting_keys) return false;
   if (open_txn_ && open_txn_->end != end) return false;  // finished first (ReadNext)
+  if (open_txn_ && !SettleOpenTxn()) return false;
   const size_t taken = open_txn_ ? open_txn_->taken : 0;
   std::vector<std::pair<size_t, std::string>> keys;
   if (shadow_.KeyTouchesOf(end, taken, options_.ahead_chunk_keys, keys) <
@@ -231,6 +247,7 @@ Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::
     return read.ok() ? applied_after.status() : read;
   }
   open_txn_->taken += n;
+  open_txn_->counted += n;
   open_txn_->shown = std::max(open_txn_->shown, applied_after->value_or(applied));
   waiting_keys_ += n;
   keys_read_while_applied_ += n;
@@ -249,16 +266,102 @@ Status ChangeChecker::ReadInto(std::vector<std::pair<size_t, std::string>> keys,
 ChangeChecker::OpenTxnRead ChangeChecker::TakeOpenTxn() {
   OpenTxnRead open = std::move(*open_txn_);
   open_txn_.reset();
-  waiting_keys_ -= open.taken;
+  waiting_keys_ -= open.counted;
   return open;
+}
+
+Result<bool> ChangeChecker::ReadStreamedTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied,
+                                            bool behind) {
+  const size_t chunk = options_.ahead_chunk_keys;
+  if (open_txn_ || !behind || waiting_keys_ + chunk > options_.max_waiting_keys) return false;
+  if (!early_) {
+    const auto xid = shadow_.LargestPrepared();
+    if (!xid || shadow_.ReplayOf(*xid)) return false;
+    early_.emplace();
+    early_->xid = *xid;
+    early_->reader = NextReader();
+    early_->applied = applied;
+  }
+  // A quarter of a chunk at least (as many touches as changes, or more):
+  // rounds come every 100 ms while the stream decodes, and what is left
+  // when it ends is read after its commit.
+  if (shadow_.PreparedNotHandedOut(early_->xid, early_->reader) < std::max<size_t>(1, chunk / 4)) {
+    return false;
+  }
+  std::vector<std::pair<size_t, std::string>> keys;
+  const size_t n =
+      shadow_.HandOutPreparedTouches(early_->xid, early_->reader, chunk, applied, keys);
+  if (n == 0) return false;
+  lk.unlock();
+  early_->applied = std::min(early_->applied, applied);
+  Status read = ReadInto(std::move(keys), early_->on_target);
+  Result<std::optional<wire::Lsn>> applied_after = std::optional<wire::Lsn>();
+  if (read.ok()) applied_after = ReadRemoteLsn(*target_, sub_);
+  if (!read.ok() || !applied_after.ok()) {
+    DropEarlyRead();  // handed out, not all read: the next early read starts over
+    return read.ok() ? applied_after.status() : read;
+  }
+  early_->shown = std::max(early_->shown, applied_after->value_or(applied));
+  early_->keys += n;
+  waiting_keys_ += n;
+  keys_read_while_streamed_ += n;
+  return true;
+}
+
+void ChangeChecker::AdoptEarlyRead() {
+  if (!early_) return;
+  const auto replay = shadow_.ReplayOf(early_->xid);
+  if (!replay) {
+    // Still streaming; or aborted, or replayed with another since: gone.
+    if (!shadow_.HasPrepared(early_->xid)) DropEarlyRead();
+    return;
+  }
+  EarlyRead early = std::move(*early_);
+  early_.reset();
+  if (open_txn_ || early.keys == 0 || replay->reader != early.reader ||
+      early.applied <= replay->end) {
+    waiting_keys_ -= early.keys;  // its commit was not applied before every read
+    return;
+  }
+  open_txn_ = OpenTxnRead{.end = replay->end,
+                          .shown = early.shown,
+                          .taken = replay->handed_out,
+                          .on_target = std::move(early.on_target),
+                          .xid = early.xid,
+                          .counted = early.keys,
+                          .settled = false};
+}
+
+void ChangeChecker::DropEarlyRead() {
+  if (!early_) return;
+  waiting_keys_ -= early_->keys;
+  early_.reset();
+}
+
+bool ChangeChecker::SettleOpenTxn() {
+  OpenTxnRead& open = *open_txn_;
+  if (open.settled) return true;
+  const auto replay = shadow_.ReplayOf(open.xid);
+  if (!replay || replay->end != open.end) {
+    open.taken = 0;  // no account of its replay: all read again
+  } else if (replay->prefix < open.taken && !replay->settled) {
+    return false;  // the replay has not touched as many yet
+  } else {
+    open.taken = std::min(open.taken, replay->prefix);
+  }
+  open.settled = true;
+  keys_read_while_streamed_used_ += open.taken;
+  return true;
 }
 
 Status ChangeChecker::FinishOpenTxn(std::vector<std::pair<size_t, std::string>> keys,
                                     ReadRound& read) {
-  OpenTxnRead open = TakeOpenTxn();
+  OpenTxnRead open;
   std::vector<std::pair<size_t, std::string>> rest;
   {
     auto lk = shadow_.Lock();
+    if (!SettleOpenTxn()) open_txn_->taken = 0;  // (committed: the replay is over)
+    open = TakeOpenTxn();
     shadow_.KeyTouchesOf(open.end, open.taken, ~size_t{0}, rest);
   }
   PGPARITY_RETURN_IF_ERROR(ReadInto(std::move(rest), open.on_target));

@@ -271,7 +271,7 @@ TEST_F(ChangeCheckerTest, ReadsAStreamedTransactionsKeysWhileTheShadowAppliesIt)
   EXPECT_EQ(checker.keys_read_while_applied(), 2u);
 }
 
-// A random transaction of inserts, updates and deletes of 30 keys: its
+// A random transaction of inserts, updates and deletes of `keys` keys: its
 // changes, the keys it touched and its result.
 struct RandomTxn {
   struct Step {
@@ -282,13 +282,13 @@ struct RandomTxn {
   std::set<int> touched;
   std::map<int, std::string> result;  // key -> body
 
-  static RandomTxn Make(std::mt19937_64& rng) {
+  static RandomTxn Make(std::mt19937_64& rng, int keys = 30) {
     const auto uniform = [&](int lo, int hi) {
       return std::uniform_int_distribution<int>(lo, hi)(rng);
     };
     RandomTxn txn;
     for (int i = uniform(1, 60); i > 0; --i) {
-      const int key = uniform(1, 30);
+      const int key = uniform(1, keys);
       const std::string k = std::to_string(key);
       txn.touched.insert(key);
       auto& result = txn.result;
@@ -331,7 +331,7 @@ std::string TargetValues(const RandomTxn& txn, std::mt19937_64& rng,
       expected[std::to_string(key)] = RowDivergence::kExtraOnTarget;
     }
   }
-  add(100 + std::uniform_int_distribution<int>(0, 5)(rng), "untouched");
+  add(1000 + std::uniform_int_distribution<int>(0, 5)(rng), "untouched");
   return rows;
 }
 
@@ -390,6 +390,167 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
   }
   EXPECT_GT(read_while_applied, 100u) << "the transactions' keys were not read while applied";
   sql.Exec("DROP PUBLICATION random_pub; DROP TABLE r;");
+}
+
+// One change of a streamed transaction (xid 7) as the decoder gives it,
+// early (OnStreamedChange) or at the replay: entry `entry` of its log.
+Status StreamedStep(ShadowState& shadow, const core::RelationInfo& relation,
+                    const RandomTxn::Step& step, uint64_t entry, bool early) {
+  const bool del = step.op == core::ChangeOp::kDelete;
+  const auto tuple = Tuple(step.row);
+  const core::Change c{step.op,
+                       relation,
+                       del ? wire::OldTupleKind::kKey : wire::OldTupleKind::kNone,
+                       del ? tuple.view() : wire::TupleView{},
+                       del ? wire::TupleView{} : tuple.view(),
+                       wire::Lsn(0x180 + 8 * entry),
+                       7,
+                       7,
+                       entry};
+  return early ? shadow.OnStreamedChange(c) : shadow.OnChange(c);
+}
+
+// The same random transactions and divergences, now streamed with the
+// decoder's early delivery while rounds run, the target's applied bound
+// (the origin at 0/400) past their commit: keys are read while they
+// stream. On the way, a rolled back savepoint takes back random changes
+// whose keys may have been read; random changes are not delivered early
+// (a full bound, a relation described outside the stream); and random
+// ones come early but are not the replay's at their place (as a change the
+// replay finds of a table not tracked), so the replay confirms only part
+// of what was read. Every key the transaction touched is still compared
+// once, and exactly its divergences named.
+TEST_F(ChangeCheckerTest,
+       RandomStreamedTransactionsReadWhileTheyStreamFindExactlyTheirDivergences) {
+  SqlClient sql(server_->Dsn());
+  sql.Exec(
+      "CREATE TABLE r (id int PRIMARY KEY, body text, n int); "
+      "CREATE PUBLICATION random_pub FOR TABLE r;");
+  const auto specs = Specs("random_pub");
+  wire::Relation rel;
+  rel.relid = 2;
+  rel.namespace_name = "public";
+  rel.name = "r";
+  rel.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+  const core::RelationInfo& relation = cache_.Apply(rel);
+  uint64_t streamed = 0, used = 0, seeds_with_rollback_after_read = 0;
+  for (uint64_t seed = 1; seed <= 60; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const auto uniform = [&](int lo, int hi) {
+      return std::uniform_int_distribution<int>(lo, hi)(rng);
+    };
+    // Keys mostly touched once, so that a key read for another change's
+    // touch cannot stand in for it.
+    const RandomTxn txn = RandomTxn::Make(rng, 300);
+    const RandomTxn rolled_back = RandomTxn::Make(rng, 300);  // its first few changes
+    std::map<std::string, RowDivergence> expected;
+    sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+    ShadowState shadow(specs);
+    shadow.SetBasePoint(wire::Lsn(0x100));
+    ChangeChecker checker =
+        Checker(shadow, {.ahead_chunk_keys = static_cast<size_t>(uniform(1, 6))});
+    checker.set_cursor(wire::Lsn(0x100));
+    const auto maybe_round = [&] {
+      if (uniform(0, 2) != 0) return;
+      auto round = checker.RunOnce();
+      ASSERT_TRUE(round.ok()) << round.status().ToString();
+      EXPECT_EQ(round->rows_compared, 0u);  // nothing before the commit
+    };
+    // The stream: txn's first `cut` changes, the rolled back ones, then
+    // the rest of txn; each of txn's changes entry entries[i] of the log.
+    const size_t cut = uniform(0, static_cast<int>(txn.steps.size()));
+    const size_t ghosts = std::min<size_t>(rolled_back.steps.size(), uniform(0, 12));
+    std::vector<uint64_t> entries;
+    uint64_t next_entry = 0;
+    for (size_t i = 0; i <= txn.steps.size(); ++i) {
+      if (i == cut) {
+        const uint64_t read_before = checker.keys_read_while_streamed();
+        for (size_t g = 0; g < ghosts; ++g) {
+          ASSERT_TRUE(
+              StreamedStep(shadow, relation, rolled_back.steps[g], next_entry + g, true).ok());
+          maybe_round();
+        }
+        if (checker.keys_read_while_streamed() > read_before) ++seeds_with_rollback_after_read;
+        shadow.OnStreamTruncated(7, next_entry);
+      }
+      if (i == txn.steps.size()) break;
+      if (uniform(0, 9) == 0) {  // early, and not the replay's
+        const auto& other = rolled_back.steps[uniform(0, int(rolled_back.steps.size()) - 1)];
+        ASSERT_TRUE(StreamedStep(shadow, relation, other, next_entry++, true).ok());
+      }
+      entries.push_back(next_entry++);
+      if (uniform(0, 7) != 0) {
+        ASSERT_TRUE(StreamedStep(shadow, relation, txn.steps[i], entries[i], true).ok());
+      }
+      maybe_round();
+    }
+    core::TxnInfo begin;
+    begin.xid = 7;
+    begin.streamed = true;
+    begin.end_lsn = wire::Lsn(0x300);
+    begin.streamed_entries = next_entry;
+    ASSERT_TRUE(shadow.OnBegin(begin).ok());
+    for (size_t i = 0; i < txn.steps.size(); ++i) {
+      ASSERT_TRUE(StreamedStep(shadow, relation, txn.steps[i], entries[i], false).ok());
+      maybe_round();
+    }
+    ASSERT_TRUE(CommitBoth(shadow, 0x300, 0x400).ok());
+    shadow.OnStreamTruncated(7, 0);  // replayed: gone
+    const Rounds rounds = RoundsPast(checker, 0x300, 4);
+    std::map<std::string, RowDivergence> named;
+    for (const auto& [key, kind] : rounds.named) {
+      EXPECT_TRUE(named.emplace(key, kind).second) << "named twice";
+    }
+    EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
+    EXPECT_EQ(rounds.compared, txn.touched.size());
+    EXPECT_EQ(named, expected);
+    streamed += checker.keys_read_while_streamed();
+    used += checker.keys_read_while_streamed_used();
+  }
+  EXPECT_GT(used, 200u) << "the keys read while streaming were not used";
+  EXPECT_GT(streamed, used) << "no keys read while streaming were read again";
+  EXPECT_GT(seeds_with_rollback_after_read, 5u);
+  sql.Exec("DROP PUBLICATION random_pub; DROP TABLE r;");
+}
+
+// Keys read while a transaction streams, its commit (0/500) not applied on
+// the target then (the origin at 0/400, a backlog of other commits): at
+// its commit those reads do not count, and the rows are read again — they
+// were the rows before it, and would otherwise be named as divergent.
+TEST_F(ChangeCheckerTest, KeysReadWhileStreamingBeforeTheTargetAppliedTheCommitAreReadAgain) {
+  ChangeChecker checker = Checker(*shadow_, {.ahead_chunk_keys = 1});
+  checker.set_cursor(wire::Lsn(0x100));
+  const std::vector<RandomTxn::Step> steps{{core::ChangeOp::kUpdate, {"1", "b2", "1"}},
+                                           {core::ChangeOp::kUpdate, {"2", "c2", "1"}}};
+  for (uint64_t i = 0; i < steps.size(); ++i) {
+    ASSERT_TRUE(StreamedStep(*shadow_, *relation_, steps[i], i, true).ok());
+  }
+  for (int i = 0; i < 3; ++i) {  // the first reads the commits before it (none)
+    auto round = checker.RunOnce();
+    ASSERT_TRUE(round.ok()) << round.status().ToString();
+  }
+  EXPECT_EQ(checker.keys_read_while_streamed(), 2u);
+  SqlClient sql(server_->Dsn());
+  sql.Exec("UPDATE t SET body = body || '2' WHERE id IN (1, 2)");
+  sql.Exec("SELECT pg_replication_origin_advance('pg_" + sub_oid_ + "', '0/600')");
+  core::TxnInfo begin;
+  begin.xid = 7;
+  begin.streamed = true;
+  begin.end_lsn = wire::Lsn(0x500);
+  ASSERT_TRUE(shadow_->OnBegin(begin).ok());
+  for (uint64_t i = 0; i < steps.size(); ++i) {
+    ASSERT_TRUE(StreamedStep(*shadow_, *relation_, steps[i], i, false).ok());
+  }
+  ASSERT_TRUE(CommitBoth(*shadow_, 0x500, 0x600).ok());
+  const Rounds rounds = RoundsPast(checker, 0x500, 4);
+  sql.Exec("UPDATE t SET body = left(body, 1) WHERE id IN (1, 2)");
+  sql.Exec("SELECT pg_replication_origin_advance('pg_" + sub_oid_ + "', '0/400')");
+  EXPECT_GT(checker.cursor(), wire::Lsn(0x500));
+  EXPECT_EQ(rounds.compared, 2u);
+  EXPECT_TRUE(rounds.named.empty())
+      << rounds.named.size() << " named, first " << rounds.named[0].first;
+  EXPECT_EQ(checker.keys_read_while_streamed_used(), 0u);
 }
 
 // Its commit not yet applied on the target (the origin at 0/400): nothing

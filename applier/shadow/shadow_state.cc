@@ -110,6 +110,11 @@ Status ShadowState::OnBegin(const core::TxnInfo& txn) {
   cv_.wait(lk, [&] { return !paused_; });
   in_txn_ = true;
   open_end_ = txn.streamed ? txn.end_lsn : wire::Lsn();
+  if (txn.streamed) {
+    const auto [reader, handed_out] = prepared_.HandedOut(txn.xid);
+    replay_ = StreamedReplay{txn.xid, txn.end_lsn, reader, handed_out};
+    replay_passed_ = prepared_.passed();
+  }
   // A streamed transaction's key touches sized at once: a million of them
   // would otherwise be moved from one doubling to the next. Not past a few
   // million: its changes may be of untracked tables, and nothing is
@@ -147,6 +152,22 @@ void ShadowState::OnStreamTruncated(wire::Xid xid, uint64_t entries) {
   if (prepared_.transactions() == 0) early_generation_.clear();
 }
 
+void ShadowState::FollowReplay(bool applied_prepared, size_t touches) {
+  if (!in_txn_ || !replay_ || replay_->settled || replay_->end != open_end_) return;
+  if (applied_prepared && prepared_.passed() == replay_passed_) {
+    replay_->prefix += touches;
+  } else {
+    replay_->settled = true;
+  }
+}
+
+size_t ShadowState::HandOutPreparedTouches(wire::Xid xid, uint64_t reader, size_t max,
+                                           wire::Lsn below,
+                                           std::vector<std::pair<size_t, std::string>>& out) {
+  if (replay_ && replay_->xid == xid) return 0;  // its replay began
+  return prepared_.HandOut(xid, reader, max, below, out);
+}
+
 void ShadowState::SetPreparedLimit(size_t bytes) {
   std::lock_guard lk(mu_);
   prepared_.set_limit_bytes(bytes);
@@ -167,6 +188,7 @@ Status ShadowState::OnChange(const core::Change& change) {
   } else {
     PGPARITY_RETURN_IF_ERROR(tables_[idx]->Apply(change, keys_scratch_));
   }
+  FollowReplay(prepared.has_value(), keys_scratch_.size());
   if (!txn_touched_[idx]) {
     txn_touched_[idx] = true;
     txn_tables_.push_back(idx);
@@ -234,6 +256,7 @@ Status ShadowState::OnCommit(const core::CommitInfo& commit) {
     txn_truncated_at_.clear();
     last_commit_end_ = std::max(last_commit_end_, commit.end_lsn);
     ++transactions_;
+    if (replay_ && in_txn_ && replay_->end == open_end_) replay_->settled = true;
     in_txn_ = false;
     if (budget_.limited() && transactions_ % 1024 == 0) SpillLargestIfOver();
   }

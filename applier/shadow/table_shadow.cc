@@ -385,15 +385,11 @@ std::optional<TableShadow::PreparedChange> TableShadow::Prepare(const core::Chan
 }
 
 void TableShadow::ApplyPrepared(const PreparedChange& p, std::vector<std::string>& touched) {
-  if (p.op != core::ChangeOp::kInsert) {
-    if (!RemoveRow(p.old_key)) {
-      Anomaly(std::string(Verb(p.op)) + " of a key not in the shadow at LSN " + p.lsn.ToString());
-    }
-    touched.emplace_back(p.old_key);
-    if (p.op == core::ChangeOp::kDelete) return;
+  ForEachTouchedKey(p, [&touched](std::string_view key) { touched.emplace_back(key); });
+  if (p.op != core::ChangeOp::kInsert && !RemoveRow(p.old_key)) {
+    Anomaly(std::string(Verb(p.op)) + " of a key not in the shadow at LSN " + p.lsn.ToString());
   }
-  if (p.op == core::ChangeOp::kInsert || p.new_key != p.old_key) touched.emplace_back(p.new_key);
-  AddRow(p.new_key, p.digest, p.kept);
+  if (p.op != core::ChangeOp::kDelete) AddRow(p.new_key, p.digest, p.kept);
 }
 
 Status TableShadow::ApplyToKeyed(const core::Change& change, std::vector<std::string>& touched) {

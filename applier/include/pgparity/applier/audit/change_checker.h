@@ -37,6 +37,19 @@
 // with the rows read — the same comparison: each row read is the target's
 // as of a position at or past the commit's end.
 //
+// Earlier still, while such a transaction streams and the target has
+// applied commits the shadow lacks (a backlog): the keys its prepared
+// changes will touch (ShadowState::HandOutPreparedTouches, from the
+// decoder's early delivery) are read in chunks as they arrive. At its
+// Stream Commit those reads count as the first chunks of the read above
+// if the target had applied its commit before each of them (the applied
+// bound past its end), and as far as the replay touched the same keys in
+// the same order (ShadowState::StreamedReplay: its changes applied as the
+// ones prepared, none passed over); an abort in the stream takes back the
+// keys of what it dropped. Otherwise they are read again. A row read is
+// the target's at a position past the commit either way; what the
+// bookkeeping decides is only which keys still need reading.
+//
 // Read-only on the target. Thread-safety: one thread.
 #ifndef PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
 #define PGPARITY_APPLIER_AUDIT_CHANGE_CHECKER_H_
@@ -119,6 +132,7 @@ class ChangeChecker {
     waiting_.clear();
     waiting_keys_ = 0;
     open_txn_.reset();
+    early_.reset();
   }
   wire::Lsn cursor() const { return cursor_; }
   // The stream has decoded every commit ending before `lsn` into the shadow
@@ -137,6 +151,10 @@ class ChangeChecker {
   // Keys of open streamed transactions read before their commit (above),
   // since the start: what the read-ahead saved the rounds after commits.
   uint64_t keys_read_while_applied() const { return keys_read_while_applied_; }
+  // Keys of streamed transactions read while they streamed, and of those
+  // the ones that counted at their commit (above), since the start.
+  uint64_t keys_read_while_streamed() const { return keys_read_while_streamed_; }
+  uint64_t keys_read_while_streamed_used() const { return keys_read_while_streamed_used_; }
   // Sleeps until the shadow holds what the oldest waiting read needs, or
   // `until`; true when it does (RunOnce then compares at once).
   bool WaitForShadow(std::chrono::steady_clock::time_point until) const;
@@ -163,6 +181,19 @@ class ChangeChecker {
     wire::Lsn end, shown;
     size_t taken = 0;
     std::map<size_t, TargetRowDigests> on_target;
+    wire::Xid xid = 0;
+    size_t counted = 0;   // keys read, among the waiting keys
+    bool settled = true;  // `taken` known; else as far as the replay confirms it (SettleOpenTxn)
+  };
+  // The streamed transaction `xid`'s keys read while it streams (above):
+  // `applied` the lowest applied bound before a read, `shown` the highest
+  // after one.
+  struct EarlyRead {
+    wire::Xid xid = 0;
+    uint64_t reader = 0;  // to PreparedChanges::HandOut: each early read its own
+    wire::Lsn applied, shown;
+    size_t keys = 0;
+    std::map<size_t, TargetRowDigests> on_target;
   };
   Status Connect();
   // Every target session the reads of `keys` keys use, opened as needed.
@@ -180,6 +211,19 @@ class ChangeChecker {
   // target applied its commit and every commit before it was read (shadow
   // lock in `lk`, released for the read). True when it read one.
   Result<bool> ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied);
+  // Reads the next chunk of a streaming transaction's keys when the target
+  // has applied commits the shadow lacks (`behind`), as ReadOpenTxn. True
+  // when it read one.
+  Result<bool> ReadStreamedTxn(std::unique_lock<std::mutex>& lk, wire::Lsn applied, bool behind);
+  // The early read becomes open_txn_ once its transaction's Stream Commit
+  // came and the target had applied it before every read; else it goes
+  // when its transaction does. REQUIRES: the shadow's lock held.
+  void AdoptEarlyRead();
+  void DropEarlyRead();
+  // Whether open_txn_'s `taken` is known: the replay confirmed it, or
+  // ended short of it (then it is cut to what the replay confirmed).
+  // REQUIRES: the shadow's lock held.
+  bool SettleOpenTxn();
   // Adds the target's rows of `keys` of `table` to `rows`.
   Status ReadTable(size_t table, std::span<const std::string> keys, TargetRowDigests& rows);
   // Adds the target's rows of `keys` to `on_target` (by table; truncates
@@ -214,7 +258,10 @@ class ChangeChecker {
   wire::Lsn decoded_before_;
   wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
   std::optional<OpenTxnRead> open_txn_;
+  std::optional<EarlyRead> early_;
   uint64_t keys_read_while_applied_ = 0;
+  uint64_t keys_read_while_streamed_ = 0;
+  uint64_t keys_read_while_streamed_used_ = 0;
   std::unique_ptr<conn::PgSession> source_;
   std::unique_ptr<conn::PgSession> target_;
   std::vector<std::unique_ptr<conn::PgSession>> more_targets_;  // ReadSessions' others

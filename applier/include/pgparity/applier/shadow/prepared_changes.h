@@ -14,6 +14,12 @@
 // past `limit_bytes` in all, Add declines (the replay prepares those
 // itself), as it does a key over 64 KiB.
 //
+// Handing out (for ChangeChecker's reads ahead of the commit): a reader
+// asks for the keys the replay will touch, change after change, and learns
+// at the replay how many of those it was handed stayed the transaction's;
+// a Truncate takes back what it drops, so the next keys handed out are
+// those of the changes that took their place.
+//
 // Thread-safety: none (ShadowState holds its lock).
 #ifndef PGPARITY_APPLIER_SHADOW_PREPARED_CHANGES_H_
 #define PGPARITY_APPLIER_SHADOW_PREPARED_CHANGES_H_
@@ -51,6 +57,26 @@ class PreparedChanges {
   std::optional<TableShadow::PreparedChange> Take(wire::Xid xid, uint64_t entry, size_t table,
                                                   core::ChangeOp op, wire::Lsn lsn);
 
+  // Appends the key touches (table, key) the replay will make for the
+  // transaction's next changes (TableShadow::ForEachTouchedKey), from where
+  // `reader` stopped — from the first for a reader new to the transaction
+  // — whole changes, while fewer than `max` touches and at LSNs below
+  // `below`; none once the replay began (a Take). Returns the touches.
+  size_t HandOut(wire::Xid xid, uint64_t reader, size_t max, wire::Lsn below,
+                 std::vector<std::pair<size_t, std::string>>& out);
+  // The reader handed out the transaction's keys last, and how many of
+  // those touches, from the first, are of changes still prepared ({0, 0}:
+  // none, or a transaction not prepared).
+  std::pair<uint64_t, size_t> HandedOut(wire::Xid xid) const;
+  // Changes not handed out to `reader` yet.
+  size_t NotHandedOut(wire::Xid xid, uint64_t reader) const;
+  // The transaction with the most prepared changes, if any.
+  std::optional<wire::Xid> Largest() const;
+  bool Has(wire::Xid xid) const { return txns_.contains(xid); }
+  // Prepared changes Take dropped without returning them (the replay
+  // applied something else in their place), since the start.
+  uint64_t passed() const { return passed_; }
+
   size_t bytes() const { return bytes_; }
   size_t transactions() const { return txns_.size(); }
 
@@ -69,17 +95,31 @@ class PreparedChanges {
     size_t Span() const { return size_t{old_len} + new_len + kept_len; }
   };
   static_assert(sizeof(Prepared) == 48);
+  // What was handed out to `reader`: the first `changes`, their bytes and
+  // key touches.
+  struct HandedOutPart {
+    uint64_t reader = 0;
+    size_t changes = 0, bytes = 0, touches = 0;
+  };
   struct Txn {
     std::deque<Prepared> changes;
     std::string bytes;
     size_t front_at = 0;  // in bytes: where changes.front()'s begin
-    size_t counted = 0;   // in bytes_: its memory when it last grew (kept until it goes)
+    size_t popped = 0;    // changes taken off the front (the replay)
+    HandedOutPart handed;
+    size_t counted = 0;  // in bytes_: its memory when it last grew (kept until it goes)
     size_t Bytes() const { return changes.size() * sizeof(Prepared) + bytes.capacity(); }
   };
+  // The change `p` whose bytes are `bytes` (its Span()).
+  static TableShadow::PreparedChange Unpack(const Prepared& p, std::string_view bytes);
+  static size_t Touches(const Prepared& p) {
+    return p.op == core::ChangeOp::kUpdate && p.old_len != 0 ? 2 : 1;
+  }
   void Drop(absl::flat_hash_map<wire::Xid, Txn>::iterator it);
 
   size_t limit_bytes_;
   size_t bytes_ = 0;  // Txn::counted of all
+  uint64_t passed_ = 0;
   absl::flat_hash_map<wire::Xid, Txn> txns_;
 };
 

@@ -151,6 +151,32 @@ class ShadowState final : public core::ChangeSink {
                       std::vector<std::pair<size_t, std::string>>& out) const;
   // Whether commits with lo <= end_lsn < hi touched a key or truncated.
   bool TouchedBetween(wire::Lsn lo, wire::Lsn hi) const;
+
+  // Reading ahead of a streamed transaction's commit (ChangeChecker): the
+  // keys its prepared changes will touch are handed out while it streams
+  // (PreparedChanges::HandOut, for `reader`); at its Stream Commit the
+  // replay says how many of them it touched first, in the same order.
+  size_t HandOutPreparedTouches(wire::Xid xid, uint64_t reader, size_t max, wire::Lsn below,
+                                std::vector<std::pair<size_t, std::string>>& out);
+  size_t PreparedNotHandedOut(wire::Xid xid, uint64_t reader) const {
+    return prepared_.NotHandedOut(xid, reader);
+  }
+  std::optional<wire::Xid> LargestPrepared() const { return prepared_.Largest(); }
+  bool HasPrepared(wire::Xid xid) const { return prepared_.Has(xid); }
+  // The streamed transaction being replayed, or the last one replayed (until
+  // the next one's Stream Commit).
+  struct StreamedReplay {
+    wire::Xid xid = 0;
+    wire::Lsn end;          // its commit's end
+    uint64_t reader = 0;    // who was handed out its keys last
+    size_t handed_out = 0;  // ... that many touches, of changes prepared at its Stream Commit
+    size_t prefix = 0;      // its first key touches, all of changes applied as prepared
+    bool settled = false;   // prefix final: the replay ended, or applied a change otherwise
+  };
+  std::optional<StreamedReplay> ReplayOf(wire::Xid xid) const {
+    if (replay_ && replay_->xid == xid) return replay_;
+    return std::nullopt;
+  }
   // Forgets history and recent changes up to `lsn` (folded into the base).
   // The touch log is not pruned: it keeps its last N touches.
   void Prune(wire::Lsn lsn);
@@ -254,6 +280,10 @@ class ShadowState final : public core::ChangeSink {
   // At a commit (mu_ held): its key touches and truncates into the touch
   // log, in their order, with the commit.
   void LogTouches(const core::CommitInfo& commit);
+  // After a change of the streamed transaction being replayed (mu_ held):
+  // its `touches` key touches extend replay_'s prefix if it was applied as
+  // prepared with no prepared change passed over; else the prefix ends.
+  void FollowReplay(bool applied_prepared, size_t touches);
   // While streaming (mu_ held): the largest in-memory table spills when the
   // maps passed their share.
   void SpillLargestIfOver();
@@ -289,6 +319,8 @@ class ShadowState final : public core::ChangeSink {
   PreparedChanges prepared_{MemoryBudget().prepared_changes()};
   std::unordered_map<uint64_t, std::optional<size_t>> early_generation_;  // ResolveEarly's
   uint64_t changes_applied_prepared_ = 0;
+  std::optional<StreamedReplay> replay_;
+  uint64_t replay_passed_ = 0;  // prepared_.passed() at its start
 
   wire::Lsn last_commit_end_;
   std::vector<OpCounts> ops_;

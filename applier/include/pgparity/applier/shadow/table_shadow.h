@@ -118,6 +118,16 @@ class TableShadow {
   // ('u'), which only the old row or the values kept for it resolve.
   std::optional<PreparedChange> Prepare(const core::Change& change);
   void ApplyPrepared(const PreparedChange& change, std::vector<std::string>& touched);
+  // The keys ApplyPrepared appends to `touched`, in its order: the old key
+  // unless an insert, then the new key of an insert or of a key change.
+  template <typename F>
+  static void ForEachTouchedKey(const PreparedChange& change, F&& touch) {
+    if (change.op != core::ChangeOp::kInsert) touch(change.old_key);
+    if (change.op == core::ChangeOp::kInsert ||
+        (change.op == core::ChangeOp::kUpdate && change.new_key != change.old_key)) {
+      touch(change.new_key);
+    }
+  }
   // TRUNCATE: every row goes.
   void Truncate();
   // Every row and every anomaly: as before the bootstrap.
