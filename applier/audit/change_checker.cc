@@ -74,18 +74,24 @@ std::map<size_t, ChangeChecker::TableRows> ChangeChecker::GroupByTable(
     return !k.empty() && shadow_.table(t).spec().keyed();  // not a truncate, not keyless
   };
   // Each table's keys sized first: a big commit's million would otherwise
-  // be moved from one doubling to the next.
-  std::map<size_t, size_t> per_table;
+  // be moved from one doubling to the next. By table index, not a map
+  // lookup per key.
+  std::vector<size_t> per_table(shadow_.table_count());
   for (const auto& [t, k] : keys) {
     if (compared_by_key(t, k)) ++per_table[t];
   }
-  for (const auto& [t, n] : per_table) by_table[t].keys.reserve(n);
+  std::vector<std::vector<std::string>*> table_keys(per_table.size());
+  for (size_t t = 0; t < per_table.size(); ++t) {
+    if (per_table[t] == 0) continue;
+    table_keys[t] = &by_table[t].keys;
+    table_keys[t]->reserve(per_table[t]);
+  }
   for (auto& [t, k] : keys) {
     if (!compared_by_key(t, k)) {
       left_to_full_check.insert(shadow_.table(t).qualified_name());
       continue;
     }
-    by_table[t].keys.push_back(std::move(k));
+    table_keys[t]->push_back(std::move(k));
   }
   return by_table;
 }
@@ -372,6 +378,7 @@ Status ChangeChecker::FinishOpenTxn(std::vector<std::pair<size_t, std::string>> 
 }
 
 void ChangeChecker::CompareCaughtUp(ChangeRound& round) {
+  std::vector<ReadRound> compared;  // freed after the lock: a big commit's million keys and rows
   auto lk = shadow_.Lock();
   while (!waiting_.empty() && shadow_.last_commit_end() >= waiting_.front().shown) {
     ReadRound& read = waiting_.front();
@@ -379,8 +386,10 @@ void ChangeChecker::CompareCaughtUp(ChangeRound& round) {
     round.left_to_full_check.merge(read.left_to_full_check);
     round.to = cursor_ = read.to;
     waiting_keys_ -= read.keys;
+    compared.push_back(std::move(read));
     waiting_.pop_front();
   }
+  lk.unlock();
 }
 
 bool ChangeChecker::WaitForShadow(std::chrono::steady_clock::time_point until) const {

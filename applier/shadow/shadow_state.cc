@@ -372,7 +372,9 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
       }
     }
   }
-  std::sort(integers.begin(), integers.end());
+  // A bulk load's keys often come in order already.
+  if (!std::is_sorted(integers.begin(), integers.end()))
+    std::sort(integers.begin(), integers.end());
   integers.erase(std::unique(integers.begin(), integers.end()), integers.end());
   out.reserve(out.size() + integers.size());
   for (const IntegerTouch& t : integers) {
