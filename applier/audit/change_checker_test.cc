@@ -34,6 +34,8 @@ using std::chrono::steady_clock;
 using testing::PgServer;
 using testing::SqlClient;
 
+struct RandomTxn;
+
 class ChangeCheckerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -177,6 +179,25 @@ class ChangeCheckerTest : public ::testing::Test {
     sub.name = "s";  // slot_name "": no source to ask
     return sub;
   }
+
+  // A table r (id int key, body text, n int) published alone by
+  // random_pub, for random transactions: its specs, its relation (relid 2).
+  const core::RelationInfo& CreateRandomTable(SqlClient& sql, std::vector<TableSpec>& specs) {
+    sql.Exec(
+        "CREATE TABLE r (id int PRIMARY KEY, body text, n int); "
+        "CREATE PUBLICATION random_pub FOR TABLE r;");
+    specs = Specs("random_pub");
+    wire::Relation rel;
+    rel.relid = 2;
+    rel.namespace_name = "public";
+    rel.name = "r";
+    rel.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
+    return cache_.Apply(rel);
+  }
+  // The rounds after `txn` committed (at 0/300): every key it touched
+  // compared once, and exactly `expected` named, each once.
+  static void ExpectExactlyTheDivergences(ChangeChecker& checker, const RandomTxn& txn,
+                                          const std::map<std::string, RowDivergence>& expected);
 
   static PgServer* server_;
   static inline std::string sub_oid_;
@@ -335,6 +356,19 @@ std::string TargetValues(const RandomTxn& txn, std::mt19937_64& rng,
   return rows;
 }
 
+void ChangeCheckerTest::ExpectExactlyTheDivergences(
+    ChangeChecker& checker, const RandomTxn& txn,
+    const std::map<std::string, RowDivergence>& expected) {
+  const Rounds rounds = RoundsPast(checker, 0x300, 4);
+  std::map<std::string, RowDivergence> named;
+  for (const auto& [key, kind] : rounds.named) {
+    EXPECT_TRUE(named.emplace(key, kind).second) << "named twice";
+  }
+  EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
+  EXPECT_EQ(rounds.compared, txn.touched.size());
+  EXPECT_EQ(named, expected);
+}
+
 // Random streamed transactions whose result the target holds with random
 // divergences, read ahead in random chunk sizes by rounds at random points
 // of the replay (the commit at 0/300, the origin at 0/400): every key a
@@ -343,16 +377,8 @@ std::string TargetValues(const RandomTxn& txn, std::mt19937_64& rng,
 // digests; rows of untouched keys are never named.
 TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesTheyTouched) {
   SqlClient sql(server_->Dsn());
-  sql.Exec(
-      "CREATE TABLE r (id int PRIMARY KEY, body text, n int); "
-      "CREATE PUBLICATION random_pub FOR TABLE r;");
-  const auto specs = Specs("random_pub");
-  wire::Relation rel;
-  rel.relid = 2;
-  rel.namespace_name = "public";
-  rel.name = "r";
-  rel.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
-  const core::RelationInfo& relation = cache_.Apply(rel);
+  std::vector<TableSpec> specs;
+  const core::RelationInfo& relation = CreateRandomTable(sql, specs);
   uint64_t read_while_applied = 0;
   for (uint64_t seed = 1; seed <= 40; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -378,14 +404,7 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
       }
     }
     ASSERT_TRUE(CommitBoth(shadow, 0x300, 0x400).ok());
-    const Rounds rounds = RoundsPast(checker, 0x300, 4);
-    std::map<std::string, RowDivergence> named;
-    for (const auto& [key, kind] : rounds.named) {
-      EXPECT_TRUE(named.emplace(key, kind).second) << "named twice";
-    }
-    EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
-    EXPECT_EQ(rounds.compared, txn.touched.size());
-    EXPECT_EQ(named, expected);
+    ExpectExactlyTheDivergences(checker, txn, expected);
     read_while_applied += checker.keys_read_while_applied();
   }
   EXPECT_GT(read_while_applied, 100u) << "the transactions' keys were not read while applied";
@@ -423,16 +442,8 @@ Status StreamedStep(ShadowState& shadow, const core::RelationInfo& relation,
 TEST_F(ChangeCheckerTest,
        RandomStreamedTransactionsReadWhileTheyStreamFindExactlyTheirDivergences) {
   SqlClient sql(server_->Dsn());
-  sql.Exec(
-      "CREATE TABLE r (id int PRIMARY KEY, body text, n int); "
-      "CREATE PUBLICATION random_pub FOR TABLE r;");
-  const auto specs = Specs("random_pub");
-  wire::Relation rel;
-  rel.relid = 2;
-  rel.namespace_name = "public";
-  rel.name = "r";
-  rel.columns = {{1, "id", 23, -1}, {0, "body", 25, -1}, {0, "n", 23, -1}};
-  const core::RelationInfo& relation = cache_.Apply(rel);
+  std::vector<TableSpec> specs;
+  const core::RelationInfo& relation = CreateRandomTable(sql, specs);
   uint64_t streamed = 0, used = 0, seeds_with_rollback_after_read = 0;
   for (uint64_t seed = 1; seed <= 60; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -497,14 +508,7 @@ TEST_F(ChangeCheckerTest,
     }
     ASSERT_TRUE(CommitBoth(shadow, 0x300, 0x400).ok());
     shadow.OnStreamTruncated(7, 0);  // replayed: gone
-    const Rounds rounds = RoundsPast(checker, 0x300, 4);
-    std::map<std::string, RowDivergence> named;
-    for (const auto& [key, kind] : rounds.named) {
-      EXPECT_TRUE(named.emplace(key, kind).second) << "named twice";
-    }
-    EXPECT_GT(checker.cursor(), wire::Lsn(0x300));
-    EXPECT_EQ(rounds.compared, txn.touched.size());
-    EXPECT_EQ(named, expected);
+    ExpectExactlyTheDivergences(checker, txn, expected);
     streamed += checker.keys_read_while_streamed();
     used += checker.keys_read_while_streamed_used();
   }
