@@ -326,11 +326,14 @@ void SlotConsumer::ArmCheckpoint(Session& s) {
   s.checkpoint_timer.expires_after(every);
   s.checkpoint_timer.async_wait([this, &s](const boost::system::error_code& ec) {
     if (ec || s.ending) return;
-    Status st = Checkpoint(s);
-    if (!st.ok()) return Finish(s, st);
+    // The progress first: what durable_position decides may depend on it
+    // (audit writes its checkpoint as soon as the stream has decoded past
+    // --until-lsn, not one tick later).
     if (hooks_.on_progress) {
       hooks_.on_progress(std::max(received_, s.stream.feedback().received()), Idle(s));
     }
+    Status st = Checkpoint(s);
+    if (!st.ok()) return Finish(s, st);
     if (ReachedUntil(s)) return Finish(s, Status::OK());
     ArmCheckpoint(s);
   });

@@ -121,8 +121,9 @@ struct ConsumerHooks {
   // only during this call. Non-OK aborts Run and drops the slot it just
   // created; SnapshotTaken may ask for a new slot.
   std::function<Result<SnapshotTaken>(const conn::CreatedSlot&)> on_slot_created;
-  // Every checkpoint interval while streaming: the highest wal end received
-  // (frames and keepalives), and whether no transaction is open or buffered.
+  // Every checkpoint interval while streaming, before durable_position is
+  // asked: the highest wal end received (frames and keepalives), and
+  // whether no transaction is open or buffered.
   std::function<void(wire::Lsn received, bool idle)> on_progress;
   // Every XLogData frame before decoding (record --raw).
   std::function<Status(const wire::XLogData&)> on_frame;
