@@ -556,6 +556,7 @@ void Audit::RunChangeRound() {
     changes_->set_cursor(shadow.base_point());
   }
   changes_->set_decoded_before(session_->position().DecodedBefore());
+  changes_->set_stream_received(wire::Lsn(session_->position().received.load()));
   auto round = changes_->RunOnce();
   const bool had_backlog = change_capped_ || shadow_behind_;
   const bool was_settling = settling_;

@@ -280,6 +280,14 @@ Result<bool> ChangeChecker::ReadStreamedTxn(std::unique_lock<std::mutex>& lk, wi
                                             bool behind) {
   const size_t chunk = options_.ahead_chunk_keys;
   if (open_txn_ || !behind || waiting_keys_ + chunk > options_.max_waiting_keys) return false;
+  // Its commit lies past what the stream received: the target cannot have
+  // applied it unless its commits lead that — by far, in a backlog; a
+  // live target's lead, if any, is the walsenders' difference, and reads
+  // then would all be read again. (Its origin, not the subscription
+  // slot's flush, which an idle subscriber moves to the WAL's end.)
+  if (remote_applied_.value() <= stream_received_.value() + options_.stream_lead_bytes) {
+    return false;
+  }
   if (!early_) {
     const auto xid = shadow_.LargestPrepared();
     if (!xid || shadow_.ReplayOf(*xid)) return false;

@@ -459,8 +459,8 @@ TEST_F(ChangeCheckerTest,
     sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
     ShadowState shadow(specs);
     shadow.SetBasePoint(wire::Lsn(0x100));
-    ChangeChecker checker =
-        Checker(shadow, {.ahead_chunk_keys = static_cast<size_t>(uniform(1, 6))});
+    ChangeChecker checker = Checker(
+        shadow, {.ahead_chunk_keys = static_cast<size_t>(uniform(1, 6)), .stream_lead_bytes = 0});
     checker.set_cursor(wire::Lsn(0x100));
     const auto maybe_round = [&] {
       if (uniform(0, 2) != 0) return;
@@ -523,7 +523,7 @@ TEST_F(ChangeCheckerTest,
 // its commit those reads do not count, and the rows are read again — they
 // were the rows before it, and would otherwise be named as divergent.
 TEST_F(ChangeCheckerTest, KeysReadWhileStreamingBeforeTheTargetAppliedTheCommitAreReadAgain) {
-  ChangeChecker checker = Checker(*shadow_, {.ahead_chunk_keys = 1});
+  ChangeChecker checker = Checker(*shadow_, {.ahead_chunk_keys = 1, .stream_lead_bytes = 0});
   checker.set_cursor(wire::Lsn(0x100));
   const std::vector<RandomTxn::Step> steps{{core::ChangeOp::kUpdate, {"1", "b2", "1"}},
                                            {core::ChangeOp::kUpdate, {"2", "c2", "1"}}};
@@ -555,6 +555,38 @@ TEST_F(ChangeCheckerTest, KeysReadWhileStreamingBeforeTheTargetAppliedTheCommitA
   EXPECT_TRUE(rounds.named.empty())
       << rounds.named.size() << " named, first " << rounds.named[0].first;
   EXPECT_EQ(checker.keys_read_while_streamed_used(), 0u);
+}
+
+// The target's applied commits (the origin at 0/400) do not lead what
+// pgparity's stream received by more than the lead (a live target, not a
+// backlog): a streaming transaction's commit, beyond what was received,
+// cannot be applied yet, and nothing of it is read while it streams.
+TEST_F(ChangeCheckerTest, ReadsNothingWhileStreamingWhenTheTargetIsNotAheadOfTheStream) {
+  const RandomTxn::Step step{core::ChangeOp::kUpdate, {"1", "b", "1"}};
+  ASSERT_TRUE(StreamedStep(*shadow_, *relation_, step, 0, true).ok());
+  const auto early_reads = [&](ChangeChecker& checker) {
+    for (int i = 0; i < 3; ++i) {
+      auto round = checker.RunOnce();
+      EXPECT_TRUE(round.ok()) << round.status().ToString();
+    }
+    return checker.keys_read_while_streamed();
+  };
+  // Received 0/100: a lead of 0x300 bytes, under the default 16 MiB.
+  ChangeChecker by_default = Checker(*shadow_, {.ahead_chunk_keys = 1});
+  by_default.set_cursor(wire::Lsn(0x100));
+  by_default.set_stream_received(wire::Lsn(0x100));
+  EXPECT_EQ(early_reads(by_default), 0u);
+  // No lead needed, but none there: received 0/400.
+  ChangeChecker no_lead = Checker(*shadow_, {.ahead_chunk_keys = 1, .stream_lead_bytes = 0});
+  no_lead.set_cursor(wire::Lsn(0x100));
+  no_lead.set_stream_received(wire::Lsn(0x400));
+  EXPECT_EQ(early_reads(no_lead), 0u);
+  // A lead: read.
+  ChangeChecker led = Checker(*shadow_, {.ahead_chunk_keys = 1, .stream_lead_bytes = 0});
+  led.set_cursor(wire::Lsn(0x100));
+  led.set_stream_received(wire::Lsn(0x100));
+  EXPECT_EQ(early_reads(led), 1u);
+  shadow_->OnStreamTruncated(7, 0);  // aborted
 }
 
 // Its commit not yet applied on the target (the origin at 0/400): nothing

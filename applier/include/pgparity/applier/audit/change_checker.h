@@ -37,8 +37,10 @@
 // with the rows read — the same comparison: each row read is the target's
 // as of a position at or past the commit's end.
 //
-// Earlier still, while such a transaction streams and the target has
-// applied commits the shadow lacks (a backlog): the keys its prepared
+// Earlier still, while such a transaction streams and the target's applied
+// commits lead what pgparity's stream has received (a backlog:
+// ChangeCheckOptions::stream_lead_bytes; its commit lies beyond what was
+// received, so only then can it be applied already): the keys its prepared
 // changes will touch (ShadowState::HandOutPreparedTouches, from the
 // decoder's early delivery) are read in chunks as they arrive. At its
 // Stream Commit those reads count as the first chunks of the read above
@@ -118,6 +120,12 @@ struct ChangeCheckOptions {
   // Keys of an open streamed transaction read at once (above): read when
   // the shadow has applied at least this many not read yet.
   size_t ahead_chunk_keys = 65536;
+  // A streaming transaction's keys are read early only while the commits
+  // the target applied (its origin) lead what pgparity's stream received
+  // by more than this much WAL: a backlog. A live target leads it at most
+  // by the difference between the two walsenders (milliseconds of WAL),
+  // and its commit, past what was received, is not applied yet.
+  uint64_t stream_lead_bytes = uint64_t{16} << 20;
 };
 
 class ChangeChecker {
@@ -139,6 +147,10 @@ class ChangeChecker {
   // (its received position while idle), though the shadow's last commit may
   // be older: a quiet source's rounds may then reach `lsn`. Only raises.
   void set_decoded_before(wire::Lsn lsn) { decoded_before_ = std::max(decoded_before_, lsn); }
+  // The highest WAL end pgparity's stream has received (frames and
+  // keepalives). A streaming transaction's keys are read early only while
+  // the target's applied commits lead it (above). Only raises.
+  void set_stream_received(wire::Lsn lsn) { stream_received_ = std::max(stream_received_, lsn); }
 
   // One round: the rounds read before whose R2 the shadow has reached are
   // compared, then the next keys read (compared at once when the shadow is
@@ -256,6 +268,7 @@ class ChangeChecker {
   std::deque<ReadRound> waiting_;
   size_t waiting_keys_ = 0;
   wire::Lsn decoded_before_;
+  wire::Lsn stream_received_;
   wire::Lsn remote_applied_;  // the target's remote_lsn as AppliedBound last read it
   std::optional<OpenTxnRead> open_txn_;
   std::optional<EarlyRead> early_;
