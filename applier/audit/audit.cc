@@ -718,6 +718,13 @@ Status Audit::Stop() {
       "target, {} divergent",
       shadow.last_commit_end().ToString(), checkpointer_->last().ToString(), change_rows_,
       change_divergent_);
+  if (changes_ && changes_->keys_read_while_streamed() + changes_->keys_read_while_applied() > 0) {
+    spdlog::info(
+        "per-change checks read keys of streamed transactions before their commit: {} while they "
+        "streamed ({} of them counted at the commit), {} while the shadow applied them",
+        changes_->keys_read_while_streamed(), changes_->keys_read_while_streamed_used(),
+        changes_->keys_read_while_applied());
+  }
   return Status::OK();
 }
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -378,6 +379,54 @@ TEST_F(AuditTest, CatchingUpABacklogComparesEveryChangedKeyOnceAndNamesTheDiverg
             std::string::npos)
       << log;
   target.Exec("UPDATE pgbench_accounts a SET filler = s.filler FROM saved s WHERE a.aid = s.aid");
+}
+
+// A backlog holding one big streamed transaction (the source database's
+// logical_decoding_work_mem at 64 kB; 150,000 changes of 100,000 keys, WAL
+// well past the 16 MiB lead): its keys are read on the target while it
+// streams (the stop's line says so), every key is compared once, and the
+// row changed on the target behind the subscriber's back is named.
+TEST_F(AuditTest, ABacklogsBigStreamedTransactionIsReadWhileItStreams) {
+  StartAudit("3600");
+  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
+  audit_->Signal(SIGTERM);
+  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
+  SqlClient source(servers().source.Dsn());
+  SqlClient target(servers().target.Dsn());
+  const auto work_mem = [&](const std::string& set) {
+    source.Exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I " + set +
+                "', current_database()); END $$");
+  };
+  work_mem("SET logical_decoding_work_mem = ''64kB''");
+  source.Exec(
+      "BEGIN; UPDATE pgbench_accounts SET abalance = abalance + 1; "
+      "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 2 = 0; COMMIT");
+  const std::string keys = source.Value("SELECT count(*) FROM pgbench_accounts");
+  source.Exec("CHECKPOINT");
+  const std::string end = source.Value("SELECT pg_current_wal_lsn()");
+  testing::WaitForCatchUp(source, "my_subscription", seconds(60));
+  target.Exec(
+      "CREATE TEMP TABLE saved AS SELECT aid, filler FROM pgbench_accounts WHERE aid = 77777");
+  target.Exec("UPDATE pgbench_accounts SET filler = 'changed on the target' WHERE aid = 77777");
+
+  const size_t first_run_log = Log().size();
+  StartAudit("3600", {"--until-lsn", end});
+  const auto code = audit_->Wait(std::chrono::milliseconds(60000));
+  const std::string log = Log().substr(first_run_log);
+  target.Exec("UPDATE pgbench_accounts a SET filler = s.filler FROM saved s WHERE a.aid = s.aid");
+  work_mem("RESET logical_decoding_work_mem");
+  ASSERT_EQ(code, 0) << log;
+  EXPECT_NE(log.find("per-change checks: " + keys + " changed rows compared on the target, 1 " +
+                     "divergent"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("per-change check: public.pgbench_accounts aid=77777 differs on the target"),
+            std::string::npos)
+      << log;
+  const std::regex early(R"(before their commit: (\d+) while they streamed \((\d+) of them)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(log, m, early)) << log;
+  EXPECT_GT(std::stoull(m[2].str()), 0u) << m[0];
 }
 
 TEST_F(AuditTest, MetricsEndpointServesPrometheusAndTheReport) {
