@@ -243,21 +243,27 @@ Result<bool> ChangeChecker::ReadOpenTxn(std::unique_lock<std::mutex>& lk, wire::
     open_txn_->end = end;
   }
   const size_t n = keys.size();
-  Status read = ReadInto(std::move(keys), open_txn_->on_target);
-  Result<std::optional<wire::Lsn>> applied_after = std::optional<wire::Lsn>();
-  if (read.ok()) applied_after = ReadRemoteLsn(*target_, sub_);
-  if (!read.ok() || !applied_after.ok()) {
+  Result<wire::Lsn> shown = ReadAhead(std::move(keys), open_txn_->on_target, applied);
+  if (!shown.ok()) {
     // Rows read but not counted, or without what the target showed: the
     // commit's round reads them all again.
     TakeOpenTxn();
-    return read.ok() ? applied_after.status() : read;
+    return shown.status();
   }
   open_txn_->taken += n;
   open_txn_->counted += n;
-  open_txn_->shown = std::max(open_txn_->shown, applied_after->value_or(applied));
+  open_txn_->shown = std::max(open_txn_->shown, *shown);
   waiting_keys_ += n;
   keys_read_while_applied_ += n;
   return true;
+}
+
+Result<wire::Lsn> ChangeChecker::ReadAhead(std::vector<std::pair<size_t, std::string>> keys,
+                                           std::map<size_t, TargetRowDigests>& on_target,
+                                           wire::Lsn applied) {
+  PGPARITY_RETURN_IF_ERROR(ReadInto(std::move(keys), on_target));
+  PGPARITY_ASSIGN_OR_RETURN(auto applied_after, ReadRemoteLsn(*target_, sub_));
+  return applied_after.value_or(applied);
 }
 
 Status ChangeChecker::ReadInto(std::vector<std::pair<size_t, std::string>> keys,
@@ -308,14 +314,12 @@ Result<bool> ChangeChecker::ReadStreamedTxn(std::unique_lock<std::mutex>& lk, wi
   if (n == 0) return false;
   lk.unlock();
   early_->applied = std::min(early_->applied, applied);
-  Status read = ReadInto(std::move(keys), early_->on_target);
-  Result<std::optional<wire::Lsn>> applied_after = std::optional<wire::Lsn>();
-  if (read.ok()) applied_after = ReadRemoteLsn(*target_, sub_);
-  if (!read.ok() || !applied_after.ok()) {
+  Result<wire::Lsn> shown = ReadAhead(std::move(keys), early_->on_target, applied);
+  if (!shown.ok()) {
     DropEarlyRead();  // handed out, not all read: the next early read starts over
-    return read.ok() ? applied_after.status() : read;
+    return shown.status();
   }
-  early_->shown = std::max(early_->shown, applied_after->value_or(applied));
+  early_->shown = std::max(early_->shown, *shown);
   early_->keys += n;
   waiting_keys_ += n;
   keys_read_while_streamed_ += n;

@@ -242,6 +242,11 @@ class ChangeChecker {
   // and tables without a key left out).
   Status ReadInto(std::vector<std::pair<size_t, std::string>> keys,
                   std::map<size_t, TargetRowDigests>& on_target);
+  // A chunk read ahead of a commit (ReadOpenTxn, ReadStreamedTxn):
+  // ReadInto, then the target's applied position it showed them at most
+  // at (its origin read after; `applied` when it has none).
+  Result<wire::Lsn> ReadAhead(std::vector<std::pair<size_t, std::string>> keys,
+                              std::map<size_t, TargetRowDigests>& on_target, wire::Lsn applied);
   // open_txn_, no longer counted among the waiting keys; reset.
   OpenTxnRead TakeOpenTxn();
   // The round of the commit open_txn_ read (`keys`: all of the round's):
