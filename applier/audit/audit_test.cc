@@ -9,7 +9,9 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -73,6 +75,57 @@ class AuditTest : public VerifyFixture {
     audit_ = std::make_unique<Subprocess>(argv, state_.string() + ".log");
   }
   std::string Log() { return testing::ReadFile(state_.string() + ".log"); }
+  // A restart catching up a backlog from its checkpoint: a first run until
+  // its report is consistent, stopped; `make_backlog` on the source (it
+  // returns the number of keys it changed), applied by the subscriber; row
+  // `aid` of pgbench_accounts changed on the target behind its back; the
+  // restart with --until-lsn past the backlog; the row put back.
+  struct CatchUp {
+    std::string keys;
+    std::optional<int> code;
+    std::string log;  // the restart's
+  };
+  CatchUp CatchUpBacklog(const std::function<std::string(SqlClient&)>& make_backlog, int aid) {
+    CatchUp run;
+    StartAudit("3600");
+    WaitForReport([](const json& r) { return r["status"] == "consistent"; });
+    audit_->Signal(SIGTERM);
+    run.code = audit_->Wait(std::chrono::milliseconds(20000));
+    if (run.code != 0) {
+      run.log = Log();
+      return run;
+    }
+    SqlClient source(servers().source.Dsn());
+    SqlClient target(servers().target.Dsn());
+    run.keys = make_backlog(source);
+    // The end past the last commit, as after any write pgoutput does not
+    // send (bench/audit_catchup.sh's backlogs end so): the rounds' cursor
+    // passes it only once the stream's keepalive says nothing else was
+    // committed.
+    source.Exec("CHECKPOINT");
+    const std::string end = source.Value("SELECT pg_current_wal_lsn()");
+    testing::WaitForCatchUp(source, "my_subscription", seconds(60));
+    const std::string row = "aid = " + std::to_string(aid);
+    target.Exec("CREATE TEMP TABLE saved AS SELECT aid, filler FROM pgbench_accounts WHERE " + row);
+    target.Exec("UPDATE pgbench_accounts SET filler = 'changed on the target' WHERE " + row);
+    const size_t first_run_log = Log().size();  // the log file is appended to
+    StartAudit("3600", {"--until-lsn", end});
+    run.code = audit_->Wait(std::chrono::milliseconds(60000));
+    run.log = Log().substr(first_run_log);
+    target.Exec("UPDATE pgbench_accounts a SET filler = s.filler FROM saved s WHERE a.aid = s.aid");
+    return run;
+  }
+  // The catch-up compared every key once and named exactly row `aid`.
+  static void ExpectOnlyTheChangedRowNamed(const CatchUp& run, int aid) {
+    EXPECT_NE(run.log.find("per-change checks: " + run.keys +
+                           " changed rows compared on the target, 1 divergent"),
+              std::string::npos)
+        << run.log;
+    EXPECT_NE(run.log.find("per-change check: public.pgbench_accounts aid=" + std::to_string(aid) +
+                           " differs on the target"),
+              std::string::npos)
+        << run.log;
+  }
   // A state directory with a checkpoint: one audit until its first report
   // (any verdict: earlier tests of the suite may leave divergences), then
   // SIGTERM.
@@ -330,55 +383,32 @@ TEST_F(AuditTest, PerChangeCheckCatchesAChangedRowBetweenFullChecks) {
 // UPDATEs touched, not pgparity's — and the one row changed behind the
 // subscriber's back is named.
 TEST_F(AuditTest, CatchingUpABacklogComparesEveryChangedKeyOnceAndNamesTheDivergentOne) {
-  StartAudit("3600");
-  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
-  audit_->Signal(SIGTERM);
-  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
-  SqlClient source(servers().source.Dsn());
-  SqlClient target(servers().target.Dsn());
-  // 100 commits of 1,000 keys each, and keys 1-50 in every one of them:
-  // five rounds' 20,000-key caps, keys changed again in later rounds, and
-  // enough for the stream to take a while.
-  source.Exec("CREATE TEMP TABLE touched (aid int PRIMARY KEY)");
-  for (int i = 0; i < 100; ++i) {
-    const std::string where = "aid BETWEEN " + std::to_string(i * 1000 + 1) + " AND " +
-                              std::to_string(i * 1000 + 1000) + " OR aid <= 50";
-    source.Exec("WITH u AS (UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE " + where +
-                " RETURNING aid) INSERT INTO touched SELECT aid FROM u ON CONFLICT DO NOTHING");
-  }
-  const std::string keys = source.Value("SELECT count(*) FROM touched");
-  ASSERT_EQ(keys, "100000");
-  // The end past the last commit, as after any write pgoutput does not send
-  // (bench/audit_catchup.sh's backlogs end so): the rounds' cursor passes it
-  // only once the stream's keepalive says nothing else was committed.
-  source.Exec("CHECKPOINT");
-  const std::string end = source.Value("SELECT pg_current_wal_lsn()");
-  testing::WaitForCatchUp(source, "my_subscription", seconds(60));
-  // Behind the subscriber's back, after it applied the backlog.
-  target.Exec(
-      "CREATE TEMP TABLE saved AS SELECT aid, filler FROM pgbench_accounts WHERE aid = 25000");
-  target.Exec("UPDATE pgbench_accounts SET filler = 'changed on the target' WHERE aid = 25000");
-
-  const size_t first_run_log = Log().size();  // the log file is appended to
-  StartAudit("3600", {"--until-lsn", end});
-  const auto code = audit_->Wait(std::chrono::milliseconds(60000));
-  const std::string log = Log().substr(first_run_log);
-  ASSERT_EQ(code, 0) << log;
-  EXPECT_NE(log.find("caught up: every commit up to"), std::string::npos) << log;
+  const CatchUp run = CatchUpBacklog(
+      [](SqlClient& source) {
+        // 100 commits of 1,000 keys each, and keys 1-50 in every one of
+        // them: five rounds' 20,000-key caps, keys changed again in later
+        // rounds, and enough for the stream to take a while.
+        source.Exec("CREATE TEMP TABLE touched (aid int PRIMARY KEY)");
+        for (int i = 0; i < 100; ++i) {
+          const std::string where = "aid BETWEEN " + std::to_string(i * 1000 + 1) + " AND " +
+                                    std::to_string(i * 1000 + 1000) + " OR aid <= 50";
+          source.Exec("WITH u AS (UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE " +
+                      where +
+                      " RETURNING aid) INSERT INTO touched SELECT aid FROM u ON CONFLICT DO "
+                      "NOTHING");
+        }
+        return source.Value("SELECT count(*) FROM touched");
+      },
+      25000);
+  ASSERT_EQ(run.code, 0) << run.log;
+  ASSERT_EQ(run.keys, "100000");
+  EXPECT_NE(run.log.find("caught up: every commit up to"), std::string::npos) << run.log;
   // The rounds end the catch-up: the full check due since the start waits
   // for them, and for the rounds after they caught up that wait for the
   // stream's published position (Audit::settling_, ChangeRound::
   // stream_short), instead of scanning every table first.
-  EXPECT_EQ(log.find("full check"), std::string::npos) << log;
-  EXPECT_NE(log.find("per-change checks: " + keys +
-                     " changed rows compared on the target, 1 "
-                     "divergent"),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("per-change check: public.pgbench_accounts aid=25000 differs on the target"),
-            std::string::npos)
-      << log;
-  target.Exec("UPDATE pgbench_accounts a SET filler = s.filler FROM saved s WHERE a.aid = s.aid");
+  EXPECT_EQ(run.log.find("full check"), std::string::npos) << run.log;
+  ExpectOnlyTheChangedRowNamed(run, 25000);
 }
 
 // A backlog holding one big streamed transaction (the source database's
@@ -387,45 +417,26 @@ TEST_F(AuditTest, CatchingUpABacklogComparesEveryChangedKeyOnceAndNamesTheDiverg
 // streams (the stop's line says so), every key is compared once, and the
 // row changed on the target behind the subscriber's back is named.
 TEST_F(AuditTest, ABacklogsBigStreamedTransactionIsReadWhileItStreams) {
-  StartAudit("3600");
-  WaitForReport([](const json& r) { return r["status"] == "consistent"; });
-  audit_->Signal(SIGTERM);
-  ASSERT_EQ(audit_->Wait(std::chrono::milliseconds(20000)), 0) << Log();
   SqlClient source(servers().source.Dsn());
-  SqlClient target(servers().target.Dsn());
   const auto work_mem = [&](const std::string& set) {
     source.Exec("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I " + set +
                 "', current_database()); END $$");
   };
   work_mem("SET logical_decoding_work_mem = ''64kB''");
-  source.Exec(
-      "BEGIN; UPDATE pgbench_accounts SET abalance = abalance + 1; "
-      "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 2 = 0; COMMIT");
-  const std::string keys = source.Value("SELECT count(*) FROM pgbench_accounts");
-  source.Exec("CHECKPOINT");
-  const std::string end = source.Value("SELECT pg_current_wal_lsn()");
-  testing::WaitForCatchUp(source, "my_subscription", seconds(60));
-  target.Exec(
-      "CREATE TEMP TABLE saved AS SELECT aid, filler FROM pgbench_accounts WHERE aid = 77777");
-  target.Exec("UPDATE pgbench_accounts SET filler = 'changed on the target' WHERE aid = 77777");
-
-  const size_t first_run_log = Log().size();
-  StartAudit("3600", {"--until-lsn", end});
-  const auto code = audit_->Wait(std::chrono::milliseconds(60000));
-  const std::string log = Log().substr(first_run_log);
-  target.Exec("UPDATE pgbench_accounts a SET filler = s.filler FROM saved s WHERE a.aid = s.aid");
+  const CatchUp run = CatchUpBacklog(
+      [](SqlClient& source) {
+        source.Exec(
+            "BEGIN; UPDATE pgbench_accounts SET abalance = abalance + 1; "
+            "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid % 2 = 0; COMMIT");
+        return source.Value("SELECT count(*) FROM pgbench_accounts");
+      },
+      77777);
   work_mem("RESET logical_decoding_work_mem");
-  ASSERT_EQ(code, 0) << log;
-  EXPECT_NE(log.find("per-change checks: " + keys + " changed rows compared on the target, 1 " +
-                     "divergent"),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("per-change check: public.pgbench_accounts aid=77777 differs on the target"),
-            std::string::npos)
-      << log;
+  ASSERT_EQ(run.code, 0) << run.log;
+  ExpectOnlyTheChangedRowNamed(run, 77777);
   const std::regex early(R"(before their commit: (\d+) while they streamed \((\d+) of them)");
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(log, m, early)) << log;
+  ASSERT_TRUE(std::regex_search(run.log, m, early)) << run.log;
   EXPECT_GT(std::stoull(m[2].str()), 0u) << m[0];
 }
 
