@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -550,8 +551,10 @@ void Audit::RunChangeRound() {
     changes_ = std::make_unique<ChangeChecker>(
         shadow, session_->source_params().WithPinnedFormats(),
         session_->target_params().WithPinnedFormats(), session_->subscription(),
-        ChangeCheckOptions{.max_waiting_keys = options_.memory.read_ahead() / kWaitingKeyBytes,
-                           .read_sessions = options_.parallel});
+        ChangeCheckOptions{
+            .max_waiting_keys = options_.memory.read_ahead() / kWaitingKeyBytes,
+            .read_sessions = options_.parallel,
+            .compare_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4)});
     auto lk = shadow.Lock();
     changes_->set_cursor(shadow.base_point());
   }

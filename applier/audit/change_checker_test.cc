@@ -411,6 +411,51 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
   sql.Exec("DROP PUBLICATION random_pub; DROP TABLE r;");
 }
 
+// The same random transactions compared by two checkers of one shadow:
+// one on a single thread, one in parts of a few keys on 2 to 4 threads
+// (ChangeCheckOptions::compare_threads). Both compare every key once and
+// name exactly the divergences, the same ones in the same order.
+TEST_F(ChangeCheckerTest, ComparesInPartsOnSeveralThreadsWhatOneThreadDoes) {
+  SqlClient sql(server_->Dsn());
+  std::vector<TableSpec> specs;
+  const core::RelationInfo& relation = CreateRandomTable(sql, specs);
+  size_t named = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const auto uniform = [&](int lo, int hi) {
+      return static_cast<size_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
+    };
+    const RandomTxn txn = RandomTxn::Make(rng, 300);
+    std::map<std::string, RowDivergence> expected;
+    sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+    ShadowState shadow(specs);
+    shadow.SetBasePoint(wire::Lsn(0x100));
+    ChangeChecker one = Checker(shadow, {.compare_threads = 1});
+    ChangeChecker many =
+        Checker(shadow, {.compare_threads = uniform(2, 4), .compare_part_keys = uniform(1, 40)});
+    one.set_cursor(wire::Lsn(0x100));
+    many.set_cursor(wire::Lsn(0x100));
+    core::TxnInfo begin;
+    begin.streamed = true;
+    begin.end_lsn = wire::Lsn(0x300);
+    ASSERT_TRUE(shadow.OnBegin(begin).ok());
+    for (const RandomTxn::Step& step : txn.steps) {
+      ASSERT_TRUE(ApplyStep(shadow, relation, step.op, step.row).ok());
+    }
+    ASSERT_TRUE(CommitBoth(shadow, 0x300, 0x400).ok());
+    const Rounds on_one = RoundsPast(one, 0x300, 4);
+    const Rounds on_many = RoundsPast(many, 0x300, 4);
+    EXPECT_EQ(on_one.compared, txn.touched.size());
+    EXPECT_EQ(on_many.compared, on_one.compared);
+    EXPECT_EQ(on_many.named, on_one.named);
+    EXPECT_EQ(on_one.named.size(), expected.size());
+    named += on_many.named.size();
+  }
+  EXPECT_GT(named, 20u) << "too few divergences to tell the orders apart";
+  sql.Exec("DROP PUBLICATION random_pub; DROP TABLE r;");
+}
+
 // One change of a streamed transaction (xid 7) as the decoder gives it,
 // early (OnStreamedChange) or at the replay: entry `entry` of its log.
 Status StreamedStep(ShadowState& shadow, const core::RelationInfo& relation,
