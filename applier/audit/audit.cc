@@ -42,8 +42,9 @@ constexpr auto kSettleLimit = std::chrono::seconds(10);
 
 // Checkpoints the shadow at transaction boundaries, on the consumer's
 // thread (through StreamOptions::durable_position). The shadow's lock is
-// held while the state is taken, not while the file is written and synced:
-// the checks go on meanwhile (the stream waits: it is this thread).
+// held while the state is taken only when a table spilled; never while the
+// file is written and synced: the checks go on meanwhile (the stream
+// waits: it is this thread).
 class Checkpointer {
  public:
   Checkpointer(ShadowState& shadow, CheckpointMeta meta, std::string path,
@@ -72,13 +73,18 @@ class Checkpointer {
     if (!force && !reached_until && steady_clock::now() - last_write_ < due) return last();
     const auto start = steady_clock::now();
     PreparedCheckpoint prepared;
-    wire::Lsn at;
     size_t rows = 0;
+    wire::Lsn at;
     {
       auto lk = shadow_.Lock();
       if (shadow_.in_transaction()) return last();
       at = shadow_.last_commit_end();
       if (at <= last()) return last();
+      // A spilled table's reads share the store's buffers: taken under the
+      // lock, the checks wait. Otherwise without it, beside their reads:
+      // this thread is the consumer, the one that changes the rows
+      // (ShadowState's thread-safety), and a big shadow takes a while.
+      if (shadow_.store() == nullptr) lk.unlock();
       PGPARITY_ASSIGN_OR_RETURN(prepared, PrepareCheckpoint(shadow_, at, meta_, path_, base_));
       rows = shadow_.TrackedRows();
     }

@@ -24,7 +24,11 @@
 // Thread-safety: the ChangeSink callbacks run on the consumer's thread;
 // every other member may be called from another thread while holding
 // Lock(). Pause() holds the consumer at its next transaction boundary so a
-// checker sees a state that does not move.
+// checker sees a state that does not move. Once the stream runs, only the
+// consumer's thread changes the tables' rows (the callbacks; a spill at a
+// commit), so between callbacks that thread may read them without Lock()
+// while others read them holding it (audit's checkpoint does) — unless a
+// table spilled: a spilled table's reads share the store's buffers.
 #ifndef PGPARITY_APPLIER_SHADOW_SHADOW_STATE_H_
 #define PGPARITY_APPLIER_SHADOW_SHADOW_STATE_H_
 
@@ -192,8 +196,8 @@ class ShadowState final : public core::ChangeSink {
   // SetMemoryLimit, which bounds them), at most a sixteenth of the memory
   // limit's worth of keys (4 M keys without a limit), and not past a
   // quarter of the rows (a commit that would take them there overflows
-  // them: a full checkpoint comes next). The checkpoint clears them (hold
-  // Lock()).
+  // them: a full checkpoint comes next). The checkpoint clears them (on the
+  // consumer's thread, or holding Lock()).
   void TrackDirtyRows();
   DirtyRows& dirty_rows() { return dirty_; }
   const DirtyRows& dirty_rows() const { return dirty_; }
