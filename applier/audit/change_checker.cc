@@ -439,12 +439,16 @@ void ChangeChecker::CompareCaughtUp(ChangeRound& round) {
 }
 
 bool ChangeChecker::WaitForShadow(std::chrono::steady_clock::time_point until) const {
-  if (waiting_.empty()) return false;
-  const wire::Lsn needed = waiting_.front().shown;
+  if (!waiting_for_shadow()) return false;
   auto lk = shadow_.Lock();
-  while (shadow_.last_commit_end() < needed) {
+  const auto there = [this] {
+    if (!waiting_.empty()) return shadow_.last_commit_end() >= waiting_.front().shown;
+    const auto replay = shadow_.ReplayOf(early_->xid);  // its replay began
+    return replay && shadow_.last_commit_end() >= replay->end;
+  };
+  while (!there()) {
     if (!shadow_.WaitForCommit(lk, until) && std::chrono::steady_clock::now() >= until) {
-      return shadow_.last_commit_end() >= needed;
+      return there();
     }
   }
   return true;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 namespace pgparity::applier {
 
@@ -350,10 +351,16 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
   // Each key once. Integer keys are sorted out by value (a big commit's
   // million keys in a tenth of the time a hash set takes, its slots far
   // beyond the caches); the others, and truncates, through a set.
+  // The key as it was touched: ParseIntegerKey takes only the encoding
+  // EncodeIntegerKey gives, so it need not be made again.
   struct IntegerTouch {
     size_t table;
     int64_t value;
-    auto operator<=>(const IntegerTouch&) const = default;
+    const std::string* key;
+    bool operator<(const IntegerTouch& o) const {
+      return std::tie(table, value) < std::tie(o.table, o.value);
+    }
+    bool operator==(const IntegerTouch& o) const { return table == o.table && value == o.value; }
   };
   std::vector<IntegerTouch> integers;
   integers.reserve(touches);
@@ -366,7 +373,7 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
     for (const auto& [t, k] : it->keys) {
       int64_t v;
       if (tables_[t]->spec().integer_key && ParseIntegerKey(k, v)) {
-        integers.push_back({t, v});
+        integers.push_back({t, v, &k});
       } else if (seen.emplace(t, k).second) {
         out.emplace_back(t, k);
       }
@@ -377,10 +384,7 @@ std::vector<std::pair<size_t, std::string>> ShadowState::KeysChanged(
     std::sort(integers.begin(), integers.end());
   integers.erase(std::unique(integers.begin(), integers.end()), integers.end());
   out.reserve(out.size() + integers.size());
-  for (const IntegerTouch& t : integers) {
-    out.emplace_back(t.table, std::string());
-    EncodeIntegerKey(t.value, out.back().second);
-  }
+  for (const IntegerTouch& t : integers) out.emplace_back(t.table, *t.key);
   return out;
 }
 

@@ -166,8 +166,9 @@ class ChangeChecker {
   // one (nothing applied since, or only reads waiting for the shadow)
   // leaves the cursor where it was.
   Result<ChangeRound> RunOnce();
-  // Rows read that wait for the shadow to reach what the target showed.
-  bool waiting_for_shadow() const { return !waiting_.empty(); }
+  // Rows read that wait for the shadow to reach what the target showed, or
+  // for the commit of the streamed transaction read while it streamed.
+  bool waiting_for_shadow() const { return !waiting_.empty() || early_.has_value(); }
   // Keys of open streamed transactions read before their commit (above),
   // since the start: what the read-ahead saved the rounds after commits.
   uint64_t keys_read_while_applied() const { return keys_read_while_applied_; }
@@ -175,8 +176,9 @@ class ChangeChecker {
   // the ones that counted at their commit (above), since the start.
   uint64_t keys_read_while_streamed() const { return keys_read_while_streamed_; }
   uint64_t keys_read_while_streamed_used() const { return keys_read_while_streamed_used_; }
-  // Sleeps until the shadow holds what the oldest waiting read needs, or
-  // `until`; true when it does (RunOnce then compares at once).
+  // Sleeps until the shadow holds what the oldest waiting read needs (or,
+  // none waiting, the commit of the transaction read while it streamed), or
+  // `until`; true when it does (RunOnce then goes on at once).
   bool WaitForShadow(std::chrono::steady_clock::time_point until) const;
 
  private:
