@@ -356,6 +356,24 @@ std::string TargetValues(const RandomTxn& txn, std::mt19937_64& rng,
   return rows;
 }
 
+// Table r on the target: `txn`'s result with random divergences
+// (TargetValues); returns them by key.
+std::map<std::string, RowDivergence> FillTarget(SqlClient& sql, const RandomTxn& txn,
+                                                std::mt19937_64& rng) {
+  std::map<std::string, RowDivergence> expected;
+  sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+  return expected;
+}
+
+// The replay of a streamed transaction whose commit ends at 0/300
+// (CommitBoth) begins.
+Status BeginStreamedAt300(ShadowState& shadow) {
+  core::TxnInfo begin;
+  begin.streamed = true;
+  begin.end_lsn = wire::Lsn(0x300);
+  return shadow.OnBegin(begin);
+}
+
 void ChangeCheckerTest::ExpectExactlyTheDivergences(
     ChangeChecker& checker, const RandomTxn& txn,
     const std::map<std::string, RowDivergence>& expected) {
@@ -384,17 +402,13 @@ TEST_F(ChangeCheckerTest, RandomStreamedTransactionsFindExactlyTheDivergencesThe
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
     const RandomTxn txn = RandomTxn::Make(rng);
-    std::map<std::string, RowDivergence> expected;
-    sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+    const std::map<std::string, RowDivergence> expected = FillTarget(sql, txn, rng);
     ShadowState shadow(specs);
     shadow.SetBasePoint(wire::Lsn(0x100));
     const size_t chunk = std::uniform_int_distribution<size_t>(1, 8)(rng);
     ChangeChecker checker = Checker(shadow, {.ahead_chunk_keys = chunk});
     checker.set_cursor(wire::Lsn(0x100));
-    core::TxnInfo begin;
-    begin.streamed = true;
-    begin.end_lsn = wire::Lsn(0x300);
-    ASSERT_TRUE(shadow.OnBegin(begin).ok());
+    ASSERT_TRUE(BeginStreamedAt300(shadow).ok());
     for (const RandomTxn::Step& step : txn.steps) {
       ASSERT_TRUE(ApplyStep(shadow, relation, step.op, step.row).ok());
       if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
@@ -427,8 +441,7 @@ TEST_F(ChangeCheckerTest, ComparesInPartsOnSeveralThreadsWhatOneThreadDoes) {
       return static_cast<size_t>(std::uniform_int_distribution<int>(lo, hi)(rng));
     };
     const RandomTxn txn = RandomTxn::Make(rng, 300);
-    std::map<std::string, RowDivergence> expected;
-    sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+    const std::map<std::string, RowDivergence> expected = FillTarget(sql, txn, rng);
     ShadowState shadow(specs);
     shadow.SetBasePoint(wire::Lsn(0x100));
     ChangeChecker one = Checker(shadow, {.compare_threads = 1});
@@ -436,10 +449,7 @@ TEST_F(ChangeCheckerTest, ComparesInPartsOnSeveralThreadsWhatOneThreadDoes) {
         Checker(shadow, {.compare_threads = uniform(2, 4), .compare_part_keys = uniform(1, 40)});
     one.set_cursor(wire::Lsn(0x100));
     many.set_cursor(wire::Lsn(0x100));
-    core::TxnInfo begin;
-    begin.streamed = true;
-    begin.end_lsn = wire::Lsn(0x300);
-    ASSERT_TRUE(shadow.OnBegin(begin).ok());
+    ASSERT_TRUE(BeginStreamedAt300(shadow).ok());
     for (const RandomTxn::Step& step : txn.steps) {
       ASSERT_TRUE(ApplyStep(shadow, relation, step.op, step.row).ok());
     }
@@ -500,8 +510,7 @@ TEST_F(ChangeCheckerTest,
     // touch cannot stand in for it.
     const RandomTxn txn = RandomTxn::Make(rng, 300);
     const RandomTxn rolled_back = RandomTxn::Make(rng, 300);  // its first few changes
-    std::map<std::string, RowDivergence> expected;
-    sql.Exec("TRUNCATE r; INSERT INTO r VALUES " + TargetValues(txn, rng, expected));
+    const std::map<std::string, RowDivergence> expected = FillTarget(sql, txn, rng);
     ShadowState shadow(specs);
     shadow.SetBasePoint(wire::Lsn(0x100));
     ChangeChecker checker = Checker(
