@@ -73,8 +73,8 @@ class Checkpointer {
     if (!force && !reached_until && steady_clock::now() - last_write_ < due) return last();
     const auto start = steady_clock::now();
     PreparedCheckpoint prepared;
-    size_t rows = 0;
     wire::Lsn at;
+    size_t rows = 0;
     {
       auto lk = shadow_.Lock();
       if (shadow_.in_transaction()) return last();

@@ -130,7 +130,10 @@ void ChangeChecker::CompareTable(size_t table, const TableRows& rows, wire::Lsn 
   // Parts in key order, each counted apart and added in that order: the
   // same counts and the same divergent rows in the same order as on one.
   std::vector<ChangeRound> tail(parts - 1);
-  std::vector<std::thread> threads;
+  // Joined however this returns (std::jthread), and reserved so that no
+  // allocation throws once one runs.
+  std::vector<std::jthread> threads;
+  threads.reserve(parts - 1);
   const auto bound = [&](size_t p) { return n * p / parts; };
   for (size_t p = 1; p < parts; ++p) {
     try {
