@@ -9,6 +9,7 @@
 
 #include "pgparity/applier/scan/row_read.h"
 #include "pgparity/applier/scan/table_scan.h"
+#include "pgparity/digest/md5_batch.h"
 #include "pgparity/digest/row_digest.h"
 
 namespace pgparity::applier {
@@ -30,6 +31,10 @@ struct FoundRows {
 // What every query of one part shares: the read, the digester, and where
 // the rows go.
 struct RowSink {
+  // A batch's encodings are hashed together (Md5Batch's lanes) once they
+  // fill this much of its arena, and at the end of each query's rows.
+  static constexpr size_t kMd5BatchBytes = size_t{256} << 10;
+
   const TableSpec& spec;
   TableRead read;
   ComparedColumns compared;
@@ -37,6 +42,8 @@ struct RowSink {
   std::vector<ColumnValue> values;
   std::string key;
   std::vector<std::pair<std::string, digest::Digest128>> batch;  // one query's rows
+  digest::Md5Batch md5;
+  std::vector<std::pair<size_t, size_t>> hashing;  // (row of `batch`, message of `md5`)
   FoundRows& found;
 
   RowSink(const TableSpec& s, FoundRows& out)
@@ -52,17 +59,38 @@ struct RowSink {
   template <typename Wanted>
   Status Take(const conn::QueryResult& rows, const Wanted& wanted) {
     batch.clear();
+    hashing.clear();  // after a read that failed midway
+    md5.Clear();
     for (int row = 0; row < rows.rows(); ++row) {
       PGPARITY_RETURN_IF_ERROR(
           RowValues(rows, row, read, values).WithPrefix("table " + spec.QualifiedName()));
       key.clear();
       EncodeKey(values, spec.key_positions, key);
       if (!wanted(key)) continue;
-      batch.emplace_back(key, digester.Digest(compared.Project(values)));
+      Add(key);
     }
+    Hash();
     std::lock_guard lk(found.mu);
     for (auto& [k, d] : batch) found.rows.insert_or_assign(std::move(k), d);
     return Status::OK();
+  }
+
+  // The row in `values` under `k`, its digest now or at the next Hash.
+  void Add(const std::string& k) {
+    digest::Digest128 now;
+    const size_t message = digester.EncodeInto(compared.Project(values), md5, now);
+    batch.emplace_back(k, now);
+    if (message == digest::RowDigester::kHashedNow) return;
+    hashing.emplace_back(batch.size() - 1, message);
+    if (md5.bytes() >= kMd5BatchBytes) Hash();
+  }
+
+  // The digests of the rows whose encodings wait in `md5`.
+  void Hash() {
+    md5.Compute();
+    for (const auto& [row, message] : hashing) batch[row].second = md5.digest(message);
+    hashing.clear();
+    md5.Clear();
   }
 };
 

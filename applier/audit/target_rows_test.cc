@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -32,7 +33,16 @@ class TargetRowsTest : public ::testing::Test {
         "INSERT INTO by_int SELECT g, md5(g::text) FROM generate_series(1, 3000) g;"
         "CREATE TABLE by_text (code text PRIMARY KEY, n int);"
         "INSERT INTO by_text SELECT g::text, g FROM generate_series(1, 300) g;"
-        "CREATE PUBLICATION rows_pub FOR TABLE by_int, by_text;");
+        // NULLs, wide values (hashed in the encoding), other scripts,
+        // bytea: rows of every length, read in batches of their MD5s.
+        "CREATE TABLE mixed (code text PRIMARY KEY, n int, note text, b bytea);"
+        "INSERT INTO mixed SELECT 'k' || g || CASE WHEN g % 5 = 0 THEN ' ☃' ELSE '' END,"
+        "  CASE WHEN g % 3 = 0 THEN NULL ELSE g END,"
+        "  CASE WHEN g % 7 = 0 THEN repeat('wide é ', g % 90) WHEN g % 4 = 0 THEN NULL"
+        "       ELSE md5(g::text) END,"
+        "  CASE WHEN g % 2 = 0 THEN decode(md5(g::text), 'hex') END"
+        "  FROM generate_series(1, 2500) g;"
+        "CREATE PUBLICATION rows_pub FOR TABLE by_int, by_text, mixed;");
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -181,6 +191,40 @@ TEST_F(TargetRowsTest, OtherKeysAreReadByInLists) {
   }
   const TargetRowDigests rows = Ok(ReadTargetRowDigests(s, spec, keys));
   EXPECT_EQ(KeysOf(rows), expected);
+}
+
+// The digests read are those PostgreSQL computes from the same rows with
+// the row digest's SQL expression (ComparedRowDigestSql): an oracle apart
+// from RowSink's batched hashing, over rows read by range and by IN list,
+// in more than one batch of MD5s.
+TEST_F(TargetRowsTest, DigestsAreThoseOfTheRowDigestSqlExpression) {
+  conn::PgSession s = Session();
+  SqlClient sql(server_->Dsn());
+  for (const std::string name : {"by_int", "mixed"}) {
+    SCOPED_TRACE(name);
+    const TableSpec spec = Spec(s, name);
+    const std::string key_column = spec.columns[spec.key_positions[0]];
+    std::map<std::string, std::string> expected;  // key -> digest's hex
+    for (const auto& row : sql.Query("SELECT " + key_column + "::text, " +
+                                     ComparedRowDigestSql(spec) + " FROM " + name)) {
+      std::string key;
+      EncodeKey(std::vector<digest::ColumnValue>{digest::ColumnValue::Value(*row[0])},
+                spec.key_positions, key);
+      expected.emplace(std::move(key), *row[1]);
+    }
+    ASSERT_GE(expected.size(), 2500u);
+    std::vector<std::string> keys;
+    for (const auto& [key, hex] : expected) keys.push_back(key);
+    TargetRowReadOptions options;
+    options.keys_per_select = 5000;  // one query's rows over several batches
+    const TargetRowDigests rows = Ok(ReadTargetRowDigests(s, spec, keys, options));
+    ASSERT_EQ(rows.size(), expected.size());
+    for (const auto& [key, digest] : rows) {
+      auto it = expected.find(key);
+      ASSERT_NE(it, expected.end()) << key;
+      EXPECT_EQ(digest.ToHex(), it->second) << key;
+    }
+  }
 }
 
 }  // namespace

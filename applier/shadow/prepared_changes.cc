@@ -6,7 +6,15 @@
 namespace pgparity::applier {
 
 bool PreparedChanges::Add(wire::Xid xid, uint64_t entry, size_t table,
-                          const TableShadow::PreparedChange& change) {
+                          const TableShadow::PreparedChange& change, size_t message) {
+  const bool added = Append(xid, entry, table, change, message);
+  // Also when declined: its encoding went to the batch all the same.
+  if (md5_.bytes() >= kMd5BatchBytes) Hash();
+  return added;
+}
+
+bool PreparedChanges::Append(wire::Xid xid, uint64_t entry, size_t table,
+                             const TableShadow::PreparedChange& change, size_t message) {
   constexpr size_t kMaxKey = std::numeric_limits<uint16_t>::max();
   if (!has_room() || change.old_key.size() > kMaxKey || change.new_key.size() > kMaxKey) {
     return false;
@@ -19,9 +27,28 @@ bool PreparedChanges::Add(wire::Xid xid, uint64_t entry, size_t table,
                                  static_cast<uint16_t>(old_key.size()),
                                  static_cast<uint16_t>(change.new_key.size()), change.op});
   txn.bytes.append(old_key).append(change.new_key).append(change.kept);
+  if (message != digest::RowDigester::kHashedNow) {
+    waiting_.push_back({xid, txn.popped + txn.changes.size() - 1, message});
+  }
   bytes_ = bytes_ - txn.counted + txn.Bytes();
   txn.counted = txn.Bytes();
   return true;
+}
+
+void PreparedChanges::Hash() {
+  md5_.Compute();
+  Txn* txn = nullptr;
+  wire::Xid xid = 0;
+  for (const WaitingDigest& w : waiting_) {
+    if (txn == nullptr || w.xid != xid) {
+      // There: Take and Truncate, the only ways out, hash first.
+      txn = &txns_.find(w.xid)->second;
+      xid = w.xid;
+    }
+    txn->changes[w.index - txn->popped].digest = md5_.digest(w.message);
+  }
+  waiting_.clear();
+  md5_.Clear();
 }
 
 void PreparedChanges::Drop(absl::flat_hash_map<wire::Xid, Txn>::iterator it) {
@@ -30,6 +57,7 @@ void PreparedChanges::Drop(absl::flat_hash_map<wire::Xid, Txn>::iterator it) {
 }
 
 void PreparedChanges::Truncate(wire::Xid xid, uint64_t entries) {
+  if (!waiting_.empty()) Hash();
   auto it = txns_.find(xid);
   if (it == txns_.end()) return;
   Txn& txn = it->second;
@@ -53,6 +81,7 @@ void PreparedChanges::Truncate(wire::Xid xid, uint64_t entries) {
 std::optional<TableShadow::PreparedChange> PreparedChanges::Take(wire::Xid xid, uint64_t entry,
                                                                  size_t table, core::ChangeOp op,
                                                                  wire::Lsn lsn) {
+  if (!waiting_.empty()) Hash();
   auto it = txns_.find(xid);
   if (it == txns_.end()) return std::nullopt;
   Txn& txn = it->second;

@@ -7,16 +7,21 @@
 // into one ShadowState with early delivery off and into others with it on
 // (with room for everything, and with room for a few changes). Every table
 // must end the same part by part, and the commits' touched keys the same.
+#include "pgparity/applier/shadow/prepared_changes.h"
+
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/testing/stream_builder.h"
 #include "pgparity/applier/shadow/memory_limit.h"
+#include "pgparity/applier/shadow/row_key.h"
 #include "pgparity/applier/shadow/shadow_state.h"
 #include "pgparity/core/stream_decoder.h"
+#include "pgparity/digest/md5_batch.h"
 #include "shadow/testing_rows.h"
 #include "shadow/testing_shadow.h"
 
@@ -186,6 +191,59 @@ TEST(PreparedChangesTest, EarlyPreparationEndsInTheStateTheReplayAloneGives) {
           keys);
     }
   }
+}
+
+// Digests computed in batches reach their own changes: rows of two
+// transactions encoded into md5() as TableShadow::Prepare does, many
+// batches of them, some hashed at once (a delete's none), one transaction's
+// first changes taken while more are added, the other's last ones taken
+// back: every change taken has the MD5 of its own row.
+TEST(PreparedChangesTest, BatchedDigestsReachTheirOwnChanges) {
+  PreparedChanges prepared(size_t{1} << 30);
+  std::mt19937 rng(20261206);
+  std::map<std::pair<wire::Xid, uint64_t>, digest::Digest128> want;
+  std::map<wire::Xid, std::vector<uint64_t>> entries;
+  std::vector<std::string> keys;
+  uint64_t entry = 0;
+  const auto add = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      const wire::Xid xid = rng() % 2 == 0 ? 10 : 20;
+      ++entry;
+      keys.emplace_back();
+      EncodeIntegerKey(static_cast<int64_t>(entry), keys.back());
+      TableShadow::PreparedChange c{
+          core::ChangeOp::kInsert, wire::Lsn(entry), keys.back(), keys.back(), {}, {}};
+      size_t message = digest::RowDigester::kHashedNow;
+      const std::string row = "row " + std::to_string(entry) + std::string(rng() % 300, 'x');
+      if (rng() % 10 == 0) {
+        c.digest = digest::Md5(row);  // hashed at once
+      } else {
+        message = prepared.md5().Add(row);
+      }
+      ASSERT_TRUE(prepared.Add(xid, entry, 0, c, message));
+      want[{xid, entry}] = digest::Md5(row);
+      entries[xid].push_back(entry);
+    }
+  };
+  const auto take = [&](wire::Xid xid, size_t count) {
+    std::vector<uint64_t>& e = entries[xid];
+    for (size_t i = 0; i < count && !e.empty(); ++i) {
+      const uint64_t at = e.front();
+      e.erase(e.begin());
+      const auto c = prepared.Take(xid, at, 0, core::ChangeOp::kInsert, wire::Lsn(at));
+      ASSERT_TRUE(c.has_value()) << at;
+      EXPECT_EQ(c->digest, (want[{xid, at}])) << "entry " << at;
+    }
+  };
+  add(6000);  // several batches of kMd5BatchBytes
+  take(10, 1500);
+  add(6000);
+  const uint64_t cut = entries[20][entries[20].size() / 2];
+  prepared.Truncate(20, cut);
+  std::erase_if(entries[20], [cut](uint64_t e) { return e >= cut; });
+  add(100);  // waiting when the rest are taken
+  take(10, ~size_t{0});
+  take(20, ~size_t{0});
 }
 
 }  // namespace

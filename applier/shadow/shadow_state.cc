@@ -140,8 +140,10 @@ Status ShadowState::OnStreamedChange(const core::Change& change) {
   if (!prepared_.has_room()) return Status::OK();
   const std::optional<size_t> idx = ResolveEarly(change.relation);
   if (!idx) return Status::OK();
-  if (const auto prepared = tables_[*idx]->Prepare(change)) {
-    (void)prepared_.Add(change.xid, change.stream_entry, *idx, *prepared);  // else at the replay
+  size_t message = 0;
+  if (const auto prepared = tables_[*idx]->Prepare(change, prepared_.md5(), message)) {
+    // Else prepared at the replay.
+    (void)prepared_.Add(change.xid, change.stream_entry, *idx, *prepared, message);
   }
   return Status::OK();
 }

@@ -361,6 +361,19 @@ Status TableShadow::ApplyToMultiset(const core::Change& change, std::vector<std:
 }
 
 std::optional<TableShadow::PreparedChange> TableShadow::Prepare(const core::Change& change) {
+  return PrepareInto(change, nullptr, nullptr);
+}
+
+std::optional<TableShadow::PreparedChange> TableShadow::Prepare(const core::Change& change,
+                                                                digest::Md5Batch& batch,
+                                                                size_t& message) {
+  message = digest::RowDigester::kHashedNow;
+  return PrepareInto(change, &batch, &message);
+}
+
+std::optional<TableShadow::PreparedChange> TableShadow::PrepareInto(const core::Change& change,
+                                                                    digest::Md5Batch* batch,
+                                                                    size_t* message) {
   if (!spec_.keyed()) return std::nullopt;
   // The old key comes from the old tuple when one was sent (the key
   // changed, or FULL), else it is the new tuple's.
@@ -377,7 +390,11 @@ std::optional<TableShadow::PreparedChange> TableShadow::Prepare(const core::Chan
     KeyOf(scratch_, new_key_);
     if (!has_old) old_key_ = new_key_;
     p.new_key = new_key_;
-    p.digest = DigestRow(scratch_);
+    if (batch != nullptr) {
+      *message = digester_.EncodeInto(compared_.Project(scratch_), *batch, p.digest);
+    } else {
+      p.digest = DigestRow(scratch_);
+    }
     p.kept = KeptOf(scratch_, /*carried_unchanged=*/false, prepared_kept_);
   }
   p.old_key = old_key_;

@@ -12,7 +12,14 @@
 // the same order (a key that did not change once). About 60 bytes for an
 // insert of a bigint key, so the default 64 MiB hold a million. Bounded:
 // past `limit_bytes` in all, Add declines (the replay prepares those
-// itself), as it does a key over 64 KiB.
+// itself), as it does a key over 64 KiB; the encodings waiting for their
+// MD5 (below) take at most kMd5BatchBytes besides.
+//
+// Digests in batches: the new rows' encodings wait in md5() (TableShadow::
+// Prepare with a batch) and are hashed together, in Md5Batch's lanes, once
+// they fill kMd5BatchBytes, and before anything takes a change (Take) or
+// takes one back (Truncate): a change is never handed to the replay
+// without its digest.
 //
 // Handing out (for ChangeChecker's reads ahead of the commit): a reader
 // asks for the keys the replay will touch, change after change, and learns
@@ -31,8 +38,11 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pgparity/applier/shadow/table_shadow.h"
+#include "pgparity/digest/md5_batch.h"
+#include "pgparity/digest/row_digest.h"
 #include "pgparity/wire/messages.h"
 
 namespace pgparity::applier {
@@ -44,10 +54,17 @@ class PreparedChanges {
   void set_limit_bytes(size_t limit) { limit_bytes_ = limit; }
   // Room for another change (below the limit).
   bool has_room() const { return bytes_ < limit_bytes_; }
+  // The batch new rows are encoded into (TableShadow::Prepare); bounded:
+  // Add hashes it once it holds kMd5BatchBytes.
+  static constexpr size_t kMd5BatchBytes = size_t{256} << 10;
+  digest::Md5Batch& md5() { return md5_; }
   // Appends `change` of `table` as entry `entry` of transaction `xid`;
-  // false when declined (no room, or a key longer than 64 KiB).
+  // false when declined (no room, or a key longer than 64 KiB). Its digest
+  // is md5()'s message `message`, or change.digest when `message` is
+  // RowDigester::kHashedNow.
   // REQUIRES: entry above the transaction's last one.
-  bool Add(wire::Xid xid, uint64_t entry, size_t table, const TableShadow::PreparedChange& change);
+  bool Add(wire::Xid xid, uint64_t entry, size_t table, const TableShadow::PreparedChange& change,
+           size_t message = digest::RowDigester::kHashedNow);
   // The transaction's log holds only its first `entries` entries (0: gone).
   void Truncate(wire::Xid xid, uint64_t entries);
   // The change prepared for entry `entry` of `xid` if it is the one given
@@ -116,11 +133,28 @@ class PreparedChanges {
     return p.op == core::ChangeOp::kUpdate && p.old_len != 0 ? 2 : 1;
   }
   void Drop(absl::flat_hash_map<wire::Xid, Txn>::iterator it);
+  // Add's part: the change appended, its digest waiting when `message` is
+  // one of md5()'s.
+  bool Append(wire::Xid xid, uint64_t entry, size_t table,
+              const TableShadow::PreparedChange& change, size_t message);
+  // Hashes md5()'s messages into the changes that wait for them.
+  void Hash();
+
+  // A change whose digest is md5()'s message `message`: change `index`
+  // of its transaction, counted from the first prepared (Txn::popped
+  // included).
+  struct WaitingDigest {
+    wire::Xid xid;
+    size_t index;
+    size_t message;
+  };
 
   size_t limit_bytes_;
   size_t bytes_ = 0;  // Txn::counted of all
   uint64_t passed_ = 0;
   absl::flat_hash_map<wire::Xid, Txn> txns_;
+  digest::Md5Batch md5_;
+  std::vector<WaitingDigest> waiting_;
 };
 
 }  // namespace pgparity::applier

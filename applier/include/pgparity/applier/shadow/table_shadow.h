@@ -117,6 +117,12 @@ class TableShadow {
   // nullopt: a table without key, or a change with an unchanged TOAST value
   // ('u'), which only the old row or the values kept for it resolve.
   std::optional<PreparedChange> Prepare(const core::Change& change);
+  // The same, but an insert's or update's new row is encoded into `batch`
+  // (RowDigester::EncodeInto): its digest is batch's message `*message`
+  // once computed, unless `*message` is RowDigester::kHashedNow (the
+  // digest is in the result, as for a delete, which leaves it alone).
+  std::optional<PreparedChange> Prepare(const core::Change& change, digest::Md5Batch& batch,
+                                        size_t& message);
   void ApplyPrepared(const PreparedChange& change, std::vector<std::string>& touched);
   // The keys ApplyPrepared appends to `touched`, in its order: the old key
   // unless an insert, then the new key of an insert or of a key change.
@@ -387,6 +393,9 @@ class TableShadow {
   bool ResolveUnchanged(const wire::TupleView* old_full, std::string_view key);
   bool Big(std::span<const digest::ColumnValue> values) const;
 
+  // Prepare's body: the digest hashed now, or encoded into *batch.
+  std::optional<PreparedChange> PrepareInto(const core::Change& change, digest::Md5Batch* batch,
+                                            size_t* message);
   // The digest of a row's compared columns (values in spec order).
   digest::Digest128 DigestRow(std::span<const digest::ColumnValue> values) {
     return digester_.Digest(compared_.Project(values));
