@@ -370,6 +370,11 @@ class TableShadow {
   // that made it had a 'u' (a value out of line whatever the row's size now).
   std::string_view KeptOf(std::span<const digest::ColumnValue> values, bool carried_unchanged,
                           std::string& out) const;
+  // AddRow for an in-memory row of an integer key without kept values,
+  // when no key is unresolved and the key has no kept row; false (nothing
+  // done) otherwise.
+  bool AddIntegerRowInPlace(std::string_view key, const digest::Digest128& d,
+                            std::string_view kept);
   // `known_new`: the key cannot be in the table (a bootstrap scan's, whose
   // keys are unique), so a spilled table skips the read that finds it.
   void AddRow(std::string_view key, const digest::Digest128& d, std::string_view kept,
