@@ -55,22 +55,52 @@ std::vector<std::optional<std::string>> DecodeKey(std::string_view bytes, size_t
   return out;
 }
 
+namespace {
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The length of "V<n>:" as AppendCounted writes it (no leading zero; an
+// integer prints in at most 20 characters, so one or two digits), and where
+// the characters start; false otherwise.
+bool ParseIntegerKeyLength(std::string_view key, size_t& n, size_t& at) {
+  if (key[1] < '1' || key[1] > '9') return false;
+  if (key[2] == ':') {
+    n = static_cast<size_t>(key[1] - '0');
+    at = 3;
+    return true;
+  }
+  if (!IsDigit(key[2]) || key[3] != ':') return false;
+  n = static_cast<size_t>(key[1] - '0') * 10 + static_cast<size_t>(key[2] - '0');
+  at = 4;
+  return true;
+}
+
+}  // namespace
+
 bool ParseIntegerKey(std::string_view key, int64_t& out) {
   // "V<n>:<n characters>", the characters an integer as the server prints
-  // it.
-  if (key.size() < 4 || key[0] != 'V') return false;
-  const size_t colon = key.find(':');
-  if (colon == std::string_view::npos) return false;
-  size_t n = 0;
-  auto [lp, lec] = std::from_chars(key.data() + 1, key.data() + colon, n);
-  if (lec != std::errc() || lp != key.data() + colon) return false;
-  const std::string_view digits = key.substr(colon + 1);
+  // it. By hand rather than std::from_chars: every lookup of an integer
+  // key and every row of a checkpoint's load come here.
+  size_t n = 0, at = 0;
+  if (key.size() < 4 || key[0] != 'V' || !ParseIntegerKeyLength(key, n, at)) return false;
+  const std::string_view digits = key.substr(at);
   if (digits.size() != n) return false;
-  const size_t first = digits[0] == '-' ? 1 : 0;
+  const bool negative = digits[0] == '-';
+  const size_t first = negative ? 1 : 0;
   if (first == digits.size()) return false;
-  if (digits[first] == '0' && (digits.size() > first + 1 || first == 1)) return false;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
-  return ec == std::errc() && p == digits.data() + digits.size();
+  if (digits[first] == '0' && (digits.size() > first + 1 || negative)) return false;
+  // 18 digits never overflow; 19 may: those go to from_chars.
+  if (digits.size() - first > 18) {
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && p == digits.data() + digits.size();
+  }
+  int64_t v = 0;
+  for (size_t i = first; i < digits.size(); ++i) {
+    if (!IsDigit(digits[i])) return false;
+    v = v * 10 + (digits[i] - '0');
+  }
+  out = negative ? -v : v;
+  return true;
 }
 
 void EncodeIntegerKey(int64_t v, std::string& out) {

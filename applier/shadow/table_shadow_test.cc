@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <random>
 #include <set>
 #include <string>
@@ -678,6 +679,75 @@ TEST(RowKeyTest, InlineAndHeapKeysRoundTrip) {
   EXPECT_FALSE(back[1].has_value());
   EXPECT_EQ(back[2], "a:b");
   EXPECT_TRUE(DecodeKey("V9:1", 1).empty());
+}
+
+// ParseIntegerKey accepts exactly EncodeIntegerKey's strings: every
+// integer of every length and sign round-trips, and a string derived from
+// one (a character changed, added or removed; a length with a leading
+// zero; "-0"; one past the int64 range; ...) is accepted only when it is
+// itself the encoding of the integer parsed. The oracle is the encoder.
+TEST(RowKeyTest, IntegerKeysParseExactlyTheCanonicalEncodings) {
+  std::mt19937_64 rng(20261206);
+  std::vector<int64_t> values = {0,
+                                 1,
+                                 -1,
+                                 9,
+                                 10,
+                                 -10,
+                                 std::numeric_limits<int64_t>::max(),
+                                 std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max() / 10,
+                                 999999999999999999,
+                                 -999999999999999999,
+                                 1000000000000000000};
+  for (int i = 0; i < 2000; ++i) {
+    const int digits = static_cast<int>(rng() % 19);  // magnitudes of every length
+    int64_t v = static_cast<int64_t>(rng() >> 1);
+    for (int d = 0; d < digits; ++d) v /= 10;
+    values.push_back(rng() % 2 == 0 ? v : -v);
+  }
+  const std::string alphabet = "0123456789-+:V x";
+  size_t accepted_derived = 0;
+  for (const int64_t v : values) {
+    std::string enc;
+    EncodeIntegerKey(v, enc);
+    int64_t back = 0;
+    ASSERT_TRUE(ParseIntegerKey(enc, back)) << enc;
+    ASSERT_EQ(back, v) << enc;
+    std::vector<std::string> derived = {enc.substr(0, enc.size() - 1),
+                                        enc + "0",
+                                        "V0" + enc.substr(1),
+                                        "V1:-0",
+                                        "V19:9223372036854775808",
+                                        "V20:-9223372036854775809",
+                                        "V3:+12",
+                                        "V",
+                                        "V1:"};
+    for (int m = 0; m < 12; ++m) {
+      std::string d = enc;
+      const size_t at = rng() % d.size();
+      switch (rng() % 3) {
+        case 0:
+          d[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          d.insert(d.begin() + static_cast<std::ptrdiff_t>(at), alphabet[rng() % alphabet.size()]);
+          break;
+        default:
+          d.erase(at, 1);
+      }
+      derived.push_back(std::move(d));
+    }
+    for (const std::string& d : derived) {
+      int64_t parsed = 0;
+      if (!ParseIntegerKey(d, parsed)) continue;
+      std::string again;
+      EncodeIntegerKey(parsed, again);
+      EXPECT_EQ(again, d) << "accepted a string that is not the encoding of " << parsed;
+      ++accepted_derived;
+    }
+  }
+  EXPECT_GT(accepted_derived, 100u) << "the derived strings include valid encodings too";
 }
 
 TEST(CopyTextRowTest, SplitsUnescapesAndTellsNullFromEmpty) {
