@@ -31,10 +31,6 @@ struct FoundRows {
 // What every query of one part shares: the read, the digester, and where
 // the rows go.
 struct RowSink {
-  // A batch's encodings are hashed together (Md5Batch's lanes) once they
-  // fill this much of its arena, and at the end of each query's rows.
-  static constexpr size_t kMd5BatchBytes = size_t{256} << 10;
-
   const TableSpec& spec;
   TableRead read;
   ComparedColumns compared;
@@ -42,6 +38,8 @@ struct RowSink {
   std::vector<ColumnValue> values;
   std::string key;
   std::vector<std::pair<std::string, digest::Digest128>> batch;  // one query's rows
+  // Encodings hashed together (Md5Batch's lanes) once they fill
+  // kComputeBytes, and at the end of each query's rows.
   digest::Md5Batch md5;
   std::vector<std::pair<size_t, size_t>> hashing;  // (row of `batch`, message of `md5`)
   FoundRows& found;
@@ -82,7 +80,7 @@ struct RowSink {
     batch.emplace_back(k, now);
     if (message == digest::RowDigester::kHashedNow) return;
     hashing.emplace_back(batch.size() - 1, message);
-    if (md5.bytes() >= kMd5BatchBytes) Hash();
+    if (md5.bytes() >= digest::Md5Batch::kComputeBytes) Hash();
   }
 
   // The digests of the rows whose encodings wait in `md5`.

@@ -9,7 +9,7 @@ bool PreparedChanges::Add(wire::Xid xid, uint64_t entry, size_t table,
                           const TableShadow::PreparedChange& change, size_t message) {
   const bool added = Append(xid, entry, table, change, message);
   // Also when declined: its encoding went to the batch all the same.
-  if (md5_.bytes() >= kMd5BatchBytes) Hash();
+  if (md5_.bytes() >= digest::Md5Batch::kComputeBytes) Hash();
   return added;
 }
 

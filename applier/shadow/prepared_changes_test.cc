@@ -195,9 +195,9 @@ TEST(PreparedChangesTest, EarlyPreparationEndsInTheStateTheReplayAloneGives) {
 
 // Digests computed in batches reach their own changes: rows of two
 // transactions encoded into md5() as TableShadow::Prepare does, many
-// batches of them, some hashed at once (a delete's none), one transaction's
-// first changes taken while more are added, the other's last ones taken
-// back: every change taken has the MD5 of its own row.
+// batches of them, some hashed at once, one transaction's first changes
+// taken while more are added, the other's last ones taken back: every
+// change taken has the MD5 of its own row.
 TEST(PreparedChangesTest, BatchedDigestsReachTheirOwnChanges) {
   PreparedChanges prepared(size_t{1} << 30);
   std::mt19937 rng(20261206);
@@ -235,7 +235,7 @@ TEST(PreparedChangesTest, BatchedDigestsReachTheirOwnChanges) {
       EXPECT_EQ(c->digest, (want[{xid, at}])) << "entry " << at;
     }
   };
-  add(6000);  // several batches of kMd5BatchBytes
+  add(6000);  // several batches of Md5Batch::kComputeBytes
   take(10, 1500);
   add(6000);
   const uint64_t cut = entries[20][entries[20].size() / 2];

@@ -67,6 +67,9 @@ class Md5Batch {
   bool empty() const noexcept { return messages_.empty(); }
   // Arena bytes in use: a caller bounds a batch by this.
   size_t bytes() const noexcept { return used_; }
+  // Where a caller that keeps adding rows computes and clears: every lane
+  // full many times over, the arena still small.
+  static constexpr size_t kComputeBytes = size_t{256} << 10;
   std::string_view message(size_t i) const noexcept {
     return {arena_.data() + messages_[i].offset, messages_[i].length};
   }

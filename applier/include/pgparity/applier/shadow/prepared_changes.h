@@ -13,13 +13,13 @@
 // insert of a bigint key, so the default 64 MiB hold a million. Bounded:
 // past `limit_bytes` in all, Add declines (the replay prepares those
 // itself), as it does a key over 64 KiB; the encodings waiting for their
-// MD5 (below) take at most kMd5BatchBytes besides.
+// MD5 (below) take at most Md5Batch::kComputeBytes besides.
 //
 // Digests in batches: the new rows' encodings wait in md5() (TableShadow::
 // Prepare with a batch) and are hashed together, in Md5Batch's lanes, once
-// they fill kMd5BatchBytes, and before anything takes a change (Take) or
-// takes one back (Truncate): a change is never handed to the replay
-// without its digest.
+// they fill Md5Batch::kComputeBytes, and before anything takes a change
+// (Take) or takes one back (Truncate): a change is never handed to the
+// replay without its digest.
 //
 // Handing out (for ChangeChecker's reads ahead of the commit): a reader
 // asks for the keys the replay will touch, change after change, and learns
@@ -55,8 +55,7 @@ class PreparedChanges {
   // Room for another change (below the limit).
   bool has_room() const { return bytes_ < limit_bytes_; }
   // The batch new rows are encoded into (TableShadow::Prepare); bounded:
-  // Add hashes it once it holds kMd5BatchBytes.
-  static constexpr size_t kMd5BatchBytes = size_t{256} << 10;
+  // Add hashes it once it holds Md5Batch::kComputeBytes.
   digest::Md5Batch& md5() { return md5_; }
   // Appends `change` of `table` as entry `entry` of transaction `xid`;
   // false when declined (no room, or a key longer than 64 KiB). Its digest
